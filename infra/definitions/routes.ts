@@ -1,0 +1,75 @@
+/**
+ * The API's route table: the single source for the CDK HTTP API (infra/constructs/api.ts)
+ * and the local API server (local/api-server.ts), so the two cannot drift.
+ *
+ * `path` uses API Gateway's `{param}` syntax; `entry` is the handler module relative to the
+ * repository root and always exports `handler`.
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteDefinition {
+  /** Stable logical name: CDK construct id, Lambda function name suffix, bundle folder. */
+  readonly name: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly entry: string;
+  /** What the handler calls, so infra grants exactly that. */
+  readonly access: { readonly table: 'R' | 'RW'; readonly startsWorkflows: readonly WorkflowName[] };
+}
+
+export type WorkflowName = 'deploy' | 'scale' | 'delete';
+
+export const API_BASE_PATH = '/api/v1beta1';
+const deployments = `${API_BASE_PATH}/orgs/{org_id}/projects/{project_id}/aimodels`;
+
+export const ROUTES: readonly RouteDefinition[] = [
+  {
+    name: 'list-catalog',
+    method: 'GET',
+    path: `${API_BASE_PATH}/aimodels-catalog`,
+    entry: 'functions/api/list-catalog.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'list-inventory',
+    method: 'GET',
+    path: `${API_BASE_PATH}/inventory`,
+    entry: 'functions/api/list-inventory.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'list-deployments',
+    method: 'GET',
+    path: deployments,
+    entry: 'functions/api/list-deployments.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'create-deployment',
+    method: 'POST',
+    path: deployments,
+    entry: 'functions/api/create-deployment.ts',
+    access: { table: 'RW', startsWorkflows: ['deploy'] },
+  },
+  {
+    name: 'get-deployment',
+    method: 'GET',
+    path: `${deployments}/{model_id}`,
+    entry: 'functions/api/get-deployment.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'delete-deployment',
+    method: 'DELETE',
+    path: `${deployments}/{model_id}`,
+    entry: 'functions/api/delete-deployment.ts',
+    access: { table: 'RW', startsWorkflows: ['delete'] },
+  },
+  {
+    name: 'scale-deployment',
+    method: 'PUT',
+    path: `${deployments}/{model_id}/scale`,
+    entry: 'functions/api/scale-deployment.ts',
+    access: { table: 'RW', startsWorkflows: ['scale'] },
+  },
+];

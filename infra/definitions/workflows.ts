@@ -1,0 +1,90 @@
+/**
+ * The workflows and their task functions: the single source for CDK
+ * (infra/constructs/workflows.ts) and the local Step Functions endpoint (local/main.ts).
+ *
+ * Each state machine file in statemachines/ references its task functions as
+ * `${<Substitution>}` placeholders; CDK substitutes the Lambda ARNs, the local cloud
+ * substitutes local ARNs `arn:aws:lambda:<region>:<account>:function:<functionName>`.
+ */
+import type { WorkflowName } from './routes';
+
+export interface TaskFunctionDefinition {
+  /** Logical name, also the Lambda function name suffix and bundle folder. */
+  readonly name: string;
+  readonly entry: string;
+  /** Placeholder in the ASL files, without `${}`. */
+  readonly substitution: string;
+  /** AWS calls the handler makes, so infra grants exactly these. */
+  readonly access: {
+    readonly table: 'R' | 'RW';
+    readonly eks: readonly ('eks:DescribeCluster' | 'eks:DescribeNodegroup' | 'eks:UpdateNodegroupConfig')[];
+    readonly autoscaling: readonly ('autoscaling:TerminateInstanceInAutoScalingGroup' | 'autoscaling:DescribeAutoScalingGroups')[];
+    /** Talks to the Kubernetes API (EKS access entry needed). */
+    readonly kubernetes: boolean;
+  };
+}
+
+const task = (
+  name: string,
+  substitution: string,
+  access: TaskFunctionDefinition['access'],
+): TaskFunctionDefinition => ({ name, entry: `functions/workflow/${name}.ts`, substitution, access });
+
+const describeCluster = 'eks:DescribeCluster' as const;
+
+export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
+  task('record-phase', 'RecordPhaseFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
+  task('ensure-node-capacity', 'EnsureNodeCapacityFunctionArn', {
+    table: 'R',
+    eks: [describeCluster, 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
+    autoscaling: [],
+    kubernetes: true,
+  }),
+  task('check-nodes', 'CheckNodesFunctionArn', {
+    table: 'R',
+    eks: [describeCluster, 'eks:DescribeNodegroup'],
+    autoscaling: [],
+    kubernetes: true,
+  }),
+  task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),
+  task('check-workload', 'CheckWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
+  task('mark-ready', 'MarkReadyFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
+  task('remove-workload', 'RemoveWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),
+  task('release-idle-nodes', 'ReleaseIdleNodesFunctionArn', {
+    table: 'R',
+    eks: [describeCluster, 'eks:DescribeNodegroup'],
+    autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+    kubernetes: true,
+  }),
+  task('record-failure', 'RecordFailureFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
+  task('finish-delete', 'FinishDeleteFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
+];
+
+export interface StateMachineDefinition {
+  readonly workflow: WorkflowName;
+  /** ASL file relative to the repository root. */
+  readonly file: string;
+  /** Substitutions (placeholder names) the file uses. */
+  readonly tasks: readonly string[];
+}
+
+export const STATE_MACHINES: readonly StateMachineDefinition[] = [
+  {
+    workflow: 'deploy',
+    file: 'statemachines/deploy.asl.json',
+    tasks: ['record-phase', 'ensure-node-capacity', 'check-nodes', 'apply-workload', 'check-workload', 'mark-ready', 'record-failure', 'remove-workload', 'release-idle-nodes'],
+  },
+  {
+    workflow: 'scale',
+    file: 'statemachines/scale.asl.json',
+    tasks: ['record-phase', 'ensure-node-capacity', 'check-nodes', 'apply-workload', 'check-workload', 'mark-ready', 'record-failure', 'release-idle-nodes'],
+  },
+  {
+    workflow: 'delete',
+    file: 'statemachines/delete.asl.json',
+    tasks: ['record-phase', 'remove-workload', 'release-idle-nodes', 'finish-delete', 'record-failure'],
+  },
+];
+
+/** The state machine name in AWS and locally: `<prefix>-<workflow>`. */
+export const stateMachineName = (prefix: string, workflow: WorkflowName): string => `${prefix}-${workflow}`;
