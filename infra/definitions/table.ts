@@ -5,10 +5,15 @@
  * Single-table design:
  *   deployment   pk = TENANT#<org>#<project>   sk = DEP#<deployment id>
  *   name claim   pk = TENANT#<org>#<project>   sk = NAME#<deployment name>
+ *
+ * Index `by-gpu-config` (gsi1pk = GPUCFG#<gpu config id>, gsi1sk = DEP#<id>) lists the live
+ * deployments of one GPU node group, which is what capacity planning needs; a deployment
+ * leaves the index (attributes removed) once its GPUs are given back.
  */
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   /** Attribute that DynamoDB TTL reads (epoch seconds), for bounded history items. */
   timeToLiveAttribute: 'expires_at',
+  indexes: [{ name: 'by-gpu-config', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
 } as const;

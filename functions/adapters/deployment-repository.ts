@@ -1,0 +1,245 @@
+/**
+ * DynamoDB persistence of deployment records. Every write is conditional: creation claims
+ * the name atomically, and every later change names the version or the owning execution
+ * it expects, so no update is ever lost or applied by a superseded workflow.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../infra/definitions/table';
+import type { GpuDemand } from '../domain/capacity';
+import type { DeploymentRecord, DeploymentStatus, Tenant } from '../domain/deployment';
+import { ConflictError } from '../domain/errors';
+import { documentClient, tableName } from './dynamodb';
+
+const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
+const deploymentKey = (t: Tenant, id: string) => ({ pk: tenantKey(t), sk: `DEP#${id}` });
+const nameKey = (t: Tenant, name: string) => ({ pk: tenantKey(t), sk: `NAME#${name}` });
+const [gpuIndex] = TABLE.indexes;
+const gpuIndexKey = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'id'>) => ({
+  gsi1pk: `GPUCFG#${record.gpu_config_id}`,
+  gsi1sk: `DEP#${record.id}`,
+});
+
+type StoredRecord = DeploymentRecord & { pk: string; sk: string; gsi1pk?: string; gsi1sk?: string };
+
+const toRecord = (item: Record<string, unknown>): DeploymentRecord => {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...record } = item as unknown as StoredRecord;
+  return record;
+};
+
+/** Thrown when a conditional write finds the record changed or owned by another execution. */
+export class StaleWriteError extends Error {
+  override name = 'StaleWrite';
+}
+
+export const createDeployment = async (record: DeploymentRecord): Promise<void> => {
+  try {
+    await documentClient.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...nameKey(record, record.name), deployment_id: record.id },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...record },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      throw new ConflictError(`a deployment named '${record.name}' already exists in project '${record.project_id}'`);
+    }
+    throw error;
+  }
+};
+
+export const getDeployment = async (tenant: Tenant, id: string): Promise<DeploymentRecord | undefined> => {
+  const { Item } = await documentClient.send(
+    new GetCommand({ TableName: tableName, Key: deploymentKey(tenant, id), ConsistentRead: true }),
+  );
+  return Item ? toRecord(Item) : undefined;
+};
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/**
+ * One page of a project's deployments, newest first. The offset is skipped with COUNT
+ * queries, which move no item data over the wire.
+ */
+export const listDeployments = async (tenant: Tenant, page: number, limit: number): Promise<Page<DeploymentRecord>> => {
+  const base: QueryCommandInput = {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dep)',
+    ExpressionAttributeValues: { ':pk': tenantKey(tenant), ':dep': 'DEP#' },
+    ScanIndexForward: false,
+  };
+  let total = 0;
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const counted = await documentClient.send(new QueryCommand({ ...base, Select: 'COUNT', ExclusiveStartKey: cursor }));
+    total += counted.Count ?? 0;
+    cursor = counted.LastEvaluatedKey;
+  } while (cursor);
+
+  let skip = (page - 1) * limit;
+  if (skip >= total) return { items: [], total };
+  let start: Record<string, unknown> | undefined;
+  while (skip > 0) {
+    const skipped = await documentClient.send(new QueryCommand({ ...base, Select: 'COUNT', Limit: skip, ExclusiveStartKey: start }));
+    skip -= skipped.Count ?? 0;
+    start = skipped.LastEvaluatedKey;
+    if (!start) return { items: [], total };
+  }
+  const items: DeploymentRecord[] = [];
+  do {
+    const result = await documentClient.send(new QueryCommand({ ...base, Limit: limit - items.length, ExclusiveStartKey: start }));
+    items.push(...(result.Items ?? []).map(toRecord));
+    start = result.LastEvaluatedKey;
+  } while (start && items.length < limit);
+  return { items, total };
+};
+
+export interface WriteCondition {
+  /** The version the caller read. */
+  version?: number;
+  /** The execution that must still own the deployment. */
+  executionArn?: string;
+  /** Allowed current statuses. */
+  statusIn?: readonly DeploymentStatus[];
+}
+
+type Changes = Partial<Omit<DeploymentRecord, 'org_id' | 'project_id' | 'id' | 'version'>>;
+
+/**
+ * Applies `changes` if `condition` holds, bumping version and updated_at. `releaseCapacity`
+ * takes the deployment out of the GPU-config index (its GPUs no longer count as needed).
+ */
+export const updateDeployment = async (
+  tenant: Tenant,
+  id: string,
+  changes: Changes,
+  condition: WriteCondition,
+  options: { now: Date; releaseCapacity?: boolean },
+): Promise<DeploymentRecord> => {
+  const names: Record<string, string> = { '#version': 'version', '#updated_at': 'updated_at' };
+  const values: Record<string, unknown> = { ':one': 1, ':now': options.now.toISOString() };
+  const sets = ['#version = #version + :one', '#updated_at = :now'];
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined || key === 'updated_at') continue;
+    names[`#${key}`] = key;
+    values[`:${key}`] = value;
+    sets.push(`#${key} = :${key}`);
+  }
+  const conditions = ['attribute_exists(pk)'];
+  if (condition.version !== undefined) {
+    values[':expectedVersion'] = condition.version;
+    conditions.push('#version = :expectedVersion');
+  }
+  if (condition.executionArn !== undefined) {
+    names['#execution_arn'] = 'execution_arn';
+    values[':owner'] = condition.executionArn;
+    conditions.push('#execution_arn = :owner');
+  }
+  if (condition.statusIn !== undefined) {
+    names['#status'] = 'status';
+    const placeholders = condition.statusIn.map((status, i) => {
+      values[`:status${i}`] = status;
+      return `:status${i}`;
+    });
+    conditions.push(`#status IN (${placeholders.join(', ')})`);
+  }
+  const remove = options.releaseCapacity ? ' REMOVE gsi1pk, gsi1sk' : '';
+  try {
+    const { Attributes } = await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: deploymentKey(tenant, id),
+        UpdateExpression: `SET ${sets.join(', ')}${remove}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toRecord(Attributes ?? {});
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      throw new StaleWriteError(`deployment ${id} changed since it was read, or is owned by another operation`);
+    }
+    throw error;
+  }
+};
+
+/** Removes the record and frees its name, if `executionArn` still owns it. */
+export const deleteDeployment = async (record: DeploymentRecord, executionArn: string): Promise<void> => {
+  try {
+    await documentClient.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: tableName,
+              Key: deploymentKey(record, record.id),
+              ConditionExpression: 'execution_arn = :owner',
+              ExpressionAttributeValues: { ':owner': executionArn },
+            },
+          },
+          {
+            Delete: {
+              TableName: tableName,
+              Key: nameKey(record, record.name),
+              ConditionExpression: 'attribute_not_exists(pk) OR deployment_id = :id',
+              ExpressionAttributeValues: { ':id': record.id },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) {
+      throw new StaleWriteError(`deployment ${record.id} is owned by another operation`);
+    }
+    throw error;
+  }
+};
+
+/** Undo of a create whose workflow could not be started: record and name claim both go. */
+export const discardDeployment = async (record: DeploymentRecord): Promise<void> => {
+  await documentClient.send(new DeleteCommand({ TableName: tableName, Key: deploymentKey(record, record.id) }));
+  await documentClient.send(new DeleteCommand({ TableName: tableName, Key: nameKey(record, record.name) }));
+};
+
+/** GPU demand of every deployment that still holds capacity on one GPU config. */
+export const gpuDemandOf = async (gpuConfigId: string): Promise<GpuDemand[]> => {
+  const demands: GpuDemand[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const result = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: gpuIndex.name,
+        KeyConditionExpression: 'gsi1pk = :cfg',
+        ExpressionAttributeValues: { ':cfg': `GPUCFG#${gpuConfigId}` },
+        ProjectionExpression: 'gpu_count, replicas',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of result.Items ?? []) {
+      demands.push({ gpuCount: Number(item.gpu_count), replicas: Number(item.replicas) });
+    }
+    start = result.LastEvaluatedKey;
+  } while (start);
+  return demands;
+};

@@ -1,0 +1,44 @@
+/**
+ * Starts Step Functions executions. The execution ARN is derived before the start, so the
+ * deployment record can name its owning execution in the same write that changes it.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import type { WorkflowName } from '../../infra/definitions/routes';
+import { optionalUrl, readEnv } from '../commons/env';
+
+const env = readEnv({
+  SFN_ENDPOINT: optionalUrl,
+  DEPLOY_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  SCALE_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+  DELETE_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
+});
+
+const client = new SFNClient({ endpoint: env.SFN_ENDPOINT, maxAttempts: 4 });
+
+const machineArn = (workflow: WorkflowName): string => {
+  const arn = { deploy: env.DEPLOY_STATE_MACHINE_ARN, scale: env.SCALE_STATE_MACHINE_ARN, delete: env.DELETE_STATE_MACHINE_ARN }[workflow];
+  if (!arn) throw new Error(`invalid configuration: ${workflow.toUpperCase()}_STATE_MACHINE_ARN is not set for this function`);
+  return arn;
+};
+
+/** Console-readable name: `<deployment id>-<operation>-<yyyymmddThhmmss>-<4 random>` (max 80 chars). */
+export const executionName = (deploymentId: string, workflow: WorkflowName, now: Date): string => {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  return `${deploymentId}-${workflow}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+};
+
+export const plannedExecutionArn = (workflow: WorkflowName, name: string): string =>
+  `${machineArn(workflow).replace(':stateMachine:', ':execution:')}:${name}`;
+
+/** The execution input: references only, never a secret. */
+export interface WorkflowInput {
+  deployment: { org_id: string; project_id: string; id: string };
+}
+
+export const startWorkflow = async (workflow: WorkflowName, name: string, input: WorkflowInput): Promise<string> => {
+  const { executionArn } = await client.send(
+    new StartExecutionCommand({ stateMachineArn: machineArn(workflow), name, input: JSON.stringify(input) }),
+  );
+  return executionArn ?? plannedExecutionArn(workflow, name);
+};

@@ -1,0 +1,11 @@
+/** DELETE …/aimodels/{model_id}: accepted at once (204); the delete workflow releases everything. */
+import { apiHandler, authorizeTenant, deploymentIdOf, noContent, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
+import { deleteDeployment as remove } from '../use-cases/deployments';
+
+export const deleteDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
+  const tenant = authorizeTenant(event, 'write');
+  await remove(tenant, deploymentIdOf(event), now);
+  return noContent();
+};
+
+export const handler = apiHandler(deleteDeployment);

@@ -1,0 +1,64 @@
+/**
+ * GPU capacity planning for one node group. Pure.
+ *
+ * Replicas are packed first-fit-decreasing onto nodes of `gpusPerNode` GPUs; the number of
+ * nodes that packing uses is what the group needs. Planning from the recorded deployments
+ * (not from what the cluster happens to show) makes the answer the same whichever
+ * workflow computes it, so concurrent deploys converge on one desired size.
+ */
+export interface GpuDemand {
+  gpuCount: number;
+  replicas: number;
+}
+
+export const nodesNeeded = (demands: readonly GpuDemand[], gpusPerNode: number): number => {
+  const sizes = demands
+    .flatMap((d) => Array.from({ length: d.replicas }, () => d.gpuCount))
+    .sort((a, b) => b - a);
+  const free: number[] = [];
+  for (const size of sizes) {
+    if (size > gpusPerNode) throw new RangeError(`a replica of ${size} GPUs cannot fit a node of ${gpusPerNode} GPUs`);
+    const slot = free.findIndex((f) => f >= size);
+    if (slot === -1) free.push(gpusPerNode - size);
+    else free[slot] = (free[slot] ?? 0) - size;
+  }
+  return free.length;
+};
+
+export interface NodeGroupSize {
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+}
+
+export type GrowthPlan =
+  | { kind: 'sufficient'; desiredSize: number; needed: number }
+  | { kind: 'grow'; from: number; to: number; needed: number }
+  | { kind: 'exceeds_max'; needed: number; maxSize: number };
+
+/** Never shrinks: scale-in is a separate, targeted operation (releaseIdleNodes). */
+export const planNodeGroupGrowth = (size: NodeGroupSize, needed: number): GrowthPlan => {
+  if (needed > size.maxSize) return { kind: 'exceeds_max', needed, maxSize: size.maxSize };
+  if (needed <= size.desiredSize) return { kind: 'sufficient', desiredSize: size.desiredSize, needed };
+  return { kind: 'grow', from: size.desiredSize, to: needed, needed };
+};
+
+export interface GroupMember {
+  instanceId: string;
+  /** Joined the cluster and Ready. */
+  joined: boolean;
+  /** GPU pods bound to the node (any owner). */
+  gpuPods: number;
+}
+
+/**
+ * Which instances to terminate so the group keeps `needed` nodes: never one running a GPU
+ * pod; booting instances first (they serve nothing yet), then empty joined nodes.
+ */
+export const pickInstancesToRelease = (members: readonly GroupMember[], needed: number, minSize: number): string[] => {
+  const keep = Math.max(needed, minSize);
+  const surplus = members.length - keep;
+  if (surplus <= 0) return [];
+  const idle = members.filter((m) => m.gpuPods === 0).sort((a, b) => Number(a.joined) - Number(b.joined));
+  return idle.slice(0, surplus).map((m) => m.instanceId);
+};

@@ -1,0 +1,66 @@
+/**
+ * The model catalog and GPU inventory, versioned in data/*.json and validated once at
+ * module load: a malformed data file stops the function at cold start, not mid-request.
+ */
+import { z } from 'zod';
+import catalogJson from './data/catalog.json';
+import inventoryJson from './data/inventory.json';
+
+const range = z.object({ min: z.number().int().positive(), max: z.number().int().positive(), default: z.number().int().positive() });
+
+const catalogModel = z.object({
+  id: z.string().regex(/^[a-zA-Z0-9_\-.]+$/),
+  model_id: z.string().includes('/'),
+  name: z.string(),
+  vendor: z.string(),
+  parameters_billion: z.number().positive(),
+  dtype: z.enum(['bfloat16', 'float16', 'float32', 'fp8', 'int8', 'int4']),
+  gated: z.boolean(),
+  configurations: z.object({ max_model_len: range, max_num_seqs: range }),
+  recommended_gpu: z.object({ gpu_config_id: z.string(), gpu_count: z.number().int().positive() }),
+  tags: z.array(z.string()),
+});
+export type CatalogModel = z.infer<typeof catalogModel>;
+
+const plan = z.object({
+  plan_id: z.string(),
+  type: z.literal('ondemand'),
+  unit_price: z.number().positive(),
+  currency: z.string().length(3),
+});
+export type Plan = z.infer<typeof plan>;
+
+const gpuConfig = z.object({
+  config_id: z.string(),
+  gpu_type: z.string(),
+  gpu_memory_gib: z.number().positive(),
+  region: z.string(),
+  instance_type: z.string(),
+  gpus_per_node: z.number().int().positive(),
+  node_group: z.object({ name: z.string(), min_size: z.number().int().nonnegative(), max_size: z.number().int().positive() }),
+  plans: z.array(plan).min(1),
+});
+export type GpuConfig = z.infer<typeof gpuConfig>;
+
+export const CATALOG: readonly CatalogModel[] = z.object({ version: z.string(), models: z.array(catalogModel) }).parse(catalogJson).models;
+export const INVENTORY = z
+  .object({ version: z.string(), cluster_region: z.string(), gpu_configs: z.array(gpuConfig) })
+  .parse(inventoryJson);
+
+export const findCatalogModel = (id: string): CatalogModel | undefined => CATALOG.find((m) => m.id === id);
+export const findGpuConfig = (configId: string): GpuConfig | undefined =>
+  INVENTORY.gpu_configs.find((g) => g.config_id === configId);
+export const regions = (): string[] => [...new Set(INVENTORY.gpu_configs.map((g) => g.region))];
+
+const BYTES_PER_PARAM: Record<CatalogModel['dtype'], number> = {
+  float32: 4,
+  bfloat16: 2,
+  float16: 2,
+  fp8: 1,
+  int8: 1,
+  int4: 0.5,
+};
+
+/** Size of the model weights in GiB (parameters x bytes per parameter). */
+export const weightsGiB = (model: Pick<CatalogModel, 'parameters_billion' | 'dtype'>): number =>
+  (model.parameters_billion * 1e9 * BYTES_PER_PARAM[model.dtype]) / 2 ** 30;

@@ -1,0 +1,118 @@
+/**
+ * The deployment record as stored, its lifecycle vocabulary, and its API view.
+ * Pure: no I/O, time comes in as an argument.
+ */
+export type DeploymentStatus = 'initializing' | 'ready' | 'failed' | 'terminating';
+
+/** Fine-grained progress beside the contract's coarse status. */
+export type DeploymentPhase =
+  | 'accepted'
+  | 'provisioning_nodes'
+  | 'scheduling'
+  | 'loading_model'
+  | 'ready'
+  | 'scaling'
+  | 'failed'
+  | 'deleting';
+
+export type Operation = 'deploy' | 'scale' | 'delete';
+
+export interface ServingConfig {
+  max_model_len: number;
+  max_num_seqs: number;
+  extra_args: string[];
+  /** Keys the contract says are stored but have no effect. */
+  [other: string]: unknown;
+}
+
+export interface Tenant {
+  org_id: string;
+  project_id: string;
+}
+
+export interface DeploymentRecord extends Tenant {
+  id: string;
+  name: string;
+  catalog_id: string;
+  model_id: string;
+  model_name: string;
+  region: string;
+  gpu_config_id: string;
+  gpu_count: number;
+  plan_id: string;
+  config: ServingConfig;
+  /** Desired replicas. */
+  replicas: number;
+  status: DeploymentStatus;
+  phase: DeploymentPhase;
+  fail_reason: string | null;
+  endpoint_url: string | null;
+  created_at: string;
+  updated_at: string;
+  /** When it most recently became ready; null while not ready. */
+  ready_since: string | null;
+  operation: Operation;
+  /** The execution that currently owns the deployment; older executions are superseded. */
+  execution_arn: string;
+  /** Optimistic-lock counter, bumped by every write. */
+  version: number;
+}
+
+export interface DeploymentView {
+  id: string;
+  name: string;
+  project_id: string;
+  model_id: string;
+  model_name: string;
+  region: string;
+  status: DeploymentStatus;
+  endpoint_url: string | null;
+  gpu_config_id: string;
+  gpu_count: number;
+  replicas: number;
+  created_at: string;
+  updated_at: string;
+  uptime_seconds: number;
+  phase: DeploymentPhase;
+  fail_reason: string | null;
+  config: ServingConfig;
+  plan_id: string;
+  workflow: { execution_arn: string; console_url: string };
+}
+
+/** Seconds since the deployment most recently became ready; 0 when it is not ready. */
+export const uptimeSeconds = (record: Pick<DeploymentRecord, 'status' | 'ready_since'>, now: Date): number => {
+  if (record.status !== 'ready' || record.ready_since === null) return 0;
+  return Math.max(0, Math.floor((now.getTime() - Date.parse(record.ready_since)) / 1000));
+};
+
+/** The Step Functions console page of an execution. */
+export const executionConsoleUrl = (executionArn: string): string => {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+};
+
+export const toDeploymentView = (record: DeploymentRecord, now: Date): DeploymentView => ({
+  id: record.id,
+  name: record.name,
+  project_id: record.project_id,
+  model_id: record.model_id,
+  model_name: record.model_name,
+  region: record.region,
+  status: record.status,
+  endpoint_url: record.status === 'ready' ? record.endpoint_url : null,
+  gpu_config_id: record.gpu_config_id,
+  gpu_count: record.gpu_count,
+  replicas: record.replicas,
+  created_at: record.created_at,
+  updated_at: record.updated_at,
+  uptime_seconds: uptimeSeconds(record, now),
+  phase: record.phase,
+  fail_reason: record.fail_reason,
+  config: record.config,
+  plan_id: record.plan_id,
+  workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
+});
+
+/** Kubernetes object name for a deployment: DNS-1123, unique per deployment id. */
+export const workloadName = (deploymentId: string): string => `model-${deploymentId.replace(/^dep-/, '')}`;
