@@ -222,8 +222,8 @@ export const discardDeployment = async (record: DeploymentRecord): Promise<void>
 };
 
 /** GPU demand of every deployment that still holds capacity on one GPU config. */
-export const gpuDemandOf = async (gpuConfigId: string): Promise<GpuDemand[]> => {
-  const demands: GpuDemand[] = [];
+export const gpuDemandOf = async (gpuConfigId: string): Promise<(GpuDemand & { id: string })[]> => {
+  const demands: (GpuDemand & { id: string })[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const result = await documentClient.send(
@@ -232,12 +232,12 @@ export const gpuDemandOf = async (gpuConfigId: string): Promise<GpuDemand[]> => 
         IndexName: gpuIndex.name,
         KeyConditionExpression: 'gsi1pk = :cfg',
         ExpressionAttributeValues: { ':cfg': `GPUCFG#${gpuConfigId}` },
-        ProjectionExpression: 'gpu_count, replicas',
+        ProjectionExpression: 'id, gpu_count, replicas',
         ExclusiveStartKey: start,
       }),
     );
     for (const item of result.Items ?? []) {
-      demands.push({ gpuCount: Number(item.gpu_count), replicas: Number(item.replicas) });
+      demands.push({ id: String(item.id), gpuCount: Number(item.gpu_count), replicas: Number(item.replicas) });
     }
     start = result.LastEvaluatedKey;
   } while (start);

@@ -33,7 +33,7 @@ export const plannedExecutionArn = (workflow: WorkflowName, name: string): strin
 
 /** The execution input: references only, never a secret. */
 export interface WorkflowInput {
-  deployment: { org_id: string; project_id: string; id: string };
+  deployment: { org_id: string; project_id: string; id: string; gpu_config_id: string };
 }
 
 export const startWorkflow = async (workflow: WorkflowName, name: string, input: WorkflowInput): Promise<string> => {

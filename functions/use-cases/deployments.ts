@@ -12,7 +12,7 @@ import type { ResolvedDeploymentSpec } from '../domain/requests';
 import { logger } from '../commons/logger';
 
 const workflowInput = (record: DeploymentRecord) => ({
-  deployment: { org_id: record.org_id, project_id: record.project_id, id: record.id },
+  deployment: { org_id: record.org_id, project_id: record.project_id, id: record.id, gpu_config_id: record.gpu_config_id },
 });
 
 const unavailable = (error: unknown, what: string): ServiceUnavailableError => {

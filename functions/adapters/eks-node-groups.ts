@@ -1,0 +1,72 @@
+/**
+ * EKS managed node groups and their Auto Scaling groups. Growing sets the node group's
+ * desired size; shrinking never lowers it blindly: it terminates chosen, empty instances
+ * one by one (TerminateInstanceInAutoScalingGroup with decrement), so no serving pod is evicted.
+ */
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
+import { z } from 'zod';
+import { optionalUrl, readEnv } from '../commons/env';
+
+const env = readEnv({
+  EKS_CLUSTER_NAME: z.string().min(1),
+  EKS_ENDPOINT: optionalUrl,
+  AUTOSCALING_ENDPOINT: optionalUrl,
+});
+
+export const clusterName = env.EKS_CLUSTER_NAME;
+const eks = new EKSClient({ endpoint: env.EKS_ENDPOINT, maxAttempts: 5 });
+const autoscaling = new AutoScalingClient({ endpoint: env.AUTOSCALING_ENDPOINT, maxAttempts: 5 });
+
+export interface NodeGroupState {
+  name: string;
+  status: string;
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+  autoScalingGroup: string | undefined;
+  healthIssues: { code: string; message: string }[];
+}
+
+export const describeNodeGroup = async (name: string): Promise<NodeGroupState> => {
+  const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName: name }));
+  return {
+    name,
+    status: nodegroup?.status ?? 'UNKNOWN',
+    minSize: nodegroup?.scalingConfig?.minSize ?? 0,
+    maxSize: nodegroup?.scalingConfig?.maxSize ?? 0,
+    desiredSize: nodegroup?.scalingConfig?.desiredSize ?? 0,
+    autoScalingGroup: nodegroup?.resources?.autoScalingGroups?.[0]?.name,
+    healthIssues: (nodegroup?.health?.issues ?? []).map((i) => ({ code: String(i.code ?? 'Unknown'), message: i.message ?? '' })),
+  };
+};
+
+export const setDesiredSize = async (name: string, desiredSize: number): Promise<void> => {
+  await eks.send(new UpdateNodegroupConfigCommand({ clusterName, nodegroupName: name, scalingConfig: { desiredSize } }));
+};
+
+export interface GroupInstance {
+  instanceId: string;
+  lifecycleState: string;
+}
+
+export const groupInstances = async (autoScalingGroup: string): Promise<GroupInstance[]> => {
+  const { AutoScalingGroups } = await autoscaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroup] }),
+  );
+  return (AutoScalingGroups?.[0]?.Instances ?? []).map((i) => ({
+    instanceId: i.InstanceId ?? '',
+    lifecycleState: String(i.LifecycleState ?? ''),
+  }));
+};
+
+/** Terminates exactly this instance and lowers the group's desired size by one. */
+export const terminateInstance = async (instanceId: string): Promise<void> => {
+  await autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: true }));
+};
+
+export const describeCluster = async () => {
+  const { cluster } = await eks.send(new DescribeClusterCommand({ name: clusterName }));
+  if (!cluster?.endpoint || !cluster.certificateAuthority?.data) throw new Error(`EKS cluster ${clusterName} has no endpoint yet`);
+  return { endpoint: cluster.endpoint, caData: cluster.certificateAuthority.data, region: cluster.arn?.split(':')[3] };
+};

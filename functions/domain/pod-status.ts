@@ -1,0 +1,48 @@
+/**
+ * Reads a model's pods and says where the rollout is, or why it failed. Pure.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+
+export type RolloutProgress =
+  | { kind: 'progress'; phase: 'scheduling' | 'pulling_image' | 'loading_model'; detail: string }
+  | { kind: 'failed'; reason: FailReason; message: string; pod: string };
+
+export type FailReason = 'ImagePullBackOff' | 'CrashLoopBackOff' | 'OOMKilled' | 'ModelAccessDenied' | 'Unschedulable';
+
+const waitingReasons = (pod: V1Pod) =>
+  (pod.status?.containerStatuses ?? []).map((c) => ({ waiting: c.state?.waiting, last: c.lastState?.terminated, restarts: c.restartCount }));
+
+const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Failures visible in pod status, worst first. The log tail is added by the caller. */
+export const classifyPods = (pods: readonly V1Pod[]): RolloutProgress => {
+  for (const pod of pods) {
+    const name = pod.metadata?.name ?? 'pod';
+    for (const { waiting, last } of waitingReasons(pod)) {
+      if (last?.reason === 'OOMKilled') {
+        return { kind: 'failed', reason: 'OOMKilled', message: `container of ${name} was killed for running out of memory; use a GPU config with more memory or lower max_model_len`, pod: name };
+      }
+      if (waiting?.reason === 'ImagePullBackOff' || waiting?.reason === 'ErrImagePull' || waiting?.reason === 'InvalidImageName') {
+        return { kind: 'failed', reason: 'ImagePullBackOff', message: `image of ${name} cannot be pulled: ${waiting.message ?? waiting.reason}`, pod: name };
+      }
+      if (waiting?.reason === 'CrashLoopBackOff') {
+        return { kind: 'failed', reason: 'CrashLoopBackOff', message: `model server in ${name} keeps crashing (exit code ${last?.exitCode ?? 'unknown'})`, pod: name };
+      }
+    }
+  }
+  const notReady = pods.filter((p) => !isReady(p));
+  const unscheduled = notReady.find((p) =>
+    p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'),
+  );
+  if (unscheduled) {
+    const condition = unscheduled.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    return { kind: 'progress', phase: 'scheduling', detail: condition?.message ?? 'waiting for a GPU node' };
+  }
+  const pulling = notReady.find((p) => p.status?.containerStatuses?.some((c) => c.state?.waiting) ?? true);
+  if (pulling) return { kind: 'progress', phase: 'pulling_image', detail: 'pulling the model server image' };
+  return { kind: 'progress', phase: 'loading_model', detail: 'loading model weights' };
+};
+
+/** Log lines that say the Hugging Face download was refused (gated or bad token). */
+export const mentionsModelAccessDenied = (log: string): boolean =>
+  /GatedRepoError|401 Client Error|403 Client Error|Access to model .* is restricted|Cannot access gated repo/i.test(log);

@@ -1,0 +1,30 @@
+/** Applies the model's Deployment and Service (server-side apply: idempotent). */
+import { now } from '../adapters/clock';
+import { updateDeployment } from '../adapters/deployment-repository';
+import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes';
+import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
+import { findCatalogModel, findGpuConfig } from '../domain/catalog';
+import { DeploymentFailedError } from '../domain/errors';
+import { renderModelWorkload } from '../domain/manifests';
+
+export interface WorkloadWait {
+  started_at: string;
+  ready: boolean;
+  wait_seconds: number;
+  phase?: string;
+}
+
+export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
+  const record = await ownedDeployment(input);
+  const model = findCatalogModel(record.catalog_id);
+  const config = findGpuConfig(record.gpu_config_id);
+  if (!model || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
+  await ensureNamespace();
+  await applyObjects(renderModelWorkload(record, model, config, namespace));
+  if (record.operation === 'deploy' && record.phase !== 'scheduling') {
+    await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, { now: now() }).catch(asSuperseded);
+  }
+  return { started_at: now().toISOString(), ready: false, wait_seconds: 2 };
+};
+
+export const handler = workflowTask('apply-workload', applyWorkload);

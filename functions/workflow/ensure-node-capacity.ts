@@ -1,0 +1,43 @@
+/**
+ * Grows the deployment's GPU node group to what all live deployments on it need.
+ * Never shrinks it (release-idle-nodes does that, node by node).
+ */
+import { gpuDemandOf } from '../adapters/deployment-repository';
+import { now } from '../adapters/clock';
+import { describeNodeGroup, setDesiredSize } from '../adapters/eks-node-groups';
+import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
+import { nodesNeeded, planNodeGroupGrowth } from '../domain/capacity';
+import { findGpuConfig } from '../domain/catalog';
+import { DeploymentFailedError } from '../domain/errors';
+import { nextPollSeconds } from '../domain/polling';
+
+/** Typical time for a GPU node to launch, boot and join, in seconds. */
+export const EXPECTED_NODE_SECONDS = 180;
+
+export interface NodeWait {
+  needed: number;
+  started_at: string;
+  ready: boolean;
+  wait_seconds: number;
+}
+
+export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> => {
+  const record = await ownedDeployment(input);
+  const config = findGpuConfig(record.gpu_config_id);
+  if (!config) throw new DeploymentFailedError('UnknownGpuConfig', `gpu config ${record.gpu_config_id} is no longer in the inventory`);
+  // The index is eventually consistent: make sure this deployment counts with its current replicas.
+  const others = (await gpuDemandOf(config.config_id)).filter((d) => d.id !== record.id);
+  const needed = nodesNeeded([...others, { gpuCount: record.gpu_count, replicas: record.replicas }], config.gpus_per_node);
+  const group = await describeNodeGroup(config.node_group.name);
+  const plan = planNodeGroupGrowth(group, needed);
+  if (plan.kind === 'exceeds_max') {
+    throw new DeploymentFailedError(
+      'InsufficientCapacity',
+      `node group ${group.name} would need ${plan.needed} nodes of ${config.gpus_per_node} GPUs but may grow to ${plan.maxSize}`,
+    );
+  }
+  if (plan.kind === 'grow') await setDesiredSize(group.name, plan.to);
+  return { needed, started_at: now().toISOString(), ready: false, wait_seconds: plan.kind === 'grow' ? nextPollSeconds(0, EXPECTED_NODE_SECONDS) : 1 };
+};
+
+export const handler = workflowTask('ensure-node-capacity', ensureNodeCapacity);

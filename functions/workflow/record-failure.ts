@@ -1,0 +1,47 @@
+/**
+ * Records why a workflow failed (`fail_reason`), from the error Step Functions caught.
+ * A deploy or scale failure marks the deployment failed and stops counting its GPUs; a
+ * failed delete stays `terminating` so it can be retried.
+ */
+import { now } from '../adapters/clock';
+import { StaleWriteError, updateDeployment } from '../adapters/deployment-repository';
+import { logger } from '../commons/logger';
+import { workflowTask, type TaskInput } from '../commons/workflow';
+
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+/** Lambda errors arrive as `{Error: name, Cause: '{"errorType","errorMessage",...}'}`. */
+export const failReason = (caught: CaughtError): string => {
+  let message = caught.Cause ?? '';
+  try {
+    const cause = JSON.parse(caught.Cause ?? '') as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Cause is plain text (States.* errors)
+  }
+  if (caught.Error === 'DeploymentFailed') return message.slice(0, 2000);
+  return `${caught.Error}: ${message}`.slice(0, 2000);
+};
+
+export const recordFailure = async (input: TaskInput & { error: CaughtError; operation: 'deploy' | 'scale' | 'delete' }) => {
+  const reason = failReason(input.error);
+  const changes =
+    input.operation === 'delete'
+      ? { phase: 'deleting' as const, fail_reason: reason }
+      : { status: 'failed' as const, phase: 'failed' as const, fail_reason: reason, ready_since: null, endpoint_url: null };
+  try {
+    await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {
+      now: now(),
+      releaseCapacity: input.operation !== 'delete',
+    });
+  } catch (error) {
+    if (!(error instanceof StaleWriteError)) throw error;
+    logger.info('failure not recorded: the deployment belongs to a newer operation', { reason });
+  }
+  return { fail_reason: reason };
+};
+
+export const handler = workflowTask('record-failure', recordFailure);
