@@ -1,0 +1,160 @@
+/**
+ * The whole control plane on one machine: dynalite, the EKS/Kubernetes simulator, the local
+ * Step Functions endpoint running statemachines/*.asl.json, and the local API Gateway, wired
+ * through the same environment variables the Lambdas read in AWS. The production handlers
+ * and adapters run unchanged; only the far side of each API is local.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import inventory from '../functions/domain/data/inventory.json';
+import { ROUTES, type RouteDefinition } from '../infra/definitions/routes';
+import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefinition } from '../infra/definitions/workflows';
+import { startApiGateway, type LambdaHandler } from './api-gateway';
+import { ensureTable, startDynamo } from './dynamodb';
+import { loadOrCreateDevKey } from './jwt';
+import { startStepFunctions, type LocalTaskFunction } from './sfn/index';
+import { nodeGroupsFromInventory, startSimulator, type RunningSimulator } from './sim/index';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+
+export interface LocalCloudOptions {
+  host?: string;
+  /** API port; 0 picks a free one. */
+  port?: number;
+  dataDir: string;
+  /** Multiplies every simulated delay and every Wait state. 1 = real time. */
+  timeScale: number;
+  prefix?: string;
+  clusterName?: string;
+  namespace?: string;
+  /** Access log lines of the API gateway. */
+  log?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  apiUrl: string;
+  dynamoUrl: string;
+  sfnUrl: string;
+  simulator: RunningSimulator;
+  stateMachineArns: Record<'deploy' | 'scale' | 'delete', string>;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+const functionName = (prefix: string, task: TaskFunctionDefinition) => `${prefix}-${task.name}`;
+const localFunctionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+/** Imports a handler module the first time it is called, like a Lambda cold start. */
+const lazyHandler = <T>(entry: string): (() => Promise<T>) => {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= import(join(ROOT, entry)).then((m: { handler: T }) => m.handler));
+};
+
+export const startLocalCloud = async (options: LocalCloudOptions): Promise<LocalCloud> => {
+  const host = options.host ?? '127.0.0.1';
+  const prefix = options.prefix ?? 'gpu-control-plane';
+  const clusterName = options.clusterName ?? 'gpu-models';
+  const namespace = options.namespace ?? 'models';
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const tableName = `${prefix}-deployments`;
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb') });
+    closers.push(dynamo.close);
+    await ensureTable(dynamo.url, tableName);
+
+    const simulator = await startSimulator({
+      host,
+      port: 0,
+      clusterName,
+      region: REGION,
+      nodeGroups: nodeGroupsFromInventory(inventory),
+      timeScale: options.timeScale,
+      stateFile: join(dataDir, 'cluster-state.json'),
+    });
+    closers.push(simulator.close);
+
+    const functions: Record<string, LocalTaskFunction> = {};
+    for (const task of TASK_FUNCTIONS) {
+      const load = lazyHandler<(event: unknown) => Promise<unknown>>(task.entry);
+      functions[functionName(prefix, task)] = async (event) => (await load())(event);
+    }
+    const substitutions = Object.fromEntries(TASK_FUNCTIONS.map((t) => [t.substitution, localFunctionArn(functionName(prefix, t))]));
+    const stateMachines = STATE_MACHINES.map((machine) => ({
+      name: stateMachineName(prefix, machine.workflow),
+      definition: readFileSync(join(ROOT, machine.file), 'utf8').replace(/\$\{(\w+)\}/g, (placeholder, key: string) => {
+        const value = substitutions[key];
+        if (!value) throw new Error(`${machine.file}: no substitution for ${placeholder}`);
+        return value;
+      }),
+    }));
+    const sfn = await startStepFunctions({
+      host,
+      port: 0,
+      region: REGION,
+      accountId: ACCOUNT,
+      stateMachines,
+      functions,
+      timeScale: options.timeScale,
+      dataDir: join(dataDir, 'stepfunctions'),
+    });
+    closers.push(sfn.close);
+    const stateMachineArns = {
+      deploy: sfn.stateMachineArn(stateMachineName(prefix, 'deploy')),
+      scale: sfn.stateMachineArn(stateMachineName(prefix, 'scale')),
+      delete: sfn.stateMachineArn(stateMachineName(prefix, 'delete')),
+    };
+
+    // What CDK sets on the functions in AWS, plus the endpoint overrides of the local cloud.
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: dynamo.url,
+      SFN_ENDPOINT: sfn.url,
+      DEPLOY_STATE_MACHINE_ARN: stateMachineArns.deploy,
+      SCALE_STATE_MACHINE_ARN: stateMachineArns.scale,
+      DELETE_STATE_MACHINE_ARN: stateMachineArns.delete,
+      EKS_CLUSTER_NAME: clusterName,
+      EKS_ENDPOINT: simulator.url,
+      AUTOSCALING_ENDPOINT: simulator.url,
+      K8S_API_URL: simulator.url,
+      MODEL_NAMESPACE: namespace,
+      WORKFLOW_TIME_SCALE: String(options.timeScale),
+      ENDPOINT_URL_TEMPLATE: `${simulator.url}/api/v1/namespaces/{namespace}/services/{service}:http/proxy/v1`,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+
+    const handlers = new Map(ROUTES.map((r) => [r.name, lazyHandler<LambdaHandler>(r.entry)]));
+    const api = await startApiGateway({
+      host,
+      port: options.port ?? 0,
+      routes: ROUTES,
+      loadHandler: (route: RouteDefinition) => handlers.get(route.name)!(),
+      key: await loadOrCreateDevKey(dataDir),
+      log: options.log,
+    });
+    closers.push(api.close);
+
+    return {
+      apiUrl: api.url,
+      dynamoUrl: dynamo.url,
+      sfnUrl: sfn.url,
+      simulator,
+      stateMachineArns,
+      dataDir,
+      close: async () => {
+        for (const close of closers.reverse()) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+};
