@@ -28,10 +28,12 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
   const weights = model ? weightsGiB(model) : 10;
   const status = await readDeploymentStatus(workloadName(record.id));
   if (!status.exists) throw new DeploymentFailedError('WorkloadMissing', `the model's Kubernetes Deployment disappeared`);
-  if (status.observedCurrent && status.desired === record.replicas && status.ready >= record.replicas) {
+  const pods = await listPods(deploymentSelector(record.id));
+  // After a scale-in, surplus pods must be gone too, or their nodes cannot be released.
+  if (status.observedCurrent && status.desired === record.replicas && status.ready >= record.replicas && pods.length <= record.replicas) {
     return { ...input.workload, ready: true, wait_seconds: 0 };
   }
-  const progress = classifyPods(await listPods(deploymentSelector(record.id)));
+  const progress = classifyPods(pods);
   if (progress.kind === 'failed') {
     const log = progress.reason === 'CrashLoopBackOff' ? await podLogTail(progress.pod, LOG_LINES) : '';
     if (log && mentionsModelAccessDenied(log)) {
