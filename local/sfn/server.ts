@@ -1,0 +1,115 @@
+/** startStepFunctions: prepares the state machines, restores executions, serves the SFN API. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { createActions, type ActionHandler } from './actions';
+import { invalidNameReason, stateMachineArn, type ArnScope } from './arns';
+import { prepareDefinition } from './definition';
+import { ExecutionEngine, type StateMachineRuntime } from './executions';
+import { ExecutionFileStore } from './persistence';
+import { readJsonBody, sendDebugJson, sendError, sendResult, SfnServiceError, TARGET_PREFIX } from './protocol';
+import type { LocalStepFunctionsOptions, RunningStepFunctions } from './types';
+
+const DEBUG_EXECUTIONS_PATH = '/_local/executions/';
+
+function prepareStateMachines(options: LocalStepFunctionsOptions, scope: ArnScope, timeScale: number): Map<string, StateMachineRuntime> {
+  const functionNames = new Set(Object.keys(options.functions));
+  const creationDate = Date.now();
+  const machines = new Map<string, StateMachineRuntime>();
+  for (const { name, definition: definitionText } of options.stateMachines) {
+    const nameProblem = invalidNameReason(name);
+    if (nameProblem) throw new Error(`state machine name: ${nameProblem}`);
+    if (machines.has(name)) throw new Error(`state machine ${name} is listed twice`);
+    const definition = prepareDefinition(definitionText, { machineName: name, timeScale, functionNames });
+    // The rewritten definition was derived from a validated one; its extra fields need no second check.
+    const runner = new StateMachine(definition.runnable, { validationOptions: { noValidate: true } });
+    machines.set(name, { name, arn: stateMachineArn(scope, name), definitionText, creationDate, definition, runner });
+  }
+  return machines;
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startStepFunctions(options: LocalStepFunctionsOptions): Promise<RunningStepFunctions> {
+  const host = options.host ?? '127.0.0.1';
+  const timeScale = options.timeScale ?? 1;
+  if (!Number.isFinite(timeScale) || timeScale < 0) throw new Error(`timeScale must be a number >= 0, got ${timeScale}`);
+  const scope: ArnScope = { region: options.region ?? 'us-east-1', accountId: options.accountId ?? '000000000000' };
+  const machines = prepareStateMachines(options, scope, timeScale);
+  const store = options.dataDir === undefined ? undefined : await ExecutionFileStore.open(options.dataDir);
+  const engine = new ExecutionEngine({ scope, machines, functions: options.functions, timeScale, store });
+  const actions = createActions({ scope, machines, engine });
+
+  const server = createServer((request, response) => {
+    void route(request, response, actions, engine);
+  });
+  const address = await listen(server, host, options.port ?? 0);
+  if (store) engine.restore(await store.loadAll());
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    stateMachineArn: (name) => stateMachineArn(scope, name),
+    transitions: (executionArn) => {
+      const record = engine.get(executionArn);
+      if (!record) throw new Error(`No such execution: ${executionArn}`);
+      return record.transitions;
+    },
+    close: () => {
+      closed ??= (async () => {
+        await engine.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closed;
+    },
+  };
+}
+
+async function route(
+  request: IncomingMessage,
+  response: ServerResponse,
+  actions: ReadonlyMap<string, ActionHandler>,
+  engine: ExecutionEngine,
+): Promise<void> {
+  try {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (request.method === 'GET' && path.startsWith(DEBUG_EXECUTIONS_PATH)) {
+      debugExecution(response, engine, decodeURIComponent(path.slice(DEBUG_EXECUTIONS_PATH.length)));
+      return;
+    }
+    if (request.method !== 'POST') throw new SfnServiceError('UnknownOperationException', 'Only POST / is served', 404);
+    const target = request.headers['x-amz-target'];
+    const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? actions.get(target.slice(TARGET_PREFIX.length)) : undefined;
+    if (!action) throw new SfnServiceError('UnknownOperationException', `Unknown operation: ${String(target)}`);
+    sendResult(response, action(await readJsonBody(request)));
+  } catch (error) {
+    sendError(
+      response,
+      error instanceof SfnServiceError
+        ? error
+        : new SfnServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500),
+    );
+  }
+}
+
+/** GET /_local/executions/<arn>: what the SDK shapes cannot carry (transitions, restarts). */
+function debugExecution(response: ServerResponse, engine: ExecutionEngine, executionArn: string): void {
+  const record = engine.get(executionArn);
+  if (!record) {
+    sendDebugJson(response, 404, { message: `No such execution: ${executionArn}` });
+    return;
+  }
+  const { history, ...summary } = record;
+  sendDebugJson(response, 200, { ...summary, historyEvents: history.length });
+}
