@@ -15,17 +15,15 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { z } from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import { clusterName, describeCluster } from './eks-node-groups';
 import { eksToken } from './eks-token';
 
-const env = readEnv({
-  K8S_API_URL: optionalUrl,
-  MODEL_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('models'),
-});
+import { namespace } from './model-namespace';
 
-export const namespace = env.MODEL_NAMESPACE;
+const env = readEnv({ K8S_API_URL: optionalUrl });
+
+export { namespace };
 const FIELD_MANAGER = 'gpu-control-plane';
 const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
 

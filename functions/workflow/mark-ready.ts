@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
-import { namespace } from '../adapters/kubernetes';
+import { namespace } from '../adapters/model-namespace';
 import { readEnv } from '../commons/env';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { workloadName } from '../domain/deployment';

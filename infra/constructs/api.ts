@@ -1,0 +1,121 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ROUTES, type WorkflowName } from '../definitions/routes';
+import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
+
+export interface ControlPlaneApiProps {
+  /** Prefix of the API and function names. */
+  readonly prefix: string;
+  readonly table: dynamodb.ITable;
+  /** The state machines routes may start, by workflow. */
+  readonly stateMachines: ReadonlyMap<WorkflowName, sfn.IStateMachine>;
+  /** Issuer (`iss`) of the bearer JWTs; API Gateway fetches its keys from `<issuer>/.well-known/openid-configuration`. */
+  readonly jwtIssuer: string;
+  /** Audience (`aud`) every token must carry. */
+  readonly jwtAudience: string;
+  readonly logLevel?: string;
+  /** Stage throttling: steady-state requests per second, and burst. @default 50 and 100 */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+/** The environment variable through which a handler receives the ARN of the workflow it starts. */
+export const stateMachineArnVariable = (workflow: WorkflowName): string => `${workflow.toUpperCase()}_STATE_MACHINE_ARN`;
+
+/** One JSON line per request, with what an operator needs to trace a call to its Lambda invocation. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    sourceIp: '$context.identity.sourceIp',
+    routeKey: '$context.routeKey',
+    path: '$context.path',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+    authorizerError: '$context.authorizer.error',
+    subject: '$context.authorizer.claims.sub',
+  }),
+);
+
+/**
+ * The HTTP API: one Lambda function per route in infra/definitions/routes.ts, every route behind
+ * the JWT authorizer, a throttled `$default` stage with JSON access logs. Each function gets the
+ * table access and the StartExecution permissions its route declares, and nothing else.
+ */
+export class ControlPlaneApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  /** Route functions by route name. */
+  readonly routeFunctions: ReadonlyMap<string, ControlPlaneFunction>;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneApiProps) {
+    super(scope, id);
+
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
+      authorizerName: `${props.prefix}-jwt`,
+      jwtAudience: [props.jwtAudience],
+    });
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `${props.prefix}-api`,
+      description: 'GPU model deployment control plane',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/vendedlogs/apigateway/${props.prefix}-api`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+
+    const functions = new Map<string, ControlPlaneFunction>();
+    for (const route of ROUTES) {
+      const routeId = constructIdFor(route.name);
+      const fn = new ControlPlaneFunction(this, routeId, {
+        name: route.name,
+        entry: route.entry,
+        kind: 'api',
+        prefix: props.prefix,
+        logLevel: props.logLevel,
+      });
+      fn.bindTable(props.table, route.access.table);
+      for (const workflow of route.access.startsWorkflows) {
+        const stateMachine = props.stateMachines.get(workflow);
+        if (!stateMachine) throw new Error(`Route ${route.name} starts the ${workflow} workflow, which has no state machine.`);
+        fn.bindStartExecution(stateMachine, stateMachineArnVariable(workflow));
+      }
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${routeId}Integration`, fn, {
+          payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+        }),
+        authorizer,
+      });
+      functions.set(route.name, fn);
+    }
+    this.routeFunctions = functions;
+  }
+
+  /** The API's base URL, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com/`. */
+  get url(): string {
+    return this.stage.url;
+  }
+}

@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { LAMBDA_BUNDLE_OPTIONS, PROJECT_ROOT } from '../bundling';
+import { acknowledgeWildcardResources } from '../nag';
+
+/** What a function does decides its timeout: API handlers answer fast, workflow tasks may wait on EKS. */
+export type FunctionKind = 'api' | 'workflow';
+export type TableAccess = 'R' | 'RW';
+
+export interface ControlPlaneFunctionProps {
+  /** Logical name from the route or task table; the function is named `<prefix>-<name>`. */
+  readonly name: string;
+  /** Handler module relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly kind: FunctionKind;
+  readonly prefix: string;
+  /** Powertools log level. @default 'INFO' */
+  readonly logLevel?: string;
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** The runtime every control-plane function runs on: the newest Node.js LTS Lambda offers. */
+export const CONTROL_PLANE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * The item-level DynamoDB actions behind 'R' and 'RW'. Narrower than the CDK's grantRead*Data
+ * (no Scan, no stream reads, no DescribeTable): handlers read with GetItem/Query and write with
+ * Put/Update/Delete, single or in transactions (TransactWriteItems is authorised per item, with
+ * ConditionCheckItem for its condition-only items).
+ */
+export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
+  R: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  RW: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+};
+
+const TIMEOUTS: Readonly<Record<FunctionKind, Duration>> = {
+  api: Duration.seconds(10),
+  workflow: Duration.seconds(60),
+};
+
+/** The team's esbuild options (infra/bundling.ts) in NodejsFunction's vocabulary. */
+const BUNDLING: nodejs.BundlingOptions = {
+  forceDockerBundling: false,
+  format: nodejs.OutputFormat.ESM,
+  target: LAMBDA_BUNDLE_OPTIONS.target,
+  minify: LAMBDA_BUNDLE_OPTIONS.minify,
+  sourceMap: LAMBDA_BUNDLE_OPTIONS.sourcemap,
+  sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+  sourcesContent: LAMBDA_BUNDLE_OPTIONS.sourcesContent,
+  mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
+  banner: LAMBDA_BUNDLE_OPTIONS.banner,
+  externalModules: [...LAMBDA_BUNDLE_OPTIONS.external],
+  bundleAwsSDK: true,
+  esbuildArgs: { '--tree-shaking': String(LAMBDA_BUNDLE_OPTIONS.treeShaking) },
+  logLevel: nodejs.LogLevel.WARNING,
+};
+
+/**
+ * When a synth skips bundling for this stack (context `aws:cdk:bundling-stacks`, as the infra
+ * tests and `cdk deploy OtherStack` do), the code asset is never built, so a handler file that
+ * does not exist yet must not fail the synth. The function then carries this stub instead; it
+ * is never deployed, because deploying a stack always bundles it.
+ */
+const SKIPPED_BUNDLING_STUB = "exports.handler = async () => { throw new Error('bundling was skipped at synth'); };";
+
+/**
+ * A NodejsFunction with the team's defaults: Node.js 24 on arm64, X-Ray tracing, a one-month
+ * log group of its own, ESM bundles with source maps built by the local esbuild, a role that
+ * starts with nothing but writing to that log group, and binders that add least-privilege
+ * grants together with the environment variable the handler reads.
+ */
+export class ControlPlaneFunction extends nodejs.NodejsFunction {
+  /** The function's own role (the inherited `role` has the optional IRole type). */
+  readonly executionRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
+    const functionName = `${props.prefix}-${props.name}`;
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${functionName}`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      functionName,
+      description: `${props.kind === 'api' ? 'API route' : 'Workflow task'} ${props.name} (${props.entry})`,
+      ...ControlPlaneFunction.codeFor(scope, props.entry),
+      runtime: CONTROL_PLANE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: TIMEOUTS[props.kind],
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.prefix,
+        LOG_LEVEL: props.logLevel ?? 'INFO',
+        ...props.environment,
+      },
+    });
+    this.executionRole = role;
+
+    acknowledgeWildcardResources(
+      role,
+      ['*'],
+      'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+    );
+  }
+
+  /** Grants read ('R') or read/write ('RW') on the table's items ({@link TABLE_ACTIONS}) and sets TABLE_NAME. */
+  bindTable(table: dynamodb.ITable, access: TableAccess): this {
+    table.grant(this, ...TABLE_ACTIONS[access]);
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Grants states:StartExecution on exactly this state machine and passes its ARN in `variable`. */
+  bindStartExecution(stateMachine: sfn.IStateMachine, variable: string): this {
+    stateMachine.grantStartExecution(this);
+    this.addEnvironment(variable, stateMachine.stateMachineArn);
+    return this;
+  }
+
+  private static codeFor(
+    scope: Construct,
+    entry: string,
+  ): Pick<nodejs.NodejsFunctionProps, 'entry' | 'code' | 'handler' | 'bundling' | 'projectRoot' | 'depsLockFilePath'> {
+    const entryPath = path.join(PROJECT_ROOT, entry);
+    if (!existsSync(entryPath) && !Stack.of(scope).bundlingRequired) {
+      return { code: lambda.Code.fromInline(SKIPPED_BUNDLING_STUB), handler: 'index.handler' };
+    }
+    if (!existsSync(entryPath)) {
+      throw new Error(`Handler ${entry} does not exist (looked for ${entryPath}); every route and task needs its handler file.`);
+    }
+    return {
+      entry: entryPath,
+      handler: 'handler',
+      bundling: BUNDLING,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    };
+  }
+}
+
+/** `create-deployment` -> `CreateDeployment`: construct ids from the logical names in the definitions. */
+export const constructIdFor = (name: string): string =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part !== '')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
