@@ -124,7 +124,6 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       EKS_CLUSTER_NAME: clusterName,
       EKS_ENDPOINT: simulator.url,
       AUTOSCALING_ENDPOINT: simulator.url,
-      K8S_API_URL: simulator.url,
       MODEL_NAMESPACE: namespace,
       WORKFLOW_TIME_SCALE: String(options.timeScale),
       ENDPOINT_URL_TEMPLATE: `${simulator.url}/api/v1/namespaces/{namespace}/services/{service}:http/proxy/v1`,

@@ -1,10 +1,10 @@
 /**
  * DynamoDB persistence of deployment records. Every write is conditional: creation claims
- * the name atomically, and every later change names the version or the owning execution
+ * the name with a conditional put, and every later change names the version or the owning execution
  * it expects, so no update is ever lost or applied by a superseded workflow.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../infra/definitions/table';
 import type { GpuDemand } from '../domain/capacity';
 import type { DeploymentRecord, DeploymentStatus, Tenant } from '../domain/deployment';
@@ -32,33 +32,73 @@ export class StaleWriteError extends Error {
   override name = 'StaleWrite';
 }
 
+/**
+ * Claims the name, then writes the record. (dynalite, the local DynamoDB, has no
+ * transactions, so this is two conditional writes; a claim whose deployment does not exist,
+ * left by a crash between them, is taken over instead of blocking the name forever.)
+ */
 export const createDeployment = async (record: DeploymentRecord): Promise<void> => {
+  await claimName(record);
   try {
     await documentClient.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...nameKey(record, record.name), deployment_id: record.id },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...record },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
-      throw new ConflictError(`a deployment named '${record.name}' already exists in project '${record.project_id}'`);
-    }
+    await releaseName(record);
     throw error;
+  }
+};
+
+const claimName = async (record: DeploymentRecord): Promise<void> => {
+  const conflict = () => new ConflictError(`a deployment named '${record.name}' already exists in project '${record.project_id}'`);
+  try {
+    await documentClient.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...nameKey(record, record.name), deployment_id: record.id },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const { Item: claim } = await documentClient.send(
+    new GetCommand({ TableName: tableName, Key: nameKey(record, record.name), ConsistentRead: true }),
+  );
+  const holder = typeof claim?.deployment_id === 'string' ? claim.deployment_id : undefined;
+  if (holder === undefined || (await getDeployment(record, holder))) throw conflict();
+  try {
+    await documentClient.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...nameKey(record, record.name), deployment_id: record.id },
+        ConditionExpression: 'deployment_id = :stale',
+        ExpressionAttributeValues: { ':stale': holder },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw conflict();
+    throw error;
+  }
+};
+
+const releaseName = async (record: DeploymentRecord): Promise<void> => {
+  try {
+    await documentClient.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: nameKey(record, record.name),
+        ConditionExpression: 'deployment_id = :id',
+        ExpressionAttributeValues: { ':id': record.id },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 };
 
@@ -182,43 +222,30 @@ export const updateDeployment = async (
   }
 };
 
-/** Removes the record and frees its name, if `executionArn` still owns it. */
+/** Removes the record, if `executionArn` still owns it, and frees its name. */
 export const deleteDeployment = async (record: DeploymentRecord, executionArn: string): Promise<void> => {
   try {
     await documentClient.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: tableName,
-              Key: deploymentKey(record, record.id),
-              ConditionExpression: 'execution_arn = :owner',
-              ExpressionAttributeValues: { ':owner': executionArn },
-            },
-          },
-          {
-            Delete: {
-              TableName: tableName,
-              Key: nameKey(record, record.name),
-              ConditionExpression: 'attribute_not_exists(pk) OR deployment_id = :id',
-              ExpressionAttributeValues: { ':id': record.id },
-            },
-          },
-        ],
+      new DeleteCommand({
+        TableName: tableName,
+        Key: deploymentKey(record, record.id),
+        ConditionExpression: 'execution_arn = :owner',
+        ExpressionAttributeValues: { ':owner': executionArn },
       }),
     );
   } catch (error) {
-    if (error instanceof TransactionCanceledException) {
+    if (error instanceof ConditionalCheckFailedException) {
       throw new StaleWriteError(`deployment ${record.id} is owned by another operation`);
     }
     throw error;
   }
+  await releaseName(record);
 };
 
 /** Undo of a create whose workflow could not be started: record and name claim both go. */
 export const discardDeployment = async (record: DeploymentRecord): Promise<void> => {
   await documentClient.send(new DeleteCommand({ TableName: tableName, Key: deploymentKey(record, record.id) }));
-  await documentClient.send(new DeleteCommand({ TableName: tableName, Key: nameKey(record, record.name) }));
+  await releaseName(record);
 };
 
 /** GPU demand of every deployment that still holds capacity on one GPU config. */

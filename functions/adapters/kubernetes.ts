@@ -1,8 +1,9 @@
 /**
  * The Kubernetes API of the model cluster, through @kubernetes/client-node.
  *
- * In AWS the server and CA come from EKS DescribeCluster and the token from STS (TLS
- * verified, no kubeconfig file). Locally K8S_API_URL points at the simulator.
+ * The server and CA come from EKS DescribeCluster and the token from a presigned STS call
+ * (TLS verified, no kubeconfig file). The local cloud takes the same path: its simulated
+ * EKS describes an HTTPS Kubernetes endpoint with its own CA.
  */
 import {
   ApiException,
@@ -15,13 +16,10 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { optionalUrl, readEnv } from '../commons/env';
 import { clusterName, describeCluster } from './eks-node-groups';
 import { eksToken } from './eks-token';
 
 import { namespace } from './model-namespace';
-
-const env = readEnv({ K8S_API_URL: optionalUrl });
 
 export { namespace };
 const FIELD_MANAGER = 'gpu-control-plane';
@@ -37,23 +35,14 @@ let clients: Clients | undefined;
 const connect = async (): Promise<Clients> => {
   if (clients && clients.expiresAt > Date.now()) return clients;
   const kc = new KubeConfig();
-  if (env.K8S_API_URL) {
-    kc.loadFromOptions({
-      clusters: [{ name: 'local', server: env.K8S_API_URL, skipTLSVerify: false }],
-      users: [{ name: 'workflow', token: 'local' }],
-      contexts: [{ name: 'local', cluster: 'local', user: 'workflow' }],
-      currentContext: 'local',
-    });
-  } else {
-    const cluster = await describeCluster();
-    const token = await eksToken(clusterName, cluster.region ?? process.env.AWS_REGION ?? 'us-east-1');
-    kc.loadFromOptions({
-      clusters: [{ name: clusterName, server: cluster.endpoint, caData: cluster.caData, skipTLSVerify: false }],
-      users: [{ name: 'workflow', token }],
-      contexts: [{ name: clusterName, cluster: clusterName, user: 'workflow' }],
-      currentContext: clusterName,
-    });
-  }
+  const cluster = await describeCluster();
+  const token = await eksToken(clusterName, cluster.region ?? process.env.AWS_REGION ?? 'us-east-1');
+  kc.loadFromOptions({
+    clusters: [{ name: clusterName, server: cluster.endpoint, caData: cluster.caData, skipTLSVerify: false }],
+    users: [{ name: 'workflow', token }],
+    contexts: [{ name: clusterName, cluster: clusterName, user: 'workflow' }],
+    currentContext: clusterName,
+  });
   clients = { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), expiresAt: Date.now() + TOKEN_LIFETIME_MS };
   return clients;
 };

@@ -32,12 +32,7 @@ export const startTestCloud = async (timeScale = 0.01): Promise<TestCloud> => {
   const defaultToken = await signDevToken(key, { org_id: ORG, project_ids: PROJECT });
   const eks = new EKSClient({ region: 'us-east-1', endpoint: cloud.simulator.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'sim', server: cloud.simulator.url }],
-    users: [{ name: 'test', token: 'test' }],
-    contexts: [{ name: 'sim', cluster: 'sim', user: 'test' }],
-    currentContext: 'sim',
-  });
+  kc.loadFromOptions(cloud.simulator.kubeConfig({ tls: true }));
   const core = kc.makeApiClient(CoreV1Api);
   return {
     cloud,

@@ -1,0 +1,64 @@
+/** Fault injection: which failure a pod or node group should suffer. */
+import { z } from 'zod';
+import { labelsMatch, parseLabelSelector } from './kubernetes/selectors.js';
+import type { Pod } from './kubernetes/types.js';
+
+export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready'] as const;
+export const NODE_GROUP_FAULTS = ['asg_launch_failure', 'insufficient_free_addresses'] as const;
+
+export type PodFault = (typeof POD_FAULTS)[number];
+export type NodeGroupFault = (typeof NODE_GROUP_FAULTS)[number];
+export type FaultKind = PodFault | NodeGroupFault;
+
+/** Pod template annotation that injects a pod fault without a control call. */
+export const FAULT_ANNOTATION = 'gpudeploy.io/sim-fault';
+
+export const faultRequestSchema = z
+  .object({
+    match: z.union([z.object({ label: z.string().min(1) }).strict(), z.object({ nodeGroup: z.string().min(1) }).strict()]),
+    fault: z.enum([...POD_FAULTS, ...NODE_GROUP_FAULTS]),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if ((NODE_GROUP_FAULTS as readonly string[]).includes(value.fault) && !('nodeGroup' in value.match)) {
+      ctx.addIssue({ code: 'custom', path: ['match'], message: `fault ${value.fault} needs {"nodeGroup": "<name>"}` });
+    }
+    if ('label' in value.match) {
+      try {
+        parseLabelSelector(value.match.label);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['match', 'label'], message: (error as Error).message });
+      }
+    }
+  });
+
+export type FaultRequest = z.infer<typeof faultRequestSchema>;
+
+export interface FaultRule extends FaultRequest {
+  id: string;
+  createdAt: string;
+}
+
+export const isPodFault = (value: unknown): value is PodFault => (POD_FAULTS as readonly unknown[]).includes(value);
+
+/**
+ * The pod fault in force for a pod: its own annotation first, then the first matching rule.
+ * `nodeGroupOf` resolves the node group of the node the pod is bound to.
+ */
+export const podFaultFor = (pod: Pod, rules: readonly FaultRule[], nodeGroupOf: (nodeName: string) => string | undefined): PodFault | undefined => {
+  const annotated = pod.metadata.annotations?.[FAULT_ANNOTATION];
+  if (isPodFault(annotated)) return annotated;
+  for (const rule of rules) {
+    if (!isPodFault(rule.fault)) continue;
+    if ('label' in rule.match && labelsMatch(parseLabelSelector(rule.match.label), pod.metadata.labels)) return rule.fault;
+    if ('nodeGroup' in rule.match && pod.spec.nodeName && nodeGroupOf(pod.spec.nodeName) === rule.match.nodeGroup) return rule.fault;
+  }
+  return undefined;
+};
+
+export const nodeGroupFaultFor = (group: string, rules: readonly FaultRule[]): NodeGroupFault | undefined => {
+  for (const rule of rules) {
+    if ('nodeGroup' in rule.match && rule.match.nodeGroup === group && !isPodFault(rule.fault)) return rule.fault;
+  }
+  return undefined;
+};

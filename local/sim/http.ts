@@ -1,0 +1,56 @@
+/** Minimal request/response types shared by the protocol handlers. */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+export interface SimRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface SimResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export const readBody = async (req: IncomingMessage): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+};
+
+export const jsonResponse = (status: number, value: unknown, headers: Record<string, string> = {}): SimResponse => ({
+  status,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(value),
+});
+
+export const textResponse = (status: number, text: string, contentType = 'text/plain; charset=utf-8'): SimResponse => ({
+  status,
+  headers: { 'content-type': contentType },
+  body: text,
+});
+
+/** The media type without parameters, lower-cased: `application/json; charset=utf-8` -> `application/json`. */
+export const mediaType = (headers: IncomingHttpHeaders): string =>
+  (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+export class BodyParseError extends Error {}
+
+export const parseJsonBody = (req: SimRequest): unknown => {
+  if (req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new BodyParseError((error as Error).message);
+  }
+};

@@ -1,0 +1,140 @@
+/**
+ * The local cloud's EKS + Auto Scaling + Kubernetes simulator. See docs/simulator.md.
+ */
+import { isIP } from 'node:net';
+import { DEFAULT_DELAYS, validateNodeGroupConfig, type SimDelays, type SimNodeGroupConfig } from './config.js';
+import { addFault, clearFaults, nodeGroupView, stateView, type InstanceView, type NodeGroupView, type SimStateView } from './control.js';
+import { faultRequestSchema, type FaultRequest, type FaultRule } from './faults.js';
+import { NODE, POD } from './kubernetes/resources.js';
+import { clone, type Node, type Pod } from './kubernetes/types.js';
+import { listen } from './server.js';
+import { loadPersisted, StatePersister } from './state.js';
+import { World } from './world.js';
+
+export { DEFAULT_DELAYS, nodeGroupsFromInventory, type SimDelays, type SimNodeGroupConfig, type SimTaint } from './config.js';
+export { FAULT_ANNOTATION, NODE_GROUP_FAULTS, POD_FAULTS, type FaultKind, type FaultRequest, type FaultRule } from './faults.js';
+export { WEIGHTS_ANNOTATION } from './vllm-logs.js';
+export type { InstanceView, NodeGroupView, NodeView, PodView, SimStateView } from './control.js';
+export type { Node as SimNode, Pod as SimPod } from './kubernetes/types.js';
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  clusterName: string;
+  /** Default us-east-1. */
+  region?: string;
+  nodeGroups: SimNodeGroupConfig[];
+  /** Multiplies every delay; default 1. Tests use e.g. 0.005. */
+  timeScale?: number;
+  /** Persist the whole state here (debounced, and on close) and resume from it on start. */
+  stateFile?: string;
+  /** Base seconds before scaling. */
+  delays?: Partial<SimDelays>;
+}
+
+/** Plain options for `KubeConfig.loadFromOptions`. */
+export interface SimKubeConfigOptions {
+  clusters: { name: string; server: string; caData?: string; skipTLSVerify: boolean }[];
+  users: { name: string; token: string }[];
+  contexts: { name: string; cluster: string; user: string }[];
+  currentContext: string;
+}
+
+export interface RunningSimulator {
+  /** http://host:port — AWS SDK endpoint, control plane, and Kubernetes with skipTLSVerify. */
+  url: string;
+  /** https://host:port — Kubernetes API with TLS verified against `caData`; DescribeCluster's endpoint. */
+  httpsUrl: string;
+  /** Base64 PEM of the cluster CA, as in DescribeCluster certificateAuthority.data. */
+  caData: string;
+  clusterName: string;
+  region: string;
+  /** A kubeconfig for this simulator; `tls: false` uses the plain URL with skipTLSVerify. */
+  kubeConfig(options?: { tls?: boolean }): SimKubeConfigOptions;
+  state(): SimStateView;
+  nodeGroup(name: string): NodeGroupView | undefined;
+  instances(group?: string): InstanceView[];
+  nodes(): Node[];
+  pods(namespace?: string): Pod[];
+  addFault(request: FaultRequest): FaultRule;
+  clearFaults(): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const tlsHostsFor = (host: string): string[] => {
+  const hosts = new Set(['127.0.0.1', 'localhost']);
+  if (isIP(host) === 4 && host !== '0.0.0.0') hosts.add(host);
+  if (isIP(host) === 0) hosts.add(host);
+  return [...hosts];
+};
+
+export const startSimulator = async (options: SimulatorOptions): Promise<RunningSimulator> => {
+  const host = options.host ?? '127.0.0.1';
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new Error('timeScale must be positive');
+  options.nodeGroups.forEach(validateNodeGroupConfig);
+  const names = options.nodeGroups.map((g) => g.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate) throw new Error(`node group ${duplicate} is configured twice`);
+  const persisted = options.stateFile ? loadPersisted(options.stateFile) : undefined;
+  const world = new World({
+    clusterName: options.clusterName,
+    region: options.region ?? 'us-east-1',
+    nodeGroups: options.nodeGroups,
+    timeScale,
+    delays: { ...DEFAULT_DELAYS, ...(options.delays ?? {}) },
+    tlsHosts: tlsHostsFor(host),
+    ...(persisted ? { persisted } : {}),
+  });
+  const persister = options.stateFile ? new StatePersister(options.stateFile, () => world.snapshot()) : undefined;
+  world.onChange = () => persister?.schedule();
+
+  const caData = Buffer.from(world.state.tls.caCertPem).toString('base64');
+  const publicHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  let httpsUrl = '';
+  const server = await listen(world, {
+    host,
+    port: options.port ?? 0,
+    tls: world.state.tls,
+    cluster: () => ({ endpoint: httpsUrl, caData }),
+  });
+  const url = `http://${publicHost}:${server.port}`;
+  httpsUrl = `https://${publicHost}:${server.port}`;
+  world.reconcile();
+  persister?.flush();
+
+  let closed = false;
+  return {
+    url,
+    httpsUrl,
+    caData,
+    clusterName: options.clusterName,
+    region: world.state.region,
+    kubeConfig: ({ tls = true } = {}) => ({
+      clusters: [tls ? { name: options.clusterName, server: httpsUrl, caData, skipTLSVerify: false } : { name: options.clusterName, server: url, skipTLSVerify: true }],
+      users: [{ name: 'simulator', token: 'simulator-token' }],
+      contexts: [{ name: options.clusterName, cluster: options.clusterName, user: 'simulator' }],
+      currentContext: options.clusterName,
+    }),
+    state: () => stateView(world),
+    nodeGroup: (name) => nodeGroupView(world, name),
+    instances: (group) => stateView(world).instances.filter((i) => group === undefined || i.group === group),
+    nodes: () => clone(world.store.list<Node>(NODE.plural)),
+    pods: (namespace) => clone(world.store.list<Pod>(POD.plural, namespace)),
+    addFault: (request) => addFault(world, faultRequestSchema.parse(request)),
+    clearFaults: () => {
+      clearFaults(world);
+    },
+    reset: () => world.reset(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      world.close();
+      await server.close();
+      if (persister) persister.flush();
+    },
+  };
+};

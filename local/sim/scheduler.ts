@@ -1,0 +1,198 @@
+/**
+ * A kube-scheduler for what GPU workloads need: NodeUnschedulable, TaintToleration,
+ * NodeAffinity (nodeSelector + required node affinity) and NodeResourcesFit (cpu, memory,
+ * nvidia.com/gpu), with the scheduler's own FailedScheduling message format.
+ */
+import { nowIso } from './ids.js';
+import { parseQuantity } from './kubernetes/quantity.js';
+import { NODE, POD } from './kubernetes/resources.js';
+import { setCondition } from './kubernetes/conditions.js';
+import type { Container, Node, NodeSelectorRequirement, Pod, Taint, Toleration } from './kubernetes/types.js';
+import { isNodeReady } from './node-object.js';
+import { createPodRuntime } from './kubelet.js';
+import type { World } from './world.js';
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+const FIT_RESOURCES = ['cpu', 'memory', GPU_RESOURCE] as const;
+type Resources = Record<(typeof FIT_RESOURCES)[number], number>;
+
+const containerRequest = (container: Container, resource: string): number => {
+  const requests = container.resources?.requests?.[resource];
+  const limits = container.resources?.limits?.[resource];
+  return parseQuantity(requests ?? limits) ?? 0;
+};
+
+/** Effective requests: sum over containers, at least the largest init container. */
+export const podRequests = (pod: Pod): Resources => {
+  const result = { cpu: 0, memory: 0, [GPU_RESOURCE]: 0 } as Resources;
+  for (const resource of FIT_RESOURCES) {
+    const main = (pod.spec.containers ?? []).reduce((sum, c) => sum + containerRequest(c, resource), 0);
+    const init = Math.max(0, ...(pod.spec.initContainers ?? []).map((c) => containerRequest(c, resource)));
+    result[resource] = Math.max(main, init);
+  }
+  return result;
+};
+
+const allocatable = (node: Node): Resources => ({
+  cpu: parseQuantity(node.status.allocatable.cpu) ?? 0,
+  memory: parseQuantity(node.status.allocatable.memory) ?? 0,
+  [GPU_RESOURCE]: parseQuantity(node.status.allocatable[GPU_RESOURCE]) ?? 0,
+});
+
+const isTerminal = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/** What pods bound to each node request (terminating pods still hold their resources). */
+export const nodeUsage = (pods: readonly Pod[]): Map<string, Resources> => {
+  const usage = new Map<string, Resources>();
+  for (const pod of pods) {
+    if (!pod.spec.nodeName || isTerminal(pod)) continue;
+    const used = usage.get(pod.spec.nodeName) ?? { cpu: 0, memory: 0, [GPU_RESOURCE]: 0 };
+    const req = podRequests(pod);
+    for (const r of FIT_RESOURCES) used[r] += req[r];
+    usage.set(pod.spec.nodeName, used);
+  }
+  return usage;
+};
+
+const tolerates = (toleration: Toleration, taint: Taint): boolean => {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  if (toleration.operator === 'Exists') return !toleration.key || toleration.key === taint.key;
+  return toleration.key === taint.key && (toleration.value ?? '') === (taint.value ?? '');
+};
+
+const untoleratedTaint = (pod: Pod, node: Node): Taint | undefined =>
+  (node.spec.taints ?? []).find(
+    (taint) => taint.effect !== 'PreferNoSchedule' && !(pod.spec.tolerations ?? []).some((t) => tolerates(t, taint)),
+  );
+
+const requirementMatches = (req: NodeSelectorRequirement, value: string | undefined): boolean => {
+  const values = req.values ?? [];
+  switch (req.operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      const n = Number(value);
+      const bound = Number(values[0]);
+      if (value === undefined || Number.isNaN(n) || Number.isNaN(bound)) return false;
+      return req.operator === 'Gt' ? n > bound : n < bound;
+    }
+  }
+};
+
+const matchesNodeAffinity = (pod: Pod, node: Node): boolean => {
+  const labels = node.metadata.labels ?? {};
+  for (const [key, value] of Object.entries(pod.spec.nodeSelector ?? {})) {
+    if (labels[key] !== value) return false;
+  }
+  const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms || terms.length === 0) return true;
+  return terms.some(
+    (term) =>
+      (term.matchExpressions ?? []).every((req) => requirementMatches(req, labels[req.key])) &&
+      (term.matchFields ?? []).every((req) => requirementMatches(req, req.key === 'metadata.name' ? node.metadata.name : undefined)),
+  );
+};
+
+/** The first filter a node fails, in kube-scheduler's plugin order; a list for resource shortages. */
+const filterNode = (pod: Pod, node: Node, used: Resources | undefined): string[] => {
+  const tolerateUnschedulable = (pod.spec.tolerations ?? []).some((t) =>
+    tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }),
+  );
+  if (node.spec.unschedulable && !tolerateUnschedulable) return ['node(s) were unschedulable'];
+  const taint = untoleratedTaint(pod, node);
+  if (taint) return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`];
+  if (!matchesNodeAffinity(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  const free = allocatable(node);
+  const req = podRequests(pod);
+  const short = FIT_RESOURCES.filter((r) => req[r] > 0 && req[r] > free[r] - (used?.[r] ?? 0));
+  return short.map((r) => `Insufficient ${r}`);
+};
+
+/** LeastAllocated on cpu and memory, like the default profile; ties go to the first node by name. */
+const score = (node: Node, used: Resources | undefined, pod: Pod): number => {
+  const free = allocatable(node);
+  const req = podRequests(pod);
+  const fraction = (r: 'cpu' | 'memory'): number => (free[r] > 0 ? (free[r] - (used?.[r] ?? 0) - req[r]) / free[r] : 0);
+  return (fraction('cpu') + fraction('memory')) / 2;
+};
+
+export const unschedulableMessage = (nodeCount: number, reasons: string[]): string => {
+  if (nodeCount === 0) return 'no nodes available to schedule pods';
+  const histogram = new Map<string, number>();
+  for (const reason of reasons) histogram.set(reason, (histogram.get(reason) ?? 0) + 1);
+  const parts = [...histogram.entries()].map(([reason, count]) => `${count} ${reason}`).sort();
+  return `0/${nodeCount} nodes are available: ${parts.join(', ')}. preemption: 0/${nodeCount} nodes are available: ${nodeCount} Preemption is not helpful for scheduling.`;
+};
+
+export const schedulePods = (world: World, now: number): void => {
+  const pods = world.store.list<Pod>(POD.plural);
+  const pending = pods
+    .filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && !isTerminal(p))
+    .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+  if (pending.length === 0) return;
+  const nodes = world.store.list<Node>(NODE.plural).filter((n) => !n.metadata.deletionTimestamp);
+  const usage = nodeUsage(pods);
+  const at = nowIso(now);
+  for (const pod of pending) {
+    const reasons: string[] = [];
+    let best: { node: Node; score: number } | undefined;
+    for (const node of nodes) {
+      if (!isNodeReady(node)) {
+        reasons.push('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
+        continue;
+      }
+      const failures = filterNode(pod, node, usage.get(node.metadata.name));
+      if (failures.length > 0) {
+        reasons.push(...failures);
+        continue;
+      }
+      const s = score(node, usage.get(node.metadata.name), pod);
+      if (!best || s > best.score) best = { node, score: s };
+    }
+    if (!best) {
+      const message = unschedulableMessage(nodes.length, reasons);
+      const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+      if (current?.message !== message) {
+        world.store.mutate<Pod>(POD, pod.metadata.namespace, pod.metadata.name, (draft) => {
+          draft.status = {
+            ...(draft.status ?? {}),
+            phase: 'Pending',
+            conditions: setCondition(draft.status?.conditions, {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message,
+              lastProbeTime: null,
+              lastTransitionTime: at,
+            }),
+          };
+        });
+        world.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
+      }
+      continue;
+    }
+    const nodeName = best.node.metadata.name;
+    const req = podRequests(pod);
+    const used = usage.get(nodeName) ?? { cpu: 0, memory: 0, [GPU_RESOURCE]: 0 };
+    for (const r of FIT_RESOURCES) used[r] += req[r];
+    usage.set(nodeName, used);
+    const bound = world.store.mutate<Pod>(POD, pod.metadata.namespace, pod.metadata.name, (draft) => {
+      draft.spec.nodeName = nodeName;
+      draft.status = {
+        ...(draft.status ?? {}),
+        conditions: setCondition(draft.status?.conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: at }),
+      };
+    });
+    if (bound) {
+      createPodRuntime(world, bound, now);
+      world.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name} to ${nodeName}`, 'default-scheduler');
+    }
+  }
+};
