@@ -14,7 +14,7 @@ import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefi
 import { startApiGateway, type LambdaHandler } from './api-gateway';
 import { ensureTable, startDynamo } from './dynamodb';
 import { loadOrCreateDevKey } from './jwt';
-import { startStepFunctions, type LocalTaskFunction } from './sfn/index';
+import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { nodeGroupsFromInventory, startSimulator, type RunningSimulator } from './sim/index';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -40,6 +40,7 @@ export interface LocalCloud {
   dynamoUrl: string;
   sfnUrl: string;
   simulator: RunningSimulator;
+  stepFunctions: RunningStepFunctions;
   stateMachineArns: Record<'deploy' | 'scale' | 'delete', string>;
   dataDir: string;
   close(): Promise<void>;
@@ -146,10 +147,13 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       dynamoUrl: dynamo.url,
       sfnUrl: sfn.url,
       simulator,
+      stepFunctions: sfn,
       stateMachineArns,
       dataDir,
       close: async () => {
-        for (const close of closers.reverse()) await close();
+        const failures: unknown[] = [];
+        for (const close of closers.reverse()) await close().catch((error: unknown) => failures.push(error));
+        if (failures.length > 0) throw new AggregateError(failures, 'some local services did not close cleanly');
       },
     };
   } catch (error) {

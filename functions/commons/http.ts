@@ -38,6 +38,7 @@ const errorMapper = (): MiddlewareObj<ApiEvent, ApiResult> => ({
 
 const requestLogging = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   before: async (request) => {
+    logger.resetKeys();
     logger.addContext(request.context);
     logger.appendKeys({ routeKey: request.event.routeKey });
   },

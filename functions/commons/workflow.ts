@@ -39,6 +39,7 @@ export const asSuperseded = (error: unknown): never => {
 export const workflowTask =
   <I extends TaskInput, O>(task: string, fn: (input: I) => Promise<O>) =>
   async (input: I, context?: Context): Promise<O> => {
+    logger.resetKeys(); // keys of the previous invocation (or, locally, of another function) must not leak
     if (context) logger.addContext(context);
     logger.appendKeys({ task, deploymentId: input.deployment?.id, execution: input.execution });
     try {

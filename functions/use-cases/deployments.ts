@@ -5,6 +5,7 @@
  */
 import * as repository from '../adapters/deployment-repository';
 import { executionName, plannedExecutionArn, startWorkflow } from '../adapters/workflow-starter';
+import type { WorkflowName } from '../../infra/definitions/routes';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { newDeploymentId } from '../domain/ids';
@@ -78,32 +79,46 @@ export const scaleDeployment = async (tenant: Tenant, id: string, replicas: numb
     );
   }
   if (current.replicas === replicas) return current;
-  const name = executionName(id, 'scale', now);
+  return handOver(current, 'scale', { replicas, phase: 'scaling' }, now);
+};
+
+type Handover = Pick<DeploymentRecord, 'status' | 'phase' | 'replicas' | 'ready_since'>;
+
+/**
+ * Gives the deployment to a new workflow: records the changes and the execution that will
+ * own it (conditional on the version read), then starts that execution. If the start fails,
+ * the record is put back as it was, so the request changes nothing.
+ */
+const handOver = async (
+  current: DeploymentRecord,
+  workflow: WorkflowName,
+  changes: Partial<Handover>,
+  now: Date,
+): Promise<DeploymentRecord> => {
+  const name = executionName(current.id, workflow, now);
   const updated = await repository
     .updateDeployment(
-      tenant,
-      id,
-      { replicas, phase: 'scaling', operation: 'scale', execution_arn: plannedExecutionArn('scale', name) },
+      current,
+      current.id,
+      { ...changes, operation: workflow, execution_arn: plannedExecutionArn(workflow, name) },
       { version: current.version },
       { now },
     )
     .catch((error: unknown) => {
-      if (error instanceof repository.StaleWriteError) throw new ConflictError(`deployment '${id}' changed while scaling was requested; retry`);
+      if (error instanceof repository.StaleWriteError) {
+        throw new ConflictError(`deployment '${current.id}' changed while the ${workflow} was requested; retry`);
+      }
       throw error;
     });
   try {
-    await startWorkflow('scale', name, workflowInput(updated));
+    await startWorkflow(workflow, name, workflowInput(updated));
   } catch (error) {
+    const previous: Partial<DeploymentRecord> = { operation: current.operation, execution_arn: current.execution_arn };
+    for (const key of Object.keys(changes) as (keyof Handover)[]) Object.assign(previous, { [key]: current[key] });
     await repository
-      .updateDeployment(
-        tenant,
-        id,
-        { replicas: current.replicas, phase: current.phase, operation: current.operation, execution_arn: current.execution_arn },
-        { version: updated.version },
-        { now },
-      )
-      .catch((revertError: unknown) => logger.error('could not revert a scale whose workflow did not start', { error: revertError as Error }));
-    throw unavailable(error, 'scale');
+      .updateDeployment(current, current.id, previous, { version: updated.version }, { now })
+      .catch((revertError: unknown) => logger.error(`could not revert a ${workflow} whose workflow did not start`, { error: revertError as Error }));
+    throw unavailable(error, workflow);
   }
   return updated;
 };
@@ -116,31 +131,5 @@ export const scaleDeployment = async (tenant: Tenant, id: string, replicas: numb
 export const deleteDeployment = async (tenant: Tenant, id: string, now: Date): Promise<void> => {
   const current = await getDeployment(tenant, id);
   if (current.status === 'terminating') return;
-  const name = executionName(id, 'delete', now);
-  const updated = await repository
-    .updateDeployment(
-      tenant,
-      id,
-      { status: 'terminating', phase: 'deleting', operation: 'delete', ready_since: null, execution_arn: plannedExecutionArn('delete', name) },
-      { version: current.version },
-      { now },
-    )
-    .catch((error: unknown) => {
-      if (error instanceof repository.StaleWriteError) throw new ConflictError(`deployment '${id}' changed while deletion was requested; retry`);
-      throw error;
-    });
-  try {
-    await startWorkflow('delete', name, workflowInput(updated));
-  } catch (error) {
-    await repository
-      .updateDeployment(
-        tenant,
-        id,
-        { status: current.status, phase: current.phase, operation: current.operation, ready_since: current.ready_since, execution_arn: current.execution_arn },
-        { version: updated.version },
-        { now },
-      )
-      .catch((revertError: unknown) => logger.error('could not revert a delete whose workflow did not start', { error: revertError as Error }));
-    throw unavailable(error, 'delete');
-  }
+  await handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now);
 };
