@@ -14,7 +14,14 @@ export interface RouteDefinition {
   readonly path: string;
   readonly entry: string;
   /** What the handler calls, so infra grants exactly that. */
-  readonly access: { readonly table: 'R' | 'RW'; readonly startsWorkflows: readonly WorkflowName[] };
+  readonly access: {
+    readonly table: 'R' | 'RW';
+    readonly startsWorkflows: readonly WorkflowName[];
+    /** Workflows whose running executions it stops (states:StopExecution): a delete supersedes. */
+    readonly stopsWorkflows?: readonly WorkflowName[];
+    /** Reads pod logs through the Kubernetes API (eks:DescribeCluster + an access entry). */
+    readonly kubernetesRead?: boolean;
+  };
 }
 
 export type WorkflowName = 'deploy' | 'scale' | 'delete';
@@ -63,7 +70,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'DELETE',
     path: `${deployments}/{model_id}`,
     entry: 'functions/api/delete-deployment.ts',
-    access: { table: 'RW', startsWorkflows: ['delete'] },
+    access: { table: 'RW', startsWorkflows: ['delete'], stopsWorkflows: ['deploy', 'scale'] },
   },
   {
     name: 'scale-deployment',
@@ -71,5 +78,19 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: `${deployments}/{model_id}/scale`,
     entry: 'functions/api/scale-deployment.ts',
     access: { table: 'RW', startsWorkflows: ['scale'] },
+  },
+  {
+    name: 'list-deployment-events',
+    method: 'GET',
+    path: `${deployments}/{model_id}/events`,
+    entry: 'functions/api/list-deployment-events.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'get-deployment-logs',
+    method: 'GET',
+    path: `${deployments}/{model_id}/logs`,
+    entry: 'functions/api/get-deployment-logs.ts',
+    access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
   },
 ];

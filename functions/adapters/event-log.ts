@@ -1,0 +1,62 @@
+/**
+ * The durable history of each deployment: one item per status or phase change, kept 30
+ * days after it was written (TTL), so a deleted deployment's history outlives it briefly.
+ *
+ *   pk = TENANT#<org>#<project>   sk = EVT#<deployment id>#<iso time>#<seq>
+ */
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../../infra/definitions/table';
+import type { DeploymentPhase, DeploymentStatus, Tenant } from '../domain/deployment';
+import { documentClient, tableName } from './dynamodb';
+
+export const EVENT_RETENTION_DAYS = 30;
+
+export interface DeploymentEvent {
+  at: string;
+  status: DeploymentStatus;
+  phase: DeploymentPhase;
+  /** Machine-readable: e.g. `accepted`, `phase_changed`, `ready`, `failed`, `scale_requested`, `delete_requested`. */
+  type: string;
+  message: string;
+  reason?: string;
+  execution_arn?: string;
+}
+
+const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
+const eventPrefix = (deploymentId: string) => `EVT#${deploymentId}#`;
+let sequence = 0;
+
+export const appendEvent = async (tenant: Tenant, deploymentId: string, event: DeploymentEvent): Promise<void> => {
+  sequence = (sequence + 1) % 1_000_000;
+  await documentClient.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        pk: tenantKey(tenant),
+        sk: `${eventPrefix(deploymentId)}${event.at}#${String(sequence).padStart(6, '0')}`,
+        ...event,
+        [TABLE.timeToLiveAttribute]: Math.floor(Date.parse(event.at) / 1000) + EVENT_RETENTION_DAYS * 86_400,
+      },
+    }),
+  );
+};
+
+/** Events oldest first; `limit` per page, continuing after `after` (an opaque cursor). */
+export const listEvents = async (
+  tenant: Tenant,
+  deploymentId: string,
+  options: { limit: number; after?: string },
+): Promise<{ items: DeploymentEvent[]; next?: string }> => {
+  const result = await documentClient.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': tenantKey(tenant), ':prefix': eventPrefix(deploymentId) },
+      Limit: options.limit,
+      ExclusiveStartKey: options.after ? { pk: tenantKey(tenant), sk: `${eventPrefix(deploymentId)}${options.after}` } : undefined,
+    }),
+  );
+  const items = (result.Items ?? []).map(({ pk: _pk, sk: _sk, [TABLE.timeToLiveAttribute]: _ttl, ...event }) => event as DeploymentEvent);
+  const lastSk = result.LastEvaluatedKey?.sk;
+  return { items, next: typeof lastSk === 'string' ? lastSk.slice(eventPrefix(deploymentId).length) : undefined };
+};
