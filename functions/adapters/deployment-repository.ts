@@ -7,9 +7,10 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../infra/definitions/table';
 import type { GpuDemand } from '../domain/capacity';
-import type { DeploymentRecord, DeploymentStatus, Tenant } from '../domain/deployment';
+import type { DeploymentRecord, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
 import { documentClient, tableName } from './dynamodb';
+import { appendEvent } from './event-log';
 
 const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
 const deploymentKey = (t: Tenant, id: string) => ({ pk: tenantKey(t), sk: `DEP#${id}` });
@@ -39,6 +40,7 @@ export class StaleWriteError extends Error {
  */
 export const createDeployment = async (record: DeploymentRecord): Promise<void> => {
   await claimName(record);
+  await recordEvent(record, record.created_at, { type: 'accepted', message: `deployment of ${record.model_id} accepted` });
   try {
     await documentClient.send(
       new PutCommand({
@@ -160,27 +162,43 @@ export interface WriteCondition {
   statusIn?: readonly DeploymentStatus[];
 }
 
-type Changes = Partial<Omit<DeploymentRecord, 'org_id' | 'project_id' | 'id' | 'version'>>;
+type Changes = Partial<Omit<DeploymentRecord, 'org_id' | 'project_id' | 'id' | 'version' | 'timeline'>>;
+
+export interface UpdateOptions {
+  now: Date;
+  /** Cold-start milestones to stamp with `now`, each only the first time. */
+  milestones?: readonly Milestone[];
+  /** The history entry this change writes (status and phase are taken from the new record). */
+  event?: { type: string; message: string; reason?: string };
+}
 
 /**
- * Applies `changes` if `condition` holds, bumping version and updated_at. `releaseCapacity`
- * takes the deployment out of the GPU-config index (its GPUs no longer count as needed).
+ * Applies `changes` if `condition` holds, bumping version and updated_at, stamping
+ * milestones, and appending an event to the deployment's history.
  */
 export const updateDeployment = async (
   tenant: Tenant,
   id: string,
   changes: Changes,
   condition: WriteCondition,
-  options: { now: Date; releaseCapacity?: boolean },
+  options: UpdateOptions,
 ): Promise<DeploymentRecord> => {
+  const at = options.now.toISOString();
   const names: Record<string, string> = { '#version': 'version', '#updated_at': 'updated_at' };
-  const values: Record<string, unknown> = { ':one': 1, ':now': options.now.toISOString() };
+  const values: Record<string, unknown> = { ':one': 1, ':now': at };
   const sets = ['#version = #version + :one', '#updated_at = :now'];
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined || key === 'updated_at') continue;
     names[`#${key}`] = key;
     values[`:${key}`] = value;
     sets.push(`#${key} = :${key}`);
+  }
+  if (options.milestones?.length) {
+    names['#timeline'] = 'timeline';
+    for (const milestone of options.milestones) {
+      names[`#m_${milestone}`] = milestone;
+      sets.push(`#timeline.#m_${milestone} = if_not_exists(#timeline.#m_${milestone}, :now)`);
+    }
   }
   const conditions = ['attribute_exists(pk)'];
   if (condition.version !== undefined) {
@@ -200,24 +218,62 @@ export const updateDeployment = async (
     });
     conditions.push(`#status IN (${placeholders.join(', ')})`);
   }
-  const remove = options.releaseCapacity ? ' REMOVE gsi1pk, gsi1sk' : '';
+  let record: DeploymentRecord;
   try {
     const { Attributes } = await documentClient.send(
       new UpdateCommand({
         TableName: tableName,
         Key: deploymentKey(tenant, id),
-        UpdateExpression: `SET ${sets.join(', ')}${remove}`,
+        UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return toRecord(Attributes ?? {});
+    record = toRecord(Attributes ?? {});
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) {
       throw new StaleWriteError(`deployment ${id} changed since it was read, or is owned by another operation`);
     }
+    throw error;
+  }
+  if (options.event) await recordEvent(record, at, options.event);
+  return record;
+};
+
+const recordEvent = (record: DeploymentRecord, at: string, event: NonNullable<UpdateOptions['event']>) =>
+  appendEvent(record, record.id, {
+    at,
+    status: record.status,
+    phase: record.phase,
+    type: event.type,
+    message: event.message,
+    ...(event.reason ? { reason: event.reason } : {}),
+    execution_arn: record.execution_arn,
+  });
+
+/**
+ * Takes the deployment's GPU reservation, exactly once: sets `reserved_gpus` to 0 and
+ * removes it from the GPU-config index, if `executionArn` owns it and it holds GPUs.
+ * Returns how many GPUs the caller must now give back to the ledger (0 if none or not owner).
+ */
+export const takeReservation = async (tenant: Tenant, id: string, executionArn: string): Promise<{ gpuConfigId: string; gpus: number }> => {
+  try {
+    const { Attributes } = await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: deploymentKey(tenant, id),
+        UpdateExpression: 'SET reserved_gpus = :zero, #version = #version + :one REMOVE gsi1pk, gsi1sk',
+        ConditionExpression: 'execution_arn = :owner AND reserved_gpus > :zero',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':owner': executionArn },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return { gpuConfigId: String(Attributes?.gpu_config_id ?? ''), gpus: Number(Attributes?.reserved_gpus ?? 0) };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return { gpuConfigId: '', gpus: 0 };
     throw error;
   }
 };

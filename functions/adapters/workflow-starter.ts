@@ -2,7 +2,7 @@
  * Starts Step Functions executions. The execution ARN is derived before the start, so the
  * deployment record can name its owning execution in the same write that changes it.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { WorkflowName } from '../../infra/definitions/routes';
 import { optionalUrl, readEnv } from '../commons/env';
@@ -41,4 +41,9 @@ export const startWorkflow = async (workflow: WorkflowName, name: string, input:
     new StartExecutionCommand({ stateMachineArn: machineArn(workflow), name, input: JSON.stringify(input) }),
   );
   return executionArn ?? plannedExecutionArn(workflow, name);
+};
+
+/** Stops a running execution (an already finished one is not an error). */
+export const stopWorkflow = async (executionArn: string, cause: string): Promise<void> => {
+  await client.send(new StopExecutionCommand({ executionArn, error: 'Superseded', cause }));
 };

@@ -62,3 +62,15 @@ export const pickInstancesToRelease = (members: readonly GroupMember[], needed: 
   const idle = members.filter((m) => m.gpuPods === 0).sort((a, b) => Number(a.joined) - Number(b.joined));
   return idle.slice(0, surplus).map((m) => m.instanceId);
 };
+
+/**
+ * GPUs one replica takes from its node group's ledger: a replica that leaves GPUs on its
+ * node that no other replica of its size can use is charged for them (3 GPUs on a 4-GPU
+ * node cost 4). Charged this way, replica sizes pack onto whole nodes, so a ledger total
+ * within `max nodes x GPUs per node` always fits the group.
+ */
+export const ledgerGpusPerReplica = (gpuCount: number, gpusPerNode: number): number =>
+  gpusPerNode / Math.floor(gpusPerNode / gpuCount);
+
+export const ledgerGpus = (gpuCount: number, replicas: number, gpusPerNode: number): number =>
+  ledgerGpusPerReplica(gpuCount, gpusPerNode) * replicas;

@@ -15,6 +15,11 @@ const catalogModel = z.object({
   vendor: z.string(),
   parameters_billion: z.number().positive(),
   dtype: z.enum(['bfloat16', 'float16', 'float32', 'fp8', 'int8', 'int4']),
+  architecture: z.object({
+    num_layers: z.number().int().positive(),
+    num_kv_heads: z.number().int().positive(),
+    head_dim: z.number().int().positive(),
+  }),
   gated: z.boolean(),
   configurations: z.object({ max_model_len: range, max_num_seqs: range }),
   recommended_gpu: z.object({ gpu_config_id: z.string(), gpu_count: z.number().int().positive() }),

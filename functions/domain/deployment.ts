@@ -1,3 +1,5 @@
+import type { Eta } from './eta';
+
 /**
  * The deployment record as stored, its lifecycle vocabulary, and its API view.
  * Pure: no I/O, time comes in as an argument.
@@ -9,6 +11,7 @@ export type DeploymentPhase =
   | 'accepted'
   | 'provisioning_nodes'
   | 'scheduling'
+  | 'pulling_image'
   | 'loading_model'
   | 'ready'
   | 'scaling'
@@ -16,6 +19,11 @@ export type DeploymentPhase =
   | 'deleting';
 
 export type Operation = 'deploy' | 'scale' | 'delete';
+
+/** Cold-start milestones, stamped once each, in this order. */
+export const MILESTONES = ['accepted', 'capacity_reserved', 'nodes_ready', 'scheduled', 'image_pulled', 'model_loading', 'ready'] as const;
+export type Milestone = (typeof MILESTONES)[number];
+export type Timeline = Partial<Record<Milestone, string>>;
 
 export interface ServingConfig {
   max_model_len: number;
@@ -56,6 +64,11 @@ export interface DeploymentRecord extends Tenant {
   execution_arn: string;
   /** Optimistic-lock counter, bumped by every write. */
   version: number;
+  /** GPUs this deployment holds in its node group's capacity ledger (see capacity-ledger.ts). */
+  reserved_gpus: number;
+  /** Raises the model's startup budget (seconds), e.g. for a slow custom model. */
+  initial_delay_seconds: number | null;
+  timeline: Timeline;
 }
 
 export interface DeploymentView {
@@ -77,6 +90,10 @@ export interface DeploymentView {
   fail_reason: string | null;
   config: ServingConfig;
   plan_id: string;
+  initial_delay_seconds: number | null;
+  timeline: Timeline;
+  /** While initializing: when it will probably be ready. */
+  eta: Eta | null;
   workflow: { execution_arn: string; console_url: string };
 }
 
@@ -92,7 +109,7 @@ export const executionConsoleUrl = (executionArn: string): string => {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 };
 
-export const toDeploymentView = (record: DeploymentRecord, now: Date): DeploymentView => ({
+export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta | null = null): DeploymentView => ({
   id: record.id,
   name: record.name,
   project_id: record.project_id,
@@ -111,6 +128,9 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date): Deploymen
   fail_reason: record.fail_reason,
   config: record.config,
   plan_id: record.plan_id,
+  initial_delay_seconds: record.initial_delay_seconds ?? null,
+  timeline: record.timeline ?? {},
+  eta: record.status === 'initializing' ? eta : null,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
 });
 

@@ -5,6 +5,7 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { CatalogModel, GpuConfig } from './catalog';
 import { weightsGiB } from './catalog';
+import { modelLoadBudgetSeconds } from './startup';
 import { workloadName, type DeploymentRecord } from './deployment';
 
 export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0';
@@ -27,14 +28,6 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const deploymentSelector = (deploymentId: string): string => `${LABELS.deploymentId}=${deploymentId}`;
 /** Label selector for every object this control plane manages. */
 export const managedSelector = `${LABELS.managedBy}=${MANAGED_BY}`;
-
-/**
- * How long the model may take to start before the startup probe gives up: a base for the
- * engine plus time per GiB of weights (download and load), so a 70B model gets an hour
- * where a 0.5B one gets minutes.
- */
-export const startupBudgetSeconds = (model: Pick<CatalogModel, 'parameters_billion' | 'dtype'>): number =>
-  Math.ceil(300 + 25 * weightsGiB(model));
 
 export const vllmArgs = (record: DeploymentRecord): string[] => [
   '--model',
@@ -107,7 +100,7 @@ export const renderModelWorkload = (
               startupProbe: {
                 httpGet: { path: '/health', port: 'http' },
                 periodSeconds: probePeriod,
-                failureThreshold: Math.ceil(startupBudgetSeconds(model) / probePeriod),
+                failureThreshold: Math.ceil(modelLoadBudgetSeconds(model, record.initial_delay_seconds) / probePeriod),
               },
               readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 15, failureThreshold: 4 },

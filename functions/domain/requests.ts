@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { ServingConfig } from './deployment';
 import { ValidationError } from './errors';
+import { estimateMemory, minimumGpus } from './memory-fit';
 
 export const MAX_REPLICAS = 16;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -32,6 +33,10 @@ export const createDeploymentSchema = z.object({
   replicas: integer('replicas')
     .min(1, { error: 'replicas must be at least 1' })
     .max(MAX_REPLICAS, { error: `replicas must be at most ${MAX_REPLICAS}` })
+    .optional(),
+  initial_delay_seconds: integer('initial_delay_seconds')
+    .min(0, { error: 'initial_delay_seconds must be between 0 and 14400' })
+    .max(14_400, { error: 'initial_delay_seconds must be between 0 and 14400' })
     .optional(),
   config: z
     .object(
@@ -65,6 +70,13 @@ const queryInteger = (field: string, min: number, max: number, fallback: number)
     .transform(Number)
     .pipe(z.number().min(min, { error: `${field} must be an integer between ${min} and ${max}` }).max(max, { error: `${field} must be an integer between ${min} and ${max}` }))
     .default(fallback);
+
+export const deployQuerySchema = z.object({
+  dry_run: z
+    .enum(['true', 'false'], { error: 'dry_run must be true or false' })
+    .transform((v) => v === 'true')
+    .default(false),
+});
 
 export const listQuerySchema = z.object({
   page: queryInteger('page', 1, 1_000_000, 1),
@@ -131,6 +143,18 @@ export const resolveDeploymentSpec = (request: CreateDeploymentRequest): Resolve
     max_num_seqs: checkRange('config.max_num_seqs', given.max_num_seqs, model.configurations.max_num_seqs),
     extra_args: given.extra_args ?? [],
   };
+  const memory = estimateMemory(model, gpuConfig, request.gpu_count, config.max_model_len);
+  if (!memory.fits) {
+    const needed = `${memory.neededGiB.toFixed(1)} GiB (weights ${memory.weightsGiB.toFixed(1)} + KV cache for ${config.max_model_len} tokens ${memory.kvCacheGiB.toFixed(1)} + overhead ${memory.overheadGiB.toFixed(1)})`;
+    const have = `${request.gpu_count} x ${gpuConfig.gpu_memory_gib} GiB ${gpuConfig.gpu_type} give ${memory.availableGiB.toFixed(1)} GiB at 90% utilisation`;
+    const fewest = minimumGpus(model, gpuConfig, config.max_model_len);
+    throw new ValidationError(
+      fewest === undefined
+        ? `no GPU node of gpu_config_id '${gpuConfig.config_id}' can satisfy the requirements: ${model.name} needs ${needed}; even ${gpuConfig.gpus_per_node} GPUs are too few; choose a GPU with more memory or lower config.max_model_len`
+        : `gpu_count ${request.gpu_count} is too small: ${model.name} needs ${needed} but ${have}; use gpu_count >= ${fewest} or lower config.max_model_len`,
+      'gpu_count',
+    );
+  }
   const replicas = request.replicas ?? 1;
   if (replicas * request.gpu_count > gpuConfig.node_group.max_size * gpuConfig.gpus_per_node) {
     throw new ValidationError(
@@ -140,3 +164,51 @@ export const resolveDeploymentSpec = (request: CreateDeploymentRequest): Resolve
   }
   return { request, model, gpuConfig, plan, config, replicas };
 };
+
+/**
+ * GET …/{id}/events. The cursor is opaque to clients: base64url of the event's sort-key
+ * suffix after the deployment id (`<ISO time>#<6-digit sequence>`, written by
+ * adapters/event-log.ts). Decoded and checked here, so a forged or damaged cursor is a 400
+ * naming `cursor`; the adapter prefixes tenant and deployment, so a cursor can only continue
+ * inside the caller's own deployment's history.
+ */
+const EVENT_KEY_SUFFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z#\d{6}$/;
+const CURSOR_ERROR = 'cursor is not one this API returned: pass next_cursor unchanged';
+
+export const encodeEventCursor = (keySuffix: string): string => Buffer.from(keySuffix, 'utf8').toString('base64url');
+
+export const eventsQuerySchema = z.object({
+  limit: queryInteger('limit', 1, 100, 50),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, { error: CURSOR_ERROR })
+    .transform((cursor) => Buffer.from(cursor, 'base64url').toString('utf8'))
+    .refine((suffix) => EVENT_KEY_SUFFIX.test(suffix), { error: CURSOR_ERROR })
+    .optional(),
+});
+
+/**
+ * GET …/{id}/logs. `replica` picks one pod: its index among the deployment's pods (oldest
+ * first, 0-based) or its name; digits only means an index (a Deployment's pod names never are).
+ */
+export const MAX_LOG_TAIL_LINES = 5000;
+const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const REPLICA_ERROR = `replica must be a pod index between 0 and ${MAX_REPLICAS - 1} or a pod name`;
+
+export const logsQuerySchema = z.object({
+  tail_lines: queryInteger('tail_lines', 1, MAX_LOG_TAIL_LINES, 100),
+  replica: z
+    .string()
+    .transform((value, ctx) => {
+      if (/^\d{1,2}$/.test(value) && Number(value) < MAX_REPLICAS) return { index: Number(value) };
+      if (!/^\d+$/.test(value) && POD_NAME.test(value)) return { name: value };
+      ctx.addIssue({ code: 'custom', message: REPLICA_ERROR });
+      return z.NEVER;
+    })
+    .optional(),
+  previous: z
+    .enum(['true', 'false'], { error: 'previous must be true or false' })
+    .transform((value) => value === 'true')
+    .default(false),
+});
+export type ReplicaSelector = { index: number } | { name: string };

@@ -4,7 +4,10 @@
  * leaves nothing half-written.
  */
 import * as repository from '../adapters/deployment-repository';
-import { executionName, plannedExecutionArn, startWorkflow } from '../adapters/workflow-starter';
+import { releaseGpus, reserveGpus } from '../adapters/capacity-ledger';
+import { executionName, plannedExecutionArn, startWorkflow, stopWorkflow } from '../adapters/workflow-starter';
+import { ledgerGpus } from '../domain/capacity';
+import { findGpuConfig, type GpuConfig } from '../domain/catalog';
 import type { WorkflowName } from '../../infra/definitions/routes';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
@@ -47,12 +50,23 @@ export const createDeployment = async (tenant: Tenant, spec: ResolvedDeploymentS
     operation: 'deploy',
     execution_arn: plannedExecutionArn('deploy', name),
     version: 1,
+    reserved_gpus: ledgerGpus(spec.request.gpu_count, spec.replicas, spec.gpuConfig.gpus_per_node),
+    initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
+    timeline: { accepted: now.toISOString(), capacity_reserved: now.toISOString() },
   };
-  await repository.createDeployment(record);
+  const group = spec.gpuConfig;
+  await reserveGpus(group.config_id, record.reserved_gpus, ledgerLimit(group), group.node_group.name);
+  try {
+    await repository.createDeployment(record);
+  } catch (error) {
+    await releaseGpus(group.config_id, record.reserved_gpus);
+    throw error;
+  }
   try {
     await startWorkflow('deploy', name, workflowInput(record));
   } catch (error) {
     await repository.discardDeployment(record);
+    await releaseGpus(group.config_id, record.reserved_gpus);
     throw unavailable(error, 'deploy');
   }
   return record;
@@ -79,10 +93,28 @@ export const scaleDeployment = async (tenant: Tenant, id: string, replicas: numb
     );
   }
   if (current.replicas === replicas) return current;
-  return handOver(current, 'scale', { replicas, phase: 'scaling' }, now);
+  const group = findGpuConfig(current.gpu_config_id);
+  if (!group) throw new ConflictError(`gpu_config_id '${current.gpu_config_id}' is no longer offered; this deployment cannot be scaled`);
+  const reserved = ledgerGpus(current.gpu_count, replicas, group.gpus_per_node);
+  const delta = reserved - current.reserved_gpus;
+  if (delta > 0) await reserveGpus(group.config_id, delta, ledgerLimit(group), group.node_group.name);
+  let updated: DeploymentRecord;
+  try {
+    updated = await handOver(current, 'scale', { replicas, phase: 'scaling', reserved_gpus: reserved }, now, {
+      type: 'scale_requested',
+      message: `scale from ${current.replicas} to ${replicas} replicas requested`,
+    });
+  } catch (error) {
+    if (delta > 0) await releaseGpus(group.config_id, delta);
+    throw error;
+  }
+  if (delta < 0) await releaseGpus(group.config_id, -delta);
+  return updated;
 };
 
-type Handover = Pick<DeploymentRecord, 'status' | 'phase' | 'replicas' | 'ready_since'>;
+const ledgerLimit = (group: GpuConfig) => group.node_group.max_size * group.gpus_per_node;
+
+type Handover = Pick<DeploymentRecord, 'status' | 'phase' | 'replicas' | 'ready_since' | 'reserved_gpus'>;
 
 /**
  * Gives the deployment to a new workflow: records the changes and the execution that will
@@ -94,6 +126,7 @@ const handOver = async (
   workflow: WorkflowName,
   changes: Partial<Handover>,
   now: Date,
+  event: { type: string; message: string },
 ): Promise<DeploymentRecord> => {
   const name = executionName(current.id, workflow, now);
   const updated = await repository
@@ -102,7 +135,7 @@ const handOver = async (
       current.id,
       { ...changes, operation: workflow, execution_arn: plannedExecutionArn(workflow, name) },
       { version: current.version },
-      { now },
+      { now, event },
     )
     .catch((error: unknown) => {
       if (error instanceof repository.StaleWriteError) {
@@ -116,7 +149,10 @@ const handOver = async (
     const previous: Partial<DeploymentRecord> = { operation: current.operation, execution_arn: current.execution_arn };
     for (const key of Object.keys(changes) as (keyof Handover)[]) Object.assign(previous, { [key]: current[key] });
     await repository
-      .updateDeployment(current, current.id, previous, { version: updated.version }, { now })
+      .updateDeployment(current, current.id, previous, { version: updated.version }, {
+        now,
+        event: { type: `${workflow}_not_started`, message: `the ${workflow} workflow could not be started; the request was undone` },
+      })
       .catch((revertError: unknown) => logger.error(`could not revert a ${workflow} whose workflow did not start`, { error: revertError as Error }));
     throw unavailable(error, workflow);
   }
@@ -131,5 +167,15 @@ const handOver = async (
 export const deleteDeployment = async (tenant: Tenant, id: string, now: Date): Promise<void> => {
   const current = await getDeployment(tenant, id);
   if (current.status === 'terminating') return;
-  await handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now);
+  await handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now, {
+    type: 'delete_requested',
+    message: 'deletion requested',
+  });
+  // The superseded execution would stop at its next task anyway; stopping it now saves
+  // its remaining polls. Best effort: the delete workflow does not depend on it.
+  if (current.operation !== 'delete' && (current.status === 'initializing' || current.phase === 'scaling')) {
+    await stopWorkflow(current.execution_arn, 'superseded by a delete').catch((error: unknown) =>
+      logger.warn('could not stop the superseded execution', { error: error as Error }),
+    );
+  }
 };

@@ -12,6 +12,8 @@ export interface WorkloadWait {
   ready: boolean;
   wait_seconds: number;
   phase?: string;
+  /** When the pods entered `phase` (deadlines are per phase). */
+  phase_since?: string;
 }
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
@@ -22,7 +24,10 @@ export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => 
   await ensureNamespace();
   await applyObjects(renderModelWorkload(record, model, config, namespace));
   if (record.operation === 'deploy' && record.phase !== 'scheduling') {
-    await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, { now: now() }).catch(asSuperseded);
+    await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, {
+      now: now(),
+      event: { type: 'phase_changed', message: 'phase scheduling: Kubernetes objects applied' },
+    }).catch(asSuperseded);
   }
   return { started_at: now().toISOString(), ready: false, wait_seconds: 2 };
 };

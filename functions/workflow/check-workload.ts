@@ -1,31 +1,46 @@
 /**
- * Polls the model's pods until every replica is Ready. Fails fast, with a classified
- * reason, on image pull errors, crash loops (with the last log lines), OOM kills, refused
- * model downloads, and when the model's startup budget has passed.
+ * Polls the model's pods until every replica is Ready, stamping the cold-start milestones
+ * on the way. Fails fast, with a classified reason, on image pull errors, crash loops (with
+ * the last log lines), OOM kills, refused model downloads, and when a phase overruns its
+ * deadline: unschedulable, image pull, or the model's load budget.
  */
 import { elapsedSeconds, now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, podLogTail, readDeploymentStatus } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findCatalogModel, weightsGiB } from '../domain/catalog';
-import { workloadName, type DeploymentPhase } from '../domain/deployment';
+import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
 import { DeploymentFailedError } from '../domain/errors';
-import { deploymentSelector, startupBudgetSeconds } from '../domain/manifests';
-import { classifyPods, mentionsModelAccessDenied } from '../domain/pod-status';
+import { deploymentSelector } from '../domain/manifests';
+import { classifyPods, mentionsModelAccessDenied, type RolloutProgress } from '../domain/pod-status';
 import { nextPollSeconds } from '../domain/polling';
+import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../domain/startup';
 import type { WorkloadWait } from './apply-workload';
 
-/** Scheduling and image pull get this long before the model's own startup budget starts. */
-export const SCHEDULING_BUDGET_SECONDS = 1200;
 const LOG_LINES = 8;
 
-/** Typical seconds from apply to Ready: image pull, engine start, weights at ~0.25 s/GiB. */
-export const expectedStartSeconds = (weightsGib: number): number => Math.round(60 + 10 + 4 * weightsGib);
+type Progress = Extract<RolloutProgress, { kind: 'progress' }>;
+
+const MILESTONES_REACHED: Record<Progress['phase'], Milestone[]> = {
+  scheduling: [],
+  pulling_image: ['scheduled'],
+  loading_model: ['scheduled', 'image_pulled', 'model_loading'],
+};
+
+const phaseDeadline = (progress: Progress, record: DeploymentRecord): { seconds: number; reason: string; message: string } => {
+  if (progress.phase === 'scheduling') {
+    return { seconds: UNSCHEDULABLE_DEADLINE_SECONDS, reason: 'Unschedulable', message: `no node accepts the pod: ${progress.detail}` };
+  }
+  if (progress.phase === 'pulling_image') {
+    return { seconds: IMAGE_PULL_DEADLINE_SECONDS, reason: 'ImagePullTimeout', message: 'the model server image is still not pulled' };
+  }
+  const model = findCatalogModel(record.catalog_id);
+  const budget = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
+  return { seconds: budget, reason: 'ModelLoadTimeout', message: `the model did not finish loading (raise initial_delay_seconds if it needs longer)` };
+};
 
 export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait }): Promise<WorkloadWait> => {
   const record = await ownedDeployment(input);
-  const model = findCatalogModel(record.catalog_id);
-  const weights = model ? weightsGiB(model) : 10;
   const status = await readDeploymentStatus(workloadName(record.id));
   if (!status.exists) throw new DeploymentFailedError('WorkloadMissing', `the model's Kubernetes Deployment disappeared`);
   const pods = await listPods(deploymentSelector(record.id));
@@ -41,16 +56,34 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
     }
     throw new DeploymentFailedError(progress.reason, log ? `${progress.message}. Last log lines:\n${log}` : progress.message);
   }
-  const elapsed = elapsedSeconds(input.workload.started_at);
-  const budget = SCHEDULING_BUDGET_SECONDS + (model ? startupBudgetSeconds(model) : 3600);
-  if (elapsed > budget) {
-    throw new DeploymentFailedError('StartupTimeout', `replicas not ready after ${Math.round(elapsed)} s (budget ${budget} s); last state: ${progress.detail}`);
+
+  const at = now();
+  const phaseSince = input.workload.phase === progress.phase && input.workload.phase_since ? input.workload.phase_since : at.toISOString();
+  const inPhase = elapsedSeconds(phaseSince, at);
+  const deadline = phaseDeadline(progress, record);
+  if (inPhase > deadline.seconds) {
+    throw new DeploymentFailedError(deadline.reason, `${deadline.message} after ${Math.round(inPhase)} s (deadline ${deadline.seconds} s)`);
   }
-  const phase: DeploymentPhase = progress.phase === 'loading_model' ? 'loading_model' : 'scheduling';
-  if (record.operation === 'deploy' && record.phase !== phase) {
-    await updateDeployment(record, record.id, { phase }, { executionArn: input.execution }, { now: now() }).catch(asSuperseded);
+
+  const phase: DeploymentPhase = progress.phase;
+  const isDeploy = record.operation === 'deploy';
+  const milestones = MILESTONES_REACHED[progress.phase].filter((m) => record.timeline?.[m] === undefined);
+  if ((isDeploy && record.phase !== phase) || milestones.length > 0) {
+    await updateDeployment(record, record.id, isDeploy ? { phase } : {}, { executionArn: input.execution }, {
+      now: at,
+      milestones,
+      event: isDeploy && record.phase !== phase ? { type: 'phase_changed', message: `phase ${phase}: ${progress.detail}` } : undefined,
+    }).catch(asSuperseded);
   }
-  return { ...input.workload, ready: false, phase: progress.phase, wait_seconds: nextPollSeconds(elapsed, expectedStartSeconds(weights)) };
+  const model = findCatalogModel(record.catalog_id);
+  const expected = expectedStartSeconds(model ? weightsGiB(model) : 10);
+  return {
+    ...input.workload,
+    ready: false,
+    phase: progress.phase,
+    phase_since: phaseSince,
+    wait_seconds: nextPollSeconds(elapsedSeconds(input.workload.started_at, at), expected),
+  };
 };
 
 export const handler = workflowTask('check-workload', checkWorkload);

@@ -10,9 +10,7 @@ import { nodesNeeded, planNodeGroupGrowth } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
 import { nextPollSeconds } from '../domain/polling';
-
-/** Typical time for a GPU node to launch, boot and join, in seconds. */
-export const EXPECTED_NODE_SECONDS = 180;
+import { EXPECTED_NODE_SECONDS } from '../domain/startup';
 
 export interface NodeWait {
   needed: number;

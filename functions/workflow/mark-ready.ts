@@ -1,6 +1,7 @@
 /** Records `ready`, the endpoint and, if it was not serving before, when it became ready. */
 import { z } from 'zod';
-import { now } from '../adapters/clock';
+import { now, timeScale } from '../adapters/clock';
+import { recordColdStart } from '../adapters/cold-start-stats';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { namespace } from '../adapters/model-namespace';
 import { readEnv } from '../commons/env';
@@ -28,8 +29,15 @@ export const markReady = async (input: TaskInput) => {
       ready_since: record.status === 'ready' && record.ready_since ? record.ready_since : at.toISOString(),
     },
     { executionArn: input.execution },
-    { now: at },
+    {
+      now: at,
+      milestones: ['ready'],
+      event: { type: 'ready', message: `${record.replicas} replica(s) ready; serving at the endpoint` },
+    },
   ).catch(asSuperseded);
+  if (record.operation === 'deploy' && updated.timeline.accepted) {
+    await recordColdStart(record.catalog_id, record.gpu_config_id, (at.getTime() - Date.parse(updated.timeline.accepted)) / 1000 / timeScale);
+  }
   return { status: updated.status, replicas: updated.replicas, ready_since: updated.ready_since };
 };
 

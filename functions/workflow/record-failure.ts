@@ -1,10 +1,11 @@
 /**
  * Records why a workflow failed (`fail_reason`), from the error Step Functions caught.
- * A deploy or scale failure marks the deployment failed and stops counting its GPUs; a
- * failed delete stays `terminating` so it can be retried.
+ * A deploy or scale failure marks the deployment failed and gives its GPUs back to the
+ * ledger (exactly once); a failed delete stays `terminating` so it can be retried.
  */
 import { now } from '../adapters/clock';
-import { StaleWriteError, updateDeployment } from '../adapters/deployment-repository';
+import { releaseGpus } from '../adapters/capacity-ledger';
+import { StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
 import { logger } from '../commons/logger';
 import { workflowTask, type TaskInput } from '../commons/workflow';
 
@@ -32,16 +33,24 @@ export const recordFailure = async (input: TaskInput & { error: CaughtError; ope
     input.operation === 'delete'
       ? { phase: 'deleting' as const, fail_reason: reason }
       : { status: 'failed' as const, phase: 'failed' as const, fail_reason: reason, ready_since: null, endpoint_url: null };
+  const code = reason.split(':')[0] ?? 'Failed';
   try {
     await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {
       now: now(),
-      releaseCapacity: input.operation !== 'delete',
+      event: { type: input.operation === 'delete' ? 'delete_failed' : 'failed', message: reason, reason: code },
     });
   } catch (error) {
     if (!(error instanceof StaleWriteError)) throw error;
     logger.info('failure not recorded: the deployment belongs to a newer operation', { reason });
+    return { fail_reason: reason, released_gpus: 0 };
   }
-  return { fail_reason: reason };
+  let released = 0;
+  if (input.operation !== 'delete') {
+    const taken = await takeReservation(input.deployment, input.deployment.id, input.execution);
+    await releaseGpus(input.deployment.gpu_config_id, taken.gpus);
+    released = taken.gpus;
+  }
+  return { fail_reason: reason, released_gpus: released };
 };
 
 export const handler = workflowTask('record-failure', recordFailure);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, INVENTORY, weightsGiB } from '../../functions/domain/catalog';
 import { executionConsoleUrl, uptimeSeconds } from '../../functions/domain/deployment';
-import { startupBudgetSeconds } from '../../functions/domain/manifests';
+import { modelLoadBudgetSeconds } from '../../functions/domain/startup';
 import { newDeploymentId } from '../../functions/domain/ids';
 
 describe('uptime_seconds', () => {
@@ -37,7 +37,9 @@ describe('catalog and inventory data', () => {
   it('gives a 70B model a far longer startup budget than a 0.5B one', () => {
     const small = CATALOG.find((m) => m.id === 'Qwen-Qwen2.5-0.5B-Instruct')!;
     const large = CATALOG.find((m) => m.parameters_billion >= 70)!;
-    expect(startupBudgetSeconds(large)).toBeGreaterThan(5 * startupBudgetSeconds(small));
+    expect(modelLoadBudgetSeconds(large)).toBeGreaterThan(5 * modelLoadBudgetSeconds(small));
+    expect(modelLoadBudgetSeconds(small, 7200)).toBe(7200);
+    expect(modelLoadBudgetSeconds(large, 60)).toBe(modelLoadBudgetSeconds(large));
   });
 });
 

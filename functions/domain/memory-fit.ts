@@ -1,0 +1,54 @@
+/**
+ * Does a model fit the GPUs asked for? vLLM must hold the weights and at least one
+ * sequence of `max_model_len` tokens of KV cache inside `gpu_memory_utilization` of the
+ * GPUs' memory, plus the engine's own overhead (CUDA graphs, activations). Pure.
+ *
+ *   weights   = parameters x bytes per parameter
+ *   kv/token  = 2 (K and V) x layers x kv heads x head dim x bytes per element (same dtype)
+ *   need      = weights + kv/token x max_model_len + overhead (1 GiB per GPU + 5% of weights)
+ *   have      = gpu_count x GPU memory x 0.9 (vLLM's default gpu_memory_utilization)
+ */
+import type { CatalogModel, GpuConfig } from './catalog';
+import { weightsGiB } from './catalog';
+
+export const GPU_MEMORY_UTILIZATION = 0.9;
+const GIB = 2 ** 30;
+const KV_BYTES: Record<CatalogModel['dtype'], number> = { float32: 4, bfloat16: 2, float16: 2, fp8: 1, int8: 2, int4: 2 };
+
+export interface MemoryEstimate {
+  weightsGiB: number;
+  kvCacheGiB: number;
+  overheadGiB: number;
+  neededGiB: number;
+  availableGiB: number;
+  fits: boolean;
+}
+
+export const kvBytesPerToken = (model: Pick<CatalogModel, 'architecture' | 'dtype'>): number =>
+  2 * model.architecture.num_layers * model.architecture.num_kv_heads * model.architecture.head_dim * KV_BYTES[model.dtype];
+
+export const estimateMemory = (
+  model: Pick<CatalogModel, 'architecture' | 'dtype' | 'parameters_billion'>,
+  gpu: Pick<GpuConfig, 'gpu_memory_gib'>,
+  gpuCount: number,
+  maxModelLen: number,
+): MemoryEstimate => {
+  const weights = weightsGiB(model);
+  const kvCache = (kvBytesPerToken(model) * maxModelLen) / GIB;
+  const overhead = gpuCount + 0.05 * weights;
+  const needed = weights + kvCache + overhead;
+  const available = gpuCount * gpu.gpu_memory_gib * GPU_MEMORY_UTILIZATION;
+  return { weightsGiB: weights, kvCacheGiB: kvCache, overheadGiB: overhead, neededGiB: needed, availableGiB: available, fits: needed <= available };
+};
+
+/** The fewest GPUs of this config that hold the model, or undefined if a whole node cannot. */
+export const minimumGpus = (
+  model: Pick<CatalogModel, 'architecture' | 'dtype' | 'parameters_billion'>,
+  gpu: Pick<GpuConfig, 'gpu_memory_gib' | 'gpus_per_node'>,
+  maxModelLen: number,
+): number | undefined => {
+  for (let count = 1; count <= gpu.gpus_per_node; count++) {
+    if (estimateMemory(model, gpu, count, maxModelLen).fits) return count;
+  }
+  return undefined;
+};

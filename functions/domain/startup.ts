@@ -1,0 +1,27 @@
+/**
+ * Expected durations and deadlines of a cold start, in cluster seconds. Pure.
+ */
+import type { CatalogModel } from './catalog';
+import { weightsGiB } from './catalog';
+
+/** Typical time for a GPU node to launch, boot and join. */
+export const EXPECTED_NODE_SECONDS = 180;
+/** Node provisioning fails after this long. */
+export const NODE_DEADLINE_SECONDS = 900;
+/** A pod that cannot be scheduled although the nodes are Ready fails after this long. */
+export const UNSCHEDULABLE_DEADLINE_SECONDS = 300;
+/** Image pull (large vLLM images are ~10 GB) fails after this long. */
+export const IMAGE_PULL_DEADLINE_SECONDS = 900;
+
+/** Typical seconds from apply to Ready: image pull, engine start, weights at ~4 s/GiB. */
+export const expectedStartSeconds = (weightsGib: number): number => Math.round(60 + 10 + 4 * weightsGib);
+
+/**
+ * How long the model may take to load before it is declared stuck: a base for the engine
+ * plus time per GiB of weights (download and load), so a 70B model gets an hour where a
+ * 0.5B one gets minutes; `initial_delay_seconds` can only raise it.
+ */
+export const modelLoadBudgetSeconds = (
+  model: Pick<CatalogModel, 'parameters_billion' | 'dtype'>,
+  initialDelaySeconds: number | null = null,
+): number => Math.max(Math.ceil(300 + 25 * weightsGiB(model)), initialDelaySeconds ?? 0);

@@ -1,0 +1,73 @@
+/**
+ * `?dry_run=true`: what a deploy would do, without doing it: the nodes it would add, the
+ * GPUs it would reserve, the Kubernetes objects it would apply (secrets redacted), its memory
+ * estimate and its cost per minute.
+ */
+import { reservedGpus } from '../adapters/capacity-ledger';
+import { gpuDemandOf } from '../adapters/deployment-repository';
+import { namespace } from '../adapters/model-namespace';
+import { ledgerGpus, nodesNeeded } from '../domain/capacity';
+import type { DeploymentRecord, Tenant } from '../domain/deployment';
+import { renderModelWorkload } from '../domain/manifests';
+import { estimateMemory } from '../domain/memory-fit';
+import type { ResolvedDeploymentSpec } from '../domain/requests';
+
+export const planDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpec, now: Date) => {
+  const group = spec.gpuConfig;
+  const demand = await gpuDemandOf(group.config_id);
+  const nodesBefore = nodesNeeded(demand, group.gpus_per_node);
+  const nodesAfter = nodesNeeded([...demand, { gpuCount: spec.request.gpu_count, replicas: spec.replicas }], group.gpus_per_node);
+  const reserve = ledgerGpus(spec.request.gpu_count, spec.replicas, group.gpus_per_node);
+  const reserved = await reservedGpus(group.config_id);
+  const limit = group.node_group.max_size * group.gpus_per_node;
+  const preview: DeploymentRecord = {
+    ...tenant,
+    id: 'dep-dryrun',
+    name: spec.request.name,
+    catalog_id: spec.model.id,
+    model_id: spec.model.model_id,
+    model_name: spec.model.name,
+    region: spec.request.region,
+    gpu_config_id: group.config_id,
+    gpu_count: spec.request.gpu_count,
+    plan_id: spec.plan.plan_id,
+    config: spec.config,
+    replicas: spec.replicas,
+    status: 'initializing',
+    phase: 'accepted',
+    fail_reason: null,
+    endpoint_url: null,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+    ready_since: null,
+    operation: 'deploy',
+    execution_arn: '',
+    version: 0,
+    reserved_gpus: reserve,
+    initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
+    timeline: {},
+  };
+  const perMinute = (spec.plan.unit_price * spec.request.gpu_count * spec.replicas) / 60;
+  return {
+    dry_run: true,
+    would_be_accepted: reserved + reserve <= limit,
+    capacity: {
+      node_group: group.node_group.name,
+      instance_type: group.instance_type,
+      nodes_needed_now: nodesBefore,
+      nodes_needed_after: nodesAfter,
+      nodes_to_add: Math.max(0, nodesAfter - nodesBefore),
+      gpus_to_reserve: reserve,
+      gpus_reserved: reserved,
+      gpus_limit: limit,
+    },
+    memory: estimateMemory(spec.model, group, spec.request.gpu_count, spec.config.max_model_len),
+    cost: {
+      per_minute: Number(perMinute.toFixed(6)),
+      per_hour: Number((perMinute * 60).toFixed(4)),
+      currency: spec.plan.currency,
+      formula: 'unit_price x gpu_count x replicas / 60',
+    },
+    manifests: renderModelWorkload(preview, spec.model, group, namespace),
+  };
+};
