@@ -41,22 +41,32 @@ export const appendEvent = async (tenant: Tenant, deploymentId: string, event: D
   );
 };
 
-/** Events oldest first; `limit` per page, continuing after `after` (an opaque cursor). */
+/**
+ * Events oldest first; `limit` per page, continuing after `after`. Cursors (`after`, `next`)
+ * are the sort-key suffix after the deployment id, `<iso time>#<seq>`; the API hands them out
+ * base64url-encoded and checks that shape (domain/requests.ts, eventsQuerySchema).
+ * One item more than asked is read, so `next` is only given when another page exists.
+ */
 export const listEvents = async (
   tenant: Tenant,
   deploymentId: string,
   options: { limit: number; after?: string },
 ): Promise<{ items: DeploymentEvent[]; next?: string }> => {
+  const prefix = eventPrefix(deploymentId);
   const result = await documentClient.send(
     new QueryCommand({
       TableName: tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': tenantKey(tenant), ':prefix': eventPrefix(deploymentId) },
-      Limit: options.limit,
-      ExclusiveStartKey: options.after ? { pk: tenantKey(tenant), sk: `${eventPrefix(deploymentId)}${options.after}` } : undefined,
+      ExpressionAttributeValues: { ':pk': tenantKey(tenant), ':prefix': prefix },
+      Limit: options.limit + 1,
+      ExclusiveStartKey: options.after ? { pk: tenantKey(tenant), sk: `${prefix}${options.after}` } : undefined,
     }),
   );
-  const items = (result.Items ?? []).map(({ pk: _pk, sk: _sk, [TABLE.timeToLiveAttribute]: _ttl, ...event }) => event as DeploymentEvent);
-  const lastSk = result.LastEvaluatedKey?.sk;
-  return { items, next: typeof lastSk === 'string' ? lastSk.slice(eventPrefix(deploymentId).length) : undefined };
+  const found = result.Items ?? [];
+  const page = found.slice(0, options.limit);
+  // More than `limit` found: continue after the last one shown. Otherwise DynamoDB may still
+  // have stopped early (1 MB per call): continue where it stopped.
+  const lastSk = found.length > options.limit ? page.at(-1)?.sk : result.LastEvaluatedKey?.sk;
+  const items = page.map(({ pk: _pk, sk: _sk, [TABLE.timeToLiveAttribute]: _ttl, ...event }) => event as DeploymentEvent);
+  return { items, next: typeof lastSk === 'string' ? lastSk.slice(prefix.length) : undefined };
 };
