@@ -18,6 +18,7 @@ import {
 } from '@kubernetes/client-node';
 import { clusterName, describeCluster } from './eks-node-groups';
 import { eksToken } from './eks-token';
+import { logger } from '../commons/logger';
 
 import { namespace } from './model-namespace';
 
@@ -124,6 +125,70 @@ export const podLogTail = async (podName: string, tailLines: number): Promise<st
   } catch {
     return '';
   }
+};
+
+/** The model server's container in every pod we render (domain/manifests.ts). */
+export const MODEL_CONTAINER = 'vllm';
+
+export interface PodLogQuery {
+  tailLines: number;
+  previous?: boolean;
+  container?: string;
+  /** Keep at most this many bytes, dropping the oldest whole lines (the response must fit in a Lambda payload). */
+  maxBytes?: number;
+}
+
+export type PodLog = { log: string; truncated?: true } | { log: ''; error: string };
+
+/**
+ * One pod's log, newest lines last. The API server's refusals (container still waiting to
+ * start, no previous run, pod gone) come back as `error` with its message instead of being
+ * thrown, so a caller showing several pods is not stopped by one of them.
+ */
+export const readPodLog = async (podName: string, query: PodLogQuery): Promise<PodLog> => {
+  const { core } = await connect();
+  let log: string;
+  try {
+    log = await core.readNamespacedPodLog({
+      name: podName,
+      namespace,
+      container: query.container ?? MODEL_CONTAINER,
+      tailLines: query.tailLines,
+      previous: query.previous ?? false,
+    });
+  } catch (error) {
+    return { log: '', error: podLogError(error) };
+  }
+  return query.maxBytes === undefined ? { log } : keepNewestBytes(log, query.maxBytes);
+};
+
+const podLogError = (error: unknown): string => {
+  if (error instanceof ApiException) {
+    const status: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
+    const message = typeof status === 'object' && status !== null && 'message' in status ? status.message : undefined;
+    if (typeof message === 'string' && message !== '') return message.slice(0, 500);
+    return `the Kubernetes API refused to read the log (HTTP ${error.code})`;
+  }
+  logger.warn('pod log read failed', { error: error as Error });
+  return 'the Kubernetes API did not answer; retry shortly';
+};
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const keepNewestBytes = (log: string, maxBytes: number): PodLog => {
+  if (Buffer.byteLength(log, 'utf8') <= maxBytes) return { log };
+  const bytes = Buffer.from(log, 'utf8');
+  let start = bytes.length - maxBytes;
+  // Start after a line break, so the first line shown is whole.
+  const nextLine = bytes.indexOf(0x0a, start - 1);
+  start = nextLine === -1 ? bytes.length : nextLine + 1;
+  return { log: bytes.subarray(start).toString('utf8'), truncated: true };
 };
 
 export const deleteWorkloadObjects = async (name: string): Promise<void> => {
