@@ -1,6 +1,6 @@
 /**
- * The middy chain every API handler shares: request logging, the caller's identity, and the
- * one place that maps errors to `{code, message}` responses.
+ * The middy chain every API handler shares: tracing and metrics (./observability.ts), request
+ * logging, the caller's identity, and the one place that maps errors to `{code, message}` responses.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Tenant } from '../domain/deployment';
 import { ApiError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../domain/errors';
 import { logger } from './logger';
+import { apiObservability } from './observability';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -55,6 +56,7 @@ export interface RequestScope {
 /** Wraps a route implementation in the shared chain. Export the bare function too, for tests. */
 export const apiHandler = (fn: (event: ApiEvent, scope: RequestScope) => Promise<ApiResult>) =>
   middy<ApiEvent, ApiResult>()
+    .use(apiObservability<ApiEvent, ApiResult>())
     .use(errorMapper())
     .use(requestLogging())
     .handler((event, context) => fn(event, { now: new Date(), context }));

@@ -7,6 +7,7 @@ import * as repository from '../adapters/deployment-repository';
 import type { DeploymentRecord } from '../domain/deployment';
 import { SupersededError } from '../domain/errors';
 import { logger } from './logger';
+import { observeTask } from './observability';
 
 export interface DeploymentRef {
   org_id: string;
@@ -42,13 +43,20 @@ export const workflowTask =
     logger.resetKeys(); // keys of the previous invocation (or, locally, of another function) must not leak
     if (context) logger.addContext(context);
     logger.appendKeys({ task, deploymentId: input.deployment?.id, execution: input.execution });
-    try {
-      const output = await fn(input);
-      logger.info('task done', { output: output as Record<string, unknown> });
-      return output;
-    } catch (error) {
-      if (error instanceof SupersededError) logger.info('superseded', { reason: error.message });
-      else logger.warn('task failed', { error: error as Error });
-      throw error;
-    }
+    const observation = { task, deploymentId: input.deployment?.id, execution: input.execution, context };
+    return observeTask(
+      observation,
+      async () => {
+        try {
+          const output = await fn(input);
+          logger.info('task done', { output: output as Record<string, unknown> });
+          return output;
+        } catch (error) {
+          if (error instanceof SupersededError) logger.info('superseded', { reason: error.message });
+          else logger.warn('task failed', { error: error as Error });
+          throw error;
+        }
+      },
+      (error) => error instanceof SupersededError,
+    );
   };
