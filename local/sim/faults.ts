@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { labelsMatch, parseLabelSelector } from './kubernetes/selectors.js';
 import type { Pod } from './kubernetes/types.js';
 
-export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready'] as const;
+export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready', 'unschedulable'] as const;
 export const NODE_GROUP_FAULTS = ['asg_launch_failure', 'insufficient_free_addresses'] as const;
 
 export type PodFault = (typeof POD_FAULTS)[number];
@@ -55,6 +55,17 @@ export const podFaultFor = (pod: Pod, rules: readonly FaultRule[], nodeGroupOf: 
   }
   return undefined;
 };
+
+/**
+ * Whether the scheduler must refuse `pod` on `node` (the `unschedulable` fault): the pod's
+ * annotation, a label rule, or a node-group rule naming the candidate node's group.
+ */
+export const unschedulableOn = (
+  pod: Pod,
+  nodeName: string,
+  rules: readonly FaultRule[],
+  nodeGroupOf: (nodeName: string) => string | undefined,
+): boolean => podFaultFor({ ...pod, spec: { ...pod.spec, nodeName } }, rules, nodeGroupOf) === 'unschedulable';
 
 export const nodeGroupFaultFor = (group: string, rules: readonly FaultRule[]): NodeGroupFault | undefined => {
   for (const rule of rules) {

@@ -266,6 +266,8 @@ export const runKubelet = (world: World, now: number): void => {
         rt.removeAt = now + world.ms(world.delays.podTermination);
         world.touch();
       }
+      // The container has stopped; like the API server, keep the object until its finalizers are gone.
+      if (rt.removeAt <= now && (pod.metadata.finalizers ?? []).length > 0) continue;
       if (rt.removeAt <= now) {
         world.store.remove(POD.plural, pod.metadata.namespace, pod.metadata.name);
         delete world.state.pods[pod.metadata.uid];

@@ -10,6 +10,7 @@ import { setCondition } from './kubernetes/conditions.js';
 import type { Container, Node, NodeSelectorRequirement, Pod, Taint, Toleration } from './kubernetes/types.js';
 import { isNodeReady } from './node-object.js';
 import { createPodRuntime } from './kubelet.js';
+import { unschedulableOn } from './faults.js';
 import type { World } from './world.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
@@ -101,7 +102,7 @@ const matchesNodeAffinity = (pod: Pod, node: Node): boolean => {
 };
 
 /** The first filter a node fails, in kube-scheduler's plugin order; a list for resource shortages. */
-const filterNode = (pod: Pod, node: Node, used: Resources | undefined): string[] => {
+const filterNode = (pod: Pod, node: Node, used: Resources | undefined, faulty: boolean): string[] => {
   const tolerateUnschedulable = (pod.spec.tolerations ?? []).some((t) =>
     tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }),
   );
@@ -109,6 +110,10 @@ const filterNode = (pod: Pod, node: Node, used: Resources | undefined): string[]
   const taint = untoleratedTaint(pod, node);
   if (taint) return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`];
   if (!matchesNodeAffinity(pod, node)) return ["node(s) didn't match Pod's node affinity/selector"];
+  // The `unschedulable` fault: the node's GPUs are never free for this pod, as when the
+  // NVIDIA device plugin does not advertise them or another tenant holds them.
+  if (faulty && podRequests(pod)[GPU_RESOURCE] > 0) return [`Insufficient ${GPU_RESOURCE}`];
+  if (faulty) return ['node(s) had untolerated taint {gpudeploy.io/sim-unschedulable: }'];
   const free = allocatable(node);
   const req = podRequests(pod);
   const short = FIT_RESOURCES.filter((r) => req[r] > 0 && req[r] > free[r] - (used?.[r] ?? 0));
@@ -140,6 +145,8 @@ export const schedulePods = (world: World, now: number): void => {
   const nodes = world.store.list<Node>(NODE.plural).filter((n) => !n.metadata.deletionTimestamp);
   const usage = nodeUsage(pods);
   const at = nowIso(now);
+  const rules = world.faults();
+  const nodeGroupOf = (nodeName: string) => world.instanceByNodeName(nodeName)?.group;
   for (const pod of pending) {
     const reasons: string[] = [];
     let best: { node: Node; score: number } | undefined;
@@ -148,7 +155,8 @@ export const schedulePods = (world: World, now: number): void => {
         reasons.push('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
         continue;
       }
-      const failures = filterNode(pod, node, usage.get(node.metadata.name));
+      const faulty = unschedulableOn(pod, node.metadata.name, rules, nodeGroupOf);
+      const failures = filterNode(pod, node, usage.get(node.metadata.name), faulty);
       if (failures.length > 0) {
         reasons.push(...failures);
         continue;
