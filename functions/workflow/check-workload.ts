@@ -6,7 +6,7 @@
  */
 import { elapsedSeconds, now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
-import { listPods, podLogTail, readDeploymentStatus } from '../adapters/kubernetes';
+import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findCatalogModel, weightsGiB } from '../domain/catalog';
 import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
@@ -50,7 +50,9 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
   }
   const progress = classifyPods(pods);
   if (progress.kind === 'failed') {
-    const log = progress.reason === 'CrashLoopBackOff' ? await podLogTail(progress.pod, LOG_LINES) : '';
+    // The crashed run's log: `previous`, because by the time we read it the kubelet may
+    // already have restarted the container, whose fresh log has no traceback yet.
+    const log = progress.reason === 'CrashLoopBackOff' ? (await readPodLog(progress.pod, { tailLines: LOG_LINES, previous: true })).log : '';
     if (log && mentionsModelAccessDenied(log)) {
       throw new DeploymentFailedError('ModelAccessDenied', `Hugging Face refused the download of ${record.model_id} (gated model or missing token). Last log lines:\n${log}`);
     }
