@@ -9,22 +9,27 @@ import { TABLE } from '../../infra/definitions/table';
 import type { GpuDemand } from '../domain/capacity';
 import type { DeploymentRecord, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
+import { isInFlightPhase } from '../domain/reconcile';
 import { documentClient, tableName } from './dynamodb';
 import { appendEvent } from './event-log';
 
 const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
 const deploymentKey = (t: Tenant, id: string) => ({ pk: tenantKey(t), sk: `DEP#${id}` });
 const nameKey = (t: Tenant, name: string) => ({ pk: tenantKey(t), sk: `NAME#${name}` });
-const [gpuIndex] = TABLE.indexes;
+const [gpuIndex, inFlightIndex] = TABLE.indexes;
 const gpuIndexKey = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'id'>) => ({
   gsi1pk: `GPUCFG#${record.gpu_config_id}`,
   gsi1sk: `DEP#${record.id}`,
 });
+const IN_FLIGHT = 'INFLIGHT';
+/** Sparse index entry of a deployment an execution should be working on (see table.ts). */
+const inFlightKey = (record: Pick<DeploymentRecord, 'phase' | 'id'>) =>
+  isInFlightPhase(record.phase) ? { gsi2pk: IN_FLIGHT, gsi2sk: `DEP#${record.id}` } : {};
 
-type StoredRecord = DeploymentRecord & { pk: string; sk: string; gsi1pk?: string; gsi1sk?: string };
+type StoredRecord = DeploymentRecord & { pk: string; sk: string; gsi1pk?: string; gsi1sk?: string; gsi2pk?: string; gsi2sk?: string };
 
 const toRecord = (item: Record<string, unknown>): DeploymentRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...record } = item as unknown as StoredRecord;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, ...record } = item as unknown as StoredRecord;
   return record;
 };
 
@@ -45,7 +50,7 @@ export const createDeployment = async (record: DeploymentRecord): Promise<void> 
     await documentClient.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...record },
+        Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...inFlightKey(record), ...record },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -187,11 +192,22 @@ export const updateDeployment = async (
   const names: Record<string, string> = { '#version': 'version', '#updated_at': 'updated_at' };
   const values: Record<string, unknown> = { ':one': 1, ':now': at };
   const sets = ['#version = #version + :one', '#updated_at = :now'];
+  const removes: string[] = [];
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined || key === 'updated_at') continue;
     names[`#${key}`] = key;
     values[`:${key}`] = value;
     sets.push(`#${key} = :${key}`);
+  }
+  if (changes.phase !== undefined) {
+    // The phase decides whether the deployment is listed in the sparse in-flight index.
+    if (isInFlightPhase(changes.phase)) {
+      values[':inFlight'] = IN_FLIGHT;
+      values[':inFlightSk'] = `DEP#${id}`;
+      sets.push('gsi2pk = :inFlight', 'gsi2sk = :inFlightSk');
+    } else {
+      removes.push('gsi2pk', 'gsi2sk');
+    }
   }
   if (options.milestones?.length) {
     names['#timeline'] = 'timeline';
@@ -224,7 +240,7 @@ export const updateDeployment = async (
       new UpdateCommand({
         TableName: tableName,
         Key: deploymentKey(tenant, id),
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -325,4 +341,70 @@ export const gpuDemandOf = async (gpuConfigId: string): Promise<(GpuDemand & { i
     start = result.LastEvaluatedKey;
   } while (start);
   return demands;
+};
+
+/** Where a deployment record lives: enough to read it. */
+export interface DeploymentKey extends Tenant {
+  id: string;
+}
+
+/**
+ * The deployments an execution should be working on (sparse index `in-flight`), oldest first.
+ * The index is eventually consistent: read each record before acting on it.
+ */
+export const inFlightDeployments = async (): Promise<DeploymentKey[]> => {
+  const keys: DeploymentKey[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const result = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: inFlightIndex.name,
+        KeyConditionExpression: 'gsi2pk = :inFlight',
+        ExpressionAttributeValues: { ':inFlight': IN_FLIGHT },
+        ProjectionExpression: 'org_id, project_id, id',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of result.Items ?? []) keys.push({ org_id: String(item.org_id), project_id: String(item.project_id), id: String(item.id) });
+    start = result.LastEvaluatedKey;
+  } while (start);
+  return keys;
+};
+
+export interface Reservation extends DeploymentKey {
+  status: DeploymentStatus;
+  reserved_gpus: number;
+  execution_arn: string;
+}
+
+/** The GPUs each deployment on one GPU config holds, as the records say (index `by-gpu-config`). */
+export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]> => {
+  const reservations: Reservation[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const result = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: gpuIndex.name,
+        KeyConditionExpression: 'gsi1pk = :cfg',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':cfg': `GPUCFG#${gpuConfigId}` },
+        ProjectionExpression: 'org_id, project_id, id, #status, reserved_gpus, execution_arn',
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of result.Items ?? []) {
+      reservations.push({
+        org_id: String(item.org_id),
+        project_id: String(item.project_id),
+        id: String(item.id),
+        status: item.status as DeploymentStatus,
+        reserved_gpus: Number(item.reserved_gpus ?? 0),
+        execution_arn: String(item.execution_arn),
+      });
+    }
+    start = result.LastEvaluatedKey;
+  } while (start);
+  return reservations;
 };

@@ -9,11 +9,19 @@
  * Index `by-gpu-config` (gsi1pk = GPUCFG#<gpu config id>, gsi1sk = DEP#<id>) lists the live
  * deployments of one GPU node group, which is what capacity planning needs; a deployment
  * leaves the index (attributes removed) once its GPUs are given back.
+ *
+ * Index `in-flight` (gsi2pk = INFLIGHT, gsi2sk = DEP#<id>) is sparse: it lists the deployments
+ * an execution is supposed to be working on (every phase but `ready` and `failed`), so the
+ * reconcile finds stuck operations with one Query instead of a Scan. The repository sets and
+ * removes the attributes whenever a write changes the phase.
  */
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   /** Attribute that DynamoDB TTL reads (epoch seconds), for bounded history items. */
   timeToLiveAttribute: 'expires_at',
-  indexes: [{ name: 'by-gpu-config', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+  indexes: [
+    { name: 'by-gpu-config', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { name: 'in-flight', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
 } as const;

@@ -1,0 +1,134 @@
+/**
+ * The reconcile's judgements. Pure: given a deployment and what Step Functions says about its
+ * execution, or a ledger and the records' sum, say what to do. Every duration here is in
+ * cluster seconds (wall seconds divided by the time scale, see adapters/clock.ts).
+ */
+import { findCatalogModel } from './catalog';
+import type { DeploymentPhase, DeploymentRecord } from './deployment';
+import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
+
+/**
+ * A deployment is in flight while an execution is supposed to be working on it: every phase
+ * but the two resting ones. (A new phase is in flight by default, so the reconcile watches it.)
+ */
+export const isInFlightPhase = (phase: DeploymentPhase): boolean => phase !== 'ready' && phase !== 'failed';
+
+/** What DescribeExecution says, reduced to what the reconcile needs. */
+export type ExecutionState =
+  | { status: 'RUNNING' | 'PENDING_REDRIVE'; startedAt: string }
+  | { status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'; startedAt: string; stoppedAt: string }
+  | { status: 'NOT_FOUND' };
+
+/**
+ * The API writes the record naming an execution, then starts it (within its 10 s timeout).
+ * An execution that does not exist is only lost once the record is older than this.
+ */
+export const START_GRACE_SECONDS = 120;
+/**
+ * A task Lambda may still finish a write after its execution stopped (timeout 60 s). A dead
+ * execution is only repaired once it has been over for longer, so no late write follows ours.
+ */
+export const SETTLE_SECONDS = 120;
+/** Slack on top of the sum of a deploy's phase deadlines before the reconcile stops it. */
+export const DEADLINE_SLACK_SECONDS = 900;
+
+/**
+ * The longest a deploy or scale can legitimately run: every phase deadline the workflow
+ * enforces itself, plus slack. Past it, the workflow's own deadlines failed to fire.
+ */
+export const hardDeadlineSeconds = (record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds'>): number => {
+  const model = findCatalogModel(record.catalog_id);
+  const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
+  return NODE_DEADLINE_SECONDS + UNSCHEDULABLE_DEADLINE_SECONDS + IMAGE_PULL_DEADLINE_SECONDS + load + DEADLINE_SLACK_SECONDS;
+};
+
+export type OperationVerdict =
+  /** The execution is working on it. */
+  | { kind: 'alive' }
+  /** Not started yet, or ended moments ago: look again next run. */
+  | { kind: 'settling'; why: string }
+  /** A deploy or scale running past its hard deadline: stop it (repaired once it settled). */
+  | { kind: 'overdue'; runningSeconds: number; deadlineSeconds: number }
+  /** A delete running for very long: reported, not stopped (a new delete would wait the same). */
+  | { kind: 'slow_delete'; runningSeconds: number }
+  /** Nobody works on it any more; `reason` is the fail_reason / event message. */
+  | { kind: 'lost'; reason: string };
+
+/** A delete that takes longer than this is reported (pods that do not go away). */
+export const SLOW_DELETE_SECONDS = 1800;
+
+const executionName = (arn: string): string => arn.split(':').pop() ?? arn;
+
+/** Judges an in-flight deployment by its owning execution. */
+export const judgeOperation = (
+  record: Pick<DeploymentRecord, 'operation' | 'status' | 'execution_arn' | 'updated_at' | 'catalog_id' | 'initial_delay_seconds'>,
+  execution: ExecutionState,
+  at: Date,
+  timeScale: number,
+): OperationVerdict => {
+  const since = (iso: string) => (at.getTime() - Date.parse(iso)) / 1000 / timeScale;
+  const name = executionName(record.execution_arn);
+  if (execution.status === 'NOT_FOUND') {
+    if (since(record.updated_at) <= START_GRACE_SECONDS) return { kind: 'settling', why: `execution ${name} not started yet` };
+    return { kind: 'lost', reason: `WorkflowLost: the ${record.operation} execution ${name} was never started` };
+  }
+  if (!('stoppedAt' in execution)) {
+    const running = since(execution.startedAt);
+    if (record.status === 'terminating') return running > SLOW_DELETE_SECONDS ? { kind: 'slow_delete', runningSeconds: Math.round(running) } : { kind: 'alive' };
+    const deadline = hardDeadlineSeconds(record);
+    return running > deadline ? { kind: 'overdue', runningSeconds: Math.round(running), deadlineSeconds: deadline } : { kind: 'alive' };
+  }
+  if (since(execution.stoppedAt) <= SETTLE_SECONDS) return { kind: 'settling', why: `execution ${name} ended ${execution.status} moments ago` };
+  return {
+    kind: 'lost',
+    reason: `WorkflowLost: the ${record.operation} execution ${name} ended ${execution.status} at ${execution.stoppedAt} without recording an outcome`,
+  };
+};
+
+/** One sighting of a ledger that disagrees with the records, kept on the ledger item. */
+export interface LedgerObservation {
+  ledger: number;
+  records: number;
+  ledger_updated_at: string | null;
+  at: string;
+}
+
+/**
+ * A drift must be seen twice, this far apart, with the very same ledger value, ledger
+ * updated_at and records sum before it is repaired. Longer than any Lambda that reserves or
+ * releases can run (API 10 s, tasks 60 s), so no reservation or release was in flight
+ * across both sightings.
+ */
+export const LEDGER_CONFIRM_SECONDS = 180;
+
+export type LedgerVerdict =
+  | { kind: 'in_sync' }
+  /** First sighting, or the values moved since the last one: remember this one. */
+  | { kind: 'observe'; observation: LedgerObservation }
+  /** Same drift as last time, not long enough ago. */
+  | { kind: 'wait'; since: string }
+  | { kind: 'repair'; from: number; to: number };
+
+export const judgeLedger = (
+  current: { ledger: number; ledgerUpdatedAt: string | null; records: number; previous?: LedgerObservation | undefined },
+  at: Date,
+  timeScale: number,
+  confirmSeconds: number = LEDGER_CONFIRM_SECONDS,
+): LedgerVerdict => {
+  if (current.ledger === current.records) return { kind: 'in_sync' };
+  const previous = current.previous;
+  const same =
+    previous !== undefined &&
+    previous.ledger === current.ledger &&
+    previous.records === current.records &&
+    previous.ledger_updated_at === current.ledgerUpdatedAt;
+  if (!same) {
+    return {
+      kind: 'observe',
+      observation: { ledger: current.ledger, records: current.records, ledger_updated_at: current.ledgerUpdatedAt, at: at.toISOString() },
+    };
+  }
+  const elapsed = (at.getTime() - Date.parse(previous.at)) / 1000 / timeScale;
+  if (elapsed < confirmSeconds) return { kind: 'wait', since: previous.at };
+  return { kind: 'repair', from: current.ledger, to: current.records };
+};
