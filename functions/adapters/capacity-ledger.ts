@@ -3,11 +3,15 @@
  * deployments. Reservations are conditional increments that never pass the group's limit,
  * so two concurrent deploys can never both count the same free GPU.
  *
- *   pk = CAPACITY#<gpu config id>   sk = LEDGER   reserved_gpus, updated_at
+ *   pk = CAPACITY#<gpu config id>   sk = LEDGER   reserved_gpus, updated_at[, drift_observed]
+ *
+ * `drift_observed` is the reconcile's memory of a disagreement with the records (see
+ * use-cases/reconcile.ts); reservations and releases never touch it.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors';
+import type { LedgerObservation } from '../domain/reconcile';
 import { documentClient, tableName } from './dynamodb';
 
 const key = (gpuConfigId: string) => ({ pk: `CAPACITY#${gpuConfigId}`, sk: 'LEDGER' });
@@ -75,4 +79,64 @@ export const setReservedGpus = async (gpuConfigId: string, gpus: number): Promis
       ExpressionAttributeValues: { ':gpus': gpus, ':now': new Date().toISOString() },
     }),
   );
+};
+
+export interface LedgerState {
+  reservedGpus: number;
+  /** When a reservation or release last changed it; null if it never was. */
+  updatedAt: string | null;
+  driftObserved?: LedgerObservation;
+}
+
+export const readLedger = async (gpuConfigId: string): Promise<LedgerState> => {
+  const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: key(gpuConfigId), ConsistentRead: true }));
+  const observed = Item?.drift_observed as LedgerObservation | undefined;
+  return {
+    reservedGpus: Number(Item?.reserved_gpus ?? 0),
+    updatedAt: typeof Item?.updated_at === 'string' ? Item.updated_at : null,
+    ...(observed ? { driftObserved: observed } : {}),
+  };
+};
+
+/** Remembers (or, with null, forgets) a sighting of drift; leaves the count and updated_at alone. */
+export const recordLedgerDrift = async (gpuConfigId: string, observation: LedgerObservation | null): Promise<void> => {
+  await documentClient.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: key(gpuConfigId),
+      ...(observation
+        ? { UpdateExpression: 'SET drift_observed = :observed', ExpressionAttributeValues: { ':observed': observation } }
+        : { UpdateExpression: 'REMOVE drift_observed' }),
+    }),
+  );
+};
+
+/**
+ * Sets the ledger to what the records say, only if it still holds exactly what the
+ * reconcile judged (same count, same updated_at). Returns false if it moved meanwhile.
+ */
+export const repairLedger = async (gpuConfigId: string, gpus: number, expected: Pick<LedgerState, 'reservedGpus' | 'updatedAt'>): Promise<boolean> => {
+  const values: Record<string, unknown> = { ':gpus': gpus, ':now': new Date().toISOString(), ':expected': expected.reservedGpus };
+  const conditions = [expected.reservedGpus === 0 ? '(attribute_not_exists(reserved_gpus) OR reserved_gpus = :expected)' : 'reserved_gpus = :expected'];
+  if (expected.updatedAt === null) {
+    conditions.push('attribute_not_exists(updated_at)');
+  } else {
+    values[':updatedAt'] = expected.updatedAt;
+    conditions.push('updated_at = :updatedAt');
+  }
+  try {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key(gpuConfigId),
+        UpdateExpression: 'SET reserved_gpus = :gpus, updated_at = :now REMOVE drift_observed',
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 };

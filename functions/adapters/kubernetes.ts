@@ -216,3 +216,53 @@ export const instanceIdOf = (node: V1Node): string | undefined => node.spec?.pro
 
 export const isNodeReady = (node: V1Node): boolean =>
   node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** The kinds of namespaced objects this control plane creates for a model. */
+export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim';
+
+export interface ManagedObject {
+  kind: ManagedKind;
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+}
+
+/** Every Deployment, Service, Secret and PVC in the model namespace matching `labelSelector`. */
+export const listManagedObjects = async (labelSelector: string): Promise<ManagedObject[]> => {
+  const { core, apps } = await connect();
+  const [deployments, services, secrets, claims] = await Promise.all([
+    apps.listNamespacedDeployment({ namespace, labelSelector }),
+    core.listNamespacedService({ namespace, labelSelector }),
+    core.listNamespacedSecret({ namespace, labelSelector }),
+    core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
+  ]);
+  const refs = (kind: ManagedKind, items: KubernetesObject[]): ManagedObject[] =>
+    items.map((item) => ({ kind, name: item.metadata?.name ?? '', uid: item.metadata?.uid ?? '', labels: item.metadata?.labels ?? {} }));
+  return [
+    ...refs('Deployment', deployments.items),
+    ...refs('Service', services.items),
+    ...refs('Secret', secrets.items),
+    ...refs('PersistentVolumeClaim', claims.items),
+  ];
+};
+
+/**
+ * Deletes exactly the object that was listed (precondition on its uid; a Deployment takes its
+ * pods with it). `gone`: it was already deleted; `replaced`: an object of that name with
+ * another uid exists now, and was left alone.
+ */
+export const deleteManagedObject = async (object: ManagedObject): Promise<'deleted' | 'gone' | 'replaced'> => {
+  const { core, apps } = await connect();
+  const request = { name: object.name, namespace, body: { preconditions: { uid: object.uid }, propagationPolicy: 'Foreground' } };
+  try {
+    if (object.kind === 'Deployment') await apps.deleteNamespacedDeployment(request);
+    else if (object.kind === 'Service') await core.deleteNamespacedService(request);
+    else if (object.kind === 'Secret') await core.deleteNamespacedSecret(request);
+    else await core.deleteNamespacedPersistentVolumeClaim(request);
+    return 'deleted';
+  } catch (error) {
+    if (isStatus(error, 404)) return 'gone';
+    if (isStatus(error, 409)) return 'replaced';
+    throw error;
+  }
+};

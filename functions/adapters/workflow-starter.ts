@@ -2,10 +2,11 @@
  * Starts Step Functions executions. The execution ARN is derived before the start, so the
  * deployment record can name its owning execution in the same write that changes it.
  */
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import type { WorkflowName } from '../../infra/definitions/routes';
 import { optionalUrl, readEnv } from '../commons/env';
+import type { ExecutionState } from '../domain/reconcile';
 
 const env = readEnv({
   SFN_ENDPOINT: optionalUrl,
@@ -44,6 +45,20 @@ export const startWorkflow = async (workflow: WorkflowName, name: string, input:
 };
 
 /** Stops a running execution (an already finished one is not an error). */
-export const stopWorkflow = async (executionArn: string, cause: string): Promise<void> => {
-  await client.send(new StopExecutionCommand({ executionArn, error: 'Superseded', cause }));
+export const stopWorkflow = async (executionArn: string, cause: string, error = 'Superseded'): Promise<void> => {
+  await client.send(new StopExecutionCommand({ executionArn, error, cause }));
+};
+
+/** Whether an execution runs, how it ended, or that it does not exist. */
+export const describeWorkflow = async (executionArn: string): Promise<ExecutionState> => {
+  try {
+    const execution = await client.send(new DescribeExecutionCommand({ executionArn, includedData: 'METADATA_ONLY' }));
+    const startedAt = (execution.startDate ?? new Date(0)).toISOString();
+    const status = execution.status ?? 'RUNNING';
+    if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return { status, startedAt };
+    return { status, startedAt, stoppedAt: (execution.stopDate ?? new Date()).toISOString() };
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return { status: 'NOT_FOUND' };
+    throw error;
+  }
 };

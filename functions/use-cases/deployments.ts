@@ -179,3 +179,13 @@ export const deleteDeployment = async (tenant: Tenant, id: string, now: Date): P
     );
   }
 };
+
+/**
+ * Hands a terminating deployment whose delete execution died to a new delete execution (the
+ * reconcile's repair), conditional on the version the caller read, like any hand-over.
+ */
+export const restartDelete = (current: DeploymentRecord, now: Date, why: string): Promise<DeploymentRecord> =>
+  handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now, {
+    type: 'delete_restarted',
+    message: `deletion restarted: ${why}`,
+  });

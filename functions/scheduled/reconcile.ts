@@ -1,0 +1,48 @@
+/**
+ * The reconcile and leak audit, every few minutes (infra/definitions/schedules.ts): EventBridge
+ * in AWS, the local cron in the local cloud. The work is in use-cases/reconcile.ts; this
+ * handler runs it, emits the report as one structured log line (WARN when something was
+ * repaired or a step failed, so a leak is visible) and as metrics, and returns it.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { logger } from '../commons/logger';
+import { metrics, metricsEnabled, observeTask } from '../commons/observability';
+import { reconcile, type ReconcileReport } from '../use-cases/reconcile';
+
+/** Metric names (dimension `task` = reconcile): what was found and repaired in one run. */
+export const RECONCILE_METRIC = {
+  repairs: 'ReconcileRepairs',
+  errors: 'ReconcileErrors',
+} as const;
+
+const repairCount = (report: ReconcileReport): number =>
+  report.stuck_repaired.length +
+  report.overdue_stopped.length +
+  report.orphan_objects_deleted.length +
+  report.reservations_returned.length +
+  report.nodes_released.length +
+  report.desired_lowered.length +
+  report.ledger_repaired.length;
+
+export const handler = async (event?: Partial<ScheduledEvent>, context?: Context): Promise<ReconcileReport> => {
+  logger.resetKeys();
+  if (context) logger.addContext(context);
+  logger.appendKeys({ task: 'reconcile', scheduledAt: event?.time });
+  return observeTask(
+    { task: 'reconcile', context },
+    async () => {
+      const report = await reconcile();
+      const repairs = repairCount(report);
+      const errors = report.checked.errors.length;
+      if (metricsEnabled) {
+        metrics.addMetric(RECONCILE_METRIC.repairs, MetricUnit.Count, repairs);
+        metrics.addMetric(RECONCILE_METRIC.errors, MetricUnit.Count, errors);
+      }
+      if (repairs > 0 || errors > 0) logger.warn('reconcile report', { report });
+      else logger.info('reconcile report', { report });
+      return report;
+    },
+    () => false,
+  );
+};

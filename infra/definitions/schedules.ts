@@ -1,0 +1,54 @@
+/**
+ * The schedule list: the single source for the CDK EventBridge schedules and the local cron
+ * (local/cron.ts fires each entry every `everyMinutes` x 60 s x the time scale), so the two
+ * cannot drift. Same shape as the route and task tables: `entry` is the handler module
+ * relative to the repository root and exports `handler`; `access` is what that handler calls,
+ * so infra grants exactly that.
+ */
+import type { WorkflowName } from './routes';
+import type { TaskFunctionDefinition } from './workflows';
+
+export interface ScheduleDefinition {
+  /** Logical name: function name suffix (`<prefix>-<name>`), schedule name, construct id. */
+  readonly name: string;
+  readonly entry: string;
+  readonly description: string;
+  /** Fixed rate. EventBridge fires every `everyMinutes`; a run still going is not overlapped locally. */
+  readonly everyMinutes: number;
+  /** The same rate as an EventBridge expression: `rate(5 minutes)`. */
+  readonly expression: string;
+  readonly access: {
+    readonly table: 'R' | 'RW';
+    /** states:StartExecution (and the `<WORKFLOW>_STATE_MACHINE_ARN` variable). */
+    readonly startsWorkflows: readonly WorkflowName[];
+    /** states:DescribeExecution on these state machines' executions. */
+    readonly describesWorkflows: readonly WorkflowName[];
+    /** states:StopExecution on these state machines' executions. */
+    readonly stopsWorkflows: readonly WorkflowName[];
+    readonly eks: TaskFunctionDefinition['access']['eks'];
+    readonly autoscaling: TaskFunctionDefinition['access']['autoscaling'];
+    /** Talks to the Kubernetes API (EKS access entry needed; RBAC in docs/reconcile.md). */
+    readonly kubernetes: boolean;
+  };
+}
+
+const every = (minutes: number) => ({ everyMinutes: minutes, expression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})` });
+
+export const SCHEDULES: readonly ScheduleDefinition[] = [
+  {
+    name: 'reconcile',
+    entry: 'functions/scheduled/reconcile.ts',
+    description:
+      'Reconcile and leak audit: repair deployments whose execution died, delete Kubernetes objects and release GPU nodes no deployment owns, fix GPU ledger drift',
+    ...every(5),
+    access: {
+      table: 'RW',
+      startsWorkflows: ['delete'],
+      describesWorkflows: ['deploy', 'scale', 'delete'],
+      stopsWorkflows: ['deploy', 'scale'],
+      eks: ['eks:DescribeCluster', 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
+      autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+      kubernetes: true,
+    },
+  },
+];
