@@ -10,8 +10,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import inventory from '../functions/domain/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../infra/definitions/routes';
+import { SCHEDULES } from '../infra/definitions/schedules';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefinition } from '../infra/definitions/workflows';
 import { startApiGateway, type LambdaHandler } from './api-gateway';
+import { startCron, type ScheduledEventLike } from './cron';
 import { ensureTable, startDynamo } from './dynamodb';
 import { loadOrCreateDevKey } from './jwt';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
@@ -33,6 +35,11 @@ export interface LocalCloudOptions {
   namespace?: string;
   /** Access log lines of the API gateway. */
   log?: (line: string) => void;
+  /**
+   * Fire the schedule list (reconcile, …) on its timer, every `everyMinutes` x 60 s x
+   * timeScale, like EventBridge (default true). With false, only `runSchedule()` runs them.
+   */
+  cron?: boolean;
 }
 
 export interface LocalCloud {
@@ -43,6 +50,8 @@ export interface LocalCloud {
   stepFunctions: RunningStepFunctions;
   stateMachineArns: Record<'deploy' | 'scale' | 'delete', string>;
   dataDir: string;
+  /** Runs one schedule of the list now (after a run in progress) and returns its handler's result. */
+  runSchedule(name: string): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -142,6 +151,21 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     });
     closers.push(api.close);
 
+    // EventBridge: the same schedule list CDK deploys, started once the API is up.
+    const cron = startCron(
+      SCHEDULES.map((schedule) => {
+        const load = lazyHandler<(event: ScheduledEventLike) => Promise<unknown>>(schedule.entry);
+        return { name: schedule.name, everyMs: schedule.everyMinutes * 60_000 * options.timeScale, run: async (event) => (await load())(event) };
+      }),
+      {
+        timer: options.cron !== false,
+        region: REGION,
+        account: ACCOUNT,
+        onError: (name, error) => console.error(`schedule ${name} failed:`, error),
+      },
+    );
+    closers.push(cron.close);
+
     return {
       apiUrl: api.url,
       dynamoUrl: dynamo.url,
@@ -150,6 +174,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       stepFunctions: sfn,
       stateMachineArns,
       dataDir,
+      runSchedule: (name) => cron.run(name),
       close: async () => {
         const failures: unknown[] = [];
         for (const close of closers.reverse()) await close().catch((error: unknown) => failures.push(error));
