@@ -76,9 +76,18 @@ const claimsSchema = z.object({
   role: z.enum(['admin', 'editor', 'viewer']).default('editor'),
 });
 
+/** Claims that may also arrive as Cognito custom attributes (`custom:org_id`, …) in a Cognito ID token. */
+const TENANT_CLAIMS = ['org_id', 'project_ids', 'role'] as const;
+
+/** The claims with `custom:<name>` read as `<name>` where the plain claim is absent. */
+const tenantClaims = (claims: Record<string, unknown>): Record<string, unknown> => {
+  const aliased = TENANT_CLAIMS.filter((name) => claims[name] === undefined && claims[`custom:${name}`] !== undefined);
+  return { ...claims, ...Object.fromEntries(aliased.map((name) => [name, claims[`custom:${name}`]])) };
+};
+
 /** The caller as the JWT authorizer (API Gateway, or the local gateway) verified it. */
 export const callerOf = (event: ApiEvent): Caller => {
-  const parsed = claimsSchema.safeParse(event.requestContext.authorizer?.jwt?.claims ?? {});
+  const parsed = claimsSchema.safeParse(tenantClaims(event.requestContext.authorizer?.jwt?.claims ?? {}));
   if (!parsed.success) throw new UnauthorizedError('the token carries no valid org_id/role claims');
   const projects = parsed.data.project_ids.trim();
   return {
