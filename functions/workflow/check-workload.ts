@@ -46,6 +46,12 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
   const pods = await listPods(deploymentSelector(record.id));
   // After a scale-in, surplus pods must be gone too, or their nodes cannot be released.
   if (status.observedCurrent && status.desired === record.replicas && status.ready >= record.replicas && pods.length <= record.replicas) {
+    // A fast phase can start and end between two polls: the pods went through it all the
+    // same, so stamp what was not seen (ready itself is stamped by mark-ready, after this).
+    const skipped = record.operation === 'deploy' ? MILESTONES_REACHED.loading_model.filter((m) => record.timeline?.[m] === undefined) : [];
+    if (skipped.length > 0) {
+      await updateDeployment(record, record.id, {}, { executionArn: input.execution }, { now: now(), milestones: skipped }).catch(asSuperseded);
+    }
     return { ...input.workload, ready: true, wait_seconds: 0 };
   }
   const progress = classifyPods(pods);
