@@ -1,52 +1,136 @@
-import { Annotations, App, CfnOutput, Stack, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
+import { Annotations, App, CfnOutput, Stack, Token, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
 import type { Construct, Node } from 'constructs';
+import { INVENTORY } from '../functions/domain/catalog';
 import { ControlPlaneApi } from './constructs/api';
-import { ExistingCluster, inventoryNodeGroupNames } from './constructs/cluster';
+import { ApiAuth } from './constructs/auth';
+import { ExistingCluster, NewGpuCluster, type GpuCluster } from './constructs/cluster';
 import { constructIdFor } from './constructs/control-plane-function';
 import { ControlPlaneData } from './constructs/data';
+import { Monitoring } from './constructs/monitoring';
+import { Schedules } from './constructs/schedules';
+import { HfTokenSecrets } from './constructs/secrets';
 import { Workflows } from './constructs/workflows';
 import { applyAwsSolutionsChecks } from './nag';
+import { tagEverything } from './tagging';
 
-/** What differs between installations; every value can be set with `cdk … -c key=value`. */
+/** Where the models run: a cluster this stack creates, or an existing one it imports by name. */
+export type ClusterConfig =
+  | {
+      readonly mode: 'create';
+      readonly name: string;
+      readonly kubernetesVersion: string;
+      readonly natGateways: number;
+      readonly endpointPublicCidrs: readonly string[];
+      readonly adminPrincipalArn?: string;
+    }
+  | { readonly mode: 'import'; readonly name: string };
+
+/** Who issues the API's tokens: a Cognito user pool this stack creates, or an external OIDC issuer. */
+export type AuthConfig = { readonly mode: 'cognito' } | { readonly mode: 'external'; readonly issuer: string; readonly audience: string };
+
+/** What differs between installations; every value can be set with `cdk … -c key=value` (docs/deploy.md). */
 export interface ControlPlaneConfig {
-  /** Name of the existing EKS cluster (in the stack's account and region). */
-  readonly clusterName: string;
+  /** Prefix of function, state machine, API, alarm and dashboard names. */
+  readonly prefix: string;
   /** Kubernetes namespace of the model workloads. */
   readonly modelNamespace: string;
-  /** JWT issuer URL; its OpenID discovery document must be reachable by API Gateway. */
-  readonly jwtIssuer: string;
-  readonly jwtAudience: string;
-  /** Prefix of function, state machine and API names. */
-  readonly prefix: string;
+  readonly cluster: ClusterConfig;
+  readonly auth: AuthConfig;
+  /** Email address subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
+  /**
+   * Reserved concurrency of each workflow task that calls the Kubernetes API; scheduled jobs
+   * reserve 1. 0 reserves nothing anywhere (accounts with a small Lambda concurrency quota).
+   */
+  readonly kubernetesTaskConcurrency: number;
 }
 
-/** A stand-in issuer, so a synth works out of the box; a deployment must override it. */
-export const PLACEHOLDER_JWT_ISSUER = 'https://auth.example.com/';
+export const DEFAULTS = {
+  prefix: 'gpu-control-plane',
+  modelNamespace: 'models',
+  clusterName: 'gpu-models',
+  kubernetesVersion: '1.35',
+  natGateways: 1,
+  clusterEndpointPublicCidrs: ['0.0.0.0/0'],
+  jwtAudience: 'gpu-control-plane',
+  kubernetesTaskConcurrency: 10,
+} as const;
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
-  clusterName: 'gpu-models',
-  modelNamespace: 'models',
-  jwtIssuer: PLACEHOLDER_JWT_ISSUER,
-  jwtAudience: 'gpu-control-plane',
-  prefix: 'gpu-control-plane',
+  prefix: DEFAULTS.prefix,
+  modelNamespace: DEFAULTS.modelNamespace,
+  cluster: {
+    mode: 'create',
+    name: DEFAULTS.clusterName,
+    kubernetesVersion: DEFAULTS.kubernetesVersion,
+    natGateways: DEFAULTS.natGateways,
+    endpointPublicCidrs: DEFAULTS.clusterEndpointPublicCidrs,
+  },
+  auth: { mode: 'cognito' },
+  kubernetesTaskConcurrency: DEFAULTS.kubernetesTaskConcurrency,
 };
 
-/** Reads the configuration from CDK context (cdk.json or `-c`), falling back to {@link DEFAULT_CONFIG}. */
+/** CloudWatch namespace of the functions' Powertools metrics (the `service` dimension is the prefix). */
+export const METRICS_NAMESPACE = 'GpuControlPlane';
+
+const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+
+/** Reads the configuration from CDK context (cdk.json or `-c`), falling back to {@link DEFAULTS}. */
 export const configFromContext = (node: Node): ControlPlaneConfig => {
-  const read = (key: keyof ControlPlaneConfig, pattern: RegExp, expected: string): string => {
-    const value: unknown = node.tryGetContext(key) ?? DEFAULT_CONFIG[key];
+  const raw = (key: string): unknown => node.tryGetContext(key);
+  const optional = (key: string, pattern: RegExp, expected: string): string | undefined => {
+    const value = raw(key);
+    if (value === undefined || value === '') return undefined;
     if (typeof value !== 'string' || !pattern.test(value)) {
       throw new Error(`Context value ${key}=${JSON.stringify(value)} is invalid: expected ${expected}.`);
     }
     return value;
   };
+  const text = (key: string, fallback: string, pattern: RegExp, expected: string): string => optional(key, pattern, expected) ?? fallback;
+  const count = (key: string, fallback: number, min: number, max: number): number => {
+    const value = raw(key) ?? fallback;
+    const parsed = typeof value === 'number' ? value : Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new Error(`Context value ${key}=${JSON.stringify(value)} is invalid: expected a whole number from ${min} to ${max}.`);
+    }
+    return parsed;
+  };
+
+  const existingClusterName = optional('existingClusterName', EKS_CLUSTER_NAME, 'an EKS cluster name');
+  const cluster: ClusterConfig = existingClusterName
+    ? { mode: 'import', name: existingClusterName }
+    : {
+        mode: 'create',
+        name: text('clusterName', DEFAULTS.clusterName, EKS_CLUSTER_NAME, 'an EKS cluster name'),
+        kubernetesVersion: text('kubernetesVersion', DEFAULTS.kubernetesVersion, /^1\.\d{2}$/, 'a Kubernetes minor version such as 1.35'),
+        natGateways: count('natGateways', DEFAULTS.natGateways, 1, 2),
+        endpointPublicCidrs: (
+          optional('clusterEndpointPublicCidrs', /^[\d./,\s]+$/, 'a comma-separated list of IPv4 CIDR blocks') ??
+          DEFAULTS.clusterEndpointPublicCidrs.join(',')
+        )
+          .split(',')
+          .map((cidr) => cidr.trim())
+          .filter((cidr) => {
+            if (!CIDR.test(cidr)) throw new Error(`Context value clusterEndpointPublicCidrs has an invalid CIDR block ${JSON.stringify(cidr)}.`);
+            return true;
+          }),
+        adminPrincipalArn: optional('clusterAdminPrincipalArn', /^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$/, 'an IAM role or user ARN'),
+      };
+
+  const jwtIssuer = optional('jwtIssuer', /^https:\/\/\S+$/, 'an https:// issuer URL');
+  const auth: AuthConfig = jwtIssuer
+    ? { mode: 'external', issuer: jwtIssuer, audience: text('jwtAudience', DEFAULTS.jwtAudience, /^\S+$/, 'a non-empty audience') }
+    : { mode: 'cognito' };
+
   return {
-    clusterName: read('clusterName', /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'an EKS cluster name'),
-    modelNamespace: read('modelNamespace', /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name'),
-    jwtIssuer: read('jwtIssuer', /^https:\/\/\S+$/, 'an https:// issuer URL'),
-    jwtAudience: read('jwtAudience', /^\S+$/, 'a non-empty audience'),
     // Leaves room for the longest function name suffix within Lambda's 64 characters.
-    prefix: read('prefix', /^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, at most 40 characters'),
+    prefix: text('prefix', DEFAULTS.prefix, /^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, at most 40 characters'),
+    modelNamespace: text('modelNamespace', DEFAULTS.modelNamespace, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name'),
+    cluster,
+    auth,
+    alarmEmail: optional('alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
+    kubernetesTaskConcurrency: count('kubernetesTaskConcurrency', DEFAULTS.kubernetesTaskConcurrency, 0, 100),
   };
 };
 
@@ -55,49 +139,102 @@ export interface GpuControlPlaneStackProps extends StackProps {
 }
 
 /**
- * The GPU model deployment control plane: the HTTP API, the workflows and the table, wired to
- * an existing EKS cluster.
+ * The GPU model deployment control plane: the HTTP API and its token issuer, the workflows, the
+ * table, the token secrets, the EKS cluster (new or imported), the timers, alarms and dashboard.
  */
 export class GpuControlPlaneStack extends Stack {
+  readonly config: ControlPlaneConfig;
   readonly data: ControlPlaneData;
-  readonly cluster: ExistingCluster;
+  readonly secrets: HfTokenSecrets;
+  readonly cluster: GpuCluster;
   readonly workflows: Workflows;
+  readonly auth: ApiAuth;
   readonly api: ControlPlaneApi;
+  readonly schedules: Schedules;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: GpuControlPlaneStackProps) {
     super(scope, id, props);
     const { config } = props;
-    if (config.jwtIssuer === PLACEHOLDER_JWT_ISSUER) {
+    this.config = config;
+    if (!Token.isUnresolved(this.region) && this.region !== INVENTORY.cluster_region) {
       Annotations.of(this).addWarningV2(
-        'gpu-control-plane:placeholderJwtIssuer',
-        `jwtIssuer is the placeholder ${PLACEHOLDER_JWT_ISSUER}; no token will be accepted. Deploy with -c jwtIssuer=<your issuer URL>.`,
+        'gpu-control-plane:inventoryRegion',
+        `The stack deploys to ${this.region}, but inventory.json describes GPU capacity in ${INVENTORY.cluster_region}; the API will report that region.`,
       );
     }
 
     this.data = new ControlPlaneData(this, 'Data');
-    this.cluster = new ExistingCluster(this, 'Cluster', {
-      clusterName: config.clusterName,
-      nodeGroupNames: inventoryNodeGroupNames(),
-    });
+    this.secrets = new HfTokenSecrets(this, 'HfTokenSecrets', { prefix: config.prefix });
+    this.cluster =
+      config.cluster.mode === 'create'
+        ? new NewGpuCluster(this, 'Cluster', {
+            clusterName: config.cluster.name,
+            kubernetesVersion: config.cluster.kubernetesVersion,
+            natGateways: config.cluster.natGateways,
+            endpointPublicCidrs: config.cluster.endpointPublicCidrs,
+            adminPrincipalArn: config.cluster.adminPrincipalArn,
+            modelNamespace: config.modelNamespace,
+          })
+        : new ExistingCluster(this, 'Cluster', { clusterName: config.cluster.name, modelNamespace: config.modelNamespace });
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: config.prefix,
       table: this.data.table,
       cluster: this.cluster,
-      modelNamespace: config.modelNamespace,
+      secrets: this.secrets,
+      metricsNamespace: METRICS_NAMESPACE,
+      kubernetesTaskConcurrency: config.kubernetesTaskConcurrency,
+    });
+    this.auth = new ApiAuth(this, 'Auth', {
+      prefix: config.prefix,
+      external: config.auth.mode === 'external' ? { issuer: config.auth.issuer, audience: config.auth.audience } : undefined,
     });
     this.api = new ControlPlaneApi(this, 'Api', {
       prefix: config.prefix,
       table: this.data.table,
       stateMachines: this.workflows.stateMachines,
-      jwtIssuer: config.jwtIssuer,
-      jwtAudience: config.jwtAudience,
+      jwtIssuer: this.auth.issuer,
+      jwtAudience: this.auth.audience,
+      cluster: this.cluster,
+      secrets: this.secrets,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+    this.schedules = new Schedules(this, 'Schedules', {
+      prefix: config.prefix,
+      table: this.data.table,
+      stateMachines: this.workflows.stateMachines,
+      cluster: this.cluster,
+      metricsNamespace: METRICS_NAMESPACE,
+      reserveConcurrency: config.kubernetesTaskConcurrency > 0,
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      prefix: config.prefix,
+      metricsNamespace: METRICS_NAMESPACE,
+      httpApi: this.api.httpApi,
+      stateMachines: this.workflows.stateMachines,
+      functions: [
+        ...[...this.api.routeFunctions].map(([name, fn]) => ({ name, kind: 'api' as const, fn })),
+        ...[...this.workflows.taskFunctions].map(([name, fn]) => ({ name, kind: 'workflow' as const, fn })),
+        ...[...this.schedules.functions].map(([name, fn]) => ({ name, kind: 'scheduled' as const, fn })),
+      ],
+      table: this.data.table,
+      alarmEmail: config.alarmEmail,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API (routes start with /api/v1beta1)' });
+    new CfnOutput(this, 'JwtIssuer', { value: this.auth.issuer, description: 'Issuer (iss) of the accepted bearer tokens' });
+    new CfnOutput(this, 'JwtAudience', { value: this.auth.audience, description: 'Audience (aud) of the accepted bearer tokens' });
+    if (this.auth.userPool && this.auth.userPoolClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
+    }
+    new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName, description: `EKS cluster (${config.cluster.mode}d by this stack)` });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     for (const [workflow, stateMachine] of this.workflows.stateMachines) {
       new CfnOutput(this, `${constructIdFor(workflow)}StateMachineArn`, { value: stateMachine.stateMachineArn });
     }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: config.prefix });
   }
 }
 
@@ -105,16 +242,18 @@ export const STACK_NAME = 'GpuControlPlane';
 
 /**
  * The whole app as `cdk synth` builds it (infra/bin/app.ts) and as the infra tests build it:
- * the stack configured from context, with cdk-nag's AwsSolutions checks registered so that
- * every synth runs them and fails on an unacknowledged error.
+ * the stack configured from context, every resource tagged, and cdk-nag's AwsSolutions checks
+ * registered so that every synth runs them and fails on an unacknowledged error.
  */
 export const createControlPlaneApp = (props: AppProps = {}, env?: Environment): { app: App; stack: GpuControlPlaneStack } => {
   const app = new App(props);
+  const config = configFromContext(app.node);
   const stack = new GpuControlPlaneStack(app, STACK_NAME, {
     description: 'Serverless control plane for dedicated GPU model deployments on EKS',
     env,
-    config: configFromContext(app.node),
+    config,
   });
+  tagEverything(app, { application: 'gpu-control-plane', 'control-plane-prefix': config.prefix, 'managed-by': 'aws-cdk' });
   applyAwsSolutionsChecks(app);
   return { app, stack };
 };

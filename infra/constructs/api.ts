@@ -7,19 +7,26 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROUTES, type WorkflowName } from '../definitions/routes';
+import { ROUTES, type RouteDefinition, type WorkflowName } from '../definitions/routes';
+import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
+import { HF_TOKEN_SECRET_ACCESS, type HfTokenSecrets } from './secrets';
 
 export interface ControlPlaneApiProps {
   /** Prefix of the API and function names. */
   readonly prefix: string;
   readonly table: dynamodb.ITable;
-  /** The state machines routes may start, by workflow. */
-  readonly stateMachines: ReadonlyMap<WorkflowName, sfn.IStateMachine>;
+  /** The state machines routes may start or stop, by workflow. */
+  readonly stateMachines: ReadonlyMap<WorkflowName, sfn.StateMachine>;
   /** Issuer (`iss`) of the bearer JWTs; API Gateway fetches its keys from `<issuer>/.well-known/openid-configuration`. */
   readonly jwtIssuer: string;
-  /** Audience (`aud`) every token must carry. */
+  /** Audience (`aud`, or `client_id` in a Cognito access token) every token must carry. */
   readonly jwtAudience: string;
+  /** The cluster, for the routes that read from Kubernetes (pod logs). */
+  readonly cluster: GpuCluster;
+  /** The Hugging Face token secrets, for the routes that create or delete them. */
+  readonly secrets: HfTokenSecrets;
+  readonly metricsNamespace: string;
   readonly logLevel?: string;
   /** Stage throttling: steady-state requests per second, and burst. @default 50 and 100 */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
@@ -50,7 +57,8 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 /**
  * The HTTP API: one Lambda function per route in infra/definitions/routes.ts, every route behind
  * the JWT authorizer, a throttled `$default` stage with JSON access logs. Each function gets the
- * table access and the StartExecution permissions its route declares, and nothing else.
+ * table access, the StartExecution/StopExecution permissions and the Kubernetes read access its
+ * route declares, its part of the token secrets' life cycle, and nothing else.
  */
 export class ControlPlaneApi extends Construct {
   readonly httpApi: apigwv2.HttpApi;
@@ -88,19 +96,7 @@ export class ControlPlaneApi extends Construct {
     const functions = new Map<string, ControlPlaneFunction>();
     for (const route of ROUTES) {
       const routeId = constructIdFor(route.name);
-      const fn = new ControlPlaneFunction(this, routeId, {
-        name: route.name,
-        entry: route.entry,
-        kind: 'api',
-        prefix: props.prefix,
-        logLevel: props.logLevel,
-      });
-      fn.bindTable(props.table, route.access.table);
-      for (const workflow of route.access.startsWorkflows) {
-        const stateMachine = props.stateMachines.get(workflow);
-        if (!stateMachine) throw new Error(`Route ${route.name} starts the ${workflow} workflow, which has no state machine.`);
-        fn.bindStartExecution(stateMachine, stateMachineArnVariable(workflow));
-      }
+      const fn = this.routeFunction(route, props);
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
@@ -112,6 +108,36 @@ export class ControlPlaneApi extends Construct {
       functions.set(route.name, fn);
     }
     this.routeFunctions = functions;
+  }
+
+  private routeFunction(route: RouteDefinition, props: ControlPlaneApiProps): ControlPlaneFunction {
+    const routeId = constructIdFor(route.name);
+    const fn = new ControlPlaneFunction(this, routeId, {
+      name: route.name,
+      entry: route.entry,
+      kind: 'api',
+      prefix: props.prefix,
+      metricsNamespace: props.metricsNamespace,
+      logLevel: props.logLevel,
+    });
+    fn.bindTable(props.table, route.access.table);
+    const stateMachine = (workflow: WorkflowName): sfn.StateMachine => {
+      const found = props.stateMachines.get(workflow);
+      if (!found) throw new Error(`Route ${route.name} uses the ${workflow} workflow, which has no state machine.`);
+      return found;
+    };
+    for (const workflow of route.access.startsWorkflows) {
+      fn.bindStartExecution(stateMachine(workflow), stateMachineArnVariable(workflow));
+    }
+    for (const workflow of route.access.stopsWorkflows ?? []) fn.bindExecutions(stateMachine(workflow), ['states:StopExecution']);
+    if (route.access.kubernetesRead) {
+      props.cluster.grantEks(fn.executionRole, ['eks:DescribeCluster']);
+      props.cluster.addKubernetesAccess(`${routeId}AccessEntry`, fn.executionRole, 'read');
+      fn.addEnvironment('EKS_CLUSTER_NAME', props.cluster.clusterName);
+      fn.addEnvironment('MODEL_NAMESPACE', props.cluster.modelNamespace);
+    }
+    props.secrets.grant(fn, HF_TOKEN_SECRET_ACCESS[route.name] ?? []);
+    return fn;
   }
 
   /** The API's base URL, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com/`. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,11 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { LAMBDA_BUNDLE_OPTIONS, PROJECT_ROOT } from '../bundling';
+import { TABLE } from '../definitions/table';
 import { acknowledgeWildcardResources } from '../nag';
 
-/** What a function does decides its timeout: API handlers answer fast, workflow tasks may wait on EKS. */
-export type FunctionKind = 'api' | 'workflow';
+/** What a function does decides its timeout: API handlers answer fast, workflow tasks may wait on EKS, sweeps run longer. */
+export type FunctionKind = 'api' | 'workflow' | 'scheduled';
 export type TableAccess = 'R' | 'RW';
+export type ExecutionAction = 'states:StopExecution' | 'states:DescribeExecution';
 
 export interface ControlPlaneFunctionProps {
   /** Logical name from the route or task table; the function is named `<prefix>-<name>`. */
@@ -22,9 +24,17 @@ export interface ControlPlaneFunctionProps {
   readonly entry: string;
   readonly kind: FunctionKind;
   readonly prefix: string;
+  /** CloudWatch namespace of the Powertools metrics (POWERTOOLS_METRICS_NAMESPACE). */
+  readonly metricsNamespace: string;
   /** Powertools log level. @default 'INFO' */
   readonly logLevel?: string;
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Concurrent executions reserved for (and capping) this function. Set on the workflow tasks
+   * that call the Kubernetes API, so a burst of executions cannot flood the cluster's API server.
+   * @default - unreserved
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /** The runtime every control-plane function runs on: the newest Node.js LTS Lambda offers. */
@@ -53,6 +63,13 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
 const TIMEOUTS: Readonly<Record<FunctionKind, Duration>> = {
   api: Duration.seconds(10),
   workflow: Duration.seconds(60),
+  scheduled: Duration.minutes(5),
+};
+
+const DESCRIPTIONS: Readonly<Record<FunctionKind, string>> = {
+  api: 'API route',
+  workflow: 'Workflow task',
+  scheduled: 'Scheduled job',
 };
 
 /** The team's esbuild options (infra/bundling.ts) in NodejsFunction's vocabulary. */
@@ -82,9 +99,14 @@ const SKIPPED_BUNDLING_STUB = "exports.handler = async () => { throw new Error('
 
 /**
  * A NodejsFunction with the team's defaults: Node.js 24 on arm64, X-Ray tracing, a one-month
- * log group of its own, ESM bundles with source maps built by the local esbuild, a role that
- * starts with nothing but writing to that log group, and binders that add least-privilege
- * grants together with the environment variable the handler reads.
+ * log group of its own, ESM bundles with source maps built by the local esbuild, Powertools
+ * logger/metrics/tracer configuration, a role that starts with nothing but writing to that log
+ * group (and X-Ray), and binders that add least-privilege grants together with the environment
+ * variable the handler reads.
+ *
+ * The log group and role are siblings of the function, with ids `<id>-LogGroup` and `<id>-Role`:
+ * the dash cannot occur in an id made by {@link constructIdFor}, so no route or task name can
+ * collide with them (`get-deployment` + `Logs` would be the function id of `get-deployment-logs`).
  */
 export class ControlPlaneFunction extends nodejs.NodejsFunction {
   /** The function's own role (the inherited `role` has the optional IRole type). */
@@ -92,12 +114,12 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
 
   constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
     const functionName = `${props.prefix}-${props.name}`;
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    const logGroup = new logs.LogGroup(scope, `${id}-LogGroup`, {
       logGroupName: `/aws/lambda/${functionName}`,
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(scope, `${id}Role`, {
+    const role = new iam.Role(scope, `${id}-Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${functionName}`,
     });
@@ -105,18 +127,20 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
 
     super(scope, id, {
       functionName,
-      description: `${props.kind === 'api' ? 'API route' : 'Workflow task'} ${props.name} (${props.entry})`,
+      description: `${DESCRIPTIONS[props.kind]} ${props.name} (${props.entry})`,
       ...ControlPlaneFunction.codeFor(scope, props.entry),
       runtime: CONTROL_PLANE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: TIMEOUTS[props.kind],
       tracing: lambda.Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       logGroup,
       role,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.prefix,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },
@@ -130,9 +154,22 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
     );
   }
 
-  /** Grants read ('R') or read/write ('RW') on the table's items ({@link TABLE_ACTIONS}) and sets TABLE_NAME. */
+  /**
+   * Grants read ('R') or read/write ('RW') on the table's items ({@link TABLE_ACTIONS}) and
+   * dynamodb:Query on each of its indexes, named one by one (infra/definitions/table.ts), and sets
+   * TABLE_NAME.
+   */
   bindTable(table: dynamodb.ITable, access: TableAccess): this {
-    table.grant(this, ...TABLE_ACTIONS[access]);
+    // Not table.grant(): with indexes it would add `<table>/index/*`.
+    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources: [table.tableArn] }));
+    if (TABLE.indexes.length > 0) {
+      this.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: TABLE.indexes.map((index) => `${table.tableArn}/index/${index.name}`),
+        }),
+      );
+    }
     this.addEnvironment('TABLE_NAME', table.tableName);
     return this;
   }
@@ -141,6 +178,28 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
   bindStartExecution(stateMachine: sfn.IStateMachine, variable: string): this {
     stateMachine.grantStartExecution(this);
     this.addEnvironment(variable, stateMachine.stateMachineArn);
+    return this;
+  }
+
+  /**
+   * Grants `actions` (StopExecution, DescribeExecution) on the executions of exactly this state
+   * machine, whose ARNs are `…:execution:<state machine name>:<execution name>`. The handler acts
+   * on the execution ARN recorded on the deployment, so no variable is needed.
+   */
+  bindExecutions(stateMachine: sfn.StateMachine, actions: readonly ExecutionAction[]): this {
+    if (actions.length === 0) return this;
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [executions] }));
+    acknowledgeWildcardResources(
+      this.executionRole,
+      [executions],
+      'Execution names are chosen at run time (deployment id, operation, timestamp); the pattern is pinned to the executions of one state machine.',
+    );
     return this;
   }
 

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { TABLE } from '../definitions/table';
 
 /**
- * The control plane's single DynamoDB table (keys and TTL from infra/definitions/table.ts).
+ * The control plane's single DynamoDB table (keys, indexes and TTL from infra/definitions/table.ts).
  * It holds the only durable state (deployments, capacity reservations, event history), so it
  * is protected three ways: deletion protection, point-in-time recovery, and RETAIN on stack
  * deletion.
@@ -25,5 +25,14 @@ export class ControlPlaneData extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Every index projects the whole item: the queries on them return deployment records.
+    for (const index of TABLE.indexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
   }
 }

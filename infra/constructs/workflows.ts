@@ -10,16 +10,23 @@ import { PROJECT_ROOT } from '../bundling';
 import type { WorkflowName } from '../definitions/routes';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefinition } from '../definitions/workflows';
 import { acknowledgeWildcardResources } from '../nag';
-import type { ExistingCluster } from './cluster';
+import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
+import { HF_TOKEN_SECRET_ACCESS, type HfTokenSecrets } from './secrets';
 
 export interface WorkflowsProps {
   /** Prefix of function and state machine names. */
   readonly prefix: string;
   readonly table: dynamodb.ITable;
-  readonly cluster: ExistingCluster;
-  /** Kubernetes namespace the model workloads live in. */
-  readonly modelNamespace: string;
+  readonly cluster: GpuCluster;
+  readonly secrets: HfTokenSecrets;
+  readonly metricsNamespace: string;
+  /**
+   * Concurrency reserved for (and capping) each task function that calls the Kubernetes API, so
+   * a burst of executions cannot overload the cluster's API server. 0 reserves nothing (for
+   * accounts whose Lambda concurrency quota is too small to reserve from).
+   */
+  readonly kubernetesTaskConcurrency: number;
   readonly logLevel?: string;
 }
 
@@ -43,13 +50,18 @@ export class Workflows extends Construct {
         entry: task.entry,
         kind: 'workflow',
         prefix: props.prefix,
+        metricsNamespace: props.metricsNamespace,
         logLevel: props.logLevel,
-        environment: { EKS_CLUSTER_NAME: props.cluster.clusterName, MODEL_NAMESPACE: props.modelNamespace },
+        reservedConcurrency: task.access.kubernetes && props.kubernetesTaskConcurrency > 0 ? props.kubernetesTaskConcurrency : undefined,
+        environment: { EKS_CLUSTER_NAME: props.cluster.clusterName, MODEL_NAMESPACE: props.cluster.modelNamespace },
       });
       fn.bindTable(props.table, task.access.table);
       props.cluster.grantEks(fn.executionRole, task.access.eks);
       props.cluster.grantAutoScaling(fn.executionRole, task.access.autoscaling);
-      if (task.access.kubernetes) props.cluster.addKubernetesAccess(`${constructIdFor(task.name)}AccessEntry`, fn.executionRole);
+      if (task.access.kubernetes) {
+        props.cluster.addKubernetesAccess(`${constructIdFor(task.name)}AccessEntry`, fn.executionRole, 'workflow');
+      }
+      props.secrets.grant(fn, HF_TOKEN_SECRET_ACCESS[task.name] ?? []);
       tasks.set(task.name, fn);
     }
     this.taskFunctions = tasks;

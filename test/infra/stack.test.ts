@@ -1,94 +1,66 @@
 /**
- * Fine-grained assertions on the synthesized GpuControlPlane template: functions, API, table,
- * cluster access and least-privilege IAM, all derived from the shared definitions in
- * infra/definitions/. The app is synthesized once, with bundling skipped (no esbuild runs and
- * no handler file is needed), and with the context from cdk.json, as `cdk synth` would.
+ * Fine-grained assertions on the GpuControlPlane template in its default mode (a new VPC and EKS
+ * cluster, a Cognito user pool): functions, API, least-privilege IAM, cluster and node groups,
+ * secrets, table, alarms, dashboard and tags, all derived from the shared definitions in
+ * infra/definitions/ and the inventory. The app is synthesized once, with bundling skipped.
+ * The import mode has its own file (import-mode.test.ts).
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inventoryNodeGroupNames } from '../../infra/constructs/cluster';
+import { METRIC } from '../../functions/commons/observability';
+import { INVENTORY } from '../../functions/domain/catalog';
+import { GPU_AMI_TYPE, NewGpuCluster, inventoryNodeGroupNames } from '../../infra/constructs/cluster';
+import { CUSTOM_METRIC, ERROR_ALARM_THRESHOLDS } from '../../infra/constructs/monitoring';
+import { HF_TOKEN_SECRET_ACCESS } from '../../infra/constructs/secrets';
 import { ROUTES, type WorkflowName } from '../../infra/definitions/routes';
+import { SCHEDULES } from '../../infra/definitions/schedules';
 import { TABLE } from '../../infra/definitions/table';
-import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName } from '../../infra/definitions/workflows';
-import { DEFAULT_CONFIG, configFromContext, createControlPlaneApp } from '../../infra/stack';
+import { STATE_MACHINES, TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { DEFAULTS, DEFAULT_CONFIG, METRICS_NAMESPACE, configFromContext } from '../../infra/stack';
+import {
+  actionsOf,
+  asArray,
+  inStableOrder,
+  resourcesFor,
+  statementsWith,
+  synthContext,
+  synthesize,
+  type Json,
+  type Synthesized,
+} from './template';
+import { BASELINE, TABLE_READ, routeActions, scheduleActions, sorted, taskActions } from './contract';
 
-const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
-  context: Record<string, unknown>;
-};
-const { prefix, clusterName, modelNamespace, jwtIssuer, jwtAudience } = DEFAULT_CONFIG;
+const { prefix, modelNamespace } = DEFAULT_CONFIG;
+const clusterName = DEFAULTS.clusterName;
 
-type Json = Record<string, any>;
-interface Statement {
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-  readonly Condition?: Json;
-}
-
-/** The item-level table actions each access level stands for (the contract, spelled out). */
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
-/** Every function writes its own log group and its X-Ray segments. */
-const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
-
-let template: Template;
-let resources: Record<string, Json>;
-
-const ofType = (type: string): [string, Json][] => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-
-/** Logical id of the Lambda function named `<prefix>-<name>`. */
-const functionId = (name: string): string => {
-  const match = ofType('AWS::Lambda::Function').find(([, fn]) => fn.Properties.FunctionName === `${prefix}-${name}`);
-  if (!match) throw new Error(`no function ${prefix}-${name} in the template`);
-  return match[0];
-};
-const functionProps = (name: string): Json => resources[functionId(name)]!.Properties;
-const roleIdOf = (name: string): string => functionProps(name).Role['Fn::GetAtt'][0];
-
-/** All statements of the policies attached to a role. */
-const statementsOfRole = (roleId: string): Statement[] =>
-  ofType('AWS::IAM::Policy')
-    .filter(([, policy]) => policy.Properties.Roles.some((role: Json) => role.Ref === roleId))
-    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
-const actionsOf = (statements: Statement[]): string[] => [...new Set(statements.flatMap((s) => asArray(s.Action)))].sort();
-const statementsWith = (statements: Statement[], action: string): Statement[] =>
-  statements.filter((s) => asArray(s.Action).includes(action));
-/** Every resource `action` is allowed on, whichever statements (merged or not) grant it, in a stable order. */
-const resourcesFor = (statements: Statement[], action: string): unknown[] =>
-  inStableOrder(statementsWith(statements, action).flatMap((s) => asArray(s.Resource)));
-const inStableOrder = (values: readonly unknown[]): unknown[] =>
-  [...values].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-
-const stateMachineId = (workflow: WorkflowName): string => {
-  const match = ofType('AWS::StepFunctions::StateMachine').find(
-    ([, machine]) => machine.Properties.StateMachineName === stateMachineName(prefix, workflow),
-  );
-  if (!match) throw new Error(`no ${workflow} state machine in the template`);
-  return match[0];
-};
+let s: Synthesized;
+let tableId: string;
 
 beforeAll(() => {
-  const { stack } = createControlPlaneApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
+  s = synthesize();
+  tableId = s.ofType('AWS::DynamoDB::Table')[0]![0];
+});
+
+const stackArn = (suffix: unknown[], service = 'eks') => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ...suffix]],
 });
 
 describe('Lambda functions', () => {
   const all = [
     ...ROUTES.map((route) => ({ name: route.name, timeout: 10 })),
     ...TASK_FUNCTIONS.map((task) => ({ name: task.name, timeout: 60 })),
+    ...SCHEDULES.map((schedule) => ({ name: schedule.name, timeout: 300 })),
   ];
 
-  it('creates exactly one function per route and per workflow task', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + TASK_FUNCTIONS.length);
-    for (const { name } of all) expect(() => functionId(name)).not.toThrow();
+  it('creates exactly one function per route, workflow task and schedule (besides CDK-managed custom resource providers)', () => {
+    const ours = s.ofType('AWS::Lambda::Function').filter(([, fn]) => String(fn.Properties.FunctionName ?? '').startsWith(`${prefix}-`));
+    expect(ours).toHaveLength(all.length);
+    for (const { name } of all) expect(() => s.functionId(name)).not.toThrow();
   });
 
-  it.each(all)('$name runs on Node.js 22+ and arm64 with tracing, 256 MB, a $timeout s timeout and source maps', ({ name, timeout }) => {
-    const props = functionProps(name);
+  it.each(all)('$name runs on Node.js 22+ and arm64 with tracing, 256 MB, a $timeout s timeout, source maps and Powertools settings', ({ name, timeout }) => {
+    const props = s.functionProps(name);
     expect(props.Runtime).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     expect(props.Architectures).toEqual(['arm64']);
     expect(props.TracingConfig).toEqual({ Mode: 'Active' });
@@ -97,81 +69,127 @@ describe('Lambda functions', () => {
     expect(props.Environment.Variables).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: prefix,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       LOG_LEVEL: 'INFO',
     });
   });
 
   it.each(all)('$name logs to its own log group kept for one month', ({ name }) => {
-    const logGroupId = functionProps(name).LoggingConfig.LogGroup.Ref as string;
-    expect(resources[logGroupId]).toMatchObject({
+    const logGroupId = s.functionProps(name).LoggingConfig.LogGroup.Ref as string;
+    expect(s.resources[logGroupId]).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
       Properties: { LogGroupName: `/aws/lambda/${prefix}-${name}`, RetentionInDays: 30 },
     });
   });
 
   it('attaches no managed policy to any function role (logs are granted on the function log group only)', () => {
-    for (const { name } of all) {
-      expect(resources[roleIdOf(name)]!.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const { name } of all) expect(s.resources[s.roleIdOf(name)]!.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('reserves concurrency for exactly the workflow tasks that call the Kubernetes API, protecting its API server', () => {
+    for (const task of TASK_FUNCTIONS) {
+      const reserved = s.functionProps(task.name).ReservedConcurrentExecutions as number | undefined;
+      expect(reserved, task.name).toBe(task.access.kubernetes ? DEFAULTS.kubernetesTaskConcurrency : undefined);
     }
+    for (const route of ROUTES) expect(s.functionProps(route.name).ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('runs one pass of each scheduled job at a time (reserved concurrency 1)', () => {
+    for (const schedule of SCHEDULES) expect(s.functionProps(schedule.name).ReservedConcurrentExecutions, schedule.name).toBe(1);
   });
 });
 
 describe('HTTP API', () => {
-  it('has one route per route definition, each behind the JWT authorizer', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
-    const [authorizerId] = ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
+  it('has one route per route definition, every one behind the single JWT authorizer', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    const [authorizerId] = s.ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
     for (const route of ROUTES) {
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: `${route.method} ${route.path}`,
         AuthorizationType: 'JWT',
         AuthorizerId: { Ref: authorizerId },
       });
     }
-    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
-      expect(route.Properties.AuthorizationType).toBe('JWT');
+    for (const [, route] of s.ofType('AWS::ApiGatewayV2::Route')) {
+      expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
   });
 
-  it('validates tokens against the configured issuer and audience', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+  it('accepts the ID tokens of the Cognito user pool it creates: its issuer URL and its app client as audience', () => {
+    const [poolId] = s.ofType('AWS::Cognito::UserPool').map(([id]) => id);
+    const [clientId] = s.ofType('AWS::Cognito::UserPoolClient').map(([id]) => id);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Issuer: jwtIssuer, Audience: [jwtAudience] },
+      JwtConfiguration: {
+        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] },
+        Audience: [{ Ref: clientId }],
+      },
     });
   });
 
+  it('creates an admin-only user pool with required TOTP MFA, a strong password policy, threat protection and the tenant attributes', () => {
+    s.template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    s.template.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        MfaConfiguration: 'ON',
+        EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+        UserPoolTier: 'PLUS',
+        DeletionProtection: 'ACTIVE',
+        Policies: {
+          PasswordPolicy: Match.objectLike({ MinimumLength: 14, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true }),
+        },
+        Schema: Match.arrayWith([
+          Match.objectLike({ Name: 'org_id', AttributeDataType: 'String', Mutable: true }),
+          Match.objectLike({ Name: 'project_ids', AttributeDataType: 'String', Mutable: true }),
+          Match.objectLike({ Name: 'role', AttributeDataType: 'String', Mutable: true }),
+        ]),
+      }),
+    });
+  });
+
+  it('lets the app client read the tenant attributes into tokens but never write them (only administrators can)', () => {
+    const [, client] = s.ofType('AWS::Cognito::UserPoolClient')[0]!;
+    const tenant = ['custom:org_id', 'custom:project_ids', 'custom:role'];
+    expect(client.Properties.ReadAttributes).toEqual(expect.arrayContaining(tenant));
+    for (const attribute of tenant) expect(client.Properties.WriteAttributes).not.toContain(attribute);
+    expect(client.Properties).toMatchObject({ GenerateSecret: false, PreventUserExistenceErrors: 'ENABLED', EnableTokenRevocation: true });
+  });
+
   it.each(ROUTES)('integrates $method $path with the $name function (Lambda proxy, payload 2.0)', (route) => {
-    const fnId = functionId(route.name);
-    const [integrationId] = ofType('AWS::ApiGatewayV2::Integration').find(
-      ([, integration]) => integration.Properties.IntegrationUri['Fn::GetAtt']?.[0] === fnId,
-    ) ?? [undefined];
+    const fnId = s.functionId(route.name);
+    const [integrationId] = s
+      .ofType('AWS::ApiGatewayV2::Integration')
+      .find(([, integration]) => integration.Properties.IntegrationUri['Fn::GetAtt']?.[0] === fnId) ?? [undefined];
     expect(integrationId).toBeDefined();
-    expect(resources[integrationId!]!.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+    expect(s.resources[integrationId!]!.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: `${route.method} ${route.path}`,
       Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
     });
   });
 
   it('serves a throttled $default stage that writes JSON access logs to a log group', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
-    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0]!;
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const [, stage] = s.ofType('AWS::ApiGatewayV2::Stage')[0]!;
     expect(stage.Properties).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingBurstLimit: 100, ThrottlingRateLimit: 50 },
     });
     const destination = stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0] as string;
-    expect(resources[destination]!.Type).toBe('AWS::Logs::LogGroup');
-    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId' });
+    expect(s.resources[destination]!.Type).toBe('AWS::Logs::LogGroup');
+    expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
   });
 
   it.each(ROUTES)('passes $name the table name and only the state machine ARNs it starts', (route) => {
-    const variables = functionProps(route.name).Environment.Variables as Json;
-    expect(variables.TABLE_NAME).toEqual({ Ref: ofType('AWS::DynamoDB::Table')[0]![0] });
+    const variables = s.functionProps(route.name).Environment.Variables as Json;
+    expect(variables.TABLE_NAME).toEqual({ Ref: tableId });
     const expected = Object.fromEntries(
-      route.access.startsWorkflows.map((workflow) => [`${workflow.toUpperCase()}_STATE_MACHINE_ARN`, { Ref: stateMachineId(workflow) }]),
+      route.access.startsWorkflows.map((workflow) => [`${workflow.toUpperCase()}_STATE_MACHINE_ARN`, { Ref: s.stateMachineId(workflow) }]),
     );
     const actual = Object.fromEntries(Object.entries(variables).filter(([key]) => key.endsWith('_STATE_MACHINE_ARN')));
     expect(actual).toEqual(expected);
@@ -179,107 +197,262 @@ describe('HTTP API', () => {
 });
 
 describe('least-privilege IAM', () => {
-  it.each(ROUTES)('gives route $name exactly the actions its access declares', (route) => {
-    const statements = statementsOfRole(roleIdOf(route.name));
-    const expected = [
-      ...BASELINE,
-      ...TABLE_READ,
-      ...(route.access.table === 'RW' ? TABLE_WRITE : []),
-      ...(route.access.startsWorkflows.length > 0 ? ['states:StartExecution'] : []),
-    ];
-    expect(actionsOf(statements)).toEqual([...new Set(expected)].sort());
-
-    expect(resourcesFor(statements, 'states:StartExecution')).toEqual(
-      inStableOrder(route.access.startsWorkflows.map((workflow) => ({ Ref: stateMachineId(workflow) }))),
-    );
+  it.each(ROUTES)('gives route $name exactly the actions its definition declares', (route) => {
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf(route.name)))).toEqual(sorted(routeActions(route)));
   });
 
-  it('lets create-deployment start only the deploy state machine', () => {
-    expect(resourcesFor(statementsOfRole(roleIdOf('create-deployment')), 'states:StartExecution')).toEqual([
-      { Ref: stateMachineId('deploy') },
-    ]);
+  it.each(TASK_FUNCTIONS)('gives task $name exactly the actions its definition declares', (task) => {
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf(task.name)))).toEqual(sorted(taskActions(task)));
+  });
+
+  it.each(SCHEDULES)('gives scheduled job $name exactly the actions its definition declares', (schedule) => {
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf(schedule.name)))).toEqual(sorted(scheduleActions(schedule)));
+  });
+
+  it('lets each function start only the state machines it declares, and stop or describe only their executions', () => {
+    const executionsOf = (workflow: WorkflowName) =>
+      stackArn([':execution:', { 'Fn::GetAtt': [s.stateMachineId(workflow), 'Name'] }, ':*'], 'states');
+    const definitions = [
+      ...ROUTES.map((route) => ({ name: route.name, starts: route.access.startsWorkflows, stops: route.access.stopsWorkflows ?? [], describes: [] as WorkflowName[] })),
+      ...SCHEDULES.map((schedule) => ({ name: schedule.name, starts: schedule.access.startsWorkflows, stops: schedule.access.stopsWorkflows, describes: schedule.access.describesWorkflows })),
+    ];
+    for (const { name, starts, stops, describes } of definitions) {
+      const statements = s.statementsOfRole(s.roleIdOf(name));
+      expect(resourcesFor(statements, 'states:StartExecution'), name).toEqual(inStableOrder(starts.map((workflow) => ({ Ref: s.stateMachineId(workflow) }))));
+      expect(resourcesFor(statements, 'states:StopExecution'), name).toEqual(inStableOrder(stops.map(executionsOf)));
+      expect(resourcesFor(statements, 'states:DescribeExecution'), name).toEqual(inStableOrder(describes.map(executionsOf)));
+    }
+    expect(resourcesFor(s.statementsOfRole(s.roleIdOf('create-deployment')), 'states:StartExecution')).toEqual([{ Ref: s.stateMachineId('deploy') }]);
   });
 
   it('gives get-deployment no write action: besides logs and traces it may only read table items', () => {
-    const actions = actionsOf(statementsOfRole(roleIdOf('get-deployment')));
+    const actions = actionsOf(s.statementsOfRole(s.roleIdOf('get-deployment')));
     expect(actions.filter((action) => !BASELINE.includes(action))).toEqual([...TABLE_READ].sort());
   });
 
-  it('scopes table access to the table ARN', () => {
-    const tableId = ofType('AWS::DynamoDB::Table')[0]![0];
-    for (const definition of [...ROUTES, ...TASK_FUNCTIONS]) {
-      const statements = statementsOfRole(roleIdOf(definition.name));
+  it('scopes item actions to the table ARN and queries to its named indexes (no index wildcard)', () => {
+    const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
+    const indexArns = TABLE.indexes.map((index) => ({ 'Fn::Join': ['', [tableArn, `/index/${index.name}`]] }));
+    for (const definition of [...ROUTES, ...TASK_FUNCTIONS, ...SCHEDULES]) {
+      const statements = s.statementsOfRole(s.roleIdOf(definition.name));
       for (const action of actionsOf(statements).filter((candidate) => candidate.startsWith('dynamodb:'))) {
-        expect(resourcesFor(statements, action)).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+        const expected = action === 'dynamodb:Query' ? [tableArn, ...indexArns] : [tableArn];
+        expect(resourcesFor(statements, action), `${definition.name} ${action}`).toEqual(inStableOrder(expected));
       }
     }
   });
 
-  it.each(TASK_FUNCTIONS)('gives task $name exactly the actions its access declares', (task) => {
-    const expected = [
-      ...BASELINE,
-      ...TABLE_READ,
-      ...(task.access.table === 'RW' ? TABLE_WRITE : []),
-      ...task.access.eks,
-      ...task.access.autoscaling,
-    ];
-    expect(actionsOf(statementsOfRole(roleIdOf(task.name)))).toEqual([...new Set(expected)].sort());
-  });
-
-  it('allows eks:DescribeCluster on the named cluster only, and node group actions on the inventory node groups only', () => {
-    const stackRegion = (arn: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, arn]] });
-    const nodeGroups = inventoryNodeGroupNames().map((nodeGroup) => stackRegion(`:nodegroup/${clusterName}/${nodeGroup}/*`));
-    expect(nodeGroups.length).toBeGreaterThan(0);
-    for (const task of TASK_FUNCTIONS) {
-      const statements = statementsOfRole(roleIdOf(task.name));
-      for (const action of task.access.eks) {
-        const expected = action === 'eks:DescribeCluster' ? [stackRegion(`:cluster/${clusterName}`)] : nodeGroups;
+  it('allows eks:DescribeCluster on the cluster only, and node group actions on the inventory node groups only', () => {
+    const nodeGroups = inventoryNodeGroupNames().map((nodeGroup) => stackArn([`:nodegroup/${clusterName}/${nodeGroup}/*`]));
+    expect(nodeGroups.length).toBe(new Set(INVENTORY.gpu_configs.map((config) => config.node_group.name)).size);
+    for (const definition of [...TASK_FUNCTIONS, ...SCHEDULES]) {
+      const statements = s.statementsOfRole(s.roleIdOf(definition.name));
+      for (const action of definition.access.eks) {
+        const expected = action === 'eks:DescribeCluster' ? [stackArn([`:cluster/${clusterName}`])] : nodeGroups;
         expect(resourcesFor(statements, action)).toEqual(inStableOrder(expected));
       }
     }
   });
 
-  it('lets release-idle-nodes terminate instances only in Auto Scaling groups tagged with this cluster', () => {
-    const tasks = TASK_FUNCTIONS.filter((task) => task.access.autoscaling.includes('autoscaling:TerminateInstanceInAutoScalingGroup'));
-    expect(tasks.map((task) => task.name)).toContain('release-idle-nodes');
-    for (const task of tasks) {
-      const terminate = statementsWith(statementsOfRole(roleIdOf(task.name)), 'autoscaling:TerminateInstanceInAutoScalingGroup');
+  it('lets a function terminate instances only in Auto Scaling groups EKS tagged with this cluster and an inventory node group', () => {
+    const definitions = [...TASK_FUNCTIONS, ...SCHEDULES].filter((d) => d.access.autoscaling.includes('autoscaling:TerminateInstanceInAutoScalingGroup'));
+    expect(definitions.map((d) => d.name)).toContain('release-idle-nodes');
+    for (const definition of definitions) {
+      const terminate = statementsWith(s.statementsOfRole(s.roleIdOf(definition.name)), 'autoscaling:TerminateInstanceInAutoScalingGroup');
       expect(terminate).toHaveLength(1);
       expect(terminate[0]?.Condition).toEqual({
-        StringEquals: {
-          'aws:ResourceTag/eks:cluster-name': clusterName,
-          'aws:ResourceTag/eks:nodegroup-name': inventoryNodeGroupNames(),
-        },
+        StringEquals: { 'aws:ResourceTag/eks:cluster-name': clusterName, 'aws:ResourceTag/eks:nodegroup-name': inventoryNodeGroupNames() },
       });
     }
   });
 });
 
-describe('workflow task functions', () => {
-  it.each(TASK_FUNCTIONS)('passes $name the table, cluster and namespace', (task) => {
-    expect(functionProps(task.name).Environment.Variables).toMatchObject({
-      TABLE_NAME: { Ref: ofType('AWS::DynamoDB::Table')[0]![0] },
+describe('Hugging Face token secrets', () => {
+  const secretArns = stackArn([`:secret:${prefix}/hf-token/*`], 'secretsmanager');
+  const keyId = () => s.ofType('AWS::KMS::Key').find(([, key]) => String(key.Properties.Description).includes('Hugging Face'))![0];
+
+  it('are encrypted with a customer managed key that rotates and survives the stack', () => {
+    s.template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ EnableKeyRotation: true, Description: Match.stringLikeRegexp('Hugging Face token') }),
+    });
+  });
+
+  it('may be created only under the prefix and only with that key, by create-deployment', () => {
+    const statements = s.statementsOfRole(s.roleIdOf('create-deployment'));
+    const create = statementsWith(statements, 'secretsmanager:CreateSecret');
+    expect(create).toHaveLength(1);
+    expect(create[0]).toMatchObject({
+      Resource: secretArns,
+      Condition: { StringEquals: { 'secretsmanager:KmsKeyId': { 'Fn::GetAtt': [keyId(), 'Arn'] } } },
+    });
+  });
+
+  it('use the key only through Secrets Manager and only for token secrets', () => {
+    for (const [name, parts] of Object.entries(HF_TOKEN_SECRET_ACCESS)) {
+      const statements = s.statementsOfRole(s.roleIdOf(name));
+      for (const action of actionsOf(statements).filter((a) => a.startsWith('kms:'))) {
+        for (const statement of statementsWith(statements, action)) {
+          expect(statement.Resource, `${name} ${action}`).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+          expect(statement.Condition).toEqual({
+            StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+            StringLike: { 'kms:EncryptionContext:SecretARN': secretArns },
+          });
+        }
+      }
+      for (const action of actionsOf(statements).filter((a) => a.startsWith('secretsmanager:'))) {
+        expect(resourcesFor(statements, action), `${name} ${action}`).toEqual([secretArns]);
+      }
+      expect(s.functionProps(name).Environment.Variables.HF_TOKEN_SECRET_PREFIX, name).toBe(`${prefix}/hf-token/`);
+      expect(parts.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('are created by the API, read by apply-workload and deleted by finish-delete; no other function touches them', () => {
+    expect(HF_TOKEN_SECRET_ACCESS).toEqual({ 'create-deployment': ['create', 'delete'], 'apply-workload': ['read'], 'finish-delete': ['delete'] });
+    for (const name of [...ROUTES, ...TASK_FUNCTIONS, ...SCHEDULES].map((d) => d.name).filter((n) => !(n in HF_TOKEN_SECRET_ACCESS))) {
+      const actions = actionsOf(s.statementsOfRole(s.roleIdOf(name)));
+      expect(actions.filter((a) => a.startsWith('secretsmanager:') || a.startsWith('kms:')), name).toEqual([]);
+    }
+  });
+});
+
+describe('new EKS cluster', () => {
+  const nodeGroups = () => s.ofType('AWS::EKS::Nodegroup').map(([, group]) => group.Properties as Json);
+  const gpuNodeGroups = () => nodeGroups().filter((group) => group.NodegroupName !== 'system');
+
+  it('creates the cluster with access entries only, all control plane logs and encrypted Kubernetes secrets', () => {
+    s.template.resourceCountIs('AWS::EKS::Cluster', 1);
+    s.template.hasResourceProperties('AWS::EKS::Cluster', {
+      Name: clusterName,
+      Version: DEFAULTS.kubernetesVersion,
+      AccessConfig: { AuthenticationMode: 'API', BootstrapClusterCreatorAdminPermissions: false },
+      Logging: { ClusterLogging: { EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((type) => ({ Type: type })) } },
+      EncryptionConfig: [Match.objectLike({ Resources: ['secrets'] })],
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: true, PublicAccessCidrs: ['0.0.0.0/0'] }),
+    });
+  });
+
+  it('creates a VPC in two AZs with private node subnets and flow logs', () => {
+    s.template.resourceCountIs('AWS::EC2::VPC', 1);
+    s.template.resourceCountIs('AWS::EC2::FlowLog', 1);
+    expect(s.ofType('AWS::EC2::Subnet').filter(([, subnet]) => subnet.Properties.MapPublicIpOnLaunch === false)).toHaveLength(2);
+  });
+
+  it('creates one GPU node group per inventory GPU config, named, typed and sized from it, min and desired 0', () => {
+    const groups = gpuNodeGroups();
+    expect(groups).toHaveLength(INVENTORY.gpu_configs.length);
+    for (const config of INVENTORY.gpu_configs) {
+      const group = groups.find((candidate) => candidate.NodegroupName === config.node_group.name);
+      expect(group, config.config_id).toBeDefined();
+      expect(group).toMatchObject({
+        InstanceTypes: [config.instance_type],
+        ScalingConfig: { MinSize: 0, DesiredSize: 0, MaxSize: config.node_group.max_size },
+        AmiType: GPU_AMI_TYPE,
+        CapacityType: 'ON_DEMAND',
+      });
+      expect(group!.DiskSize).toBeGreaterThanOrEqual(config.gpu_memory_gib * config.gpus_per_node);
+    }
+  });
+
+  it('taints every GPU node nvidia.com/gpu=true:NoSchedule and labels it with its GPU config', () => {
+    for (const group of gpuNodeGroups()) {
+      const config = INVENTORY.gpu_configs.find((candidate) => candidate.node_group.name === group.NodegroupName)!;
+      expect(group.Taints).toEqual([{ Key: 'nvidia.com/gpu', Value: 'true', Effect: 'NO_SCHEDULE' }]);
+      expect(group.Labels).toMatchObject({ 'gpudeploy.io/gpu-config': config.config_id });
+    }
+  });
+
+  it('runs the add-ons on a small untainted system node group that never scales to zero', () => {
+    const system = nodeGroups().find((group) => group.NodegroupName === 'system');
+    expect(system).toMatchObject({ AmiType: 'BOTTLEROCKET_ARM_64', ScalingConfig: { MinSize: 2 } });
+    expect(system!.Taints).toBeUndefined();
+  });
+
+  it('gives cluster-admin to the principal named by clusterAdminPrincipalArn only (nobody, not even the deployer, by default)', () => {
+    const stack = new Stack(new App({ context: synthContext() }), 'AdminProbe');
+    const adminRole = 'arn:aws:iam::123456789012:role/platform-admins';
+    new NewGpuCluster(stack, 'Cluster', {
+      clusterName: 'probe',
+      kubernetesVersion: DEFAULTS.kubernetesVersion,
+      natGateways: 1,
+      endpointPublicCidrs: ['203.0.113.0/24'],
+      adminPrincipalArn: adminRole,
+      modelNamespace,
+    });
+    const probe = Template.fromStack(stack);
+    probe.resourceCountIs('AWS::EKS::AccessEntry', 1);
+    probe.hasResourceProperties('AWS::EKS::AccessEntry', {
+      PrincipalArn: adminRole,
+      AccessPolicies: [
+        {
+          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy']] },
+          AccessScope: { Type: 'cluster' },
+        },
+      ],
+    });
+    probe.hasResourceProperties('AWS::EKS::Cluster', { ResourcesVpcConfig: Match.objectLike({ PublicAccessCidrs: ['203.0.113.0/24'] }) });
+    expect(s.ofType('AWS::EKS::AccessEntry').every(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'] !== undefined)).toBe(true);
+  });
+
+  it('puts every node group in the new cluster, after it', () => {
+    const [clusterId] = s.ofType('AWS::EKS::Cluster').map(([id]) => id);
+    for (const group of nodeGroups()) expect(group.ClusterName).toEqual({ Ref: clusterId });
+  });
+});
+
+describe('cluster access', () => {
+  it('maps every task role that talks to Kubernetes, and only those, to the model namespace (edit) and the gpu-control-plane group', () => {
+    const [clusterId] = s.ofType('AWS::EKS::Cluster').map(([id]) => id);
+    const kubernetesRoles = [
+      ...TASK_FUNCTIONS.filter((task) => task.access.kubernetes).map((task) => task.name),
+      ...SCHEDULES.filter((schedule) => schedule.access.kubernetes).map((schedule) => schedule.name),
+    ].map((name) => s.roleIdOf(name));
+    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups !== undefined);
+    expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(kubernetesRoles.sort());
+    for (const [, entry] of entries) {
+      expect(entry.Properties).toMatchObject({
+        ClusterName: { Ref: clusterId },
+        KubernetesGroups: ['gpu-control-plane'],
+        Type: 'STANDARD',
+        AccessPolicies: [
+          {
+            PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSEditPolicy']] },
+            AccessScope: { Type: 'namespace', Namespaces: [modelNamespace] },
+          },
+        ],
+      });
+    }
+  });
+
+  it('lets the routes that read from Kubernetes view the model namespace only, in no group', () => {
+    const readers = ROUTES.filter((route) => route.access.kubernetesRead).map((route) => s.roleIdOf(route.name));
+    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups === undefined);
+    expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(readers.sort());
+    for (const [, entry] of entries) {
+      expect(entry.Properties.AccessPolicies).toEqual([
+        {
+          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSViewPolicy']] },
+          AccessScope: { Type: 'namespace', Namespaces: [modelNamespace] },
+        },
+      ]);
+    }
+  });
+
+  it.each(TASK_FUNCTIONS)('passes task $name the table, cluster and namespace', (task) => {
+    expect(s.functionProps(task.name).Environment.Variables).toMatchObject({
+      TABLE_NAME: { Ref: tableId },
       EKS_CLUSTER_NAME: clusterName,
       MODEL_NAMESPACE: modelNamespace,
     });
   });
-
-  it('maps every task role that talks to Kubernetes, and only those, into the gpu-control-plane group', () => {
-    const kubernetesTasks = TASK_FUNCTIONS.filter((task) => task.access.kubernetes);
-    template.resourceCountIs('AWS::EKS::AccessEntry', kubernetesTasks.length);
-    const principals = ofType('AWS::EKS::AccessEntry').map(([, entry]) => {
-      expect(entry.Properties).toMatchObject({ ClusterName: clusterName, KubernetesGroups: ['gpu-control-plane'], Type: 'STANDARD' });
-      return entry.Properties.PrincipalArn['Fn::GetAtt'][0] as string;
-    });
-    expect(principals.sort()).toEqual(kubernetesTasks.map((task) => roleIdOf(task.name)).sort());
-  });
 });
 
 describe('state machines', () => {
-  it('creates one STANDARD state machine per workflow, named from the prefix', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', STATE_MACHINES.length);
+  it('creates one STANDARD state machine per workflow, named from the prefix, with X-Ray tracing', () => {
+    s.template.resourceCountIs('AWS::StepFunctions::StateMachine', STATE_MACHINES.length);
     for (const definition of STATE_MACHINES) {
-      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         StateMachineName: `${prefix}-${definition.workflow}`,
         StateMachineType: 'STANDARD',
         TracingConfiguration: { Enabled: true },
@@ -288,18 +461,41 @@ describe('state machines', () => {
   });
 
   it.each(STATE_MACHINES)('logs every $workflow event to a log group without execution data', (definition) => {
-    const logging = resources[stateMachineId(definition.workflow)]!.Properties.LoggingConfiguration as Json;
+    const logging = s.resources[s.stateMachineId(definition.workflow)]!.Properties.LoggingConfiguration as Json;
     expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     const logGroupId = logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] as string;
-    expect(resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+    expect(s.resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } });
+  });
+});
+
+describe('schedules', () => {
+  it.each(SCHEDULES)('invokes $name on its schedule through a role that may invoke only that function', (schedule) => {
+    const fnId = s.functionId(schedule.name);
+    const [, resource] = s
+      .ofType('AWS::Scheduler::Schedule')
+      .find(([, candidate]) => candidate.Properties.Name === `${prefix}-${schedule.name}`)!;
+    expect(resource.Properties).toMatchObject({
+      ScheduleExpression: schedule.expression,
+      State: 'ENABLED',
+      Target: { Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } },
+    });
+    const roleId = resource.Properties.Target.RoleArn['Fn::GetAtt'][0] as string;
+    const statements = s.statementsOfRole(roleId);
+    expect(actionsOf(statements)).toEqual(['lambda:InvokeFunction']);
+    for (const statement of statements) {
+      for (const arn of asArray(statement.Resource)) expect(JSON.stringify(arn)).toContain(fnId);
+    }
   });
 
+  it('creates one schedule per entry of the shared schedule list', () => {
+    s.template.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULES.length);
+  });
 });
 
 describe('table', () => {
-  it('is the one table from the shared definition, on demand, with TTL and AWS-managed encryption', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
+  it('is the one table from the shared definition, on demand, with its indexes, TTL and AWS-managed encryption', () => {
+    s.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
         { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
@@ -307,11 +503,19 @@ describe('table', () => {
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: TABLE.timeToLiveAttribute, Enabled: true },
       SSESpecification: { SSEEnabled: true },
+      GlobalSecondaryIndexes: TABLE.indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
     });
   });
 
   it('is protected: point-in-time recovery, deletion protection, retained on stack deletion', () => {
-    template.hasResource('AWS::DynamoDB::Table', {
+    s.template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({
@@ -322,19 +526,146 @@ describe('table', () => {
   });
 });
 
-describe('outputs and configuration', () => {
-  it('outputs the API URL, the table name and the state machine ARNs', () => {
-    const outputs = template.toJSON().Outputs as Json;
-    expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['ApiUrl', 'TableName', 'DeployStateMachineArn', 'ScaleStateMachineArn', 'DeleteStateMachineArn']),
+describe('alarms and dashboard', () => {
+  const alarmNamed = (name: string): Json => {
+    const found = s.ofType('AWS::CloudWatch::Alarm').find(([, alarm]) => alarm.Properties.AlarmName === name);
+    if (!found) throw new Error(`no alarm ${name}`);
+    return found[1].Properties;
+  };
+  const topicId = () => s.ofType('AWS::SNS::Topic')[0]![0];
+
+  it.each(STATE_MACHINES)('alarms on any failed or timed-out $workflow execution', (definition) => {
+    const alarm = alarmNamed(`${prefix}-${definition.workflow}-executions-failed`);
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId() }] });
+    const metrics = (alarm.Metrics as Json[]).filter((metric) => metric.MetricStat);
+    expect(metrics.map((metric) => metric.MetricStat.Metric.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const metric of metrics) {
+      expect(metric.MetricStat.Metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: s.stateMachineId(definition.workflow) } }]);
+    }
+  });
+
+  it('alarms on the Lambda errors of every function, with a threshold by kind', () => {
+    const kinds = [
+      ...ROUTES.map((route) => ({ name: route.name, kind: 'api' as const })),
+      ...TASK_FUNCTIONS.map((task) => ({ name: task.name, kind: 'workflow' as const })),
+      ...SCHEDULES.map((schedule) => ({ name: schedule.name, kind: 'scheduled' as const })),
+    ];
+    for (const { name, kind } of kinds) {
+      expect(alarmNamed(`${prefix}-${name}-errors`)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: s.functionId(name) } }],
+        Threshold: ERROR_ALARM_THRESHOLDS[kind].errors,
+        Period: ERROR_ALARM_THRESHOLDS[kind].period.toSeconds(),
+        AlarmActions: [{ Ref: topicId() }],
+      });
+    }
+  });
+
+  it('alarms on any 5xx answer of the API', () => {
+    const [apiId] = s.ofType('AWS::ApiGatewayV2::Api').map(([id]) => id);
+    expect(alarmNamed(`${prefix}-api-5xx`)).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: apiId } }],
+      Threshold: 1,
+    });
+  });
+
+  it('notifies an SNS topic encrypted with a rotating key CloudWatch may use, and refuses non-TLS publishers', () => {
+    const [, topic] = s.ofType('AWS::SNS::Topic')[0]!;
+    const keyId = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(s.resources[keyId]!.Properties.EnableKeyRotation).toBe(true);
+    expect(JSON.stringify(s.resources[keyId]!.Properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
+    const [, policy] = s.ofType('AWS::SNS::TopicPolicy')[0]!;
+    expect(policy.Properties.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
     );
-    expect(outputs.DeployStateMachineArn.Value).toEqual({ Ref: stateMachineId('deploy') });
+  });
+
+  it('draws one dashboard with the API, every workflow, the task metrics the functions emit and the alarms', () => {
+    s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const [, dashboard] = s.ofType('AWS::CloudWatch::Dashboard')[0]!;
+    expect(dashboard.Properties.DashboardName).toBe(prefix);
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const definition of STATE_MACHINES) expect(body).toContain(`${definition.workflow} executions`);
+    for (const name of [CUSTOM_METRIC.taskFailed, CUSTOM_METRIC.taskDuration, CUSTOM_METRIC.apiServerError]) expect(body).toContain(name);
+    expect(body).toContain(METRICS_NAMESPACE);
+    expect(body).toContain('alarm');
+  });
+
+  it('names the same custom metrics the functions emit', () => {
+    expect(CUSTOM_METRIC).toEqual({ apiServerError: METRIC.apiServerError, taskFailed: METRIC.taskFailed, taskDuration: METRIC.taskDuration });
+  });
+});
+
+describe('tags', () => {
+  /** CloudFormation types without a Tags property (or, for custom resources, without meaning for one). */
+  const NOT_TAGGABLE = new Set([
+    'AWS::EC2::SubnetRouteTableAssociation',
+    'AWS::EC2::Route',
+    'AWS::EC2::VPCGatewayAttachment',
+    'AWS::IAM::Policy',
+    'AWS::Cognito::UserPoolClient',
+    'AWS::ApiGatewayV2::Integration',
+    'AWS::ApiGatewayV2::Route',
+    'AWS::ApiGatewayV2::Authorizer',
+    'AWS::Lambda::Permission',
+    'AWS::Scheduler::Schedule',
+    'AWS::SNS::TopicPolicy',
+  ]);
+  const tagsOf = (resource: Json): Json | undefined => {
+    const tags = (resource.Properties?.Tags ?? resource.Properties?.UserPoolTags) as unknown;
+    if (tags === undefined) return undefined;
+    return Array.isArray(tags) ? Object.fromEntries(tags.map((tag: Json) => [tag.Key, tag.Value])) : (tags as Json);
+  };
+
+  it('tags every resource that can carry tags with the application, the prefix and the tool', () => {
+    const untagged = Object.entries(s.resources).filter(([, resource]) => {
+      if (NOT_TAGGABLE.has(resource.Type) || String(resource.Type).startsWith('Custom::')) return false;
+      const tags = tagsOf(resource);
+      return tags?.application !== 'gpu-control-plane' || tags['control-plane-prefix'] !== prefix || tags['managed-by'] !== 'aws-cdk';
+    });
+    expect(untagged.map(([id, resource]) => `${id} (${resource.Type})`)).toEqual([]);
+  });
+});
+
+describe('outputs and configuration', () => {
+  it('outputs the API URL, the issuer and audience, the user pool, the cluster, the table, the state machines and the alarm topic', () => {
+    expect(Object.keys(s.outputs)).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'JwtIssuer',
+        'JwtAudience',
+        'UserPoolId',
+        'UserPoolClientId',
+        'ClusterName',
+        'TableName',
+        'DeployStateMachineArn',
+        'ScaleStateMachineArn',
+        'DeleteStateMachineArn',
+        'AlarmTopicArn',
+        'DashboardName',
+      ]),
+    );
+    expect(s.outputs.DeployStateMachineArn!.Value).toEqual({ Ref: s.stateMachineId('deploy') });
   });
 
   it('reads overrides from context and rejects invalid values with the key in the message', () => {
-    const app = new App({ context: { prefix: 'acme-gpu', jwtIssuer: 'https://login.acme.test/' } });
-    expect(configFromContext(app.node)).toEqual({ ...DEFAULT_CONFIG, prefix: 'acme-gpu', jwtIssuer: 'https://login.acme.test/' });
+    const config = configFromContext(
+      new App({ context: { prefix: 'acme-gpu', jwtIssuer: 'https://login.acme.test/', clusterEndpointPublicCidrs: '203.0.113.0/24, 198.51.100.7/32', kubernetesTaskConcurrency: '4' } }).node,
+    );
+    expect(config).toMatchObject({
+      prefix: 'acme-gpu',
+      auth: { mode: 'external', issuer: 'https://login.acme.test/', audience: DEFAULTS.jwtAudience },
+      cluster: { mode: 'create', name: DEFAULTS.clusterName, endpointPublicCidrs: ['203.0.113.0/24', '198.51.100.7/32'] },
+      kubernetesTaskConcurrency: 4,
+    });
+    expect(configFromContext(new App({ context: { existingClusterName: 'prod-gpu' } }).node).cluster).toEqual({ mode: 'import', name: 'prod-gpu' });
+    expect(configFromContext(new App().node)).toEqual(DEFAULT_CONFIG);
     expect(() => configFromContext(new App({ context: { jwtIssuer: 'http://insecure.test/' } }).node)).toThrow(/jwtIssuer/);
     expect(() => configFromContext(new App({ context: { prefix: 'Has Spaces' } }).node)).toThrow(/prefix/);
+    expect(() => configFromContext(new App({ context: { kubernetesTaskConcurrency: '-1' } }).node)).toThrow(/kubernetesTaskConcurrency/);
+    expect(() => configFromContext(new App({ context: { clusterEndpointPublicCidrs: '10.0.0.0' } }).node)).toThrow(/clusterEndpointPublicCidrs/);
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * Hugging Face tokens (the write-only `hf_token` of a custom-model deploy): one Secrets Manager
+ * secret per deployment, named `<prefix>/hf-token/<deployment id>`, encrypted with a customer
+ * managed key of this stack, created by the API, read by the workflow that puts it into the
+ * cluster as a Kubernetes Secret, deleted with the deployment. Executions carry only the
+ * secret's ARN, never the token.
+ *
+ * This construct owns the key and the naming rule and grants each function only its part of
+ * that life cycle: `create`, `read` or `delete`, on secrets under the prefix only.
+ */
+import { ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { acknowledgeWildcardResources } from '../nag';
+import type { ControlPlaneFunction } from './control-plane-function';
+
+export type SecretAccess = 'create' | 'read' | 'delete';
+
+/**
+ * Which function takes which part in a token's life cycle (the design in docs/architecture.md;
+ * the handler code for `hf_token` is not written yet, so these grants are the ones it will need):
+ * - create-deployment creates the secret before it starts the deploy workflow, and deletes it
+ *   again if the request fails after that (the use cases undo every write of a failed request);
+ * - apply-workload reads it to write the Kubernetes Secret the model server mounts;
+ * - finish-delete deletes it when the deployment is deleted.
+ */
+export const HF_TOKEN_SECRET_ACCESS: Readonly<Record<string, readonly SecretAccess[]>> = {
+  'create-deployment': ['create', 'delete'],
+  'apply-workload': ['read'],
+  'finish-delete': ['delete'],
+};
+
+/** The IAM actions behind each part. */
+export const SECRET_ACTIONS: Readonly<Record<SecretAccess, { readonly secretsmanager: readonly string[]; readonly kms: readonly string[] }>> = {
+  // Storing a value makes Secrets Manager ask KMS for a data key under the secret's key.
+  create: { secretsmanager: ['secretsmanager:CreateSecret'], kms: ['kms:GenerateDataKey'] },
+  read: { secretsmanager: ['secretsmanager:GetSecretValue'], kms: ['kms:Decrypt'] },
+  // ForceDeleteWithoutRecovery: the token must not outlive its deployment by a recovery window.
+  delete: { secretsmanager: ['secretsmanager:DeleteSecret'], kms: [] },
+};
+
+export interface HfTokenSecretsProps {
+  readonly prefix: string;
+}
+
+export class HfTokenSecrets extends Construct {
+  readonly key: kms.Key;
+  /** Name prefix of every token secret, `<prefix>/hf-token/`. */
+  readonly namePrefix: string;
+  /** ARN pattern of the token secrets (Secrets Manager appends 6 random characters to a name). */
+  readonly secretArnPattern: string;
+
+  constructor(scope: Construct, id: string, props: HfTokenSecretsProps) {
+    super(scope, id);
+    this.namePrefix = `${props.prefix}/hf-token/`;
+    this.key = new kms.Key(this, 'Key', {
+      description: `Encrypts the Hugging Face token secrets ${this.namePrefix}*`,
+      enableKeyRotation: true,
+      // Secrets encrypted with it may outlive a stack deletion (they are deleted with their deployments).
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.secretArnPattern = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.namePrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * Grants `fn` its parts of the token life cycle, on token secrets only, and passes it the name
+   * prefix (HF_TOKEN_SECRET_PREFIX) and, if it creates secrets, the key ARN (HF_TOKEN_KMS_KEY_ARN).
+   */
+  grant(fn: ControlPlaneFunction, access: readonly SecretAccess[]): void {
+    if (access.length === 0) return;
+    const role = fn.executionRole;
+    const secretActions = [...new Set(access.flatMap((part) => SECRET_ACTIONS[part].secretsmanager))];
+    const creates = access.includes('create');
+    const unconditional = secretActions.filter((action) => action !== 'secretsmanager:CreateSecret');
+    if (unconditional.length > 0) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: unconditional, resources: [this.secretArnPattern] }));
+    }
+    if (creates) {
+      // A new secret must use this key: no token lands under the account's default key.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:CreateSecret'],
+          resources: [this.secretArnPattern],
+          conditions: { StringEquals: { 'secretsmanager:KmsKeyId': this.key.keyArn } },
+        }),
+      );
+      fn.addEnvironment('HF_TOKEN_KMS_KEY_ARN', this.key.keyArn);
+    }
+    const keyActions = [...new Set(access.flatMap((part) => SECRET_ACTIONS[part].kms))];
+    if (keyActions.length > 0) {
+      // Only through Secrets Manager, and only for the token secrets (their ARN is the encryption context).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: keyActions,
+          resources: [this.key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+            StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArnPattern },
+          },
+        }),
+      );
+    }
+    acknowledgeWildcardResources(
+      role,
+      [this.secretArnPattern],
+      'One secret per deployment, named after a deployment id chosen at run time; the pattern is pinned to the ' +
+        'hf-token prefix of this control plane (and Secrets Manager appends a random suffix to every secret ARN).',
+    );
+    fn.addEnvironment('HF_TOKEN_SECRET_PREFIX', this.namePrefix);
+  }
+}
