@@ -54,8 +54,11 @@ describe('dry run and admission', () => {
     expect(t.cloud.simulator.state().deployments).toEqual([]);
     expect(await t.nodeGroupDesiredSize(GROUP)).toBe(0);
     // the name was not claimed either
-    const real = await t.api('POST', `${BASE}?dry_run=false`, { body: qwenBody('dry-run') });
+    // (on another GPU config: its cold start must not become the ETA history of the test below)
+    const real = await t.api('POST', `${BASE}?dry_run=false`, { body: qwenBody('dry-run', 'a10g-24gb') });
     expect(real.status).toBe(201);
+    // (deleted once ready: a delete racing the deploy's first writes is workflow-conflicts' subject)
+    await waitFor(() => get(real.body.id), (r) => r.body.status === 'ready', 'ready', 15_000);
     expect((await t.api('DELETE', `${BASE}/${real.body.id}`)).status).toBe(204);
     await waitFor(() => get(real.body.id), (r) => r.status === 404, 'deleted', 15_000);
   });
