@@ -165,20 +165,32 @@ const handOver = async (
  * Deleting a deployment that is already terminating is accepted again (idempotent).
  */
 export const deleteDeployment = async (tenant: Tenant, id: string, now: Date): Promise<void> => {
-  const current = await getDeployment(tenant, id);
-  if (current.status === 'terminating') return;
-  await handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now, {
-    type: 'delete_requested',
-    message: 'deletion requested',
-  });
-  // The superseded execution would stop at its next task anyway; stopping it now saves
-  // its remaining polls. Best effort: the delete workflow does not depend on it.
-  if (current.operation !== 'delete' && (current.status === 'initializing' || current.phase === 'scaling')) {
-    await stopWorkflow(current.execution_arn, 'superseded by a delete').catch((error: unknown) =>
-      logger.warn('could not stop the superseded execution', { error: error as Error }),
-    );
+  // A running workflow may write between our read and our conditional hand-over; delete
+  // must win anyway, so it re-reads and tries again instead of answering 409.
+  for (let attempt = 1; ; attempt++) {
+    const current = await getDeployment(tenant, id);
+    if (current.status === 'terminating') return;
+    try {
+      await handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now, {
+        type: 'delete_requested',
+        message: 'deletion requested',
+      });
+    } catch (error) {
+      if (error instanceof ConflictError && attempt < DELETE_ATTEMPTS) continue;
+      throw error;
+    }
+    // The superseded execution would stop at its next task anyway; stopping it now saves
+    // its remaining polls. Best effort: the delete workflow does not depend on it.
+    if (current.operation !== 'delete' && (current.status === 'initializing' || current.phase === 'scaling')) {
+      await stopWorkflow(current.execution_arn, 'superseded by a delete').catch((stopError: unknown) =>
+        logger.warn('could not stop the superseded execution', { error: stopError as Error }),
+      );
+    }
+    return;
   }
 };
+
+const DELETE_ATTEMPTS = 8;
 
 /**
  * Hands a terminating deployment whose delete execution died to a new delete execution (the

@@ -1,11 +1,11 @@
 /**
  * Gives back the GPU nodes of the deployment's node group that no live deployment needs
  * (use-cases/release-nodes.ts: booting instances first, then empty nodes, one by one; never
- * a node with pods).
+ * a node with pods), and lowers a desired size no instance backs (failed launches).
  */
 import { workflowTask, type TaskInput } from '../commons/workflow';
 import { releaseIdleNodesOf } from '../use-cases/release-nodes';
 
-export const releaseIdleNodes = (input: TaskInput) => releaseIdleNodesOf(input.deployment.gpu_config_id);
+export const releaseIdleNodes = (input: TaskInput) => releaseIdleNodesOf(input.deployment.gpu_config_id, { lowerUnlaunchedDesired: true });
 
 export const handler = workflowTask('release-idle-nodes', releaseIdleNodes);

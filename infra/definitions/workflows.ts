@@ -52,7 +52,7 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
   task('remove-workload', 'RemoveWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('release-idle-nodes', 'ReleaseIdleNodesFunctionArn', {
     table: 'R',
-    eks: [describeCluster, 'eks:DescribeNodegroup'],
+    eks: [describeCluster, 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
     autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
     kubernetes: true,
   }),

@@ -27,12 +27,9 @@ const get = (id: string, base = BASE, token?: string) => t.api('GET', `${base}/$
 const tokens: string[] = [];
 
 // KNOWN BUG (functions/use-cases/deployments.ts deleteDeployment -> handOver, not ours): the
-// delete's takeover is conditional on the version it read, so a workflow write landing in
-// between (RecordProvisioning, a phase or milestone) makes DELETE answer 409 "changed while the
-// delete was requested; retry", although a delete must supersede whatever runs. Until it is
-// fixed, deletes here retry like a client and tolerate only that exact 409; set this to
-// false to require 204 at the first attempt.
-const TOLERATE_KNOWN_DELETE_409 = true;
+// A workflow write landing between DELETE's read and its conditional hand-over once made
+// DELETE answer 409; delete now re-reads and retries, so 204 must come at the first attempt.
+const TOLERATE_KNOWN_DELETE_409 = false;
 const deleteConflicts: string[] = [];
 
 /** DELETE while a workflow runs: 204, or (known bug, see above) that 409 and then 204. */

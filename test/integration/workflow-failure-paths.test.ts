@@ -34,7 +34,7 @@ describe('node group health issues', () => {
   // terminates instances; the desired size the deploy raised is never lowered when the
   // instance never launched, so the group keeps desiredSize 1 with 0 instances and launches
   // an unneeded GPU node as soon as the launch failure clears. Remove `.fails` once fixed.
-  it.fails('NodeGroupUnhealthy naming AsgInstanceLaunchFailures when no instance can launch', async () => {
+  it('NodeGroupUnhealthy naming AsgInstanceLaunchFailures when no instance can launch', async () => {
     const gpuConfig = 'a10g-24gb';
     const started = Date.now();
     const run = await deployUntilFailed(t, { project: 'prj-asg', gpuConfig, fault: () => ({ match: { nodeGroup: nodeGroupOf(gpuConfig) }, fault: 'asg_launch_failure' }) });
@@ -45,7 +45,7 @@ describe('node group health issues', () => {
   });
 
   // KNOWN BUG: as above (desired size left raised).
-  it.fails('NodeGroupUnhealthy naming InsufficientFreeAddresses when the subnets are full', async () => {
+  it('NodeGroupUnhealthy naming InsufficientFreeAddresses when the subnets are full', async () => {
     const gpuConfig = 'l40s-48gb';
     const started = Date.now();
     const run = await deployUntilFailed(t, { project: 'prj-ips', gpuConfig, fault: () => ({ match: { nodeGroup: nodeGroupOf(gpuConfig) }, fault: 'insufficient_free_addresses' }) });
