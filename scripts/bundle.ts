@@ -10,11 +10,12 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLE_OPTIONS, PROJECT_ROOT, esbuildOptionsFor } from '../infra/bundling';
 import { ROUTES } from '../infra/definitions/routes';
+import { SCHEDULES } from '../infra/definitions/schedules';
 import { TASK_FUNCTIONS } from '../infra/definitions/workflows';
 
 interface BundleSize {
   readonly name: string;
-  readonly kind: 'api' | 'workflow';
+  readonly kind: 'api' | 'workflow' | 'scheduled';
   readonly entry: string;
   /** Size of index.mjs. */
   readonly bytes: number;
@@ -30,6 +31,7 @@ const OUT_DIR = path.join(PROJECT_ROOT, 'dist', 'functions');
 const handlers = [
   ...ROUTES.map((route) => ({ name: route.name, kind: 'api' as const, entry: route.entry })),
   ...TASK_FUNCTIONS.map((task) => ({ name: task.name, kind: 'workflow' as const, entry: task.entry })),
+  ...SCHEDULES.map((schedule) => ({ name: schedule.name, kind: 'scheduled' as const, entry: schedule.entry })),
 ];
 
 const missing = handlers.filter((handler) => !existsSync(path.join(PROJECT_ROOT, handler.entry)));

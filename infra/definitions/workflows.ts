@@ -36,9 +36,9 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
   task('record-phase', 'RecordPhaseFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
   task('ensure-node-capacity', 'EnsureNodeCapacityFunctionArn', {
     table: 'R',
-    eks: [describeCluster, 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
+    eks: ['eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
     autoscaling: [],
-    kubernetes: true,
+    kubernetes: false,
   }),
   task('check-nodes', 'CheckNodesFunctionArn', {
     table: 'R',
