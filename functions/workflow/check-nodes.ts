@@ -11,7 +11,7 @@ import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow'
 import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
 import { NODE_GROUP_LABEL } from '../domain/manifests';
-import { nextPollSeconds } from '../domain/polling';
+import { planNextPoll, waitOrRetry } from '../domain/polling';
 import { EXPECTED_NODE_SECONDS, NODE_DEADLINE_SECONDS } from '../domain/startup';
 import type { NodeWait } from './ensure-node-capacity';
 
@@ -37,7 +37,8 @@ export const checkNodes = async (input: TaskInput & { capacity: NodeWait }): Pro
       `only ${ready} of ${input.capacity.needed} GPU nodes of ${group.name} became ready within ${NODE_DEADLINE_SECONDS} s`,
     );
   }
-  return { ...input.capacity, ready: false, wait_seconds: nextPollSeconds(elapsed, EXPECTED_NODE_SECONDS) };
+  const wait = waitOrRetry(planNextPoll(elapsed, EXPECTED_NODE_SECONDS), 'GPU nodes');
+  return { ...input.capacity, ready: false, wait_seconds: wait };
 };
 
 export const handler = workflowTask('check-nodes', checkNodes);

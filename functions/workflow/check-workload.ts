@@ -5,6 +5,7 @@
  * deadline: unschedulable, image pull, or the model's load budget.
  */
 import { elapsedSeconds, now } from '../adapters/clock';
+import { coldStartSamples } from '../adapters/cold-start-stats';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
@@ -13,7 +14,8 @@ import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milesto
 import { DeploymentFailedError } from '../domain/errors';
 import { deploymentSelector } from '../domain/manifests';
 import { classifyPods, mentionsModelAccessDenied, type RolloutProgress } from '../domain/pod-status';
-import { nextPollSeconds } from '../domain/polling';
+import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../domain/polling';
+import { median } from '../domain/eta';
 import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../domain/startup';
 import type { WorkloadWait } from './apply-workload';
 
@@ -83,15 +85,31 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
       event: isDeploy && record.phase !== phase ? { type: 'phase_changed', message: `phase ${phase}: ${progress.detail}` } : undefined,
     }).catch(asSuperseded);
   }
-  const model = findCatalogModel(record.catalog_id);
-  const expected = expectedStartSeconds(model ? weightsGiB(model) : 10);
+  const expected = await expectedSecondsFromApply(record, input.workload.started_at);
+  const plan = planNextPoll(elapsedSeconds(input.workload.started_at, at), expected);
+  // A phase change is returned (not retried) so the state keeps when the new phase began.
+  if (plan.kind === 'retry' && input.workload.phase === progress.phase) waitOrRetry(plan, 'model');
   return {
     ...input.workload,
     ready: false,
     phase: progress.phase,
     phase_since: phaseSince,
-    wait_seconds: nextPollSeconds(elapsedSeconds(input.workload.started_at, at), expected),
+    wait_seconds: plan.kind === 'wait' ? plan.seconds : MIN_POLL_SECONDS,
   };
+};
+
+/**
+ * Cluster seconds from apply to Ready this deploy should take: from the median of recent
+ * cold starts of the same model on the same GPU config when there are some (minus the time
+ * this one took to get to apply), else from the model's size.
+ */
+const expectedSecondsFromApply = async (record: DeploymentRecord, appliedAt: string): Promise<number> => {
+  const model = findCatalogModel(record.catalog_id);
+  const fromSize = expectedStartSeconds(model ? weightsGiB(model) : 10);
+  if (record.operation !== 'deploy' || !record.timeline?.accepted) return fromSize;
+  const samples = await coldStartSamples(record.catalog_id, record.gpu_config_id);
+  if (samples.length === 0) return fromSize;
+  return Math.max(0, median(samples) - elapsedSeconds(record.timeline.accepted, new Date(appliedAt)));
 };
 
 export const handler = workflowTask('check-workload', checkWorkload);

@@ -9,7 +9,7 @@ import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workfl
 import { nodesNeeded, planNodeGroupGrowth } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
-import { nextPollSeconds } from '../domain/polling';
+import { MIN_POLL_SECONDS, planNextPoll } from '../domain/polling';
 import { EXPECTED_NODE_SECONDS } from '../domain/startup';
 
 export interface NodeWait {
@@ -35,7 +35,13 @@ export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> =>
     );
   }
   if (plan.kind === 'grow') await setDesiredSize(group.name, plan.to);
-  return { needed, started_at: now().toISOString(), ready: false, wait_seconds: plan.kind === 'grow' ? nextPollSeconds(0, EXPECTED_NODE_SECONDS) : 1 };
+  return { needed, started_at: now().toISOString(), ready: false, wait_seconds: growWait(plan.kind === 'grow') };
+};
+
+/** After growing, the first check waits for the nodes' expected boot; otherwise check at once. */
+const growWait = (grew: boolean): number => {
+  const plan = planNextPoll(0, EXPECTED_NODE_SECONDS);
+  return grew && plan.kind === 'wait' ? plan.seconds : MIN_POLL_SECONDS;
 };
 
 export const handler = workflowTask('ensure-node-capacity', ensureNodeCapacity);
