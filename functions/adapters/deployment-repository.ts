@@ -58,6 +58,7 @@ export const createDeployment = async (record: DeploymentRecord): Promise<void> 
     await releaseName(record);
     throw error;
   }
+  await adjustCount(record, 1);
 };
 
 const claimName = async (record: DeploymentRecord): Promise<void> => {
@@ -121,6 +122,34 @@ export interface Page<T> {
   total: number;
 }
 
+const counterKey = (t: Tenant) => ({ pk: tenantKey(t), sk: 'COUNTER' });
+
+/** Keeps the project's deployment count, so a list's total costs one read however many there are. */
+const adjustCount = async (tenant: Tenant, by: 1 | -1): Promise<void> => {
+  await documentClient.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: counterKey(tenant),
+      UpdateExpression: 'ADD deployments :by',
+      ExpressionAttributeValues: { ':by': by },
+    }),
+  );
+};
+
+/** The counter, or (a project from before the counter existed) a count of the records. */
+const countDeployments = async (tenant: Tenant, base: QueryCommandInput): Promise<number> => {
+  const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: counterKey(tenant), ConsistentRead: true }));
+  if (typeof Item?.deployments === 'number') return Math.max(0, Item.deployments);
+  let total = 0;
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const counted = await documentClient.send(new QueryCommand({ ...base, Select: 'COUNT', ExclusiveStartKey: cursor }));
+    total += counted.Count ?? 0;
+    cursor = counted.LastEvaluatedKey;
+  } while (cursor);
+  return total;
+};
+
 /**
  * One page of a project's deployments, newest first. The offset is skipped with COUNT
  * queries, which move no item data over the wire.
@@ -132,13 +161,7 @@ export const listDeployments = async (tenant: Tenant, page: number, limit: numbe
     ExpressionAttributeValues: { ':pk': tenantKey(tenant), ':dep': 'DEP#' },
     ScanIndexForward: false,
   };
-  let total = 0;
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const counted = await documentClient.send(new QueryCommand({ ...base, Select: 'COUNT', ExclusiveStartKey: cursor }));
-    total += counted.Count ?? 0;
-    cursor = counted.LastEvaluatedKey;
-  } while (cursor);
+  const total = await countDeployments(tenant, base);
 
   let skip = (page - 1) * limit;
   if (skip >= total) return { items: [], total };
@@ -312,12 +335,16 @@ export const deleteDeployment = async (record: DeploymentRecord, executionArn: s
     throw error;
   }
   await releaseName(record);
+  await adjustCount(record, -1);
 };
 
 /** Undo of a create whose workflow could not be started: record and name claim both go. */
 export const discardDeployment = async (record: DeploymentRecord): Promise<void> => {
-  await documentClient.send(new DeleteCommand({ TableName: tableName, Key: deploymentKey(record, record.id) }));
+  const { Attributes } = await documentClient.send(
+    new DeleteCommand({ TableName: tableName, Key: deploymentKey(record, record.id), ReturnValues: 'ALL_OLD' }),
+  );
   await releaseName(record);
+  if (Attributes) await adjustCount(record, -1);
 };
 
 /** GPU demand of every deployment that still holds capacity on one GPU config. */

@@ -1,0 +1,47 @@
+/**
+ * Page-number pagination as the contract defines it: newest first, no item twice, totals
+ * from the project's counter, and counts that follow creates and deletes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await startTestCloud(0.01);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const deploy = (name: string) =>
+  t.api('POST', BASE, {
+    body: { name, catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct', region: 'us-east-1', gpu_config_id: 'l4-24gb', gpu_count: 1, plan_id: 'plan-l4-24gb-ondemand' },
+  });
+
+describe('list pagination', () => {
+  it('pages newest first with exact totals, and follows deletes', async () => {
+    const ids: string[] = [];
+    for (const name of ['page-a', 'page-b', 'page-c', 'page-d', 'page-e']) {
+      const created = await deploy(name);
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    const seen: string[] = [];
+    for (const page of [1, 2, 3]) {
+      const listed = await t.api('GET', `${BASE}?page=${page}&limit=2`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.pagination).toEqual({ total_items: 5, total_pages: 3, current_page: page, items_per_page: 2 });
+      seen.push(...listed.body.items.map((i: { id: string }) => i.id));
+    }
+    expect(seen).toEqual([...ids].reverse());
+    const beyond = await t.api('GET', `${BASE}?page=4&limit=2`);
+    expect(beyond.body.items).toEqual([]);
+    expect(beyond.body.pagination.total_items).toBe(5);
+
+    expect((await t.api('DELETE', `${BASE}/${ids[0]}`)).status).toBe(204);
+    await waitFor(() => t.api('GET', `${BASE}/${ids[0]}`), (r) => r.status === 404, 'deleted');
+    const after = await t.api('GET', `${BASE}?limit=100`);
+    expect(after.body.pagination.total_items).toBe(4);
+    expect(after.body.items.map((i: { id: string }) => i.id)).toEqual(ids.slice(1).reverse());
+  });
+});
