@@ -347,28 +347,33 @@ export const discardDeployment = async (record: DeploymentRecord): Promise<void>
   if (Attributes) await adjustCount(record, -1);
 };
 
-/** GPU demand of every deployment that still holds capacity on one GPU config. */
-export const gpuDemandOf = async (gpuConfigId: string): Promise<(GpuDemand & { id: string })[]> => {
-  const demands: (GpuDemand & { id: string })[] = [];
+/** Every item a Query matches, page after page. */
+const queryAll = async (input: QueryCommandInput): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const result = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: gpuIndex.name,
-        KeyConditionExpression: 'gsi1pk = :cfg',
-        ExpressionAttributeValues: { ':cfg': `GPUCFG#${gpuConfigId}` },
-        ProjectionExpression: 'id, gpu_count, replicas',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of result.Items ?? []) {
-      demands.push({ id: String(item.id), gpuCount: Number(item.gpu_count), replicas: Number(item.replicas) });
-    }
+    const result = await documentClient.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(result.Items ?? []));
     start = result.LastEvaluatedKey;
   } while (start);
-  return demands;
+  return items;
 };
+
+const onGpuConfig = (gpuConfigId: string, projection: string): QueryCommandInput => ({
+  TableName: tableName,
+  IndexName: gpuIndex.name,
+  KeyConditionExpression: 'gsi1pk = :cfg',
+  ExpressionAttributeValues: { ':cfg': `GPUCFG#${gpuConfigId}` },
+  ProjectionExpression: projection,
+});
+
+/** GPU demand of every deployment that still holds capacity on one GPU config. */
+export const gpuDemandOf = async (gpuConfigId: string): Promise<(GpuDemand & { id: string })[]> =>
+  (await queryAll(onGpuConfig(gpuConfigId, 'id, gpu_count, replicas'))).map((item) => ({
+    id: String(item.id),
+    gpuCount: Number(item.gpu_count),
+    replicas: Number(item.replicas),
+  }));
 
 /** Where a deployment record lives: enough to read it. */
 export interface DeploymentKey extends Tenant {
@@ -379,25 +384,16 @@ export interface DeploymentKey extends Tenant {
  * The deployments an execution should be working on (sparse index `in-flight`), oldest first.
  * The index is eventually consistent: read each record before acting on it.
  */
-export const inFlightDeployments = async (): Promise<DeploymentKey[]> => {
-  const keys: DeploymentKey[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const result = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: inFlightIndex.name,
-        KeyConditionExpression: 'gsi2pk = :inFlight',
-        ExpressionAttributeValues: { ':inFlight': IN_FLIGHT },
-        ProjectionExpression: 'org_id, project_id, id',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of result.Items ?? []) keys.push({ org_id: String(item.org_id), project_id: String(item.project_id), id: String(item.id) });
-    start = result.LastEvaluatedKey;
-  } while (start);
-  return keys;
-};
+export const inFlightDeployments = async (): Promise<DeploymentKey[]> =>
+  (
+    await queryAll({
+      TableName: tableName,
+      IndexName: inFlightIndex.name,
+      KeyConditionExpression: 'gsi2pk = :inFlight',
+      ExpressionAttributeValues: { ':inFlight': IN_FLIGHT },
+      ProjectionExpression: 'org_id, project_id, id',
+    })
+  ).map((item) => ({ org_id: String(item.org_id), project_id: String(item.project_id), id: String(item.id) }));
 
 export interface Reservation extends DeploymentKey {
   status: DeploymentStatus;
@@ -406,32 +402,17 @@ export interface Reservation extends DeploymentKey {
 }
 
 /** The GPUs each deployment on one GPU config holds, as the records say (index `by-gpu-config`). */
-export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]> => {
-  const reservations: Reservation[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const result = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: gpuIndex.name,
-        KeyConditionExpression: 'gsi1pk = :cfg',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':cfg': `GPUCFG#${gpuConfigId}` },
-        ProjectionExpression: 'org_id, project_id, id, #status, reserved_gpus, execution_arn',
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of result.Items ?? []) {
-      reservations.push({
-        org_id: String(item.org_id),
-        project_id: String(item.project_id),
-        id: String(item.id),
-        status: item.status as DeploymentStatus,
-        reserved_gpus: Number(item.reserved_gpus ?? 0),
-        execution_arn: String(item.execution_arn),
-      });
-    }
-    start = result.LastEvaluatedKey;
-  } while (start);
-  return reservations;
-};
+export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]> =>
+  (
+    await queryAll({
+      ...onGpuConfig(gpuConfigId, 'org_id, project_id, id, #status, reserved_gpus, execution_arn'),
+      ExpressionAttributeNames: { '#status': 'status' },
+    })
+  ).map((item) => ({
+    org_id: String(item.org_id),
+    project_id: String(item.project_id),
+    id: String(item.id),
+    status: item.status as DeploymentStatus,
+    reserved_gpus: Number(item.reserved_gpus ?? 0),
+    execution_arn: String(item.execution_arn),
+  }));

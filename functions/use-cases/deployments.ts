@@ -12,6 +12,7 @@ import type { WorkflowName } from '../../infra/definitions/routes';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { newDeploymentId } from '../domain/ids';
+import { newDeploymentRecord } from '../domain/new-deployment';
 import type { ResolvedDeploymentSpec } from '../domain/requests';
 import { logger } from '../commons/logger';
 
@@ -27,33 +28,7 @@ const unavailable = (error: unknown, what: string): ServiceUnavailableError => {
 export const createDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpec, now: Date): Promise<DeploymentRecord> => {
   const id = newDeploymentId(now);
   const name = executionName(id, 'deploy', now);
-  const record: DeploymentRecord = {
-    ...tenant,
-    id,
-    name: spec.request.name,
-    catalog_id: spec.model.id,
-    model_id: spec.model.model_id,
-    model_name: spec.model.name,
-    region: spec.request.region,
-    gpu_config_id: spec.gpuConfig.config_id,
-    gpu_count: spec.request.gpu_count,
-    plan_id: spec.plan.plan_id,
-    config: spec.config,
-    replicas: spec.replicas,
-    status: 'initializing',
-    phase: 'accepted',
-    fail_reason: null,
-    endpoint_url: null,
-    created_at: now.toISOString(),
-    updated_at: now.toISOString(),
-    ready_since: null,
-    operation: 'deploy',
-    execution_arn: plannedExecutionArn('deploy', name),
-    version: 1,
-    reserved_gpus: ledgerGpus(spec.request.gpu_count, spec.replicas, spec.gpuConfig.gpus_per_node),
-    initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
-    timeline: { accepted: now.toISOString(), capacity_reserved: now.toISOString() },
-  };
+  const record = newDeploymentRecord(tenant, spec, { id, executionArn: plannedExecutionArn('deploy', name) }, now);
   const group = spec.gpuConfig;
   await reserveGpus(group.config_id, record.reserved_gpus, ledgerLimit(group), group.node_group.name);
   try {

@@ -7,7 +7,8 @@ import { reservedGpus } from '../adapters/capacity-ledger';
 import { gpuDemandOf } from '../adapters/deployment-repository';
 import { namespace } from '../adapters/model-namespace';
 import { ledgerGpus, nodesNeeded } from '../domain/capacity';
-import type { DeploymentRecord, Tenant } from '../domain/deployment';
+import type { Tenant } from '../domain/deployment';
+import { newDeploymentRecord } from '../domain/new-deployment';
 import { renderModelWorkload } from '../domain/manifests';
 import { estimateMemory } from '../domain/memory-fit';
 import type { ResolvedDeploymentSpec } from '../domain/requests';
@@ -20,33 +21,7 @@ export const planDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpe
   const reserve = ledgerGpus(spec.request.gpu_count, spec.replicas, group.gpus_per_node);
   const reserved = await reservedGpus(group.config_id);
   const limit = group.node_group.max_size * group.gpus_per_node;
-  const preview: DeploymentRecord = {
-    ...tenant,
-    id: 'dep-dryrun',
-    name: spec.request.name,
-    catalog_id: spec.model.id,
-    model_id: spec.model.model_id,
-    model_name: spec.model.name,
-    region: spec.request.region,
-    gpu_config_id: group.config_id,
-    gpu_count: spec.request.gpu_count,
-    plan_id: spec.plan.plan_id,
-    config: spec.config,
-    replicas: spec.replicas,
-    status: 'initializing',
-    phase: 'accepted',
-    fail_reason: null,
-    endpoint_url: null,
-    created_at: now.toISOString(),
-    updated_at: now.toISOString(),
-    ready_since: null,
-    operation: 'deploy',
-    execution_arn: '',
-    version: 0,
-    reserved_gpus: reserve,
-    initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
-    timeline: {},
-  };
+  const preview = newDeploymentRecord(tenant, spec, { id: 'dep-dryrun', executionArn: '' }, now);
   const perMinute = (spec.plan.unit_price * spec.request.gpu_count * spec.replicas) / 60;
   return {
     dry_run: true,

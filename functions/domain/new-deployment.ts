@@ -1,0 +1,37 @@
+import { ledgerGpus } from './capacity';
+import type { DeploymentRecord, Tenant } from './deployment';
+import type { ResolvedDeploymentSpec } from './requests';
+
+/** The record a validated deploy request starts as: initializing, its GPUs reserved. Pure. */
+export const newDeploymentRecord = (
+  tenant: Tenant,
+  spec: ResolvedDeploymentSpec,
+  identity: { id: string; executionArn: string },
+  now: Date,
+): DeploymentRecord => ({
+  ...tenant,
+  id: identity.id,
+  name: spec.request.name,
+  catalog_id: spec.model.id,
+  model_id: spec.model.model_id,
+  model_name: spec.model.name,
+  region: spec.request.region,
+  gpu_config_id: spec.gpuConfig.config_id,
+  gpu_count: spec.request.gpu_count,
+  plan_id: spec.plan.plan_id,
+  config: spec.config,
+  replicas: spec.replicas,
+  status: 'initializing',
+  phase: 'accepted',
+  fail_reason: null,
+  endpoint_url: null,
+  created_at: now.toISOString(),
+  updated_at: now.toISOString(),
+  ready_since: null,
+  operation: 'deploy',
+  execution_arn: identity.executionArn,
+  version: 1,
+  reserved_gpus: ledgerGpus(spec.request.gpu_count, spec.replicas, spec.gpuConfig.gpus_per_node),
+  initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
+  timeline: { accepted: now.toISOString(), capacity_reserved: now.toISOString() },
+});
