@@ -16,7 +16,7 @@ import { DEFAULT_DELAYS } from '../../local/sim/index';
 import { deploymentsPath, FIXED_POLL_SECONDS, startBenchCloud, type BenchCloud } from './harness';
 import { fmt, median, metWhen, pollUntil, ratioOf, sleep, table, type FigureResult, type Row } from './results';
 
-const TIME_SCALE = 0.05;
+const TIME_SCALE = 0.1;
 const ROUNDS = 4;
 /** Deploys per variant per round (the 70B case: 4 x 4 GPUs fill the H100 group's 2 nodes of 8). */
 const PER_VARIANT = 2;
@@ -26,6 +26,8 @@ const FIXED = 'prj-fixed-poll';
 const POD_WATCH_MS = 5;
 const API_FAST_POLL_MS = 10;
 const API_SLOW_POLL_MS = 250;
+/** Pods are held unschedulable for a random 0..this many cluster seconds after apply (see `holdPods`). */
+const START_JITTER_SECONDS = FIXED_POLL_SECONDS;
 
 type Variant = 'adaptive' | 'fixed';
 
@@ -81,8 +83,40 @@ interface Sample {
   modelPolls?: number;
   /** When the CheckModel that found the pods Ready started. */
   lastCheckAt?: number;
+  /** Model checks that started after the start time the workflow expected for this model. */
+  lateChecks?: number;
+  /** Cluster seconds the pods were held unschedulable after they appeared. */
+  jitter: number;
+  holdRule?: string;
+  podsSeenAt?: number;
   failure?: string;
 }
+
+const clusterSeconds = (ms: number) => ms / 1000 / TIME_SCALE;
+
+/** Seeded uniform numbers in [0, 1), so every run draws the same start jitter. */
+const seeded = (seed: number) => () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+
+/**
+ * The simulator's delays are exact, so without help every deploy of a model would turn Ready
+ * at the same phase of a fixed 10 s poll grid, and the baseline's lag would be whatever that
+ * one phase gives. In a real cluster start times vary by seconds; to sample the phase, each
+ * deployment's pods are held unschedulable (the simulator's `unschedulable` fault on its
+ * deployment-id label) for a random 0-10 cluster s after they appear, the same draw for both
+ * variants' n-th deploy.
+ */
+const holdPods = (cloud: BenchCloud, sample: Sample): void => {
+  sample.holdRule = cloud.simulator.addFault({ match: { label: `gpudeploy.io/deployment-id=${sample.id}` }, fault: 'unschedulable' }).id;
+};
+
+const releasePods = (cloud: BenchCloud, sample: Sample): void => {
+  const rule = sample.holdRule;
+  if (!rule) return;
+  sample.holdRule = undefined;
+  setTimeout(() => {
+    void fetch(`${cloud.simulator.url}/_sim/faults/${rule}`, { method: 'DELETE' }).catch((error: unknown) => console.error(`could not release ${sample.id}: ${String(error)}`));
+  }, sample.jitter * 1000 * TIME_SCALE);
+};
 
 /** Marks `podsReadyAt` on every tracked sample whose pods are all Ready, checking every few ms. */
 const watchPods = (cloud: BenchCloud, samples: Sample[]) => {
@@ -94,13 +128,17 @@ const watchPods = (cloud: BenchCloud, samples: Sample[]) => {
     for (const sample of waiting) {
       const prefix = `${workloadName(sample.id)}-`;
       const mine = pods.filter((p) => p.metadata.name.startsWith(prefix) && !p.metadata.deletionTimestamp);
+      if (mine.length > 0 && sample.podsSeenAt === undefined) {
+        sample.podsSeenAt = at;
+        releasePods(cloud, sample);
+      }
       if (mine.length > 0 && mine.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) sample.podsReadyAt = at;
     }
   }, POD_WATCH_MS);
   return () => clearInterval(timer);
 };
 
-const followToReady = async (cloud: BenchCloud, sample: Sample, timeoutMs: number): Promise<void> => {
+const followToReady = async (cloud: BenchCloud, sample: Sample, expectedSeconds: number, timeoutMs: number): Promise<void> => {
   const path = `${deploymentsPath(sample.project)}/${sample.id}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -130,28 +168,35 @@ const followToReady = async (cloud: BenchCloud, sample: Sample, timeoutMs: numbe
   );
   if (finished.status !== 'SUCCEEDED') sample.failure = `execution ${finished.status}`;
   sample.transitions = finished.transitions;
-  const entered = (await cloud.history(sample.executionArn)).filter((e) => e.type === 'TaskStateEntered');
+  const history = await cloud.history(sample.executionArn);
+  const entered = history.filter((e) => e.type === 'TaskStateEntered');
   sample.nodePolls = entered.filter((e) => e.state === 'CheckNodes').length;
   const checks = entered.filter((e) => e.state === 'CheckModel');
   sample.modelPolls = checks.length;
   sample.lastCheckAt = checks.at(-1)?.at;
+  // ApplyWorkload stamps started_at as it ends, just before the first WaitForModel.
+  const applied = history.find((e) => e.state === 'WaitForModel')?.at;
+  if (applied !== undefined) sample.lateChecks = checks.filter((c) => clusterSeconds(c.at - applied) > expectedSeconds).length;
 };
 
-const runRound = async (cloud: BenchCloud, scenario: Scenario, round: number, samples: Sample[]): Promise<void> => {
+const runRound = async (cloud: BenchCloud, scenario: Scenario, round: number, samples: Sample[], random: () => number): Promise<void> => {
   const mine: Sample[] = [];
   for (let i = 0; i < PER_VARIANT; i++) {
+    const jitter = random() * START_JITTER_SECONDS;
     for (const variant of ['adaptive', 'fixed'] as const) {
       const project = variant === 'adaptive' ? ADAPTIVE : FIXED;
       const postedAt = Date.now();
       const { status, body } = await cloud.api('POST', deploymentsPath(project), { ...scenario.request, name: `${scenario.key}-r${round}-${i}` });
       if (status !== 201) throw new Error(`${scenario.key} deploy answered ${status}: ${JSON.stringify(body)}`);
-      const sample: Sample = { scenario: scenario.key, variant, round, project, id: String(body.id), executionArn: String(body.workflow.execution_arn), postedAt };
+      const sample: Sample = { scenario: scenario.key, variant, round, project, id: String(body.id), executionArn: String(body.workflow.execution_arn), postedAt, jitter };
+      holdPods(cloud, sample);
       mine.push(sample);
       samples.push(sample);
     }
   }
   const expectedWallMs = (DEFAULT_DELAYS.nodeBoot + DEFAULT_DELAYS.imagePull + MODEL_LOAD_SECONDS + 300) * 1000 * TIME_SCALE;
-  await Promise.all(mine.map((s) => followToReady(cloud, s, 3 * expectedWallMs)));
+  const expected = expectedStartSeconds(weightsGiB(catalogModel(String(scenario.request.catalog_id))));
+  await Promise.all(mine.map((s) => followToReady(cloud, s, expected, 3 * expectedWallMs)));
   // Clean up, and wait until the node group is empty again so the next round starts cold.
   for (const s of mine) {
     const { status } = await cloud.api('DELETE', `${deploymentsPath(s.project)}/${s.id}`);
@@ -168,8 +213,6 @@ const runRound = async (cloud: BenchCloud, scenario: Scenario, round: number, sa
   );
 };
 
-const clusterSeconds = (ms: number) => ms / 1000 / TIME_SCALE;
-
 export const measure = async (): Promise<FigureResult> => {
   const started = performance.now();
   const cloud = await startBenchCloud({ timeScale: TIME_SCALE, delays: { modelLoadPerGiB: MODEL_LOAD_PER_GIB }, fixedPollProjects: [FIXED] });
@@ -177,8 +220,9 @@ export const measure = async (): Promise<FigureResult> => {
   const stopWatching = watchPods(cloud, samples);
   try {
     await Promise.all(
-      SCENARIOS.map(async (scenario) => {
-        for (let round = 1; round <= ROUNDS; round++) await runRound(cloud, scenario, round, samples);
+      SCENARIOS.map(async (scenario, i) => {
+        const random = seeded(1000 + i);
+        for (let round = 1; round <= ROUNDS; round++) await runRound(cloud, scenario, round, samples, random);
       }),
     );
   } finally {
@@ -248,8 +292,9 @@ export const measure = async (): Promise<FigureResult> => {
     const model = catalogModel(String(scenario.request.catalog_id));
     const annotated = Number(weightsGiB(model).toFixed(1));
     const simulatedStart = DEFAULT_DELAYS.imagePull + DEFAULT_DELAYS.modelLoadBase + MODEL_LOAD_PER_GIB * annotated;
+    const late = fmt(median(adaptive.map((s) => s.lateChecks ?? Number.NaN)), 0);
     findings.push(
-      `${scenario.label}: median checks (node / model) adaptive ${polls(adaptive, 'nodePolls')} / ${polls(adaptive, 'modelPolls')}, fixed ${polls(fixed, 'nodePolls')} / ${polls(fixed, 'modelPolls')}; each check is 3 transitions (Wait, Task, Choice) on top of 5 that every deploy takes. ` +
+      `${scenario.label}: median checks (node / model) adaptive ${polls(adaptive, 'nodePolls')} / ${polls(adaptive, 'modelPolls')} (of the model checks, ${late} after the expected start time), fixed ${polls(fixed, 'nodePolls')} / ${polls(fixed, 'modelPolls')}; each check is 3 transitions (Wait, Task, Choice) on top of 5 that every deploy takes. ` +
         `The workflow expects nodes after ${EXPECTED_NODE_SECONDS} s and the model server ${expectedStartSeconds(weightsGiB(model))} s after apply (functions/domain/startup.ts); the simulator boots nodes in ${DEFAULT_DELAYS.nodeBoot} s and starts this model in ${fmt(simulatedStart, 0)} s. ` +
         `Lag beyond the poll wait (median adaptive ${fmt(median(adaptive.map((s) => lag(s) - pollWait(s))), 1)} s, fixed ${fmt(median(fixed.map((s) => lag(s) - pollWait(s))), 1)} s) is the CheckModel and MarkReady tasks themselves: tens of wall milliseconds each against dynalite and the simulator, i.e. seconds at this time scale, far less in AWS; it is the same for both variants.`,
     );
@@ -257,11 +302,12 @@ export const measure = async (): Promise<FigureResult> => {
   }
 
   const details = table(
-    ['model', 'polling', 'round', 'transitions', 'node / model polls', 'pods Ready after (s)', 'lag (s)', 'of which poll wait (s)', 'lag from ready stamp (s)', 'deploy -> API ready (s)'],
+    ['model', 'polling', 'round', 'start jitter (s)', 'transitions', 'node / model polls', 'pods Ready after (s)', 'lag (s)', 'of which poll wait (s)', 'lag from ready stamp (s)', 'deploy -> API ready (s)'],
     samples.map((s) => [
       s.scenario,
       s.variant === 'adaptive' ? 'adaptive' : `fixed ${FIXED_POLL_SECONDS} s`,
       String(s.round),
+      fmt(s.jitter, 1),
       s.transitions === undefined ? '–' : String(s.transitions),
       `${s.nodePolls ?? '–'} / ${s.modelPolls ?? '–'}`,
       s.podsReadyAt === undefined ? '–' : fmt(clusterSeconds(s.podsReadyAt - s.postedAt), 0),
@@ -279,6 +325,7 @@ export const measure = async (): Promise<FigureResult> => {
       `One local cloud at time scale ${TIME_SCALE} (1 cluster s = ${1000 * TIME_SCALE} ms); simulator delays: node boot ${DEFAULT_DELAYS.nodeBoot} s, image pull ${DEFAULT_DELAYS.imagePull} s, model load ${DEFAULT_DELAYS.modelLoadBase} s + ${fmt(MODEL_LOAD_PER_GIB, 2)} s/GiB, so the 70B model's ${fmt(largeWeightsGiB, 1)} GiB load in ${MODEL_LOAD_SECONDS} s and the small model's in ~${fmt(DEFAULT_DELAYS.modelLoadBase + MODEL_LOAD_PER_GIB * weightsGiB(catalogModel(SMALL_MODEL_ID)), 0)} s.`,
       `Adaptive: statemachines/deploy.asl.json as deployed. Baseline: the same file with every SecondsPath Wait replaced by \`Seconds: ${FIXED_POLL_SECONDS}\`, run by a second local Step Functions endpoint under the same state machine name (the API records the execution ARN it derives from that name); a router sends the deploys of one project there. Same API, DynamoDB, task code and simulated cluster.`,
       `${ROUNDS} rounds per model, each deploying ${PER_VARIANT} adaptive and ${PER_VARIANT} fixed-poll deployments at once on a cold node group (deleted, and its nodes released, between rounds); both models run concurrently on their own node groups.`,
+      `Start jitter: the simulator's delays are exact, so every deploy of a model would turn Ready at the same phase of the fixed 10 s poll grid and the baseline's lag would be that one phase. To sample the phase as start-time variation does in a real cluster, each deployment's pods are held unschedulable (the simulator's \`unschedulable\` fault on the deployment's label) for a seeded random 0-${START_JITTER_SECONDS} s after they appear; the n-th adaptive and the n-th fixed deploy of a round get the same draw.`,
       `Transitions: the local endpoint's count (states entered, as AWS bills) of the finished execution. Lag: first API response saying \`ready\` minus the moment the simulator showed all the deployment's pods Ready (pods checked every ${POD_WATCH_MS} ms, the API every ${API_FAST_POLL_MS} ms from then on), divided by the time scale; the details also give the lag from the \`timeline.ready\` stamp.`,
     ],
     rows,

@@ -232,6 +232,13 @@ export const measure = async (): Promise<FigureResult> => {
       );
     }
     if (failed.length > 0) findings.push(`Failed deployments: ${failed.map((r) => `${r.gpus} GPU(s) on ${r.config}: ${r.failReason}`).join('; ')}.`);
+    if (failed.some((r) => r.failReason?.startsWith('Unschedulable'))) {
+      findings.push(
+        'Why a deployment the ledger accepted found no node: admission and node-group sizing assume the replicas are packed first-fit-decreasing onto whole nodes (functions/domain/capacity.ts), ' +
+          'but the scheduler places each pod as it comes, scoring LeastAllocated like the default kube-scheduler, so the small replicas that arrived first were spread over both nodes and no node kept 8 free GPUs. ' +
+          'Meanwhile those nodes stay up for a fraction of their GPUs, which is what lifts provisioned above the lower bound. Closing the gap needs placement that follows the plan (MostAllocated scoring for nvidia.com/gpu, or pinning replicas to planned nodes) or a repacking step.',
+      );
+    }
     findings.push(
       `Release delay (node empty -> terminate requested), median ${fmt(seconds(median(releaseDelays)), 1)} s over ${releaseDelays.length} node(s); the simulator's pod termination grace is ${DEFAULT_DELAYS.podTermination} s and instance termination ${DEFAULT_DELAYS.instanceTermination} s (not counted as idle).`,
     );

@@ -16,7 +16,7 @@ import type { FigureResult } from './results';
 const FIGURES: { id: string; title: string; timeoutSeconds: number }[] = [
   { id: 'api', title: 'API throughput and latency', timeoutSeconds: 240 },
   { id: 'bundles', title: 'Lambda cold start: bundle size and import time', timeoutSeconds: 240 },
-  { id: 'polling', title: 'Cold-start overhead of readiness polling (adaptive vs fixed 10 s)', timeoutSeconds: 420 },
+  { id: 'polling', title: 'Cold-start overhead of readiness polling (adaptive vs fixed 10 s)', timeoutSeconds: 600 },
   { id: 'gpu', title: 'GPU efficiency of a mixed workload', timeoutSeconds: 180 },
   { id: 'scale', title: 'List latency and reads vs deployments per project', timeoutSeconds: 240 },
 ];
