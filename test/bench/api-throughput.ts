@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ORG, ROOT, TABLE_NAME, deploymentsPath, startBenchCloud } from './harness';
 import { fmt, metWhen, ratioOf, table, type FigureResult, type Row } from './results';
-import { SMALL_MODEL, cloneDeployments, documentClientFor, readyDeploymentItem, writeItems } from './seed';
+import { SMALL_MODEL, cloneDeployments, counterItem, documentClientFor, readyDeploymentItem, writeItems } from './seed';
 
 const CONNECTIONS = 50;
 const DURATION_S = 5;
@@ -155,7 +155,7 @@ export const measure = async (): Promise<FigureResult> => {
   try {
     const template = await readyDeploymentItem(cloud, 'prj-template');
     const clones = cloneDeployments(template, PROJECT, LISTED);
-    await writeItems(cloud.dynamoUrl, clones.flatMap((c) => c.items));
+    await writeItems(cloud.dynamoUrl, [...clones.flatMap((c) => c.items), counterItem(PROJECT, LISTED)]);
     const someId = clones[Math.floor(LISTED / 2)]!.id;
     const auth = { authorization: `Bearer ${await cloud.token(PROJECT)}` };
     // dry run on a config no clone uses: its GPU index partition is as small as a live one
@@ -238,7 +238,7 @@ export const measure = async (): Promise<FigureResult> => {
       details: table(['endpoint', 'baseline DynamoDB calls', 'ours req/s (run 1, 2)', 'baseline req/s (run 1, 2)', 'our requests', 'our non-2xx / errors', 'baseline non-2xx / errors'], detail),
       findings: [
         `GET keeps ${fmt(ratios['GET deployment'], 2)} of the bare server's throughput: the rest goes to the ES256 JWT verification of the local gateway (API Gateway's JWT authorizer in AWS), middy, zod and the response mapping, on the same single event loop as dynalite.`,
-        `The list reaches ${fmt(ratios['list, limit 100'], 2)} of a single Query: besides the page it counts every deployment of the project for total_items (a COUNT query over all ${LISTED}), which grows with the project (figure 5).`,
+        `The list reaches ${fmt(ratios['list, limit 100'], 2)} of a single Query of 100 items; what each list request reads besides the page is in figure 5.`,
       ],
       seconds: (performance.now() - started) / 1000,
     };

@@ -22,8 +22,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import inventory from '../../functions/domain/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
+import { SCHEDULES } from '../../infra/definitions/schedules';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName } from '../../infra/definitions/workflows';
 import { startApiGateway, type LambdaHandler } from '../../local/api-gateway';
+import { startCron, type ScheduledEventLike } from '../../local/cron';
 import { ensureTable, startDynamo } from '../../local/dynamodb';
 import { loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/jwt';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from '../../local/sfn/index';
@@ -49,6 +51,8 @@ export interface BenchCloudOptions {
   delays?: Partial<SimDelays>;
   /** Projects whose deploys run the fixed-10-second-polling deploy definition. */
   fixedPollProjects?: readonly string[];
+  /** Fire the schedule list (reconcile) like `npm start` does; off by default. */
+  cron?: boolean;
 }
 
 export interface ApiResponse {
@@ -78,11 +82,19 @@ export interface BenchCloud {
   close(): Promise<void>;
 }
 
-/** The deploy definition with every `SecondsPath` Wait replaced by a fixed `Seconds` wait. */
+/**
+ * The baseline deploy definition: naive fixed polling. Every `SecondsPath` Wait becomes
+ * `Seconds: 10`, and the `NotReadyYet` Retry/Catch of the adaptive mode is dropped (the
+ * baseline's check tasks answer "not ready" instead, see `fixedPollFunctions`), so each poll is
+ * Wait -> check Task -> Choice, every 10 s.
+ */
 export const fixedPollDeployDefinition = (definitionText: string, seconds = FIXED_POLL_SECONDS): string => {
   const definition = JSON.parse(definitionText) as { States: Record<string, Record<string, unknown>> };
+  const isNotReadyYet = (rule: { ErrorEquals?: string[] }) => rule.ErrorEquals?.length === 1 && rule.ErrorEquals[0] === NOT_READY_YET;
   let rewritten = 0;
   for (const state of Object.values(definition.States)) {
+    if (Array.isArray(state.Retry)) state.Retry = (state.Retry as { ErrorEquals?: string[] }[]).filter((rule) => !isNotReadyYet(rule));
+    if (Array.isArray(state.Catch)) state.Catch = (state.Catch as { ErrorEquals?: string[] }[]).filter((rule) => !isNotReadyYet(rule));
     if (state.Type !== 'Wait' || state.SecondsPath === undefined) continue;
     delete state.SecondsPath;
     state.Seconds = seconds;
@@ -92,6 +104,34 @@ export const fixedPollDeployDefinition = (definitionText: string, seconds = FIXE
   if (rewritten < 2) throw new Error(`expected the node and model Waits to use SecondsPath; rewrote ${rewritten}`);
   return JSON.stringify(definition);
 };
+
+/** The error a readiness check throws to ask for the adaptive mode's cheap Retry poll. */
+const NOT_READY_YET = 'NotReadyYet';
+/** Readiness checks and the key of their state in the task input and output. */
+const READINESS_CHECKS: Record<string, string> = { 'check-nodes': 'capacity', 'check-workload': 'workload' };
+
+/**
+ * The baseline's task functions: the same handlers, except that a readiness check's
+ * `NotReadyYet` becomes a plain "not ready" result, as a check written for fixed polling
+ * returns it.
+ */
+const fixedPollFunctions = (functions: Record<string, LocalTaskFunction>): Record<string, LocalTaskFunction> =>
+  Object.fromEntries(
+    Object.entries(functions).map(([name, fn]) => {
+      const key = Object.entries(READINESS_CHECKS).find(([task]) => name === `${PREFIX}-${task}`)?.[1];
+      if (!key) return [name, fn];
+      const wrapped: LocalTaskFunction = async (event) => {
+        try {
+          return await fn(event);
+        } catch (error) {
+          if ((error as Error).name !== NOT_READY_YET) throw error;
+          const state = (event as Record<string, Record<string, unknown>>)[key];
+          return { ...state, ready: false, wait_seconds: FIXED_POLL_SECONDS };
+        }
+      };
+      return [name, wrapped];
+    }),
+  );
 
 const lazyHandler = <T>(entry: string): (() => Promise<T>) => {
   let loaded: Promise<T> | undefined;
@@ -220,6 +260,7 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
     if (fixedProjects.size > 0) {
       const baseline = await startStepFunctions({
         ...sfnOptions,
+        functions: fixedPollFunctions(functions),
         stateMachines: [{ name: deploy.name, definition: fixedPollDeployDefinition(deploy.definition) }],
         dataDir: join(dataDir, 'sfn-fixed-poll'),
       });
@@ -261,6 +302,17 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
       key,
     });
     closers.push(gateway.close);
+
+    if (options.cron) {
+      const cron = startCron(
+        SCHEDULES.map((schedule) => {
+          const load = lazyHandler<(event: ScheduledEventLike) => Promise<unknown>>(schedule.entry);
+          return { name: schedule.name, everyMs: schedule.everyMinutes * 60_000 * options.timeScale, run: async (event) => (await load())(event) };
+        }),
+        { timer: true, region: REGION, account: ACCOUNT, onError: (name, error) => console.error(`schedule ${name} failed:`, error) },
+      );
+      closers.push(cron.close);
+    }
 
     const tokens = new Map<string, Promise<string>>();
     const token = (project = '*') => {

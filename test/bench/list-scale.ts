@@ -9,7 +9,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ORG, TABLE_NAME, deploymentsPath, startBenchCloud } from './harness';
 import { fmt, median, metWhen, ratioOf, table, type FigureResult, type Row } from './results';
-import { cloneDeployments, documentClientFor, readyDeploymentItem, writeItems } from './seed';
+import { cloneDeployments, counterItem, documentClientFor, readyDeploymentItem, writeItems } from './seed';
 
 const SIZES = [10, 1_000, 10_000] as const;
 const LIMIT = 100;
@@ -52,7 +52,7 @@ export const measure = async (): Promise<FigureResult> => {
     for (const n of SIZES) {
       const t0 = performance.now();
       const clones = cloneDeployments(template, `prj-n${n}`, n);
-      await writeItems(cloud.dynamoUrl, clones.flatMap((c) => c.items));
+      await writeItems(cloud.dynamoUrl, [...clones.flatMap((c) => c.items), counterItem(`prj-n${n}`, n)]);
       seedSeconds[n] = (performance.now() - t0) / 1000;
       idsNewestFirst.set(n, clones.map((c) => c.id).reverse());
     }
@@ -116,25 +116,38 @@ export const measure = async (): Promise<FigureResult> => {
       }
     }
 
-    const reference = measured.find((m) => m.n === SIZES[0] && m.page === 1)!;
+    // Latency is compared between pages of the same size: page 1 of the smallest project with a full page.
+    const reference = measured.find((m) => m.page === 1 && m.returned === LIMIT) ?? measured[0]!;
     const rows: Row[] = measured.map((m) => {
-      const flatLatency = m.ms <= FLAT_FACTOR * reference.ms;
+      const flatLatency = m.returned < LIMIT || m.ms <= FLAT_FACTOR * reference.ms;
       const flatReads = m.items <= LIMIT + 1;
       return {
         measure: `n = ${m.n.toLocaleString('en-US')}, page ${m.page}: latency; items read per request`,
         value: `${fmt(m.ms, 0)} ms; ${m.items.toLocaleString('en-US')} items (${m.calls} calls)`,
         baseline: `${fmt(m.baseMs, 0)} ms; ${m.baseItems} items (1 call)`,
         ratio: `${fmt(ratioOf(m.ms, m.baseMs), 1)} / ${fmt(ratioOf(m.items, m.baseItems), 1)}`,
-        goal: `flat: <= ${FLAT_FACTOR} x the n = ${SIZES[0]} latency, <= ${LIMIT + 1} items`,
+        goal: `flat: <= ${LIMIT + 1} items, <= ${FLAT_FACTOR} x the latency of page 1 at n = ${reference.n.toLocaleString('en-US')}`,
         met: metWhen(flatLatency && flatReads),
       };
     });
-    const largest = measured.filter((m) => m.n === SIZES.at(-1));
-    const findings = [
-      `Items read grow with n, not with the page size: at n = ${SIZES.at(-1)!.toLocaleString('en-US')} a request reads ${largest.map((m) => `${m.items.toLocaleString('en-US')} (page ${m.page})`).join(' and ')} items to return ${LIMIT}. ` +
-        'functions/adapters/deployment-repository.ts listDeployments counts every deployment of the project with Select COUNT queries for total_items (COUNT still reads, and bills, every item; it only saves the transfer), then skips the offset with more COUNT queries. ' +
-        'Flat alternatives: a cursor (ExclusiveStartKey) for paging, as the baseline does, and a counter item per project updated with each create/delete for total_items.',
-    ];
+    const largest = SIZES.at(-1)!;
+    const firstPages = measured.filter((m) => m.page === 1);
+    const deepPages = measured.filter((m) => m.page > 1);
+    const describe = (list: Measured[]) => list.map((m) => `${m.items.toLocaleString('en-US')} at n = ${m.n.toLocaleString('en-US')}`).join(', ');
+    const findings: string[] = [];
+    const firstFlat = firstPages.every((m) => m.items <= LIMIT + 1 + 1);
+    findings.push(
+      firstFlat
+        ? `Page 1 is flat: ${describe(firstPages)} items read (the page plus the project's deployment counter, which gives total_items in one read).`
+        : `Page 1 is not flat: ${describe(firstPages)} items read; total_items is counted from the records.`,
+    );
+    if (deepPages.some((m) => m.items > LIMIT + 2)) {
+      findings.push(
+        `Deep pages are not flat: the last page reads ${describe(deepPages)} items to return ${LIMIT}, because listDeployments (functions/adapters/deployment-repository.ts) skips the offset (page - 1) x limit with Select COUNT queries, ` +
+          'and COUNT still reads (and bills) every skipped item; it only saves the transfer. Page-number pagination cannot be flat on DynamoDB; a cursor (ExclusiveStartKey, as the baseline does; an opaque next-page token beside page/limit) reads one page whatever the depth.',
+      );
+    }
+    findings.push(`Latency follows the items read: ${measured.map((m) => `${fmt(m.ms, 0)} ms for page ${m.page} at n = ${m.n.toLocaleString('en-US')}`).join(', ')} (n = ${largest.toLocaleString('en-US')} is the largest project).`);
     return {
       id: 'scale',
       title: 'List latency and reads vs deployments per project',

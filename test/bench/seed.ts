@@ -47,29 +47,42 @@ export const readyDeploymentItem = async (cloud: BenchCloud, project: string): P
   return Item;
 };
 
-/** `count` copies of `template` in `project`, newest last; each a deployment item plus its name claim. */
+/** `value` with every occurrence of `from` replaced, through strings, arrays and maps. */
+const replaceEverywhere = (value: unknown, from: string, to: string): unknown => {
+  if (typeof value === 'string') return value.replaceAll(from, to);
+  if (Array.isArray(value)) return value.map((v) => replaceEverywhere(v, from, to));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceEverywhere(v, from, to)]));
+  return value;
+};
+
+/**
+ * `count` copies of `template` in `project`, oldest first; each a deployment item (the
+ * template's id replaced everywhere: keys, index keys, execution ARN, endpoint) plus its name
+ * claim. With the project's deployment counter (`counterItem`) that is what `count` creates
+ * through the repository would leave (less the event history, which the list never reads).
+ */
 export const cloneDeployments = (template: Item, project: string, count: number, startMs = Date.now() - count * 1000): { id: string; items: Item[] }[] => {
   const oldId = String(template.id);
+  const oldPk = String(template.pk);
   return Array.from({ length: count }, (_, i) => {
     const at = new Date(startMs + i * 1000);
     const id = newDeploymentId(at);
     const name = `bench-${String(i).padStart(5, '0')}`;
     const pk = `TENANT#${ORG}#${project}`;
-    const deployment: Item = {
-      ...template,
+    const deployment = {
+      ...(replaceEverywhere(template, oldId, id) as Item),
       pk,
-      sk: `DEP#${id}`,
-      id,
       name,
       project_id: project,
       created_at: at.toISOString(),
-      execution_arn: String(template.execution_arn).replace(oldId, id),
-      endpoint_url: typeof template.endpoint_url === 'string' ? template.endpoint_url.replaceAll(oldId, id) : template.endpoint_url,
-      ...(template.gsi1pk ? { gsi1sk: `DEP#${id}` } : {}),
     };
+    if (String(deployment.pk) === oldPk) throw new Error('clone kept the template key');
     return { id, items: [deployment, { pk, sk: `NAME#${name}`, deployment_id: id }] };
   });
 };
+
+/** The project's deployment counter as the repository keeps it (pk = TENANT#…, sk = COUNTER). */
+export const counterItem = (project: string, deployments: number): Item => ({ pk: `TENANT#${ORG}#${project}`, sk: 'COUNTER', deployments });
 
 /** BatchWriteItem in batches of 25, a few in flight, retrying unprocessed items. */
 export const writeItems = async (endpoint: string, items: readonly Item[], concurrency = 4): Promise<void> => {
