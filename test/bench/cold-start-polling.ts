@@ -311,9 +311,10 @@ export const measure = async (): Promise<FigureResult> => {
     );
     // The fewest transitions any deploy can take: 5 + one node check and one model check at 3 each.
     const floor = 5 + 3 + 3;
-    if (ratioOf(tA, tF) > 0.25 && floor > tF / 4) {
+    if (ratioOf(tA, tF) > 0.25) {
       findings.push(
-        `${scenario.label}: the 1/4 goal is out of reach for a cold start this short: fixed polling takes only ${fmt(tF, 0)} transitions, a quarter of that is ${fmt(tF / 4, 1)}, and no deploy takes fewer than ${floor} (5 plus one node check and one model check). The adaptive deploy's ${fmt(tA, 0)} are ${fmt(tA - floor, 0)} above that floor.`,
+        `${scenario.label}: why the 1/4 goal is missed: fixed polling takes only ${fmt(tF, 0)} transitions for a cold start this short, a quarter is ${fmt(tF / 4, 1)}, and no deploy takes fewer than ${floor} (5 plus one node check and one model check), ` +
+          `so the goal leaves room for one check of each. The adaptive deploys made ${polls(adaptive, 'nodePolls')} node and ${polls(adaptive, 'modelPolls')} model checks (median): the wait mode halves the remaining time down to the retry window, and the retry mode then polls every 2-10 s (1 transition each) from 20 s before the expected ready time.`,
       );
     }
     for (const s of failed) findings.push(`${scenario.label}, ${s.variant}, round ${s.round}: ${s.failure ?? 'no measurement'}.`);
