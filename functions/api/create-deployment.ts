@@ -5,14 +5,15 @@
 import { apiHandler, authorizeTenant, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
 import { toDeploymentView } from '../domain/deployment';
-import { createDeploymentSchema, deployQuerySchema, parseOrThrow, resolveDeploymentSpec } from '../domain/requests';
+import { deployQuerySchema, parseOrThrow } from '../domain/requests';
 import { createDeployment as create } from '../use-cases/deployments';
 import { planDeployment } from '../use-cases/plan-deployment';
+import { resolveDeployRequest } from '../use-cases/resolve-deployment';
 
 export const createDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'write');
   const body = parseJsonBody(event.body, event.isBase64Encoded, headerOf(event, 'content-type'));
-  const spec = resolveDeploymentSpec(parseOrThrow(createDeploymentSchema, body));
+  const spec = await resolveDeployRequest(body);
   const { dry_run } = parseOrThrow(deployQuerySchema, event.queryStringParameters ?? {}, 'query string');
   if (dry_run) return json(200, await planDeployment(tenant, spec, now));
   const record = await create(tenant, spec, now);

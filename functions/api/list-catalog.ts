@@ -1,23 +1,11 @@
-/** GET /api/v1beta1/aimodels-catalog: the models that can be deployed by catalog id. */
+/** GET /api/v1beta1/aimodels-catalog: the models that can be deployed by catalog id (built-in plus admin changes, retired ones left out). */
 import { apiHandler, callerOf, json, type ApiEvent, type ApiResult } from '../commons/http';
-import { CATALOG, weightsGiB } from '../domain/catalog';
-
-const items = CATALOG.map((model) => ({
-  id: model.id,
-  model_id: model.model_id,
-  name: model.name,
-  vendor: model.vendor,
-  parameters_billion: model.parameters_billion,
-  dtype: model.dtype,
-  weights_gib: Number(weightsGiB(model).toFixed(1)),
-  gated: model.gated,
-  configurations: model.configurations,
-  recommended_gpu: model.recommended_gpu,
-  tags: model.tags,
-}));
+import { catalogItemView } from '../domain/catalog-admin';
+import { listCatalog as list } from '../use-cases/catalog';
 
 export const listCatalog = async (event: ApiEvent): Promise<ApiResult> => {
   callerOf(event);
+  const items = (await list()).map(catalogItemView);
   return json(200, { items, pagination: { total_items: items.length, total_pages: 1, current_page: 1, items_per_page: items.length } });
 };
 

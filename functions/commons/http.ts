@@ -122,6 +122,18 @@ export const authorizeTenant = (event: ApiEvent, access: 'read' | 'write'): Tena
   return tenant;
 };
 
+/** Catalog changes are for platform admins (token claim role=admin), whatever their org. */
+export const authorizeAdmin = (event: ApiEvent): Caller => {
+  const caller = callerOf(event);
+  if (caller.role !== 'admin') {
+    throw new ForbiddenError(`the token's role is ${caller.role}: only role admin may change the model catalog`);
+  }
+  return caller;
+};
+
+/** The `{catalog_id}` path parameter. */
+export const catalogIdOf = (event: ApiEvent): string => pathParam(event, 'catalog_id');
+
 const DEPLOYMENT_ID = /^dep-[a-z0-9]{1,40}$/;
 
 export const deploymentIdOf = (event: ApiEvent): string => {

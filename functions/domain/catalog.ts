@@ -8,7 +8,8 @@ import inventoryJson from './data/inventory.json';
 
 const range = z.object({ min: z.number().int().positive(), max: z.number().int().positive(), default: z.number().int().positive() });
 
-const catalogModel = z.object({
+/** A catalog model: the built-in ones (data/catalog.json) and those admins add (use-cases/catalog.ts). */
+export const catalogModelSchema = z.object({
   id: z.string().regex(/^[a-zA-Z0-9_\-.]+$/),
   model_id: z.string().includes('/'),
   name: z.string(),
@@ -24,8 +25,12 @@ const catalogModel = z.object({
   configurations: z.object({ max_model_len: range, max_num_seqs: range }),
   recommended_gpu: z.object({ gpu_config_id: z.string(), gpu_count: z.number().int().positive() }),
   tags: z.array(z.string()),
+  /** Hugging Face revision (branch, tag or commit) the catalog recommends; informational. */
+  revision: z.string().optional(),
+  /** Free text for operators, e.g. "needs 2 x 48 GB or more" (ZStack's gpuConstraintDescription). */
+  gpu_constraint_description: z.string().optional(),
 });
-export type CatalogModel = z.infer<typeof catalogModel>;
+export type CatalogModel = z.infer<typeof catalogModelSchema>;
 
 const plan = z.object({
   plan_id: z.string(),
@@ -47,7 +52,7 @@ const gpuConfig = z.object({
 });
 export type GpuConfig = z.infer<typeof gpuConfig>;
 
-export const CATALOG: readonly CatalogModel[] = z.object({ version: z.string(), models: z.array(catalogModel) }).parse(catalogJson).models;
+export const CATALOG: readonly CatalogModel[] = z.object({ version: z.string(), models: z.array(catalogModelSchema) }).parse(catalogJson).models;
 export const INVENTORY = z
   .object({ version: z.string(), cluster_region: z.string(), gpu_configs: z.array(gpuConfig) })
   .parse(inventoryJson);

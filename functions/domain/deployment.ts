@@ -33,6 +33,24 @@ export interface ServingConfig {
   [other: string]: unknown;
 }
 
+/** The range PUT …/scale (and scheduled scale-downs) must keep replicas in (domain/autoscaling.ts). */
+export interface AutoscalingRange {
+  min_replicas: number;
+  max_replicas: number;
+}
+
+/**
+ * Pods of the deployment as the workflow last saw them (check-workload, while polling and at
+ * ready; record-failure zeroes them): `running` = Ready, `pending` = not Ready yet and not
+ * terminating. Between operations the API does not re-read the cluster, so `observed_at` says how old
+ * the counts are.
+ */
+export interface InstanceCounts {
+  running: number;
+  pending: number;
+  observed_at: string | null;
+}
+
 export interface Tenant {
   org_id: string;
   project_id: string;
@@ -69,6 +87,9 @@ export interface DeploymentRecord extends Tenant {
   /** Raises the model's startup budget (seconds), e.g. for a slow custom model. */
   initial_delay_seconds: number | null;
   timeline: Timeline;
+  /** null: no range was set; replicas may be anything from 0 to MAX_REPLICAS. */
+  autoscaling?: AutoscalingRange | null;
+  instances?: InstanceCounts;
 }
 
 export interface DeploymentView {
@@ -94,8 +115,12 @@ export interface DeploymentView {
   timeline: Timeline;
   /** While initializing: when it will probably be ready. */
   eta: Eta | null;
+  autoscaling: AutoscalingRange | null;
+  instances: InstanceCounts;
   workflow: { execution_arn: string; console_url: string };
 }
+
+export const NO_INSTANCES: InstanceCounts = { running: 0, pending: 0, observed_at: null };
 
 /** Seconds since the deployment most recently became ready; 0 when it is not ready. */
 export const uptimeSeconds = (record: Pick<DeploymentRecord, 'status' | 'ready_since'>, now: Date): number => {
@@ -131,6 +156,8 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta |
   initial_delay_seconds: record.initial_delay_seconds ?? null,
   timeline: record.timeline ?? {},
   eta: record.status === 'initializing' ? eta : null,
+  autoscaling: record.autoscaling ?? null,
+  instances: record.instances ?? NO_INSTANCES,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
 });
 

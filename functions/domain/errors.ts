@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'method_not_allowed'
   | 'internal_error'
-  | 'service_unavailable';
+  | 'bad_gateway'
+  | 'service_unavailable'
+  | 'gateway_timeout';
 
 export class ApiError extends Error {
   constructor(
@@ -57,6 +59,19 @@ export class ConflictError extends ApiError {
 export class ServiceUnavailableError extends ApiError {
   constructor(message: string) {
     super('service_unavailable', 503, message);
+  }
+}
+
+/** The model server behind a deployment answered with an error, or with something unreadable. */
+export class BadGatewayError extends ApiError {
+  constructor(message: string) {
+    super('bad_gateway', 502, message);
+  }
+}
+/** The model server did not answer in time. */
+export class GatewayTimeoutError extends ApiError {
+  constructor(message: string) {
+    super('gateway_timeout', 504, message);
   }
 }
 

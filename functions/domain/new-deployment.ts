@@ -34,4 +34,6 @@ export const newDeploymentRecord = (
   reserved_gpus: ledgerGpus(spec.request.gpu_count, spec.replicas, spec.gpuConfig.gpus_per_node),
   initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
   timeline: { accepted: now.toISOString(), capacity_reserved: now.toISOString() },
+  autoscaling: spec.autoscaling ?? null,
+  instances: { running: 0, pending: 0, observed_at: now.toISOString() },
 });

@@ -46,3 +46,13 @@ export const classifyPods = (pods: readonly V1Pod[]): RolloutProgress => {
 /** Log lines that say the Hugging Face download was refused (gated or bad token). */
 export const mentionsModelAccessDenied = (log: string): boolean =>
   /GatedRepoError|401 Client Error|403 Client Error|Access to model .* is restricted|Cannot access gated repo/i.test(log);
+
+/**
+ * DeepInfra's `instances`: pods serving (Ready) and pods on their way (not Ready, not being
+ * deleted). Terminating pods are neither: they are leaving.
+ */
+export const countInstances = (pods: readonly V1Pod[]): { running: number; pending: number } => {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const running = live.filter(isReady).length;
+  return { running, pending: live.length - running };
+};

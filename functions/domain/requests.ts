@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
-import type { ServingConfig } from './deployment';
+import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { estimateMemory, minimumGpus } from './memory-fit';
 
@@ -13,6 +13,36 @@ const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const integer = (field: string) =>
   z.number({ error: `${field} must be an integer` }).int({ error: `${field} must be an integer` });
+
+const replicaBound = (field: string, min: number) =>
+  integer(field)
+    .min(min, { error: `${field} must be between ${min} and ${MAX_REPLICAS}` })
+    .max(MAX_REPLICAS, { error: `${field} must be between ${min} and ${MAX_REPLICAS}` });
+
+/** A scale range under one of its three spellings (ours, DeepInfra's, Jan's); domain/autoscaling.ts reconciles them. */
+const rangeSchema = <Min extends string, Max extends string>(prefix: string, minKey: Min, maxKey: Max) =>
+  z.object(
+    {
+      [minKey]: replicaBound(`${prefix}.${minKey}`, 0),
+      [maxKey]: replicaBound(`${prefix}.${maxKey}`, 1),
+    } as Record<Min | Max, ReturnType<typeof replicaBound>>,
+    { error: `${prefix} must be an object with ${minKey} and ${maxKey}` },
+  );
+
+export const autoscalingFields = {
+  autoscaling: rangeSchema('autoscaling', 'min_replicas', 'max_replicas').optional(),
+  settings: rangeSchema('settings', 'min_instances', 'max_instances').optional(),
+  autoscaling_config: rangeSchema('autoscaling_config', 'min_replicas', 'max_replicas')
+    .extend({
+      target_value: z
+        .never({
+          error:
+            'autoscaling_config.target_value is not supported: no metric-driven autoscaler runs; replicas change through PUT …/scale within [min_replicas, max_replicas]',
+        })
+        .optional(),
+    })
+    .optional(),
+};
 
 export const createDeploymentSchema = z.object({
   name: z
@@ -54,6 +84,7 @@ export const createDeploymentSchema = z.object({
     )
     .loose()
     .optional(),
+  ...autoscalingFields,
 });
 export type CreateDeploymentRequest = z.infer<typeof createDeploymentSchema>;
 
@@ -102,6 +133,8 @@ export interface ResolvedDeploymentSpec {
   plan: Plan;
   config: ServingConfig;
   replicas: number;
+  /** The scale range (domain/autoscaling.ts resolveAutoscaling), stored as given; null when none. */
+  autoscaling?: AutoscalingRange | null;
 }
 
 const checkRange = (field: string, value: number | undefined, range: { min: number; max: number; default: number }): number => {
@@ -112,9 +145,15 @@ const checkRange = (field: string, value: number | undefined, range: { min: numb
   return value;
 };
 
-/** Checks a syntactically valid deploy request against catalog and inventory. */
-export const resolveDeploymentSpec = (request: CreateDeploymentRequest): ResolvedDeploymentSpec => {
-  const model = findCatalogModel(request.catalog_id);
+/**
+ * Checks a syntactically valid deploy request against catalog and inventory. `model` is the
+ * catalog entry the caller resolved (built-in merged with admin changes, see
+ * use-cases/catalog.ts); by default the built-in catalog's.
+ */
+export const resolveDeploymentSpec = (
+  request: CreateDeploymentRequest,
+  model: CatalogModel | undefined = findCatalogModel(request.catalog_id),
+): ResolvedDeploymentSpec => {
   if (!model) throw new ValidationError(`catalog_id '${request.catalog_id}' is not in the catalog (see GET /api/v1beta1/aimodels-catalog)`, 'catalog_id');
   if (!regions().includes(request.region)) {
     throw new ValidationError(`region '${request.region}' is not served; available regions: ${regions().join(', ')}`, 'region');

@@ -6,6 +6,7 @@
 import * as repository from '../adapters/deployment-repository';
 import { releaseGpus, reserveGpus } from '../adapters/capacity-ledger';
 import { executionName, plannedExecutionArn, startWorkflow, stopWorkflow } from '../adapters/workflow-starter';
+import { checkReplicas } from '../domain/autoscaling';
 import { ledgerGpus } from '../domain/capacity';
 import { findGpuConfig, type GpuConfig } from '../domain/catalog';
 import type { WorkflowName } from '../../infra/definitions/routes';
@@ -58,10 +59,12 @@ export const listDeployments = (tenant: Tenant, page: number, limit: number) =>
 
 /**
  * Scaling is allowed from `ready` only: while another operation runs, the caller gets 409
- * and can retry once the deployment is ready again.
+ * and can retry once the deployment is ready again. Replicas must lie in the deployment's
+ * scale range (domain/autoscaling.ts), else 400.
  */
 export const scaleDeployment = async (tenant: Tenant, id: string, replicas: number, now: Date): Promise<DeploymentRecord> => {
   const current = await getDeployment(tenant, id);
+  checkReplicas(current, replicas);
   if (current.status !== 'ready' || current.phase !== 'ready') {
     throw new ConflictError(
       `deployment '${id}' is ${current.status} (${current.phase}); it can be scaled once it is ready`,

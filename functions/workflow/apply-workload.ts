@@ -3,9 +3,10 @@ import { now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
-import { findCatalogModel, findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
 import { renderModelWorkload } from '../domain/manifests';
+import { catalogModelOf } from '../use-cases/catalog';
 
 export interface WorkloadWait {
   started_at: string;
@@ -18,7 +19,7 @@ export interface WorkloadWait {
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
   const record = await ownedDeployment(input);
-  const model = findCatalogModel(record.catalog_id);
+  const model = await catalogModelOf(record.catalog_id); // admin-added and retired models too
   const config = findGpuConfig(record.gpu_config_id);
   if (!model || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
   await ensureNamespace();

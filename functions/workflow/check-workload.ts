@@ -9,14 +9,15 @@ import { coldStartSamples } from '../adapters/cold-start-stats';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
-import { findCatalogModel, weightsGiB } from '../domain/catalog';
+import { weightsGiB, type CatalogModel } from '../domain/catalog';
 import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
 import { DeploymentFailedError } from '../domain/errors';
 import { deploymentSelector } from '../domain/manifests';
-import { classifyPods, mentionsModelAccessDenied, type RolloutProgress } from '../domain/pod-status';
+import { classifyPods, countInstances, mentionsModelAccessDenied, type RolloutProgress } from '../domain/pod-status';
 import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../domain/polling';
 import { median } from '../domain/eta';
 import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../domain/startup';
+import { catalogModelOf } from '../use-cases/catalog';
 import type { WorkloadWait } from './apply-workload';
 
 const LOG_LINES = 8;
@@ -29,14 +30,13 @@ const MILESTONES_REACHED: Record<Progress['phase'], Milestone[]> = {
   loading_model: ['scheduled', 'image_pulled', 'model_loading'],
 };
 
-const phaseDeadline = (progress: Progress, record: DeploymentRecord): { seconds: number; reason: string; message: string } => {
+const phaseDeadline = (progress: Progress, record: DeploymentRecord, model: CatalogModel | undefined): { seconds: number; reason: string; message: string } => {
   if (progress.phase === 'scheduling') {
     return { seconds: UNSCHEDULABLE_DEADLINE_SECONDS, reason: 'Unschedulable', message: `no node accepts the pod: ${progress.detail}` };
   }
   if (progress.phase === 'pulling_image') {
     return { seconds: IMAGE_PULL_DEADLINE_SECONDS, reason: 'ImagePullTimeout', message: 'the model server image is still not pulled' };
   }
-  const model = findCatalogModel(record.catalog_id);
   const budget = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
   return { seconds: budget, reason: 'ModelLoadTimeout', message: `the model did not finish loading (raise initial_delay_seconds if it needs longer)` };
 };
@@ -46,14 +46,19 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
   const status = await readDeploymentStatus(workloadName(record.id));
   if (!status.exists) throw new DeploymentFailedError('WorkloadMissing', `the model's Kubernetes Deployment disappeared`);
   const pods = await listPods(deploymentSelector(record.id));
+  const counts = countInstances(pods);
+  const countsChanged = counts.running !== record.instances?.running || counts.pending !== record.instances?.pending;
   // After a scale-in, surplus pods must be gone too, or their nodes cannot be released.
   if (status.observedCurrent && status.desired === record.replicas && status.ready >= record.replicas && pods.length <= record.replicas) {
     // A fast phase can start and end between two polls: the pods went through it all the
     // same, so stamp what was not seen (ready itself is stamped by mark-ready, after this).
     const skipped = record.operation === 'deploy' ? MILESTONES_REACHED.loading_model.filter((m) => record.timeline?.[m] === undefined) : [];
-    if (skipped.length > 0) {
-      await updateDeployment(record, record.id, {}, { executionArn: input.execution }, { now: now(), milestones: skipped }).catch(asSuperseded);
-    }
+    // The counts are written at every ready, so observed_at tells when they were last confirmed.
+    const at = now();
+    await updateDeployment(record, record.id, { instances: { ...counts, observed_at: at.toISOString() } }, { executionArn: input.execution }, {
+      now: at,
+      milestones: skipped,
+    }).catch(asSuperseded);
     return { ...input.workload, ready: true, wait_seconds: 0 };
   }
   const progress = classifyPods(pods);
@@ -67,10 +72,11 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
     throw new DeploymentFailedError(progress.reason, log ? `${progress.message}. Last log lines:\n${log}` : progress.message);
   }
 
+  const model = await catalogModelOf(record.catalog_id);
   const at = now();
   const phaseSince = input.workload.phase === progress.phase && input.workload.phase_since ? input.workload.phase_since : at.toISOString();
   const inPhase = elapsedSeconds(phaseSince, at);
-  const deadline = phaseDeadline(progress, record);
+  const deadline = phaseDeadline(progress, record, model);
   if (inPhase > deadline.seconds) {
     throw new DeploymentFailedError(deadline.reason, `${deadline.message} after ${Math.round(inPhase)} s (deadline ${deadline.seconds} s)`);
   }
@@ -78,14 +84,15 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
   const phase: DeploymentPhase = progress.phase;
   const isDeploy = record.operation === 'deploy';
   const milestones = MILESTONES_REACHED[progress.phase].filter((m) => record.timeline?.[m] === undefined);
-  if ((isDeploy && record.phase !== phase) || milestones.length > 0) {
-    await updateDeployment(record, record.id, isDeploy ? { phase } : {}, { executionArn: input.execution }, {
+  if ((isDeploy && record.phase !== phase) || milestones.length > 0 || countsChanged) {
+    const changes = { ...(isDeploy ? { phase } : {}), ...(countsChanged ? { instances: { ...counts, observed_at: at.toISOString() } } : {}) };
+    await updateDeployment(record, record.id, changes, { executionArn: input.execution }, {
       now: at,
       milestones,
       event: isDeploy && record.phase !== phase ? { type: 'phase_changed', message: `phase ${phase}: ${progress.detail}` } : undefined,
     }).catch(asSuperseded);
   }
-  const expected = await expectedSecondsFromApply(record, input.workload.started_at);
+  const expected = await expectedSecondsFromApply(record, model, input.workload.started_at);
   const plan = planNextPoll(elapsedSeconds(input.workload.started_at, at), expected);
   // A phase change is returned (not retried) so the state keeps when the new phase began.
   if (plan.kind === 'retry' && input.workload.phase === progress.phase) waitOrRetry(plan, 'model');
@@ -103,8 +110,7 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
  * cold starts of the same model on the same GPU config when there are some (minus the time
  * this one took to get to apply), else from the model's size.
  */
-const expectedSecondsFromApply = async (record: DeploymentRecord, appliedAt: string): Promise<number> => {
-  const model = findCatalogModel(record.catalog_id);
+const expectedSecondsFromApply = async (record: DeploymentRecord, model: CatalogModel | undefined, appliedAt: string): Promise<number> => {
   const fromSize = expectedStartSeconds(model ? weightsGiB(model) : 10);
   if (record.operation !== 'deploy' || !record.timeline?.accepted) return fromSize;
   const samples = await coldStartSamples(record.catalog_id, record.gpu_config_id);

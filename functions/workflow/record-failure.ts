@@ -32,7 +32,15 @@ export const recordFailure = async (input: TaskInput & { error: CaughtError; ope
   const changes =
     input.operation === 'delete'
       ? { phase: 'deleting' as const, fail_reason: reason }
-      : { status: 'failed' as const, phase: 'failed' as const, fail_reason: reason, ready_since: null, endpoint_url: null };
+      : {
+          status: 'failed' as const,
+          phase: 'failed' as const,
+          fail_reason: reason,
+          ready_since: null,
+          endpoint_url: null,
+          // The failure path removes the workload: nothing serves or starts any more.
+          instances: { running: 0, pending: 0, observed_at: now().toISOString() },
+        };
   const code = reason.split(':')[0] ?? 'Failed';
   try {
     await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {

@@ -19,7 +19,10 @@ export interface RouteDefinition {
     readonly startsWorkflows: readonly WorkflowName[];
     /** Workflows whose running executions it stops (states:StopExecution): a delete supersedes. */
     readonly stopsWorkflows?: readonly WorkflowName[];
-    /** Reads pod logs through the Kubernetes API (eks:DescribeCluster + an access entry). */
+    /**
+     * Reads through the Kubernetes API (eks:DescribeCluster + an access entry): pod logs, and the
+     * service proxy to the model server (prompt, models; see docs/seed-features.md for its RBAC).
+     */
     readonly kubernetesRead?: boolean;
   };
 }
@@ -35,6 +38,34 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: `${API_BASE_PATH}/aimodels-catalog`,
     entry: 'functions/api/list-catalog.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'create-catalog-model',
+    method: 'POST',
+    path: `${API_BASE_PATH}/aimodels-catalog`,
+    entry: 'functions/api/create-catalog-model.ts',
+    access: { table: 'RW', startsWorkflows: [] },
+  },
+  {
+    name: 'update-catalog-model',
+    method: 'PUT',
+    path: `${API_BASE_PATH}/aimodels-catalog/{catalog_id}`,
+    entry: 'functions/api/update-catalog-model.ts',
+    access: { table: 'RW', startsWorkflows: [] },
+  },
+  {
+    name: 'retire-catalog-model',
+    method: 'DELETE',
+    path: `${API_BASE_PATH}/aimodels-catalog/{catalog_id}`,
+    entry: 'functions/api/retire-catalog-model.ts',
+    access: { table: 'RW', startsWorkflows: [] },
+  },
+  {
+    name: 'list-recipes',
+    method: 'GET',
+    path: `${API_BASE_PATH}/recipes`,
+    entry: 'functions/api/list-recipes.ts',
     access: { table: 'R', startsWorkflows: [] },
   },
   {
@@ -91,6 +122,20 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/logs`,
     entry: 'functions/api/get-deployment-logs.ts',
+    access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
+  },
+  {
+    name: 'prompt-deployment',
+    method: 'POST',
+    path: `${deployments}/{model_id}/prompt`,
+    entry: 'functions/api/prompt-deployment.ts',
+    access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
+  },
+  {
+    name: 'list-deployment-models',
+    method: 'GET',
+    path: `${deployments}/{model_id}/models`,
+    entry: 'functions/api/list-deployment-models.ts',
     access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
   },
 ];

@@ -5,6 +5,13 @@
  * Single-table design:
  *   deployment   pk = TENANT#<org>#<project>   sk = DEP#<deployment id>
  *   name claim   pk = TENANT#<org>#<project>   sk = NAME#<deployment name>
+ *   catalog      pk = CATALOG                  sk = MODEL#<catalog id>
+ *                an admin's change to the model catalog (adapters/catalog-repository.ts): the
+ *                full model definition (`model`), `origin` (builtin: overrides the model of that
+ *                id in functions/domain/data/catalog.json; admin: added), `retired_at` once
+ *                retired, `version` (writes are conditional on it), `updated_at`, `updated_by`.
+ *                GET /aimodels-catalog is the built-in list with these laid over it; one small
+ *                partition, read with one Query.
  *
  * Index `by-gpu-config` (gsi1pk = GPUCFG#<gpu config id>, gsi1sk = DEP#<id>) lists the live
  * deployments of one GPU node group, which is what capacity planning needs; a deployment

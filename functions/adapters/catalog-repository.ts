@@ -1,0 +1,71 @@
+/**
+ * Admin changes to the model catalog, in the one table (infra/definitions/table.ts):
+ *
+ *   pk = CATALOG   sk = MODEL#<catalog id>   model (map), origin, retired_at?, version, updated_at, updated_by
+ *
+ * Each item overrides the built-in model of that id (origin `builtin`) or adds one (`admin`).
+ * Writes are conditional on the version read, so two admins never overwrite each other blindly.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { catalogModelSchema } from '../domain/catalog';
+import type { CatalogEntry } from '../domain/catalog-admin';
+import { documentClient, tableName } from './dynamodb';
+
+const PARTITION = 'CATALOG';
+const key = (id: string) => ({ pk: PARTITION, sk: `MODEL#${id}` });
+
+/** Thrown when the entry changed (or appeared) since it was read. */
+export class CatalogWriteConflict extends Error {
+  override name = 'CatalogWriteConflict';
+}
+
+const toEntry = (item: Record<string, unknown>): CatalogEntry => ({
+  // Parsed: an item an older release wrote must not reach the planner malformed.
+  model: catalogModelSchema.parse(item.model),
+  origin: item.origin === 'builtin' ? 'builtin' : 'admin',
+  ...(typeof item.retired_at === 'string' ? { retired_at: item.retired_at } : {}),
+  version: Number(item.version ?? 0),
+  updated_at: String(item.updated_at ?? ''),
+  updated_by: String(item.updated_by ?? ''),
+});
+
+export const getCatalogEntry = async (id: string): Promise<CatalogEntry | undefined> => {
+  const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }));
+  return Item ? toEntry(Item) : undefined;
+};
+
+export const listCatalogEntries = async (): Promise<CatalogEntry[]> => {
+  const entries: CatalogEntry[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :model)',
+        ExpressionAttributeValues: { ':pk': PARTITION, ':model': 'MODEL#' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    entries.push(...(page.Items ?? []).map(toEntry));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return entries;
+};
+
+/**
+ * Writes `entry` if the stored item is still the one read: `expected` is its version, or
+ * `absent` when there was no item yet.
+ */
+export const putCatalogEntry = async (entry: CatalogEntry, expected: number | 'absent'): Promise<void> => {
+  const condition =
+    expected === 'absent'
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expected } };
+  try {
+    await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...key(entry.model.id), ...entry }, ...condition }));
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new CatalogWriteConflict(`catalog model ${entry.model.id} changed meanwhile`);
+    throw error;
+  }
+};

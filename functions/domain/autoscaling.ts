@@ -1,0 +1,130 @@
+/**
+ * The scale range of a deployment: `autoscaling: {min_replicas, max_replicas}`, also accepted
+ * as DeepInfra's `settings: {min_instances, max_instances}` and Jan's `autoscaling_config`.
+ * Stored once, in our shape. No metric-driven autoscaler runs (docs/seed-features.md says
+ * why): the range bounds what PUT …/scale and the scheduled scale-downs may set. Pure.
+ */
+import type { GpuConfig } from './catalog';
+import type { AutoscalingRange, DeploymentRecord } from './deployment';
+import { ValidationError } from './errors';
+import { MAX_REPLICAS, type CreateDeploymentRequest } from './requests';
+
+type RangeFields = Pick<CreateDeploymentRequest, 'autoscaling' | 'settings' | 'autoscaling_config'>;
+
+interface Spelling {
+  /** Where the range came from, for messages: `autoscaling`, `settings` or `autoscaling_config`. */
+  field: string;
+  minKey: string;
+  maxKey: string;
+  range: AutoscalingRange;
+}
+
+const spellingsOf = (request: RangeFields): Spelling[] => {
+  const given: Spelling[] = [];
+  if (request.autoscaling) {
+    given.push({ field: 'autoscaling', minKey: 'min_replicas', maxKey: 'max_replicas', range: request.autoscaling });
+  }
+  if (request.settings) {
+    const { min_instances, max_instances } = request.settings;
+    given.push({ field: 'settings', minKey: 'min_instances', maxKey: 'max_instances', range: { min_replicas: min_instances, max_replicas: max_instances } });
+  }
+  if (request.autoscaling_config) {
+    const { min_replicas, max_replicas } = request.autoscaling_config;
+    given.push({ field: 'autoscaling_config', minKey: 'min_replicas', maxKey: 'max_replicas', range: { min_replicas, max_replicas } });
+  }
+  return given;
+};
+
+export interface ResolvedAutoscaling {
+  range: AutoscalingRange | null;
+  /** The spelling the client used (the first one), to name it in later 400s. */
+  field: string | null;
+}
+
+/**
+ * The one range a deploy request asks for. Several spellings may be given if they agree;
+ * a disagreement is a 400 naming the later field. min must not exceed max.
+ */
+export const resolveAutoscaling = (request: RangeFields): ResolvedAutoscaling => {
+  const [first, ...others] = spellingsOf(request);
+  if (!first) return { range: null, field: null };
+  for (const other of others) {
+    for (const [key, firstKey, otherKey] of [
+      ['min_replicas', first.minKey, other.minKey],
+      ['max_replicas', first.maxKey, other.maxKey],
+    ] as const) {
+      if (other.range[key] !== first.range[key]) {
+        throw new ValidationError(
+          `${other.field}.${otherKey} (${other.range[key]}) conflicts with ${first.field}.${firstKey} (${first.range[key]}): give the scale range once, or the same values in each spelling`,
+          `${other.field}.${otherKey}`,
+        );
+      }
+    }
+  }
+  if (first.range.min_replicas > first.range.max_replicas) {
+    throw new ValidationError(
+      `${first.field}.${first.minKey} (${first.range.min_replicas}) must not exceed ${first.field}.${first.maxKey} (${first.range.max_replicas})`,
+      `${first.field}.${first.minKey}`,
+    );
+  }
+  return { range: { ...first.range }, field: first.field };
+};
+
+/**
+ * Replicas a deploy starts with: as asked (it must lie in the range), else the range's minimum
+ * but at least 1 (a deploy always starts serving; 0 is a pause, done later).
+ */
+export const initialReplicas = (replicas: number | undefined, autoscaling: ResolvedAutoscaling): number => {
+  const { range, field } = autoscaling;
+  if (range === null) return replicas ?? 1;
+  if (replicas === undefined) return Math.max(1, range.min_replicas);
+  if (replicas < range.min_replicas || replicas > range.max_replicas) {
+    throw new ValidationError(`replicas ${replicas} is outside ${field}'s range [${range.min_replicas}, ${range.max_replicas}]`, 'replicas');
+  }
+  return replicas;
+};
+
+/** The range must be reachable: max_replicas replicas must fit the node group at its largest. */
+export const checkRangeFits = (autoscaling: ResolvedAutoscaling, gpuCount: number, gpuConfig: GpuConfig): void => {
+  const { range, field } = autoscaling;
+  if (range === null) return;
+  const limit = gpuConfig.node_group.max_size * gpuConfig.gpus_per_node;
+  if (range.max_replicas * gpuCount > limit) {
+    const maxKey = field === 'settings' ? 'max_instances' : 'max_replicas';
+    throw new ValidationError(
+      `${field}.${maxKey} ${range.max_replicas} x gpu_count ${gpuCount} exceeds node group '${gpuConfig.node_group.name}' (${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs): at most ${Math.floor(limit / gpuCount)} replicas`,
+      `${field}.${maxKey}`,
+    );
+  }
+};
+
+export interface ReplicaBounds {
+  min: number;
+  max: number;
+}
+
+/** What replicas a deployment may be scaled to; without a range, anything from 0 (paused) to MAX_REPLICAS. */
+export const replicaBounds = (record: Pick<DeploymentRecord, 'autoscaling'>): ReplicaBounds =>
+  record.autoscaling ? { min: record.autoscaling.min_replicas, max: record.autoscaling.max_replicas } : { min: 0, max: MAX_REPLICAS };
+
+/**
+ * A requested replica count (PUT …/scale, a pause, a resume) against the deployment's range:
+ * outside it is a 400 naming `replicas`. 0 (pause) is inside only when min_replicas is 0.
+ */
+export const checkReplicas = (record: Pick<DeploymentRecord, 'autoscaling' | 'id'>, replicas: number): void => {
+  const { min, max } = replicaBounds(record);
+  if (replicas >= min && replicas <= max) return;
+  const why = record.autoscaling
+    ? `its autoscaling range is [${min}, ${max}] (min_replicas, max_replicas set at deploy)`
+    : `replicas must be between ${min} and ${max}`;
+  throw new ValidationError(`replicas ${replicas} is not allowed for deployment '${record.id}': ${why}`, 'replicas');
+};
+
+/**
+ * For automatic changes (scheduled scale-downs, idle scale-to-zero): the nearest allowed
+ * count, so a schedule asking for 0 keeps min_replicas serving instead of failing.
+ */
+export const clampReplicas = (record: Pick<DeploymentRecord, 'autoscaling'>, replicas: number): number => {
+  const { min, max } = replicaBounds(record);
+  return Math.min(max, Math.max(min, replicas));
+};

@@ -1,0 +1,98 @@
+/**
+ * The catalog as clients, deploys and workflows see it: the built-in models (versioned in
+ * domain/data/catalog.json) with the admins' changes from DynamoDB laid over them. A retired
+ * model is not offered to new deploys, but its definition stays readable, so the deployments
+ * already running it keep scaling, reporting and deleting normally.
+ */
+import * as repository from '../adapters/catalog-repository';
+import { CATALOG, findCatalogModel, type CatalogModel } from '../domain/catalog';
+import {
+  mergeCatalog,
+  newCatalogModel,
+  updatedCatalogModel,
+  type AddCatalogModelRequest,
+  type CatalogEntry,
+  type UpdateCatalogModelRequest,
+} from '../domain/catalog-admin';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+
+interface Resolved {
+  model: CatalogModel;
+  retired: boolean;
+  /** The stored admin entry, if there is one (none: the built-in model as shipped). */
+  entry?: CatalogEntry;
+}
+
+const resolve = async (id: string): Promise<Resolved | undefined> => {
+  const entry = await repository.getCatalogEntry(id);
+  if (entry) return { model: entry.model, retired: entry.retired_at !== undefined, entry };
+  const builtIn = findCatalogModel(id);
+  return builtIn ? { model: builtIn, retired: false } : undefined;
+};
+
+/** The model a deployment runs, retired or not (workflows, ETA): undefined only if it never existed. */
+export const catalogModelOf = async (id: string): Promise<CatalogModel | undefined> => (await resolve(id))?.model;
+
+/** The model a new deploy may use: a retired one is a 400 naming catalog_id; unknown ones are left to resolveDeploymentSpec. */
+export const deployableCatalogModel = async (id: string): Promise<CatalogModel | undefined> => {
+  const found = await resolve(id);
+  if (found?.retired) {
+    throw new ValidationError(
+      `catalog_id '${id}' has been retired from the catalog and cannot be deployed any more (existing deployments keep running); see GET /api/v1beta1/aimodels-catalog`,
+      'catalog_id',
+    );
+  }
+  return found?.model;
+};
+
+export const listCatalog = async (): Promise<CatalogModel[]> => mergeCatalog(CATALOG, await repository.listCatalogEntries());
+
+const conflictOnRace = (id: string) => (error: unknown) => {
+  if (error instanceof repository.CatalogWriteConflict) throw new ConflictError(`catalog model '${id}' was changed by someone else meanwhile; read it again and retry`);
+  throw error;
+};
+
+const entryOf = (model: CatalogModel, previous: Resolved | undefined, by: string, now: Date, retired_at?: string): CatalogEntry => ({
+  model,
+  origin: findCatalogModel(model.id) ? 'builtin' : 'admin',
+  ...(retired_at ? { retired_at } : {}),
+  version: (previous?.entry?.version ?? 0) + 1,
+  updated_at: now.toISOString(),
+  updated_by: by,
+});
+
+/** Adds a model; an id already offered is a 409, a retired one is offered again with the new definition. */
+export const addCatalogModel = async (request: AddCatalogModelRequest, by: string, now: Date): Promise<CatalogModel> => {
+  const model = newCatalogModel(request);
+  const current = await resolve(model.id);
+  if (current && !current.retired) {
+    throw new ConflictError(`catalog model '${model.id}' already exists; change it with PUT /api/v1beta1/aimodels-catalog/${model.id}`);
+  }
+  await repository.putCatalogEntry(entryOf(model, current, by, now), current?.entry ? current.entry.version : 'absent').catch(conflictOnRace(model.id));
+  return model;
+};
+
+const live = async (id: string): Promise<Resolved> => {
+  const current = await resolve(id);
+  if (!current) throw new NotFoundError(`catalog model '${id}' was not found`);
+  if (current.retired) throw new ConflictError(`catalog model '${id}' is retired; add it again with POST /api/v1beta1/aimodels-catalog`);
+  return current;
+};
+
+/** Partial update (fields given replace the stored ones); a built-in model gets an override. */
+export const updateCatalogModel = async (id: string, patch: UpdateCatalogModelRequest, by: string, now: Date): Promise<CatalogModel> => {
+  const current = await live(id);
+  const model = updatedCatalogModel(current.model, patch);
+  await repository.putCatalogEntry(entryOf(model, current, by, now), current.entry ? current.entry.version : 'absent').catch(conflictOnRace(id));
+  return model;
+};
+
+/** Retires a model (idempotent): no new deploys; the definition stays for the deployments that run it. */
+export const retireCatalogModel = async (id: string, by: string, now: Date): Promise<void> => {
+  const current = await resolve(id);
+  if (!current) throw new NotFoundError(`catalog model '${id}' was not found`);
+  if (current.retired) return;
+  await repository
+    .putCatalogEntry(entryOf(current.model, current, by, now, now.toISOString()), current.entry ? current.entry.version : 'absent')
+    .catch(conflictOnRace(id));
+};
