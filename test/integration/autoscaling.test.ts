@@ -1,0 +1,98 @@
+/**
+ * The scale range and the instance counts over real HTTP on the local cloud: the three
+ * spellings of the range (ours, DeepInfra's settings, Jan's autoscaling_config) are stored
+ * as one, conflicting ones are a 400 that writes nothing, PUT …/scale keeps inside the range,
+ * and `instances` follows the pods at ready and after a scale.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await startTestCloud(0.01);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const deployBody = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
+  region: 'us-east-1',
+  gpu_config_id: 'l4-24gb',
+  gpu_count: 1,
+  plan_id: 'plan-l4-24gb-ondemand',
+  ...extra,
+});
+
+const get = (id: string) => t.api('GET', `${BASE}/${id}`);
+const settledReady = (id: string, what: string) => waitFor(() => get(id), (r) => r.body.status === 'ready' && r.body.phase === 'ready', what);
+const deleteAndWait = async (id: string) => {
+  expect((await t.api('DELETE', `${BASE}/${id}`)).status).toBe(204);
+  await waitFor(() => get(id), (r) => r.status === 404, `${id} deleted`);
+};
+
+describe('scale range on deploy', () => {
+  it('refuses conflicting spellings with a 400 naming the field, and writes nothing', async () => {
+    const before = await t.records();
+    const conflict = await t.api('POST', BASE, {
+      body: deployBody('qwen-conflict', { autoscaling: { min_replicas: 1, max_replicas: 3 }, settings: { min_instances: 1, max_instances: 2 } }),
+    });
+    expect(conflict.status).toBe(400);
+    expect(conflict.body).toEqual({ code: 'invalid_request', message: expect.stringContaining('settings.max_instances (2) conflicts with autoscaling.max_replicas (3)') });
+    const outside = await t.api('POST', BASE, { body: deployBody('qwen-outside', { replicas: 3, autoscaling_config: { min_replicas: 0, max_replicas: 2 } }) });
+    expect(outside.status).toBe(400);
+    expect(outside.body.message).toContain('replicas 3 is outside');
+    const tooBig = await t.api('POST', BASE, { body: deployBody('qwen-too-big', { gpu_count: 4, settings: { min_instances: 1, max_instances: 5 } }) });
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.body.message).toContain('settings.max_instances 5');
+    expect(await t.records()).toHaveLength(before.length);
+    expect(await t.ledger('l4-24gb')).toBe(0);
+  });
+
+  it("stores DeepInfra's settings as autoscaling, counts instances at ready and after scale, and keeps scale inside the range", async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-deepinfra', { settings: { min_instances: 1, max_instances: 2 } }) });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ replicas: 1, autoscaling: { min_replicas: 1, max_replicas: 2 }, instances: { running: 0, pending: 0 }, fail_reason: null });
+    const id: string = created.body.id;
+
+    const ready = await settledReady(id, 'ready');
+    expect(ready.body.instances).toEqual({ running: 1, pending: 0, observed_at: expect.any(String) });
+    expect(Date.parse(ready.body.instances.observed_at)).toBeGreaterThanOrEqual(Date.parse(created.body.created_at));
+    const listed = await t.api('GET', BASE);
+    expect(listed.body.items.find((i: { id: string }) => i.id === id)).toMatchObject({ instances: { running: 1, pending: 0 }, autoscaling: { min_replicas: 1, max_replicas: 2 } });
+
+    const above = await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 3 } });
+    expect(above.status).toBe(400);
+    expect(above.body).toEqual({ code: 'invalid_request', message: expect.stringContaining('autoscaling range is [1, 2]') });
+    expect((await get(id)).body).toMatchObject({ replicas: 1, phase: 'ready' });
+
+    const scaled = await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 2 } });
+    expect(scaled.status).toBe(200);
+    const after = await settledReady(id, 'ready after scale');
+    expect(after.body).toMatchObject({ replicas: 2, instances: { running: 2, pending: 0 } });
+    expect(await t.pods(`gpudeploy.io/deployment-id=${id}`)).toBe(2);
+
+    expect((await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 1 } })).status).toBe(200);
+    expect((await settledReady(id, 'ready after scale-in')).body.instances).toMatchObject({ running: 1, pending: 0 });
+    await deleteAndWait(id);
+  });
+
+  it("accepts Jan's autoscaling_config and starts at its minimum; without a range, autoscaling is null", async () => {
+    const jan = await t.api('POST', BASE, { body: deployBody('qwen-jan', { autoscaling_config: { min_replicas: 2, max_replicas: 3 } }) });
+    expect(jan.status).toBe(201);
+    expect(jan.body).toMatchObject({ replicas: 2, autoscaling: { min_replicas: 2, max_replicas: 3 } });
+    const plain = await t.api('POST', BASE, { body: deployBody('qwen-plain') });
+    expect(plain.status).toBe(201);
+    expect(plain.body.autoscaling).toBeNull();
+
+    const janReady = await settledReady(jan.body.id, 'jan ready');
+    expect(janReady.body.instances).toMatchObject({ running: 2, pending: 0 });
+    const below = await t.api('PUT', `${BASE}/${jan.body.id}/scale`, { body: { replicas: 1 } });
+    expect(below.status).toBe(400);
+    expect(below.body.message).toContain('[2, 3]');
+    await settledReady(plain.body.id, 'plain ready');
+    await Promise.all([deleteAndWait(jan.body.id), deleteAndWait(plain.body.id)]);
+    expect(await t.ledger('l4-24gb')).toBe(0);
+  });
+});
