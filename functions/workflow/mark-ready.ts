@@ -1,5 +1,5 @@
 /** Records `ready`, the endpoint and, if it was not serving before, when it became ready. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { now, timeScale } from '../adapters/clock';
 import { recordColdStart } from '../adapters/cold-start-stats';
 import { updateDeployment } from '../adapters/deployment-repository';
