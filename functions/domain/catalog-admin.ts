@@ -3,7 +3,7 @@
  * model must pass before it is offered, and how admin changes (DynamoDB) merge with the
  * built-in catalog (data/catalog.json). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { findGpuConfig, weightsGiB, type CatalogModel } from './catalog';
 import { ValidationError } from './errors';
 import { estimateMemory } from './memory-fit';

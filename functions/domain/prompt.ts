@@ -3,7 +3,7 @@
  * request shape, the OpenAI-compatible call it becomes, and how the model server's answer
  * (or failure) becomes ours. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeploymentRecord } from './deployment';
 import { BadGatewayError, ConflictError, GatewayTimeoutError, ValidationError } from './errors';
 
