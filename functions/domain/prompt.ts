@@ -127,8 +127,9 @@ export type ModelServerFailure =
 
 /**
  * A failed call as the API error the caller gets: the model server refusing the request
- * (4xx: a wrong `model`, too many tokens for its context) is the caller's 400; its 5xx, no
- * Ready replica behind the Service, or no connection are 502; no answer in time is 504.
+ * (its 4xx: a wrong `model` is vLLM's 404, too many tokens for the context a 400) is the
+ * caller's 400; its 5xx, the proxy's own refusals (a Kubernetes Status: no Ready endpoint,
+ * Service gone) or no connection are 502; no answer in time is 504.
  */
 export const modelServerError = (deploymentId: string, failure: ModelServerFailure, timeoutMs: number): Error => {
   if (failure.kind === 'timeout') {
@@ -138,7 +139,9 @@ export const modelServerError = (deploymentId: string, failure: ModelServerFailu
     return new BadGatewayError(`the model server of deployment '${deploymentId}' could not be reached: ${failure.message}`);
   }
   const detail = messageOf(failure.body) ?? `HTTP ${failure.status}`;
-  if (failure.status >= 400 && failure.status < 500 && failure.status !== 404 && failure.status !== 429) {
+  // A Kubernetes Status comes from the API server's proxy itself (no Ready endpoint, Service gone), not from vLLM.
+  const fromProxy = typeof failure.body === 'object' && failure.body !== null && (failure.body as { kind?: unknown }).kind === 'Status';
+  if (!fromProxy && failure.status >= 400 && failure.status < 500 && failure.status !== 429) {
     return new ValidationError(`the model server refused the request: ${detail}`, /model/i.test(detail) ? 'model' : undefined);
   }
   return new BadGatewayError(`the model server of deployment '${deploymentId}' failed (HTTP ${failure.status}): ${detail}`);

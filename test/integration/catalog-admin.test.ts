@@ -93,6 +93,10 @@ describe('catalog administration', () => {
     expect(created.body).toMatchObject({ model_id: phi.model_id, model_name: 'Phi-3 Mini', config: { max_model_len: 4096, max_num_seqs: 16 } });
     const id: string = created.body.id;
     await settledReady(id, 'phi ready');
+    const served = await t.api('POST', `${BASE}/${id}/prompt`, { body: { prompt: 'hello' } });
+    expect(served.status).toBe(200);
+    expect(served.body).toMatchObject({ model: 'phi-mini', answer: expect.stringContaining('You said: hello') });
+    expect((await t.api('GET', `${BASE}/${id}/models`)).body.items).toEqual([expect.objectContaining({ id: 'phi-mini', root: phi.model_id })]);
 
     expect((await t.api('DELETE', `${CATALOG}/${PHI_ID}`, { token: admin })).status).toBe(204);
     expect((await t.api('DELETE', `${CATALOG}/${PHI_ID}`, { token: admin })).status).toBe(204); // idempotent
@@ -104,6 +108,7 @@ describe('catalog administration', () => {
 
     // The running deployment is untouched: readable, scalable (the workflow re-renders it from the retired definition), deletable.
     expect((await get(id)).body).toMatchObject({ status: 'ready', model_name: 'Phi-3 Mini', instances: { running: 1 } });
+    expect((await t.api('POST', `${BASE}/${id}/prompt`, { body: { prompt: 'still there?' } })).status).toBe(200);
     expect((await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 2 } })).status).toBe(200);
     expect((await settledReady(id, 'phi scaled')).body).toMatchObject({ replicas: 2, instances: { running: 2, pending: 0 } });
     expect((await t.api('DELETE', `${BASE}/${id}`)).status).toBe(204);

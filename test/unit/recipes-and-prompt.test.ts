@@ -110,10 +110,12 @@ describe('prompt', () => {
 
   it('maps model server failures: its 4xx is 400, its 5xx / no endpoints / no connection 502, no answer 504', () => {
     const status = (error: Error) => [(error as ApiError).statusCode, (error as ApiError).code];
-    const wrongModel = modelServerError('dep-1', { kind: 'http_error', status: 400, body: { error: { message: 'The model `gpt2` does not exist.' } } }, 25_000);
+    const wrongModel = modelServerError('dep-1', { kind: 'http_error', status: 404, body: { object: 'error', message: 'The model `gpt2` does not exist.' } }, 25_000);
     expect(status(wrongModel)).toEqual([400, 'invalid_request']);
     expect((wrongModel as ValidationError).field).toBe('model');
+    expect(status(modelServerError('dep-1', { kind: 'http_error', status: 400, body: { error: { message: 'max_tokens is too large' } } }, 25_000))).toEqual([400, 'invalid_request']);
     expect(status(modelServerError('dep-1', { kind: 'http_error', status: 500, body: 'boom' }, 25_000))).toEqual([502, 'bad_gateway']);
+    expect(status(modelServerError('dep-1', { kind: 'http_error', status: 404, body: { kind: 'Status', message: 'services "model-1" not found' } }, 25_000))).toEqual([502, 'bad_gateway']);
     const noEndpoints = modelServerError('dep-1', { kind: 'http_error', status: 503, body: { kind: 'Status', message: 'no endpoints available for service "model-1"' } }, 25_000);
     expect(status(noEndpoints)).toEqual([502, 'bad_gateway']);
     expect(noEndpoints.message).toContain('no endpoints available');
