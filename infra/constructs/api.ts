@@ -132,7 +132,7 @@ export class ControlPlaneApi extends Construct {
     for (const workflow of route.access.stopsWorkflows ?? []) fn.bindExecutions(stateMachine(workflow), ['states:StopExecution']);
     if (route.access.kubernetesRead) {
       props.cluster.grantEks(fn.executionRole, ['eks:DescribeCluster']);
-      props.cluster.addKubernetesAccess(`${routeId}AccessEntry`, fn.executionRole, 'read');
+      props.cluster.addKubernetesAccess(`${routeId}AccessEntry`, fn.executionRole, route.access.kubernetesProxy ? 'proxy' : 'read');
       fn.addEnvironment('EKS_CLUSTER_NAME', props.cluster.clusterName);
       fn.addEnvironment('MODEL_NAMESPACE', props.cluster.modelNamespace);
     }

@@ -27,6 +27,8 @@ export type AutoScalingAction = TaskFunctionDefinition['access']['autoscaling'][
 
 /** The Kubernetes group the workflow roles are mapped to; docs/deploy.md binds it to a ClusterRole. */
 export const KUBERNETES_GROUP = 'gpu-control-plane';
+/** The Kubernetes group of the routes that reach model servers through the service proxy; docs/deploy.md binds it to a Role. */
+export const MODEL_PROXY_GROUP = 'gpu-control-plane-model-proxy';
 
 /** Node label with the inventory's GPU config id (the workloads select `eks.amazonaws.com/nodegroup`). */
 export const GPU_CONFIG_LABEL = 'gpudeploy.io/gpu-config';
@@ -53,13 +55,22 @@ export const inventoryNodeGroupNames = (): string[] => [...new Set(inventoryGpuC
  * - `workflow`: edit the model namespace (AmazonEKSEditPolicy scoped to it) and, as a member of
  *   {@link KUBERNETES_GROUP}, the cluster-scoped calls the ClusterRole in docs/deploy.md allows
  *   (list, read and cordon nodes, list pods on a node, create the model namespace);
- * - `read`: read the model namespace, pod logs included (AmazonEKSViewPolicy scoped to it).
+ * - `read`: read the model namespace, pod logs included (AmazonEKSViewPolicy scoped to it);
+ * - `proxy`: `read`, and as a member of {@link MODEL_PROXY_GROUP} the model servers' HTTP API
+ *   through `services/proxy` (the Role in docs/deploy.md; the view policy does not include it).
  */
-export type KubernetesAccess = 'workflow' | 'read';
+export type KubernetesAccess = 'workflow' | 'read' | 'proxy';
 
 const NAMESPACE_POLICY: Readonly<Record<KubernetesAccess, string>> = {
   workflow: 'AmazonEKSEditPolicy',
   read: 'AmazonEKSViewPolicy',
+  proxy: 'AmazonEKSViewPolicy',
+};
+
+const ACCESS_GROUPS: Readonly<Record<KubernetesAccess, string[] | undefined>> = {
+  workflow: [KUBERNETES_GROUP],
+  read: undefined,
+  proxy: [MODEL_PROXY_GROUP],
 };
 
 export interface GpuClusterProps {
@@ -173,7 +184,7 @@ export abstract class GpuCluster extends Construct {
       clusterName: this.clusterNameReference,
       principalArn: role.roleArn,
       type: 'STANDARD',
-      kubernetesGroups: access === 'workflow' ? [KUBERNETES_GROUP] : undefined,
+      kubernetesGroups: ACCESS_GROUPS[access],
       accessPolicies: [
         {
           policyArn: eksAccessPolicyArn(NAMESPACE_POLICY[access]),

@@ -24,6 +24,12 @@ export interface RouteDefinition {
      * service proxy to the model server (prompt, models; see docs/seed-features.md for its RBAC).
      */
     readonly kubernetesRead?: boolean;
+    /**
+     * Also calls the model server through the service proxy (`services/proxy` get and create,
+     * which no EKS access policy grants): its access entry joins the Kubernetes group of
+     * MODEL_PROXY_GROUP, bound to a Role in docs/deploy.md. Needs kubernetesRead.
+     */
+    readonly kubernetesProxy?: boolean;
   };
 }
 
@@ -129,13 +135,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'POST',
     path: `${deployments}/{model_id}/prompt`,
     entry: 'functions/api/prompt-deployment.ts',
-    access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
+    access: { table: 'R', startsWorkflows: [], kubernetesRead: true, kubernetesProxy: true },
   },
   {
     name: 'list-deployment-models',
     method: 'GET',
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
-    access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
+    access: { table: 'R', startsWorkflows: [], kubernetesRead: true, kubernetesProxy: true },
   },
 ];

@@ -408,7 +408,7 @@ describe('cluster access', () => {
       ...TASK_FUNCTIONS.filter((task) => task.access.kubernetes).map((task) => task.name),
       ...SCHEDULES.filter((schedule) => schedule.access.kubernetes).map((schedule) => schedule.name),
     ].map((name) => s.roleIdOf(name));
-    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups !== undefined);
+    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups?.includes('gpu-control-plane'));
     expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(kubernetesRoles.sort());
     for (const [, entry] of entries) {
       expect(entry.Properties).toMatchObject({
@@ -425,8 +425,24 @@ describe('cluster access', () => {
     }
   });
 
+  it('lets the routes that reach model servers view the model namespace and join the model-proxy group only', () => {
+    const proxies = ROUTES.filter((route) => route.access.kubernetesProxy).map((route) => s.roleIdOf(route.name));
+    expect(proxies).toHaveLength(2);
+    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups !== undefined && !entry.Properties.KubernetesGroups.includes('gpu-control-plane'));
+    expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(proxies.sort());
+    for (const [, entry] of entries) {
+      expect(entry.Properties.KubernetesGroups).toEqual(['gpu-control-plane-model-proxy']);
+      expect(entry.Properties.AccessPolicies).toEqual([
+        {
+          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSViewPolicy']] },
+          AccessScope: { Type: 'namespace', Namespaces: [modelNamespace] },
+        },
+      ]);
+    }
+  });
+
   it('lets the routes that read from Kubernetes view the model namespace only, in no group', () => {
-    const readers = ROUTES.filter((route) => route.access.kubernetesRead).map((route) => s.roleIdOf(route.name));
+    const readers = ROUTES.filter((route) => route.access.kubernetesRead && !route.access.kubernetesProxy).map((route) => s.roleIdOf(route.name));
     const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups === undefined);
     expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(readers.sort());
     for (const [, entry] of entries) {
