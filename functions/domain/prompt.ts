@@ -140,7 +140,9 @@ export const modelServerError = (deploymentId: string, failure: ModelServerFailu
   }
   const detail = messageOf(failure.body) ?? `HTTP ${failure.status}`;
   // A Kubernetes Status comes from the API server's proxy itself (no Ready endpoint, Service gone), not from vLLM.
-  const fromProxy = typeof failure.body === 'object' && failure.body !== null && (failure.body as { kind?: unknown }).kind === 'Status';
+  // 401/403 are the API server refusing our credentials or RBAC (vLLM runs without --api-key).
+  const fromProxy =
+    failure.status === 401 || failure.status === 403 || (typeof failure.body === 'object' && failure.body !== null && (failure.body as { kind?: unknown }).kind === 'Status');
   if (!fromProxy && failure.status >= 400 && failure.status < 500 && failure.status !== 429) {
     return new ValidationError(`the model server refused the request: ${detail}`, /model/i.test(detail) ? 'model' : undefined);
   }

@@ -119,6 +119,7 @@ describe('prompt', () => {
     const noEndpoints = modelServerError('dep-1', { kind: 'http_error', status: 503, body: { kind: 'Status', message: 'no endpoints available for service "model-1"' } }, 25_000);
     expect(status(noEndpoints)).toEqual([502, 'bad_gateway']);
     expect(noEndpoints.message).toContain('no endpoints available');
+    expect(status(modelServerError('dep-1', { kind: 'http_error', status: 401, body: undefined }, 25_000))).toEqual([502, 'bad_gateway']);
     expect(status(modelServerError('dep-1', { kind: 'unreachable', message: 'ECONNREFUSED' }, 25_000))).toEqual([502, 'bad_gateway']);
     const slow = modelServerError('dep-1', { kind: 'timeout' }, 25_000);
     expect(status(slow)).toEqual([504, 'gateway_timeout']);
