@@ -3,7 +3,7 @@
  * execution, or a ledger and the records' sum, say what to do. Every duration here is in
  * cluster seconds (wall seconds divided by the time scale, see adapters/clock.ts).
  */
-import { findCatalogModel } from './catalog';
+import { findCatalogModel, type CatalogModel } from './catalog';
 import type { DeploymentPhase, DeploymentRecord } from './deployment';
 import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
 
@@ -36,8 +36,10 @@ export const DEADLINE_SLACK_SECONDS = 900;
  * The longest a deploy or scale can legitimately run: every phase deadline the workflow
  * enforces itself, plus slack. Past it, the workflow's own deadlines failed to fire.
  */
-export const hardDeadlineSeconds = (record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds'>): number => {
-  const model = findCatalogModel(record.catalog_id);
+export const hardDeadlineSeconds = (
+  record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds'>,
+  model: CatalogModel | undefined = findCatalogModel(record.catalog_id),
+): number => {
   const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
   return NODE_DEADLINE_SECONDS + UNSCHEDULABLE_DEADLINE_SECONDS + IMAGE_PULL_DEADLINE_SECONDS + load + DEADLINE_SLACK_SECONDS;
 };
@@ -65,6 +67,8 @@ export const judgeOperation = (
   execution: ExecutionState,
   at: Date,
   timeScale: number,
+  /** The deployment's catalog model as resolved with admin changes (use-cases/catalog.ts); by default the built-in one. */
+  model?: CatalogModel,
 ): OperationVerdict => {
   const since = (iso: string) => (at.getTime() - Date.parse(iso)) / 1000 / timeScale;
   const name = executionName(record.execution_arn);
@@ -75,7 +79,7 @@ export const judgeOperation = (
   if (!('stoppedAt' in execution)) {
     const running = since(execution.startedAt);
     if (record.status === 'terminating') return running > SLOW_DELETE_SECONDS ? { kind: 'slow_delete', runningSeconds: Math.round(running) } : { kind: 'alive' };
-    const deadline = hardDeadlineSeconds(record);
+    const deadline = hardDeadlineSeconds(record, model ?? findCatalogModel(record.catalog_id));
     return running > deadline ? { kind: 'overdue', runningSeconds: Math.round(running), deadlineSeconds: deadline } : { kind: 'alive' };
   }
   if (since(execution.stoppedAt) <= SETTLE_SECONDS) return { kind: 'settling', why: `execution ${name} ended ${execution.status} moments ago` };
@@ -132,3 +136,14 @@ export const judgeLedger = (
   if (elapsed < confirmSeconds) return { kind: 'wait', since: previous.at };
   return { kind: 'repair', from: current.ledger, to: current.records };
 };
+
+/**
+ * A resting ready deployment whose recorded `instances` no longer match its pods (a pod
+ * crashed, was evicted or came back since the last workflow looked): the reconcile refreshes
+ * them. In-flight deployments are left to their workflow, which records counts as it polls.
+ */
+export const instanceCountsStale = (
+  record: Pick<DeploymentRecord, 'status' | 'phase' | 'instances'>,
+  counts: { running: number; pending: number },
+): boolean =>
+  record.status === 'ready' && record.phase === 'ready' && (record.instances?.running !== counts.running || record.instances?.pending !== counts.pending);

@@ -15,14 +15,16 @@
 import * as ledger from '../adapters/capacity-ledger';
 import { now as clockNow, timeScale } from '../adapters/clock';
 import * as repository from '../adapters/deployment-repository';
-import { deleteManagedObject, deleteWorkloadObjects, listManagedObjects, type ManagedObject } from '../adapters/kubernetes';
+import { deleteManagedObject, deleteWorkloadObjects, listManagedObjects, listPods, type ManagedObject } from '../adapters/kubernetes';
 import { describeWorkflow, stopWorkflow } from '../adapters/workflow-starter';
 import { logger } from '../commons/logger';
 import { INVENTORY, type GpuConfig } from '../domain/catalog';
 import { workloadName, type DeploymentRecord, type DeploymentStatus } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
 import { LABELS, managedSelector } from '../domain/manifests';
-import { isInFlightPhase, judgeLedger, judgeOperation } from '../domain/reconcile';
+import { countInstances } from '../domain/pod-status';
+import { instanceCountsStale, isInFlightPhase, judgeLedger, judgeOperation } from '../domain/reconcile';
+import { catalogModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
 
@@ -38,6 +40,8 @@ export interface ReconcileReport {
   /** Desired sizes no instance backed (failed launches), lowered to the instances that exist. */
   desired_lowered: { gpu_config_id: string; node_group: string; from: number; to: number }[];
   ledger_repaired: { gpu_config_id: string; from: number; to: number }[];
+  /** Ready deployments whose recorded instance counts no longer matched their pods. */
+  instances_refreshed: { id: string; from: { running: number; pending: number }; to: { running: number; pending: number } }[];
   checked: {
     in_flight: number;
     managed_objects: number;
@@ -63,6 +67,7 @@ const emptyReport = (): ReconcileReport => ({
   nodes_released: [],
   desired_lowered: [],
   ledger_repaired: [],
+  instances_refreshed: [],
   checked: {
     in_flight: 0,
     managed_objects: 0,
@@ -99,6 +104,7 @@ export const reconcile = async (at: Date = clockNow()): Promise<ReconcileReport>
   }
 
   await attempt(report, 'orphan_objects', 'model namespace', () => deleteOrphanObjects(report));
+  await attempt(report, 'instance_counts', 'model namespace', () => refreshInstanceCounts(report, at));
 
   for (const config of INVENTORY.gpu_configs) {
     report.checked.gpu_configs += 1;
@@ -127,7 +133,8 @@ const repairStuckDeployment = async (
 ): Promise<void> => {
   const record = await repository.getDeployment(key, key.id);
   if (!record || !isInFlightPhase(record.phase)) return;
-  const verdict = judgeOperation(record, await describeWorkflow(record.execution_arn), at, timeScale);
+  const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), catalogModelOf(record.catalog_id)]);
+  const verdict = judgeOperation(record, execution, at, timeScale, model);
   // Until repaired, an operation on this GPU config may still want its nodes.
   if (verdict.kind !== 'lost') inFlightConfigs.add(record.gpu_config_id);
   switch (verdict.kind) {
@@ -241,6 +248,39 @@ const deleteOrphanObjects = async (report: ReconcileReport): Promise<void> => {
       const outcome = await attempt(report, 'delete_object', `${object.kind}/${object.name}`, () => deleteManagedObject(object));
       if (outcome === 'deleted') report.orphan_objects_deleted.push({ kind: object.kind, name: object.name, deployment_id: id, why });
     }
+  }
+};
+
+/**
+ * Brings `instances` of resting ready deployments back in line with their pods (one pod list
+ * for the namespace), each write conditional on the version read: a workflow that wrote
+ * meanwhile wins and this run leaves the record alone. A deployment with no pod at all is not
+ * in the list, so its counts stay as last recorded (docs/seed-features.md).
+ */
+const refreshInstanceCounts = async (report: ReconcileReport, at: Date): Promise<void> => {
+  const pods = await listPods(managedSelector);
+  const byDeployment = new Map<string, { tenant: { org_id: string; project_id: string }; pods: typeof pods }>();
+  for (const pod of pods) {
+    const labels = pod.metadata?.labels ?? {};
+    const id = labels[LABELS.deploymentId];
+    const org = labels[LABELS.org];
+    const project = labels[LABELS.project];
+    if (!id || !org || !project) continue;
+    const entry = byDeployment.get(id) ?? { tenant: { org_id: org, project_id: project }, pods: [] };
+    entry.pods.push(pod);
+    byDeployment.set(id, entry);
+  }
+  for (const [id, { tenant, pods: owned }] of byDeployment) {
+    const record = await repository.getDeployment(tenant, id);
+    const counts = countInstances(owned);
+    if (!record || !instanceCountsStale(record, counts)) continue;
+    try {
+      await repository.updateDeployment(record, id, { instances: { ...counts, observed_at: at.toISOString() } }, { version: record.version }, { now: at });
+    } catch (error) {
+      if (error instanceof repository.StaleWriteError) continue;
+      throw error;
+    }
+    report.instances_refreshed.push({ id, from: { running: record.instances?.running ?? 0, pending: record.instances?.pending ?? 0 }, to: counts });
   }
 };
 

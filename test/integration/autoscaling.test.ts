@@ -4,12 +4,15 @@
  * as one, conflicting ones are a 400 that writes nothing, PUT …/scale keeps inside the range,
  * and `instances` follows the pods at ready and after a scale.
  */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import type { ReconcileReport } from '../../functions/use-cases/reconcile';
+import { BASE, NAMESPACE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 let t: TestCloud;
 beforeAll(async () => {
-  t = await startTestCloud(0.01);
+  // cron off: the reconcile runs only when a test asks, so what it refreshed is what this test caused
+  t = await startTestCloud(0.01, { cron: false });
 });
 afterAll(async () => {
   await t?.close();
@@ -94,5 +97,40 @@ describe('scale range on deploy', () => {
     await settledReady(plain.body.id, 'plain ready');
     await Promise.all([deleteAndWait(jan.body.id), deleteAndWait(plain.body.id)]);
     expect(await t.ledger('l4-24gb')).toBe(0);
+  });
+});
+
+describe('instance counts between operations', () => {
+  it('are refreshed by the reconcile when a ready deployment loses or regains a replica', async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-watched') });
+    const id: string = created.body.id;
+    expect((await settledReady(id, 'ready')).body.instances).toMatchObject({ running: 1, pending: 0 });
+    const kc = new KubeConfig();
+    kc.loadFromOptions(t.cloud.simulator.kubeConfig({ tls: true }));
+    const core = kc.makeApiClient(CoreV1Api);
+    const selector = `gpudeploy.io/deployment-id=${id}`;
+
+    // The replica crashes and its replacement keeps crashing: nothing serves, one pod is on its way.
+    const fault = await t.addFault({ match: { label: selector }, fault: 'crash_loop' });
+    const [pod] = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items;
+    await core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace: NAMESPACE });
+    await waitFor(
+      async () => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name),
+      (names) => names.length === 1 && names[0] !== pod!.metadata!.name,
+      'the replacement pod',
+    );
+    const report = (await t.cloud.runSchedule('reconcile')) as ReconcileReport;
+    expect(report.instances_refreshed).toEqual([{ id, from: { running: 1, pending: 0 }, to: { running: 0, pending: 1 } }]);
+    const down = await get(id);
+    expect(down.body).toMatchObject({ status: 'ready', instances: { running: 0, pending: 1 } });
+    expect(Date.parse(down.body.instances.observed_at)).toBeGreaterThan(Date.parse(created.body.created_at));
+
+    await t.removeFault(fault.id);
+    await waitFor(() => t.api('POST', `${BASE}/${id}/prompt`, { body: { prompt: 'back?' } }), (r) => r.status === 200, 'the replica to serve again', 60_000, 250);
+    const again = (await t.cloud.runSchedule('reconcile')) as ReconcileReport;
+    expect(again.instances_refreshed).toEqual([{ id, from: { running: 0, pending: 1 }, to: { running: 1, pending: 0 } }]);
+    expect((await get(id)).body.instances).toMatchObject({ running: 1, pending: 0 });
+    expect(((await t.cloud.runSchedule('reconcile')) as ReconcileReport).instances_refreshed).toEqual([]);
+    await deleteAndWait(id);
   });
 });
