@@ -128,3 +128,24 @@ export const clampReplicas = (record: Pick<DeploymentRecord, 'autoscaling'>, rep
   const { min, max } = replicaBounds(record);
   return Math.min(max, Math.max(min, replicas));
 };
+
+/**
+ * A new range for a running deployment (PUT …/autoscaling): it must hold the replicas the
+ * deployment has now (scale first, then narrow), and its maximum must fit the node group.
+ */
+export const checkNewRange = (
+  record: Pick<DeploymentRecord, 'id' | 'replicas' | 'gpu_count'>,
+  range: AutoscalingRange,
+  gpuConfig: GpuConfig | undefined,
+): void => {
+  if (range.min_replicas > range.max_replicas) {
+    throw new ValidationError(`min_replicas (${range.min_replicas}) must not exceed max_replicas (${range.max_replicas})`, 'min_replicas');
+  }
+  if (record.replicas < range.min_replicas) {
+    throw new ValidationError(`min_replicas ${range.min_replicas} is above the ${record.replicas} replicas of deployment '${record.id}': scale up first`, 'min_replicas');
+  }
+  if (record.replicas > range.max_replicas) {
+    throw new ValidationError(`max_replicas ${range.max_replicas} is below the ${record.replicas} replicas of deployment '${record.id}': scale down first`, 'max_replicas');
+  }
+  if (gpuConfig) checkRangeFits({ range, field: 'autoscaling' }, record.gpu_count, gpuConfig);
+};

@@ -44,6 +44,12 @@ export const autoscalingFields = {
     .optional(),
 };
 
+/** PUT …/aimodels/{id}/autoscaling: the new range, in our spelling. */
+export const scaleRangeSchema = z.strictObject({
+  min_replicas: replicaBound('min_replicas', 0),
+  max_replicas: replicaBound('max_replicas', 1),
+});
+
 export const createDeploymentSchema = z.object({
   name: z
     .string({ error: 'name is required and must be a string' })

@@ -117,6 +117,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     access: { table: 'RW', startsWorkflows: ['scale'] },
   },
   {
+    name: 'set-deployment-autoscaling',
+    method: 'PUT',
+    path: `${deployments}/{model_id}/autoscaling`,
+    entry: 'functions/api/set-deployment-autoscaling.ts',
+    access: { table: 'RW', startsWorkflows: [] },
+  },
+  {
     name: 'list-deployment-events',
     method: 'GET',
     path: `${deployments}/{model_id}/events`,

@@ -81,7 +81,7 @@ describe('scale range on deploy', () => {
     await deleteAndWait(id);
   });
 
-  it("accepts Jan's autoscaling_config and starts at its minimum; without a range, autoscaling is null", async () => {
+  it("accepts Jan's autoscaling_config and starts at its minimum; PUT …/autoscaling changes the range; without one, autoscaling is null", async () => {
     const jan = await t.api('POST', BASE, { body: deployBody('qwen-jan', { autoscaling_config: { min_replicas: 2, max_replicas: 3 } }) });
     expect(jan.status).toBe(201);
     expect(jan.body).toMatchObject({ replicas: 2, autoscaling: { min_replicas: 2, max_replicas: 3 } });
@@ -94,6 +94,22 @@ describe('scale range on deploy', () => {
     const below = await t.api('PUT', `${BASE}/${jan.body.id}/scale`, { body: { replicas: 1 } });
     expect(below.status).toBe(400);
     expect(below.body.message).toContain('[2, 3]');
+
+    // Widening the range lets the same scale through; a range that excludes the current replicas is refused.
+    const range = (body: unknown, token?: string) => t.api('PUT', `${BASE}/${jan.body.id}/autoscaling`, { body, token });
+    expect((await range({ min_replicas: 1, max_replicas: 3 }, await t.token({ role: 'viewer' }))).status).toBe(403);
+    const widened = await range({ min_replicas: 1, max_replicas: 3 });
+    expect(widened.status).toBe(200);
+    expect(widened.body).toMatchObject({ autoscaling: { min_replicas: 1, max_replicas: 3 }, replicas: 2, phase: 'ready' });
+    expect((await t.api('PUT', `${BASE}/${jan.body.id}/scale`, { body: { replicas: 1 } })).status).toBe(200);
+    expect((await settledReady(jan.body.id, 'jan scaled in')).body).toMatchObject({ replicas: 1, instances: { running: 1, pending: 0 } });
+    const narrowed = await range({ min_replicas: 2, max_replicas: 3 });
+    expect(narrowed.status).toBe(400);
+    expect(narrowed.body).toEqual({ code: 'invalid_request', message: expect.stringContaining('min_replicas 2 is above the 1 replicas') });
+    expect((await range({ min_replicas: 0, max_replicas: 17 })).status).toBe(400);
+    const history = await t.api('GET', `${BASE}/${jan.body.id}/events?limit=100`);
+    expect(history.body.items.map((e: { type: string }) => e.type)).toContain('autoscaling_changed');
+
     await settledReady(plain.body.id, 'plain ready');
     await Promise.all([deleteAndWait(jan.body.id), deleteAndWait(plain.body.id)]);
     expect(await t.ledger('l4-24gb')).toBe(0);

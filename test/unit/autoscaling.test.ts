@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { checkRangeFits, checkReplicas, clampReplicas, initialReplicas, replicaBounds, resolveAutoscaling } from '../../functions/domain/autoscaling';
+import { checkNewRange, checkRangeFits, checkReplicas, clampReplicas, initialReplicas, replicaBounds, resolveAutoscaling } from '../../functions/domain/autoscaling';
 import { findGpuConfig } from '../../functions/domain/catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { countInstances } from '../../functions/domain/pod-status';
@@ -113,6 +113,19 @@ describe('replica bounds of a deployment', () => {
     expect(clampReplicas(ranged, 9)).toBe(3);
     expect(clampReplicas(ranged, 2)).toBe(2);
     expect(clampReplicas(unranged, 0)).toBe(0);
+  });
+});
+
+describe('a new range for a running deployment', () => {
+  const l4 = findGpuConfig('l4-24gb')!;
+  const record = { id: 'dep-1', replicas: 2, gpu_count: 1 };
+
+  it('must hold the current replicas and fit the node group', () => {
+    expect(() => checkNewRange(record, { min_replicas: 0, max_replicas: 2 }, l4)).not.toThrow();
+    expect(rejected(() => checkNewRange(record, { min_replicas: 3, max_replicas: 4 }, l4)).field).toBe('min_replicas');
+    expect(rejected(() => checkNewRange(record, { min_replicas: 0, max_replicas: 1 }, l4)).message).toContain('scale down first');
+    expect(rejected(() => checkNewRange(record, { min_replicas: 2, max_replicas: 1 }, l4)).field).toBe('min_replicas');
+    expect(rejected(() => checkNewRange({ ...record, gpu_count: 4 }, { min_replicas: 1, max_replicas: 5 }, l4)).field).toBe('autoscaling.max_replicas');
   });
 });
 
