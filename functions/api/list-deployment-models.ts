@@ -1,10 +1,10 @@
 /** GET …/aimodels/{model_id}/models: what the deployment's model server serves (vLLM's /v1/models). */
-import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult } from '../commons/http';
+import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { listServedModels } from '../use-cases/model-server';
 
-export const listDeploymentModels = async (event: ApiEvent): Promise<ApiResult> => {
+export const listDeploymentModels = async (event: ApiEvent, { context }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');
-  return json(200, await listServedModels(tenant, deploymentIdOf(event)));
+  return json(200, await listServedModels(tenant, deploymentIdOf(event), context.getRemainingTimeInMillis()));
 };
 
 export const handler = apiHandler(listDeploymentModels);

@@ -3,17 +3,17 @@
  * Kubernetes API service proxy; answers with the model's text (409 until ready, 502/504 when
  * the model server fails or is too slow).
  */
-import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult } from '../commons/http';
+import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
 import { promptRequestSchema } from '../domain/prompt';
 import { parseOrThrow } from '../domain/requests';
 import { promptDeployment as prompt } from '../use-cases/model-server';
 
-export const promptDeployment = async (event: ApiEvent): Promise<ApiResult> => {
+export const promptDeployment = async (event: ApiEvent, { context }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');
   const id = deploymentIdOf(event);
   const request = parseOrThrow(promptRequestSchema, parseJsonBody(event.body, event.isBase64Encoded, headerOf(event, 'content-type')));
-  return json(200, await prompt(tenant, id, request));
+  return json(200, await prompt(tenant, id, request, context.getRemainingTimeInMillis()));
 };
 
 export const handler = apiHandler(promptDeployment);

@@ -10,9 +10,19 @@ import { BadGatewayError, ConflictError, GatewayTimeoutError, ValidationError } 
 /** Characters; a prompt is a test or a quick question, not a batch job (use the endpoint for those). */
 export const MAX_PROMPT_CHARS = 32_768;
 export const MAX_PROMPT_TOKENS = 4096;
-/** Below API Gateway's 30 s integration timeout, so a slow model server is our 504, not the gateway's. */
-export const PROMPT_TIMEOUT_MS = 25_000;
-export const MODELS_TIMEOUT_MS = 10_000;
+/**
+ * How long a model server may take. API handlers run with a 10 s Lambda timeout, so a slow
+ * model server must be our 504 before the function is killed (which the caller would see as a
+ * bare 500/503 from the gateway): at most this, and never more than the invocation has left
+ * minus a margin to answer (see modelServerBudgetMs).
+ */
+export const PROMPT_TIMEOUT_MS = 8_000;
+export const MODELS_TIMEOUT_MS = 5_000;
+const ANSWER_MARGIN_MS = 1_000;
+
+/** The time the model server gets: the route's limit, or what the invocation has left minus a margin. */
+export const modelServerBudgetMs = (limitMs: number, remainingMs: number): number =>
+  Math.max(1, Math.min(limitMs, remainingMs - ANSWER_MARGIN_MS));
 
 export const promptRequestSchema = z.strictObject({
   prompt: z
@@ -133,7 +143,9 @@ export type ModelServerFailure =
  */
 export const modelServerError = (deploymentId: string, failure: ModelServerFailure, timeoutMs: number): Error => {
   if (failure.kind === 'timeout') {
-    return new GatewayTimeoutError(`the model server of deployment '${deploymentId}' did not answer within ${timeoutMs / 1000} s`);
+    return new GatewayTimeoutError(
+      `the model server of deployment '${deploymentId}' did not answer within ${(timeoutMs / 1000).toFixed(1)} s; ask for fewer max_tokens, or call the deployment's endpoint_url for long generations`,
+    );
   }
   if (failure.kind === 'unreachable') {
     return new BadGatewayError(`the model server of deployment '${deploymentId}' could not be reached: ${failure.message}`);

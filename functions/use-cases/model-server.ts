@@ -8,6 +8,7 @@ import { workloadName, type Tenant } from '../domain/deployment';
 import {
   checkServing,
   MODELS_TIMEOUT_MS,
+  modelServerBudgetMs,
   modelServerError,
   modelServerRequest,
   PROMPT_TIMEOUT_MS,
@@ -18,19 +19,22 @@ import {
 } from '../domain/prompt';
 import { getDeployment } from './deployments';
 
-export const promptDeployment = async (tenant: Tenant, id: string, request: PromptRequest): Promise<PromptAnswer> => {
+/** `remainingMs`: what the invocation has left (Lambda's getRemainingTimeInMillis), so a slow model server is a 504, not a killed function. */
+export const promptDeployment = async (tenant: Tenant, id: string, request: PromptRequest, remainingMs: number): Promise<PromptAnswer> => {
   const record = await getDeployment(tenant, id);
   checkServing(record);
   const { path, body } = modelServerRequest(record, request);
-  const result = await callModelServer(workloadName(record.id), { method: 'POST', path, body, timeoutMs: PROMPT_TIMEOUT_MS });
-  if (result.kind !== 'ok') throw modelServerError(id, result, PROMPT_TIMEOUT_MS);
+  const timeoutMs = modelServerBudgetMs(PROMPT_TIMEOUT_MS, remainingMs);
+  const result = await callModelServer(workloadName(record.id), { method: 'POST', path, body, timeoutMs });
+  if (result.kind !== 'ok') throw modelServerError(id, result, timeoutMs);
   return promptAnswer(id, request.mode, result.body);
 };
 
-export const listServedModels = async (tenant: Tenant, id: string) => {
+export const listServedModels = async (tenant: Tenant, id: string, remainingMs: number) => {
   const record = await getDeployment(tenant, id);
   checkServing(record);
-  const result = await callModelServer(workloadName(record.id), { method: 'GET', path: 'v1/models', timeoutMs: MODELS_TIMEOUT_MS });
-  if (result.kind !== 'ok') throw modelServerError(id, result, MODELS_TIMEOUT_MS);
+  const timeoutMs = modelServerBudgetMs(MODELS_TIMEOUT_MS, remainingMs);
+  const result = await callModelServer(workloadName(record.id), { method: 'GET', path: 'v1/models', timeoutMs });
+  if (result.kind !== 'ok') throw modelServerError(id, result, timeoutMs);
   return servedModels(id, result.body);
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkRangeFits, initialReplicas, resolveAutoscaling } from '../../functions/domain/autoscaling';
 import { ApiError, ValidationError } from '../../functions/domain/errors';
-import { checkServing, modelServerError, modelServerRequest, promptAnswer, promptRequestSchema, servedModels, MAX_PROMPT_CHARS } from '../../functions/domain/prompt';
+import { checkServing, modelServerBudgetMs, modelServerError, modelServerRequest, promptAnswer, promptRequestSchema, servedModels, MAX_PROMPT_CHARS } from '../../functions/domain/prompt';
 import { applyRecipe, RECIPES } from '../../functions/domain/recipes';
 import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec } from '../../functions/domain/requests';
 
@@ -121,8 +121,14 @@ describe('prompt', () => {
     expect(noEndpoints.message).toContain('no endpoints available');
     expect(status(modelServerError('dep-1', { kind: 'http_error', status: 401, body: undefined }, 25_000))).toEqual([502, 'bad_gateway']);
     expect(status(modelServerError('dep-1', { kind: 'unreachable', message: 'ECONNREFUSED' }, 25_000))).toEqual([502, 'bad_gateway']);
-    const slow = modelServerError('dep-1', { kind: 'timeout' }, 25_000);
+    const slow = modelServerError('dep-1', { kind: 'timeout' }, 8_000);
     expect(status(slow)).toEqual([504, 'gateway_timeout']);
-    expect(slow.message).toContain('25 s');
+    expect(slow.message).toContain('within 8.0 s');
+  });
+
+  it('gives the model server the route limit, or what the invocation has left minus a margin to answer', () => {
+    expect(modelServerBudgetMs(8_000, 9_900)).toBe(8_000);
+    expect(modelServerBudgetMs(8_000, 6_000)).toBe(5_000);
+    expect(modelServerBudgetMs(8_000, 500)).toBe(1);
   });
 });
