@@ -116,6 +116,18 @@ describe('scale range on deploy', () => {
   });
 });
 
+describe('instance counts while a deploy polls', () => {
+  it('show the replica as pending while its model loads', async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-loading') });
+    const id: string = created.body.id;
+    // Added before the pod starts (the node still boots), so the model server never turns Ready.
+    await t.addFault({ match: { label: `gpudeploy.io/deployment-id=${id}` }, fault: 'never_ready' });
+    const loading = await waitFor(() => get(id), (r) => r.body.instances.pending === 1, 'the replica to be pending');
+    expect(loading.body).toMatchObject({ status: 'initializing', instances: { running: 0, pending: 1 } });
+    await deleteAndWait(id);
+  });
+});
+
 describe('instance counts between operations', () => {
   it('are refreshed by the reconcile when a ready deployment loses or regains a replica', async () => {
     const created = await t.api('POST', BASE, { body: deployBody('qwen-watched') });

@@ -4,6 +4,7 @@ import { checkNewRange, checkRangeFits, checkReplicas, clampReplicas, initialRep
 import { findGpuConfig } from '../../functions/domain/catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { countInstances } from '../../functions/domain/pod-status';
+import { instanceCountsStale } from '../../functions/domain/reconcile';
 import { createDeploymentSchema, MAX_REPLICAS, parseOrThrow } from '../../functions/domain/requests';
 
 const base = {
@@ -146,5 +147,17 @@ describe('instance counts', () => {
         pod(false, { status: { phase: 'Failed' } }),
       ]),
     ).toEqual({ running: 2, pending: 1 });
+  });
+});
+
+describe('stale instance counts', () => {
+  const ready = { status: 'ready' as const, phase: 'ready' as const, instances: { running: 1, pending: 0, observed_at: null } };
+
+  it('are those of a resting ready deployment that differ from its pods', () => {
+    expect(instanceCountsStale(ready, { running: 1, pending: 0 })).toBe(false);
+    expect(instanceCountsStale(ready, { running: 0, pending: 1 })).toBe(true);
+    expect(instanceCountsStale({ status: 'ready', phase: 'ready' }, { running: 1, pending: 0 })).toBe(true);
+    expect(instanceCountsStale({ ...ready, phase: 'scaling' }, { running: 0, pending: 1 })).toBe(false);
+    expect(instanceCountsStale({ ...ready, status: 'initializing', phase: 'loading_model' }, { running: 0, pending: 1 })).toBe(false);
   });
 });
