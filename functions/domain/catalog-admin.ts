@@ -62,7 +62,7 @@ const fields = {
   ),
   gpu_constraint_description: text('gpu_constraint_description', 500),
   tags: z
-    .array(text('tags[]', 50), { error: 'tags must be an array of strings' })
+    .array(text('each tag', 50), { error: 'tags must be an array of strings' })
     .max(20, { error: 'tags may hold at most 20 entries' }),
 };
 
