@@ -181,19 +181,30 @@ export interface CatalogEntry {
   updated_by: string;
 }
 
-/** The catalog clients see: built-in models in file order (admin overrides applied), then added ones by id; retired ones left out. */
-export const mergeCatalog = (builtIn: readonly CatalogModel[], entries: readonly CatalogEntry[]): CatalogModel[] => {
+export interface ListedModel {
+  model: CatalogModel;
+  retired_at?: string;
+}
+
+/**
+ * The merged catalog: built-in models in file order (admin overrides applied), then added ones
+ * by id. Retired ones are left out unless `includeRetired` (the admin's view).
+ */
+export const mergeCatalogEntries = (builtIn: readonly CatalogModel[], entries: readonly CatalogEntry[], includeRetired = false): ListedModel[] => {
   const byId = new Map(entries.map((entry) => [entry.model.id, entry]));
-  const merged: CatalogModel[] = [];
-  for (const model of builtIn) {
+  const listed = (entry: CatalogEntry): ListedModel => (entry.retired_at === undefined ? { model: entry.model } : { model: entry.model, retired_at: entry.retired_at });
+  const merged: ListedModel[] = builtIn.map((model) => {
     const entry = byId.get(model.id);
-    if (!entry) merged.push(model);
-    else if (entry.retired_at === undefined) merged.push(entry.model);
-  }
+    return entry ? listed(entry) : { model };
+  });
   const builtInIds = new Set(builtIn.map((m) => m.id));
-  const added = entries.filter((e) => !builtInIds.has(e.model.id) && e.retired_at === undefined).map((e) => e.model);
-  return [...merged, ...added.sort((a, b) => a.id.localeCompare(b.id))];
+  const added = entries.filter((e) => !builtInIds.has(e.model.id)).sort((a, b) => a.model.id.localeCompare(b.model.id)).map(listed);
+  return [...merged, ...added].filter((item) => includeRetired || item.retired_at === undefined);
 };
+
+/** The catalog clients see (retired models left out). */
+export const mergeCatalog = (builtIn: readonly CatalogModel[], entries: readonly CatalogEntry[]): CatalogModel[] =>
+  mergeCatalogEntries(builtIn, entries).map((item) => item.model);
 
 /** One catalog item as GET /aimodels-catalog lists it. */
 export const catalogItemView = (model: CatalogModel) => ({
@@ -210,4 +221,12 @@ export const catalogItemView = (model: CatalogModel) => ({
   tags: model.tags,
   ...(model.revision === undefined ? {} : { revision: model.revision }),
   ...(model.gpu_constraint_description === undefined ? {} : { gpu_constraint_description: model.gpu_constraint_description }),
+});
+
+/** GET /aimodels-catalog?include_retired=true: admins also see retired models, with retired_at. */
+export const catalogQuerySchema = z.object({
+  include_retired: z
+    .enum(['true', 'false'], { error: 'include_retired must be true or false' })
+    .transform((value) => value === 'true')
+    .default(false),
 });

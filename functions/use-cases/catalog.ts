@@ -8,10 +8,12 @@ import * as repository from '../adapters/catalog-repository';
 import { CATALOG, findCatalogModel, type CatalogModel } from '../domain/catalog';
 import {
   mergeCatalog,
+  mergeCatalogEntries,
   newCatalogModel,
   updatedCatalogModel,
   type AddCatalogModelRequest,
   type CatalogEntry,
+  type ListedModel,
   type UpdateCatalogModelRequest,
 } from '../domain/catalog-admin';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
@@ -46,6 +48,9 @@ export const deployableCatalogModel = async (id: string): Promise<CatalogModel |
 };
 
 export const listCatalog = async (): Promise<CatalogModel[]> => mergeCatalog(CATALOG, await repository.listCatalogEntries());
+
+/** The catalog with retired models too (`retired_at` set), for admins. */
+export const listCatalogWithRetired = async (): Promise<ListedModel[]> => mergeCatalogEntries(CATALOG, await repository.listCatalogEntries(), true);
 
 const conflictOnRace = (id: string) => (error: unknown) => {
   if (error instanceof repository.CatalogWriteConflict) throw new ConflictError(`catalog model '${id}' was changed by someone else meanwhile; read it again and retry`);

@@ -101,6 +101,10 @@ describe('catalog administration', () => {
     expect((await t.api('DELETE', `${CATALOG}/${PHI_ID}`, { token: admin })).status).toBe(204);
     expect((await t.api('DELETE', `${CATALOG}/${PHI_ID}`, { token: admin })).status).toBe(204); // idempotent
     expect(await catalogIds()).not.toContain(PHI_ID);
+    const withRetired = await t.api('GET', `${CATALOG}?include_retired=true`, { token: admin });
+    expect(withRetired.body.items.find((i: { id: string }) => i.id === PHI_ID)).toMatchObject({ name: 'Phi-3 Mini', retired_at: expect.any(String) });
+    expect(withRetired.body.items.find((i: { id: string }) => i.id === 'Qwen-Qwen2.5-0.5B-Instruct')).toMatchObject({ retired_at: null });
+    expect((await t.api('GET', `${CATALOG}?include_retired=true`)).status).toBe(403);
     const refused = await t.api('POST', BASE, { body: deployBody('phi-again', PHI_ID) });
     expect(refused.status).toBe(400);
     expect(refused.body).toEqual({ code: 'invalid_request', message: expect.stringContaining(`catalog_id '${PHI_ID}' has been retired`) });

@@ -4,6 +4,7 @@ import {
   addCatalogModelSchema,
   catalogItemView,
   mergeCatalog,
+  mergeCatalogEntries,
   newCatalogModel,
   updateCatalogModelSchema,
   updatedCatalogModel,
@@ -126,6 +127,13 @@ describe('the merged catalog', () => {
     expect(ids).not.toContain('gone');
     expect(ids.slice(-2)).toEqual(['aa-phi', 'zz-phi']);
     expect(ids).toHaveLength(CATALOG.length - 1 + 2);
+  });
+
+  it('shows retired models with retired_at in the admin view', () => {
+    const listed = mergeCatalogEntries(CATALOG, [entry(llama!, { origin: 'builtin', retired_at: '2026-12-02T00:00:00Z' })], true);
+    expect(listed).toHaveLength(CATALOG.length);
+    expect(listed[1]).toEqual({ model: llama, retired_at: '2026-12-02T00:00:00Z' });
+    expect(listed[0]).toEqual({ model: qwen });
   });
 
   it('lists optional fields only when set', () => {
