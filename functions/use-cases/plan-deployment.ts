@@ -26,6 +26,8 @@ export const planDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpe
   return {
     dry_run: true,
     would_be_accepted: reserved + reserve <= limit,
+    replicas: spec.replicas,
+    autoscaling: spec.autoscaling ?? null,
     capacity: {
       node_group: group.node_group.name,
       instance_type: group.instance_type,

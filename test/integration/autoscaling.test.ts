@@ -49,6 +49,10 @@ describe('scale range on deploy', () => {
     const tooBig = await t.api('POST', BASE, { body: deployBody('qwen-too-big', { gpu_count: 4, settings: { min_instances: 1, max_instances: 5 } }) });
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.message).toContain('settings.max_instances 5');
+    // A dry run shows the range it would store, whatever the spelling, and writes nothing either.
+    const planned = await t.api('POST', `${BASE}?dry_run=true`, { body: deployBody('qwen-plan', { autoscaling_config: { min_replicas: 2, max_replicas: 4 } }) });
+    expect(planned.status).toBe(200);
+    expect(planned.body).toMatchObject({ dry_run: true, replicas: 2, autoscaling: { min_replicas: 2, max_replicas: 4 } });
     expect(await t.records()).toHaveLength(before.length);
     expect(await t.ledger('l4-24gb')).toBe(0);
   });
@@ -154,7 +158,11 @@ describe('instance counts between operations', () => {
     expect(Date.parse(down.body.instances.observed_at)).toBeGreaterThan(Date.parse(created.body.created_at));
 
     await t.removeFault(fault.id);
-    await waitFor(() => t.api('POST', `${BASE}/${id}/prompt`, { body: { prompt: 'back?' } }), (r) => r.status === 200, 'the replica to serve again', 60_000, 250);
+    const readyPods = async () =>
+      (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items.filter((p) =>
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ).length;
+    await waitFor(readyPods, (n) => n === 1, 'the replica to be Ready again', 60_000, 250);
     const again = (await t.cloud.runSchedule('reconcile')) as ReconcileReport;
     expect(again.instances_refreshed).toEqual([{ id, from: { running: 0, pending: 1 }, to: { running: 1, pending: 0 } }]);
     expect((await get(id)).body.instances).toMatchObject({ running: 1, pending: 0 });
