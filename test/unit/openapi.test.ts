@@ -7,10 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { renderApiDocsPage } from '../../functions/domain/api-docs-page';
 import { buildOpenApiDocument, OPERATIONS } from '../../functions/domain/openapi';
 import { ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
+import { contractViolation } from '../support/openapi-contract';
 
 type Schema = Record<string, any>;
 const doc = buildOpenApiDocument() as Schema;
@@ -47,6 +49,7 @@ describe('the OpenAPI document and the route table', () => {
 
   it('is made of JSON Schemas ajv compiles, with every $ref resolving', () => {
     const ajv = new Ajv2020({ strict: false });
+    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     expect(refs.length).toBeGreaterThan(10);
     for (const ref of refs) expect(doc.components.schemas[ref.split('/').pop()!.replace('"', '')], ref).toBeDefined();
@@ -155,5 +158,27 @@ describe('compatibility with the NeevCloud contract', () => {
     expect(incompatibilities({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a', 'b'] }, 'request', 'body')).toEqual([
       'body: requires b, which NeevCloud clients may omit',
     ]);
+  });
+});
+
+describe('the contract check the api() helper runs on every answer', () => {
+  const base = '/api/v1beta1/orgs/org-acme/projects/prj-web/aimodels';
+  const error = { code: 'not_found', message: 'no such deployment' };
+
+  it('accepts documented answers, by method, path template and status', () => {
+    expect(contractViolation('GET', `${base}/dep-abc/events?limit=2`, 200, 'application/json', { items: [], next_cursor: null })).toBeUndefined();
+    expect(contractViolation('GET', `${base}/dep-abc`, 404, 'application/json', error)).toBeUndefined();
+    expect(contractViolation('DELETE', `${base}/dep-abc`, 204, null, undefined)).toBeUndefined();
+    expect(contractViolation('GET', '/api/v1beta1/nowhere', 404, 'application/json', error)).toBeUndefined();
+    expect(contractViolation('PATCH', `${base}/dep-abc`, 405, 'application/json', { code: 'method_not_allowed', message: 'PATCH is not allowed' })).toBeUndefined();
+  });
+
+  it('rejects an undocumented status, a body missing a field or with an unknown one, and an unknown error code', () => {
+    expect(contractViolation('GET', '/api/v1beta1/inventory', 404, 'application/json', error)).toMatch(/status 404 is not documented/);
+    expect(contractViolation('GET', `${base}/dep-abc/events`, 200, 'application/json', { items: [] })).toMatch(/must have required property 'next_cursor'/);
+    expect(contractViolation('GET', `${base}/dep-abc/events`, 200, 'application/json', { items: [], next_cursor: null, extra: 1 })).toMatch(/additional properties \(extra\)/);
+    expect(contractViolation('GET', `${base}/dep-abc`, 404, 'application/json', { code: 'gone', message: 'x' })).toMatch(/\/code must be equal to one of the allowed values/);
+    expect(contractViolation('DELETE', `${base}/dep-abc`, 204, 'application/json', {})).toMatch(/documented without a body/);
+    expect(contractViolation('GET', '/api/v1beta1/nowhere', 500, 'application/json', error)).toMatch(/must be 404/);
   });
 });
