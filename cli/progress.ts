@@ -71,9 +71,12 @@ export const waitForDeployment = async (client: Client, id: string, goal: WaitGo
     const milestones = reached(d);
     const status = `${d.status}/${d.phase}`;
     if (tty) {
-      const parts = [`${id}`, status, `waited ${elapsed}`, etaText(d, now), milestones.length ? `[${milestoneText(d, milestones)}]` : ''];
+      // The newest milestone and how far along the list it is, so the line fits a terminal.
+      const latest = milestones.at(-1);
+      const progress = latest ? `milestone ${milestones.length}/${MILESTONES.length} ${milestoneText(d, [latest])}` : '';
+      const parts = [`${id}`, status, `waited ${elapsed}`, etaText(d, now), progress];
       const line = parts.filter(Boolean).join('  ');
-      options.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (options.out.columns ?? 120) - 1))}`);
+      options.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (options.out.columns || 120) - 1))}`);
     } else {
       const key = `${status} ${d.replicas}`;
       if (key !== lastKey) options.out.write(`[${elapsed}] ${id} ${status}${d.replicas === undefined ? '' : ` replicas=${d.replicas}`}${etaText(d, now) ? ` ${etaText(d, now)}` : ''}\n`);
