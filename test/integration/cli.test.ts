@@ -4,7 +4,7 @@
  * scale --wait, logs, events, delete --wait), and the exit codes of the ways it can go wrong.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,25 @@ describe('gpuctl', () => {
     expect(lines[0]).toMatch(/Automatically detected platform/);
     expect(lines).toEqual(log.slice(0, lines.length));
     await t.api('DELETE', `${BASE}/${id}`);
+  });
+
+  it('deploys from a YAML spec file or JSON on stdin, flags overriding the spec (here as dry runs)', async () => {
+    const spec = join(home, 'spec.yaml');
+    writeFileSync(spec, ['# a deploy request', 'name: cli-spec', `catalog_id: ${QWEN}`, 'gpu_config_id: a10g-24gb', 'replicas: 1', 'config:', '  max_model_len: 4096', ''].join('\n'));
+    const body = { name: 'cli-spec', catalog_id: QWEN, gpu_config_id: 'a10g-24gb', replicas: 3, config: { max_model_len: 4096 }, gpu_count: 1, region: 'us-east-1', plan_id: 'plan-a10g-24gb-ondemand' };
+    const expected = (await t.api('POST', `${BASE}?dry_run=true`, { body })).body;
+    const fromYaml = await gpuctl(['deploy', '-f', spec, '--replicas', '3', '--dry-run', '-o', 'json']);
+    expect(fromYaml, fromYaml.stderr).toMatchObject({ code: 0 });
+    expect(JSON.parse(fromYaml.stdout)).toEqual(expected);
+    const fromStdin = await gpuctl(['deploy', '-f', '-', '--dry-run', '-o', 'json'], JSON.stringify(body));
+    expect(JSON.parse(fromStdin.stdout)).toEqual(expected);
+    const table = await gpuctl(['deploy', '-f', spec, '--dry-run']);
+    expect(table.stdout).toMatch(/^would be accepted: yes\ncapacity: node group gpu-a10g-24gb/);
+    const broken = join(home, 'broken.yaml');
+    writeFileSync(broken, 'name: [unclosed\n');
+    const bad = await gpuctl(['deploy', '-f', broken]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^gpuctl: .*broken\.yaml is not YAML or JSON: /);
   });
 
   it('reports the API\'s message for a bad gpu_config_id with exit 1, and deploys nothing', async () => {
