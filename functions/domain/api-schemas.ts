@@ -4,7 +4,7 @@
  * builds its answer from, so a field added to a view without its schema (or the reverse) fails
  * `npm run typecheck`; the integration tests validate every answer they see against the document.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeploymentView } from './deployment';
 import { MILESTONES } from './deployment';
 import type { Eta } from './eta';

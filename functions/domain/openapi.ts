@@ -5,7 +5,7 @@
  * what the document adds to a route: its summary, query, body and answers. A route without an
  * entry fails test/unit/openapi.test.ts. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
 import {
   catalogListSchema,
