@@ -15,6 +15,12 @@ import { ConfigError, configPath, loadConfig, saveConfig, tokenClaims } from './
 import { age, duration, newLines, table } from './output';
 import { DeploymentFailedError, waitForDeployment, WaitTimeoutError, type WaitGoal } from './progress';
 
+// `gpuctl list | head`: a reader that stops early ends the output quietly, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 export const EXIT = { ok: 0, api: 1, usage: 2, failed: 3, unavailable: 4, timeout: 5 } as const;
 const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
