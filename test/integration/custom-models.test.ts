@@ -31,7 +31,7 @@ afterAll(async () => {
 
 const TOKEN = 'hf_customModelTestToken0123456789abcdef';
 
-export const customBody = (name: string, extra: Record<string, unknown> = {}) => ({
+const customBody = (name: string, extra: Record<string, unknown> = {}): Record<string, any> => ({
   name,
   huggingface_id: 'acme-research/tiny-chat-1b',
   region: 'us-east-1',
