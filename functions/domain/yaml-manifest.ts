@@ -45,7 +45,7 @@ export const parseManifest = (body: string | undefined, isBase64Encoded: boolean
   const documents = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(documents) || documents.length === 0) throw new ValidationError('request body must hold one Deployment manifest');
   if (documents.length > 1) {
-    throw new ValidationError(`the body holds ${documents.length} YAML documents; exactly one apps/v1 Deployment is accepted`, 'documents[1]');
+    throw new ValidationError(`documents[1]: the body holds ${documents.length} YAML documents; exactly one apps/v1 Deployment is accepted`, 'documents[1]');
   }
   const document = documents[0]!;
   const error = document.errors[0];
@@ -230,8 +230,9 @@ export const resolveYamlDeployment = (manifest: unknown, query: YamlDeployQuery)
     ...(model.args ? { args: model.args } : {}),
   };
   try {
+    const request = parseOrThrow(customModelDeploymentSchema, fields);
     checkServedModelName(name, model.command, model.args, { command: paths.command!, args: paths.args! });
-    return resolveCustomModelSpec(parseOrThrow(customModelDeploymentSchema, fields), 'yaml', model.env);
+    return resolveCustomModelSpec(request, 'yaml', model.env);
   } catch (error) {
     // Name the manifest's path, not the JSON field it became (a ?name= keeps its own name).
     if (error instanceof ValidationError && error.field !== undefined) {

@@ -145,7 +145,7 @@ describe('refused manifests: 400 naming the path, nothing created', () => {
   it('the wrong kind or apiVersion, two documents', async () => {
     await refusedWith(stringify({ ...manifest(), kind: 'DaemonSet' }), 'kind');
     await refusedWith(stringify({ ...manifest(), apiVersion: 'apps/v1beta1' }), 'apiVersion');
-    const message = await refusedWith(`${stringify(manifest('a-one'))}---\n${stringify(manifest('a-two'))}`, 'the body holds 2 YAML documents');
+    const message = await refusedWith(`${stringify(manifest('a-one'))}---\n${stringify(manifest('a-two'))}`, 'documents[1]: the body holds 2 YAML documents');
     expect(message).toContain('exactly one apps/v1 Deployment');
   });
 
