@@ -41,6 +41,8 @@ export interface LocalCloudOptions {
    * timeScale, like EventBridge (default true). With false, only `runSchedule()` runs them.
    */
   cron?: boolean;
+  /** Hugging Face repositories the simulated hub gates (see SimulatorOptions.gatedModels); default none. */
+  gatedModels?: readonly string[];
 }
 
 export interface LocalCloud {
@@ -92,6 +94,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       nodeGroups: nodeGroupsFromInventory(inventory),
       timeScale: options.timeScale,
       stateFile: join(dataDir, 'cluster-state.json'),
+      ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
     });
     closers.push(simulator.close);
 

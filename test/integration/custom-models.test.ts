@@ -17,7 +17,7 @@ let core: CoreV1Api;
 let apps: AppsV1Api;
 
 beforeAll(async () => {
-  t = await startTestCloud(0.01, { cron: false });
+  t = await startTestCloud(0.01, { cron: false, gatedModels: ['meta-llama/'] });
   secrets = new SecretsManagerClient({ endpoint: t.cloud.secretsManager.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   const kc = new KubeConfig();
   kc.loadFromOptions(t.cloud.simulator.kubeConfig({ tls: true }));
@@ -164,6 +164,44 @@ describe('custom models', () => {
     expect(plan.body.manifests.deployment.spec.template.spec.containers[0].image).toBe('vllm/vllm-openai:v0.11.0');
     expect(plan.body.memory).toEqual({ checked: false, reason: expect.stringContaining('model_size_gib was not given') });
     expect(plan.body.manifests.persistentVolumeClaim).toBeUndefined();
+  });
+});
+
+describe('gated catalog models', () => {
+  const llama = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    catalog_id: 'meta-llama-Llama-3.1-8B-Instruct',
+    region: 'us-east-1',
+    gpu_config_id: 'l4-24gb',
+    gpu_count: 1,
+    plan_id: 'plan-l4-24gb-ondemand',
+    config: { max_model_len: 4096 },
+    ...extra,
+  });
+
+  it('without hf_token the download is refused: ModelAccessDenied, nothing left; with it the model is served', async () => {
+    const tenant = await t.tenant('prj-gated');
+    const denied = await t.api('POST', tenant.base, { token: tenant.token, body: llama('llama-no-token') });
+    expect(denied.status, JSON.stringify(denied.body)).toBe(201);
+    const failed = await waitFor(() => t.api('GET', `${tenant.base}/${denied.body.id}`, { token: tenant.token }), (r) => r.body.status !== 'initializing', 'failed', 20_000);
+    expect(failed.body.status).toBe('failed');
+    expect(failed.body.fail_reason).toMatch(/^ModelAccessDenied: Hugging Face refused the download of meta-llama\/Llama-3.1-8B-Instruct/);
+    await executionEnded(t, denied.body.workflow.execution_arn);
+    await expectNothingLeaked(t, denied.body.id, 'l4-24gb');
+
+    const served = await t.api('POST', tenant.base, { token: tenant.token, body: llama('llama-token', { hf_token: TOKEN }) });
+    expect(served.status, JSON.stringify(served.body)).toBe(201);
+    expect(served.body).toMatchObject({ has_hf_token: true });
+    expect(served.body).not.toHaveProperty('huggingface_id');
+    const ready = await waitFor(() => t.api('GET', `${tenant.base}/${served.body.id}`, { token: tenant.token }), (r) => r.body.status !== 'initializing', 'ready', 20_000);
+    expect(ready.body.status, JSON.stringify(ready.body)).toBe('ready');
+    const arn = await storedArn(served.body.id);
+    for (const id of [denied.body.id, served.body.id]) expect((await t.api('DELETE', `${tenant.base}/${id}`, { token: tenant.token })).status).toBe(204);
+    for (const id of [denied.body.id, served.body.id]) {
+      await waitFor(() => t.api('GET', `${tenant.base}/${id}`, { token: tenant.token }), (r) => r.status === 404, 'deleted', 20_000);
+    }
+    await expectNothingLeaked(t, served.body.id, 'l4-24gb');
+    expect(await secretGone(arn)).toBe(true);
   });
 });
 
