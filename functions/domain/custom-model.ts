@@ -218,6 +218,7 @@ export const resolveCustomModelSpec = (request: CustomModelDeploymentRequest, so
       'replicas',
     );
   }
+  checkCacheFitsOneNode(request.storage_size ?? null, replicas, request.gpu_count, gpuConfig, 'storage_size');
   const custom: CustomModel = {
     source,
     huggingface_id: request.huggingface_id,
@@ -255,6 +256,24 @@ export const resolveDeployRequest = (body: unknown): DeploySpec => {
 
 // ---------------------------------------------------------------------------------------------
 // What the rest of the control plane derives from a custom model.
+
+/**
+ * A PVC cache is ReadWriteOnce: one node mounts it, so every replica must fit one node (the
+ * rendered pods require co-location, see manifests.ts). Checked at deploy and at scale.
+ */
+export const checkCacheFitsOneNode = (
+  storageSize: string | null,
+  replicas: number,
+  gpuCount: number,
+  gpuConfig: Pick<GpuConfig, 'gpus_per_node' | 'config_id'>,
+  field: 'storage_size' | 'replicas',
+): void => {
+  if (storageSize === null || replicas * gpuCount <= gpuConfig.gpus_per_node) return;
+  throw new ValidationError(
+    `${field === 'replicas' ? `replicas ${replicas}` : `storage_size with ${replicas} replicas`}: a model cache (ReadWriteOnce) is mounted by one node, so replicas x gpu_count (${replicas * gpuCount}) must be at most the ${gpuConfig.gpus_per_node} GPUs of one '${gpuConfig.config_id}' node`,
+    field,
+  );
+};
 
 /** The key of a model's cold-start history (cold-start-stats.ts): the catalog id, or the HF repository. */
 export const customCatalogKey = (custom: Pick<CustomModel, 'huggingface_id'>): string => `hf:${custom.huggingface_id}`;

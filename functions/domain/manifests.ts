@@ -125,6 +125,10 @@ export const renderModelWorkload = (
         },
         spec: {
           nodeSelector: { [NODE_GROUP_LABEL]: gpuConfig.node_group.name },
+          // A ReadWriteOnce model cache is mounted by one node: its replicas must share that node.
+          ...(custom?.storage_size
+            ? { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }] } } }
+            : {}),
           tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
           terminationGracePeriodSeconds: 30,
           containers: [

@@ -13,7 +13,7 @@ import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { newDeploymentId } from '../domain/ids';
 import { newDeploymentRecord } from '../domain/new-deployment';
-import type { DeploySpec } from '../domain/custom-model';
+import { checkCacheFitsOneNode, type DeploySpec } from '../domain/custom-model';
 import { deleteHfToken, storeHfToken } from '../adapters/hf-token-secrets';
 import { logger } from '../commons/logger';
 
@@ -95,6 +95,7 @@ export const scaleDeployment = async (tenant: Tenant, id: string, replicas: numb
   if (current.replicas === replicas) return current;
   const group = findGpuConfig(current.gpu_config_id);
   if (!group) throw new ConflictError(`gpu_config_id '${current.gpu_config_id}' is no longer offered; this deployment cannot be scaled`);
+  checkCacheFitsOneNode(current.custom?.storage_size ?? null, replicas, current.gpu_count, group, 'replicas');
   const reserved = ledgerGpus(current.gpu_count, replicas, group.gpus_per_node);
   const delta = reserved - current.reserved_gpus;
   if (delta > 0) await reserveGpus(group.config_id, delta, ledgerLimit(group), group.node_group.name);

@@ -121,6 +121,12 @@ describe('custom models', () => {
     expect(container?.env).toContainEqual({ name: 'HF_HOME', value: '/models/.cache' });
     expect(await t.pods(`gpudeploy.io/deployment-id=${id}`)).toBe(1);
 
+    // Its cache is mounted by one node: replicas beyond one node's GPUs are refused, nothing changes.
+    const scaled = await t.api('PUT', `${tenant.base}/${id}/scale`, { token: tenant.token, body: { replicas: 5 } });
+    expect(scaled.status, JSON.stringify(scaled.body)).toBe(400);
+    expect(scaled.body.message).toMatch(/^replicas 5: a model cache \(ReadWriteOnce\) is mounted by one node/);
+    expect((await t.api('GET', `${tenant.base}/${id}`, { token: tenant.token })).body).toMatchObject({ replicas: 1, phase: 'ready' });
+
     expect((await t.api('DELETE', `${tenant.base}/${id}`, { token: tenant.token })).status).toBe(204);
     await waitFor(() => t.api('GET', `${tenant.base}/${id}`, { token: tenant.token }), (r) => r.status === 404, 'deleted', 20_000);
     await expectNothingLeaked(t, id, 'l4-24gb');

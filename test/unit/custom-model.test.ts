@@ -98,6 +98,7 @@ describe('custom deploy requests', () => {
     [custom({ config: { max_model_len: 10 } }), 'config.max_model_len'],
     [custom({ model_size_gib: 40 }), 'gpu_count'],
     [custom({ replicas: 16, gpu_count: 4 }), 'replicas'],
+    [custom({ replicas: 3, gpu_count: 2, storage_size: '10Gi' }), 'storage_size'],
   ])('refuses %j naming %s', (body, field) => {
     expect(refusal(() => resolveDeployRequest(body)).field).toBe(field);
   });
@@ -143,6 +144,9 @@ describe('custom workloads', () => {
     expect(container.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'model-abc', key: 'HF_TOKEN' } } });
     expect(deployment.spec!.template.spec!.volumes).toContainEqual({ name: 'model-cache', persistentVolumeClaim: { claimName: 'model-abc' } });
     expect(persistentVolumeClaim).toMatchObject({ metadata: { name: 'model-abc', labels: { 'gpudeploy.io/deployment-id': 'dep-abc' } }, spec: { resources: { requests: { storage: '30Gi' } } } });
+    expect(deployment.spec!.template.spec!.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { labelSelector: { matchLabels: { 'gpudeploy.io/deployment-id': 'dep-abc' } }, topologyKey: 'kubernetes.io/hostname' },
+    ]);
     // An hour of startup budget for a model of unknown size, at 10 s per probe.
     expect(container.startupProbe?.failureThreshold).toBe(360);
     const secret = renderTokenSecret(record, 'hf_abcdefghijkl', 'models');
