@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { findGpuConfig, regions, type GpuConfig, type Plan } from './catalog';
-import type { CustomModel, DeploymentRecord, ServingConfig } from './deployment';
+import type { CustomModel, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';
 import { GPU_MEMORY_UTILIZATION } from './memory-fit';
@@ -284,6 +284,3 @@ export const customCatalogKey = (custom: Pick<CustomModel, 'huggingface_id'>): s
  */
 export const customLoadBudgetSeconds = (custom: Pick<CustomModel, 'model_size_gib'>, initialDelaySeconds: number | null = null): number =>
   Math.max(custom.model_size_gib === null ? 3600 : Math.ceil(300 + 25 * custom.model_size_gib), initialDelaySeconds ?? 0);
-
-/** Weights size for ETAs and the simulator's load time: declared, else the default the ETA already uses. */
-export const customWeightsGiB = (record: Pick<DeploymentRecord, 'custom'>): number | undefined => record.custom?.model_size_gib ?? undefined;
