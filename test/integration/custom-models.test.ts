@@ -7,6 +7,7 @@
  */
 import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionEnded, expectNothingLeaked } from '../support/leaks';
 import { NAMESPACE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
@@ -170,6 +171,29 @@ describe('custom models', () => {
     expect(plan.body.manifests.deployment.spec.template.spec.containers[0].image).toBe('vllm/vllm-openai:v0.11.0');
     expect(plan.body.memory).toEqual({ checked: false, reason: expect.stringContaining('model_size_gib was not given') });
     expect(plan.body.manifests.persistentVolumeClaim).toBeUndefined();
+  });
+});
+
+describe('a request that fails after its token was stored', () => {
+  const secretNames = (): string[] =>
+    (JSON.parse(readFileSync(t.cloud.secretsManager.stateFile, 'utf8')) as { secrets: { name: string }[] }).secrets.map((s) => s.name).sort();
+
+  it('deletes the token secret again when the GPUs are taken (409): nothing is left of it', async () => {
+    const tenant = await t.tenant('prj-custom-full');
+    const a100 = { gpu_config_id: 'a100-80gb', plan_id: 'plan-a100-80gb-ondemand', gpu_count: 8 };
+    const filler = await t.api('POST', tenant.base, { token: tenant.token, body: customBody('a100-filler', { ...a100, replicas: 2 }) });
+    expect(filler.status, JSON.stringify(filler.body)).toBe(201);
+    const before = secretNames();
+
+    const refused = await t.api('POST', tenant.base, { token: tenant.token, body: customBody('a100-more', { ...a100, hf_token: TOKEN }) });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+    expect(JSON.stringify(refused.body)).not.toContain(TOKEN);
+    expect(secretNames()).toEqual(before);
+    expect((await t.records()).filter((r) => r.project_id === tenant.project).map((r) => r.id)).toEqual([filler.body.id]);
+
+    expect((await t.api('DELETE', `${tenant.base}/${filler.body.id}`, { token: tenant.token })).status).toBe(204);
+    await waitFor(() => t.api('GET', `${tenant.base}/${filler.body.id}`, { token: tenant.token }), (r) => r.status === 404, 'deleted', 20_000);
+    await expectNothingLeaked(t, filler.body.id, 'a100-80gb');
   });
 });
 
