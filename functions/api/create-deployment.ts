@@ -1,6 +1,7 @@
 /**
- * POST …/aimodels: validate against catalog, inventory and GPU memory, reserve capacity,
- * record, start the deploy workflow. `?dry_run=true` returns the plan instead (200).
+ * POST …/aimodels: validate against catalog (or, for a custom model, the huggingface_id rules),
+ * inventory and GPU memory, store an hf_token as a secret, reserve capacity, record, start the
+ * deploy workflow. `?dry_run=true` returns the plan instead (200).
  */
 import { apiHandler, authorizeTenant, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';

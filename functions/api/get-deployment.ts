@@ -6,7 +6,7 @@ import { weightsGiB } from '../domain/catalog';
 import { toDeploymentView } from '../domain/deployment';
 import { estimateReadyAt } from '../domain/eta';
 import { EXPECTED_NODE_SECONDS } from '../domain/startup';
-import { catalogModelOf } from '../use-cases/catalog';
+import { deploymentModelOf } from '../use-cases/catalog';
 import { getDeployment as get } from '../use-cases/deployments';
 
 export const getDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
@@ -14,8 +14,8 @@ export const getDeployment = async (event: ApiEvent, { now }: RequestScope): Pro
   const record = await get(tenant, deploymentIdOf(event));
   let eta = null;
   if (record.status === 'initializing' && record.timeline?.accepted) {
-    const [model, samples] = await Promise.all([catalogModelOf(record.catalog_id), coldStartSamples(record.catalog_id, record.gpu_config_id)]);
-    eta = estimateReadyAt(record.timeline.accepted, samples, model ? weightsGiB(model) : 10, EXPECTED_NODE_SECONDS, timeScale);
+    const [model, samples] = await Promise.all([deploymentModelOf(record), coldStartSamples(record.catalog_id, record.gpu_config_id)]);
+    eta = estimateReadyAt(record.timeline.accepted, samples, model ? weightsGiB(model) : (record.custom?.model_size_gib ?? 10), EXPECTED_NODE_SECONDS, timeScale);
   }
   return json(200, toDeploymentView(record, now, eta));
 };

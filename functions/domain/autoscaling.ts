@@ -84,16 +84,19 @@ export const initialReplicas = (replicas: number | undefined, autoscaling: Resol
   return replicas;
 };
 
+/** The request field that holds the range's maximum, in the spelling the client used. */
+export const rangeMaxField = ({ field }: ResolvedAutoscaling): string => `${field}.${field === 'settings' ? 'max_instances' : 'max_replicas'}`;
+
 /** The range must be reachable: max_replicas replicas must fit the node group at its largest. */
 export const checkRangeFits = (autoscaling: ResolvedAutoscaling, gpuCount: number, gpuConfig: GpuConfig): void => {
-  const { range, field } = autoscaling;
+  const { range } = autoscaling;
   if (range === null) return;
   const limit = gpuConfig.node_group.max_size * gpuConfig.gpus_per_node;
   if (range.max_replicas * gpuCount > limit) {
-    const maxKey = field === 'settings' ? 'max_instances' : 'max_replicas';
+    const maxField = rangeMaxField(autoscaling);
     throw new ValidationError(
-      `${field}.${maxKey} ${range.max_replicas} x gpu_count ${gpuCount} exceeds node group '${gpuConfig.node_group.name}' (${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs): at most ${Math.floor(limit / gpuCount)} replicas`,
-      `${field}.${maxKey}`,
+      `${maxField} ${range.max_replicas} x gpu_count ${gpuCount} exceeds node group '${gpuConfig.node_group.name}' (${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs): at most ${Math.floor(limit / gpuCount)} replicas`,
+      maxField,
     );
   }
 };

@@ -228,5 +228,6 @@ export const catalogQuerySchema = z.object({
   include_retired: z
     .enum(['true', 'false'], { error: 'include_retired must be true or false' })
     .transform((value) => value === 'true')
-    .default(false),
+    .default(false)
+    .meta({ description: 'Default false. Role admin only.' }),
 });

@@ -106,9 +106,11 @@ export const applyRecipe = (body: unknown): unknown => {
     throw new ValidationError(`recipe_name must be one of ${RECIPES.map((r) => r.name).join(', ')} (see GET /api/v1beta1/recipes)`, 'recipe_name');
   }
   const config = typeof given.config === 'object' && given.config !== null && !Array.isArray(given.config) ? given.config : {};
-  // Another model brings its own catalog defaults; the recipe's are for its own model.
-  const ownModel = given.catalog_id === undefined || given.catalog_id === found.deploy_body.catalog_id;
+  // Another model (or one outside the catalog) brings its own defaults; the recipe's are for its own model.
+  const custom = given.huggingface_id !== undefined;
+  const ownModel = !custom && (given.catalog_id === undefined || given.catalog_id === found.deploy_body.catalog_id);
   const merged: Record<string, unknown> = { ...found.deploy_body, ...given, config: { ...(ownModel ? found.deploy_body.config : {}), ...config } };
+  if (custom && given.catalog_id === undefined) delete merged.catalog_id;
   // A range or replica count the client gives replaces the recipe's, in whichever spelling.
   if ('settings' in given || 'autoscaling_config' in given) delete merged.autoscaling;
   if (('settings' in given || 'autoscaling_config' in given || 'autoscaling' in given) && !('replicas' in given)) delete merged.replicas;

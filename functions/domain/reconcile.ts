@@ -4,6 +4,7 @@
  * cluster seconds (wall seconds divided by the time scale, see adapters/clock.ts).
  */
 import { findCatalogModel, type CatalogModel } from './catalog';
+import { customLoadBudgetSeconds } from './custom-model';
 import type { DeploymentPhase, DeploymentRecord } from './deployment';
 import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
 
@@ -37,10 +38,11 @@ export const DEADLINE_SLACK_SECONDS = 900;
  * enforces itself, plus slack. Past it, the workflow's own deadlines failed to fire.
  */
 export const hardDeadlineSeconds = (
-  record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds'>,
-  model: CatalogModel | undefined = findCatalogModel(record.catalog_id),
+  record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds' | 'custom'>,
+  /** The catalog model with admin changes (use-cases/catalog.ts); none for a custom model. */
+  model: CatalogModel | undefined = record.custom ? undefined : findCatalogModel(record.catalog_id),
 ): number => {
-  const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
+  const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
   return NODE_DEADLINE_SECONDS + UNSCHEDULABLE_DEADLINE_SECONDS + IMAGE_PULL_DEADLINE_SECONDS + load + DEADLINE_SLACK_SECONDS;
 };
 
@@ -63,11 +65,11 @@ const executionName = (arn: string): string => arn.split(':').pop() ?? arn;
 
 /** Judges an in-flight deployment by its owning execution. */
 export const judgeOperation = (
-  record: Pick<DeploymentRecord, 'operation' | 'status' | 'execution_arn' | 'updated_at' | 'catalog_id' | 'initial_delay_seconds'>,
+  record: Pick<DeploymentRecord, 'operation' | 'status' | 'execution_arn' | 'updated_at' | 'catalog_id' | 'initial_delay_seconds' | 'custom'>,
   execution: ExecutionState,
   at: Date,
   timeScale: number,
-  /** The deployment's catalog model as resolved with admin changes (use-cases/catalog.ts); by default the built-in one. */
+  /** The deployment's catalog model as resolved with admin changes (use-cases/catalog.ts); by default the built-in one; none for a custom model. */
   model?: CatalogModel,
 ): OperationVerdict => {
   const since = (iso: string) => (at.getTime() - Date.parse(iso)) / 1000 / timeScale;
@@ -79,7 +81,7 @@ export const judgeOperation = (
   if (!('stoppedAt' in execution)) {
     const running = since(execution.startedAt);
     if (record.status === 'terminating') return running > SLOW_DELETE_SECONDS ? { kind: 'slow_delete', runningSeconds: Math.round(running) } : { kind: 'alive' };
-    const deadline = hardDeadlineSeconds(record, model ?? findCatalogModel(record.catalog_id));
+    const deadline = hardDeadlineSeconds(record, model);
     return running > deadline ? { kind: 'overdue', runningSeconds: Math.round(running), deadlineSeconds: deadline } : { kind: 'alive' };
   }
   if (since(execution.stoppedAt) <= SETTLE_SECONDS) return { kind: 'settling', why: `execution ${name} ended ${execution.status} moments ago` };

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
+import { hfTokenSchema } from './hf-token';
 import { estimateMemory, minimumGpus } from './memory-fit';
 
 export const MAX_REPLICAS = 16;
@@ -91,6 +92,8 @@ export const createDeploymentSchema = z.object({
     .loose()
     .optional(),
   ...autoscalingFields,
+  /** Write-only: a gated catalog model needs it (custom models: functions/domain/custom-model.ts). */
+  hf_token: hfTokenSchema.optional(),
 });
 export type CreateDeploymentRequest = z.infer<typeof createDeploymentSchema>;
 
@@ -106,13 +109,16 @@ const queryInteger = (field: string, min: number, max: number, fallback: number)
     .regex(/^\d{1,9}$/, { error: `${field} must be an integer between ${min} and ${max}` })
     .transform(Number)
     .pipe(z.number().min(min, { error: `${field} must be an integer between ${min} and ${max}` }).max(max, { error: `${field} must be an integer between ${min} and ${max}` }))
-    .default(fallback);
+    .default(fallback)
+    // What the OpenAPI document says of the query parameter: an integer on the wire.
+    .meta({ type: 'integer', minimum: min, maximum: max, description: `Default ${fallback}.`, pattern: undefined });
 
 export const deployQuerySchema = z.object({
   dry_run: z
     .enum(['true', 'false'], { error: 'dry_run must be true or false' })
     .transform((v) => v === 'true')
-    .default(false),
+    .default(false)
+    .meta({ description: 'Default false.' }),
 });
 
 export const listQuerySchema = z.object({
@@ -254,6 +260,7 @@ export const logsQuerySchema = z.object({
   previous: z
     .enum(['true', 'false'], { error: 'previous must be true or false' })
     .transform((value) => value === 'true')
-    .default(false),
+    .default(false)
+    .meta({ description: 'Default false.' }),
 });
 export type ReplicaSelector = { index: number } | { name: string };

@@ -16,6 +16,7 @@ import {
   type ListedModel,
   type UpdateCatalogModelRequest,
 } from '../domain/catalog-admin';
+import type { DeploymentRecord } from '../domain/deployment';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
 
 interface Resolved {
@@ -34,6 +35,13 @@ const resolve = async (id: string): Promise<Resolved | undefined> => {
 
 /** The model a deployment runs, retired or not (workflows, ETA): undefined only if it never existed. */
 export const catalogModelOf = async (id: string): Promise<CatalogModel | undefined> => (await resolve(id))?.model;
+
+/**
+ * The catalog model of a deployment, retired or not; undefined for a custom model (its
+ * `catalog_id` is `hf:<repository>`, never a catalog id), which is not looked up.
+ */
+export const deploymentModelOf = async (record: Pick<DeploymentRecord, 'catalog_id' | 'custom'>): Promise<CatalogModel | undefined> =>
+  record.custom ? undefined : catalogModelOf(record.catalog_id);
 
 /** The model a new deploy may use: a retired one is a 400 naming catalog_id; unknown ones are left to resolveDeploymentSpec. */
 export const deployableCatalogModel = async (id: string): Promise<CatalogModel | undefined> => {

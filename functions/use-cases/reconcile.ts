@@ -24,7 +24,7 @@ import { ConflictError } from '../domain/errors';
 import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
 import { instanceCountsStale, isInFlightPhase, judgeLedger, judgeOperation } from '../domain/reconcile';
-import { catalogModelOf } from './catalog';
+import { deploymentModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
 
@@ -133,7 +133,7 @@ const repairStuckDeployment = async (
 ): Promise<void> => {
   const record = await repository.getDeployment(key, key.id);
   if (!record || !isInFlightPhase(record.phase)) return;
-  const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), catalogModelOf(record.catalog_id)]);
+  const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), deploymentModelOf(record)]);
   const verdict = judgeOperation(record, execution, at, timeScale, model);
   // Until repaired, an operation on this GPU config may still want its nodes.
   if (verdict.kind !== 'lost') inFlightConfigs.add(record.gpu_config_id);

@@ -1,18 +1,16 @@
 /**
- * A deploy body to a resolved spec: a recipe's defaults (`recipe_name`), the scale range (any of its spellings) and the catalog
- * model (built-in or admin-added; a retired one is refused) come first, then the pure checks
- * of resolveDeploymentSpec. Shared by the deploy and its dry run.
+ * A deploy body to a resolved spec: a recipe's defaults (`recipe_name`) first, then the body is
+ * parsed as a catalog deploy or a custom model (`huggingface_id`); a catalog model is read with
+ * the admins' changes (built-in or admin-added; a retired one is refused), a custom model is not
+ * looked up. Then the pure checks, scale range included (domain/custom-model.ts
+ * resolveParsedDeployRequest). Shared by the deploy and its dry run.
  */
-import { checkRangeFits, initialReplicas, resolveAutoscaling } from '../domain/autoscaling';
+import { parseDeployRequest, resolveParsedDeployRequest, type DeploySpec } from '../domain/custom-model';
 import { applyRecipe } from '../domain/recipes';
-import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec, type ResolvedDeploymentSpec } from '../domain/requests';
 import { deployableCatalogModel } from './catalog';
 
-export const resolveDeployRequest = async (body: unknown): Promise<ResolvedDeploymentSpec> => {
-  const parsed = parseOrThrow(createDeploymentSchema, applyRecipe(body));
-  const autoscaling = resolveAutoscaling(parsed);
-  const request = { ...parsed, replicas: initialReplicas(parsed.replicas, autoscaling) };
-  const spec = resolveDeploymentSpec(request, await deployableCatalogModel(request.catalog_id));
-  checkRangeFits(autoscaling, spec.request.gpu_count, spec.gpuConfig);
-  return { ...spec, autoscaling: autoscaling.range };
+export const resolveDeployRequest = async (body: unknown): Promise<DeploySpec> => {
+  const parsed = parseDeployRequest(applyRecipe(body));
+  const model = parsed.custom ? undefined : await deployableCatalogModel(parsed.request.catalog_id);
+  return resolveParsedDeployRequest(parsed, model);
 };

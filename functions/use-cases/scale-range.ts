@@ -6,6 +6,7 @@
 import * as repository from '../adapters/deployment-repository';
 import { checkNewRange } from '../domain/autoscaling';
 import { findGpuConfig } from '../domain/catalog';
+import { checkCacheFitsOneNode } from '../domain/custom-model';
 import type { AutoscalingRange, DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
 import { getDeployment } from './deployments';
@@ -13,7 +14,10 @@ import { getDeployment } from './deployments';
 export const changeScaleRange = async (tenant: Tenant, id: string, range: AutoscalingRange, now: Date): Promise<DeploymentRecord> => {
   const current = await getDeployment(tenant, id);
   if (current.status === 'terminating') throw new ConflictError(`deployment '${id}' is being deleted`);
-  checkNewRange(current, range, findGpuConfig(current.gpu_config_id));
+  const gpuConfig = findGpuConfig(current.gpu_config_id);
+  checkNewRange(current, range, gpuConfig);
+  // A PVC model cache keeps every replica on one node: the new maximum must fit one too.
+  if (gpuConfig) checkCacheFitsOneNode(current.custom?.storage_size ?? null, range.max_replicas, current.gpu_count, gpuConfig, 'max_replicas');
   try {
     return await repository.updateDeployment(current, id, { autoscaling: range }, { version: current.version }, {
       now,

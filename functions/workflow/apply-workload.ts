@@ -1,12 +1,17 @@
-/** Applies the model's Deployment and Service (server-side apply: idempotent). */
+/**
+ * Applies the model's Deployment and Service (server-side apply: idempotent), and before them
+ * the Secret with its Hugging Face token (read from Secrets Manager by ARN; the token never
+ * leaves this task) and the PVC model cache of a custom model with `storage_size`.
+ */
 import { now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
-import { renderModelWorkload } from '../domain/manifests';
-import { catalogModelOf } from '../use-cases/catalog';
+import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
+import { readHfToken } from '../adapters/hf-token-secrets';
+import { deploymentModelOf } from '../use-cases/catalog';
 
 export interface WorkloadWait {
   started_at: string;
@@ -19,11 +24,13 @@ export interface WorkloadWait {
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
   const record = await ownedDeployment(input);
-  const model = await catalogModelOf(record.catalog_id); // admin-added and retired models too
+  const model = await deploymentModelOf(record); // admin-added and retired models too; none for a custom model
   const config = findGpuConfig(record.gpu_config_id);
-  if (!model || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
+  if ((!model && !record.custom) || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
   await ensureNamespace();
-  await applyObjects(renderModelWorkload(record, model, config, namespace));
+  const secretArn = record.hf_token_secret_arn;
+  const secret = typeof secretArn === 'string' ? renderTokenSecret(record, await readHfToken(secretArn), namespace) : undefined;
+  await applyObjects({ ...renderModelWorkload(record, model, config, namespace), ...(secret ? { secret } : {}) });
   if (record.operation === 'deploy' && record.phase !== 'scheduling') {
     await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, {
       now: now(),

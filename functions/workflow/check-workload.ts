@@ -10,6 +10,7 @@ import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { weightsGiB, type CatalogModel } from '../domain/catalog';
+import { customLoadBudgetSeconds } from '../domain/custom-model';
 import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
 import { DeploymentFailedError } from '../domain/errors';
 import { deploymentSelector } from '../domain/manifests';
@@ -17,7 +18,7 @@ import { classifyPods, countInstances, mentionsModelAccessDenied, type RolloutPr
 import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../domain/polling';
 import { median } from '../domain/eta';
 import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../domain/startup';
-import { catalogModelOf } from '../use-cases/catalog';
+import { deploymentModelOf } from '../use-cases/catalog';
 import type { WorkloadWait } from './apply-workload';
 
 const LOG_LINES = 8;
@@ -37,7 +38,7 @@ const phaseDeadline = (progress: Progress, record: DeploymentRecord, model: Cata
   if (progress.phase === 'pulling_image') {
     return { seconds: IMAGE_PULL_DEADLINE_SECONDS, reason: 'ImagePullTimeout', message: 'the model server image is still not pulled' };
   }
-  const budget = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
+  const budget = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
   return { seconds: budget, reason: 'ModelLoadTimeout', message: `the model did not finish loading (raise initial_delay_seconds if it needs longer)` };
 };
 
@@ -72,7 +73,7 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
     throw new DeploymentFailedError(progress.reason, log ? `${progress.message}. Last log lines:\n${log}` : progress.message);
   }
 
-  const model = await catalogModelOf(record.catalog_id);
+  const model = await deploymentModelOf(record);
   const at = now();
   const phaseSince = input.workload.phase === progress.phase && input.workload.phase_since ? input.workload.phase_since : at.toISOString();
   const inPhase = elapsedSeconds(phaseSince, at);
@@ -111,7 +112,7 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
  * this one took to get to apply), else from the model's size.
  */
 const expectedSecondsFromApply = async (record: DeploymentRecord, model: CatalogModel | undefined, appliedAt: string): Promise<number> => {
-  const fromSize = expectedStartSeconds(model ? weightsGiB(model) : 10);
+  const fromSize = expectedStartSeconds(model ? weightsGiB(model) : (record.custom?.model_size_gib ?? 10));
   if (record.operation !== 'deploy' || !record.timeline?.accepted) return fromSize;
   const samples = await coldStartSamples(record.catalog_id, record.gpu_config_id);
   if (samples.length === 0) return fromSize;

@@ -13,6 +13,11 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   readonly path: string;
   readonly entry: string;
+  /**
+   * Served without a bearer token (no JWT authorizer in API Gateway, no check in the local
+   * gateway). Only for what holds no tenant data: the API's own description.
+   */
+  readonly public?: true;
   /** What the handler calls, so infra grants exactly that. */
   readonly access: {
     readonly table: 'R' | 'RW';
@@ -96,6 +101,14 @@ export const ROUTES: readonly RouteDefinition[] = [
     access: { table: 'RW', startsWorkflows: ['deploy'] },
   },
   {
+    // Jan's "advanced YAML": a Deployment manifest deployed as a custom model (docs/custom-models.md).
+    name: 'deploy-yaml',
+    method: 'POST',
+    path: `${deployments}/yaml`,
+    entry: 'functions/api/deploy-yaml.ts',
+    access: { table: 'RW', startsWorkflows: ['deploy'] },
+  },
+  {
     name: 'get-deployment',
     method: 'GET',
     path: `${deployments}/{model_id}`,
@@ -150,5 +163,21 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
     access: { table: 'R', startsWorkflows: [], kubernetesRead: true, kubernetesProxy: true },
+  },
+  {
+    name: 'get-openapi',
+    method: 'GET',
+    path: `${API_BASE_PATH}/openapi.json`,
+    entry: 'functions/api/get-openapi.ts',
+    public: true,
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'get-api-docs',
+    method: 'GET',
+    path: `${API_BASE_PATH}/docs`,
+    entry: 'functions/api/get-api-docs.ts',
+    public: true,
+    access: { table: 'R', startsWorkflows: [] },
   },
 ];

@@ -568,3 +568,31 @@ describe('service proxy and the simulated vLLM server', () => {
     expect((await drive({ deployment: 'chat', completed: -1 })).status).toBe(400);
   });
 });
+
+describe('scheduler scoring', () => {
+  const packing = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { pack: 'yes' } }, topologyKey: 'kubernetes.io/hostname' } }] } };
+  const place = async (withAffinity: boolean): Promise<string[]> => {
+    const sim = await start({ nodeGroups: [{ ...L4, desiredSize: 2 }] });
+    const c = clients(sim);
+    await createNamespace(c);
+    await waitFor('2 ready nodes', async () => (await readyNodeCount(c)) === 2);
+    for (const name of ['a', 'b', 'c']) {
+      const body = gpuDeployment(name);
+      body.spec!.template.metadata!.labels = { ...body.spec!.template.metadata!.labels, pack: 'yes' };
+      // cpu and memory requests, as the control plane's pods have: LeastAllocated scores those.
+      body.spec!.template.spec!.containers[0]!.resources = { requests: { cpu: '2', memory: '16Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } };
+      if (withAffinity) body.spec!.template.spec!.affinity = packing;
+      await c.apps.createNamespacedDeployment({ namespace: NS, body });
+      await waitFor(`${name} scheduled`, async () => (await podsOf(c, name)).some((p) => p.spec?.nodeName));
+    }
+    return Promise.all(['a', 'b', 'c'].map(async (name) => (await podsOf(c, name))[0]?.spec?.nodeName ?? ''));
+  };
+
+  it('spreads GPU pods LeastAllocated by default, and packs them onto busy nodes with a preferred pod affinity', async () => {
+    const spread = await place(false);
+    const packed = await place(true);
+
+    expect(new Set(spread).size).toBe(2);
+    expect(new Set(packed).size).toBe(1);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * Starts a private local cloud for one test file (its own data dir and ports) and gives the
- * test real clients for what it needs to check: the HTTP API with a signed token, EKS and
+ * test real clients for what it needs to check: the HTTP API with a signed token (every
+ * answer checked against the OpenAPI document, ./openapi-contract.ts), EKS and
  * Kubernetes through the same SDKs production uses, the DynamoDB table and the Step
  * Functions executions. `restart()` closes the whole cloud and starts a new one on the same
  * data dir, like `npm start` after a crash.
@@ -24,6 +25,7 @@ import { vi } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { FaultRequest, FaultRule } from '../../local/sim/index';
 import { loadOrCreateDevKey, signDevToken } from '../../local/jwt';
+import { contractViolation } from './openapi-contract';
 
 export interface TestCloud {
   /** The running cloud (a new one after `restart()`). */
@@ -130,7 +132,13 @@ const clientsFor = (cloud: LocalCloud): Clients => {
 const launch = async (dataDir: string, timeScale: number, options: TestCloudOptions, fresh: boolean): Promise<LocalCloud> => {
   if (fresh) vi.resetModules();
   const { startLocalCloud } = await import('../../local/cloud');
-  const cloudOptions = { dataDir, timeScale, port: 0, ...(options.cron === undefined ? {} : { cron: options.cron }) };
+  const cloudOptions = {
+    dataDir,
+    timeScale,
+    port: 0,
+    ...(options.cron === undefined ? {} : { cron: options.cron }),
+    ...(options.gatedModels === undefined ? {} : { gatedModels: options.gatedModels }),
+  };
   return startLocalCloud(cloudOptions as Parameters<typeof startLocalCloud>[0]);
 };
 
@@ -140,6 +148,8 @@ export interface TestCloudOptions {
    * test sees what the workflows leave behind by themselves, not what the audit repaired.
    */
   cron?: boolean;
+  /** Repositories the simulated Hugging Face gates: pods without an HF_TOKEN fail to download them. */
+  gatedModels?: readonly string[];
 }
 
 export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions = {}): Promise<TestCloud> => {
@@ -160,7 +170,12 @@ export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions
     }
     const response = await fetch(`${cloud.apiUrl}${path}`, { method, headers, body });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    const contentType = response.headers.get('content-type');
+    const parsed = text && contentType?.startsWith('application/json') ? JSON.parse(text) : text || undefined;
+    // Every answer a test sees must keep the OpenAPI document's promise for its operation and status.
+    const violation = contractViolation(method, path, response.status, contentType, parsed);
+    if (violation) throw new Error(`OpenAPI contract: ${violation}`);
+    return { status: response.status, body: parsed };
   };
 
   const namesOf = (items: { metadata?: { name?: string } }[]) => items.map((i) => i.metadata?.name ?? '?');

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkRangeFits, initialReplicas, resolveAutoscaling } from '../../functions/domain/autoscaling';
 import { ApiError, ValidationError } from '../../functions/domain/errors';
 import { checkServing, modelServerBudgetMs, modelServerError, modelServerRequest, promptAnswer, promptRequestSchema, servedModels, MAX_PROMPT_CHARS } from '../../functions/domain/prompt';
 import { applyRecipe, RECIPES } from '../../functions/domain/recipes';
-import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec } from '../../functions/domain/requests';
+import { resolveDeployRequest } from '../../functions/domain/custom-model';
+import { parseOrThrow, type ResolvedDeploymentSpec } from '../../functions/domain/requests';
 
 /** The deploy path on paper (use-cases/resolve-deployment.ts without the catalog read). */
-const resolveOnPaper = (body: unknown) => {
-  const parsed = parseOrThrow(createDeploymentSchema, applyRecipe(body));
-  const autoscaling = resolveAutoscaling(parsed);
-  const spec = resolveDeploymentSpec({ ...parsed, replicas: initialReplicas(parsed.replicas, autoscaling) });
-  checkRangeFits(autoscaling, spec.request.gpu_count, spec.gpuConfig);
-  return { ...spec, autoscaling: autoscaling.range };
-};
+const resolveOnPaper = (body: unknown) => resolveDeployRequest(applyRecipe(body)) as ResolvedDeploymentSpec;
 
 describe('recipes', () => {
   it('offer inference/vllm with the SLURM default model', () => {
