@@ -5,7 +5,7 @@
  * `description`, their validation against the inventory, and the memory-fit rule for a model
  * whose size the catalog does not know (docs/custom-models.md). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { findGpuConfig, regions, type GpuConfig, type Plan } from './catalog';
 import type { CustomModel, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
