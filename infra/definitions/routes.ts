@@ -93,4 +93,32 @@ export const ROUTES: readonly RouteDefinition[] = [
     entry: 'functions/api/get-deployment-logs.ts',
     access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
   },
+  {
+    name: 'put-schedule',
+    method: 'PUT',
+    path: `${deployments}/{model_id}/schedule`,
+    entry: 'functions/api/put-schedule.ts',
+    access: { table: 'RW', startsWorkflows: [] },
+  },
+  {
+    name: 'get-schedule',
+    method: 'GET',
+    path: `${deployments}/{model_id}/schedule`,
+    entry: 'functions/api/get-schedule.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'delete-schedule',
+    method: 'DELETE',
+    path: `${deployments}/{model_id}/schedule`,
+    entry: 'functions/api/delete-schedule.ts',
+    access: { table: 'RW', startsWorkflows: [] },
+  },
+  {
+    name: 'get-usage',
+    method: 'GET',
+    path: `${deployments}/{model_id}/usage`,
+    entry: 'functions/api/get-usage.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
 ];
