@@ -39,6 +39,8 @@ export interface LambdaBundleOptions {
   readonly mainFields: readonly string[];
   readonly banner: string;
   readonly external: readonly string[];
+  /** Packages replaced by a module of ours (absolute paths), see functions/commons/lambda-credentials.ts. */
+  readonly alias: Readonly<Record<string, string>>;
   /** Bundle file name inside the function's folder; `.mjs` makes Lambda load it as ESM. */
   readonly outputFileName: string;
 }
@@ -54,6 +56,8 @@ export const LAMBDA_BUNDLE_OPTIONS: LambdaBundleOptions = {
   mainFields: ['module', 'main'],
   banner: ESM_REQUIRE_BANNER,
   external: [],
+  // Lambda gives credentials in the environment only: the default chain's other links are dead code there.
+  alias: { '@aws-sdk/credential-provider-node': fileURLToPath(new URL('../functions/commons/lambda-credentials.ts', import.meta.url)) },
   outputFileName: 'index.mjs',
 };
 
@@ -72,6 +76,7 @@ export const esbuildOptionsFor = (entryPoint: string, outfile: string): BuildOpt
   mainFields: [...LAMBDA_BUNDLE_OPTIONS.mainFields],
   banner: { js: LAMBDA_BUNDLE_OPTIONS.banner },
   external: [...LAMBDA_BUNDLE_OPTIONS.external],
+  alias: { ...LAMBDA_BUNDLE_OPTIONS.alias },
   absWorkingDir: PROJECT_ROOT,
   metafile: true,
   logLevel: 'warning',

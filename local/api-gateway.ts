@@ -36,7 +36,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDefinition } from '../infra/definitions/routes';
 import { type DevKey, toAuthorizerClaims, verifyBearer, type VerifyFailureReason } from './jwt';
 

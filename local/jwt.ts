@@ -20,7 +20,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DEV_ISSUER = 'https://local.gpu-control-plane.dev/';
 export const DEV_AUDIENCE = 'gpu-control-plane';

@@ -4,7 +4,7 @@
  *   DATA_DIR        where DynamoDB data, executions, cluster state and the dev JWT key live (default .data)
  *   SIM_TIME_SCALE  multiplies simulated delays and Wait states (default 0.1: a small model is ready in ~15 s)
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { startLocalCloud } from './cloud';
 
 const env = z

@@ -3,7 +3,7 @@
  * cluster faster by WORKFLOW_TIME_SCALE, so elapsed wall time is divided by it to get the
  * cluster's seconds: deadlines and poll intervals then mean the same thing in both places.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from '../commons/env';
 
 const env = readEnv({ WORKFLOW_TIME_SCALE: z.coerce.number().positive().max(1).default(1) });

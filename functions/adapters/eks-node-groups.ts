@@ -5,7 +5,7 @@
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 
 const env = readEnv({

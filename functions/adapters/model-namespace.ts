@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from '../commons/env';
 
 /** The Kubernetes namespace the models run in (the EKS access entry is scoped to it). */

@@ -3,7 +3,7 @@
  * deployment record can name its owning execution in the same write that changes it.
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { WorkflowName } from '../../infra/definitions/routes';
 import { optionalUrl, readEnv } from '../commons/env';
 import type { ExecutionState } from '../domain/reconcile';

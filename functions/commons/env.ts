@@ -2,7 +2,7 @@
  * Reads configuration from the environment once, with a schema, failing fast with a
  * message naming every missing or malformed variable.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const readEnv = <T extends z.ZodRawShape>(shape: T, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<T>> => {
   const result = z.object(shape).safeParse(source);

@@ -4,7 +4,7 @@
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Tenant } from '../domain/deployment';
 import { ApiError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../domain/errors';
 import { logger } from './logger';

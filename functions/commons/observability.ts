@@ -17,7 +17,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnv } from './env';
 
 const env = readEnv({
@@ -97,7 +97,7 @@ export interface TaskObservation {
 export const observeTask = async <O>(
   observation: TaskObservation,
   run: () => Promise<O>,
-  isSuperseded: (error: unknown) => boolean,
+  classify: (error: unknown) => 'superseded' | 'not-ready' | 'failed',
 ): Promise<O> => {
   recordColdStart(observation.context);
   const started = performance.now();
@@ -114,7 +114,9 @@ export const observeTask = async <O>(
   try {
     return await run();
   } catch (error) {
-    outcome = isSuperseded(error) ? METRIC.taskSuperseded : METRIC.taskFailed;
+    // A readiness poll that is not ready yet is the state machine's Retry loop, not a failure.
+    const kind = classify(error);
+    outcome = kind === 'superseded' ? METRIC.taskSuperseded : kind === 'failed' ? METRIC.taskFailed : undefined;
     if (subsegment && outcome === METRIC.taskFailed) tracer.addErrorAsMetadata(error as Error);
     throw error;
   } finally {

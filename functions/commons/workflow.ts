@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import * as repository from '../adapters/deployment-repository';
 import type { DeploymentRecord } from '../domain/deployment';
 import { SupersededError } from '../domain/errors';
+import { NotReadyYetError } from '../domain/polling';
 import { logger } from './logger';
 import { observeTask } from './observability';
 
@@ -53,10 +54,11 @@ export const workflowTask =
           return output;
         } catch (error) {
           if (error instanceof SupersededError) logger.info('superseded', { reason: error.message });
+          else if (error instanceof NotReadyYetError) logger.debug('not ready yet: the state machine polls again');
           else logger.warn('task failed', { error: error as Error });
           throw error;
         }
       },
-      (error) => error instanceof SupersededError,
+      (error) => (error instanceof SupersededError ? 'superseded' : error instanceof NotReadyYetError ? 'not-ready' : 'failed'),
     );
   };

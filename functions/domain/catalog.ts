@@ -2,7 +2,7 @@
  * The model catalog and GPU inventory, versioned in data/*.json and validated once at
  * module load: a malformed data file stops the function at cold start, not mid-request.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import catalogJson from './data/catalog.json';
 import inventoryJson from './data/inventory.json';
 

@@ -29,6 +29,17 @@ export const deploymentSelector = (deploymentId: string): string => `${LABELS.de
 /** Label selector for every object this control plane manages. */
 export const managedSelector = `${LABELS.managedBy}=${MANAGED_BY}`;
 
+/**
+ * kube-scheduler's default profile scores nodes LeastAllocated, which spreads replicas over the
+ * node group; EKS does not let us switch its default scheduler to MostAllocated. A preferred pod
+ * affinity to the other model pods on the same node outweighs that score (InterPodAffinity has
+ * twice NodeResourcesFit's weight), so replicas fill busy nodes first.
+ */
+const PACK_ONTO_BUSY_NODES = {
+  weight: 100,
+  podAffinityTerm: { labelSelector: { matchLabels: { [LABELS.managedBy]: MANAGED_BY } }, topologyKey: 'kubernetes.io/hostname' },
+};
+
 export const vllmArgs = (record: DeploymentRecord): string[] => [
   '--model',
   record.model_id,
@@ -85,6 +96,9 @@ export const renderModelWorkload = (
         spec: {
           nodeSelector: { [NODE_GROUP_LABEL]: gpuConfig.node_group.name },
           tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
+          // Pack: prefer nodes that already run a model, so whole nodes stay free for large
+          // replicas and empty nodes can be released (the default scheduler spreads).
+          affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [PACK_ONTO_BUSY_NODES] } },
           terminationGracePeriodSeconds: 30,
           containers: [
             {

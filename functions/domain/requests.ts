@@ -2,7 +2,7 @@
  * Request schemas (one per shape, compiled once at module scope) and the deploy request's
  * resolution against catalog and inventory. Every rejection names the offending field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { ServingConfig } from './deployment';
 import { ValidationError } from './errors';

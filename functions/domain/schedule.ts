@@ -4,7 +4,7 @@
  * computation with croner, and the sweeper's decision for one deployment at a given `now`.
  */
 import { Cron } from 'croner';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from './errors';
 import { MAX_REPLICAS } from './requests';
 

@@ -43,6 +43,6 @@ export const handler = async (event?: Partial<ScheduledEvent>, context?: Context
       else logger.info('reconcile report', { report });
       return report;
     },
-    () => false,
+    () => 'failed',
   );
 };

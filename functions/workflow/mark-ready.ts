@@ -4,7 +4,7 @@
  * `initializing`, no endpoint, uptime 0) and how long to keep its GPUs before giving them back.
  * Either way the usage segment follows the replicas now serving.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { now, timeScale } from '../adapters/clock';
 import { recordColdStart } from '../adapters/cold-start-stats';
 import { updateDeployment } from '../adapters/deployment-repository';

@@ -12,7 +12,7 @@ import type {
   StartExecutionOutput,
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalidNameReason, parseExecutionArn, parseStateMachineArn, roleArn, type ArnScope } from './arns';
 import type { ExecutionRecord, StoredHistoryEvent } from './execution-record';
 import type { ExecutionEngine, StateMachineRuntime } from './executions';

@@ -8,6 +8,7 @@ import { isNodeReady } from './node-object.js';
 import { nodegroupStatus, type NodegroupStatus } from './nodegroups.js';
 import { GPU_RESOURCE, nodeUsage } from './scheduler.js';
 import type { HealthIssue, InstanceLifecycle, PodStage } from './state.js';
+import { driveTraffic, readTraffic } from './vllm-server.js';
 import type { World } from './world.js';
 
 export interface NodeGroupView {
@@ -175,6 +176,10 @@ export const handleControl = (world: World, req: SimRequest): SimResponse => {
         }
         return jsonResponse(201, addFault(world, parsed.data));
       }
+    }
+    if (path === '/_sim/traffic') {
+      if (method === 'GET') return readTraffic(world, req.url.searchParams);
+      if (method === 'POST') return driveTraffic(world, parseJsonBody(req));
     }
     const one = /^\/_sim\/faults\/([^/]+)$/.exec(path);
     if (one && method === 'DELETE') {

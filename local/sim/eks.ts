@@ -3,7 +3,7 @@
  * `x-amzn-errortype` header (which the SDK reads first) and a `{message, …}` body, so the SDK
  * raises ResourceNotFoundException, InvalidParameterException, ResourceInUseException.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonResponse, parseJsonBody, BodyParseError, type SimRequest, type SimResponse } from './http.js';
 import { requestId, seededUuid, uuid } from './ids.js';
 import { NODE } from './kubernetes/resources.js';

@@ -1,5 +1,5 @@
 /** Fault injection: which failure a pod or node group should suffer. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { labelsMatch, parseLabelSelector } from './kubernetes/selectors.js';
 import type { Pod } from './kubernetes/types.js';
 

@@ -1,13 +1,15 @@
 /**
  * A kube-scheduler for what GPU workloads need: NodeUnschedulable, TaintToleration,
  * NodeAffinity (nodeSelector + required node affinity) and NodeResourcesFit (cpu, memory,
- * nvidia.com/gpu), with the scheduler's own FailedScheduling message format.
+ * nvidia.com/gpu) filters, LeastAllocated and preferred InterPodAffinity scores, with the
+ * scheduler's own FailedScheduling message format.
  */
 import { nowIso } from './ids.js';
 import { parseQuantity } from './kubernetes/quantity.js';
 import { NODE, POD } from './kubernetes/resources.js';
 import { setCondition } from './kubernetes/conditions.js';
-import type { Container, Node, NodeSelectorRequirement, Pod, Taint, Toleration } from './kubernetes/types.js';
+import { labelsMatch, requirementsFromSelector } from './kubernetes/selectors.js';
+import type { Container, LabelSelector, Labels, Node, NodeSelectorRequirement, Pod, Taint, Toleration } from './kubernetes/types.js';
 import { isNodeReady } from './node-object.js';
 import { createPodRuntime } from './kubelet.js';
 import { unschedulableOn } from './faults.js';
@@ -16,6 +18,11 @@ import type { World } from './world.js';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 const FIT_RESOURCES = ['cpu', 'memory', GPU_RESOURCE] as const;
 type Resources = Record<(typeof FIT_RESOURCES)[number], number>;
+
+interface WeightedPodAffinityTerm {
+  weight: number;
+  podAffinityTerm: { labelSelector?: LabelSelector; namespaces?: string[]; topologyKey: string };
+}
 
 const containerRequest = (container: Container, resource: string): number => {
   const requests = container.resources?.requests?.[resource];
@@ -120,12 +127,59 @@ const filterNode = (pod: Pod, node: Node, used: Resources | undefined, faulty: b
   return short.map((r) => `Insufficient ${r}`);
 };
 
-/** LeastAllocated on cpu and memory, like the default profile; ties go to the first node by name. */
-const score = (node: Node, used: Resources | undefined, pod: Pod): number => {
+/** NodeResourcesFit, LeastAllocated on cpu and memory like the default profile: 0-100. */
+const fitScore = (node: Node, used: Resources | undefined, pod: Pod): number => {
   const free = allocatable(node);
   const req = podRequests(pod);
   const fraction = (r: 'cpu' | 'memory'): number => (free[r] > 0 ? (free[r] - (used?.[r] ?? 0) - req[r]) / free[r] : 0);
-  return (fraction('cpu') + fraction('memory')) / 2;
+  return ((fraction('cpu') + fraction('memory')) / 2) * 100;
+};
+
+/** Labels and namespace of the pods bound to each node (those bound in this pass included). */
+type PodsByNode = Map<string, { namespace: string; labels: Labels }[]>;
+
+/**
+ * InterPodAffinity's preferred terms, raw: the sum of each term's weight times the existing pods
+ * it matches in the node's topology domain (the nodes sharing the node's `topologyKey` label).
+ */
+const affinityRaw = (pod: Pod, node: Node, nodes: Node[], byNode: PodsByNode): number => {
+  const terms = (pod.spec.affinity?.podAffinity as { preferredDuringSchedulingIgnoredDuringExecution?: WeightedPodAffinityTerm[] } | undefined)
+    ?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  let raw = 0;
+  for (const { weight, podAffinityTerm: term } of terms) {
+    const domain = node.metadata.labels?.[term.topologyKey];
+    if (domain === undefined) continue;
+    const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
+    const requirements = requirementsFromSelector(term.labelSelector);
+    for (const other of nodes) {
+      if (other.metadata.labels?.[term.topologyKey] !== domain) continue;
+      for (const existing of byNode.get(other.metadata.name) ?? []) {
+        if (namespaces.includes(existing.namespace) && labelsMatch(requirements, existing.labels)) raw += weight;
+      }
+    }
+  }
+  return raw;
+};
+
+/** kube-scheduler's default plugin weights for the two scores modelled here. */
+const WEIGHT = { fit: 1, interPodAffinity: 2 } as const;
+
+/**
+ * Scores the feasible nodes like the default profile: LeastAllocated (0-100) plus
+ * InterPodAffinity normalised to 0-100 over the feasible nodes, weighted; ties go to the first
+ * node by name. Preferred pod affinity is how a workload asks to be packed onto nodes already
+ * running its kind (docs/architecture.md, "GPU packing").
+ */
+const pickNode = (pod: Pod, feasible: Node[], nodes: Node[], usage: Map<string, Resources>, byNode: PodsByNode): Node | undefined => {
+  const raws = feasible.map((node) => affinityRaw(pod, node, nodes, byNode));
+  const [min, max] = [Math.min(...raws), Math.max(...raws)];
+  let best: { node: Node; score: number } | undefined;
+  feasible.forEach((node, i) => {
+    const affinity = max > min ? (100 * ((raws[i] ?? 0) - min)) / (max - min) : 0;
+    const score = WEIGHT.fit * fitScore(node, usage.get(node.metadata.name), pod) + WEIGHT.interPodAffinity * affinity;
+    if (!best || score > best.score) best = { node, score };
+  });
+  return best?.node;
 };
 
 export const unschedulableMessage = (nodeCount: number, reasons: string[]): string => {
@@ -147,9 +201,16 @@ export const schedulePods = (world: World, now: number): void => {
   const at = nowIso(now);
   const rules = world.faults();
   const nodeGroupOf = (nodeName: string) => world.instanceByNodeName(nodeName)?.group;
+  const byNode: PodsByNode = new Map();
+  for (const p of pods) {
+    if (!p.spec.nodeName || p.metadata.deletionTimestamp || isTerminal(p)) continue;
+    const list = byNode.get(p.spec.nodeName) ?? [];
+    list.push({ namespace: p.metadata.namespace ?? 'default', labels: p.metadata.labels ?? {} });
+    byNode.set(p.spec.nodeName, list);
+  }
   for (const pod of pending) {
     const reasons: string[] = [];
-    let best: { node: Node; score: number } | undefined;
+    const feasible: Node[] = [];
     for (const node of nodes) {
       if (!isNodeReady(node)) {
         reasons.push('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
@@ -161,10 +222,10 @@ export const schedulePods = (world: World, now: number): void => {
         reasons.push(...failures);
         continue;
       }
-      const s = score(node, usage.get(node.metadata.name), pod);
-      if (!best || s > best.score) best = { node, score: s };
+      feasible.push(node);
     }
-    if (!best) {
+    const chosen = pickNode(pod, feasible, nodes, usage, byNode);
+    if (!chosen) {
       const message = unschedulableMessage(nodes.length, reasons);
       const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
       if (current?.message !== message) {
@@ -186,7 +247,8 @@ export const schedulePods = (world: World, now: number): void => {
       }
       continue;
     }
-    const nodeName = best.node.metadata.name;
+    const nodeName = chosen.metadata.name;
+    byNode.set(nodeName, [...(byNode.get(nodeName) ?? []), { namespace: pod.metadata.namespace ?? 'default', labels: pod.metadata.labels ?? {} }]);
     const req = podRequests(pod);
     const used = usage.get(nodeName) ?? { cpu: 0, memory: 0, [GPU_RESOURCE]: 0 };
     for (const r of FIT_RESOURCES) used[r] += req[r];

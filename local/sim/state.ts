@@ -114,6 +114,19 @@ export interface PodRuntime {
   lastTermination?: ContainerTermination;
   /** Set when the pod is being deleted: when it disappears. */
   removeAt?: number;
+  /** The vLLM server's request counters for the current container run (vllm-server.ts). */
+  traffic?: PodTraffic;
+}
+
+/** Per-pod serving counters, as the process of the current container run would count them. */
+export interface PodTraffic {
+  /** containerStartedAt of the run these counters belong to; another run starts from zero. */
+  run: number;
+  completed: number;
+  running: number;
+  waiting: number;
+  promptTokens: number;
+  generationTokens: number;
 }
 
 export interface DeploymentProgress {

@@ -483,3 +483,116 @@ describe('persistence', () => {
     }
   });
 });
+
+describe('service proxy and the simulated vLLM server', () => {
+  const service = (name: string) => ({
+    metadata: { name },
+    spec: { selector: { 'gpudeploy.io/deployment-id': name }, ports: [{ name: 'http', port: 80, targetPort: 8000 }] },
+  });
+
+  const servingTwoReplicas = async () => {
+    const sim = await start({ nodeGroups: [{ ...L4, desiredSize: 1 }] });
+    const c = clients(sim);
+    await createNamespace(c);
+    await c.apps.createNamespacedDeployment({ namespace: NS, body: gpuDeployment('chat', { replicas: 2 }) });
+    await c.core.createNamespacedService({ namespace: NS, body: service('chat') });
+    return { sim, c };
+  };
+
+  const proxyUrl = (sim: RunningSimulator, kind: 'services' | 'pods', name: string, path: string) =>
+    `${sim.url}/api/v1/namespaces/${NS}/${kind}/${name}${kind === 'services' ? ':http' : ''}/proxy/${path}`;
+
+  const chat = (sim: RunningSimulator, body: unknown) =>
+    fetch(proxyUrl(sim, 'services', 'chat', 'v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  const successTotal = (metrics: string): number => Number(/^vllm:request_success_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? NaN);
+
+  it('answers 503 with no Ready endpoint, then serves /v1/models and completions from Ready pods in turn', async () => {
+    const { sim, c } = await servingTwoReplicas();
+
+    const early = await apiCode(c.core.connectGetNamespacedServiceProxyWithPath({ namespace: NS, name: 'chat:http', path: 'v1/models' }));
+    expect(early).toBe(503);
+    await waitFor('2 ready pods', async () => (await podsOf(c, 'chat')).filter(isReady).length === 2, 8000);
+
+    // The client returns the body parsed when the server says application/json, as a string otherwise.
+    const models: unknown = await c.core.connectGetNamespacedServiceProxyWithPath({ namespace: NS, name: 'chat:http', path: 'v1/models' });
+    expect(models).toMatchObject({ object: 'list', data: [{ id: 'chat', object: 'model', owned_by: 'vllm', root: 'Qwen/Qwen2.5-0.5B-Instruct' }] });
+
+    const first = await chat(sim, { model: 'chat', messages: [{ role: 'user', content: 'hello there' }], max_tokens: 64 });
+    const answer = (await first.json()) as { object: string; model: string; choices: { message: { role: string; content: string } }[]; usage: { total_tokens: number } };
+    expect(first.status).toBe(200);
+    expect(answer).toMatchObject({ object: 'chat.completion', model: 'chat', choices: [{ message: { role: 'assistant' } }] });
+    expect(answer.choices[0]?.message.content).toContain('hello there');
+    expect(answer.usage.total_tokens).toBeGreaterThan(0);
+    expect((await chat(sim, { model: 'chat', messages: [{ role: 'user', content: 'again' }] })).status).toBe(200);
+
+    // Round robin: each of the two pods served one request, as its own /metrics says.
+    const perPod = await Promise.all(
+      (await podsOf(c, 'chat')).map(async (pod) =>
+        successTotal(await c.core.connectGetNamespacedPodProxyWithPath({ namespace: NS, name: pod.metadata?.name ?? '', path: 'metrics' })),
+      ),
+    );
+    expect(perPod).toEqual([1, 1]);
+
+    const wrongModel = await chat(sim, { model: 'other', messages: [{ role: 'user', content: 'x' }] });
+    expect(wrongModel.status).toBe(404);
+    expect(((await wrongModel.json()) as { message: string }).message).toBe('The model `other` does not exist.');
+    expect((await chat(sim, { model: 'chat', messages: [] })).status).toBe(400);
+  });
+
+  it('/_sim/traffic drives the counters of Ready pods, and a replacement pod starts from zero', async () => {
+    const { sim, c } = await servingTwoReplicas();
+    await waitFor('2 ready pods', async () => (await podsOf(c, 'chat')).filter(isReady).length === 2, 8000);
+    const drive = async (body: unknown) => {
+      const response = await fetch(`${sim.url}/_sim/traffic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as { pods: { name: string; completed: number; running: number }[] } };
+    };
+
+    const driven = await drive({ namespace: NS, deployment: 'chat', completed: 5, running: 2 });
+    expect(driven.status).toBe(200);
+    expect(driven.body.pods.map((p) => p.completed).sort()).toEqual([2, 3]);
+    expect(driven.body.pods.every((p) => p.running === 2)).toBe(true);
+    const [victim] = driven.body.pods;
+    const metrics = await c.core.connectGetNamespacedPodProxyWithPath({ namespace: NS, name: victim?.name ?? '', path: 'metrics' });
+    expect(metrics).toMatch(/^vllm:num_requests_running\{model_name="chat"\} 2$/m);
+    expect(successTotal(metrics)).toBe(victim?.completed);
+
+    await c.core.deleteNamespacedPod({ namespace: NS, name: victim?.name ?? '', gracePeriodSeconds: 0 });
+    await waitFor('a replacement pod Ready', async () => {
+      const pods = (await podsOf(c, 'chat')).filter((p) => isReady(p) && p.metadata?.deletionTimestamp === undefined);
+      return pods.length === 2 && !pods.some((p) => p.metadata?.name === victim?.name);
+    }, 8000);
+    const after = await fetch(`${sim.url}/_sim/traffic?namespace=${NS}&deployment=chat`).then((r) => r.json() as Promise<{ pods: { name: string; completed: number }[] }>);
+    expect(after.pods.map((p) => p.completed).sort()).toEqual([0, driven.body.pods[1]?.completed ?? -1].sort());
+    expect((await drive({ deployment: 'nope', completed: 1 })).status).toBe(404);
+    expect((await drive({ deployment: 'chat', completed: -1 })).status).toBe(400);
+  });
+});
+
+describe('scheduler scoring', () => {
+  const packing = { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { pack: 'yes' } }, topologyKey: 'kubernetes.io/hostname' } }] } };
+  const place = async (withAffinity: boolean): Promise<string[]> => {
+    const sim = await start({ nodeGroups: [{ ...L4, desiredSize: 2 }] });
+    const c = clients(sim);
+    await createNamespace(c);
+    await waitFor('2 ready nodes', async () => (await readyNodeCount(c)) === 2);
+    for (const name of ['a', 'b', 'c']) {
+      const body = gpuDeployment(name);
+      body.spec!.template.metadata!.labels = { ...body.spec!.template.metadata!.labels, pack: 'yes' };
+      // cpu and memory requests, as the control plane's pods have: LeastAllocated scores those.
+      body.spec!.template.spec!.containers[0]!.resources = { requests: { cpu: '2', memory: '16Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } };
+      if (withAffinity) body.spec!.template.spec!.affinity = packing;
+      await c.apps.createNamespacedDeployment({ namespace: NS, body });
+      await waitFor(`${name} scheduled`, async () => (await podsOf(c, name)).some((p) => p.spec?.nodeName));
+    }
+    return Promise.all(['a', 'b', 'c'].map(async (name) => (await podsOf(c, name))[0]?.spec?.nodeName ?? ''));
+  };
+
+  it('spreads GPU pods LeastAllocated by default, and packs them onto busy nodes with a preferred pod affinity', async () => {
+    const spread = await place(false);
+    const packed = await place(true);
+
+    expect(new Set(spread).size).toBe(2);
+    expect(new Set(packed).size).toBe(1);
+  });
+});

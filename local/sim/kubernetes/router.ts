@@ -7,6 +7,7 @@ import { POD, RESOURCES, findResource, type ResourceType } from './resources.js'
 import { badRequest, KubeError, methodNotAllowed, pathNotFound } from './status.js';
 import { isRecord, type KubeObject, type Pod } from './types.js';
 import { KUBELET_VERSION } from '../node-object.js';
+import { handleProxy } from '../vllm-server.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -238,6 +239,8 @@ export const handleKubernetes = (world: World, req: SimRequest): SimResponse => 
       return jsonResponse(200, doc);
     }
     const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    const proxied = handleProxy(world, req, segments);
+    if (proxied !== undefined) return proxied;
     const response = handleResource(world, req, parseTarget(segments));
     if (req.method !== 'GET') world.reconcile();
     return response;

@@ -10,7 +10,8 @@ export type StatusReason =
   | 'MethodNotAllowed'
   | 'UnsupportedMediaType'
   | 'NotAcceptable'
-  | 'InternalError';
+  | 'InternalError'
+  | 'ServiceUnavailable';
 
 export interface StatusCause {
   reason: string;
