@@ -34,6 +34,6 @@ export const handler = async (event?: Partial<ScheduledEvent>, context?: Context
       else logger.info('schedule sweep', { report: summary });
       return report;
     },
-    () => false,
+    () => 'failed',
   );
 };
