@@ -452,7 +452,8 @@ const shardOf = (id: string): number => {
   return hash % DUE_SHARDS;
 };
 
-const dueKey = (id: string, dueAt: string) => ({ gsi3pk: `DUE#${shardOf(id)}`, gsi3sk: `${dueAt}#${id}` });
+/** The `schedule-due` index keys of a deployment due at `dueAt` (exported for the sweep benchmark's seeding). */
+export const dueKey = (id: string, dueAt: string) => ({ gsi3pk: `DUE#${shardOf(id)}`, gsi3sk: `${dueAt}#${id}` });
 
 /** SET (or, with null, REMOVE) of the due time and its index entry, as update-expression parts. */
 const dueParts = (id: string, dueAt: string | null): { sets: string[]; removes: string[]; values: Record<string, unknown> } =>
