@@ -150,7 +150,7 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta |
   plan_id: record.plan_id,
   initial_delay_seconds: record.initial_delay_seconds ?? null,
   timeline: record.timeline ?? {},
-  eta: record.status === 'initializing' ? eta : null,
+  eta: record.status === 'initializing' && record.phase !== 'paused' ? eta : null,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
 });
 

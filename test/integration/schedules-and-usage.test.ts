@@ -67,7 +67,7 @@ describe('pause and resume', () => {
     expect(pause.status, JSON.stringify(pause.body)).toBe(200);
     expect(pause.body).toMatchObject({ replicas: 0, phase: 'scaling' });
     const paused = await untilPhase(id, 'paused');
-    expect(paused.body).toMatchObject({ status: 'initializing', replicas: 0, uptime_seconds: 0, endpoint_url: null, fail_reason: null });
+    expect(paused.body).toMatchObject({ status: 'initializing', replicas: 0, uptime_seconds: 0, endpoint_url: null, fail_reason: null, eta: null });
     expect(await t.pods(`gpudeploy.io/deployment-id=${id}`)).toBe(0);
     // within the release delay the GPUs stay reserved for a quick resume
     expect(await t.ledger(CONFIG)).toBe(12);
