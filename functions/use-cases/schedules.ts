@@ -192,11 +192,17 @@ const handleDue = async (
   if (fire) {
     target = { replicas: fire.replicas, why: `by the schedule window of ${fire.at.toISOString()}` };
   } else if (schedule.idle_timeout_minutes !== null && record.status === 'ready' && record.phase === 'ready' && record.replicas > 0) {
-    const reading = await readMetrics(record.id);
-    const idle = observeActivity(state.idle, reading, now, record.ready_since);
-    next = { ...next, idle };
-    if (isIdle(idle, schedule.idle_timeout_minutes, now, timeScale)) {
-      target = { replicas: 0, why: `after ${schedule.idle_timeout_minutes} minutes without requests` };
+    // Metrics that cannot be read say nothing about idleness: keep the state, look again next check.
+    const reading = await readMetrics(record.id).catch((error: unknown) => {
+      logger.warn('serving metrics unreadable; idle check skipped', { deploymentId: record.id, error: error as Error });
+      return undefined;
+    });
+    if (reading) {
+      const idle = observeActivity(state.idle, reading, now, record.ready_since);
+      next = { ...next, idle };
+      if (isIdle(idle, schedule.idle_timeout_minutes, now, timeScale)) {
+        target = { replicas: 0, why: `after ${schedule.idle_timeout_minutes} minutes without requests` };
+      }
     }
   }
 
