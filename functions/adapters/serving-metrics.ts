@@ -11,6 +11,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { deploymentSelector, VLLM_PORT } from '../domain/manifests';
+import { sumMetrics } from '../domain/prometheus';
 import { listPods, podProxyGet } from './kubernetes';
 
 export interface ServingReading {
@@ -24,21 +25,6 @@ export interface ServingReading {
 const isReady = (pod: V1Pod): boolean =>
   pod.metadata?.deletionTimestamp === undefined &&
   (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/;
-
-/** Sums the samples of the named metrics in a Prometheus text exposition (all label sets). */
-export const sumMetrics = (text: string, names: readonly string[]): Record<string, number> => {
-  const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const match = SAMPLE.exec(line.trim());
-    if (!match || !(match[1] as string in sums)) continue;
-    const value = Number(match[3]);
-    if (Number.isFinite(value)) sums[match[1] as string] = (sums[match[1] as string] ?? 0) + value;
-  }
-  return sums;
-};
 
 const COUNTER = 'vllm:request_success_total';
 const RUNNING = 'vllm:num_requests_running';
