@@ -148,7 +148,8 @@ describe('scaling windows', () => {
   const sweepAt = (iso: string) => t.cloud.runSchedule('schedule-sweep', { time: new Date(iso) }) as Promise<Report>;
 
   it('pause at 20:00 and resume at 08:00 on weekdays in Europe/Berlin, once per window, a conflict retried at the next sweep', async () => {
-    const created = await t.api('POST', BASE, { body: qwenBody('office-hours', CONFIG) });
+    // 4 GPUs a replica: the manual scale to 2 below needs a second node to boot, so it is still running at the window
+    const created = await t.api('POST', BASE, { body: qwenBody('office-hours', CONFIG, { gpu_count: 4 }) });
     const id: string = created.body.id;
     await untilPhase(id, 'ready');
     const schedule = {
