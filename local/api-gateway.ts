@@ -178,7 +178,10 @@ async function routeAndInvoke(gateway: Gateway, req: IncomingMessage, res: Serve
     return sendError(req, res, 400, 'invalid_request', `path parameter ${match.name} is not valid percent-encoding`);
   }
 
-  const auth = await verifyBearer(singleHeader(req.headers.authorization), gateway.key);
+  // A public route (the API's own description) has no authorizer, as in infra/constructs/api.ts.
+  const auth = match.route.definition.public
+    ? ({ ok: true, claims: undefined } as const)
+    : await verifyBearer(singleHeader(req.headers.authorization), gateway.key);
   if (!auth.ok) return sendUnauthorized(req, res, auth.reason, auth.message);
 
   const body = await readBody(req, MAX_BODY_BYTES);
@@ -193,7 +196,7 @@ async function routeAndInvoke(gateway: Gateway, req: IncomingMessage, res: Serve
     route: match.route,
     pathParameters: match.pathParameters,
     body: encodeRequestBody(body.bytes, singleHeader(req.headers['content-type'])),
-    claims: toAuthorizerClaims(auth.claims),
+    claims: auth.claims === undefined ? undefined : toAuthorizerClaims(auth.claims),
   });
   const response = await invokeRoute(gateway, match.route.definition, event, info.requestId);
   sendResponse(req, res, response);
@@ -410,7 +413,7 @@ interface EventInput {
   readonly route: CompiledRoute;
   readonly pathParameters: Record<string, string> | undefined;
   readonly body: EncodedBody;
-  readonly claims: Record<string, string>;
+  readonly claims: Record<string, string> | undefined;
 }
 
 function buildEvent({ req, info, route, pathParameters, body, claims }: EventInput): APIGatewayProxyEventV2WithJWTAuthorizer {
@@ -448,8 +451,9 @@ function buildEvent({ req, info, route, pathParameters, body, claims }: EventInp
       stage: '$default',
       time: formatRequestTime(now),
       timeEpoch: now.getTime(),
-      authorizer: { jwt: { claims, scopes: null } },
-    },
+      ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
+      // A public route's event has no `authorizer`, as API Gateway sends it for a route without one.
+    } as APIGatewayProxyEventV2WithJWTAuthorizer['requestContext'],
   };
 }
 

@@ -5,7 +5,7 @@
 import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { findGpuConfig } from '../domain/catalog';
 import { unitPriceOf, uptimeSeconds } from '../domain/deployment';
-import { dailyUsage, figures, totalsAt } from '../domain/usage';
+import { dailyUsage, figures, totalsAt, type UsageView } from '../domain/usage';
 import { getDeployment } from '../use-cases/deployments';
 
 export const getUsage = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
@@ -13,7 +13,7 @@ export const getUsage = async (event: ApiEvent, { now }: RequestScope): Promise<
   const record = await getDeployment(tenant, deploymentIdOf(event));
   const price = unitPriceOf(record);
   const plan = findGpuConfig(record.gpu_config_id)?.plans.find((p) => p.plan_id === record.plan_id);
-  return json(200, {
+  const view: UsageView = {
     id: record.id,
     as_of: now.toISOString(),
     uptime_seconds: uptimeSeconds(record, now),
@@ -24,7 +24,8 @@ export const getUsage = async (event: ApiEvent, { now }: RequestScope): Promise<
     replicas: record.replicas,
     serving_since: record.usage?.open?.since ?? null,
     days: dailyUsage(record.usage, now, price),
-  });
+  };
+  return json(200, view);
 };
 
 export const handler = apiHandler(getUsage);

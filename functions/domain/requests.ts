@@ -70,13 +70,16 @@ const queryInteger = (field: string, min: number, max: number, fallback: number)
     .regex(/^\d{1,9}$/, { error: `${field} must be an integer between ${min} and ${max}` })
     .transform(Number)
     .pipe(z.number().min(min, { error: `${field} must be an integer between ${min} and ${max}` }).max(max, { error: `${field} must be an integer between ${min} and ${max}` }))
-    .default(fallback);
+    .default(fallback)
+    // What the OpenAPI document says of the query parameter: an integer on the wire.
+    .meta({ type: 'integer', minimum: min, maximum: max, description: `Default ${fallback}.`, pattern: undefined });
 
 export const deployQuerySchema = z.object({
   dry_run: z
     .enum(['true', 'false'], { error: 'dry_run must be true or false' })
     .transform((v) => v === 'true')
-    .default(false),
+    .default(false)
+    .meta({ description: 'Default false.' }),
 });
 
 export const listQuerySchema = z.object({
@@ -210,6 +213,7 @@ export const logsQuerySchema = z.object({
   previous: z
     .enum(['true', 'false'], { error: 'previous must be true or false' })
     .transform((value) => value === 'true')
-    .default(false),
+    .default(false)
+    .meta({ description: 'Default false.' }),
 });
 export type ReplicaSelector = { index: number } | { name: string };

@@ -92,6 +92,16 @@ export const validateSchedule = (schedule: Schedule, maxReplicas: number, now: D
   return schedule;
 };
 
+/** GET/PUT …/schedule answer. */
+export interface ScheduleView extends Schedule {
+  /** The next few window fires (UTC instants). */
+  next_windows: { at: string; replicas: number }[];
+  /** When the sweeper looks at the deployment next. */
+  next_check_at: string | null;
+  /** Idle detection: when a request was last seen (null before the first check). */
+  last_activity_at: string | null;
+}
+
 export interface WindowFire {
   at: Date;
   replicas: number;

@@ -93,3 +93,16 @@ export const dailyUsage = (usage: Usage | undefined, at: Date, unitPricePerGpuHo
     .sort()
     .map((date) => ({ date, ...figures(totals.days[date] as UsageTotals, unitPricePerGpuHour) }));
 };
+
+/** GET …/usage answer. */
+export interface UsageView extends UsageFigures {
+  id: string;
+  as_of: string;
+  uptime_seconds: number;
+  unit_price: number;
+  currency: string | null;
+  gpu_count: number;
+  replicas: number;
+  serving_since: string | null;
+  days: DailyUsage[];
+}

@@ -33,6 +33,7 @@ import {
   validateSchedule,
   type Schedule,
   type ScheduleState,
+  type ScheduleView,
 } from '../domain/schedule';
 import { getDeployment, scaleDeployment } from './deployments';
 
@@ -43,15 +44,6 @@ export const maxReplicasOf = (record: Pick<DeploymentRecord, 'gpu_config_id' | '
   const limit = group.node_group.max_size * group.gpus_per_node;
   return Math.min(MAX_REPLICAS, Math.floor(limit / ledgerGpusPerReplica(record.gpu_count, group.gpus_per_node)));
 };
-
-export interface ScheduleView extends Schedule {
-  /** The next few window fires (UTC instants). */
-  next_windows: { at: string; replicas: number }[];
-  /** When the sweeper looks at the deployment next. */
-  next_check_at: string | null;
-  /** Idle detection: when a request was last seen (null before the first check). */
-  last_activity_at: string | null;
-}
 
 const viewOf = (schedule: Schedule, state: ScheduleState | undefined, dueAt: string | null, now: Date): ScheduleView => ({
   ...schedule,

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ROUTES, type RouteDefinition, type WorkflowName } from '../definitions/routes';
+import { acknowledgeRule } from '../nag';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
 import { HF_TOKEN_SECRET_ACCESS, type HfTokenSecrets } from './secrets';
@@ -56,7 +57,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 /**
  * The HTTP API: one Lambda function per route in infra/definitions/routes.ts, every route behind
- * the JWT authorizer, a throttled `$default` stage with JSON access logs. Each function gets the
+ * the JWT authorizer except the `public` ones (the OpenAPI document and its page), a throttled `$default` stage with JSON access logs. Each function gets the
  * table access, the StartExecution/StopExecution permissions and the Kubernetes read access its
  * route declares, its part of the token secrets' life cycle, and nothing else.
  */
@@ -93,18 +94,27 @@ export class ControlPlaneApi extends Construct {
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
 
+    // Public routes (the API's own description, no tenant data) answer without a token.
+    const noAuthorizer = new apigwv2.HttpNoneAuthorizer();
     const functions = new Map<string, ControlPlaneFunction>();
     for (const route of ROUTES) {
       const routeId = constructIdFor(route.name);
       const fn = this.routeFunction(route, props);
-      this.httpApi.addRoutes({
+      const routes = this.httpApi.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${routeId}Integration`, fn, {
           payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
         }),
-        authorizer,
+        authorizer: route.public ? noAuthorizer : authorizer,
       });
+      for (const publicRoute of route.public ? routes : []) {
+        acknowledgeRule(
+          publicRoute,
+          'APIG4',
+          'Public on purpose: this route serves the API\'s own OpenAPI description (no tenant data, no table read), so clients and tools can read it before they hold a token.',
+        );
+      }
       functions.set(route.name, fn);
     }
     this.routeFunctions = functions;

@@ -13,6 +13,11 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   readonly path: string;
   readonly entry: string;
+  /**
+   * Served without a bearer token (no JWT authorizer in API Gateway, no check in the local
+   * gateway). Only for what holds no tenant data: the API's own description.
+   */
+  readonly public?: true;
   /** What the handler calls, so infra grants exactly that. */
   readonly access: {
     readonly table: 'R' | 'RW';
@@ -119,6 +124,22 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/usage`,
     entry: 'functions/api/get-usage.ts',
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'get-openapi',
+    method: 'GET',
+    path: `${API_BASE_PATH}/openapi.json`,
+    entry: 'functions/api/get-openapi.ts',
+    public: true,
+    access: { table: 'R', startsWorkflows: [] },
+  },
+  {
+    name: 'get-api-docs',
+    method: 'GET',
+    path: `${API_BASE_PATH}/docs`,
+    entry: 'functions/api/get-api-docs.ts',
+    public: true,
     access: { table: 'R', startsWorkflows: [] },
   },
 ];

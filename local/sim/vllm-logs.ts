@@ -119,6 +119,9 @@ export interface ContainerRun {
   ready: boolean;
 }
 
+/** vLLM logs its engine stats every 10 s while serving. */
+const STATS_INTERVAL_MS = 10_000;
+
 /** The log of one container run, as of `now`. */
 export const containerLog = (pod: Pod, run: ContainerRun, now: number): string[] => {
   const a = serverArgs(pod);
@@ -136,8 +139,13 @@ export const containerLog = (pod: Pod, run: ContainerRun, now: number): string[]
   }
   if (run.endedAt !== undefined && run.fault) lines.push(...crashTail(run.fault, a, stamp(run.endedAt)));
   if (run.ready) {
-    lines.push(`INFO:     10.0.0.1:48212 - "GET /health HTTP/1.1" 200 OK`);
-    lines.push(`INFO ${stamp(now)} [loggers.py:116] Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 0.0 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.0%, Prefix cache hit rate: 0.0%`);
+    // Append-only, like a real container log (a follower relies on it): once started, a health
+    // check and a stats line every STATS_INTERVAL_MS, each stamped with its own time.
+    const startedServing = run.startedAt + loadMs;
+    for (let at = startedServing; at === startedServing || at <= now; at += STATS_INTERVAL_MS) {
+      lines.push(`INFO:     10.0.0.1:48212 - "GET /health HTTP/1.1" 200 OK`);
+      lines.push(`INFO ${stamp(at)} [loggers.py:116] Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 0.0 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.0%, Prefix cache hit rate: 0.0%`);
+    }
   }
   return lines;
 };

@@ -75,7 +75,7 @@ describe('existing cluster', () => {
 });
 
 describe('external OIDC issuer', () => {
-  it('puts every route behind a JWT authorizer for the given issuer and audience, and creates no user pool', () => {
+  it('puts every route but the public ones behind a JWT authorizer for the given issuer and audience, and creates no user pool', () => {
     s.template.resourceCountIs('AWS::Cognito::UserPool', 0);
     s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
@@ -85,7 +85,11 @@ describe('external OIDC issuer', () => {
     const [authorizerId] = s.ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
     const routes = s.ofType('AWS::ApiGatewayV2::Route');
     expect(routes).toHaveLength(ROUTES.length);
-    for (const [, route] of routes) expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    const publicKeys = new Set(ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`));
+    for (const [, route] of routes) {
+      if (publicKeys.has(route.Properties.RouteKey)) expect(route.Properties.AuthorizationType).toBe('NONE');
+      else expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
   });
 });
 

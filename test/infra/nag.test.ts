@@ -20,6 +20,8 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   /^(Annotation::)?AwsSolutions-IAM5\[Resource::[^\]]+\]$/,
   /^(Annotation::)?AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/(AmazonEKSClusterPolicy|AmazonEKSWorkerNodePolicy|AmazonEKS_CNI_Policy|AmazonEC2ContainerRegistryReadOnly)\]$/,
   /^(Annotation::)?AwsSolutions-EKS1$/,
+  // The public routes (OpenAPI document and its page), acknowledged on those routes only.
+  /^(Annotation::)?AwsSolutions-APIG4$/,
   /^CloudFormation-Validate::W9009$/,
   // Added by the CDK itself: literal AZs from stack.availabilityZones (W3010), and the flow log's
   // camelCase DestinationOptions (F3002, F3003).

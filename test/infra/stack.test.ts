@@ -100,19 +100,26 @@ describe('Lambda functions', () => {
 });
 
 describe('HTTP API', () => {
-  it('has one route per route definition, every one behind the single JWT authorizer', () => {
+  it('has one route per route definition, every one behind the single JWT authorizer but the public ones', () => {
     s.template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
     s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     const [authorizerId] = s.ofType('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
-    for (const route of ROUTES) {
+    for (const route of ROUTES.filter((r) => !r.public)) {
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: `${route.method} ${route.path}`,
         AuthorizationType: 'JWT',
         AuthorizerId: { Ref: authorizerId },
       });
     }
+    const publicKeys = new Set(ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`));
+    expect([...publicKeys].sort()).toEqual(['GET /api/v1beta1/docs', 'GET /api/v1beta1/openapi.json']);
     for (const [, route] of s.ofType('AWS::ApiGatewayV2::Route')) {
-      expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      if (publicKeys.has(route.Properties.RouteKey)) {
+        expect(route.Properties.AuthorizationType).toBe('NONE');
+        expect(route.Properties.AuthorizerId).toBeUndefined();
+      } else {
+        expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      }
     }
   });
 

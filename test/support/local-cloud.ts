@@ -1,6 +1,7 @@
 /**
  * Starts a private local cloud for one test file (its own data dir and ports) and gives the
- * test real clients for what it needs to check: the HTTP API with a signed token, EKS and
+ * test real clients for what it needs to check: the HTTP API with a signed token (every
+ * answer checked against the OpenAPI document, ./openapi-contract.ts), EKS and
  * Kubernetes through the same SDKs production uses, the DynamoDB table and the Step
  * Functions executions. `restart()` closes the whole cloud and starts a new one on the same
  * data dir, like `npm start` after a crash.
@@ -24,6 +25,7 @@ import { vi } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
 import type { FaultRequest, FaultRule } from '../../local/sim/index';
 import { loadOrCreateDevKey, signDevToken } from '../../local/jwt';
+import { contractViolation } from './openapi-contract';
 
 export interface TestCloud {
   /** The running cloud (a new one after `restart()`). */
@@ -160,7 +162,12 @@ export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions
     }
     const response = await fetch(`${cloud.apiUrl}${path}`, { method, headers, body });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    const contentType = response.headers.get('content-type');
+    const parsed = text && contentType?.startsWith('application/json') ? JSON.parse(text) : text || undefined;
+    // Every answer a test sees must keep the OpenAPI document's promise for its operation and status.
+    const violation = contractViolation(method, path, response.status, contentType, parsed);
+    if (violation) throw new Error(`OpenAPI contract: ${violation}`);
+    return { status: response.status, body: parsed };
   };
 
   const namesOf = (items: { metadata?: { name?: string } }[]) => items.map((i) => i.metadata?.name ?? '?');

@@ -1,0 +1,28 @@
+/** Tables and durations for people; `--output json` bypasses all of it. */
+
+export const table = (rows: Record<string, unknown>[], columns: [header: string, value: (row: any) => unknown][]): string => {
+  const cells = rows.map((row) => columns.map(([, value]) => String(value(row) ?? '-')));
+  const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(columns.map(([header]) => header)), ...cells.map(line)].join('\n');
+};
+
+/** 75 -> "1m15s", 3700 -> "1h1m". */
+export const duration = (seconds: number): string => {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+};
+
+export const age = (iso: string | undefined, now = Date.now()): string => (iso ? duration((now - Date.parse(iso)) / 1000) : '-');
+
+/** The lines of `next` that follow what `previous` ended with (the overlap found, not assumed). */
+export const newLines = (previous: readonly string[], next: readonly string[]): string[] => {
+  for (let overlap = Math.min(previous.length, next.length); overlap > 0; overlap--) {
+    let same = true;
+    for (let i = 0; i < overlap && same; i++) same = next[i] === previous[previous.length - overlap + i];
+    if (same) return next.slice(overlap);
+  }
+  return [...next];
+};

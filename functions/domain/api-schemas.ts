@@ -1,0 +1,238 @@
+/**
+ * Zod schemas of what the API answers: the source of the OpenAPI document's response schemas
+ * (domain/openapi.ts). Each is checked at compile time against the TypeScript type the handler
+ * builds its answer from, so a field added to a view without its schema (or the reverse) fails
+ * `npm run typecheck`; the integration tests validate every answer they see against the document.
+ */
+import * as z from 'zod';
+import type { DeploymentView } from './deployment';
+import { MILESTONES } from './deployment';
+import type { Eta } from './eta';
+import { ERROR_CODES } from './errors';
+import type { MemoryEstimate } from './memory-fit';
+import type { ScheduleView } from './schedule';
+import type { UsageView } from './usage';
+
+const timestamp = z.iso.datetime().describe('RFC 3339 timestamp (UTC)');
+const count = z.number().int().min(0);
+
+export const errorSchema = z
+  .object({
+    code: z.enum(ERROR_CODES).describe('Machine-readable error code.'),
+    message: z.string().describe('What went wrong, naming the offending field where there is one.'),
+  })
+  .describe('Every error answer, from the handlers and from the gateway alike.');
+
+export const paginationSchema = z.object({
+  total_items: count,
+  total_pages: count,
+  current_page: z.number().int().min(1),
+  items_per_page: count,
+});
+
+export const DEPLOYMENT_STATUSES = ['initializing', 'ready', 'failed', 'terminating'] as const;
+export const DEPLOYMENT_PHASES = [
+  'accepted',
+  'provisioning_nodes',
+  'scheduling',
+  'pulling_image',
+  'loading_model',
+  'ready',
+  'scaling',
+  'paused',
+  'failed',
+  'deleting',
+] as const;
+
+export const etaSchema = z
+  .object({
+    expected_ready_at: timestamp,
+    based_on: z.enum(['history', 'model_size']).describe('`history`: median of `samples` recent cold starts; `model_size`: estimated from the weights.'),
+    samples: count,
+  })
+  .describe('When a deployment that is still initializing will probably be ready.');
+
+const servingConfigSchema = z
+  .object({
+    max_model_len: z.number().int(),
+    max_num_seqs: z.number().int(),
+    extra_args: z.array(z.string()),
+  })
+  .catchall(z.unknown())
+  .describe('The serving configuration in effect: defaults filled in from the catalog; unknown keys kept as given.');
+
+export const timelineSchema = z
+  .object(Object.fromEntries(MILESTONES.map((milestone) => [milestone, timestamp.optional()])) as Record<(typeof MILESTONES)[number], z.ZodOptional<typeof timestamp>>)
+  .describe('Cold-start milestones, each stamped once when reached.');
+
+export const deploymentSchema = z
+  .object({
+    id: z.string().describe('Deployment id (`dep-…`), the `model_id` of the paths.'),
+    name: z.string(),
+    project_id: z.string(),
+    model_id: z.string().describe('The model\'s Hugging Face path (`org/model`).'),
+    model_name: z.string(),
+    region: z.string(),
+    status: z.enum(DEPLOYMENT_STATUSES),
+    endpoint_url: z.string().nullable().describe('OpenAI-compatible endpoint; null until `status` is `ready`.'),
+    gpu_config_id: z.string(),
+    gpu_count: z.number().int().min(1).describe('GPUs per replica.'),
+    replicas: z.number().int().min(0).describe('Desired replicas.'),
+    created_at: timestamp,
+    updated_at: timestamp,
+    uptime_seconds: count.describe('Seconds since it most recently became ready; 0 when not ready (also while paused).'),
+    serving_seconds: count.describe('Extension: all ready time so far, across scale changes, pauses and failures.'),
+    gpu_seconds: count.describe('Extension: replicas x gpu_count x ready time.'),
+    cost_to_date: z.number().min(0).describe('Extension: gpu_seconds x the plan\'s unit_price (per GPU-hour) / 3600.'),
+    phase: z
+      .enum(DEPLOYMENT_PHASES)
+      .describe('Extension: fine-grained progress beside `status`. `paused`: scaled to 0 (status `initializing`, no endpoint).'),
+    fail_reason: z.string().nullable().describe('Extension: why it failed (classified), null otherwise.'),
+    config: servingConfigSchema,
+    plan_id: z.string(),
+    initial_delay_seconds: z.number().int().nullable(),
+    timeline: timelineSchema,
+    eta: etaSchema.nullable().describe('Extension: set on GET of one deployment while it is initializing.'),
+    workflow: z
+      .object({ execution_arn: z.string(), console_url: z.string() })
+      .describe('Extension: the Step Functions execution that currently owns the deployment.'),
+  })
+  .describe('A deployment: the NeevCloud AIModelResponse fields plus optional extensions.');
+
+export const deploymentListSchema = z.object({ items: z.array(deploymentSchema), pagination: paginationSchema });
+
+const range = z.object({ min: z.number().int(), max: z.number().int(), default: z.number().int() });
+
+export const catalogItemSchema = z.object({
+  id: z.string().describe('Url-safe catalog id: the `catalog_id` of a deploy request.'),
+  model_id: z.string(),
+  name: z.string(),
+  vendor: z.string(),
+  parameters_billion: z.number(),
+  dtype: z.string(),
+  weights_gib: z.number(),
+  gated: z.boolean().describe('Gated on Hugging Face: deploying it needs an accepted licence.'),
+  configurations: z.object({ max_model_len: range, max_num_seqs: range }),
+  recommended_gpu: z.object({ gpu_config_id: z.string(), gpu_count: z.number().int() }),
+  tags: z.array(z.string()),
+});
+export const catalogListSchema = z.object({ items: z.array(catalogItemSchema), pagination: paginationSchema });
+
+const planSchema = z.object({ plan_id: z.string(), type: z.literal('ondemand'), unit_price: z.number(), currency: z.string() });
+
+export const inventoryItemSchema = z.object({
+  config_id: z.string().describe('The `gpu_config_id` of a deploy request.'),
+  gpu_type: z.string(),
+  gpu_memory_gib: z.number(),
+  region: z.string(),
+  instance_type: z.string(),
+  max_gpu_count: z.number().int().describe('Most GPUs one replica may use (GPUs per node).'),
+  max_gpus_total: z.number().int(),
+  node_group: z.string(),
+  plans: z.array(planSchema),
+});
+export const inventoryListSchema = z.object({ items: z.array(inventoryItemSchema), pagination: paginationSchema });
+
+export const eventSchema = z.object({
+  at: timestamp,
+  type: z.string().describe('e.g. `accepted`, `phase_changed`, `ready`, `failed`, `scale_requested`, `delete_requested`.'),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  phase: z.enum(DEPLOYMENT_PHASES),
+  message: z.string(),
+  reason: z.string().optional(),
+  execution_arn: z.string().optional(),
+});
+export const eventListSchema = z.object({
+  items: z.array(eventSchema).describe('Oldest first.'),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+});
+
+export const podLogSchema = z.object({
+  name: z.string(),
+  phase: z.string(),
+  ready: z.boolean(),
+  restarts: count,
+  log: z.string().describe('The newest lines, last line last.'),
+  truncated: z.literal(true).optional().describe('Older lines were dropped to keep the answer small.'),
+  error: z.string().optional().describe('Why this pod\'s log could not be read (e.g. its container has not started).'),
+});
+export const logsSchema = z.object({ deployment_id: z.string(), pods: z.array(podLogSchema).describe('Oldest pod first.') });
+
+const memorySchema = z.object({
+  weightsGiB: z.number(),
+  kvCacheGiB: z.number(),
+  overheadGiB: z.number(),
+  neededGiB: z.number(),
+  availableGiB: z.number(),
+  fits: z.boolean(),
+});
+
+const kubernetesObject = z
+  .object({ apiVersion: z.string(), kind: z.string(), metadata: z.object({ name: z.string() }).catchall(z.unknown()) })
+  .catchall(z.unknown());
+
+export const planSchemaOfDryRun = z
+  .object({
+    dry_run: z.literal(true),
+    would_be_accepted: z.boolean().describe('False when the node group has too few free GPUs (a real deploy would answer 409).'),
+    capacity: z.object({
+      node_group: z.string(),
+      instance_type: z.string(),
+      nodes_needed_now: count,
+      nodes_needed_after: count,
+      nodes_to_add: count,
+      gpus_to_reserve: count,
+      gpus_reserved: count,
+      gpus_limit: count,
+    }),
+    memory: memorySchema,
+    cost: z.object({ per_minute: z.number(), per_hour: z.number(), currency: z.string(), formula: z.string() }),
+    manifests: z
+      .object({ deployment: kubernetesObject, service: kubernetesObject })
+      .describe('The Kubernetes objects a deploy would apply (secrets redacted).'),
+  })
+  .describe('Extension: what a deploy would do (`?dry_run=true`), without doing it.');
+
+const usageFiguresSchema = z.object({
+  serving_seconds: count,
+  gpu_seconds: count,
+  cost_to_date: z.number().min(0),
+});
+
+export const usageSchema = usageFiguresSchema
+  .extend({
+    id: z.string(),
+    as_of: timestamp.describe('The instant the figures are computed at.'),
+    uptime_seconds: count,
+    unit_price: z.number().min(0).describe('The plan\'s price per GPU-hour.'),
+    currency: z.string().nullable(),
+    gpu_count: z.number().int().min(1),
+    replicas: z.number().int().min(0),
+    serving_since: timestamp.nullable().describe('Start of the ready period in progress; null when not serving.'),
+    days: z.array(usageFiguresSchema.extend({ date: z.string().describe('UTC day, YYYY-MM-DD.') })).describe('Per UTC day, oldest first.'),
+  })
+  .describe('Extension: serving time, GPU time and cost of one deployment.');
+
+export const scheduleViewSchema = z
+  .object({
+    time_zone: z.string(),
+    windows: z.array(z.object({ cron: z.string(), replicas: z.number().int().min(0) })),
+    idle_timeout_minutes: z.number().int().nullable(),
+    next_windows: z.array(z.object({ at: timestamp, replicas: z.number().int().min(0) })).describe('The next window fires (up to 5).'),
+    next_check_at: timestamp.nullable().describe('When the sweeper looks at the deployment next.'),
+    last_activity_at: timestamp.nullable().describe('Idle detection: when a request was last seen.'),
+  })
+  .describe('Extension: the deployment\'s scaling windows and idle timeout.');
+
+export const openApiDocumentSchema = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }) }).catchall(z.unknown());
+
+// Compile-time: the schemas and the types the handlers build their answers from agree both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agree = <T extends true>(_: T): void => undefined;
+agree<Same<z.infer<typeof deploymentSchema>['status'], DeploymentView['status']>>(true);
+agree<Same<z.infer<typeof deploymentSchema>['phase'], DeploymentView['phase']>>(true);
+agree<Same<keyof z.infer<typeof deploymentSchema>, keyof DeploymentView>>(true);
+agree<Same<z.infer<typeof etaSchema>, Eta>>(true);
+agree<Same<keyof z.infer<typeof scheduleViewSchema>, keyof ScheduleView>>(true);
+agree<Same<keyof z.infer<typeof usageSchema>, keyof UsageView>>(true);
+agree<Same<z.infer<typeof memorySchema>, MemoryEstimate>>(true);
