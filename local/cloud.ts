@@ -16,6 +16,7 @@ import { startApiGateway, type LambdaHandler } from './api-gateway';
 import { startCron, type ScheduledEventLike } from './cron';
 import { ensureTable, startDynamo } from './dynamodb';
 import { loadOrCreateDevKey } from './jwt';
+import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { nodeGroupsFromInventory, startSimulator, type RunningSimulator } from './sim/index';
 
@@ -40,12 +41,16 @@ export interface LocalCloudOptions {
    * timeScale, like EventBridge (default true). With false, only `runSchedule()` runs them.
    */
   cron?: boolean;
+  /** Hugging Face repositories the simulated hub gates (see SimulatorOptions.gatedModels); default none. */
+  gatedModels?: readonly string[];
 }
 
 export interface LocalCloud {
   apiUrl: string;
   dynamoUrl: string;
   sfnUrl: string;
+  /** Secrets Manager (Hugging Face tokens), encrypted on disk under DATA_DIR/secretsmanager. */
+  secretsManager: LocalSecretsManager;
   simulator: RunningSimulator;
   stepFunctions: RunningStepFunctions;
   stateMachineArns: Record<'deploy' | 'scale' | 'delete', string>;
@@ -81,6 +86,9 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     closers.push(dynamo.close);
     await ensureTable(dynamo.url, tableName);
 
+    const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT });
+    closers.push(secretsManager.close);
+
     const simulator = await startSimulator({
       host,
       port: 0,
@@ -89,6 +97,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       nodeGroups: nodeGroupsFromInventory(inventory),
       timeScale: options.timeScale,
       stateFile: join(dataDir, 'cluster-state.json'),
+      ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
     });
     closers.push(simulator.close);
 
@@ -131,6 +140,10 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       TABLE_NAME: tableName,
       DYNAMODB_ENDPOINT: dynamo.url,
       SFN_ENDPOINT: sfn.url,
+      SECRETS_MANAGER_ENDPOINT: secretsManager.url,
+      // What infra/constructs/secrets.ts passes to the functions that handle tokens.
+      HF_TOKEN_SECRET_PREFIX: `${prefix}/hf-token/`,
+      HF_TOKEN_KMS_KEY_ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`,
       DEPLOY_STATE_MACHINE_ARN: stateMachineArns.deploy,
       SCALE_STATE_MACHINE_ARN: stateMachineArns.scale,
       DELETE_STATE_MACHINE_ARN: stateMachineArns.delete,
@@ -173,6 +186,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       apiUrl: api.url,
       dynamoUrl: dynamo.url,
       sfnUrl: sfn.url,
+      secretsManager,
       simulator,
       stepFunctions: sfn,
       stateMachineArns,

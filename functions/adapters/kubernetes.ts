@@ -14,7 +14,9 @@ import {
   setHeaderOptions,
   type KubernetesObject,
   type V1Node,
+  type V1PersistentVolumeClaim,
   type V1Pod,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import { clusterName, describeCluster } from './eks-node-groups';
 import { eksToken } from './eks-token';
@@ -75,10 +77,25 @@ export const ensureNamespace = async (): Promise<void> => {
   }
 };
 
-/** Server-side apply: creates or converges the objects, idempotently. */
-export const applyObjects = async (objects: { deployment: KubernetesObject; service: KubernetesObject }): Promise<void> => {
+/**
+ * Server-side apply: creates or converges the objects, idempotently. The Secret and the claim
+ * the pods mount go first, so a pod never starts without them.
+ */
+export const applyObjects = async (objects: {
+  deployment: KubernetesObject;
+  service: KubernetesObject;
+  secret?: V1Secret;
+  persistentVolumeClaim?: V1PersistentVolumeClaim;
+}): Promise<void> => {
   const { core, apps } = await connect();
   const name = objects.deployment.metadata?.name ?? '';
+  if (objects.secret) {
+    await core.patchNamespacedSecret({ name: objects.secret.metadata?.name ?? '', namespace, body: objects.secret, fieldManager: FIELD_MANAGER, force: true }, apply);
+  }
+  if (objects.persistentVolumeClaim) {
+    const claim = objects.persistentVolumeClaim;
+    await core.patchNamespacedPersistentVolumeClaim({ name: claim.metadata?.name ?? '', namespace, body: claim, fieldManager: FIELD_MANAGER, force: true }, apply);
+  }
   await apps.patchNamespacedDeployment({ name, namespace, body: objects.deployment, fieldManager: FIELD_MANAGER, force: true }, apply);
   await core.patchNamespacedService(
     { name: objects.service.metadata?.name ?? '', namespace, body: objects.service, fieldManager: FIELD_MANAGER, force: true },
@@ -202,6 +219,7 @@ export const deleteWorkloadObjects = async (name: string): Promise<void> => {
   await ignoreNotFound(() => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }));
   await ignoreNotFound(() => core.deleteNamespacedService({ name, namespace }));
   await ignoreNotFound(() => core.deleteNamespacedSecret({ name, namespace }));
+  await ignoreNotFound(() => core.deleteNamespacedPersistentVolumeClaim({ name, namespace }));
 };
 
 export const listNodes = async (labelSelector: string): Promise<V1Node[]> => {

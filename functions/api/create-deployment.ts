@@ -1,18 +1,20 @@
 /**
- * POST …/aimodels: validate against catalog, inventory and GPU memory, reserve capacity,
- * record, start the deploy workflow. `?dry_run=true` returns the plan instead (200).
+ * POST …/aimodels: validate against catalog (or, for a custom model, the huggingface_id rules),
+ * inventory and GPU memory, store an hf_token as a secret, reserve capacity, record, start the
+ * deploy workflow. `?dry_run=true` returns the plan instead (200).
  */
 import { apiHandler, authorizeTenant, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
 import { toDeploymentView } from '../domain/deployment';
-import { createDeploymentSchema, deployQuerySchema, parseOrThrow, resolveDeploymentSpec } from '../domain/requests';
+import { resolveDeployRequest } from '../domain/custom-model';
+import { deployQuerySchema, parseOrThrow } from '../domain/requests';
 import { createDeployment as create } from '../use-cases/deployments';
 import { planDeployment } from '../use-cases/plan-deployment';
 
 export const createDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'write');
   const body = parseJsonBody(event.body, event.isBase64Encoded, headerOf(event, 'content-type'));
-  const spec = resolveDeploymentSpec(parseOrThrow(createDeploymentSchema, body));
+  const spec = resolveDeployRequest(body);
   const { dry_run } = parseOrThrow(deployQuerySchema, event.queryStringParameters ?? {}, 'query string');
   if (dry_run) return json(200, await planDeployment(tenant, spec, now));
   const record = await create(tenant, spec, now);

@@ -65,6 +65,22 @@ export const timelineSchema = z
   .object(Object.fromEntries(MILESTONES.map((milestone) => [milestone, timestamp.optional()])) as Record<(typeof MILESTONES)[number], z.ZodOptional<typeof timestamp>>)
   .describe('Cold-start milestones, each stamped once when reached.');
 
+/** Extension: present only on a deploy outside the catalog (docs/custom-models.md), or with a token. */
+const customModelViewFields = {
+  source: z.enum(['api', 'yaml']).optional().describe('Extension (custom models): deployed from a JSON body or a YAML manifest.'),
+  huggingface_id: z.string().optional(),
+  revision: z.string().nullable().optional(),
+  image: z.string().nullable().optional(),
+  command: z.array(z.string()).nullable().optional(),
+  args: z.array(z.string()).nullable().optional(),
+  storage_size: z.string().nullable().optional().describe('Size of the PVC model cache; null: an emptyDir cache.'),
+  model_size_gib: z.number().nullable().optional(),
+  tags: z.array(z.string()).optional(),
+  display_name: z.string().nullable().optional(),
+  description: z.string().nullable().optional(),
+  has_hf_token: z.boolean().optional().describe('Extension: a Hugging Face token is stored for it (never returned).'),
+};
+
 export const deploymentSchema = z
   .object({
     id: z.string().describe('Deployment id (`dep-…`), the `model_id` of the paths.'),
@@ -96,6 +112,7 @@ export const deploymentSchema = z
     workflow: z
       .object({ execution_arn: z.string(), console_url: z.string() })
       .describe('Extension: the Step Functions execution that currently owns the deployment.'),
+    ...customModelViewFields,
   })
   .describe('A deployment: the NeevCloud AIModelResponse fields plus optional extensions.');
 
@@ -185,10 +202,14 @@ export const planSchemaOfDryRun = z
       gpus_reserved: count,
       gpus_limit: count,
     }),
-    memory: memorySchema,
+    memory: z.union([
+      memorySchema,
+      z.object({ checked: z.literal(true), weightsGiB: z.number(), overheadGiB: z.number(), neededGiB: z.number(), availableGiB: z.number(), fits: z.boolean(), kv_cache: z.literal('not estimated') }),
+      z.object({ checked: z.literal(false), reason: z.string() }),
+    ]).describe('Catalog models: weights + KV cache; custom models: the declared size, or why it was not checked.'),
     cost: z.object({ per_minute: z.number(), per_hour: z.number(), currency: z.string(), formula: z.string() }),
     manifests: z
-      .object({ deployment: kubernetesObject, service: kubernetesObject })
+      .object({ deployment: kubernetesObject, service: kubernetesObject, persistentVolumeClaim: kubernetesObject.optional(), secret: kubernetesObject.optional() })
       .describe('The Kubernetes objects a deploy would apply (secrets redacted).'),
   })
   .describe('Extension: what a deploy would do (`?dry_run=true`), without doing it.');

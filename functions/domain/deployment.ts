@@ -80,9 +80,45 @@ export interface DeploymentRecord extends Tenant {
   schedule?: Schedule;
   /** What the schedule sweeper has handled (windows, idle counter). */
   schedule_state?: ScheduleState;
+  // --- custom models and Hugging Face tokens (docs/custom-models.md) ---
+  /** A model outside the catalog; absent for a catalog model. */
+  custom?: CustomModel;
+  /** ARN of the Secrets Manager secret that holds the deploy's `hf_token`; never the token itself. */
+  hf_token_secret_arn?: string | null;
 }
 
-export interface DeploymentView {
+/** What a deploy outside the catalog asked for (POST with huggingface_id, or a YAML manifest). */
+export interface CustomModel {
+  source: 'api' | 'yaml';
+  huggingface_id: string;
+  revision: string | null;
+  /** null: the control plane's vLLM image. */
+  image: string | null;
+  /** null: the image's entrypoint / the control plane's vLLM arguments. */
+  command: string[] | null;
+  args: string[] | null;
+  /** Plain environment variables of a YAML manifest's container (no valueFrom). */
+  env: { name: string; value: string }[];
+  /** Size of the PVC model cache, a Kubernetes quantity ("50Gi"); null: an emptyDir cache. */
+  storage_size: string | null;
+  /** Declared size of the weights in GiB: the memory-fit check and the startup budget use it. */
+  model_size_gib: number | null;
+  tags: string[];
+  display_name: string | null;
+  description: string | null;
+}
+
+/** The custom-model fields of the API view: only present when they apply. */
+export type CustomModelView = Partial<Omit<CustomModel, 'env'>> & { has_hf_token?: boolean };
+
+export const customModelView = (record: Pick<DeploymentRecord, 'custom' | 'hf_token_secret_arn'>): CustomModelView => {
+  const hasToken = typeof record.hf_token_secret_arn === 'string';
+  if (!record.custom) return hasToken ? { has_hf_token: true } : {};
+  const { env: _env, ...fields } = record.custom;
+  return { ...fields, has_hf_token: hasToken };
+};
+
+export interface DeploymentView extends CustomModelView {
   id: string;
   name: string;
   project_id: string;
@@ -152,6 +188,7 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta |
   timeline: record.timeline ?? {},
   eta: record.status === 'initializing' && record.phase !== 'paused' ? eta : null,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
+  ...customModelView(record),
 });
 
 /** Kubernetes object name for a deployment: DNS-1123, unique per deployment id. */

@@ -2,9 +2,11 @@
  * Renders the Kubernetes objects of a model deployment. Pure: same record, same objects,
  * so applying them again (server-side apply) is a no-op and every task stays idempotent.
  */
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvVar, V1PersistentVolumeClaim, V1Secret, V1Service, V1Volume } from '@kubernetes/client-node';
 import type { CatalogModel, GpuConfig } from './catalog';
 import { weightsGiB } from './catalog';
+import { customLoadBudgetSeconds } from './custom-model';
+import { HF_TOKEN_ENV } from './hf-token';
 import { modelLoadBudgetSeconds } from './startup';
 import { workloadName, type DeploymentRecord } from './deployment';
 
@@ -43,6 +45,7 @@ const PACK_ONTO_BUSY_NODES = {
 export const vllmArgs = (record: DeploymentRecord): string[] => [
   '--model',
   record.model_id,
+  ...(record.custom?.revision ? ['--revision', record.custom.revision] : []),
   '--served-model-name',
   record.name,
   '--tensor-parallel-size',
@@ -59,23 +62,61 @@ export const vllmArgs = (record: DeploymentRecord): string[] => [
 export interface ModelWorkload {
   deployment: V1Deployment;
   service: V1Service;
+  /** The model cache of a custom model with `storage_size`. */
+  persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
+
+/** The labels of every object of a deployment (the leak audit and the reconcile find them by these). */
+export const workloadLabels = (record: Pick<DeploymentRecord, 'id' | 'org_id' | 'project_id'>): Record<string, string> => ({
+  [LABELS.name]: 'vllm',
+  [LABELS.instance]: workloadName(record.id),
+  [LABELS.managedBy]: MANAGED_BY,
+  [LABELS.deploymentId]: record.id,
+  [LABELS.org]: record.org_id,
+  [LABELS.project]: record.project_id,
+});
+
+/** The Kubernetes Secret holding a deployment's Hugging Face token (named like its workload). */
+export const renderTokenSecret = (record: DeploymentRecord, token: string, namespace: string): V1Secret => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: workloadName(record.id), namespace, labels: workloadLabels(record) },
+  type: 'Opaque',
+  data: { [HF_TOKEN_ENV]: Buffer.from(token, 'utf8').toString('base64') },
+});
+
+const MODEL_CACHE_PATH = '/models';
+
+/** Startup budget: from the catalog model's size, a custom model's declared size, or an hour. */
+const loadBudgetSeconds = (record: DeploymentRecord, model: CatalogModel | undefined): number =>
+  model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
+
+/** Image, command and args: the control plane's vLLM invocation unless a custom model gives its own. */
+const serverInvocation = (record: DeploymentRecord): Pick<V1Container, 'image' | 'command' | 'args'> => {
+  const custom = record.custom;
+  const image = custom?.image ?? VLLM_IMAGE;
+  if (!custom || (custom.command === null && custom.args === null)) return { image, args: vllmArgs(record) };
+  return { image, ...(custom.command === null ? {} : { command: custom.command }), args: custom.args ?? [] };
+};
 
 export const renderModelWorkload = (
   record: DeploymentRecord,
-  model: CatalogModel,
+  model: CatalogModel | undefined,
   gpuConfig: GpuConfig,
   namespace: string,
 ): ModelWorkload => {
   const name = workloadName(record.id);
-  const labels = {
-    [LABELS.name]: 'vllm',
-    [LABELS.instance]: name,
-    [LABELS.managedBy]: MANAGED_BY,
-    [LABELS.deploymentId]: record.id,
-    [LABELS.org]: record.org_id,
-    [LABELS.project]: record.project_id,
-  };
+  const labels = workloadLabels(record);
+  const custom = record.custom;
+  const weights = model ? weightsGiB(model) : (custom?.model_size_gib ?? undefined);
+  const env: V1EnvVar[] = [
+    { name: 'HF_HOME', value: `${MODEL_CACHE_PATH}/.cache` },
+    ...(custom?.env ?? []),
+    ...(typeof record.hf_token_secret_arn === 'string'
+      ? [{ name: HF_TOKEN_ENV, valueFrom: { secretKeyRef: { name, key: HF_TOKEN_ENV } } }]
+      : []),
+  ];
+  const cache: V1Volume = custom?.storage_size ? { name: 'model-cache', persistentVolumeClaim: { claimName: name } } : { name: 'model-cache', emptyDir: {} };
   const selector = { [LABELS.deploymentId]: record.id };
   const probePeriod = 10;
   const gpus = String(record.gpu_count);
@@ -91,10 +132,14 @@ export const renderModelWorkload = (
       template: {
         metadata: {
           labels,
-          annotations: { [WEIGHTS_ANNOTATION]: weightsGiB(model).toFixed(1) },
+          annotations: weights === undefined ? {} : { [WEIGHTS_ANNOTATION]: weights.toFixed(1) },
         },
         spec: {
           nodeSelector: { [NODE_GROUP_LABEL]: gpuConfig.node_group.name },
+          // A ReadWriteOnce model cache is mounted by one node: its replicas must share that node.
+          ...(custom?.storage_size
+            ? { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }] } } }
+            : {}),
           tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
           // Pack: prefer nodes that already run a model, so whole nodes stay free for large
           // replicas and empty nodes can be released (the default scheduler spreads).
@@ -103,10 +148,9 @@ export const renderModelWorkload = (
           containers: [
             {
               name: 'vllm',
-              image: VLLM_IMAGE,
-              args: vllmArgs(record),
+              ...serverInvocation(record),
               ports: [{ name: 'http', containerPort: VLLM_PORT }],
-              env: [{ name: 'HF_HOME', value: '/models/.cache' }],
+              env,
               resources: {
                 requests: { [GPU_RESOURCE]: gpus, cpu: String(2 * record.gpu_count), memory: `${16 * record.gpu_count}Gi` },
                 limits: { [GPU_RESOURCE]: gpus },
@@ -114,18 +158,18 @@ export const renderModelWorkload = (
               startupProbe: {
                 httpGet: { path: '/health', port: 'http' },
                 periodSeconds: probePeriod,
-                failureThreshold: Math.ceil(modelLoadBudgetSeconds(model, record.initial_delay_seconds) / probePeriod),
+                failureThreshold: Math.ceil(loadBudgetSeconds(record, model) / probePeriod),
               },
               readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
               livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 15, failureThreshold: 4 },
               volumeMounts: [
-                { name: 'model-cache', mountPath: '/models' },
+                { name: 'model-cache', mountPath: MODEL_CACHE_PATH },
                 { name: 'dshm', mountPath: '/dev/shm' },
               ],
             },
           ],
           volumes: [
-            { name: 'model-cache', emptyDir: {} },
+            cache,
             { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } },
           ],
         },
@@ -142,5 +186,14 @@ export const renderModelWorkload = (
       ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
     },
   };
-  return { deployment, service };
+  const persistentVolumeClaim: V1PersistentVolumeClaim | undefined = custom?.storage_size
+    ? {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace, labels },
+        // One claim per deployment: its replicas share it on one node (ReadWriteOnce), see docs/custom-models.md.
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: custom.storage_size } } },
+      }
+    : undefined;
+  return { deployment, service, ...(persistentVolumeClaim ? { persistentVolumeClaim } : {}) };
 };

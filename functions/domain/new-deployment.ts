@@ -1,20 +1,28 @@
 import { ledgerGpus } from './capacity';
+import { customCatalogKey, isCustomSpec, type DeploySpec } from './custom-model';
 import type { DeploymentRecord, Tenant } from './deployment';
-import type { ResolvedDeploymentSpec } from './requests';
 
-/** The record a validated deploy request starts as: initializing, its GPUs reserved. Pure. */
+/**
+ * The record a validated deploy request starts as: initializing, its GPUs reserved. Pure.
+ * A Hugging Face token is never part of it: only the ARN of the secret that holds it.
+ */
 export const newDeploymentRecord = (
   tenant: Tenant,
-  spec: ResolvedDeploymentSpec,
-  identity: { id: string; executionArn: string },
+  spec: DeploySpec,
+  identity: { id: string; executionArn: string; hfTokenSecretArn?: string },
   now: Date,
 ): DeploymentRecord => ({
   ...tenant,
   id: identity.id,
   name: spec.request.name,
-  catalog_id: spec.model.id,
-  model_id: spec.model.model_id,
-  model_name: spec.model.name,
+  ...(isCustomSpec(spec)
+    ? {
+        catalog_id: customCatalogKey(spec.custom),
+        model_id: spec.custom.huggingface_id,
+        model_name: spec.custom.display_name ?? spec.custom.huggingface_id,
+        custom: spec.custom,
+      }
+    : { catalog_id: spec.model.id, model_id: spec.model.model_id, model_name: spec.model.name }),
   region: spec.request.region,
   gpu_config_id: spec.gpuConfig.config_id,
   gpu_count: spec.request.gpu_count,
@@ -34,4 +42,5 @@ export const newDeploymentRecord = (
   reserved_gpus: ledgerGpus(spec.request.gpu_count, spec.replicas, spec.gpuConfig.gpus_per_node),
   initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
   timeline: { accepted: now.toISOString(), capacity_reserved: now.toISOString() },
+  ...(identity.hfTokenSecretArn === undefined ? {} : { hf_token_secret_arn: identity.hfTokenSecretArn }),
 });

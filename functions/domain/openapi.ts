@@ -23,7 +23,19 @@ import {
   usageSchema,
 } from './api-schemas';
 import { scheduleSchema } from './schedule';
+import { customModelFields } from './custom-model';
+import { yamlDeployQuerySchema } from './yaml-manifest';
 import { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema } from './requests';
+
+/**
+ * What POST …/aimodels accepts, as one schema for the document: the NeevCloud body (catalog_id)
+ * or, as an extension, a model outside the catalog (huggingface_id and its fields). The handler
+ * checks that exactly one of the two ids is given (functions/domain/custom-model.ts).
+ */
+const deployBodySchema = createDeploymentSchema
+  .partial({ catalog_id: true })
+  .extend(Object.fromEntries(Object.entries(customModelFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof customModelFields]: z.ZodOptional<(typeof customModelFields)[K]> })
+  .describe('A deploy request: `catalog_id` (NeevCloud) or, as an extension, `huggingface_id` with the custom-model fields; exactly one of the two.');
 
 export interface OperationEntry {
   operationId: string;
@@ -32,6 +44,8 @@ export interface OperationEntry {
   description?: string;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** The body is a YAML document (text), not JSON. */
+  yamlBody?: { description: string };
   /** Success answers by status: a JSON schema registered below, `html`, or nothing (204). */
   responses: Record<number, { description: string; json?: z.ZodType; html?: true }>;
   /** Error statuses this route can answer beside those every route can (401, 413, 500). */
@@ -76,9 +90,24 @@ export const OPERATIONS: Record<string, OperationEntry> = {
       'Validates against catalog, inventory and GPU memory, reserves capacity and starts the deploy workflow. ' +
       'Poll the deployment (or its events) until `status` is `ready`. With `?dry_run=true` nothing is created: the answer (200) is the plan.',
     query: deployQuerySchema,
-    body: createDeploymentSchema,
+    body: deployBodySchema,
     responses: {
       200: { description: 'Extension, `?dry_run=true`: what the deploy would do.', json: planSchemaOfDryRun },
+      201: { description: 'Deployment accepted and provisioning has started.', json: deploymentSchema },
+    },
+    errors: WRITE_ERRORS,
+  },
+  'deploy-yaml': {
+    operationId: 'deployAIModelFromYaml',
+    tag: 'Deployments',
+    summary: 'Extension: deploy a Kubernetes Deployment manifest (Jan\'s advanced YAML)',
+    description:
+      'A single apps/v1 Deployment whose pods request GPUs within the GPU configuration, run unprivileged and use no host paths or host ' +
+      'namespaces; each refusal names the manifest path. Deployed as a custom model by the same workflow (docs/custom-models.md).',
+    query: yamlDeployQuerySchema,
+    yamlBody: { description: 'The Deployment manifest, at most 64 KiB, one document.' },
+    responses: {
+      200: { description: '`?dry_run=true`: what the deploy would do.', json: planSchemaOfDryRun },
       201: { description: 'Deployment accepted and provisioning has started.', json: deploymentSchema },
     },
     errors: WRITE_ERRORS,
@@ -192,7 +221,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 
 /** Schemas given a name under components.schemas (the NeevCloud names where it has one). */
 const REQUESTS: [string, z.ZodType][] = [
-  ['CreateAIModelRequest', createDeploymentSchema],
+  ['CreateAIModelRequest', deployBodySchema],
   ['ScaleAIModelRequest', scaleDeploymentSchema],
 ];
 const RESPONSES: [string, z.ZodType][] = [
@@ -297,6 +326,15 @@ const operationOf = (route: RouteDefinition): JsonSchema => {
     parameters: parametersOf(route, entry),
     ...(entry.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: refOrInline(REQUESTS, entry.body, 'input') } } } }
+      : {}),
+    ...(entry.yamlBody
+      ? {
+          requestBody: {
+            required: true,
+            description: entry.yamlBody.description,
+            content: { 'application/yaml': { schema: { type: 'string' } }, 'text/yaml': { schema: { type: 'string' } } },
+          },
+        }
       : {}),
     responses: responsesOf(entry, route.public === true),
   };

@@ -4,6 +4,7 @@
  * cluster seconds (wall seconds divided by the time scale, see adapters/clock.ts).
  */
 import { findCatalogModel } from './catalog';
+import { customLoadBudgetSeconds } from './custom-model';
 import type { DeploymentPhase, DeploymentRecord } from './deployment';
 import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
 
@@ -36,9 +37,9 @@ export const DEADLINE_SLACK_SECONDS = 900;
  * The longest a deploy or scale can legitimately run: every phase deadline the workflow
  * enforces itself, plus slack. Past it, the workflow's own deadlines failed to fire.
  */
-export const hardDeadlineSeconds = (record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds'>): number => {
+export const hardDeadlineSeconds = (record: Pick<DeploymentRecord, 'catalog_id' | 'initial_delay_seconds' | 'custom'>): number => {
   const model = findCatalogModel(record.catalog_id);
-  const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
+  const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
   return NODE_DEADLINE_SECONDS + UNSCHEDULABLE_DEADLINE_SECONDS + IMAGE_PULL_DEADLINE_SECONDS + load + DEADLINE_SLACK_SECONDS;
 };
 

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { ServingConfig } from './deployment';
 import { ValidationError } from './errors';
+import { hfTokenSchema } from './hf-token';
 import { estimateMemory, minimumGpus } from './memory-fit';
 
 export const MAX_REPLICAS = 16;
@@ -54,6 +55,8 @@ export const createDeploymentSchema = z.object({
     )
     .loose()
     .optional(),
+  /** Write-only: a gated catalog model needs it (custom models: functions/domain/custom-model.ts). */
+  hf_token: hfTokenSchema.optional(),
 });
 export type CreateDeploymentRequest = z.infer<typeof createDeploymentSchema>;
 

@@ -13,7 +13,8 @@ import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { newDeploymentId } from '../domain/ids';
 import { newDeploymentRecord } from '../domain/new-deployment';
-import type { ResolvedDeploymentSpec } from '../domain/requests';
+import { checkCacheFitsOneNode, type DeploySpec } from '../domain/custom-model';
+import { deleteHfToken, storeHfToken } from '../adapters/hf-token-secrets';
 import { logger } from '../commons/logger';
 
 const workflowInput = (record: DeploymentRecord) => ({
@@ -25,11 +26,36 @@ const unavailable = (error: unknown, what: string): ServiceUnavailableError => {
   return new ServiceUnavailableError(`the ${what} workflow could not be started; nothing was changed, retry shortly`);
 };
 
-export const createDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpec, now: Date): Promise<DeploymentRecord> => {
+export const createDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date): Promise<DeploymentRecord> => {
   const id = newDeploymentId(now);
   const name = executionName(id, 'deploy', now);
-  const record = newDeploymentRecord(tenant, spec, { id, executionArn: plannedExecutionArn('deploy', name) }, now);
-  const group = spec.gpuConfig;
+  // The token goes to Secrets Manager first; from here on only its ARN travels.
+  const hfTokenSecretArn = await storeToken(id, spec.request.hf_token);
+  try {
+    const record = newDeploymentRecord(tenant, spec, { id, executionArn: plannedExecutionArn('deploy', name), hfTokenSecretArn }, now);
+    await startDeploy(record, spec.gpuConfig, name);
+    return record;
+  } catch (error) {
+    if (hfTokenSecretArn !== undefined) {
+      await deleteHfToken(hfTokenSecretArn).catch((deleteError: unknown) =>
+        logger.error('could not delete the token secret of a deploy that failed; the reconcile cannot see it, delete it by hand', { error: deleteError as Error, deploymentId: id }),
+      );
+    }
+    throw error;
+  }
+};
+
+const storeToken = async (id: string, token: string | undefined): Promise<string | undefined> => {
+  if (token === undefined) return undefined;
+  try {
+    return await storeHfToken(id, token);
+  } catch (error) {
+    logger.error('could not store the Hugging Face token', { error: error as Error });
+    throw new ServiceUnavailableError('the Hugging Face token could not be stored; nothing was changed, retry shortly');
+  }
+};
+
+const startDeploy = async (record: DeploymentRecord, group: GpuConfig, name: string): Promise<void> => {
   await reserveGpus(group.config_id, record.reserved_gpus, ledgerLimit(group), group.node_group.name);
   try {
     await repository.createDeployment(record);
@@ -44,7 +70,6 @@ export const createDeployment = async (tenant: Tenant, spec: ResolvedDeploymentS
     await releaseGpus(group.config_id, record.reserved_gpus);
     throw unavailable(error, 'deploy');
   }
-  return record;
 };
 
 export const getDeployment = async (tenant: Tenant, id: string): Promise<DeploymentRecord> => {
@@ -81,6 +106,7 @@ export const scaleDeployment = async (
   if (current.replicas === replicas) return current;
   const group = findGpuConfig(current.gpu_config_id);
   if (!group) throw new ConflictError(`gpu_config_id '${current.gpu_config_id}' is no longer offered; this deployment cannot be scaled`);
+  checkCacheFitsOneNode(current.custom?.storage_size ?? null, replicas, current.gpu_count, group, 'replicas');
   const reserved = replicas === 0 ? current.reserved_gpus : ledgerGpus(current.gpu_count, replicas, group.gpus_per_node);
   const delta = reserved - current.reserved_gpus;
   if (delta > 0) await reserveGpus(group.config_id, delta, ledgerLimit(group), group.node_group.name);

@@ -11,9 +11,9 @@ import type { Tenant } from '../domain/deployment';
 import { newDeploymentRecord } from '../domain/new-deployment';
 import { renderModelWorkload } from '../domain/manifests';
 import { estimateMemory } from '../domain/memory-fit';
-import type { ResolvedDeploymentSpec } from '../domain/requests';
+import { isCustomSpec, type DeploySpec } from '../domain/custom-model';
 
-export const planDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpec, now: Date) => {
+export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date) => {
   const group = spec.gpuConfig;
   const demand = await gpuDemandOf(group.config_id);
   const nodesBefore = nodesNeeded(demand, group.gpus_per_node);
@@ -21,7 +21,9 @@ export const planDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpe
   const reserve = ledgerGpus(spec.request.gpu_count, spec.replicas, group.gpus_per_node);
   const reserved = await reservedGpus(group.config_id);
   const limit = group.node_group.max_size * group.gpus_per_node;
-  const preview = newDeploymentRecord(tenant, spec, { id: 'dep-dryrun', executionArn: '' }, now);
+  // A token would be stored as a secret: the preview names a placeholder ARN, never the token.
+  const hfTokenSecretArn = spec.request.hf_token === undefined ? undefined : 'arn:aws:secretsmanager:<region>:<account>:secret:<prefix>/hf-token/<deployment id>';
+  const preview = newDeploymentRecord(tenant, spec, { id: 'dep-dryrun', executionArn: '', hfTokenSecretArn }, now);
   const perMinute = (spec.plan.unit_price * spec.request.gpu_count * spec.replicas) / 60;
   return {
     dry_run: true,
@@ -36,13 +38,13 @@ export const planDeployment = async (tenant: Tenant, spec: ResolvedDeploymentSpe
       gpus_reserved: reserved,
       gpus_limit: limit,
     },
-    memory: estimateMemory(spec.model, group, spec.request.gpu_count, spec.config.max_model_len),
+    memory: isCustomSpec(spec) ? spec.memory : estimateMemory(spec.model, group, spec.request.gpu_count, spec.config.max_model_len),
     cost: {
       per_minute: Number(perMinute.toFixed(6)),
       per_hour: Number((perMinute * 60).toFixed(4)),
       currency: spec.plan.currency,
       formula: 'unit_price x gpu_count x replicas / 60',
     },
-    manifests: renderModelWorkload(preview, spec.model, group, namespace),
+    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, namespace),
   };
 };

@@ -37,11 +37,14 @@ import {
 } from '../domain/schedule';
 import { getDeployment, scaleDeployment } from './deployments';
 
-/** The most replicas of this deployment its node group can hold (and the API allows). */
-export const maxReplicasOf = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'gpu_count'>): number => {
+/**
+ * The most replicas of this deployment its node group can hold (and the API allows); a model
+ * cache volume (ReadWriteOnce, custom models) keeps every replica on one node.
+ */
+export const maxReplicasOf = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'gpu_count' | 'custom'>): number => {
   const group = findGpuConfig(record.gpu_config_id);
   if (!group) return 0;
-  const limit = group.node_group.max_size * group.gpus_per_node;
+  const limit = record.custom?.storage_size ? group.gpus_per_node : group.node_group.max_size * group.gpus_per_node;
   return Math.min(MAX_REPLICAS, Math.floor(limit / ledgerGpusPerReplica(record.gpu_count, group.gpus_per_node)));
 };
 

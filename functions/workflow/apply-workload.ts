@@ -1,11 +1,16 @@
-/** Applies the model's Deployment and Service (server-side apply: idempotent). */
+/**
+ * Applies the model's Deployment and Service (server-side apply: idempotent), and before them
+ * the Secret with its Hugging Face token (read from Secrets Manager by ARN; the token never
+ * leaves this task) and the PVC model cache of a custom model with `storage_size`.
+ */
 import { now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findCatalogModel, findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
-import { renderModelWorkload } from '../domain/manifests';
+import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
+import { readHfToken } from '../adapters/hf-token-secrets';
 
 export interface WorkloadWait {
   started_at: string;
@@ -20,11 +25,13 @@ export interface WorkloadWait {
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
   const record = await ownedDeployment(input);
-  const model = findCatalogModel(record.catalog_id);
+  const model = record.custom ? undefined : findCatalogModel(record.catalog_id);
   const config = findGpuConfig(record.gpu_config_id);
-  if (!model || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
+  if ((!model && !record.custom) || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
   await ensureNamespace();
-  await applyObjects(renderModelWorkload(record, model, config, namespace));
+  const secretArn = record.hf_token_secret_arn;
+  const secret = typeof secretArn === 'string' ? renderTokenSecret(record, await readHfToken(secretArn), namespace) : undefined;
+  await applyObjects({ ...renderModelWorkload(record, model, config, namespace), ...(secret ? { secret } : {}) });
   if (record.operation === 'deploy' && record.phase !== 'scheduling') {
     await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, {
       now: now(),

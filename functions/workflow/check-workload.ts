@@ -10,6 +10,7 @@ import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findCatalogModel, weightsGiB } from '../domain/catalog';
+import { customLoadBudgetSeconds } from '../domain/custom-model';
 import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
 import { DeploymentFailedError } from '../domain/errors';
 import { deploymentSelector } from '../domain/manifests';
@@ -37,7 +38,7 @@ const phaseDeadline = (progress: Progress, record: DeploymentRecord): { seconds:
     return { seconds: IMAGE_PULL_DEADLINE_SECONDS, reason: 'ImagePullTimeout', message: 'the model server image is still not pulled' };
   }
   const model = findCatalogModel(record.catalog_id);
-  const budget = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : Math.max(3600, record.initial_delay_seconds ?? 0);
+  const budget = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
   return { seconds: budget, reason: 'ModelLoadTimeout', message: `the model did not finish loading (raise initial_delay_seconds if it needs longer)` };
 };
 
@@ -105,7 +106,7 @@ export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait 
  */
 const expectedSecondsFromApply = async (record: DeploymentRecord, appliedAt: string): Promise<number> => {
   const model = findCatalogModel(record.catalog_id);
-  const fromSize = expectedStartSeconds(model ? weightsGiB(model) : 10);
+  const fromSize = expectedStartSeconds(model ? weightsGiB(model) : (record.custom?.model_size_gib ?? 10));
   if (record.operation !== 'deploy' || !record.timeline?.accepted) return fromSize;
   const samples = await coldStartSamples(record.catalog_id, record.gpu_config_id);
   if (samples.length === 0) return fromSize;

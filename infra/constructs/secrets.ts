@@ -18,8 +18,8 @@ import type { ControlPlaneFunction } from './control-plane-function';
 export type SecretAccess = 'create' | 'read' | 'delete';
 
 /**
- * Which function takes which part in a token's life cycle (the design in docs/architecture.md;
- * the handler code for `hf_token` is not written yet, so these grants are the ones it will need):
+ * Which function takes which part in a token's life cycle (docs/custom-models.md; the code is
+ * functions/adapters/hf-token-secrets.ts, called from the use cases and the two tasks below):
  * - create-deployment creates the secret before it starts the deploy workflow, and deletes it
  *   again if the request fails after that (the use cases undo every write of a failed request);
  * - apply-workload reads it to write the Kubernetes Secret the model server mounts;

@@ -64,6 +64,14 @@ export const ROUTES: readonly RouteDefinition[] = [
     access: { table: 'RW', startsWorkflows: ['deploy'] },
   },
   {
+    // Jan's "advanced YAML": a Deployment manifest deployed as a custom model (docs/custom-models.md).
+    name: 'deploy-yaml',
+    method: 'POST',
+    path: `${deployments}/yaml`,
+    entry: 'functions/api/deploy-yaml.ts',
+    access: { table: 'RW', startsWorkflows: ['deploy'] },
+  },
+  {
     name: 'get-deployment',
     method: 'GET',
     path: `${deployments}/{model_id}`,

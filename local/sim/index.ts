@@ -32,6 +32,11 @@ export interface SimulatorOptions {
   stateFile?: string;
   /** Base seconds before scaling. */
   delays?: Partial<SimDelays>;
+  /**
+   * Hugging Face repositories (exact, or an `owner/` prefix) that are gated: a pod serving one
+   * without an HF_TOKEN (a value, or a key of an existing Secret) fails like `hf_unauthorized`.
+   */
+  gatedModels?: readonly string[];
 }
 
 /** Plain options for `KubeConfig.loadFromOptions`. */
@@ -88,6 +93,7 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
     delays: { ...DEFAULT_DELAYS, ...(options.delays ?? {}) },
     tlsHosts: tlsHostsFor(host),
     ...(persisted ? { persisted } : {}),
+    ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
   });
   const persister = options.stateFile ? new StatePersister(options.stateFile, () => world.snapshot()) : undefined;
   world.onChange = () => persister?.schedule();

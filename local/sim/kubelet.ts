@@ -9,9 +9,9 @@ import { podFaultFor, type PodFault } from './faults.js';
 import { nowIso } from './ids.js';
 import { setCondition } from './kubernetes/conditions.js';
 import { POD } from './kubernetes/resources.js';
-import type { Condition, ContainerState, ContainerStatus, Pod, PodStatus } from './kubernetes/types.js';
+import type { Condition, ContainerState, ContainerStatus, KubeObject, Pod, PodStatus } from './kubernetes/types.js';
 import type { PodRuntime } from './state.js';
-import { weightsGiB } from './vllm-logs.js';
+import { serverArgs, weightsGiB } from './vllm-logs.js';
 import type { World } from './world.js';
 
 const CRASH_FAULTS: readonly PodFault[] = ['crash_loop', 'oom_killed', 'hf_unauthorized'];
@@ -43,7 +43,26 @@ export const loadDurationMs = (world: World, pod: Pod): number =>
   world.ms(world.delays.modelLoadBase + world.delays.modelLoadPerGiB * weightsGiB(pod));
 
 const faultOf = (world: World, pod: Pod): PodFault | undefined =>
-  podFaultFor(pod, world.faults(), (nodeName) => world.instanceByNodeName(nodeName)?.group);
+  podFaultFor(pod, world.faults(), (nodeName) => world.instanceByNodeName(nodeName)?.group) ?? gatedRefusal(world, pod);
+
+/** Whether the model server's container gets an HF_TOKEN: a value, or a key of a Secret that exists. */
+const hasHfToken = (world: World, pod: Pod): boolean => {
+  const variable = pod.spec.containers[0]?.env?.find((e) => e.name === 'HF_TOKEN' || e.name === 'HUGGING_FACE_HUB_TOKEN');
+  if (!variable) return false;
+  if (variable.value) return true;
+  const ref = variable.valueFrom?.secretKeyRef;
+  if (!ref?.name || !ref.key) return false;
+  const secret = world.store.get<{ data?: Record<string, string> } & KubeObject>('secrets', pod.metadata.namespace ?? 'default', ref.name);
+  return typeof secret?.data?.[ref.key] === 'string' && secret.data[ref.key] !== '';
+};
+
+/** Hugging Face refuses a gated repository to a pod without a token (401, GatedRepoError). */
+const gatedRefusal = (world: World, pod: Pod): PodFault | undefined => {
+  if (world.gatedModels.length === 0) return undefined;
+  const { model } = serverArgs(pod);
+  const gated = world.gatedModels.some((repo) => (repo.endsWith('/') ? model.startsWith(repo) : model === repo));
+  return gated && !hasHfToken(world, pod) ? 'hf_unauthorized' : undefined;
+};
 
 export const createPodRuntime = (world: World, pod: Pod, now: number): PodRuntime => {
   const nodeName = pod.spec.nodeName ?? '';

@@ -29,6 +29,8 @@ export interface WorldOptions {
   /** Hosts the TLS certificate must cover. */
   tlsHosts: string[];
   persisted?: PersistedSimulator;
+  /** Hugging Face repositories (or `owner/` prefixes) that refuse a download without a token. */
+  gatedModels?: readonly string[];
 }
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -41,6 +43,7 @@ export class World {
   readonly events: EventRecorder;
   readonly delays: SimDelays;
   readonly timeScale: number;
+  readonly gatedModels: readonly string[];
   state: SimState;
   /** Called after every reconcile that changed something (persistence hooks in here). */
   onChange: (() => void) | undefined;
@@ -55,6 +58,7 @@ export class World {
   constructor(private readonly options: WorldOptions) {
     this.delays = options.delays;
     this.timeScale = options.timeScale;
+    this.gatedModels = options.gatedModels ?? [];
     this.store = new KubeStore(options.persisted?.kube);
     this.state = options.persisted ? this.adoptPersisted(options.persisted.state) : this.freshState();
     this.api = new ApiServer(this);

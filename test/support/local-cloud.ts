@@ -132,7 +132,13 @@ const clientsFor = (cloud: LocalCloud): Clients => {
 const launch = async (dataDir: string, timeScale: number, options: TestCloudOptions, fresh: boolean): Promise<LocalCloud> => {
   if (fresh) vi.resetModules();
   const { startLocalCloud } = await import('../../local/cloud');
-  const cloudOptions = { dataDir, timeScale, port: 0, ...(options.cron === undefined ? {} : { cron: options.cron }) };
+  const cloudOptions = {
+    dataDir,
+    timeScale,
+    port: 0,
+    ...(options.cron === undefined ? {} : { cron: options.cron }),
+    ...(options.gatedModels === undefined ? {} : { gatedModels: options.gatedModels }),
+  };
   return startLocalCloud(cloudOptions as Parameters<typeof startLocalCloud>[0]);
 };
 
@@ -142,6 +148,8 @@ export interface TestCloudOptions {
    * test sees what the workflows leave behind by themselves, not what the audit repaired.
    */
   cron?: boolean;
+  /** Repositories the simulated Hugging Face gates: pods without an HF_TOKEN fail to download them. */
+  gatedModels?: readonly string[];
 }
 
 export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions = {}): Promise<TestCloud> => {

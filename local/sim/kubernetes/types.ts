@@ -86,7 +86,7 @@ export interface Container {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string; optional?: boolean } } }[];
   resources?: ResourceRequirements;
   imagePullPolicy?: string;
   [field: string]: unknown;

@@ -1,0 +1,286 @@
+/**
+ * Deploys outside the catalog (Jan's custom models, DeepInfra's `hf` weights): the optional
+ * NeevCloud extensions `huggingface_id` (instead of `catalog_id`), `revision`, `hf_token`,
+ * `image`, `command`/`args`, `storage_size`, `model_size_gib`, `tags`, `display_name`,
+ * `description`, their validation against the inventory, and the memory-fit rule for a model
+ * whose size the catalog does not know (docs/custom-models.md). Pure.
+ */
+import { z } from 'zod';
+import { findGpuConfig, regions, type GpuConfig, type Plan } from './catalog';
+import type { CustomModel, ServingConfig } from './deployment';
+import { ValidationError } from './errors';
+import { hfTokenSchema } from './hf-token';
+import { GPU_MEMORY_UTILIZATION } from './memory-fit';
+import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec, type ResolvedDeploymentSpec } from './requests';
+
+const HF_REPO = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
+const REVISION = /^[\w.\-/]{1,128}$/;
+/** registry[:port]/path[:tag][@sha256:digest], lowercase path as the distribution spec says. */
+const IMAGE_REF = /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+|\/)[a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** A storage quantity in binary units, or (Jan) a bare number of GiB. */
+const STORAGE_QUANTITY = /^([1-9]\d{0,6})(Mi|Gi|Ti)$/;
+const MAX_STORAGE_GIB = 16_384;
+
+const argList = (field: string) =>
+  z
+    .array(z.string({ error: `${field} must be an array of strings` }).min(1, { error: `${field} must not hold empty strings` }).max(4096), {
+      error: `${field} must be an array of strings`,
+    })
+    .min(1, { error: `${field} must not be empty` })
+    .max(128, { error: `${field} may hold at most 128 entries` });
+
+const storageSize = z
+  .union([z.number({ error: 'storage_size must be a quantity like "50Gi" or a number of GiB' }), z.string({ error: 'storage_size must be a quantity like "50Gi" or a number of GiB' })])
+  .transform((value, ctx) => {
+    const gib = typeof value === 'number' ? value : quantityGiB(value);
+    if (gib === undefined || !Number.isFinite(gib) || gib <= 0 || (typeof value === 'number' && !Number.isInteger(value))) {
+      ctx.addIssue({ code: 'custom', message: 'storage_size must be a quantity like "50Gi" (Mi, Gi or Ti) or a whole number of GiB' });
+      return z.NEVER;
+    }
+    if (gib < 1 || gib > MAX_STORAGE_GIB) {
+      ctx.addIssue({ code: 'custom', message: `storage_size must be between 1Gi and ${MAX_STORAGE_GIB}Gi` });
+      return z.NEVER;
+    }
+    return typeof value === 'number' ? `${value}Gi` : value;
+  });
+
+const quantityGiB = (quantity: string): number | undefined => {
+  const match = STORAGE_QUANTITY.exec(quantity);
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  return match[2] === 'Mi' ? amount / 1024 : match[2] === 'Ti' ? amount * 1024 : amount;
+};
+
+/** The fields a custom-model deploy adds to the NeevCloud body (all optional but huggingface_id). */
+export const customModelFields = {
+  huggingface_id: z
+    .string({ error: 'huggingface_id must be a string' })
+    .regex(HF_REPO, { error: 'huggingface_id must be a Hugging Face repository id, <owner>/<name>' }),
+  revision: z.string({ error: 'revision must be a string' }).regex(REVISION, { error: 'revision must be a branch, tag or commit (letters, digits, "_", "-", ".", "/"; at most 128)' }).optional(),
+  hf_token: hfTokenSchema.optional(),
+  image: z.string({ error: 'image must be a string' }).max(512, { error: 'image is too long' }).regex(IMAGE_REF, { error: 'image must be a container image reference, e.g. vllm/vllm-openai:v0.11.0' }).optional(),
+  command: argList('command').optional(),
+  args: argList('args').optional(),
+  storage_size: storageSize.optional(),
+  model_size_gib: z
+    .number({ error: 'model_size_gib must be a number' })
+    .positive({ error: 'model_size_gib must be positive' })
+    .max(4096, { error: 'model_size_gib must be at most 4096' })
+    .optional(),
+  tags: z
+    .array(z.string({ error: 'tags must be an array of strings' }).min(1, { error: 'tags must not hold empty strings' }).max(64, { error: 'a tag is at most 64 characters' }), {
+      error: 'tags must be an array of strings',
+    })
+    .max(20, { error: 'tags may hold at most 20 entries' })
+    .optional(),
+  display_name: z.string({ error: 'display_name must be a string' }).min(1, { error: 'display_name must not be empty' }).max(100, { error: 'display_name is at most 100 characters' }).optional(),
+  description: z.string({ error: 'description must be a string' }).max(1000, { error: 'description is at most 1000 characters' }).optional(),
+};
+
+/** Fields that only make sense outside the catalog (a catalog model is served as the catalog defines it). */
+const CUSTOM_ONLY = ['revision', 'image', 'command', 'args', 'storage_size', 'model_size_gib', 'tags', 'display_name', 'description'] as const;
+
+export const customModelDeploymentSchema = createDeploymentSchema.omit({ catalog_id: true }).extend(customModelFields);
+export type CustomModelDeploymentRequest = z.infer<typeof customModelDeploymentSchema>;
+
+/** Serving limits of a model the catalog does not describe: defaults and bounds. */
+export const CUSTOM_MAX_MODEL_LEN = { min: 256, max: 1_048_576, default: 4096 };
+export const CUSTOM_MAX_NUM_SEQS = { min: 1, max: 1024, default: 64 };
+
+export type CustomMemoryCheck =
+  | { checked: true; weightsGiB: number; overheadGiB: number; neededGiB: number; availableGiB: number; fits: boolean; kv_cache: 'not estimated' }
+  | { checked: false; reason: string };
+
+export interface ResolvedCustomModelSpec {
+  request: CustomModelDeploymentRequest;
+  custom: CustomModel;
+  gpuConfig: GpuConfig;
+  plan: Plan;
+  config: ServingConfig;
+  replicas: number;
+  memory: CustomMemoryCheck;
+}
+
+/** What POST …/aimodels resolves to: a catalog model or a custom one. */
+export type DeploySpec = ResolvedDeploymentSpec | ResolvedCustomModelSpec;
+export const isCustomSpec = (spec: DeploySpec): spec is ResolvedCustomModelSpec => 'custom' in spec;
+
+// ---------------------------------------------------------------------------------------------
+// Jan's rule: a given command line must name the served model after the deployment.
+
+const SERVED_MODEL_NAME = '--served-model-name';
+
+/** The value of `--served-model-name` in a command line (also `--flag=value` and shell strings). */
+export const servedModelNameOf = (tokens: readonly string[]): { found: false } | { found: true; value: string | undefined } => {
+  const words = tokens.flatMap((token) => token.split(/\s+/)).filter((word) => word !== '');
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === SERVED_MODEL_NAME) {
+      const next = words[i + 1];
+      return { found: true, value: next === undefined || next.startsWith('-') ? undefined : stripQuotes(next) };
+    }
+    if (word.startsWith(`${SERVED_MODEL_NAME}=`)) return { found: true, value: stripQuotes(word.slice(SERVED_MODEL_NAME.length + 1)) || undefined };
+  }
+  return { found: false };
+};
+
+const stripQuotes = (word: string): string => word.replace(/^(['"])(.*)\1$/, '$2');
+
+/**
+ * When `command` or `args` are given, `--served-model-name` must be among them and equal the
+ * deployment's `name` (the endpoint and the autoscaler find the model by that name).
+ */
+export const checkServedModelName = (name: string, command: readonly string[] | undefined, args: readonly string[] | undefined, fields = { command: 'command', args: 'args' }): void => {
+  if (command === undefined && args === undefined) return;
+  const inCommand = servedModelNameOf(command ?? []);
+  const served = inCommand.found ? inCommand : servedModelNameOf(args ?? []);
+  const field = inCommand.found || args === undefined ? fields.command : fields.args;
+  if (!served.found || served.value === undefined) {
+    throw new ValidationError('--served-model-name parameter is required in command', command === undefined ? fields.args : fields.command);
+  }
+  if (served.value !== name) throw new ValidationError(`--served-model-name '${served.value}' must match model name '${name}'`, field);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Resolution against the inventory.
+
+const checkRange = (field: string, value: number | undefined, range: { min: number; max: number; default: number }): number => {
+  if (value === undefined) return range.default;
+  if (value < range.min || value > range.max) throw new ValidationError(`${field} must be between ${range.min} and ${range.max}, got ${value}`, field);
+  return value;
+};
+
+/**
+ * Memory fit when the catalog does not know the model: with a declared `model_size_gib`, the
+ * weights plus vLLM's overhead (1 GiB per GPU + 5% of the weights) must fit 90% of the GPUs'
+ * memory; the KV cache cannot be estimated without the architecture, so it is not counted (vLLM
+ * refuses to start if not even one sequence fits, which shows as CrashLoopBackOff with its log).
+ * Without a declared size there is nothing to check, and the plan says so.
+ */
+export const customMemoryCheck = (sizeGiB: number | undefined, gpu: Pick<GpuConfig, 'gpu_memory_gib'>, gpuCount: number): CustomMemoryCheck => {
+  if (sizeGiB === undefined) {
+    return {
+      checked: false,
+      reason: 'model_size_gib was not given: the memory fit of a model outside the catalog is not checked before the deploy',
+    };
+  }
+  const overhead = gpuCount + 0.05 * sizeGiB;
+  const needed = sizeGiB + overhead;
+  const available = gpuCount * gpu.gpu_memory_gib * GPU_MEMORY_UTILIZATION;
+  return { checked: true, weightsGiB: sizeGiB, overheadGiB: overhead, neededGiB: needed, availableGiB: available, fits: needed <= available, kv_cache: 'not estimated' };
+};
+
+export const resolveCustomModelSpec = (request: CustomModelDeploymentRequest, source: CustomModel['source'] = 'api', env: CustomModel['env'] = []): ResolvedCustomModelSpec => {
+  checkServedModelName(request.name, request.command, request.args);
+  if (!regions().includes(request.region)) {
+    throw new ValidationError(`region '${request.region}' is not served; available regions: ${regions().join(', ')}`, 'region');
+  }
+  const gpuConfig = findGpuConfig(request.gpu_config_id);
+  if (!gpuConfig || gpuConfig.region !== request.region) {
+    throw new ValidationError(`gpu_config_id '${request.gpu_config_id}' does not exist in region '${request.region}' (see GET /api/v1beta1/inventory)`, 'gpu_config_id');
+  }
+  if (request.gpu_count > gpuConfig.gpus_per_node) {
+    throw new ValidationError(`gpu_count ${request.gpu_count} exceeds max_gpu_count ${gpuConfig.gpus_per_node} of gpu_config_id '${gpuConfig.config_id}'`, 'gpu_count');
+  }
+  const plan = gpuConfig.plans.find((p) => p.plan_id === request.plan_id);
+  if (!plan) {
+    throw new ValidationError(
+      `plan_id '${request.plan_id}' does not match gpu_config_id '${gpuConfig.config_id}' in region '${request.region}'; valid plans: ${gpuConfig.plans.map((p) => p.plan_id).join(', ')}`,
+      'plan_id',
+    );
+  }
+  const given = request.config ?? {};
+  const config: ServingConfig = {
+    ...given,
+    max_model_len: checkRange('config.max_model_len', given.max_model_len, CUSTOM_MAX_MODEL_LEN),
+    max_num_seqs: checkRange('config.max_num_seqs', given.max_num_seqs, CUSTOM_MAX_NUM_SEQS),
+    extra_args: given.extra_args ?? [],
+  };
+  const memory = customMemoryCheck(request.model_size_gib, gpuConfig, request.gpu_count);
+  if (memory.checked && !memory.fits) {
+    const wholeNode = customMemoryCheck(request.model_size_gib, gpuConfig, gpuConfig.gpus_per_node);
+    const needed = `${memory.neededGiB.toFixed(1)} GiB (weights ${memory.weightsGiB.toFixed(1)} + overhead ${memory.overheadGiB.toFixed(1)}, KV cache not counted)`;
+    const fewest = Array.from({ length: gpuConfig.gpus_per_node }, (_, i) => i + 1).find((n) => {
+      const check = customMemoryCheck(request.model_size_gib, gpuConfig, n);
+      return check.checked && check.fits;
+    });
+    throw new ValidationError(
+      wholeNode.checked && !wholeNode.fits
+        ? `no GPU node of gpu_config_id '${gpuConfig.config_id}' can hold ${request.huggingface_id}: model_size_gib ${request.model_size_gib} needs ${needed}; even ${gpuConfig.gpus_per_node} GPUs are too few`
+        : `gpu_count ${request.gpu_count} is too small: ${request.huggingface_id} needs ${needed} but ${request.gpu_count} x ${gpuConfig.gpu_memory_gib} GiB ${gpuConfig.gpu_type} give ${memory.availableGiB.toFixed(1)} GiB at 90% utilisation; use gpu_count >= ${fewest}`,
+      'gpu_count',
+    );
+  }
+  const replicas = request.replicas ?? 1;
+  if (replicas * request.gpu_count > gpuConfig.node_group.max_size * gpuConfig.gpus_per_node) {
+    throw new ValidationError(
+      `no GPU node group can hold ${replicas} replicas of ${request.gpu_count} GPUs: node group '${gpuConfig.node_group.name}' has at most ${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs`,
+      'replicas',
+    );
+  }
+  checkCacheFitsOneNode(request.storage_size ?? null, replicas, request.gpu_count, gpuConfig, 'storage_size');
+  const custom: CustomModel = {
+    source,
+    huggingface_id: request.huggingface_id,
+    revision: request.revision ?? null,
+    image: request.image ?? null,
+    command: request.command ?? null,
+    args: request.args ?? null,
+    env,
+    storage_size: request.storage_size ?? null,
+    model_size_gib: request.model_size_gib ?? null,
+    tags: request.tags ?? [],
+    display_name: request.display_name ?? null,
+    description: request.description ?? null,
+  };
+  return { request, custom, gpuConfig, plan, config, replicas, memory };
+};
+
+/**
+ * POST …/aimodels: exactly one of `catalog_id` (a catalog model) and `huggingface_id` (a custom
+ * model). The custom-only fields on a catalog deploy are a 400 naming them, not silently dropped.
+ */
+export const resolveDeployRequest = (body: unknown): DeploySpec => {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const custom = fields.huggingface_id !== undefined;
+  if (custom && fields.catalog_id !== undefined) {
+    throw new ValidationError('give exactly one of catalog_id (a catalog model) and huggingface_id (a model outside the catalog), not both', 'huggingface_id');
+  }
+  if (custom) return resolveCustomModelSpec(parseOrThrow(customModelDeploymentSchema, body));
+  const misplaced = CUSTOM_ONLY.find((field) => fields[field] !== undefined);
+  if (misplaced && fields.catalog_id !== undefined) {
+    throw new ValidationError(`${misplaced} applies only to a model outside the catalog (huggingface_id); a catalog model is served as the catalog defines it`, misplaced);
+  }
+  return resolveDeploymentSpec(parseOrThrow(createDeploymentSchema, body));
+};
+
+// ---------------------------------------------------------------------------------------------
+// What the rest of the control plane derives from a custom model.
+
+/**
+ * A PVC cache is ReadWriteOnce: one node mounts it, so every replica must fit one node (the
+ * rendered pods require co-location, see manifests.ts). Checked at deploy and at scale.
+ */
+export const checkCacheFitsOneNode = (
+  storageSize: string | null,
+  replicas: number,
+  gpuCount: number,
+  gpuConfig: Pick<GpuConfig, 'gpus_per_node' | 'config_id'>,
+  field: 'storage_size' | 'replicas',
+): void => {
+  if (storageSize === null || replicas * gpuCount <= gpuConfig.gpus_per_node) return;
+  throw new ValidationError(
+    `${field === 'replicas' ? `replicas ${replicas}` : `storage_size with ${replicas} replicas`}: a model cache (ReadWriteOnce) is mounted by one node, so replicas x gpu_count (${replicas * gpuCount}) must be at most the ${gpuConfig.gpus_per_node} GPUs of one '${gpuConfig.config_id}' node`,
+    field,
+  );
+};
+
+/** The key of a model's cold-start history (cold-start-stats.ts): the catalog id, or the HF repository. */
+export const customCatalogKey = (custom: Pick<CustomModel, 'huggingface_id'>): string => `hf:${custom.huggingface_id}`;
+
+/**
+ * How long a custom model may take to load: like a catalog model when its size is declared
+ * (300 s + 25 s per GiB), else an hour; `initial_delay_seconds` can only raise it.
+ */
+export const customLoadBudgetSeconds = (custom: Pick<CustomModel, 'model_size_gib'>, initialDelaySeconds: number | null = null): number =>
+  Math.max(custom.model_size_gib === null ? 3600 : Math.ceil(300 + 25 * custom.model_size_gib), initialDelaySeconds ?? 0);

@@ -1,0 +1,93 @@
+/**
+ * Secrets Manager for the local cloud: the service's JSON protocol (awsJson1.1, `X-Amz-Target:
+ * secretsmanager.<Operation>`) for CreateSecret, GetSecretValue, DescribeSecret and DeleteSecret,
+ * with the service's error shapes (`__type` + `message`, HTTP 400), so the production adapter
+ * runs through the real @aws-sdk/client-secrets-manager unchanged. Requests are not SigV4-checked
+ * (nor are they by dynalite); values are encrypted at rest (./store.ts).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SecretsError, SecretStore } from './store';
+
+export interface LocalSecretsManager {
+  url: string;
+  /** The file holding the (encrypted) secrets, for tests that look at what is on disk. */
+  stateFile: string;
+  close(): Promise<void>;
+}
+
+const MAX_REQUEST_BYTES = 256 * 1024;
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+type Operation = (store: SecretStore, input: Record<string, unknown>) => unknown;
+const OPERATIONS: Record<string, Operation> = {
+  CreateSecret: (store, input) => store.create(input),
+  GetSecretValue: (store, input) => store.getValue(input),
+  DescribeSecret: (store, input) => store.describe(input),
+  DeleteSecret: (store, input) => store.delete(input),
+};
+
+const send = (res: ServerResponse, status: number, body: unknown, errorType?: string) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': CONTENT_TYPE,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': crypto.randomUUID(),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
+  res.end(text);
+};
+
+const fail = (res: ServerResponse, status: number, type: string, message: string) => send(res, status, { __type: type, message }, type);
+
+const readBody = async (req: IncomingMessage): Promise<string | undefined> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+export const startSecretsManager = async (options: { host: string; port?: number; dataDir: string; region: string; accountId: string }): Promise<LocalSecretsManager> => {
+  const store = new SecretStore({ dataDir: options.dataDir, region: options.region, accountId: options.accountId });
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'POST') return fail(res, 405, 'UnknownOperationException', 'only POST is supported');
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target.startsWith('secretsmanager.') ? OPERATIONS[target.slice('secretsmanager.'.length)] : undefined;
+      if (!operation) return fail(res, 400, 'UnknownOperationException', `the operation ${target || '(no X-Amz-Target)'} is not supported by this endpoint`);
+      const text = await readBody(req);
+      if (text === undefined) return fail(res, 413, 'ValidationException', `the request exceeds ${MAX_REQUEST_BYTES} bytes`);
+      let input: unknown;
+      try {
+        input = text === '' ? {} : JSON.parse(text);
+      } catch {
+        return fail(res, 400, 'SerializationException', 'the request body is not valid JSON');
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(res, 400, 'SerializationException', 'the request body must be a JSON object');
+      try {
+        send(res, 200, operation(store, input as Record<string, unknown>));
+      } catch (error) {
+        if (error instanceof SecretsError) return fail(res, 400, error.type, error.message);
+        fail(res, 500, 'InternalServiceError', 'the local Secrets Manager failed');
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    stateFile: store.stateFile,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};
