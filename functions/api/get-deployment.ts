@@ -12,7 +12,7 @@ export const getDeployment = async (event: ApiEvent, { now }: RequestScope): Pro
   const tenant = authorizeTenant(event, 'read');
   const record = await get(tenant, deploymentIdOf(event));
   let eta = null;
-  if (record.status === 'initializing' && record.timeline?.accepted) {
+  if (record.status === 'initializing' && record.phase !== 'paused' && record.timeline?.accepted) {
     const model = findCatalogModel(record.catalog_id);
     const samples = await coldStartSamples(record.catalog_id, record.gpu_config_id);
     eta = estimateReadyAt(record.timeline.accepted, samples, model ? weightsGiB(model) : (record.custom?.model_size_gib ?? 10), EXPECTED_NODE_SECONDS, timeScale);

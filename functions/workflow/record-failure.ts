@@ -5,7 +5,8 @@
  */
 import { now } from '../adapters/clock';
 import { releaseGpus } from '../adapters/capacity-ledger';
-import { StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
+import { getDeployment, StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
+import { closeSegment } from '../domain/usage';
 import { logger } from '../commons/logger';
 import { workflowTask, type TaskInput } from '../commons/workflow';
 
@@ -29,14 +30,17 @@ export const failReason = (caught: CaughtError): string => {
 
 export const recordFailure = async (input: TaskInput & { error: CaughtError; operation: 'deploy' | 'scale' | 'delete' }) => {
   const reason = failReason(input.error);
+  const at = now();
+  // A failed deployment no longer serves: its usage segment ends here.
+  const usage = input.operation === 'delete' ? undefined : closeSegment((await getDeployment(input.deployment, input.deployment.id))?.usage, at);
   const changes =
     input.operation === 'delete'
       ? { phase: 'deleting' as const, fail_reason: reason }
-      : { status: 'failed' as const, phase: 'failed' as const, fail_reason: reason, ready_since: null, endpoint_url: null };
+      : { status: 'failed' as const, phase: 'failed' as const, fail_reason: reason, ready_since: null, endpoint_url: null, usage };
   const code = reason.split(':')[0] ?? 'Failed';
   try {
     await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {
-      now: now(),
+      now: at,
       event: { type: input.operation === 'delete' ? 'delete_failed' : 'failed', message: reason, reason: code },
     });
   } catch (error) {
