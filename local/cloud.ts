@@ -55,8 +55,11 @@ export interface LocalCloud {
   stepFunctions: RunningStepFunctions;
   stateMachineArns: Record<'deploy' | 'scale' | 'delete', string>;
   dataDir: string;
-  /** Runs one schedule of the list now (after a run in progress) and returns its handler's result. */
-  runSchedule(name: string): Promise<unknown>;
+  /**
+   * Runs one schedule of the list now (after a run in progress) and returns its handler's
+   * result; `time` is the event's time (the schedule sweeper's clock in tests).
+   */
+  runSchedule(name: string, options?: { time?: Date }): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -188,7 +191,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       stepFunctions: sfn,
       stateMachineArns,
       dataDir,
-      runSchedule: (name) => cron.run(name),
+      runSchedule: (name, runOptions) => cron.run(name, runOptions),
       close: async () => {
         const failures: unknown[] = [];
         for (const close of closers.reverse()) await close().catch((error: unknown) => failures.push(error));

@@ -37,8 +37,11 @@ export interface CronOptions {
 }
 
 export interface RunningCron {
-  /** Runs the schedule now (after any run in progress) and returns the handler's result. */
-  run(name: string): Promise<unknown>;
+  /**
+   * Runs the schedule now (after any run in progress) and returns the handler's result.
+   * `time` sets the event's time (a test's clock: the schedule sweeper works at it).
+   */
+  run(name: string, options?: { time?: Date }): Promise<unknown>;
   /** Stops the timers and waits for runs in progress. */
   close(): Promise<void>;
 }
@@ -55,22 +58,22 @@ export const startCron = (jobs: readonly CronJob[], options: CronOptions = {}): 
   let closed = false;
   const states = new Map<string, JobState>(jobs.map((job) => [job.name, { job, running: undefined, timer: undefined }]));
 
-  const eventFor = (job: CronJob): ScheduledEventLike => ({
+  const eventFor = (job: CronJob, time = new Date()): ScheduledEventLike => ({
     version: '0',
     id: randomUUID(),
     'detail-type': 'Scheduled Event',
     source: 'aws.events',
     account,
-    time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    time: time.toISOString().replace(/\.\d+Z$/, 'Z'),
     region,
     resources: [`arn:aws:scheduler:${region}:${account}:schedule/default/${job.name}`],
     detail: {},
   });
 
   /** Waits for the run in progress, then starts one; never two at once for one job. */
-  const runExclusive = async (state: JobState): Promise<unknown> => {
+  const runExclusive = async (state: JobState, time?: Date): Promise<unknown> => {
     while (state.running) await state.running.catch(() => undefined);
-    const run = state.job.run(eventFor(state.job));
+    const run = state.job.run(eventFor(state.job, time));
     state.running = run;
     try {
       return await run;
@@ -92,11 +95,11 @@ export const startCron = (jobs: readonly CronJob[], options: CronOptions = {}): 
   if (options.timer !== false) for (const state of states.values()) arm(state);
 
   return {
-    run: (name) => {
+    run: (name, runOptions) => {
       const state = states.get(name);
       if (!state) return Promise.reject(new Error(`no schedule named '${name}' (known: ${[...states.keys()].join(', ')})`));
       if (closed) return Promise.reject(new Error('the local cron is closed'));
-      return runExclusive(state);
+      return runExclusive(state, runOptions?.time);
     },
     close: async () => {
       closed = true;

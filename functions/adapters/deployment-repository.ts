@@ -16,20 +16,35 @@ import { appendEvent } from './event-log';
 const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
 const deploymentKey = (t: Tenant, id: string) => ({ pk: tenantKey(t), sk: `DEP#${id}` });
 const nameKey = (t: Tenant, name: string) => ({ pk: tenantKey(t), sk: `NAME#${name}` });
-const [gpuIndex, inFlightIndex] = TABLE.indexes;
+const [gpuIndex, inFlightIndex, dueIndex] = TABLE.indexes;
 const gpuIndexKey = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'id'>) => ({
   gsi1pk: `GPUCFG#${record.gpu_config_id}`,
   gsi1sk: `DEP#${record.id}`,
 });
+const gpuIndexValues = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'id'>) => {
+  const key = gpuIndexKey(record);
+  return { ':gsi1pk': key.gsi1pk, ':gsi1sk': key.gsi1sk };
+};
 const IN_FLIGHT = 'INFLIGHT';
 /** Sparse index entry of a deployment an execution should be working on (see table.ts). */
 const inFlightKey = (record: Pick<DeploymentRecord, 'phase' | 'id'>) =>
   isInFlightPhase(record.phase) ? { gsi2pk: IN_FLIGHT, gsi2sk: `DEP#${record.id}` } : {};
 
-type StoredRecord = DeploymentRecord & { pk: string; sk: string; gsi1pk?: string; gsi1sk?: string; gsi2pk?: string; gsi2sk?: string };
+type StoredRecord = DeploymentRecord & {
+  pk: string;
+  sk: string;
+  gsi1pk?: string;
+  gsi1sk?: string;
+  gsi2pk?: string;
+  gsi2sk?: string;
+  gsi3pk?: string;
+  gsi3sk?: string;
+  schedule_due_at?: string;
+};
 
 const toRecord = (item: Record<string, unknown>): DeploymentRecord => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, ...record } = item as unknown as StoredRecord;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _g3, gsi2sk: _g4, gsi3pk: _g5, gsi3sk: _g6, schedule_due_at: _due, ...record } =
+    item as unknown as StoredRecord;
   return record;
 };
 
@@ -198,6 +213,11 @@ export interface UpdateOptions {
   milestones?: readonly Milestone[];
   /** The history entry this change writes (status and phase are taken from the new record). */
   event?: { type: string; message: string; reason?: string };
+  /**
+   * The deployment holds GPUs again (a resume after its reservation was taken): list it in the
+   * `by-gpu-config` index of this GPU config, so capacity planning counts it.
+   */
+  holdsCapacityOn?: string;
 }
 
 /**
@@ -231,6 +251,10 @@ export const updateDeployment = async (
     } else {
       removes.push('gsi2pk', 'gsi2sk');
     }
+  }
+  if (options.holdsCapacityOn !== undefined) {
+    Object.assign(values, gpuIndexValues({ gpu_config_id: options.holdsCapacityOn, id }));
+    sets.push('gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk');
   }
   if (options.milestones?.length) {
     names['#timeline'] = 'timeline';
@@ -416,3 +440,166 @@ export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]
     reserved_gpus: Number(item.reserved_gpus ?? 0),
     execution_arn: String(item.execution_arn),
   }));
+
+// ---- Schedules (index `schedule-due`, see table.ts) ----
+
+/** Shards of the `schedule-due` index: a sweep queries each; writes of one minute spread over them. */
+export const DUE_SHARDS = 8;
+
+const shardOf = (id: string): number => {
+  let hash = 0;
+  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % DUE_SHARDS;
+};
+
+/** The `schedule-due` index keys of a deployment due at `dueAt` (exported for the sweep benchmark's seeding). */
+export const dueKey = (id: string, dueAt: string) => ({ gsi3pk: `DUE#${shardOf(id)}`, gsi3sk: `${dueAt}#${id}` });
+
+/** SET (or, with null, REMOVE) of the due time and its index entry, as update-expression parts. */
+const dueParts = (id: string, dueAt: string | null): { sets: string[]; removes: string[]; values: Record<string, unknown> } =>
+  dueAt === null
+    ? { sets: [], removes: ['schedule_due_at', 'gsi3pk', 'gsi3sk'], values: {} }
+    : {
+        sets: ['schedule_due_at = :dueAt', 'gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk'],
+        removes: [],
+        values: { ':dueAt': dueAt, ':gsi3pk': dueKey(id, dueAt).gsi3pk, ':gsi3sk': dueKey(id, dueAt).gsi3sk },
+      };
+
+const expression = (parts: { sets: string[]; removes: string[] }) =>
+  `${parts.sets.length > 0 ? `SET ${parts.sets.join(', ')}` : ''}${parts.removes.length > 0 ? ` REMOVE ${parts.removes.join(', ')}` : ''}`.trim();
+
+/**
+ * Stores (or, with null, removes) the deployment's schedule, its sweeper state and when it is
+ * due next. Schedule writes leave `version` alone: they never make a workflow's or a scale
+ * request's conditional write fail.
+ */
+export const putSchedule = async (
+  tenant: Tenant,
+  id: string,
+  schedule: { schedule: DeploymentRecord['schedule']; state: DeploymentRecord['schedule_state'] } | null,
+  dueAt: string | null,
+): Promise<void> => {
+  const due = dueParts(id, dueAt);
+  const sets = [...due.sets];
+  const removes = [...due.removes];
+  const values: Record<string, unknown> = { ...due.values, ':terminating': 'terminating' };
+  if (schedule) {
+    sets.push('#schedule = :schedule', 'schedule_state = :state');
+    values[':schedule'] = schedule.schedule;
+    values[':state'] = schedule.state;
+  } else {
+    removes.push('#schedule', 'schedule_state');
+  }
+  try {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: deploymentKey(tenant, id),
+        UpdateExpression: expression({ sets, removes }),
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :terminating',
+        ExpressionAttributeNames: { '#schedule': 'schedule', '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new StaleWriteError(`deployment ${id} is gone or being deleted`);
+    throw error;
+  }
+};
+
+export interface DueDeployment {
+  record: DeploymentRecord;
+  dueAt: string;
+}
+
+/**
+ * Deployments due at `now`, one Query per shard on `schedule-due` (only due items are read),
+ * at most `limit` in all, earliest first within a shard. Eventually consistent: the claim
+ * (conditional on the due time read) decides.
+ */
+export const dueDeployments = async (now: Date, limit: number): Promise<{ due: DueDeployment[]; itemsRead: number }> => {
+  const upper = `${now.toISOString()}#~`;
+  const perShard = await Promise.all(
+    Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const result = await documentClient.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: dueIndex.name,
+            KeyConditionExpression: 'gsi3pk = :shard AND gsi3sk <= :upper',
+            ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':upper': upper },
+            Limit: Math.min(1000, limit - items.length),
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(result.Items ?? []));
+        start = result.LastEvaluatedKey;
+      } while (start && items.length < limit);
+      return items;
+    }),
+  );
+  const items = perShard.flat();
+  return {
+    itemsRead: items.length,
+    due: items.slice(0, limit).map((item) => ({ record: toRecord(item), dueAt: String(item.schedule_due_at) })),
+  };
+};
+
+/**
+ * Takes a due deployment for one sweep: moves its due time from `seenDueAt` to `leaseUntil`
+ * (conditional), so a concurrent sweep neither sees it due nor wins this write. False: another
+ * sweep (or a schedule change) got there first.
+ */
+export const claimDue = async (key: DeploymentKey, seenDueAt: string, leaseUntil: string): Promise<boolean> => {
+  const due = dueParts(key.id, leaseUntil);
+  try {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: deploymentKey(key, key.id),
+        UpdateExpression: expression(due),
+        ConditionExpression: 'schedule_due_at = :seen',
+        ExpressionAttributeValues: { ...due.values, ':seen': seenDueAt },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+};
+
+/** Ends a claim: the new sweeper state and next due time, if the claim still stands. */
+export const finishDue = async (
+  key: DeploymentKey,
+  leaseUntil: string,
+  state: NonNullable<DeploymentRecord['schedule_state']>,
+  nextDueAt: string | null,
+): Promise<boolean> => {
+  const due = dueParts(key.id, nextDueAt);
+  try {
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: deploymentKey(key, key.id),
+        UpdateExpression: expression({ sets: [...due.sets, 'schedule_state = :state'], removes: due.removes }),
+        ConditionExpression: 'schedule_due_at = :lease',
+        ExpressionAttributeValues: { ...due.values, ':state': state, ':lease': leaseUntil },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+};
+
+/** When the deployment is due next (null: no schedule), read consistently. */
+export const scheduleDueAt = async (tenant: Tenant, id: string): Promise<string | null> => {
+  const { Item } = await documentClient.send(
+    new GetCommand({ TableName: tableName, Key: deploymentKey(tenant, id), ConsistentRead: true, ProjectionExpression: 'schedule_due_at' }),
+  );
+  return typeof Item?.schedule_due_at === 'string' ? Item.schedule_due_at : null;
+};

@@ -11,7 +11,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import { hfTokenSecretName } from '../domain/hf-token';
 

@@ -126,6 +126,12 @@ export const listPods = async (labelSelector: string): Promise<V1Pod[]> => {
   return (await core.listNamespacedPod({ namespace, labelSelector })).items;
 };
 
+/** GET through the API server's pod proxy (`/api/v1/namespaces/{ns}/pods/{name}:{port}/proxy/{path}`). */
+export const podProxyGet = async (podName: string, port: number, path: string): Promise<string> => {
+  const { core } = await connect();
+  return core.connectGetNamespacedPodProxyWithPath({ name: `${podName}:${port}`, namespace, path });
+};
+
 /** Pods bound to the given nodes, in every namespace (a node is idle only if none runs there). */
 export const podsOnNodes = async (nodeNames: readonly string[]): Promise<Map<string, V1Pod[]>> => {
   const { core } = await connect();

@@ -13,7 +13,7 @@ export const getDeployment = async (event: ApiEvent, { now }: RequestScope): Pro
   const tenant = authorizeTenant(event, 'read');
   const record = await get(tenant, deploymentIdOf(event));
   let eta = null;
-  if (record.status === 'initializing' && record.timeline?.accepted) {
+  if (record.status === 'initializing' && record.phase !== 'paused' && record.timeline?.accepted) {
     const [model, samples] = await Promise.all([deploymentModelOf(record), coldStartSamples(record.catalog_id, record.gpu_config_id)]);
     eta = estimateReadyAt(record.timeline.accepted, samples, model ? weightsGiB(model) : (record.custom?.model_size_gib ?? 10), EXPECTED_NODE_SECONDS, timeScale);
   }

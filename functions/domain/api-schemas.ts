@@ -13,6 +13,8 @@ import { ERROR_CODES } from './errors';
 import type { MemoryEstimate } from './memory-fit';
 import type { PromptAnswer, servedModels } from './prompt';
 import type { Recipe } from './recipes';
+import type { ScheduleView } from './schedule';
+import type { UsageView } from './usage';
 
 const timestamp = z.iso.datetime().describe('RFC 3339 timestamp (UTC)');
 const count = z.number().int().min(0);
@@ -40,6 +42,7 @@ export const DEPLOYMENT_PHASES = [
   'loading_model',
   'ready',
   'scaling',
+  'paused',
   'failed',
   'deleting',
 ] as const;
@@ -108,8 +111,13 @@ export const deploymentSchema = z
     replicas: z.number().int().min(0).describe('Desired replicas.'),
     created_at: timestamp,
     updated_at: timestamp,
-    uptime_seconds: count.describe('Seconds since it most recently became ready; 0 when not ready.'),
-    phase: z.enum(DEPLOYMENT_PHASES).describe('Extension: fine-grained progress beside `status`.'),
+    uptime_seconds: count.describe('Seconds since it most recently became ready; 0 when not ready (also while paused).'),
+    serving_seconds: count.describe('Extension: all ready time so far, across scale changes, pauses and failures.'),
+    gpu_seconds: count.describe('Extension: replicas x gpu_count x ready time.'),
+    cost_to_date: z.number().min(0).describe('Extension: gpu_seconds x the plan\'s unit_price (per GPU-hour) / 3600.'),
+    phase: z
+      .enum(DEPLOYMENT_PHASES)
+      .describe('Extension: fine-grained progress beside `status`. `paused`: scaled to 0 (status `initializing`, no endpoint).'),
     fail_reason: z.string().nullable().describe('Extension: why it failed (classified), null otherwise.'),
     config: servingConfigSchema,
     plan_id: z.string(),
@@ -289,6 +297,37 @@ export const planSchemaOfDryRun = z
   })
   .describe('Extension: what a deploy would do (`?dry_run=true`), without doing it.');
 
+const usageFiguresSchema = z.object({
+  serving_seconds: count,
+  gpu_seconds: count,
+  cost_to_date: z.number().min(0),
+});
+
+export const usageSchema = usageFiguresSchema
+  .extend({
+    id: z.string(),
+    as_of: timestamp.describe('The instant the figures are computed at.'),
+    uptime_seconds: count,
+    unit_price: z.number().min(0).describe('The plan\'s price per GPU-hour.'),
+    currency: z.string().nullable(),
+    gpu_count: z.number().int().min(1),
+    replicas: z.number().int().min(0),
+    serving_since: timestamp.nullable().describe('Start of the ready period in progress; null when not serving.'),
+    days: z.array(usageFiguresSchema.extend({ date: z.string().describe('UTC day, YYYY-MM-DD.') })).describe('Per UTC day, oldest first.'),
+  })
+  .describe('Extension: serving time, GPU time and cost of one deployment.');
+
+export const scheduleViewSchema = z
+  .object({
+    time_zone: z.string(),
+    windows: z.array(z.object({ cron: z.string(), replicas: z.number().int().min(0) })),
+    idle_timeout_minutes: z.number().int().nullable(),
+    next_windows: z.array(z.object({ at: timestamp, replicas: z.number().int().min(0) })).describe('The next window fires (up to 5).'),
+    next_check_at: timestamp.nullable().describe('When the sweeper looks at the deployment next.'),
+    last_activity_at: timestamp.nullable().describe('Idle detection: when a request was last seen.'),
+  })
+  .describe('Extension: the deployment\'s scaling windows and idle timeout.');
+
 export const openApiDocumentSchema = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }) }).catchall(z.unknown());
 
 // Compile-time: the schemas and the types the handlers build their answers from agree both ways.
@@ -298,6 +337,8 @@ agree<Same<z.infer<typeof deploymentSchema>['status'], DeploymentView['status']>
 agree<Same<z.infer<typeof deploymentSchema>['phase'], DeploymentView['phase']>>(true);
 agree<Same<keyof z.infer<typeof deploymentSchema>, keyof DeploymentView>>(true);
 agree<Same<z.infer<typeof etaSchema>, Eta>>(true);
+agree<Same<keyof z.infer<typeof scheduleViewSchema>, keyof ScheduleView>>(true);
+agree<Same<keyof z.infer<typeof usageSchema>, keyof UsageView>>(true);
 agree<Same<z.infer<typeof memorySchema>, MemoryEstimate>>(true);
 agree<Same<keyof z.infer<typeof catalogItemSchema>, keyof ReturnType<typeof catalogItemView>>>(true);
 agree<Same<z.infer<typeof recipeSchema>, Recipe>>(true);

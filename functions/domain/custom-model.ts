@@ -5,7 +5,7 @@
  * `description`, their validation against the inventory, and the memory-fit rule for a model
  * whose size the catalog does not know (docs/custom-models.md). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling } from './autoscaling';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment';

@@ -1,4 +1,7 @@
+import { findGpuConfig } from './catalog';
 import type { Eta } from './eta';
+import type { Schedule, ScheduleState } from './schedule';
+import { figures, totalsAt, type Usage } from './usage';
 
 /**
  * The deployment record as stored, its lifecycle vocabulary, and its API view.
@@ -15,6 +18,8 @@ export type DeploymentPhase =
   | 'loading_model'
   | 'ready'
   | 'scaling'
+  /** Scaled to 0: no pods; GPUs and nodes given back after the release delay. */
+  | 'paused'
   | 'failed'
   | 'deleting';
 
@@ -90,6 +95,12 @@ export interface DeploymentRecord extends Tenant {
   /** null: no range was set; replicas may be anything from 0 to MAX_REPLICAS. */
   autoscaling?: AutoscalingRange | null;
   instances?: InstanceCounts;
+  /** Serving time and GPU time so far (functions/domain/usage.ts); absent on older records. */
+  usage?: Usage;
+  /** Scaling windows and idle timeout (PUT …/schedule); absent when none. */
+  schedule?: Schedule;
+  /** What the schedule sweeper has handled (windows, idle counter). */
+  schedule_state?: ScheduleState;
   // --- custom models and Hugging Face tokens (docs/custom-models.md) ---
   /** A model outside the catalog; absent for a catalog model. */
   custom?: CustomModel;
@@ -143,6 +154,10 @@ export interface DeploymentView extends CustomModelView {
   created_at: string;
   updated_at: string;
   uptime_seconds: number;
+  /** Extensions: all ready time, replicas x gpu_count x ready time, and its cost (plan unit_price per GPU-hour). */
+  serving_seconds: number;
+  gpu_seconds: number;
+  cost_to_date: number;
   phase: DeploymentPhase;
   fail_reason: string | null;
   config: ServingConfig;
@@ -163,6 +178,10 @@ export const uptimeSeconds = (record: Pick<DeploymentRecord, 'status' | 'ready_s
   if (record.status !== 'ready' || record.ready_since === null) return 0;
   return Math.max(0, Math.floor((now.getTime() - Date.parse(record.ready_since)) / 1000));
 };
+
+/** The plan's price per GPU-hour (0 if the plan is no longer offered). */
+export const unitPriceOf = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'plan_id'>): number =>
+  findGpuConfig(record.gpu_config_id)?.plans.find((p) => p.plan_id === record.plan_id)?.unit_price ?? 0;
 
 /** The Step Functions console page of an execution. */
 export const executionConsoleUrl = (executionArn: string): string => {
@@ -185,13 +204,14 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta |
   created_at: record.created_at,
   updated_at: record.updated_at,
   uptime_seconds: uptimeSeconds(record, now),
+  ...figures(totalsAt(record.usage, now).closed, unitPriceOf(record)),
   phase: record.phase,
   fail_reason: record.fail_reason,
   config: record.config,
   plan_id: record.plan_id,
   initial_delay_seconds: record.initial_delay_seconds ?? null,
   timeline: record.timeline ?? {},
-  eta: record.status === 'initializing' ? eta : null,
+  eta: record.status === 'initializing' && record.phase !== 'paused' ? eta : null,
   autoscaling: record.autoscaling ?? null,
   instances: record.instances ?? NO_INSTANCES,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },

@@ -3,7 +3,7 @@
  * in Secrets Manager as `<prefix>/hf-token/<deployment id>` (infra/constructs/secrets.ts owns
  * the prefix); the record and the workflows carry only that secret's ARN. Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Hugging Face user access tokens are `hf_` + 34 characters today; room for future formats. */
 export const hfTokenSchema = z

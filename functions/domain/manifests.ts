@@ -136,14 +136,18 @@ export const renderModelWorkload = (
         },
         spec: {
           nodeSelector: { [NODE_GROUP_LABEL]: gpuConfig.node_group.name },
-          // A ReadWriteOnce model cache is mounted by one node: its replicas must share that node.
-          ...(custom?.storage_size
-            ? { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }] } } }
-            : {}),
           tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
-          // Pack: prefer nodes that already run a model, so whole nodes stay free for large
-          // replicas and empty nodes can be released (the default scheduler spreads).
-          affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [PACK_ONTO_BUSY_NODES] } },
+          affinity: {
+            podAffinity: {
+              // Pack: prefer nodes that already run a model, so whole nodes stay free for large
+              // replicas and empty nodes can be released (the default scheduler spreads).
+              preferredDuringSchedulingIgnoredDuringExecution: [PACK_ONTO_BUSY_NODES],
+              // A ReadWriteOnce model cache is mounted by one node: its replicas must share that node.
+              ...(custom?.storage_size
+                ? { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: 'kubernetes.io/hostname' }] }
+                : {}),
+            },
+          },
           terminationGracePeriodSeconds: 30,
           containers: [
             {

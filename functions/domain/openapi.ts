@@ -22,9 +22,12 @@ import {
   promptAnswerSchema,
   recipeListSchema,
   servedModelListSchema,
+  scheduleViewSchema,
   timelineSchema,
+  usageSchema,
 } from './api-schemas';
 import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from './catalog-admin';
+import { scheduleSchema } from './schedule';
 import { customModelFields } from './custom-model';
 import { promptRequestSchema } from './prompt';
 import { yamlDeployQuerySchema } from './yaml-manifest';
@@ -229,6 +232,41 @@ export const OPERATIONS: Record<string, OperationEntry> = {
     description: 'The tail of each pod\'s vLLM log, oldest pod first; one pod with `replica`.',
     query: logsQuerySchema,
     responses: { 200: { description: 'The logs of the deployment\'s pods.', json: logsSchema } },
+    errors: TENANT_ERRORS,
+  },
+  'put-schedule': {
+    operationId: 'putDeploymentSchedule',
+    tag: 'Deployments',
+    summary: 'Set a deployment\'s scaling windows and idle timeout',
+    description:
+      'Extension. Cron windows (5 fields) in an IANA time zone scale the deployment to their `replicas` at each fire (0 pauses); ' +
+      'with `idle_timeout_minutes`, a deployment that served no request for that long is paused. Replaces any previous schedule.',
+    body: scheduleSchema,
+    responses: { 200: { description: 'The schedule with its next fires.', json: scheduleViewSchema } },
+    errors: [...TENANT_ERRORS, 409, 415],
+  },
+  'get-schedule': {
+    operationId: 'getDeploymentSchedule',
+    tag: 'Deployments',
+    summary: 'Get a deployment\'s schedule',
+    description: 'Extension. 404 when it has none.',
+    responses: { 200: { description: 'The schedule with its next fires and idle state.', json: scheduleViewSchema } },
+    errors: TENANT_ERRORS,
+  },
+  'delete-schedule': {
+    operationId: 'deleteDeploymentSchedule',
+    tag: 'Deployments',
+    summary: 'Remove a deployment\'s schedule',
+    description: 'Extension. No more windows or idle pauses; the current replicas stay.',
+    responses: { 204: { description: 'Removed (also when there was none).' } },
+    errors: [...TENANT_ERRORS, 409],
+  },
+  'get-usage': {
+    operationId: 'getDeploymentUsage',
+    tag: 'Observability',
+    summary: 'Serving time, GPU time and cost of a deployment',
+    description: 'Extension. Totals and per UTC day; cost = gpu_seconds x unit_price (per GPU-hour) / 3600.',
+    responses: { 200: { description: 'The usage so far.', json: usageSchema } },
     errors: TENANT_ERRORS,
   },
   'get-openapi': {

@@ -10,9 +10,9 @@ import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECO
 
 /**
  * A deployment is in flight while an execution is supposed to be working on it: every phase
- * but the two resting ones. (A new phase is in flight by default, so the reconcile watches it.)
+ * but the resting ones (ready, failed, paused). (A new phase is in flight by default, so the reconcile watches it.)
  */
-export const isInFlightPhase = (phase: DeploymentPhase): boolean => phase !== 'ready' && phase !== 'failed';
+export const isInFlightPhase = (phase: DeploymentPhase): boolean => phase !== 'ready' && phase !== 'failed' && phase !== 'paused';
 
 /** What DescribeExecution says, reduced to what the reconcile needs. */
 export type ExecutionState =

@@ -98,8 +98,9 @@ export const createDeploymentSchema = z.object({
 export type CreateDeploymentRequest = z.infer<typeof createDeploymentSchema>;
 
 export const scaleDeploymentSchema = z.object({
+  // 0 pauses: the pods go, and after the release delay the GPUs and nodes too.
   replicas: integer('replicas')
-    .min(1, { error: 'replicas must be at least 1' })
+    .min(0, { error: 'replicas must be at least 0 (0 pauses the deployment)' })
     .max(MAX_REPLICAS, { error: `replicas must be at most ${MAX_REPLICAS}` }),
 });
 

@@ -8,7 +8,7 @@
  * runs the same deploy workflow (docs/custom-models.md). Pure.
  */
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { findGpuConfig, INVENTORY, type GpuConfig } from './catalog';
 import { checkServedModelName, customModelDeploymentSchema, resolveCustomModelSpec, type ResolvedCustomModelSpec } from './custom-model';
 import { ApiError, ValidationError } from './errors';

@@ -83,14 +83,26 @@ export const listDeployments = (tenant: Tenant, page: number, limit: number) =>
   repository.listDeployments(tenant, page, limit);
 
 /**
- * Scaling is allowed from `ready` only: while another operation runs, the caller gets 409
- * and can retry once the deployment is ready again. Replicas must lie in the deployment's
- * scale range (domain/autoscaling.ts), else 400.
+ * Scaling is allowed from `ready`, and from `paused` (a resume): while another operation
+ * runs, the caller gets 409 and can retry once the deployment is ready again. Replicas must
+ * lie in the deployment's scale range (domain/autoscaling.ts), else 400: a pause (0) needs
+ * min_replicas 0; automatic callers (the schedule sweep) clamp into the range first.
+ *
+ * Replicas 0 pauses: the GPUs stay reserved until the scale workflow has waited the release
+ * delay (a quick resume finds them), then it gives them back exactly once. A resume reserves
+ * them again (409 if another deployment took them meanwhile).
  */
-export const scaleDeployment = async (tenant: Tenant, id: string, replicas: number, now: Date): Promise<DeploymentRecord> => {
+export const scaleDeployment = async (
+  tenant: Tenant,
+  id: string,
+  replicas: number,
+  now: Date,
+  origin = 'requested',
+): Promise<DeploymentRecord> => {
   const current = await getDeployment(tenant, id);
   checkReplicas(current, replicas);
-  if (current.status !== 'ready' || current.phase !== 'ready') {
+  const paused = current.phase === 'paused';
+  if (!paused && (current.status !== 'ready' || current.phase !== 'ready')) {
     throw new ConflictError(
       `deployment '${id}' is ${current.status} (${current.phase}); it can be scaled once it is ready`,
     );
@@ -99,15 +111,26 @@ export const scaleDeployment = async (tenant: Tenant, id: string, replicas: numb
   const group = findGpuConfig(current.gpu_config_id);
   if (!group) throw new ConflictError(`gpu_config_id '${current.gpu_config_id}' is no longer offered; this deployment cannot be scaled`);
   checkCacheFitsOneNode(current.custom?.storage_size ?? null, replicas, current.gpu_count, group, 'replicas');
-  const reserved = ledgerGpus(current.gpu_count, replicas, group.gpus_per_node);
+  const reserved = replicas === 0 ? current.reserved_gpus : ledgerGpus(current.gpu_count, replicas, group.gpus_per_node);
   const delta = reserved - current.reserved_gpus;
   if (delta > 0) await reserveGpus(group.config_id, delta, ledgerLimit(group), group.node_group.name);
   let updated: DeploymentRecord;
   try {
-    updated = await handOver(current, 'scale', { replicas, phase: 'scaling', reserved_gpus: reserved }, now, {
-      type: 'scale_requested',
-      message: `scale from ${current.replicas} to ${replicas} replicas requested`,
-    });
+    const message =
+      replicas === 0
+        ? `pause (scale from ${current.replicas} to 0 replicas) ${origin}`
+        : paused
+          ? `resume with ${replicas} replicas ${origin}`
+          : `scale from ${current.replicas} to ${replicas} replicas ${origin}`;
+    updated = await handOver(
+      current,
+      'scale',
+      { replicas, phase: 'scaling', reserved_gpus: reserved },
+      now,
+      { type: replicas === 0 ? 'pause_requested' : paused ? 'resume_requested' : 'scale_requested', message },
+      // Its reservation was given back (pause released): count it toward the group's demand again.
+      current.reserved_gpus === 0 && reserved > 0 ? group.config_id : undefined,
+    );
   } catch (error) {
     if (delta > 0) await releaseGpus(group.config_id, delta);
     throw error;
@@ -131,6 +154,7 @@ const handOver = async (
   changes: Partial<Handover>,
   now: Date,
   event: { type: string; message: string },
+  holdsCapacityOn?: string,
 ): Promise<DeploymentRecord> => {
   const name = executionName(current.id, workflow, now);
   const updated = await repository
@@ -139,7 +163,7 @@ const handOver = async (
       current.id,
       { ...changes, operation: workflow, execution_arn: plannedExecutionArn(workflow, name) },
       { version: current.version },
-      { now, event },
+      { now, event, ...(holdsCapacityOn ? { holdsCapacityOn } : {}) },
     )
     .catch((error: unknown) => {
       if (error instanceof repository.StaleWriteError) {

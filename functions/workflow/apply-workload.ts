@@ -20,6 +20,8 @@ export interface WorkloadWait {
   phase?: string;
   /** When the pods entered `phase` (deadlines are per phase). */
   phase_since?: string;
+  /** The replica count applied (0: a pause, which the scale workflow settles differently). */
+  replicas?: number;
 }
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
@@ -37,7 +39,7 @@ export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => 
       event: { type: 'phase_changed', message: 'phase scheduling: Kubernetes objects applied' },
     }).catch(asSuperseded);
   }
-  return { started_at: now().toISOString(), ready: false, wait_seconds: 2 };
+  return { started_at: now().toISOString(), ready: false, wait_seconds: 2, replicas: record.replicas };
 };
 
 export const handler = workflowTask('apply-workload', applyWorkload);

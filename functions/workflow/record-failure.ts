@@ -5,7 +5,8 @@
  */
 import { now } from '../adapters/clock';
 import { releaseGpus } from '../adapters/capacity-ledger';
-import { StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
+import { getDeployment, StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
+import { closeSegment } from '../domain/usage';
 import { logger } from '../commons/logger';
 import { workflowTask, type TaskInput } from '../commons/workflow';
 
@@ -29,6 +30,9 @@ export const failReason = (caught: CaughtError): string => {
 
 export const recordFailure = async (input: TaskInput & { error: CaughtError; operation: 'deploy' | 'scale' | 'delete' }) => {
   const reason = failReason(input.error);
+  const at = now();
+  // A failed deployment no longer serves: its usage segment ends here.
+  const usage = input.operation === 'delete' ? undefined : closeSegment((await getDeployment(input.deployment, input.deployment.id))?.usage, at);
   const changes =
     input.operation === 'delete'
       ? { phase: 'deleting' as const, fail_reason: reason }
@@ -38,13 +42,14 @@ export const recordFailure = async (input: TaskInput & { error: CaughtError; ope
           fail_reason: reason,
           ready_since: null,
           endpoint_url: null,
+          usage,
           // The failure path removes the workload: nothing serves or starts any more.
-          instances: { running: 0, pending: 0, observed_at: now().toISOString() },
+          instances: { running: 0, pending: 0, observed_at: at.toISOString() },
         };
   const code = reason.split(':')[0] ?? 'Failed';
   try {
     await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {
-      now: now(),
+      now: at,
       event: { type: input.operation === 'delete' ? 'delete_failed' : 'failed', message: reason, reason: code },
     });
   } catch (error) {

@@ -85,7 +85,14 @@ export class Schedules extends Construct {
         scheduleName: `${props.prefix}-${definition.name}`,
         description: definition.description,
         schedule: scheduler.ScheduleExpression.expression(definition.expression),
-        target: new targets.LambdaInvoke(fn, { role: invokeRole, retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+        target: new targets.LambdaInvoke(fn, {
+          role: invokeRole,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          ...(definition.passesScheduledTime
+            ? { input: scheduler.ScheduleTargetInput.fromObject({ time: scheduler.ContextAttribute.scheduledTime }) }
+            : {}),
+        }),
       });
       acknowledgeWildcardResources(
         invokeRole,

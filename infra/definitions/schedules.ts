@@ -17,6 +17,11 @@ export interface ScheduleDefinition {
   readonly everyMinutes: number;
   /** The same rate as an EventBridge expression: `rate(5 minutes)`. */
   readonly expression: string;
+  /**
+   * The handler works at the event's `time`: EventBridge Scheduler sends its scheduled time
+   * as `{"time": …}` (the local cron sends the same field).
+   */
+  readonly passesScheduledTime?: boolean;
   readonly access: {
     readonly table: 'R' | 'RW';
     /** states:StartExecution (and the `<WORKFLOW>_STATE_MACHINE_ARN` variable). */
@@ -48,6 +53,24 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
       stopsWorkflows: ['deploy', 'scale'],
       eks: ['eks:DescribeCluster', 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
       autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+      kubernetes: true,
+    },
+  },
+  {
+    name: 'schedule-sweep',
+    entry: 'functions/scheduled/schedule-sweep.ts',
+    description:
+      'Schedule sweeper: Query the deployments due now (index schedule-due), apply their scaling windows and pause the idle ones through the scale workflow',
+    ...every(1),
+    passesScheduledTime: true,
+    access: {
+      table: 'RW',
+      startsWorkflows: ['scale'],
+      describesWorkflows: [],
+      stopsWorkflows: [],
+      eks: ['eks:DescribeCluster'],
+      autoscaling: [],
+      // Lists the model's pods and reads vLLM's /metrics through the pod proxy (pods/proxy get).
       kubernetes: true,
     },
   },

@@ -21,6 +21,12 @@
  * an execution is supposed to be working on (every phase but `ready` and `failed`), so the
  * reconcile finds stuck operations with one Query instead of a Scan. The repository sets and
  * removes the attributes whenever a write changes the phase.
+ *
+ * Index `schedule-due` (gsi3pk = DUE#<shard 0..7>, gsi3sk = <next due time ISO>#<id>) is
+ * sparse: it lists the deployments with a schedule (windows or idle timeout), keyed by when
+ * the sweeper should look at them next, so a sweep reads only what is due, with one Query per
+ * shard (`gsi3sk <= now`), never a Scan. Shards spread the writes of many deployments due at
+ * the same minute; an overdue entry stays found however late the sweep (no time bucket to miss).
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -30,5 +36,6 @@ export const TABLE = {
   indexes: [
     { name: 'by-gpu-config', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { name: 'in-flight', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { name: 'schedule-due', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   ],
 } as const;

@@ -77,7 +77,7 @@ export const STATE_MACHINES: readonly StateMachineDefinition[] = [
   {
     workflow: 'scale',
     file: 'statemachines/scale.asl.json',
-    tasks: ['ensure-node-capacity', 'check-nodes', 'apply-workload', 'check-workload', 'mark-ready', 'record-failure', 'remove-workload', 'release-idle-nodes'],
+    tasks: ['record-phase', 'ensure-node-capacity', 'check-nodes', 'apply-workload', 'check-workload', 'mark-ready', 'record-failure', 'remove-workload', 'release-idle-nodes'],
   },
   {
     workflow: 'delete',

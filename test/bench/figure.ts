@@ -13,6 +13,7 @@ const FIGURES: Record<string, () => Promise<{ measure: () => Promise<FigureResul
   polling: () => import('./cold-start-polling'),
   gpu: () => import('./gpu-efficiency'),
   scale: () => import('./list-scale'),
+  sweep: () => import('./schedule-sweep'),
 };
 
 const [id, out] = process.argv.slice(2);

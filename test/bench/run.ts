@@ -19,6 +19,7 @@ const FIGURES: { id: string; title: string; timeoutSeconds: number }[] = [
   { id: 'polling', title: 'Cold-start overhead of readiness polling (adaptive vs fixed 10 s)', timeoutSeconds: 600 },
   { id: 'gpu', title: 'GPU efficiency of a mixed workload', timeoutSeconds: 180 },
   { id: 'scale', title: 'List latency and reads vs deployments per project', timeoutSeconds: 240 },
+  { id: 'sweep', title: 'Schedule sweep at 10,000 deployments', timeoutSeconds: 400 },
 ];
 
 const onlyArg = process.argv.indexOf('--only');

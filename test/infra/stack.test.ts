@@ -513,6 +513,17 @@ describe('schedules', () => {
   it('creates one schedule per entry of the shared schedule list', () => {
     s.template.resourceCountIs('AWS::Scheduler::Schedule', SCHEDULES.length);
   });
+
+  it('passes the scheduled time to the schedule sweeper, which works at it', () => {
+    const [, sweep] = s.ofType('AWS::Scheduler::Schedule').find(([, c]) => c.Properties.Name === `${prefix}-schedule-sweep`)!;
+    expect(sweep.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)' });
+    expect(JSON.parse(sweep.Properties.Target.Input as string)).toEqual({ time: '<aws.scheduler.scheduled-time>' });
+    const sweeper = SCHEDULES.find((d) => d.name === 'schedule-sweep')!;
+    // it starts scale executions only, and stops or describes none
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf('schedule-sweep')))).toEqual(sorted(scheduleActions(sweeper)));
+    expect(scheduleActions(sweeper)).toContain('states:StartExecution');
+    expect(scheduleActions(sweeper)).not.toContain('states:StopExecution');
+  });
 });
 
 describe('table', () => {

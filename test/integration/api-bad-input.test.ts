@@ -99,7 +99,7 @@ describe('bad input', () => {
     expect(second.status).toBe(409);
     expect(second.body).toEqual({ code: 'conflict', message: expect.stringContaining('same-name') });
     expect(await totalDeployments()).toBe(1);
-    const scale = await t.api('PUT', `${BASE}/${first.body.id}/scale`, { body: { replicas: 0 } });
+    const scale = await t.api('PUT', `${BASE}/${first.body.id}/scale`, { body: { replicas: -1 } }); // 0 pauses: valid
     expect(scale.status).toBe(400);
     expect(scale.body.message).toContain('replicas');
     expect((await t.api('DELETE', `${BASE}/${first.body.id}`)).status).toBe(204);

@@ -69,9 +69,10 @@ describe('deploy request validation', () => {
 });
 
 describe('scale and list validation', () => {
-  it('accepts replicas 1..16 and rejects others by name', () => {
+  it('accepts replicas 0..16 (0 pauses) and rejects others by name', () => {
     expect(parseOrThrow(scaleDeploymentSchema, { replicas: 2 })).toEqual({ replicas: 2 });
-    for (const replicas of [0, -1, 17, 1.5, '2', null]) {
+    expect(parseOrThrow(scaleDeploymentSchema, { replicas: 0 })).toEqual({ replicas: 0 });
+    for (const replicas of [-1, 17, 1.5, '2', null]) {
       expect(() => parseOrThrow(scaleDeploymentSchema, { replicas })).toThrow(/replicas/);
     }
   });

@@ -1,0 +1,31 @@
+/**
+ * GET …/aimodels/{model_id}/usage: serving time, GPU time and cost so far, in total and per
+ * UTC day (functions/domain/usage.ts).
+ */
+import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
+import { findGpuConfig } from '../domain/catalog';
+import { unitPriceOf, uptimeSeconds } from '../domain/deployment';
+import { dailyUsage, figures, totalsAt, type UsageView } from '../domain/usage';
+import { getDeployment } from '../use-cases/deployments';
+
+export const getUsage = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
+  const tenant = authorizeTenant(event, 'read');
+  const record = await getDeployment(tenant, deploymentIdOf(event));
+  const price = unitPriceOf(record);
+  const plan = findGpuConfig(record.gpu_config_id)?.plans.find((p) => p.plan_id === record.plan_id);
+  const view: UsageView = {
+    id: record.id,
+    as_of: now.toISOString(),
+    uptime_seconds: uptimeSeconds(record, now),
+    ...figures(totalsAt(record.usage, now).closed, price),
+    unit_price: price,
+    currency: plan?.currency ?? null,
+    gpu_count: record.gpu_count,
+    replicas: record.replicas,
+    serving_since: record.usage?.open?.since ?? null,
+    days: dailyUsage(record.usage, now, price),
+  };
+  return json(200, view);
+};
+
+export const handler = apiHandler(getUsage);

@@ -1,0 +1,39 @@
+/**
+ * The schedule sweeper, every minute (infra/definitions/schedules.ts): EventBridge Scheduler
+ * in AWS, the local cron in the local cloud. It works at the event's `time` (EventBridge
+ * Scheduler passes its scheduled time; the local cron its firing time, or the time a test asks
+ * for: that is how a test runs a day of windows in milliseconds); the work is in
+ * use-cases/schedules.ts. The time budget leaves a margin before the Lambda
+ * timeout: whatever is left stays due and the next sweep takes it.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { logger } from '../commons/logger';
+import { metrics, metricsEnabled, observeTask } from '../commons/observability';
+import { sweepSchedules, type SweepReport } from '../use-cases/schedules';
+
+const MARGIN_MS = 30_000;
+
+export const handler = async (event?: Partial<ScheduledEvent>, context?: Context): Promise<SweepReport> => {
+  logger.resetKeys();
+  if (context) logger.addContext(context);
+  logger.appendKeys({ task: 'schedule-sweep', scheduledAt: event?.time });
+  const now = event?.time && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date();
+  const budgetMs = context ? Math.max(5_000, context.getRemainingTimeInMillis() - MARGIN_MS) : undefined;
+  return observeTask(
+    { task: 'schedule-sweep', context },
+    async () => {
+      const report = await sweepSchedules(now, budgetMs === undefined ? {} : { budgetMs });
+      if (metricsEnabled) {
+        metrics.addMetric('ScheduleScales', MetricUnit.Count, report.scaled.length);
+        metrics.addMetric('ScheduleDeferred', MetricUnit.Count, report.deferred.length);
+        metrics.addMetric('ScheduleErrors', MetricUnit.Count, report.errors.length);
+      }
+      const summary = { ...report, scaled: report.scaled.slice(0, 50), deferred: report.deferred.slice(0, 50), errors: report.errors.slice(0, 50) };
+      if (report.errors.length > 0 || report.left_over > 0) logger.warn('schedule sweep', { report: summary });
+      else logger.info('schedule sweep', { report: summary });
+      return report;
+    },
+    () => 'failed',
+  );
+};
