@@ -120,6 +120,37 @@ describe('scale range on deploy', () => {
   });
 });
 
+describe('scale range, pause and schedules', () => {
+  it('a pause needs min_replicas 0; a schedule window asking for 0 keeps min_replicas serving', async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-office', { replicas: 2, autoscaling: { min_replicas: 1, max_replicas: 2 } }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id: string = created.body.id;
+    await settledReady(id, 'ready with 2');
+
+    const pause = await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 0 } });
+    expect(pause.status).toBe(400);
+    expect(pause.body).toEqual({ code: 'invalid_request', message: expect.stringContaining('autoscaling range is [1, 2]') });
+    expect((await get(id)).body).toMatchObject({ replicas: 2, phase: 'ready' });
+
+    const put = await t.api('PUT', `${BASE}/${id}/schedule`, { body: { time_zone: 'UTC', windows: [{ cron: '0 20 * * *', replicas: 0 }] } });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const window: { at: string } = put.body.next_windows[0];
+    const sweep = (await t.cloud.runSchedule('schedule-sweep', { time: new Date(Date.parse(window.at) + 60_000) })) as { scaled: unknown[]; errors: unknown[] };
+    expect(sweep).toMatchObject({ scaled: [expect.objectContaining({ id, replicas: 1 })], errors: [] });
+    expect((await waitFor(() => get(id), (r) => r.body.phase === 'ready' && r.body.replicas === 1, 'scaled to min_replicas')).body).toMatchObject({
+      status: 'ready',
+      instances: { running: 1, pending: 0 },
+    });
+
+    // Lowering min_replicas to 0 makes it pausable.
+    expect((await t.api('PUT', `${BASE}/${id}/autoscaling`, { body: { min_replicas: 0, max_replicas: 2 } })).status).toBe(200);
+    expect((await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 0 } })).status).toBe(200);
+    await waitFor(() => get(id), (r) => r.body.phase === 'paused', 'paused');
+    expect(await t.pods(`gpudeploy.io/deployment-id=${id}`)).toBe(0);
+    await deleteAndWait(id);
+  });
+});
+
 describe('instance counts while a deploy polls', () => {
   it('show the replica as pending while its model loads', async () => {
     const created = await t.api('POST', BASE, { body: deployBody('qwen-loading') });

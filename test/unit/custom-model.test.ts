@@ -12,6 +12,8 @@ import { ValidationError } from '../../functions/domain/errors';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
 import { renderModelWorkload, renderTokenSecret } from '../../functions/domain/manifests';
 import { findGpuConfig } from '../../functions/domain/catalog';
+import { applyRecipe } from '../../functions/domain/recipes';
+import { hardDeadlineSeconds } from '../../functions/domain/reconcile';
 
 const custom = (extra: Record<string, unknown> = {}) => ({
   name: 'my-model',
@@ -160,5 +162,43 @@ describe('custom workloads', () => {
     expect(view).toMatchObject({ huggingface_id: 'acme/chat-7b', tags: ['x'], has_hf_token: true, source: 'api' });
     expect(JSON.stringify(view)).not.toMatch(/hf_abcdefghijkl|secretsmanager/);
     expect(customModelView({ custom: undefined, hf_token_secret_arn: undefined })).toEqual({});
+  });
+});
+
+describe('custom models with a scale range and a recipe', () => {
+  it('take the scale range in any spelling, start at its minimum and store it', () => {
+    const spec = resolveDeployRequest(custom({ settings: { min_instances: 2, max_instances: 3 } }));
+    expect(isCustomSpec(spec)).toBe(true);
+    expect([spec.replicas, spec.autoscaling]).toEqual([2, { min_replicas: 2, max_replicas: 3 }]);
+    expect(newDeploymentRecord({ org_id: 'org-a', project_id: 'prj-a' }, spec, { id: 'dep-abc', executionArn: 'arn:x' }, new Date()).autoscaling).toEqual({ min_replicas: 2, max_replicas: 3 });
+    expect(refusal(() => resolveDeployRequest(custom({ replicas: 4, autoscaling: { min_replicas: 1, max_replicas: 3 } }))).field).toBe('replicas');
+  });
+
+  it('with a PVC cache, refuse a range whose maximum cannot share one node, naming the max field', () => {
+    // l4-24gb: 4 GPUs per node; 2 GPUs a replica, so at most 2 replicas on the cache's node
+    expect(() => resolveDeployRequest(custom({ gpu_count: 2, storage_size: '20Gi', autoscaling: { min_replicas: 1, max_replicas: 2 } }))).not.toThrow();
+    const tooWide = refusal(() => resolveDeployRequest(custom({ gpu_count: 2, storage_size: '20Gi', autoscaling_config: { min_replicas: 1, max_replicas: 3 } })));
+    expect(tooWide.field).toBe('autoscaling_config.max_replicas');
+    expect(tooWide.message).toContain('autoscaling_config.max_replicas 3: a model cache (ReadWriteOnce) is mounted by one node');
+    // without a cache the node group bounds it, as for a catalog model
+    expect(() => resolveDeployRequest(custom({ gpu_count: 2, autoscaling_config: { min_replicas: 1, max_replicas: 3 } }))).not.toThrow();
+  });
+
+  it('deploy from a recipe with huggingface_id: the recipe gives GPU, plan and range, not its catalog model or its config', () => {
+    const spec = resolveDeployRequest(applyRecipe({ name: 'my-model', recipe_name: 'inference/vllm-elastic', huggingface_id: 'acme/chat-7b' }));
+    expect(isCustomSpec(spec)).toBe(true);
+    if (!isCustomSpec(spec)) return;
+    expect(spec.custom.huggingface_id).toBe('acme/chat-7b');
+    expect(spec.gpuConfig.config_id).toBe('l4-24gb');
+    expect(spec.autoscaling).toEqual({ min_replicas: 0, max_replicas: 4 });
+    expect(spec.config.max_model_len).toBe(4096); // the custom default, not the recipe model's
+  });
+
+  it('get their load budget (the reconcile\'s hard deadline) from their declared size', () => {
+    const recordOf = (body: Record<string, unknown>) => newDeploymentRecord({ org_id: 'org-a', project_id: 'prj-a' }, resolveDeployRequest(body), { id: 'dep-abc', executionArn: 'arn:x' }, new Date());
+    const sized = recordOf(custom({ model_size_gib: 14 }));
+    const unsized = recordOf(custom());
+    expect(sized.catalog_id).toBe('hf:acme/chat-7b');
+    expect(hardDeadlineSeconds(unsized) - hardDeadlineSeconds(sized)).toBe(customLoadBudgetSeconds({ model_size_gib: null }) - customLoadBudgetSeconds({ model_size_gib: 14 }));
   });
 });
