@@ -22,7 +22,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeGroupsFromInventory, startSimulator, type RunningSimulator, type SimNodeGroupConfig, type SimStateView } from '../../local/sim/index.js';
+import { nodeGroupsFromInventory, startSimulator, type RunningSimulator, type SimNodeGroupConfig, type SimStateView, type SimulatorOptions } from '../../local/sim/index.js';
 
 const CLUSTER = 'gpu-models';
 const NS = 'models';
@@ -53,8 +53,8 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.close()));
 });
 
-const setup = async (desiredSize = 0) => {
-  const sim = await startSimulator({ clusterName: CLUSTER, timeScale: 0.005, nodeGroups: [{ ...GROUP, desiredSize }] });
+const setup = async (desiredSize = 0, delays: SimulatorOptions['delays'] = {}) => {
+  const sim = await startSimulator({ clusterName: CLUSTER, timeScale: 0.005, nodeGroups: [{ ...GROUP, desiredSize }], delays });
   running.push(sim);
   const aws = { region: 'us-east-1', endpoint: sim.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 };
   const kc = new KubeConfig();
@@ -154,7 +154,8 @@ describe('Auto Scaling and EKS rules', () => {
   });
 
   it('a second UpdateNodegroupConfig while one is InProgress is ResourceInUseException; the update then succeeds', async () => {
-    const { eks } = await setup();
+    // The update stays InProgress for 1 s of wall time (200 s scaled), so the second call surely overlaps it on a busy machine.
+    const { eks } = await setup(0, { nodegroupUpdate: 200 });
     const { update } = await eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: GROUP.name, scalingConfig: { desiredSize: 1 } }));
 
     const busy = await failure(eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: GROUP.name, scalingConfig: { desiredSize: 2 } })));
