@@ -26,3 +26,29 @@ export const newLines = (previous: readonly string[], next: readonly string[]): 
   }
   return [...next];
 };
+
+/** "1h1m (3712 s)": a duration people read, with the exact seconds the API counted. */
+export const seconds = (s: number): string => (s < 60 ? `${s} s` : `${duration(s)} (${s} s)`);
+
+/** The API's cost (rounded to 4 decimals) with its currency when known. */
+export const money = (amount: number, currency?: string | null): string => `${amount.toFixed(4)}${currency ? ` ${currency}` : ''}`;
+
+/** "Wed 2026-12-02 20:00 GMT+1": an instant as wall-clock time in `timeZone`. */
+export const wallClock = (iso: string, timeZone: string): string => {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    })
+      .formatToParts(new Date(iso))
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.weekday} ${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+};
