@@ -79,7 +79,8 @@ export const waitForDeployment = async (client: Client, id: string, goal: WaitGo
       return undefined;
     }
 
-    const milestones = reached(d);
+    // The milestones are the deploy's cold start (stamped once): news only while deploying.
+    const milestones = goal === 'ready' ? reached(d) : [];
     const status = `${d.status}/${d.phase}`;
     if (tty) {
       // The newest milestone and how far along the list it is, so the line fits a terminal.
