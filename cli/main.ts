@@ -293,7 +293,8 @@ const scaleTo = async (command: Command, id: string, replicas: number, wait: { w
   const { body } = await client.request('PUT', `${client.deploymentsPath()}/${encodeURIComponent(id)}/scale`, { body: { replicas } });
   if (!wait.wait) {
     if (output === 'json') return printJson(body);
-    return print(replicas === 0 ? `${body.id} pausing: ${body.status}/${body.phase}` : `${body.id} scaling to ${body.replicas} replicas: ${body.status}/${body.phase}`);
+    if (replicas === 0) return print(body.phase === 'paused' ? `${body.id} is paused` : `${body.id} pausing: ${body.status}/${body.phase}; gpuctl get ${body.id} shows phase paused once the pods are gone`);
+    return print(`${body.id} scaling to ${body.replicas} replicas: ${body.status}/${body.phase}`);
   }
   const done = await waitForDeployment(client, id, replicas === 0 ? 'paused' : 'scaled', waitOptions(wait));
   if (output === 'json') return printJson(done);

@@ -81,6 +81,8 @@ describe('gpuctl pause and resume', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^gpuctl: .*replicas.* \(invalid_request, HTTP 400\)\n$/);
     expect((await t.api('GET', `${BASE}/${id}`)).body).toMatchObject({ phase: 'paused', replicas: 0 });
+    // Pausing what is paused changes nothing, and says so.
+    expect(await gpuctl(['pause', id])).toMatchObject({ code: 0, stdout: `${id} is paused\n` });
   });
 
   it('get shows serving time, GPU-seconds and cost to date', async () => {
