@@ -12,7 +12,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parse as parseYaml } from 'yaml';
 import { ApiError, Client, UnavailableError, UsageError, type Json } from './client';
 import { ConfigError, configPath, loadConfig, saveConfig, tokenClaims } from './config';
-import { age, duration, newLines, table } from './output';
+import { age, duration, money, newLines, seconds, table } from './output';
+import { describeSchedule, describeUsage, parseWindow } from './schedule';
 import { DeploymentFailedError, waitForDeployment, WaitTimeoutError, type WaitGoal } from './progress';
 
 // `gpuctl list | head`: a reader that stops early ends the output quietly, not with a stack trace.
@@ -91,6 +92,9 @@ const describeDeployment = (d: Json): string => {
     ['config', `max_model_len ${d.config?.max_model_len}, max_num_seqs ${d.config?.max_num_seqs}${d.config?.extra_args?.length ? `, extra_args ${d.config.extra_args.join(' ')}` : ''}`],
     ['created', `${d.created_at} (${age(d.created_at)} ago)`],
     ['uptime', duration(d.uptime_seconds ?? 0)],
+    ['serving', d.serving_seconds === undefined ? null : `${seconds(d.serving_seconds)} in total`],
+    ['gpu_seconds', d.gpu_seconds],
+    ['cost_to_date', d.cost_to_date === undefined ? null : `${money(d.cost_to_date)} (gpuctl usage ${d.id})`],
     ['eta', d.eta ? `${d.eta.expected_ready_at} (from ${d.eta.based_on}${d.eta.based_on === 'history' ? `, ${d.eta.samples} samples` : ''})` : null],
     ['timeline', Object.entries(d.timeline ?? {}).map(([m, at]) => `${m} ${at}`).join('\n             ')],
     ['workflow', d.workflow?.console_url],
@@ -186,25 +190,27 @@ addWaitOptions(deploy, 'wait until ready, showing the phases live (exit 3 if it 
   print(`${ready.id} ready: ${ready.endpoint_url}`);
 });
 
+/** A YAML or JSON file (`-`: stdin) holding one object, e.g. a request body. */
+const readObjectFile = async (path: string, what: string): Promise<Record<string, any>> => {
+  let text: string;
+  try {
+    text = path === '-' ? await readStdin() : readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${path} must hold one object (${what})`);
+  return parsed as Record<string, any>;
+};
+
 /** The POST body: the spec file, overridden by flags, with the GPU, region and plan filled in when left out. */
 const buildSpec = async (client: Client, options: Record<string, any>): Promise<Record<string, unknown>> => {
-  let spec: Record<string, any> = {};
-  if (options.file) {
-    let text: string;
-    try {
-      text = options.file === '-' ? await readStdin() : readFileSync(options.file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read ${options.file}: ${(error as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text);
-    } catch (error) {
-      throw new UsageError(`${options.file} is not YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${options.file} must hold one object (the deploy request)`);
-    spec = parsed as Record<string, any>;
-  }
+  const spec: Record<string, any> = options.file ? await readObjectFile(options.file, 'the deploy request') : {};
   const flags: Record<string, unknown> = {
     name: options.name,
     catalog_id: options.catalogId,
@@ -277,22 +283,46 @@ program
     print(describeDeployment(body));
   });
 
-addWaitOptions(
-  program
-    .command('scale')
-    .description('Change the number of replicas')
-    .argument('<id>', 'deployment id')
-    .argument('<replicas>', 'desired replicas', integer('replicas', 1)),
-  'wait until the new replicas serve (exit 3 if it fails)',
-).action(async (id: string, replicas: number, options, command: Command) => {
+/**
+ * PUT …/scale and, with --wait, until it holds: 0 replicas is a pause (phase `paused`), more
+ * than 0 serving (from a paused deployment: a resume).
+ */
+const scaleTo = async (command: Command, id: string, replicas: number, wait: { wait?: boolean; interval: number; timeout: number }): Promise<void> => {
   const client = clientFor(command);
   const output = globals(command).output;
   const { body } = await client.request('PUT', `${client.deploymentsPath()}/${encodeURIComponent(id)}/scale`, { body: { replicas } });
-  if (!options.wait) return output === 'json' ? printJson(body) : print(`${body.id} scaling to ${body.replicas} replicas: ${body.status}/${body.phase}`);
-  const done = await waitForDeployment(client, id, 'scaled', waitOptions(options));
+  if (!wait.wait) {
+    if (output === 'json') return printJson(body);
+    if (replicas === 0) return print(body.phase === 'paused' ? `${body.id} is paused` : `${body.id} pausing: ${body.status}/${body.phase}; gpuctl get ${body.id} shows phase paused once the pods are gone`);
+    return print(`${body.id} scaling to ${body.replicas} replicas: ${body.status}/${body.phase}`);
+  }
+  const done = await waitForDeployment(client, id, replicas === 0 ? 'paused' : 'scaled', waitOptions(wait));
   if (output === 'json') return printJson(done);
-  print(`${done.id} serves ${done.replicas} replicas: ${done.endpoint_url}`);
-});
+  print(replicas === 0 ? `${done.id} paused: 0 replicas, no endpoint (gpuctl resume ${done.id})` : `${done.id} serves ${done.replicas} replicas: ${done.endpoint_url}`);
+};
+
+addWaitOptions(
+  program
+    .command('scale')
+    .description('Change the number of replicas; 0 pauses (no pods, the GPUs go back), more than 0 resumes a paused deployment')
+    .argument('<id>', 'deployment id')
+    .argument('<replicas>', 'desired replicas (0 = pause)', integer('replicas', 0)),
+  'wait until the new replicas serve, or until paused (exit 3 if it fails)',
+).action((id: string, replicas: number, options, command: Command) => scaleTo(command, id, replicas, options));
+
+addWaitOptions(
+  program.command('pause').description('Pause: scale to 0 replicas (same as gpuctl scale ID 0)').argument('<id>', 'deployment id'),
+  'wait until the phase is paused (exit 3 if it fails)',
+).action((id: string, options, command: Command) => scaleTo(command, id, 0, options));
+
+addWaitOptions(
+  program
+    .command('resume')
+    .description('Resume a paused deployment (same as gpuctl scale ID N)')
+    .argument('<id>', 'deployment id')
+    .option('--replicas <n>', 'replicas to serve with', integer('--replicas', 1), 1),
+  'wait until it serves again (exit 3 if it fails)',
+).action((id: string, options, command: Command) => scaleTo(command, id, options.replicas, options));
 
 addWaitOptions(
   program.command('delete').description('Delete a deployment').argument('<id>', 'deployment id'),
@@ -380,6 +410,66 @@ program
     if (!options.all && last.next_cursor) print(`more: gpuctl events ${id} --cursor ${last.next_cursor} (or --all)`);
   });
 
+const schedulePath = (client: Client, id: string): string => `${client.deploymentsPath()}/${encodeURIComponent(id)}/schedule`;
+
+const schedule = program
+  .command('schedule')
+  .description('Scaling windows (cron in an IANA time zone) and an idle timeout of a deployment');
+
+schedule
+  .command('get')
+  .description('Show the schedule: windows with their next fire, idle timeout, next check (exit 1 if there is none)')
+  .argument('<id>', 'deployment id')
+  .action(async (id: string, _options, command: Command) => {
+    const client = clientFor(command);
+    const { body } = await client.request('GET', schedulePath(client, id));
+    if (globals(command).output === 'json') return printJson(body);
+    print(describeSchedule(id, body, new Date()));
+  });
+
+schedule
+  .command('set')
+  .description('Replace the schedule, from flags or a YAML/JSON file holding the PUT body (flags override it)')
+  .argument('<id>', 'deployment id')
+  .option('-f, --file <path>', 'schedule file (YAML or JSON), - for stdin')
+  .option('--window <cron=replicas>', 'a window: at each fire of the 5-field cron, scale to replicas (0 pauses); repeatable, e.g. --window "0 20 * * 1-5=0"', collect)
+  .option('--timezone <zone>', 'IANA time zone of the cron times, e.g. Europe/Berlin or UTC')
+  .option('--idle-timeout <minutes>', 'pause after this many minutes without a request (1-10080)', integer('--idle-timeout', 1))
+  .addHelpText('after', '\nExample:\n  gpuctl schedule set dep-123 --timezone Europe/Berlin --window "0 20 * * 1-5=0" --window "0 8 * * 1-5=1" --idle-timeout 60')
+  .action(async (id: string, options, command: Command) => {
+    const body: Record<string, unknown> = options.file ? await readObjectFile(options.file, 'the schedule: time_zone, windows, idle_timeout_minutes') : {};
+    if (options.timezone !== undefined) body.time_zone = options.timezone;
+    if (options.window) body.windows = (options.window as string[]).map(parseWindow);
+    if (options.idleTimeout !== undefined) body.idle_timeout_minutes = options.idleTimeout;
+    if (Object.keys(body).length === 0) throw new UsageError('schedule set needs --timezone with --window and/or --idle-timeout, or a --file');
+    const client = clientFor(command);
+    const { body: view } = await client.request('PUT', schedulePath(client, id), { body });
+    if (globals(command).output === 'json') return printJson(view);
+    print(describeSchedule(id, view, new Date()));
+  });
+
+schedule
+  .command('delete')
+  .description('Remove the schedule: no more windows or idle pauses (the replicas stay as they are)')
+  .argument('<id>', 'deployment id')
+  .action(async (id: string, _options, command: Command) => {
+    const client = clientFor(command);
+    await client.request('DELETE', schedulePath(client, id));
+    if (globals(command).output === 'json') return printJson({ id, schedule: null });
+    print(`${id} has no schedule now`);
+  });
+
+program
+  .command('usage')
+  .description('Serving time, GPU-seconds and cost so far, per UTC day and in total')
+  .argument('<id>', 'deployment id')
+  .action(async (id: string, _options, command: Command) => {
+    const client = clientFor(command);
+    const { body } = await client.request('GET', `${client.deploymentsPath()}/${encodeURIComponent(id)}/usage`);
+    if (globals(command).output === 'json') return printJson(body);
+    print(describeUsage(body));
+  });
+
 program
   .command('catalog')
   .description('List the models that can be deployed')
@@ -431,8 +521,11 @@ const exitCodeOf = (error: unknown): number => {
 };
 
 export const run = async (argv: readonly string[]): Promise<number> => {
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;

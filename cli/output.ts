@@ -26,3 +26,27 @@ export const newLines = (previous: readonly string[], next: readonly string[]): 
   }
   return [...next];
 };
+
+/** "1h1m (3712 s)": a duration people read, with the exact seconds the API counted. */
+export const seconds = (s: number): string => (s < 60 ? `${s} s` : `${duration(s)} (${s} s)`);
+
+/** The API's cost (rounded to 4 decimals) with its currency when known. */
+export const money = (amount: number, currency?: string | null): string => `${amount.toFixed(4)}${currency ? ` ${currency}` : ''}`;
+
+/**
+ * "Wed 2026-12-02 20:00 UTC+1": an instant as wall-clock time in `timeZone`, with the zone's
+ * offset at that instant (computed, not ICU's zone name, so it reads the same on every Node).
+ */
+export const wallClock = (iso: string, timeZone: string): string => {
+  const instant = new Date(iso);
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .formatToParts(instant)
+      .map((part) => [part.type, part.value]),
+  );
+  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
+  const offset = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+  const abs = Math.abs(offset);
+  const zone = offset === 0 ? 'UTC' : `UTC${offset < 0 ? '-' : '+'}${Math.floor(abs / 60)}${abs % 60 ? `:${String(abs % 60).padStart(2, '0')}` : ''}`;
+  return `${p.weekday} ${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${zone}`;
+};

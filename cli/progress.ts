@@ -8,7 +8,8 @@ import { MILESTONES } from '../functions/domain/deployment';
 import { ApiError, type Client, type Json } from './client';
 import { duration } from './output';
 
-export type WaitGoal = 'ready' | 'scaled' | 'gone';
+/** ready: serving; scaled: serving with no scale in flight; paused: scaled to 0 (status initializing); gone: 404. */
+export type WaitGoal = 'ready' | 'scaled' | 'paused' | 'gone';
 
 export class DeploymentFailedError extends Error {
   constructor(readonly deployment: Json) {
@@ -39,8 +40,18 @@ const etaText = (d: Json, now: number): string => {
   return left >= 0 ? `ETA ${duration(left)}` : `ETA passed ${duration(-left)} ago`;
 };
 
-const isDone = (goal: WaitGoal, d: Json): boolean =>
-  goal === 'ready' ? d.status === 'ready' : goal === 'scaled' ? d.status === 'ready' && d.phase === 'ready' : false;
+const isDone = (goal: WaitGoal, d: Json): boolean => {
+  switch (goal) {
+    case 'ready':
+      return d.status === 'ready';
+    case 'scaled':
+      return d.status === 'ready' && d.phase === 'ready';
+    case 'paused':
+      return d.phase === 'paused';
+    case 'gone':
+      return false;
+  }
+};
 
 /** Polls until the goal holds; returns the last deployment seen (undefined once gone). */
 export const waitForDeployment = async (client: Client, id: string, goal: WaitGoal, options: WaitOptions): Promise<Json | undefined> => {
@@ -68,7 +79,8 @@ export const waitForDeployment = async (client: Client, id: string, goal: WaitGo
       return undefined;
     }
 
-    const milestones = reached(d);
+    // The milestones are the deploy's cold start (stamped once): news only while deploying.
+    const milestones = goal === 'ready' ? reached(d) : [];
     const status = `${d.status}/${d.phase}`;
     if (tty) {
       // The newest milestone and how far along the list it is, so the line fits a terminal.
