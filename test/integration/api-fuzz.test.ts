@@ -29,6 +29,8 @@ let tokens: FuzzTokens;
 let fixtureId: string;
 const stats = emptyStats();
 const cleaned = new Set<string>();
+/** An editor of every project of `org`. */
+const ownerOf = (org: string) => t.token({ org_id: org, project_ids: '*' });
 
 beforeAll(async () => {
   t = await startTestCloud(0.01, { cron: false });
@@ -91,7 +93,9 @@ describe('API fuzzing', () => {
               const live = stats.created.filter((c) => !cleaned.has(c.id));
               for (const { id, base } of live.slice(0, Math.max(0, live.length - 3))) {
                 cleaned.add(id);
-                const deleted = await t.api('DELETE', `${base}/${id}`, { token: tokens.orgWide });
+                const record = (await t.records()).find((r) => r.id === id);
+                if (!record) continue; // the fuzzer deleted it already
+                const deleted = await t.api('DELETE', `${base}/${id}`, { token: await ownerOf(record.org_id) });
                 expect([204, 404], JSON.stringify(deleted.body)).toContain(deleted.status);
               }
             },
@@ -155,7 +159,8 @@ describe('API fuzzing', () => {
     // Settle every operation, then delete whatever is left (the fixture, unless the fuzzer deleted it).
     const settled = await waitFor(() => t.records(), (rs) => rs.every((r) => r.status === 'ready' || r.status === 'failed'), 'every deployment settled', 30_000);
     for (const r of settled) {
-      const deleted = await t.api('DELETE', `/api/v1beta1/orgs/${r.org_id}/projects/${r.project_id}/aimodels/${r.id}`, { token: tokens.orgWide });
+      // the fuzzer also deploys into other tenants (e.g. org-other with its own token)
+      const deleted = await t.api('DELETE', `/api/v1beta1/orgs/${r.org_id}/projects/${r.project_id}/aimodels/${r.id}`, { token: await ownerOf(r.org_id) });
       expect([204, 404]).toContain(deleted.status);
     }
     await waitFor(() => t.records(), (rs) => rs.length === 0, 'every deployment deleted', 30_000);
