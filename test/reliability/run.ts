@@ -207,6 +207,12 @@ Processes started: ${crash.starts ?? '?'}, killed: ${crash.kills ?? '?'}.
 
 ${table(['killed', 'converged to', 'seconds to converge after the restart', 'leaks'], crashList.map((c) => [c.when, c.outcome, c.convergedSeconds, c.leaks]))}
 
+A kill right after the 201 of a deploy converges either way: \`ready\` when the local Step Functions
+had written the execution's file (it resumes it from the start after the restart), \`failed\` with
+\`WorkflowLost\` when the kill came first (the file is written just after StartExecution answers),
+which the reconcile notices 120 cluster seconds later, and then the record stays, its Kubernetes
+objects are deleted and its GPUs given back. In AWS a StartExecution that answered is durable.
+
 ## Tenant isolation
 
 \`test/integration/tenant-isolation.test.ts\` iterates \`ROUTES\` (a new route is covered without
