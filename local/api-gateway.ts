@@ -21,6 +21,8 @@
  *   bare string/object: our handlers always return structured results, so anything else is a
  *   bug worth a 500). Hop-by-hop headers from the handler are dropped; content-type defaults
  *   to application/json when there is a body.
+ * - A request Node's parser rejects (malformed HTTP) is answered `{code, message}` too (400, 431
+ *   for oversized headers, 408 for a stalled one) and the connection is closed.
  * - A handler gets the Lambda budget (10 s by default); past it the client gets a 500, as with
  *   a Lambda timeout. Handlers run concurrently: there is one "container" per route.
  */
@@ -34,6 +36,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -98,6 +101,7 @@ export async function startApiGateway(o: ApiGatewayOptions): Promise<RunningApiG
     },
     (req, res) => void serveRequest(gateway, req, res),
   );
+  server.on('clientError', answerMalformedRequest);
 
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -646,6 +650,28 @@ function sendResponse(req: IncomingMessage, res: ServerResponse, response: HttpR
   discardUnreadBody(req);
   res.writeHead(response.statusCode, response.headers);
   res.end(response.body);
+}
+
+/**
+ * A request Node's HTTP parser rejects (bad request line or header, a body without framing, too
+ * many header bytes, a stalled client) gets `{code, message}` like any other error, instead of
+ * Node's bare `400 Bad Request`; then the connection closes, since its framing is lost.
+ */
+function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request did not arrive in time']
+        : [400, 'Bad Request', 'the request is not well-formed HTTP/1.1'];
+  const body = JSON.stringify({ code: status === 408 ? 'request_timeout' : 'invalid_request', message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function singleHeader(value: string | string[] | undefined): string | undefined {

@@ -56,7 +56,8 @@ export class StaleWriteError extends Error {
 /**
  * Claims the name, then writes the record. (dynalite, the local DynamoDB, has no
  * transactions, so this is two conditional writes; a claim whose deployment does not exist,
- * left by a crash between them, is taken over instead of blocking the name forever.)
+ * left by a crash between them, is taken over instead of blocking the name forever, once it
+ * is older than any request can run: a younger one belongs to a create still in flight.)
  */
 export const createDeployment = async (record: DeploymentRecord): Promise<void> => {
   await claimName(record);
@@ -76,13 +77,21 @@ export const createDeployment = async (record: DeploymentRecord): Promise<void> 
   await adjustCount(record, 1);
 };
 
+/**
+ * Age past which a name claim without its deployment is a crash's leftover. An API request
+ * lives at most its Lambda timeout (seconds) and the gateway's 30 s; found by the race test
+ * (test/integration/races.test.ts): taking over younger claims let 6 of 50 concurrent creates
+ * of one name through, each taking the claim from a create that had not written its record yet.
+ */
+export const NAME_CLAIM_GRACE_MS = 5 * 60_000;
+
 const claimName = async (record: DeploymentRecord): Promise<void> => {
   const conflict = () => new ConflictError(`a deployment named '${record.name}' already exists in project '${record.project_id}'`);
   try {
     await documentClient.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...nameKey(record, record.name), deployment_id: record.id },
+        Item: { ...nameKey(record, record.name), deployment_id: record.id, claimed_at: record.created_at },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -94,12 +103,16 @@ const claimName = async (record: DeploymentRecord): Promise<void> => {
     new GetCommand({ TableName: tableName, Key: nameKey(record, record.name), ConsistentRead: true }),
   );
   const holder = typeof claim?.deployment_id === 'string' ? claim.deployment_id : undefined;
-  if (holder === undefined || (await getDeployment(record, holder))) throw conflict();
+  if (holder === undefined) throw conflict();
+  const claimedAt = typeof claim?.claimed_at === 'string' ? Date.parse(claim.claimed_at) : Number.NaN;
+  // a claim of a create still in flight (its record is not written yet) is not a leftover
+  if (Date.parse(record.created_at) - claimedAt < NAME_CLAIM_GRACE_MS) throw conflict();
+  if (await getDeployment(record, holder)) throw conflict();
   try {
     await documentClient.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...nameKey(record, record.name), deployment_id: record.id },
+        Item: { ...nameKey(record, record.name), deployment_id: record.id, claimed_at: record.created_at },
         ConditionExpression: 'deployment_id = :stale',
         ExpressionAttributeValues: { ':stale': holder },
       }),

@@ -4,6 +4,7 @@
  * deploy workflow. `?dry_run=true` returns the plan instead (200).
  */
 import { apiHandler, authorizeTenant, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
+import { idempotentTenantWrite } from '../commons/idempotency';
 import { parseJsonBody } from '../commons/json-body';
 import { toDeploymentView } from '../domain/deployment';
 import { deployQuerySchema, parseOrThrow } from '../domain/requests';
@@ -21,4 +22,5 @@ export const createDeployment = async (event: ApiEvent, { now }: RequestScope): 
   return json(201, toDeploymentView(record, now));
 };
 
-export const handler = apiHandler(createDeployment);
+/** Idempotency-Key (functions/commons/idempotency.ts): innermost, after the shared chain. */
+export const handler = apiHandler(createDeployment).use(idempotentTenantWrite('create-deployment'));

@@ -7,6 +7,13 @@ import { ApiError, ValidationError } from '../domain/errors';
 /** DynamoDB stores at most 32 levels of nesting. */
 export const MAX_JSON_DEPTH = 32;
 
+/**
+ * A request body is stored (in part) in one DynamoDB item, and an item holds at most 400 KB.
+ * A deploy request is a few KB; 64 KiB leaves room for every field and keeps any accepted
+ * body far from that limit (found by the API fuzzer: a 1 MB body the gateway passed was a 500).
+ */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
 /** Deepest bracket nesting outside string literals; linear, no recursion. */
 export const jsonDepth = (text: string): number => {
   let depth = 0;
@@ -45,6 +52,9 @@ export const parseJsonBody = (
   }
   if (jsonDepth(text) > MAX_JSON_DEPTH) {
     throw new ValidationError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  if (Buffer.byteLength(text, 'utf8') > MAX_JSON_BODY_BYTES) {
+    throw new ApiError('payload_too_large', 413, `request body exceeds ${MAX_JSON_BODY_BYTES} bytes`);
   }
   let parsed: unknown;
   try {

@@ -1,0 +1,92 @@
+/**
+ * `Idempotency-Key` on a write route (POST …/aimodels), with Powertools idempotency on our
+ * table (adapters/idempotency-store.ts). Decisions (docs/reliability.md):
+ *
+ * - The key is scoped to the tenant: the record is found by the caller's org, the path's org
+ *   and project and the header's value, and the caller is authorised (404/403) before any
+ *   record is read, so another tenant (or a viewer) never receives a stored response.
+ * - A retry with the same key and the same body bytes gets the first response again (status,
+ *   headers, body), with `idempotency-replayed: true`; nothing is created again.
+ * - The same key with another body: 422 invalid_request. The same key while the first
+ *   request still runs: 409 conflict (retry later). A malformed key: 400 naming the header.
+ * - Only success is stored. A request that fails (any 4xx or 5xx thrown by the handler)
+ *   deletes its in-progress record, so a corrected retry with the same key runs.
+ * - `?dry_run=true` neither reads nor consumes the key: a plan is not a deployment.
+ * - Records expire after 24 h (DynamoDB TTL on `expires_at`); then the key can be used anew.
+ */
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import type { MiddlewareObj, Request } from '@middy/core';
+import { idempotencyStore } from '../adapters/idempotency-store';
+import { ApiError, ConflictError, ValidationError } from '../domain/errors';
+import { authorizeTenant, headerOf, type ApiEvent, type ApiResult } from './http';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const KEY_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+
+/** The tenant-scoped key: the caller's org, the path's org and project, the header. */
+const KEY_EXPRESSION = `[requestContext.authorizer.jwt.claims.org_id, pathParameters.org_id, pathParameters.project_id, headers."${IDEMPOTENCY_HEADER}"]`;
+
+
+/** The Powertools errors a client can cause, as API errors; anything else stays a 500. */
+const toApiError = (error: unknown): unknown => {
+  const name = (error as Error | undefined)?.name;
+  if (name === 'IdempotencyValidationError') {
+    return new ApiError('invalid_request', 422, 'Idempotency-Key was already used with a different request body; use a new key for a new request');
+  }
+  if (name === 'IdempotencyAlreadyInProgressError') {
+    return new ConflictError('a request with this Idempotency-Key is still in progress; retry it in a moment');
+  }
+  return error;
+};
+
+/**
+ * The middleware for a write route of a tenant's path. Register it last (innermost), so its
+ * `after` stores the handler's own response and the error mapper still maps its errors.
+ */
+export const idempotentTenantWrite = (route: string): MiddlewareObj<ApiEvent, ApiResult> => {
+  const powertools = makeHandlerIdempotent({
+    persistenceStore: idempotencyStore(route),
+    keyPrefix: route,
+    config: new IdempotencyConfig({
+      eventKeyJmesPath: KEY_EXPRESSION,
+      payloadValidationJmesPath: 'body',
+      expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+      hashFunction: 'sha256',
+      responseHook: (response) => {
+        const stored = response as ApiResult;
+        return { ...stored, headers: { ...(typeof stored === 'object' ? stored.headers : {}), 'idempotency-replayed': 'true' } };
+      },
+    }),
+  });
+  const before = powertools.before!;
+  const after = powertools.after!;
+  const onError = powertools.onError!;
+  /** Requests that wrote their in-progress record (the only ones that may complete or delete it). */
+  const owners = new WeakSet<Request<ApiEvent, ApiResult>>();
+  return {
+    before: async (request: Request<ApiEvent, ApiResult>) => {
+      const key = headerOf(request.event, IDEMPOTENCY_HEADER);
+      if (key === undefined || request.event.queryStringParameters?.dry_run === 'true') return;
+      if (!KEY_PATTERN.test(key)) {
+        throw new ValidationError('the Idempotency-Key header must be 1-255 printable ASCII characters', 'Idempotency-Key');
+      }
+      authorizeTenant(request.event, 'write');
+      try {
+        const replay = await before(request);
+        if (replay === undefined) owners.add(request);
+        return replay;
+      } catch (error) {
+        throw toApiError(error);
+      }
+    },
+    after: async (request) => {
+      if (owners.has(request)) await after(request);
+    },
+    // Powertools deletes "its" record on any error; only the request that wrote it may.
+    onError: async (request) => {
+      if (owners.has(request)) await onError(request);
+    },
+  };
+};
