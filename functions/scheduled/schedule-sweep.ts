@@ -10,7 +10,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '../commons/logger';
 import { metrics, metricsEnabled, observeTask } from '../commons/observability';
-import { sweepSchedules, type SweepReport } from '../use-cases/schedules';
+import { sweepSchedules, type SweepReport } from '../use-cases/schedule-sweep';
 
 const MARGIN_MS = 30_000;
 

@@ -73,7 +73,7 @@ export const measure = async (): Promise<FigureResult> => {
     const { dueKey } = await import('../../functions/adapters/deployment-repository');
     const { documentClient } = await import('../../functions/adapters/dynamodb');
     const { nextFires } = await import('../../functions/domain/schedule');
-    const { sweepSchedules } = await import('../../functions/use-cases/schedules');
+    const { sweepSchedules } = await import('../../functions/use-cases/schedule-sweep');
     const { newDeploymentId } = await import('../../functions/domain/ids');
 
     const schedule = { time_zone: 'Europe/Berlin', windows: [{ cron: '0 20 * * 1-5', replicas: 0 }], idle_timeout_minutes: null };
@@ -186,7 +186,7 @@ export const measure = async (): Promise<FigureResult> => {
       title: 'Schedule sweep at 10,000 deployments',
       method: [
         `${DEPLOYMENTS.toLocaleString('en-US')} ready deployments with the same evening window, written straight into dynalite with their due-index keys.`,
-        'Three sweeps through the production use case (functions/use-cases/schedules.ts): a minute before the window, at it, 30 s after.',
+        'Three sweeps through the production use case (functions/use-cases/schedule-sweep.ts): a minute before the window, at it, 30 s after.',
         'The scale state machine is one Succeed state on the local Step Functions endpoint: StartExecution is real, the executions do no cluster work.',
       ],
       rows,
