@@ -3,7 +3,7 @@
  * in AWS, the local cron in the local cloud. It works at the event's `time` (EventBridge
  * Scheduler passes its scheduled time; the local cron its firing time, or the time a test asks
  * for: that is how a test runs a day of windows in milliseconds); the work is in
- * use-cases/schedules.ts. The time budget leaves a margin before the Lambda
+ * use-cases/schedule-sweep.ts. The time budget leaves a margin before the Lambda
  * timeout: whatever is left stays due and the next sweep takes it.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
