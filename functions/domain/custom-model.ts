@@ -7,12 +7,12 @@
  */
 import * as z from 'zod';
 import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling } from './autoscaling';
-import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
+import { findCatalogModel, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';
 import { GPU_MEMORY_UTILIZATION } from './memory-fit';
-import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec, type CreateDeploymentRequest, type ResolvedDeploymentSpec } from './requests';
+import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec, resolvePlacement, servingConfigWithin, type CreateDeploymentRequest, type ResolvedDeploymentSpec } from './requests';
 
 const HF_REPO = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 const REVISION = /^[\w.\-/]{1,128}$/;
@@ -147,12 +147,6 @@ export const checkServedModelName = (name: string, command: readonly string[] | 
 // ---------------------------------------------------------------------------------------------
 // Resolution against the inventory.
 
-const checkRange = (field: string, value: number | undefined, range: { min: number; max: number; default: number }): number => {
-  if (value === undefined) return range.default;
-  if (value < range.min || value > range.max) throw new ValidationError(`${field} must be between ${range.min} and ${range.max}, got ${value}`, field);
-  return value;
-};
-
 /**
  * Memory fit when the catalog does not know the model: with a declared `model_size_gib`, the
  * weights plus vLLM's overhead (1 GiB per GPU + 5% of the weights) must fit 90% of the GPUs'
@@ -175,30 +169,8 @@ export const customMemoryCheck = (sizeGiB: number | undefined, gpu: Pick<GpuConf
 
 export const resolveCustomModelSpec = (request: CustomModelDeploymentRequest, source: CustomModel['source'] = 'api', env: CustomModel['env'] = []): ResolvedCustomModelSpec => {
   checkServedModelName(request.name, request.command, request.args);
-  if (!regions().includes(request.region)) {
-    throw new ValidationError(`region '${request.region}' is not served; available regions: ${regions().join(', ')}`, 'region');
-  }
-  const gpuConfig = findGpuConfig(request.gpu_config_id);
-  if (!gpuConfig || gpuConfig.region !== request.region) {
-    throw new ValidationError(`gpu_config_id '${request.gpu_config_id}' does not exist in region '${request.region}' (see GET /api/v1beta1/inventory)`, 'gpu_config_id');
-  }
-  if (request.gpu_count > gpuConfig.gpus_per_node) {
-    throw new ValidationError(`gpu_count ${request.gpu_count} exceeds max_gpu_count ${gpuConfig.gpus_per_node} of gpu_config_id '${gpuConfig.config_id}'`, 'gpu_count');
-  }
-  const plan = gpuConfig.plans.find((p) => p.plan_id === request.plan_id);
-  if (!plan) {
-    throw new ValidationError(
-      `plan_id '${request.plan_id}' does not match gpu_config_id '${gpuConfig.config_id}' in region '${request.region}'; valid plans: ${gpuConfig.plans.map((p) => p.plan_id).join(', ')}`,
-      'plan_id',
-    );
-  }
-  const given = request.config ?? {};
-  const config: ServingConfig = {
-    ...given,
-    max_model_len: checkRange('config.max_model_len', given.max_model_len, CUSTOM_MAX_MODEL_LEN),
-    max_num_seqs: checkRange('config.max_num_seqs', given.max_num_seqs, CUSTOM_MAX_NUM_SEQS),
-    extra_args: given.extra_args ?? [],
-  };
+  const { gpuConfig, plan } = resolvePlacement(request);
+  const config = servingConfigWithin(request.config, { max_model_len: CUSTOM_MAX_MODEL_LEN, max_num_seqs: CUSTOM_MAX_NUM_SEQS });
   const memory = customMemoryCheck(request.model_size_gib, gpuConfig, request.gpu_count);
   if (memory.checked && !memory.fits) {
     const wholeNode = customMemoryCheck(request.model_size_gib, gpuConfig, gpuConfig.gpus_per_node);

@@ -158,16 +158,10 @@ const checkRange = (field: string, value: number | undefined, range: { min: numb
   return value;
 };
 
-/**
- * Checks a syntactically valid deploy request against catalog and inventory. `model` is the
- * catalog entry the caller resolved (built-in merged with admin changes, see
- * use-cases/catalog.ts); by default the built-in catalog's.
- */
-export const resolveDeploymentSpec = (
-  request: CreateDeploymentRequest,
-  model: CatalogModel | undefined = findCatalogModel(request.catalog_id),
-): ResolvedDeploymentSpec => {
-  if (!model) throw new ValidationError(`catalog_id '${request.catalog_id}' is not in the catalog (see GET /api/v1beta1/aimodels-catalog)`, 'catalog_id');
+/** Where a deploy request asks to run: a region we serve, a GPU config there, a plan of it. */
+export const resolvePlacement = (
+  request: Pick<CreateDeploymentRequest, 'region' | 'gpu_config_id' | 'gpu_count' | 'plan_id'>,
+): { gpuConfig: GpuConfig; plan: Plan } => {
   if (!regions().includes(request.region)) {
     throw new ValidationError(`region '${request.region}' is not served; available regions: ${regions().join(', ')}`, 'region');
   }
@@ -188,13 +182,34 @@ export const resolveDeploymentSpec = (
       'plan_id',
     );
   }
-  const given = request.config ?? {};
-  const config: ServingConfig = {
-    ...given,
-    max_model_len: checkRange('config.max_model_len', given.max_model_len, model.configurations.max_model_len),
-    max_num_seqs: checkRange('config.max_num_seqs', given.max_num_seqs, model.configurations.max_num_seqs),
-    extra_args: given.extra_args ?? [],
-  };
+  return { gpuConfig, plan };
+};
+
+type Range = { min: number; max: number; default: number };
+
+/** The serving config in effect: the given values within the model's ranges, defaults filled in. */
+export const servingConfigWithin = (
+  given: CreateDeploymentRequest['config'] = {},
+  ranges: { max_model_len: Range; max_num_seqs: Range },
+): ServingConfig => ({
+  ...given,
+  max_model_len: checkRange('config.max_model_len', given.max_model_len, ranges.max_model_len),
+  max_num_seqs: checkRange('config.max_num_seqs', given.max_num_seqs, ranges.max_num_seqs),
+  extra_args: given.extra_args ?? [],
+});
+
+/**
+ * Checks a syntactically valid deploy request against catalog and inventory. `model` is the
+ * catalog entry the caller resolved (built-in merged with admin changes, see
+ * use-cases/catalog.ts); by default the built-in catalog's.
+ */
+export const resolveDeploymentSpec = (
+  request: CreateDeploymentRequest,
+  model: CatalogModel | undefined = findCatalogModel(request.catalog_id),
+): ResolvedDeploymentSpec => {
+  if (!model) throw new ValidationError(`catalog_id '${request.catalog_id}' is not in the catalog (see GET /api/v1beta1/aimodels-catalog)`, 'catalog_id');
+  const { gpuConfig, plan } = resolvePlacement(request);
+  const config = servingConfigWithin(request.config, model.configurations);
   const memory = estimateMemory(model, gpuConfig, request.gpu_count, config.max_model_len);
   if (!memory.fits) {
     const needed = `${memory.neededGiB.toFixed(1)} GiB (weights ${memory.weightsGiB.toFixed(1)} + KV cache for ${config.max_model_len} tokens ${memory.kvCacheGiB.toFixed(1)} + overhead ${memory.overheadGiB.toFixed(1)})`;
