@@ -10,7 +10,7 @@
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import { TABLE } from '../../infra/definitions/table';
 
