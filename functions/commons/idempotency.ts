@@ -19,11 +19,11 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import type { MiddlewareObj, Request } from '@middy/core';
 import { idempotencyStore } from '../adapters/idempotency-store';
 import { ApiError, ConflictError, ValidationError } from '../domain/errors';
+import { IDEMPOTENCY_HEADER as HEADER_NAME, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_TTL_SECONDS } from '../domain/idempotency-key';
 import { authorizeTenant, headerOf, type ApiEvent, type ApiResult } from './http';
 
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-const KEY_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+/** The header as API Gateway (and the local gateway) deliver it: lower case. */
+const IDEMPOTENCY_HEADER = HEADER_NAME.toLowerCase();
 
 /** The tenant-scoped key: the caller's org, the path's org and project, the header. */
 const KEY_EXPRESSION = `[requestContext.authorizer.jwt.claims.org_id, pathParameters.org_id, pathParameters.project_id, headers."${IDEMPOTENCY_HEADER}"]`;
@@ -69,7 +69,7 @@ export const idempotentTenantWrite = (route: string): MiddlewareObj<ApiEvent, Ap
     before: async (request: Request<ApiEvent, ApiResult>) => {
       const key = headerOf(request.event, IDEMPOTENCY_HEADER);
       if (key === undefined || request.event.queryStringParameters?.dry_run === 'true') return;
-      if (!KEY_PATTERN.test(key)) {
+      if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
         throw new ValidationError('the Idempotency-Key header must be 1-255 printable ASCII characters', 'Idempotency-Key');
       }
       authorizeTenant(request.event, 'write');

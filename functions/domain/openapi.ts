@@ -27,6 +27,7 @@ import {
   usageSchema,
 } from './api-schemas';
 import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from './catalog-admin';
+import { idempotencyHeadersSchema } from './idempotency-key';
 import { scheduleSchema } from './schedule';
 import { customModelFields } from './custom-model';
 import { promptRequestSchema } from './prompt';
@@ -58,6 +59,8 @@ export interface OperationEntry {
   summary: string;
   description?: string;
   query?: z.ZodObject;
+  /** Request headers beyond Authorization, one property per header (named as clients send it). */
+  headers?: z.ZodObject;
   body?: z.ZodType;
   /** The body is a YAML document (text), not JSON. */
   yamlBody?: { description: string };
@@ -142,12 +145,13 @@ export const OPERATIONS: Record<string, OperationEntry> = {
       'Validates against catalog, inventory and GPU memory, reserves capacity and starts the deploy workflow. ' +
       'Poll the deployment (or its events) until `status` is `ready`. With `?dry_run=true` nothing is created: the answer (200) is the plan.',
     query: deployQuerySchema,
+    headers: idempotencyHeadersSchema,
     body: deployBodySchema,
     responses: {
       200: { description: 'Extension, `?dry_run=true`: what the deploy would do.', json: planSchemaOfDryRun },
       201: { description: 'Deployment accepted and provisioning has started.', json: deploymentSchema },
     },
-    errors: WRITE_ERRORS,
+    errors: [...WRITE_ERRORS, 422],
   },
   'deploy-yaml': {
     operationId: 'deployAIModelFromYaml',
@@ -295,6 +299,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with the current state: the name is taken, the GPUs are all reserved, the deployment is not ready or changed meanwhile.',
   413: 'The request body is larger than 1 MiB.',
   415: 'The body is not `application/json`.',
+  422: 'Extension: the `Idempotency-Key` was already used (within 24 h, by this project) with a different request body; nothing was done. Use a new key for a new request.',
   500: 'An unexpected error; the request id is in the logs.',
   502: 'The deployment\'s model server failed, or could not be reached through the Kubernetes service proxy.',
   503: 'A workflow could not be started; nothing was changed, retry shortly.',
@@ -368,6 +373,16 @@ const PATH_PARAMETERS: Record<string, string> = {
   catalog_id: 'The catalog id: `id` of an item of GET /api/v1beta1/aimodels-catalog.',
 };
 
+/** One parameter per property of a zod object (its description stays in its schema, as for every query parameter). */
+const objectParameters = (object: z.ZodObject | undefined, where: 'query' | 'header'): JsonSchema[] => {
+  if (!object) return [];
+  const { properties = {}, required = [] } = z.toJSONSchema(object, { io: 'input', unrepresentable: 'any' }) as JsonSchema & {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(properties).map(([name, schema]) => ({ name, in: where, required: required.includes(name), schema }));
+};
+
 const parametersOf = (route: RouteDefinition, entry: OperationEntry): JsonSchema[] => {
   const path = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
     name,
@@ -376,14 +391,7 @@ const parametersOf = (route: RouteDefinition, entry: OperationEntry): JsonSchema
     description: PATH_PARAMETERS[name] ?? name,
     schema: { type: 'string' },
   }));
-  const { properties = {}, required = [] } = entry.query ? (z.toJSONSchema(entry.query, { io: 'input', unrepresentable: 'any' }) as JsonSchema & { properties?: Record<string, JsonSchema>; required?: string[] }) : {};
-  const query = Object.entries(properties).map(([name, schema]) => ({
-    name,
-    in: 'query',
-    required: required.includes(name),
-    schema,
-  }));
-  return [...path, ...query];
+  return [...path, ...objectParameters(entry.query, 'query'), ...objectParameters(entry.headers, 'header')];
 };
 
 const responsesOf = (entry: OperationEntry, isPublic: boolean): JsonSchema => {

@@ -121,6 +121,8 @@ const pathFor = (route: RouteDefinition, target: FuzzTarget): fc.Arbitrary<strin
       });
       return segment(fc.oneof(ids, fc.stringMatching(/^dep-[a-z0-9]{1,40}$/)));
     }
+    // A built-in model, one that does not exist: the catalog admin routes (403 for every fuzz token, none is an admin).
+    if (part === '{catalog_id}') return segment(fc.constantFrom('Qwen-Qwen2.5-0.5B-Instruct', 'no-such-model'));
     return fc.constant(part);
   });
   const base = fc.tuple(...parts).map((segments) => segments.join('/'));

@@ -218,9 +218,13 @@ objects are deleted and its GPUs given back. In AWS a StartExecution that answer
 \`test/integration/tenant-isolation.test.ts\` iterates \`ROUTES\` (a new route is covered without
 editing the test): tenant A's deployment against another org, the same project name in another
 org, another project of the same org, an expired token, a token signed with another key, \`alg:
-none\`, no token, and A's viewer; then tenant B naming A's deployment id under its own path.
-Designed answers: 401 for a bad credential, 404 for another tenant, 403 for a viewer's write, and
-no body carrying A's name, execution, creation time or endpoint.
+none\`, no token, and A's viewer; then tenant B naming A's deployment id under its own path, with
+a body that passes validation (the route's entry in the test's \`ROUTE_NEEDS\`), so its 404 can
+only come from tenancy. Designed answers: 401 for a bad credential, 404 for another tenant, 403
+for a viewer's write, and no body carrying A's name, execution, creation time or endpoint.
+Public routes (\`public: true\`: the API's description) answer 200 to any token or none and carry
+nothing of A or B; the catalog admin routes (org-independent writes) answer 403 to every
+non-admin token, 401 to a bad credential, and succeed for an admin of another org.
 
 ${table(['expected status', 'cases'], sorted(isolation.byExpectedStatus).map(([k, v]) => [k, v]))}
 

@@ -47,6 +47,19 @@ describe('the OpenAPI document and the route table', () => {
     }
   });
 
+  it('documents the Idempotency-Key header of a deploy, with the same format the handler enforces, and its 422', () => {
+    const op = doc.paths['/api/v1beta1/orgs/{org_id}/projects/{project_id}/aimodels'].post;
+    const header = op.parameters.find((p: Schema) => p.in === 'header');
+    expect(header).toMatchObject({ name: 'Idempotency-Key', required: false, schema: { type: 'string', maxLength: 255, description: expect.stringContaining('422') } });
+    const format = new RegExp(header.schema.pattern);
+    expect(['a', 'order-7f3c/2026-12-02', 'x'.repeat(255)].every((key) => format.test(key))).toBe(true);
+    expect([' leading-space', 'tab\there', 'ünïcode', 'x'.repeat(256)].some((key) => format.test(key) && key.length <= 255)).toBe(false);
+    expect(op.responses['422']).toMatchObject({ description: expect.stringContaining('Idempotency-Key'), content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } });
+    // Only the deploy takes the key: no other operation documents a 422 or a header.
+    const others = ROUTES.filter((r) => r.name !== 'create-deployment').map((r) => doc.paths[r.path][r.method.toLowerCase()]);
+    expect(others.filter((o: Schema) => o.responses['422'] || o.parameters.some((p: Schema) => p.in === 'header'))).toEqual([]);
+  });
+
   it('is made of JSON Schemas ajv compiles, with every $ref resolving', () => {
     const ajv = new Ajv2020({ strict: false });
     (addFormats as unknown as (a: Ajv2020) => void)(ajv);
