@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../infra/definitions/table';
 import type { GpuDemand } from '../domain/capacity';
-import type { DeploymentRecord, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
+import type { DeploymentRecord, DeploymentPhase, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
 import { isInFlightPhase } from '../domain/reconcile';
 import { documentClient, tableName } from './dynamodb';
@@ -434,6 +434,7 @@ export const inFlightDeployments = async (): Promise<DeploymentKey[]> =>
 
 export interface Reservation extends DeploymentKey {
   status: DeploymentStatus;
+  phase: DeploymentPhase;
   reserved_gpus: number;
   execution_arn: string;
 }
@@ -442,7 +443,7 @@ export interface Reservation extends DeploymentKey {
 export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]> =>
   (
     await queryAll({
-      ...onGpuConfig(gpuConfigId, 'org_id, project_id, id, #status, reserved_gpus, execution_arn'),
+      ...onGpuConfig(gpuConfigId, 'org_id, project_id, id, #status, phase, reserved_gpus, execution_arn'),
       ExpressionAttributeNames: { '#status': 'status' },
     })
   ).map((item) => ({
@@ -450,6 +451,7 @@ export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]
     project_id: String(item.project_id),
     id: String(item.id),
     status: item.status as DeploymentStatus,
+    phase: item.phase as DeploymentPhase,
     reserved_gpus: Number(item.reserved_gpus ?? 0),
     execution_arn: String(item.execution_arn),
   }));

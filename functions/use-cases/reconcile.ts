@@ -7,6 +7,7 @@
  *                           scale) or start a new delete (terminating)
  *   deleteOrphanObjects     managed Kubernetes objects of no deployment, or of a failed one
  *   returnFailedReservation a failed deployment that still holds GPUs
+ *   returnPausedReservation a paused one that still holds them after its pause execution ended
  *   releaseNodesOf          GPU nodes nobody needs (the workflows' safe release)
  *   repairLedgerDrift       a GPU ledger that disagrees with the records, twice in a row
  *
@@ -112,6 +113,9 @@ export const reconcile = async (at: Date = clockNow()): Promise<ReconcileReport>
     if (holders === undefined) continue;
     for (const holder of holders.filter((h) => h.status === 'failed' && h.reserved_gpus > 0)) {
       await attempt(report, 'failed_reservation', holder.id, () => returnFailedReservation(holder, config, report));
+    }
+    for (const holder of holders.filter((h) => h.phase === 'paused' && h.reserved_gpus > 0)) {
+      await attempt(report, 'paused_reservation', holder.id, () => returnPausedReservation(holder, config, report));
     }
     if (inFlightConfigs.has(config.config_id)) report.checked.node_release_deferred.push(config.config_id);
     else await attempt(report, 'release_nodes', config.config_id, () => releaseNodesOf(config, report));
@@ -299,6 +303,19 @@ const returnFailedReservation = async (holder: repository.Reservation, config: G
   if (taken.gpus <= 0) return;
   await ledger.releaseGpus(config.config_id, taken.gpus);
   report.reservations_returned.push({ id: holder.id, gpu_config_id: config.config_id, gpus: taken.gpus });
+};
+
+/**
+ * A paused deployment keeps its GPUs only while its pause execution waits out the release
+ * delay; that execution gives them back at its end. Still holding them once the execution is
+ * over (stopped, failed, or lost in a crash during the delay) means nobody ever will: give them
+ * back as the execution would have. takeReservation is conditional on that execution still
+ * owning the record, so a resume that took over meanwhile keeps its reservation.
+ */
+const returnPausedReservation = async (holder: repository.Reservation, config: GpuConfig, report: ReconcileReport): Promise<void> => {
+  const execution = await describeWorkflow(holder.execution_arn);
+  if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') return;
+  await returnFailedReservation(holder, config, report);
 };
 
 const releaseNodesOf = async (config: GpuConfig, report: ReconcileReport): Promise<void> => {

@@ -98,6 +98,8 @@ const workload = (id: string) => `model-${id.replace(/^dep-/, '')}`;
 let healthy: { id: string; version: number; pods: string[] };
 
 beforeAll(async () => {
+  // A pause keeps its GPUs for 36 s of wall time here, so the test surely stops it mid-delay.
+  process.env.PAUSE_RELEASE_DELAY_SECONDS = '3600';
   dataDir = mkdtempSync(join(tmpdir(), 'gpu-cp-reconcile-'));
   cloud = await startLocalCloud({ dataDir, timeScale: TIME_SCALE, port: 0, cron: false });
   token = await signDevToken(await loadOrCreateDevKey(dataDir), { org_id: ORG, project_ids: PROJECT });
@@ -329,6 +331,31 @@ describe('the reconcile', () => {
     expect(repaired?.drift_observed).toBeUndefined();
     // the healthy deployment's reservation was right all along
     expect(Number((await ledger('l4-24gb'))?.reserved_gpus)).toBe(1);
+  });
+
+  it('gives back the GPUs of a paused deployment whose pause execution died during its release delay', async () => {
+    const id = await deploy('paused', 'l40s-48gb');
+    await waitFor(() => getDeployment(id), (r) => r.body.status === 'ready', 'the deployment to be ready');
+    expect((await api('PUT', `${BASE}/${id}/scale`, { replicas: 0 })).status).toBe(200);
+    // Paused: pods gone, the GPUs still reserved while the execution waits out the release delay.
+    const paused = await waitFor(() => getDeployment(id), (r) => r.body.phase === 'paused', 'the deployment to be paused');
+    const arn: string = paused.body.workflow.execution_arn;
+    expect(await executionStatus(arn)).toBe('RUNNING');
+    expect(Number((await ledger('l40s-48gb'))?.reserved_gpus)).toBe(1);
+    const waiting = await reconcile();
+    expect(waiting.reservations_returned).toEqual([]);
+
+    await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'Test', cause: 'died during the release delay' }));
+    const report = await reconcile();
+
+    expect(report.reservations_returned).toEqual([{ id, gpu_config_id: 'l40s-48gb', gpus: 1 }]);
+    expect(report.checked.errors).toEqual([]);
+    expect((await storedRecord(id))?.reserved_gpus).toBe(0);
+    expect(Number((await ledger('l40s-48gb'))?.reserved_gpus)).toBe(0);
+    expect((await reconcile()).reservations_returned).toEqual([]);
+    expect((await getDeployment(id)).body).toMatchObject({ phase: 'paused', replicas: 0 });
+    expect((await api('DELETE', `${BASE}/${id}`)).status).toBe(204);
+    await waitFor(() => getDeployment(id), (r) => r.status === 404, 'the paused deployment to be deleted');
   });
 
   it('leaves the healthy ready deployment exactly as it was', async () => {
