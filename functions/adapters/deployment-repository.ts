@@ -182,7 +182,12 @@ const countDeployments = async (tenant: Tenant, base: QueryCommandInput): Promis
  * One page of a project's deployments, newest first. The offset is skipped with COUNT
  * queries, which move no item data over the wire.
  */
-export const listDeployments = async (tenant: Tenant, page: number, limit: number): Promise<Page<DeploymentRecord>> => {
+/**
+ * One page, newest first. With `after` (a deployment id, from a list cursor) the page starts
+ * right after that deployment: one Query of the page, however deep. Without it, the page
+ * number's offset is skipped with COUNT Queries, which still read every skipped item.
+ */
+export const listDeployments = async (tenant: Tenant, page: number, limit: number, after?: string): Promise<Page<DeploymentRecord>> => {
   const base: QueryCommandInput = {
     TableName: tableName,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dep)',
@@ -191,9 +196,9 @@ export const listDeployments = async (tenant: Tenant, page: number, limit: numbe
   };
   const total = await countDeployments(tenant, base);
 
-  let skip = (page - 1) * limit;
-  if (skip >= total) return { items: [], total };
-  let start: Record<string, unknown> | undefined;
+  let skip = after === undefined ? (page - 1) * limit : 0;
+  if (after === undefined && skip >= total) return { items: [], total };
+  let start: Record<string, unknown> | undefined = after === undefined ? undefined : deploymentKey(tenant, after);
   while (skip > 0) {
     const skipped = await documentClient.send(new QueryCommand({ ...base, Select: 'COUNT', Limit: skip, ExclusiveStartKey: start }));
     skip -= skipped.Count ?? 0;

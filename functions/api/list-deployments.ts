@@ -1,16 +1,23 @@
-/** GET …/aimodels?page=&limit=: one page of the project's deployments, newest first. */
+/** GET …/aimodels?page=&limit= (or &cursor=): one page of the project's deployments, newest first. */
 import { apiHandler, authorizeTenant, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { toDeploymentView } from '../domain/deployment';
-import { listQuerySchema, parseOrThrow } from '../domain/requests';
+import { encodeListCursor, listPageOf, listQuerySchema, parseOrThrow } from '../domain/requests';
 import { listDeployments as list } from '../use-cases/deployments';
 
 export const listDeployments = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');
-  const { page, limit } = parseOrThrow(listQuerySchema, event.queryStringParameters ?? {}, 'query string');
-  const { items, total } = await list(tenant, page, limit);
+  const { page, limit, after } = listPageOf(parseOrThrow(listQuerySchema, event.queryStringParameters ?? {}, 'query string'));
+  const { items, total } = await list(tenant, page, limit, after);
+  const last = items.at(-1);
   return json(200, {
     items: items.map((record) => toDeploymentView(record, now)),
-    pagination: { total_items: total, total_pages: Math.ceil(total / limit), current_page: page, items_per_page: limit },
+    pagination: {
+      total_items: total,
+      total_pages: Math.ceil(total / limit),
+      current_page: page,
+      items_per_page: limit,
+      next_cursor: last && items.length === limit && page * limit < total ? encodeListCursor(page + 1, last.id) : null,
+    },
   });
 };
 

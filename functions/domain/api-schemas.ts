@@ -133,7 +133,15 @@ export const deploymentSchema = z
   })
   .describe('A deployment: the NeevCloud AIModelResponse fields plus optional extensions.');
 
-export const deploymentListSchema = z.object({ items: z.array(deploymentSchema), pagination: paginationSchema });
+export const deploymentListSchema = z.object({
+  items: z.array(deploymentSchema),
+  pagination: paginationSchema.extend({
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe('Extension: pass as `cursor` for the next page (reads only that page, however deep); null on the last page.'),
+  }),
+});
 
 const range = z.object({ min: z.number().int(), max: z.number().int(), default: z.number().int() });
 

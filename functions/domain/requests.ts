@@ -122,10 +122,38 @@ export const deployQuerySchema = z.object({
     .meta({ description: 'Default false.' }),
 });
 
+/**
+ * GET …/aimodels. `page` is the contract's page number; `cursor` (an extension) is the
+ * `pagination.next_cursor` of the previous page: base64url of `<page>:<last deployment id>`, so
+ * the next page starts right after that deployment instead of skipping every earlier one
+ * (a deep page by number reads all the items before it; by cursor, only its own).
+ */
+const LIST_CURSOR = /^(\d{1,7}):(dep-[a-z0-9]{1,40})$/;
+const LIST_CURSOR_ERROR = 'cursor is not one this API returned: pass pagination.next_cursor unchanged';
+
+export const encodeListCursor = (page: number, lastId: string): string => Buffer.from(`${page}:${lastId}`, 'utf8').toString('base64url');
+
 export const listQuerySchema = z.object({
-  page: queryInteger('page', 1, 1_000_000, 1),
-  limit: queryInteger('limit', 1, 100, 20),
-});
+    page: queryInteger('page', 1, 1_000_000, 1),
+    limit: queryInteger('limit', 1, 100, 20),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: LIST_CURSOR_ERROR })
+      .transform((cursor, ctx) => {
+        const match = LIST_CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+        if (!match) {
+          ctx.addIssue({ code: 'custom', message: LIST_CURSOR_ERROR });
+          return z.NEVER;
+        }
+        return { page: Number(match[1]), after: match[2] ?? '' };
+      })
+      .optional()
+      .describe('Extension: `pagination.next_cursor` of the previous page (then `page` is taken from it); reads only that page, however deep.'),
+  });
+
+/** The page to read: the cursor's when one is given, else the page number's. */
+export const listPageOf = (query: z.infer<typeof listQuerySchema>): { page: number; limit: number; after: string | undefined } =>
+  query.cursor ? { page: query.cursor.page, limit: query.limit, after: query.cursor.after } : { page: query.page, limit: query.limit, after: undefined };
 
 /** Parses with a schema; the first issue becomes a 400 naming its field. */
 export const parseOrThrow = <T extends z.ZodType>(schema: T, input: unknown, what = 'request body'): z.infer<T> => {

@@ -79,8 +79,8 @@ export const getDeployment = async (tenant: Tenant, id: string): Promise<Deploym
   return record;
 };
 
-export const listDeployments = (tenant: Tenant, page: number, limit: number) =>
-  repository.listDeployments(tenant, page, limit);
+export const listDeployments = (tenant: Tenant, page: number, limit: number, after?: string) =>
+  repository.listDeployments(tenant, page, limit, after);
 
 /**
  * Scaling is allowed from `ready`, and from `paused` (a resume): while another operation

@@ -10,6 +10,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ORG, TABLE_NAME, deploymentsPath, startBenchCloud } from './harness';
 import { fmt, median, metWhen, ratioOf, table, type FigureResult, type Row } from './results';
 import { cloneDeployments, counterItem, documentClientFor, readyDeploymentItem, writeItems } from './seed';
+import { encodeListCursor } from '../../functions/domain/requests';
 
 const SIZES = [10, 1_000, 10_000] as const;
 const LIMIT = 100;
@@ -60,6 +61,8 @@ export const measure = async (): Promise<FigureResult> => {
     interface Measured {
       n: number;
       page: number;
+      /** Read through the list cursor extension (`cursor=`) rather than the page number. */
+      viaCursor: boolean;
       ms: number;
       items: number;
       calls: number;
@@ -72,9 +75,12 @@ export const measure = async (): Promise<FigureResult> => {
     for (const n of SIZES) {
       const project = `prj-n${n}`;
       const lastPage = Math.ceil(n / LIMIT);
-      for (const page of [...new Set([1, lastPage])]) {
+      const ids = idsNewestFirst.get(n)!;
+      const variants: [number, boolean][] = [...new Set([1, lastPage])].flatMap((page): [number, boolean][] => (page > 1 ? [[page, false], [page, true]] : [[page, false]]));
+      for (const [page, viaCursor] of variants) {
         const runs = n >= 10_000 ? 5 : 10;
-        const path = `${deploymentsPath(project)}?limit=${LIMIT}&page=${page}`;
+        const cursor = viaCursor ? encodeListCursor(page, ids[(page - 1) * LIMIT - 1]!) : undefined;
+        const path = `${deploymentsPath(project)}?limit=${LIMIT}&${cursor ? `cursor=${cursor}` : `page=${page}`}`;
         await cloud.api('GET', path); // warm (the first call imports the handler)
         const times: number[] = [];
         let reads: Counters = { calls: 0, itemsRead: 0, capacity: 0 };
@@ -91,7 +97,6 @@ export const measure = async (): Promise<FigureResult> => {
         }
         if (reads.calls === 0) throw new Error('the read counter saw no DynamoDB call: the handlers use another client instance');
         // Baseline: the same page by cursor, one Query.
-        const ids = idsNewestFirst.get(n)!;
         const startAfter = page > 1 ? ids[(page - 1) * LIMIT - 1] : undefined;
         const pk = `TENANT#${ORG}#${project}`;
         const baseTimes: number[] = [];
@@ -112,7 +117,7 @@ export const measure = async (): Promise<FigureResult> => {
           baseItems = result.ScannedCount ?? 0;
           if ((result.Items?.length ?? 0) !== returned) throw new Error(`cursor query of ${project} page ${page} returned ${result.Items?.length}, the API ${returned}`);
         }
-        measured.push({ n, page, ms: median(times), items: reads.itemsRead, calls: reads.calls, capacity: reads.capacity, returned, baseMs: median(baseTimes), baseItems });
+        measured.push({ n, page, viaCursor, ms: median(times), items: reads.itemsRead, calls: reads.calls, capacity: reads.capacity, returned, baseMs: median(baseTimes), baseItems });
       }
     }
 
@@ -122,7 +127,7 @@ export const measure = async (): Promise<FigureResult> => {
       const flatLatency = m.returned < LIMIT || m.ms <= FLAT_FACTOR * reference.ms;
       const flatReads = m.items <= LIMIT + 1;
       return {
-        measure: `n = ${m.n.toLocaleString('en-US')}, page ${m.page}: latency; items read per request`,
+        measure: `n = ${m.n.toLocaleString('en-US')}, page ${m.page}${m.viaCursor ? ' by cursor (extension)' : ''}: latency; items read per request`,
         value: `${fmt(m.ms, 0)} ms; ${m.items.toLocaleString('en-US')} items (${m.calls} calls)`,
         baseline: `${fmt(m.baseMs, 0)} ms; ${m.baseItems} items (1 call)`,
         ratio: `${fmt(ratioOf(m.ms, m.baseMs), 1)} / ${fmt(ratioOf(m.items, m.baseItems), 1)}`,
@@ -132,7 +137,8 @@ export const measure = async (): Promise<FigureResult> => {
     });
     const largest = SIZES.at(-1)!;
     const firstPages = measured.filter((m) => m.page === 1);
-    const deepPages = measured.filter((m) => m.page > 1);
+    const deepPages = measured.filter((m) => m.page > 1 && !m.viaCursor);
+    const cursorPages = measured.filter((m) => m.viaCursor);
     const describe = (list: Measured[]) => list.map((m) => `${m.items.toLocaleString('en-US')} at n = ${m.n.toLocaleString('en-US')}`).join(', ');
     const findings: string[] = [];
     const firstFlat = firstPages.every((m) => m.items <= LIMIT + 1 + 1);
@@ -144,7 +150,13 @@ export const measure = async (): Promise<FigureResult> => {
     if (deepPages.some((m) => m.items > LIMIT + 2)) {
       findings.push(
         `Deep pages are not flat: the last page reads ${describe(deepPages)} items to return ${LIMIT}, because listDeployments (functions/adapters/deployment-repository.ts) skips the offset (page - 1) x limit with Select COUNT queries, ` +
-          'and COUNT still reads (and bills) every skipped item; it only saves the transfer. Page-number pagination cannot be flat on DynamoDB; a cursor (ExclusiveStartKey, as the baseline does; an opaque next-page token beside page/limit) reads one page whatever the depth.',
+          'and COUNT still reads (and bills) every skipped item; it only saves the transfer. Page-number pagination cannot be flat on DynamoDB.',
+      );
+    }
+    if (cursorPages.length > 0) {
+      findings.push(
+        `The same deep pages through the cursor extension (\`cursor=\` from the previous page's \`pagination.next_cursor\`, an ExclusiveStartKey underneath) read ${describe(cursorPages)} items: ` +
+          (cursorPages.every((m) => m.items <= LIMIT + 1) ? 'flat, as the baseline.' : 'not flat, which is a bug.'),
       );
     }
     findings.push(`Latency follows the items read: ${measured.map((m) => `${fmt(m.ms, 0)} ms for page ${m.page} at n = ${m.n.toLocaleString('en-US')}`).join(', ')} (n = ${largest.toLocaleString('en-US')} is the largest project).`);

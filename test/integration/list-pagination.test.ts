@@ -30,10 +30,26 @@ describe('list pagination', () => {
     for (const page of [1, 2, 3]) {
       const listed = await t.api('GET', `${BASE}?page=${page}&limit=2`);
       expect(listed.status).toBe(200);
-      expect(listed.body.pagination).toEqual({ total_items: 5, total_pages: 3, current_page: page, items_per_page: 2 });
+      expect(listed.body.pagination).toEqual({ total_items: 5, total_pages: 3, current_page: page, items_per_page: 2, next_cursor: page < 3 ? expect.any(String) : null });
       seen.push(...listed.body.items.map((i: { id: string }) => i.id));
     }
     expect(seen).toEqual([...ids].reverse());
+
+    // The cursor extension walks the same pages, each read right after the previous page's last item.
+    const byCursor: string[] = [];
+    let cursor: string | null = null;
+    for (const page of [1, 2, 3]) {
+      const listed = await t.api('GET', `${BASE}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.pagination).toMatchObject({ total_items: 5, total_pages: 3, current_page: page, items_per_page: 2 });
+      byCursor.push(...listed.body.items.map((i: { id: string }) => i.id));
+      cursor = listed.body.pagination.next_cursor;
+      expect(cursor === null).toBe(page === 3);
+    }
+    expect(byCursor).toEqual(seen);
+    const forged = await t.api('GET', `${BASE}?cursor=${Buffer.from('2:not-an-id').toString('base64url')}`);
+    expect(forged.status).toBe(400);
+    expect(forged.body.message).toMatch(/cursor/);
     const beyond = await t.api('GET', `${BASE}?page=4&limit=2`);
     expect(beyond.body.items).toEqual([]);
     expect(beyond.body.pagination.total_items).toBe(5);

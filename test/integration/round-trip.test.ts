@@ -69,7 +69,7 @@ describe('deploy -> ready -> scale -> delete', () => {
 
     const listed = await t.api('GET', BASE);
     expect(listed.status).toBe(200);
-    expect(listed.body.pagination).toEqual({ total_items: 1, total_pages: 1, current_page: 1, items_per_page: 20 });
+    expect(listed.body.pagination).toEqual({ total_items: 1, total_pages: 1, current_page: 1, items_per_page: 20, next_cursor: null });
     expect(listed.body.items[0].id).toBe(id);
 
     const scaled = await t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas: 2 } });

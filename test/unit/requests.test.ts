@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
-import { createDeploymentSchema, listQuerySchema, parseOrThrow, resolveDeploymentSpec, scaleDeploymentSchema } from '../../functions/domain/requests';
+import { createDeploymentSchema, encodeListCursor, listPageOf, listQuerySchema, parseOrThrow, resolveDeploymentSpec, scaleDeploymentSchema } from '../../functions/domain/requests';
 
 const valid = {
   name: 'qwen-small',
@@ -83,5 +83,14 @@ describe('scale and list validation', () => {
     expect(() => parseOrThrow(listQuerySchema, { page: '0' })).toThrow(/page/);
     expect(() => parseOrThrow(listQuerySchema, { limit: '101' })).toThrow(/limit/);
     expect(() => parseOrThrow(listQuerySchema, { limit: 'ten' })).toThrow(/limit/);
+  });
+
+  it('takes the page from a list cursor, and refuses a cursor it did not issue, naming it', () => {
+    const cursor = encodeListCursor(7, 'dep-0abc123');
+    expect(listPageOf(parseOrThrow(listQuerySchema, { cursor, limit: '10' }))).toEqual({ page: 7, limit: 10, after: 'dep-0abc123' });
+    expect(listPageOf(parseOrThrow(listQuerySchema, { page: '2' }))).toEqual({ page: 2, limit: 20, after: undefined });
+    for (const bad of ['not base64!', Buffer.from('7:other-id').toString('base64url'), Buffer.from('x:dep-1').toString('base64url')]) {
+      expect(() => parseOrThrow(listQuerySchema, { cursor: bad }), bad).toThrow(/^cursor: cursor is not one this API returned|^cursor is not one this API returned/);
+    }
   });
 });
