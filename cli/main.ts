@@ -251,9 +251,11 @@ program
   .description('List the project\'s deployments')
   .option('--page <n>', 'page', integer('--page', 1), 1)
   .option('--limit <n>', 'per page (at most 100)', integer('--limit', 1), 20)
+  .option('--cursor <cursor>', 'the page after a previous one (its next_cursor); reads only that page, however deep')
   .action(async (options, command: Command) => {
     const client = clientFor(command);
-    const { body } = await client.request('GET', client.deploymentsPath(), { query: { page: options.page, limit: options.limit } });
+    const query = options.cursor ? { cursor: options.cursor, limit: options.limit } : { page: options.page, limit: options.limit };
+    const { body } = await client.request('GET', client.deploymentsPath(), { query });
     if (globals(command).output === 'json') return printJson(body);
     print(
       table(body.items, [
@@ -269,7 +271,9 @@ program
       ]),
     );
     const p = body.pagination;
-    if (p.total_pages > 1) print(`page ${p.current_page} of ${p.total_pages} (${p.total_items} deployments); next: --page ${p.current_page + 1}`);
+    if (p.total_pages > 1) {
+      print(`page ${p.current_page} of ${p.total_pages} (${p.total_items} deployments)${p.next_cursor ? `; next: --cursor ${p.next_cursor}` : ''}`);
+    }
   });
 
 program
