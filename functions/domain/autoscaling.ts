@@ -7,6 +7,7 @@
 import type { GpuConfig } from './catalog';
 import type { AutoscalingRange, DeploymentRecord } from './deployment';
 import { ValidationError } from './errors';
+import { nodeGroupGpuLimit } from './capacity';
 import { MAX_REPLICAS, type CreateDeploymentRequest } from './requests';
 
 type RangeFields = Pick<CreateDeploymentRequest, 'autoscaling' | 'settings' | 'autoscaling_config'>;
@@ -91,7 +92,7 @@ export const rangeMaxField = ({ field }: ResolvedAutoscaling): string => `${fiel
 export const checkRangeFits = (autoscaling: ResolvedAutoscaling, gpuCount: number, gpuConfig: GpuConfig): void => {
   const { range } = autoscaling;
   if (range === null) return;
-  const limit = gpuConfig.node_group.max_size * gpuConfig.gpus_per_node;
+  const limit = nodeGroupGpuLimit(gpuConfig);
   if (range.max_replicas * gpuCount > limit) {
     const maxField = rangeMaxField(autoscaling);
     throw new ValidationError(

@@ -74,3 +74,7 @@ export const ledgerGpusPerReplica = (gpuCount: number, gpusPerNode: number): num
 
 export const ledgerGpus = (gpuCount: number, replicas: number, gpusPerNode: number): number =>
   ledgerGpusPerReplica(gpuCount, gpusPerNode) * replicas;
+
+/** The most GPUs a node group can ever offer: its maximum size times GPUs per node. */
+export const nodeGroupGpuLimit = (group: { node_group: { max_size: number }; gpus_per_node: number }): number =>
+  group.node_group.max_size * group.gpus_per_node;

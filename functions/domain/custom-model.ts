@@ -12,7 +12,7 @@ import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment'
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';
 import { GPU_MEMORY_UTILIZATION } from './memory-fit';
-import { createDeploymentSchema, parseOrThrow, resolveDeploymentSpec, resolvePlacement, servingConfigWithin, type CreateDeploymentRequest, type ResolvedDeploymentSpec } from './requests';
+import { createDeploymentSchema, checkReplicasFitNodeGroup, parseOrThrow, resolveDeploymentSpec, resolvePlacement, servingConfigWithin, type CreateDeploymentRequest, type ResolvedDeploymentSpec } from './requests';
 
 const HF_REPO = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 const REVISION = /^[\w.\-/]{1,128}$/;
@@ -187,12 +187,7 @@ export const resolveCustomModelSpec = (request: CustomModelDeploymentRequest, so
     );
   }
   const replicas = request.replicas ?? 1;
-  if (replicas * request.gpu_count > gpuConfig.node_group.max_size * gpuConfig.gpus_per_node) {
-    throw new ValidationError(
-      `no GPU node group can hold ${replicas} replicas of ${request.gpu_count} GPUs: node group '${gpuConfig.node_group.name}' has at most ${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs`,
-      'replicas',
-    );
-  }
+  checkReplicasFitNodeGroup(replicas, request.gpu_count, gpuConfig);
   checkCacheFitsOneNode(request.storage_size ?? null, replicas, request.gpu_count, gpuConfig, 'storage_size');
   const custom: CustomModel = {
     source,

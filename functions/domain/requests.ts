@@ -3,6 +3,7 @@
  * resolution against catalog and inventory. Every rejection names the offending field.
  */
 import * as z from 'zod';
+import { nodeGroupGpuLimit } from './capacity';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
 import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
@@ -213,6 +214,15 @@ export const resolvePlacement = (
   return { gpuConfig, plan };
 };
 
+/** `replicas` x `gpuCount` GPUs must fit the node group at its largest (400 naming `replicas`). */
+export const checkReplicasFitNodeGroup = (replicas: number, gpuCount: number, gpuConfig: GpuConfig): void => {
+  if (replicas * gpuCount <= nodeGroupGpuLimit(gpuConfig)) return;
+  throw new ValidationError(
+    `no GPU node group can hold ${replicas} replicas of ${gpuCount} GPUs: node group '${gpuConfig.node_group.name}' has at most ${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs`,
+    'replicas',
+  );
+};
+
 type Range = { min: number; max: number; default: number };
 
 /** The serving config in effect: the given values within the model's ranges, defaults filled in. */
@@ -251,12 +261,7 @@ export const resolveDeploymentSpec = (
     );
   }
   const replicas = request.replicas ?? 1;
-  if (replicas * request.gpu_count > gpuConfig.node_group.max_size * gpuConfig.gpus_per_node) {
-    throw new ValidationError(
-      `no GPU node group can hold ${replicas} replicas of ${request.gpu_count} GPUs: node group '${gpuConfig.node_group.name}' has at most ${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs`,
-      'replicas',
-    );
-  }
+  checkReplicasFitNodeGroup(replicas, request.gpu_count, gpuConfig);
   return { request, model, gpuConfig, plan, config, replicas };
 };
 

@@ -14,6 +14,7 @@ import { checkServedModelName, customModelDeploymentSchema, resolveCustomModelSp
 import { ApiError, ValidationError } from './errors';
 import { HF_TOKEN_ENV } from './hf-token';
 import { GPU_RESOURCE } from './manifests';
+import { nodeGroupGpuLimit } from './capacity';
 import { MAX_REPLICAS, parseOrThrow } from './requests';
 
 export const MAX_MANIFEST_BYTES = 64 * 1024;
@@ -188,7 +189,7 @@ export const admitManifest = (manifest: unknown, gpuConfig: Pick<GpuConfig, 'gpu
   if (gpus > gpuConfig.gpus_per_node) {
     reject(limitsPath, `${gpus} GPUs exceed max_gpu_count ${gpuConfig.gpus_per_node} of gpu_config_id '${gpuConfig.config_id}'`);
   }
-  if ((replicas as number) * gpus > gpuConfig.node_group.max_size * gpuConfig.gpus_per_node) {
+  if ((replicas as number) * gpus > nodeGroupGpuLimit(gpuConfig)) {
     reject('spec.replicas', `${replicas} replicas of ${gpus} GPUs exceed node group '${gpuConfig.node_group.name}' (at most ${gpuConfig.node_group.max_size} nodes of ${gpuConfig.gpus_per_node} GPUs)`);
   }
   const huggingfaceId = modelRepositoryOf([...(command ?? []), ...(args ?? [])]);

@@ -7,7 +7,7 @@ import * as repository from '../adapters/deployment-repository';
 import { releaseGpus, reserveGpus } from '../adapters/capacity-ledger';
 import { executionName, plannedExecutionArn, startWorkflow, stopWorkflow } from '../adapters/workflow-starter';
 import { checkReplicas } from '../domain/autoscaling';
-import { ledgerGpus } from '../domain/capacity';
+import { ledgerGpus, nodeGroupGpuLimit } from '../domain/capacity';
 import { findGpuConfig, type GpuConfig } from '../domain/catalog';
 import type { WorkflowName } from '../../infra/definitions/routes';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
@@ -15,6 +15,7 @@ import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain
 import { newDeploymentId } from '../domain/ids';
 import { newDeploymentRecord } from '../domain/new-deployment';
 import { checkCacheFitsOneNode, type DeploySpec } from '../domain/custom-model';
+import { checkReplicasFitNodeGroup } from '../domain/requests';
 import { deleteHfToken, storeHfToken } from '../adapters/hf-token-secrets';
 import { logger } from '../commons/logger';
 
@@ -57,7 +58,7 @@ const storeToken = async (id: string, token: string | undefined): Promise<string
 };
 
 const startDeploy = async (record: DeploymentRecord, group: GpuConfig, name: string): Promise<void> => {
-  await reserveGpus(group.config_id, record.reserved_gpus, ledgerLimit(group), group.node_group.name);
+  await reserveGpus(group.config_id, record.reserved_gpus, nodeGroupGpuLimit(group), group.node_group.name);
   try {
     await repository.createDeployment(record);
   } catch (error) {
@@ -110,10 +111,11 @@ export const scaleDeployment = async (
   if (current.replicas === replicas) return current;
   const group = findGpuConfig(current.gpu_config_id);
   if (!group) throw new ConflictError(`gpu_config_id '${current.gpu_config_id}' is no longer offered; this deployment cannot be scaled`);
+  checkReplicasFitNodeGroup(replicas, current.gpu_count, group);
   checkCacheFitsOneNode(current.custom?.storage_size ?? null, replicas, current.gpu_count, group, 'replicas');
   const reserved = replicas === 0 ? current.reserved_gpus : ledgerGpus(current.gpu_count, replicas, group.gpus_per_node);
   const delta = reserved - current.reserved_gpus;
-  if (delta > 0) await reserveGpus(group.config_id, delta, ledgerLimit(group), group.node_group.name);
+  if (delta > 0) await reserveGpus(group.config_id, delta, nodeGroupGpuLimit(group), group.node_group.name);
   let updated: DeploymentRecord;
   try {
     const message =
@@ -139,7 +141,6 @@ export const scaleDeployment = async (
   return updated;
 };
 
-const ledgerLimit = (group: GpuConfig) => group.node_group.max_size * group.gpus_per_node;
 
 type Handover = Pick<DeploymentRecord, 'status' | 'phase' | 'replicas' | 'ready_since' | 'reserved_gpus'>;
 

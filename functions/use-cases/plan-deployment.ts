@@ -6,7 +6,7 @@
 import { reservedGpus } from '../adapters/capacity-ledger';
 import { gpuDemandOf } from '../adapters/deployment-repository';
 import { namespace } from '../adapters/model-namespace';
-import { ledgerGpus, nodesNeeded } from '../domain/capacity';
+import { ledgerGpus, nodeGroupGpuLimit, nodesNeeded } from '../domain/capacity';
 import type { Tenant } from '../domain/deployment';
 import { newDeploymentRecord } from '../domain/new-deployment';
 import { renderModelWorkload } from '../domain/manifests';
@@ -20,7 +20,7 @@ export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date
   const nodesAfter = nodesNeeded([...demand, { gpuCount: spec.request.gpu_count, replicas: spec.replicas }], group.gpus_per_node);
   const reserve = ledgerGpus(spec.request.gpu_count, spec.replicas, group.gpus_per_node);
   const reserved = await reservedGpus(group.config_id);
-  const limit = group.node_group.max_size * group.gpus_per_node;
+  const limit = nodeGroupGpuLimit(group);
   // A token would be stored as a secret: the preview names a placeholder ARN, never the token.
   const hfTokenSecretArn = spec.request.hf_token === undefined ? undefined : 'arn:aws:secretsmanager:<region>:<account>:secret:<prefix>/hf-token/<deployment id>';
   const preview = newDeploymentRecord(tenant, spec, { id: 'dep-dryrun', executionArn: '', hfTokenSecretArn }, now);

@@ -18,7 +18,7 @@
  */
 import * as repository from '../adapters/deployment-repository';
 import { timeScale } from '../adapters/clock';
-import { ledgerGpusPerReplica } from '../domain/capacity';
+import { ledgerGpusPerReplica, nodeGroupGpuLimit } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError } from '../domain/errors';
@@ -33,7 +33,7 @@ import { getDeployment } from './deployments';
 export const maxReplicasOf = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'gpu_count' | 'custom'>): number => {
   const group = findGpuConfig(record.gpu_config_id);
   if (!group) return 0;
-  const limit = record.custom?.storage_size ? group.gpus_per_node : group.node_group.max_size * group.gpus_per_node;
+  const limit = record.custom?.storage_size ? group.gpus_per_node : nodeGroupGpuLimit(group);
   return Math.min(MAX_REPLICAS, Math.floor(limit / ledgerGpusPerReplica(record.gpu_count, group.gpus_per_node)));
 };
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
-import { createDeploymentSchema, encodeListCursor, listPageOf, listQuerySchema, parseOrThrow, resolveDeploymentSpec, scaleDeploymentSchema } from '../../functions/domain/requests';
+import { checkReplicasFitNodeGroup, createDeploymentSchema, encodeListCursor, listPageOf, listQuerySchema, parseOrThrow, resolveDeploymentSpec, scaleDeploymentSchema } from '../../functions/domain/requests';
+import { findGpuConfig } from '../../functions/domain/catalog';
 
 const valid = {
   name: 'qwen-small',
@@ -92,5 +93,17 @@ describe('scale and list validation', () => {
     for (const bad of ['not base64!', Buffer.from('7:other-id').toString('base64url'), Buffer.from('x:dep-1').toString('base64url')]) {
       expect(() => parseOrThrow(listQuerySchema, { cursor: bad }), bad).toThrow(/^cursor: cursor is not one this API returned|^cursor is not one this API returned/);
     }
+  });
+});
+
+describe('checkReplicasFitNodeGroup', () => {
+  it('accepts replicas up to the node group at its largest and names replicas beyond it', () => {
+    const group = findGpuConfig('l4-24gb')!;
+    const most = group.node_group.max_size * group.gpus_per_node;
+    expect(() => checkReplicasFitNodeGroup(most, 1, group)).not.toThrow();
+    expect(() => checkReplicasFitNodeGroup(most + 1, 1, group)).toThrow(ValidationError);
+    expect(() => checkReplicasFitNodeGroup(group.node_group.max_size + 1, group.gpus_per_node, group)).toThrow(
+      `no GPU node group can hold ${group.node_group.max_size + 1} replicas of ${group.gpus_per_node} GPUs: node group '${group.node_group.name}'`,
+    );
   });
 });
