@@ -15,6 +15,7 @@ import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefi
 import { startApiGateway, type LambdaHandler } from './api-gateway';
 import { startCron, type ScheduledEventLike } from './cron';
 import { ensureTable, startDynamo } from './dynamodb';
+import { installCallerHeader, runAsFunction } from './identity';
 import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
@@ -81,6 +82,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   await mkdir(dataDir, { recursive: true });
   const tableName = `${prefix}-deployments`;
   const closers: (() => Promise<void>)[] = [];
+  installCallerHeader();
   try {
     const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb') });
     closers.push(dynamo.close);
@@ -104,7 +106,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     const functions: Record<string, LocalTaskFunction> = {};
     for (const task of TASK_FUNCTIONS) {
       const load = lazyHandler<(event: unknown) => Promise<unknown>>(task.entry);
-      functions[functionName(prefix, task)] = async (event) => (await load())(event);
+      const name = functionName(prefix, task);
+      functions[name] = async (event) => runAsFunction(name, async () => (await load())(event));
     }
     const substitutions = Object.fromEntries(TASK_FUNCTIONS.map((t) => [t.substitution, localFunctionArn(functionName(prefix, t))]));
     const stateMachines = STATE_MACHINES.map((machine) => ({
@@ -156,7 +159,15 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
 
-    const handlers = new Map(ROUTES.map((r) => [r.name, lazyHandler<LambdaHandler>(r.entry)]));
+    // Each route's handler runs as its own function (local/identity.ts), like a Lambda with its role.
+    const handlers = new Map(
+      ROUTES.map((r) => {
+        const load = lazyHandler<LambdaHandler>(r.entry);
+        const name = `${prefix}-${r.name}`;
+        const asFunction: LambdaHandler = (event, context) => runAsFunction(name, async () => (await load())(event, context));
+        return [r.name, async () => asFunction] as const;
+      }),
+    );
     const api = await startApiGateway({
       host,
       port: options.port ?? 0,
@@ -171,7 +182,12 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     const cron = startCron(
       SCHEDULES.map((schedule) => {
         const load = lazyHandler<(event: ScheduledEventLike) => Promise<unknown>>(schedule.entry);
-        return { name: schedule.name, everyMs: schedule.everyMinutes * 60_000 * options.timeScale, run: async (event) => (await load())(event) };
+        const name = `${prefix}-${schedule.name}`;
+        return {
+          name: schedule.name,
+          everyMs: schedule.everyMinutes * 60_000 * options.timeScale,
+          run: async (event) => runAsFunction(name, async () => (await load())(event)),
+        };
       }),
       {
         timer: options.cron !== false,
