@@ -22,6 +22,7 @@ import { logger } from '../commons/logger';
 import { INVENTORY, type GpuConfig } from '../domain/catalog';
 import { workloadName, type DeploymentRecord, type DeploymentStatus } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
+import { markFailed } from '../domain/lifecycle';
 import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
 import { instanceCountsStale, isInFlightPhase, judgeLedger, judgeOperation } from '../domain/reconcile';
@@ -195,13 +196,11 @@ const stopOverdueOperation = (record: DeploymentRecord, runningSeconds: number, 
  */
 const failLostOperation = async (record: DeploymentRecord, at: Date, reason: string): Promise<boolean> => {
   try {
-    await repository.updateDeployment(
-      record,
-      record.id,
-      { status: 'failed', phase: 'failed', fail_reason: reason, ready_since: null, endpoint_url: null },
-      { version: record.version, executionArn: record.execution_arn },
-      { now: at, event: { type: 'failed', message: reason, reason: 'WorkflowLost' } },
-    );
+    const failed = markFailed(record, at, { reason: 'WorkflowLost', message: reason });
+    await repository.updateDeployment(record, record.id, failed.changes, { version: record.version, executionArn: record.execution_arn }, {
+      now: at,
+      event: failed.event,
+    });
   } catch (error) {
     if (error instanceof repository.StaleWriteError) return false;
     throw error;

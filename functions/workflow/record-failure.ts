@@ -6,7 +6,7 @@
 import { now } from '../adapters/clock';
 import { releaseGpus } from '../adapters/capacity-ledger';
 import { getDeployment, StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
-import { closeSegment } from '../domain/usage';
+import { markFailed } from '../domain/lifecycle';
 import { logger } from '../commons/logger';
 import { workflowTask, type TaskInput } from '../commons/workflow';
 
@@ -31,27 +31,14 @@ export const failReason = (caught: CaughtError): string => {
 export const recordFailure = async (input: TaskInput & { error: CaughtError; operation: 'deploy' | 'scale' | 'delete' }) => {
   const reason = failReason(input.error);
   const at = now();
-  // A failed deployment no longer serves: its usage segment ends here.
-  const usage = input.operation === 'delete' ? undefined : closeSegment((await getDeployment(input.deployment, input.deployment.id))?.usage, at);
-  const changes =
+  const code = reason.includes(':') ? reason.slice(0, reason.indexOf(':')) : 'Failed';
+  // A failed delete stays `deleting` so it can be retried; a failed deploy or scale no longer serves.
+  const failed =
     input.operation === 'delete'
-      ? { phase: 'deleting' as const, fail_reason: reason }
-      : {
-          status: 'failed' as const,
-          phase: 'failed' as const,
-          fail_reason: reason,
-          ready_since: null,
-          endpoint_url: null,
-          usage,
-          // The failure path removes the workload: nothing serves or starts any more.
-          instances: { running: 0, pending: 0, observed_at: at.toISOString() },
-        };
-  const code = reason.split(':')[0] ?? 'Failed';
+      ? { changes: { phase: 'deleting' as const, fail_reason: reason }, event: { type: 'delete_failed', message: reason, reason: code } }
+      : markFailed((await getDeployment(input.deployment, input.deployment.id)) ?? {}, at, { reason: code, message: reason });
   try {
-    await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {
-      now: at,
-      event: { type: input.operation === 'delete' ? 'delete_failed' : 'failed', message: reason, reason: code },
-    });
+    await updateDeployment(input.deployment, input.deployment.id, failed.changes, { executionArn: input.execution }, { now: at, event: failed.event });
   } catch (error) {
     if (!(error instanceof StaleWriteError)) throw error;
     logger.info('failure not recorded: the deployment belongs to a newer operation', { reason });

@@ -369,4 +369,33 @@ describe('the reconcile', () => {
     expect((await podsOf(healthy.id)).map((p) => p.metadata?.uid)).toEqual(healthy.pods);
     expect((await getDeployment(healthy.id)).body.uptime_seconds).toBeGreaterThan(0);
   });
+
+  // Regression (issue 14): the reconcile's own copy of "mark failed" left the usage segment open
+  // and the instance counts as they were, so a failed deployment whose pods were gone kept
+  // accruing serving time, GPU-seconds and cost.
+  it('stops billing a deployment whose lost scale it fails: usage closed, no instance counted', async () => {
+    const id = await deploy('lost-scale', 'h200-141gb');
+    await waitFor(() => getDeployment(id), (r) => r.body.status === 'ready', 'the deployment to be ready');
+    // The second replica never becomes ready, so the scale is caught mid-flight.
+    cloud.simulator.addFault({ match: { label: `gpudeploy.io/deployment-id=${id}` }, fault: 'never_ready' });
+    const scaled = await api('PUT', `${BASE}/${id}/scale`, { replicas: 2 });
+    expect(scaled.status).toBe(200);
+    const arn: string = scaled.body.workflow.execution_arn;
+    await waitFor(() => podsOf(id), (pods) => pods.length === 2, 'the second replica to start');
+    await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'Test', cause: 'scale lost on purpose' }));
+    await sleep(SETTLE_WALL_MS);
+
+    const report = await reconcile();
+    expect(report.stuck_repaired).toEqual([expect.objectContaining({ id, action: 'marked_failed' })]);
+    const failed = await getDeployment(id);
+    expect(failed.body).toMatchObject({ status: 'failed', phase: 'failed', instances: { running: 0, pending: 0 } });
+    const servedSeconds = failed.body.serving_seconds as number;
+    expect(servedSeconds).toBeGreaterThan(0);
+    await sleep(2_100);
+    const later = await getDeployment(id);
+    expect(later.body.serving_seconds).toBe(servedSeconds);
+    expect(later.body.gpu_seconds).toBe(failed.body.gpu_seconds);
+    expect(later.body.cost_to_date).toBe(failed.body.cost_to_date);
+    cloud.simulator.clearFaults();
+  });
 });
