@@ -46,6 +46,6 @@ export interface ChatMessage {
 const PER_MESSAGE = 5;
 const GENERATION_PROMPT = 3;
 
-/** Tokens of the templated chat prompt vLLM feeds the model. */
+/** Tokens of the templated chat prompt vLLM feeds the model (role names are single tokens in real vocabularies). */
 export const chatPromptTokens = (messages: ChatMessage[]): number =>
-  messages.reduce((sum, m) => sum + PER_MESSAGE + countTokens(m.role) - 1 + countTokens(m.content), 0) + GENERATION_PROMPT;
+  messages.reduce((sum, m) => sum + PER_MESSAGE + countTokens(m.content), 0) + GENERATION_PROMPT;
