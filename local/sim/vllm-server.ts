@@ -125,7 +125,11 @@ export const podServerOf = (world: World, pod: Pod): PodServer => {
   if (existing && existing.run === run) return existing.server;
   existing?.engine.close();
   const args = serverArgs(pod);
-  const engine = new Engine(engineConfigOfPod(world, pod), world.timeScale, statsOf(world, pod));
+  const alive = (): boolean => {
+    const rt = world.state.pods[pod.metadata.uid];
+    return rt !== undefined && (rt.containerStartedAt ?? 0) === run && rt.stage === 'ready';
+  };
+  const engine = new Engine(engineConfigOfPod(world, pod), world.timeScale, statsOf(world, pod), undefined, alive);
   const showHidden010 = argFlag(pod, '--show-hidden-metrics-for-version') === '0.10';
   const server: PodServer = {
     servedModelName: args.servedModelName,

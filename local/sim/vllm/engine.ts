@@ -34,6 +34,8 @@ export interface SequenceSpec {
   /** Called with how many tokens were produced so far, each time some are (batched when due together). */
   onTokens(produced: number): void;
   onFinish(reason: FinishReason): void;
+  /** The process died under it (container crashed, restarted or removed): no reply will come. */
+  onKilled?(): void;
 }
 
 export interface Sequence {
@@ -68,6 +70,8 @@ export class Engine {
     private readonly timeScale: number,
     readonly stats: EngineStats,
     private readonly clock: Clock = { now: () => performance.now() },
+    /** Whether the process still runs; checked at every step, so a dead container drops its streams. */
+    private readonly alive: () => boolean = () => true,
   ) {}
 
   get numRunning(): number {
@@ -97,6 +101,7 @@ export class Engine {
     for (const seq of [...this.running, ...this.waiting]) {
       clearTimeout(seq.timer);
       seq.done = true;
+      seq.spec.onKilled?.();
     }
     this.running.length = 0;
     this.waiting.length = 0;
@@ -146,6 +151,10 @@ export class Engine {
 
   private step(seq: Seq): void {
     if (seq.done) return;
+    if (!this.alive()) {
+      this.close();
+      return;
+    }
     const now = this.clock.now();
     const before = seq.produced;
     const stats = this.stats;

@@ -159,6 +159,11 @@ const completion = (server: PodServer, plan: RequestPlan, requestId: string, hea
               else produced.set(choice.index, count);
               sent = count;
             },
+            onKilled: () => {
+              if (ended) return;
+              ended = true;
+              res.destroy();
+            },
             onFinish: (reason) => {
               if (ended || reason === 'abort') return;
               remaining -= 1;
