@@ -8,6 +8,11 @@
  * request counters, reset whenever its container (re)starts, exactly like a real vLLM process,
  * so readers of `/metrics` must handle counter resets. Tests drive the counters without sending
  * completions through `POST /_sim/traffic`.
+ *
+ * Each pod's current container run has one vLLM process: a throughput engine (vllm/engine.ts)
+ * configured from the pod's args and its node's GPU (vllm/hardware.ts), behind vLLM 0.11's
+ * HTTP surface (vllm/serve.ts). Streamed answers are written straight to the client's socket,
+ * so the proxy passes server-sent events through unbuffered.
  */
 import { jsonResponse, type SimRequest, type SimResponse } from './http.js';
 import { POD, resource } from './kubernetes/resources.js';

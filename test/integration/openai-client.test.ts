@@ -159,6 +159,9 @@ describe('the openai client against the simulated vLLM', () => {
     const after = await metrics();
     expect(sample(after, 'vllm:num_requests_waiting')).toBe(0);
     expect(sample(after, 'vllm:generation_tokens_total') - sample(before, 'vllm:generation_tokens_total')).toBe(5 * 1500);
+    // The prompt tokens /metrics counts are the ones `usage` reported.
+    const promptTokens = answers.reduce((sum, a) => sum + (a.usage?.prompt_tokens ?? 0), 0);
+    expect(sample(after, 'vllm:prompt_tokens_total') - sample(before, 'vllm:prompt_tokens_total')).toBe(promptTokens);
     expect(sample(after, 'vllm:time_to_first_token_seconds_count') - sample(before, 'vllm:time_to_first_token_seconds_count')).toBe(5);
     expect(after).toMatch(/^vllm:kv_cache_usage_perc\{model_name="oai-client",engine="0"\} 0\.0$/m);
   });
