@@ -246,7 +246,8 @@ const trafficPods = (world: World, namespace: string, deployment: string): Pod[]
 
 const trafficView = (world: World, pods: Pod[]) => ({
   pods: pods.map((pod) => {
-    const t = trafficOf(world, pod);
-    return { name: pod.metadata.name, completed: t.completed, running: t.running, waiting: t.waiting };
+    // What /metrics says: the engine's own sequences plus the driven gauges.
+    const m = podServerOf(world, pod).metrics();
+    return { name: pod.metadata.name, completed: trafficOf(world, pod).completed, running: m.running, waiting: m.waiting };
   }),
 });

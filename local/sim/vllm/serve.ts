@@ -137,7 +137,7 @@ const completion = (server: PodServer, plan: RequestPlan, requestId: string, hea
         service_tier: null,
         system_fingerprint: null,
         usage: { ...usage(), prompt_tokens_details: null },
-        prompt_logprobs: null,
+        ...(plan.chat ? { prompt_logprobs: null } : {}),
         kv_transfer_params: null,
       };
       const text = JSON.stringify(body);
