@@ -143,6 +143,7 @@ export const podServerOf = (world: World, pod: Pod): PodServer => {
     startedAt: Math.floor((world.state.pods[pod.metadata.uid]?.readyAt ?? world.now()) / 1000),
     apiKeys: apiKeysOf(world, pod),
     requestIdHeaders: hasFlag(pod, '--enable-request-id-headers'),
+    forceIncludeUsage: hasFlag(pod, '--enable-force-include-usage'),
     engine,
     metrics: () => {
       const t = trafficOf(world, pod);

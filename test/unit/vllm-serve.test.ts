@@ -17,7 +17,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-const start = async (options: { apiKeys?: string[]; requestIdHeaders?: boolean; alive?: () => boolean } = {}) => {
+const start = async (options: { apiKeys?: string[]; requestIdHeaders?: boolean; forceIncludeUsage?: boolean; alive?: () => boolean } = {}) => {
   const finished: string[] = [];
   const stats: EngineStats = { promptTokens: () => {}, generationTokens: () => {}, preempted: () => {}, finished: (r) => void finished.push(r), observe: () => {} };
   const config = engineConfig({ gpu: GPU_PROFILES['NVIDIA H100']!, tensorParallel: 1, weightsGiB: 1, maxModelLen: 4096, maxNumSeqs: 4 });
@@ -30,6 +30,7 @@ const start = async (options: { apiKeys?: string[]; requestIdHeaders?: boolean; 
     startedAt: 1,
     apiKeys: options.apiKeys ?? [],
     requestIdHeaders: options.requestIdHeaders ?? false,
+    forceIncludeUsage: options.forceIncludeUsage ?? false,
     engine,
     metrics: () => ({ modelName: 'm', running: engine.numRunning, waiting: engine.numWaiting, kvUsage: engine.kvUsage, showHidden010: false, promptTokens: 0, generationTokens: 0, preemptions: 0, finished: { stop: 0, length: 0, abort: 0 }, histograms: {} }),
   };
@@ -89,6 +90,18 @@ describe('simulated vLLM HTTP server', () => {
     expect(chunks.slice(0, -1).map((c) => c.usage.completion_tokens)).toEqual([0, 1, 2, 3]);
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 3, total_tokens: chunks.at(-1).usage.prompt_tokens + 3 } });
     expect((await post(base, '/v1/completions', { prompt: 'x', stream_options: { include_usage: true } })).status).toBe(400);
+  });
+
+  it('--enable-force-include-usage ends every stream with a usage chunk, even when the client did not ask', async () => {
+    const lastChunk = async (base: string) => {
+      const text = await (await post(base, '/v1/completions', { prompt: 'hi', max_tokens: 2, stream: true })).text();
+      const frames = text.split('\n\n').filter(Boolean);
+      return JSON.parse(frames.at(-2)!.slice(6)) as { choices: unknown[]; usage?: { completion_tokens: number } };
+    };
+    const forced = await start({ forceIncludeUsage: true });
+    expect(await lastChunk(forced.base)).toMatchObject({ choices: [], usage: { completion_tokens: 2 } });
+    const plain = await start();
+    expect((await lastChunk(plain.base)).usage).toBeUndefined();
   });
 
   it('a client that disconnects aborts its sequence and frees the slot', async () => {

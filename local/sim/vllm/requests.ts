@@ -88,7 +88,8 @@ const choicesFor = (
   return { tokens, finishReason: ignoreEos || base.length > budget || wanted > tokens.length ? 'length' : 'stop' };
 };
 
-export const planRequest = (body: unknown, chat: boolean, servedModelName: string, maxModelLen: number): RequestPlan => {
+/** `forceIncludeUsage`: --enable-force-include-usage, a usage chunk on every stream whatever the client asked. */
+export const planRequest = (body: unknown, chat: boolean, servedModelName: string, maxModelLen: number, forceIncludeUsage = false): RequestPlan => {
   if (!isRecord(body)) throw bad('the request body must be a JSON object');
   if (body.model !== undefined && body.model !== null && body.model !== servedModelName) {
     throw new OpenAiError(404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`);
@@ -99,7 +100,7 @@ export const planRequest = (body: unknown, chat: boolean, servedModelName: strin
     if (!stream) throw bad('Stream options can only be defined when `stream=True`.');
     if (!isRecord(options)) throw bad('stream_options: Input should be a valid dictionary');
   }
-  const includeUsage = isRecord(options) && options.include_usage === true;
+  const includeUsage = stream && (forceIncludeUsage || (isRecord(options) && options.include_usage === true));
   const continuousUsage = includeUsage && isRecord(options) && options.continuous_usage_stats === true;
   const n = integer(body, 'n', 1) ?? 1;
   const minTokens = integer(body, 'min_tokens', 0) ?? 0;

@@ -21,6 +21,8 @@ export interface PodServer {
   startedAt: number;
   apiKeys: string[];
   requestIdHeaders: boolean;
+  /** --enable-force-include-usage */
+  forceIncludeUsage?: boolean;
   engine: Engine;
   metrics(): MetricsSnapshot;
 }
@@ -247,7 +249,7 @@ export const servePod = (server: PodServer, req: SimRequest, path: string): Stre
         } catch {
           throw new OpenAiError(400, 'BadRequestError', 'JSON decode error: the request body is not valid JSON');
         }
-        return completion(server, planRequest(body, chat, server.servedModelName, server.maxModelLen), requestId, headers);
+        return completion(server, planRequest(body, chat, server.servedModelName, server.maxModelLen, server.forceIncludeUsage), requestId, headers);
       } catch (error) {
         if (error instanceof OpenAiError) return withHeaders(jsonResponse(error.status, errorBody(error)));
         throw error;
