@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Engine, type EngineStats, type FinishReason } from '../../local/sim/vllm/engine';
 import { BLOCK_TOKENS, GPU_PROFILES, defaultMaxNumSeqs, engineConfig, type EngineConfig } from '../../local/sim/vllm/hardware';
 import type { HistogramName } from '../../local/sim/vllm/metrics';
+import { OpenAiError, planRequest } from '../../local/sim/vllm/requests';
 import { chatPromptTokens, countTokens, pieces } from '../../local/sim/vllm/tokenizer';
 
 const gpu = (name: string) => GPU_PROFILES[name]!;
@@ -184,5 +185,44 @@ describe('tokenizer approximation', () => {
     const one = chatPromptTokens([{ role: 'user', content: 'hi' }]);
     expect(one).toBe(5 + 1 + 3);
     expect(chatPromptTokens([{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }])).toBe(one + 5 + countTokens('be brief'));
+  });
+});
+
+describe('request planning (vLLM 0.11 limits)', () => {
+  const chat = (content: string, extra: Record<string, unknown> = {}, maxModelLen = 64) =>
+    planRequest({ model: 'm', messages: [{ role: 'user', content }], ...extra }, true, 'm', maxModelLen);
+
+  it('without max_tokens, chat may use what is left of max_model_len and is cut there with finish_reason length', () => {
+    const plan = chat('please answer at length', { ignore_eos: true });
+    const [prompt] = plan.prompts;
+    expect(prompt!.choices[0]!.tokens).toHaveLength(64 - prompt!.promptTokens);
+    expect(prompt!.choices[0]!.finishReason).toBe('length');
+    const natural = chat('hi', {}, 4096).prompts[0]!.choices[0]!;
+    expect(natural.finishReason).toBe('stop');
+    expect(natural.tokens.join('')).toBe('This is m, simulated. You said: hi');
+  });
+
+  it('completions default to 16 tokens; max_completion_tokens wins over max_tokens in chat', () => {
+    const text = planRequest({ prompt: 'a b c d e f g h i j k l m n o p q r s t u v w x y z' }, false, 'm', 4096);
+    expect(text.prompts[0]!.choices[0]).toMatchObject({ finishReason: 'length' });
+    expect(text.prompts[0]!.choices[0]!.tokens).toHaveLength(16);
+    expect(chat('hello there', { max_tokens: 10, max_completion_tokens: 2 }, 4096).prompts[0]!.choices[0]!.tokens).toHaveLength(2);
+  });
+
+  it('refuses what vLLM refuses, with its messages', () => {
+    const error = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof OpenAiError ? `${e.status} ${e.message}` : String(e);
+      }
+      return 'no error';
+    };
+    expect(error(() => chat('x'.repeat(400)))).toMatch(/^400 This model's maximum context length is 64 tokens\. However, your request has \d+ input tokens/);
+    expect(error(() => chat('hi', { max_tokens: 60 }))).toMatch(/^400 'max_tokens' or 'max_completion_tokens' is too large: 60\./);
+    expect(error(() => chat('hi', { top_logprobs: 2 }))).toBe('400 when using `top_logprobs`, `logprobs` must be set to true.');
+    expect(error(() => chat('hi', { logprobs: true, top_logprobs: 21 }))).toBe('400 Requested sample logprobs of 21, which is greater than max allowed: 20');
+    expect(error(() => chat('hi', { model: 'other' }))).toBe('404 The model `other` does not exist.');
+    expect(error(() => chat('hi', { tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: 'none' }))).toBe('no error');
   });
 });
