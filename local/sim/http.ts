@@ -1,5 +1,5 @@
 /** Minimal request/response types shared by the protocol handlers. */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 export interface SimRequest {
   method: string;
@@ -12,6 +12,11 @@ export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /**
+   * A streamed answer (server-sent events, or one that completes later): the server hands it
+   * the Node response to write and end itself, and ignores status, headers and body.
+   */
+  stream?: (res: ServerResponse) => void;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;

@@ -127,6 +127,12 @@ export interface PodTraffic {
   waiting: number;
   promptTokens: number;
   generationTokens: number;
+  /** Of `completed`: how many a length limit cut, and how many the client aborted (the rest stopped). */
+  length?: number;
+  aborted?: number;
+  preemptions?: number;
+  /** vLLM's latency histograms (vllm/metrics.ts): counts per bucket, sum and count, in model seconds. */
+  histograms?: Record<string, { counts: number[]; sum: number; count: number }>;
 }
 
 export interface DeploymentProgress {

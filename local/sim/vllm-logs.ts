@@ -55,10 +55,10 @@ interface Line {
 
 const startupScript = (a: ServerArgs, weights: number): Line[] => [
   { at: 0, text: (t) => `INFO ${t} [__init__.py:239] Automatically detected platform cuda.` },
-  { at: 0.01, text: (t) => `INFO ${t} [api_server.py:1043] vLLM API server version 0.8.5` },
+  { at: 0.01, text: (t) => `INFO ${t} [api_server.py:1043] vLLM API server version 0.11.0` },
   { at: 0.02, text: (t) => `INFO ${t} [api_server.py:1044] args: Namespace(model='${a.model}', served_model_name=['${a.servedModelName}'], tensor_parallel_size=${a.tensorParallel}, max_model_len=${a.maxModelLen}, port=${a.port})` },
   { at: 0.05, text: (t) => `INFO ${t} [config.py:717] This model supports multiple tasks: {'generate', 'embed'}. Defaulting to 'generate'.` },
-  { at: 0.08, text: (t) => `INFO ${t} [core.py:58] Initializing a V1 LLM engine (v0.8.5) with config: model='${a.model}', dtype=torch.bfloat16, max_seq_len=${a.maxModelLen}, tensor_parallel_size=${a.tensorParallel}` },
+  { at: 0.08, text: (t) => `INFO ${t} [core.py:58] Initializing a V1 LLM engine (v0.11.0) with config: model='${a.model}', dtype=torch.bfloat16, max_seq_len=${a.maxModelLen}, tensor_parallel_size=${a.tensorParallel}` },
   { at: 0.12, text: (t) => `INFO ${t} [gpu_model_runner.py:1329] Starting to load model ${a.model}...` },
   { at: 0.15, text: (t) => `INFO ${t} [weight_utils.py:265] Using model weights format ['*.safetensors']` },
   { at: 0.4, text: () => 'Loading safetensors checkpoint shards:  50% Completed | 1/2' },

@@ -8,14 +8,23 @@
  * request counters, reset whenever its container (re)starts, exactly like a real vLLM process,
  * so readers of `/metrics` must handle counter resets. Tests drive the counters without sending
  * completions through `POST /_sim/traffic`.
+ *
+ * Each pod's current container run has one vLLM process: a throughput engine (vllm/engine.ts)
+ * configured from the pod's args and its node's GPU (vllm/hardware.ts), behind vLLM 0.11's
+ * HTTP surface (vllm/serve.ts). Streamed answers are written straight to the client's socket,
+ * so the proxy passes server-sent events through unbuffered.
  */
-import { jsonResponse, parseJsonBody, textResponse, type SimRequest, type SimResponse } from './http.js';
+import { jsonResponse, type SimRequest, type SimResponse } from './http.js';
 import { POD, resource } from './kubernetes/resources.js';
 import { labelsMatch, requirementsFromSelector } from './kubernetes/selectors.js';
 import { badRequest, KubeError } from './kubernetes/status.js';
-import { isRecord, type Deployment, type Labels, type Pod } from './kubernetes/types.js';
+import { isRecord, type Deployment, type KubeObject, type Labels, type Pod } from './kubernetes/types.js';
 import type { PodTraffic } from './state.js';
 import { serverArgs } from './vllm-logs.js';
+import { Engine, type EngineStats } from './vllm/engine.js';
+import { argFlag, engineConfigOfPod, hasFlag } from './vllm/hardware.js';
+import { emptyHistogram, observe, renderMetrics } from './vllm/metrics.js';
+import { servePod, type PodServer } from './vllm/serve.js';
 import type { World } from './world.js';
 
 const SERVICE = resource('services');
@@ -67,128 +76,99 @@ const pickEndpoint = (world: World, namespace: string, serviceName: string): Pod
   return pods[next % pods.length] as Pod;
 };
 
-const openAiError = (status: number, type: string, message: string): SimResponse =>
-  jsonResponse(status, { object: 'error', message, type, param: null, code: status });
+const engines = new WeakMap<World, Map<string, { run: number; engine: Engine; server: PodServer }>>();
 
-/** A rough token count (about four characters a token), enough for `usage`. */
-const tokens = (text: string): number => Math.max(1, Math.ceil(text.length / 4));
-
-const MAX_REPLY_WORDS = 64;
-
-/** A deterministic reply: the same prompt gets the same answer, bounded by max_tokens. */
-const replyTo = (servedModelName: string, prompt: string, maxTokens: number): string => {
-  const words = `This is ${servedModelName}, simulated. You said: ${prompt.replace(/\s+/g, ' ').trim()}`.split(' ');
-  return words.slice(0, Math.max(1, Math.min(maxTokens, MAX_REPLY_WORDS))).join(' ');
+/** The traffic record as the engine's counters and histograms (persisted with the pod). */
+const statsOf = (world: World, pod: Pod): EngineStats => {
+  const t = (): PodTraffic => trafficOf(world, pod);
+  return {
+    promptTokens: (n) => {
+      t().promptTokens += n;
+    },
+    generationTokens: (n) => {
+      t().generationTokens += n;
+    },
+    preempted: () => {
+      const traffic = t();
+      traffic.preemptions = (traffic.preemptions ?? 0) + 1;
+    },
+    finished: (reason) => {
+      const traffic = t();
+      traffic.completed += 1;
+      if (reason === 'length') traffic.length = (traffic.length ?? 0) + 1;
+      if (reason === 'abort') traffic.aborted = (traffic.aborted ?? 0) + 1;
+      world.touch();
+      world.onChange?.();
+    },
+    observe: (name, seconds) => {
+      const histograms = (t().histograms ??= {});
+      observe((histograms[name] ??= emptyHistogram(name)), name, seconds);
+    },
+  };
 };
 
-const promptOfChat = (messages: unknown): string | undefined => {
-  if (!Array.isArray(messages) || messages.length === 0) return undefined;
-  const parts: string[] = [];
-  for (const message of messages) {
-    if (!isRecord(message) || typeof message.role !== 'string') return undefined;
-    if (typeof message.content === 'string') parts.push(message.content);
-    else if (Array.isArray(message.content)) {
-      for (const part of message.content) if (isRecord(part) && typeof part.text === 'string') parts.push(part.text);
-    } else return undefined;
-  }
-  const last = messages.at(-1) as Record<string, unknown>;
-  return typeof last.content === 'string' ? last.content : parts.join(' ');
+/** --api-key, else the VLLM_API_KEY environment variable (a value or a Secret's key). */
+const apiKeysOf = (world: World, pod: Pod): string[] => {
+  const flag = argFlag(pod, '--api-key');
+  if (flag) return [flag];
+  const env = pod.spec.containers[0]?.env?.find((e) => e.name === 'VLLM_API_KEY');
+  if (!env) return [];
+  if (typeof env.value === 'string') return env.value ? [env.value] : [];
+  const ref = env.valueFrom?.secretKeyRef;
+  if (!ref?.name || !ref.key) return [];
+  const secret = world.store.get<{ data?: Record<string, string> } & KubeObject>('secrets', pod.metadata.namespace ?? 'default', ref.name);
+  const encoded = secret?.data?.[ref.key];
+  return encoded ? [Buffer.from(encoded, 'base64').toString('utf8')] : [];
 };
 
-const completion = (world: World, pod: Pod, req: SimRequest, chat: boolean): SimResponse => {
+/** The vLLM process of the pod's current container run (a restarted container gets a fresh one). */
+export const podServerOf = (world: World, pod: Pod): PodServer => {
+  const byPod = engines.get(world) ?? new Map<string, { run: number; engine: Engine; server: PodServer }>();
+  engines.set(world, byPod);
+  const run = trafficOf(world, pod).run;
+  const existing = byPod.get(pod.metadata.uid);
+  if (existing && existing.run === run) return existing.server;
+  existing?.engine.close();
   const args = serverArgs(pod);
-  let body: unknown;
-  try {
-    body = parseJsonBody(req);
-  } catch {
-    return openAiError(400, 'BadRequestError', 'the request body is not valid JSON');
-  }
-  if (!isRecord(body)) return openAiError(400, 'BadRequestError', 'the request body must be a JSON object');
-  if (body.model !== undefined && body.model !== args.servedModelName) {
-    return openAiError(404, 'NotFoundError', `The model \`${String(body.model)}\` does not exist.`);
-  }
-  if (body.stream === true) return openAiError(400, 'BadRequestError', 'stream=true is not supported by the simulator');
-  const prompt = chat ? promptOfChat(body.messages) : typeof body.prompt === 'string' ? body.prompt : undefined;
-  if (prompt === undefined) {
-    return openAiError(400, 'BadRequestError', chat ? 'messages must be a non-empty array of {role, content}' : 'prompt must be a string');
-  }
-  const maxTokens = typeof body.max_tokens === 'number' && body.max_tokens > 0 ? Math.floor(body.max_tokens) : 16;
-  const text = replyTo(args.servedModelName, prompt, maxTokens);
-  const usage = { prompt_tokens: tokens(prompt), completion_tokens: text.split(' ').length, total_tokens: 0 };
-  usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-  const traffic = trafficOf(world, pod);
-  traffic.completed += 1;
-  traffic.promptTokens += usage.prompt_tokens;
-  traffic.generationTokens += usage.completion_tokens;
-  world.touch();
-  world.onChange?.();
-  const created = Math.floor(world.now() / 1000);
-  const id = `${chat ? 'chatcmpl' : 'cmpl'}-${pod.metadata.uid.replace(/-/g, '').slice(0, 12)}${traffic.completed}`;
-  return chat
-    ? jsonResponse(200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model: args.servedModelName,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null }],
-        usage,
-      })
-    : jsonResponse(200, {
-        id,
-        object: 'text_completion',
-        created,
-        model: args.servedModelName,
-        choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
-        usage,
-      });
+  const alive = (): boolean => {
+    const rt = world.state.pods[pod.metadata.uid];
+    return rt !== undefined && (rt.containerStartedAt ?? 0) === run && rt.stage === 'ready';
+  };
+  const engine = new Engine(engineConfigOfPod(world, pod), world.timeScale, statsOf(world, pod), undefined, alive);
+  const showHidden010 = argFlag(pod, '--show-hidden-metrics-for-version') === '0.10';
+  const server: PodServer = {
+    servedModelName: args.servedModelName,
+    model: args.model,
+    maxModelLen: args.maxModelLen,
+    startedAt: Math.floor((world.state.pods[pod.metadata.uid]?.readyAt ?? world.now()) / 1000),
+    apiKeys: apiKeysOf(world, pod),
+    requestIdHeaders: hasFlag(pod, '--enable-request-id-headers'),
+    forceIncludeUsage: hasFlag(pod, '--enable-force-include-usage'),
+    engine,
+    metrics: () => {
+      const t = trafficOf(world, pod);
+      const length = t.length ?? 0;
+      const abort = t.aborted ?? 0;
+      return {
+        modelName: args.servedModelName,
+        running: engine.numRunning + t.running,
+        waiting: engine.numWaiting + t.waiting,
+        kvUsage: engine.kvUsage,
+        showHidden010,
+        promptTokens: t.promptTokens,
+        generationTokens: t.generationTokens,
+        preemptions: t.preemptions ?? 0,
+        finished: { stop: Math.max(0, t.completed - length - abort), length, abort },
+        histograms: t.histograms ?? {},
+      };
+    },
+  };
+  byPod.set(pod.metadata.uid, { run, engine, server });
+  return server;
 };
 
-/** vLLM's Prometheus exposition, the series a control plane reads. */
-export const metricsText = (world: World, pod: Pod): string => {
-  const { servedModelName } = serverArgs(pod);
-  const t = trafficOf(world, pod);
-  const label = `model_name="${servedModelName.replace(/["\\]/g, '\\$&')}"`;
-  return [
-    '# HELP vllm:num_requests_running Number of requests currently running on GPU.',
-    '# TYPE vllm:num_requests_running gauge',
-    `vllm:num_requests_running{${label}} ${t.running}`,
-    '# HELP vllm:num_requests_waiting Number of requests waiting to be processed.',
-    '# TYPE vllm:num_requests_waiting gauge',
-    `vllm:num_requests_waiting{${label}} ${t.waiting}`,
-    '# HELP vllm:request_success_total Count of successfully processed requests.',
-    '# TYPE vllm:request_success_total counter',
-    `vllm:request_success_total{finished_reason="stop",${label}} ${t.completed}`,
-    '# HELP vllm:prompt_tokens_total Number of prefill tokens processed.',
-    '# TYPE vllm:prompt_tokens_total counter',
-    `vllm:prompt_tokens_total{${label}} ${t.promptTokens}`,
-    '# HELP vllm:generation_tokens_total Number of generation tokens processed.',
-    '# TYPE vllm:generation_tokens_total counter',
-    `vllm:generation_tokens_total{${label}} ${t.generationTokens}`,
-    '',
-  ].join('\n');
-};
-
-/** One request to a pod's vLLM HTTP server. */
-const serve = (world: World, pod: Pod, req: SimRequest, path: string): SimResponse => {
-  const args = serverArgs(pod);
-  const get = req.method === 'GET';
-  const post = req.method === 'POST';
-  if (path === '/health' && get) return textResponse(200, '');
-  if (path === '/metrics' && get) return textResponse(200, metricsText(world, pod), 'text/plain; version=0.0.4; charset=utf-8');
-  if (path === '/v1/models' && get) {
-    const created = Math.floor((world.state.pods[pod.metadata.uid]?.readyAt ?? world.now()) / 1000);
-    return jsonResponse(200, {
-      object: 'list',
-      data: [{ id: args.servedModelName, object: 'model', created, owned_by: 'vllm', root: args.model, parent: null, max_model_len: args.maxModelLen, permission: [] }],
-    });
-  }
-  if (path === '/v1/chat/completions' && post) return completion(world, pod, req, true);
-  if (path === '/v1/completions' && post) return completion(world, pod, req, false);
-  if (['/health', '/metrics', '/v1/models', '/v1/chat/completions', '/v1/completions'].includes(path)) {
-    return jsonResponse(405, { detail: 'Method Not Allowed' });
-  }
-  return jsonResponse(404, { detail: 'Not Found' });
-};
+/** vLLM's Prometheus exposition of a pod. */
+export const metricsText = (world: World, pod: Pod): string => renderMetrics(podServerOf(world, pod).metrics());
 
 /** `[scheme:]name[:port]` of a proxy path segment -> the object name. */
 const objectName = (segment: string): string => {
@@ -219,7 +199,10 @@ export const handleProxy = (world: World, req: SimRequest, segments: string[]): 
       throw unavailable(`error trying to reach service: dial tcp ${ip}:${serverArgs(pod).port}: connect: connection refused`);
     }
   }
-  return serve(world, pod, req, path);
+  // kube-apiserver drops the Authorization header once it has authenticated the caller, so a
+  // model server behind the proxy never sees the client's bearer token.
+  const { authorization: _dropped, ...headers } = req.headers;
+  return servePod(podServerOf(world, pod), { ...req, headers }, path);
 };
 
 /** POST /_sim/traffic: add completed requests and set the running gauge on a Deployment's Ready pods. */
@@ -264,7 +247,8 @@ const trafficPods = (world: World, namespace: string, deployment: string): Pod[]
 
 const trafficView = (world: World, pods: Pod[]) => ({
   pods: pods.map((pod) => {
-    const t = trafficOf(world, pod);
-    return { name: pod.metadata.name, completed: t.completed, running: t.running, waiting: t.waiting };
+    // What /metrics says: the engine's own sequences plus the driven gauges.
+    const m = podServerOf(world, pod).metrics();
+    return { name: pod.metadata.name, completed: trafficOf(world, pod).completed, running: m.running, waiting: m.waiting };
   }),
 });

@@ -76,8 +76,8 @@ describe('prompt and models', () => {
     });
     const completion = await prompt({ prompt: 'Write a short haiku about AI', max_tokens: 4, mode: 'completion', temperature: 0.7 });
     expect(completion.status).toBe(200);
-    expect(completion.body).toMatchObject({ mode: 'completion', model: 'qwen-chat', answer: expect.stringContaining('This is qwen-chat') });
-    expect(completion.body.answer.split(' ').filter(Boolean).length).toBeLessThanOrEqual(4);
+    // Cut at 4 tokens ("This", " is", " qwen", "-"), as vLLM reports a max_tokens cut.
+    expect(completion.body).toMatchObject({ mode: 'completion', model: 'qwen-chat', answer: 'This is qwen-', finish_reason: 'length', usage: { completion_tokens: 4 } });
     // A viewer may use the model: prompting changes nothing.
     expect((await prompt({ prompt: 'hello' }, { token: await t.token({ role: 'viewer' }) })).status).toBe(200);
   });

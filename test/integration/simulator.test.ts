@@ -505,7 +505,9 @@ describe('service proxy and the simulated vLLM server', () => {
   const chat = (sim: RunningSimulator, body: unknown) =>
     fetch(proxyUrl(sim, 'services', 'chat', 'v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-  const successTotal = (metrics: string): number => Number(/^vllm:request_success_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? NaN);
+  // Summed over finished_reason (stop, length, abort), as the control plane reads it.
+  const successTotal = (metrics: string): number =>
+    [...metrics.matchAll(/^vllm:request_success_total\{[^}]*\} ([\d.]+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 
   it('answers 503 with no Ready endpoint, then serves /v1/models and completions from Ready pods in turn', async () => {
     const { sim, c } = await servingTwoReplicas();
@@ -536,7 +538,7 @@ describe('service proxy and the simulated vLLM server', () => {
 
     const wrongModel = await chat(sim, { model: 'other', messages: [{ role: 'user', content: 'x' }] });
     expect(wrongModel.status).toBe(404);
-    expect(((await wrongModel.json()) as { message: string }).message).toBe('The model `other` does not exist.');
+    expect(((await wrongModel.json()) as { error: { message: string } }).error.message).toBe('The model `other` does not exist.');
     expect((await chat(sim, { model: 'chat', messages: [] })).status).toBe(400);
   });
 
@@ -554,7 +556,7 @@ describe('service proxy and the simulated vLLM server', () => {
     expect(driven.body.pods.every((p) => p.running === 2)).toBe(true);
     const [victim] = driven.body.pods;
     const metrics = await c.core.connectGetNamespacedPodProxyWithPath({ namespace: NS, name: victim?.name ?? '', path: 'metrics' });
-    expect(metrics).toMatch(/^vllm:num_requests_running\{model_name="chat"\} 2$/m);
+    expect(metrics).toMatch(/^vllm:num_requests_running\{model_name="chat",engine="0"\} 2\.0$/m);
     expect(successTotal(metrics)).toBe(victim?.completed);
 
     await c.core.deleteNamespacedPod({ namespace: NS, name: victim?.name ?? '', gracePeriodSeconds: 0 });
