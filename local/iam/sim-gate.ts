@@ -72,10 +72,11 @@ const asgRequest = (world: World, params: URLSearchParams): { operation: string;
   return { operation, request: { action, resource: arn, context } };
 };
 
-const eksError = (status: number, type: string, message: string): SimResponse => ({
+// The EKS model: AccessDeniedException is 403 {message}, ThrottlingException 429 {clusterName, message}.
+const eksError = (status: number, type: string, message: string, fields: Record<string, string> = {}): SimResponse => ({
   status,
   headers: { 'content-type': 'application/json', 'x-amzn-errortype': type, 'x-amzn-requestid': requestId() },
-  body: JSON.stringify({ message }),
+  body: JSON.stringify({ ...fields, message }),
 });
 
 const asgError = (status: number, code: string, message: string): SimResponse => ({
@@ -99,6 +100,9 @@ export const createSimGate = (authorizer: LocalAuthorizer | undefined, faults: L
   if (!found) return undefined;
   const denial = authorizer?.check(caller, [found.request]);
   if (denial) return eksError(403, 'AccessDeniedException', denial.message);
-  if (faults?.take('eks', found.operation, caller)) return eksError(429, 'ThrottlingException', 'Rate exceeded');
+  if (faults?.take('eks', found.operation, caller)) {
+    const cluster = req.url.pathname.split('/')[2];
+    return eksError(429, 'ThrottlingException', 'Rate exceeded', cluster ? { clusterName: decodeURIComponent(cluster) } : {});
+  }
   return undefined;
 };

@@ -6,10 +6,10 @@
  * and a timed-out Lambda task by the state machine's Retry, and the deploy still converges.
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +189,32 @@ describe('aws-review.md B2: storing a deployment token', () => {
 });
 
 describe('AWS-side faults', () => {
+  it("answer in each service's throttling shape, only to functions", async () => {
+    const { dynamo, sfn, eks, asg } = clients();
+    const faults = t.cloud.faults;
+    const failure = refusal;
+    faults.inject('dynamodb', { count: 1, code: 'ThrottlingException' });
+    const get = new GetItemCommand({ TableName: `${PREFIX}-deployments`, Key: { pk: { S: 'none' }, sk: { S: 'none' } } });
+    expect(await failure('get-deployment', () => dynamo.send(get))).toMatchObject({
+      name: 'ThrottlingException',
+      status: 400,
+    });
+    faults.inject('stepfunctions', { count: 1 });
+    await sfn.send(new ListExecutionsCommand({ stateMachineArn: t.cloud.stateMachineArns.deploy })); // an operator: not throttled
+    expect(await failure('reconcile', () => sfn.send(new DescribeExecutionCommand({ executionArn: `${t.cloud.stateMachineArns.deploy.replace(':stateMachine:', ':execution:')}:none` })))).toMatchObject({
+      name: 'ThrottlingException',
+      status: 400,
+    });
+    faults.inject('eks', { count: 1 });
+    expect(await failure('check-nodes', () => eks.send(new DescribeNodegroupCommand({ clusterName: 'gpu-models', nodegroupName: 'gpu-l4-24gb' })))).toMatchObject({
+      name: 'ThrottlingException',
+      status: 429,
+    });
+    faults.inject('autoscaling', { count: 1 });
+    expect(await failure('release-idle-nodes', () => asg.send(new DescribeAutoScalingGroupsCommand({})))).toMatchObject({ name: 'Throttling', status: 400 });
+    expect([faults.firedCount('stepfunctions'), faults.firedCount('eks'), faults.firedCount('autoscaling')]).toEqual([1, 1, 1]);
+  });
+
   it('throttled DynamoDB calls are retried by the SDK and a timed-out Lambda task by the ASL Retry; the deploy converges', async () => {
     // Four in a row: the adapters' clients make five attempts.
     t.cloud.faults.inject('dynamodb', { count: 4 });
@@ -199,7 +225,7 @@ describe('AWS-side faults', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const ready = await waitFor(() => t.api('GET', `${BASE}/${created.body.id}`), (r) => r.body.status !== 'initializing', 'deployment settled', 60_000);
     expect(ready.body.status, JSON.stringify(ready.body)).toBe('ready');
-    expect(t.cloud.faults.firedCount('dynamodb')).toBe(4);
+    expect(t.cloud.faults.firedCount('dynamodb')).toBe(5); // 1 in the shapes test above, 4 here
     expect(t.cloud.faults.firedCount('lambda-timeout')).toBe(1);
     const history = await t.history(created.body.workflow.execution_arn);
     const failed = history.filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed');
