@@ -194,7 +194,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       SECRETS_MANAGER_ENDPOINT: secretsManager.url,
       // What infra/constructs/secrets.ts passes to the functions that handle tokens.
       HF_TOKEN_SECRET_PREFIX: `${prefix}/hf-token/`,
-      HF_TOKEN_KMS_KEY_ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`,
+      HF_TOKEN_KMS_KEY_ARN: kmsKeyArn,
       DEPLOY_STATE_MACHINE_ARN: stateMachineArns.deploy,
       SCALE_STATE_MACHINE_ARN: stateMachineArns.scale,
       DELETE_STATE_MACHINE_ARN: stateMachineArns.delete,
