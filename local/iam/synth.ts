@@ -86,5 +86,17 @@ export const loadTemplate = async (options: SynthOptions): Promise<TemplateJson>
   const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   writeFileSync(temporary, JSON.stringify(template));
   renameSync(temporary, file);
+  pruneCache();
   return template;
+};
+
+const KEEP_CACHED = 8;
+
+/** Every infra edit makes a new entry: keep the newest few (another worker's fresh file is among them). */
+const pruneCache = (): void => {
+  const entries = readdirSync(CACHE_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => ({ path: join(CACHE_DIR, name), mtime: statSync(join(CACHE_DIR, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const entry of entries.slice(KEEP_CACHED)) rmSync(entry.path, { force: true });
 };
