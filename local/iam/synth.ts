@@ -96,7 +96,12 @@ const KEEP_CACHED = 8;
 const pruneCache = (): void => {
   const entries = readdirSync(CACHE_DIR)
     .filter((name) => name.endsWith('.json'))
-    .map((name) => ({ path: join(CACHE_DIR, name), mtime: statSync(join(CACHE_DIR, name)).mtimeMs }))
+    // A concurrent pruner may remove a file between the listing and the stat.
+    .flatMap((name) => {
+      const path = join(CACHE_DIR, name);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      return stat ? [{ path, mtime: stat.mtimeMs }] : [];
+    })
     .sort((a, b) => b.mtime - a.mtime);
   for (const entry of entries.slice(KEEP_CACHED)) rmSync(entry.path, { force: true });
 };
