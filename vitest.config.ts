@@ -9,5 +9,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The synthesized template behind local IAM, cached once for every worker.
+    globalSetup: ['test/support/warm-iam.ts'],
   },
 });

@@ -15,11 +15,19 @@ import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefi
 import { startApiGateway, type LambdaHandler } from './api-gateway';
 import { startCron, type ScheduledEventLike } from './cron';
 import { ensureTable, startDynamo } from './dynamodb';
+import { LocalFaults } from './faults';
+import { allowEverything, createAuthorizer, type LocalAuthorizer } from './iam/authorizer';
+import { loadLocalPrincipals } from './iam/principals';
+import { createSimGate } from './iam/sim-gate';
 import { installCallerHeader, runAsFunction } from './identity';
 import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
+import { TaskFailure } from './sfn/task-errors';
 import { nodeGroupsFromInventory, startSimulator, type RunningSimulator } from './sim/index';
+
+/** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
+const WORKFLOW_FUNCTION_TIMEOUT_SECONDS = 60;
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const REGION = 'us-east-1';
@@ -44,6 +52,11 @@ export interface LocalCloudOptions {
   cron?: boolean;
   /** Hugging Face repositories the simulated hub gates (see SimulatorOptions.gatedModels); default none. */
   gatedModels?: readonly string[];
+  /**
+   * Authorize every function's AWS call against its role in the synthesized template
+   * (docs/local-iam.md). Default true; LOCAL_IAM=off turns it off, for debugging only.
+   */
+  iam?: boolean;
 }
 
 export interface LocalCloud {
@@ -56,6 +69,10 @@ export interface LocalCloud {
   stepFunctions: RunningStepFunctions;
   stateMachineArns: Record<'deploy' | 'scale' | 'delete', string>;
   dataDir: string;
+  /** Injects AWS-side faults: throttling of each API, Lambda task timeouts (local/faults.ts). */
+  faults: LocalFaults;
+  /** Whether IAM is enforced on the functions' calls. */
+  iamEnforced: boolean;
   /**
    * Runs one schedule of the list now (after a run in progress) and returns its handler's
    * result; `time` is the event's time (the schedule sweeper's clock in tests).
@@ -66,6 +83,19 @@ export interface LocalCloud {
 
 const functionName = (prefix: string, task: TaskFunctionDefinition) => `${prefix}-${task.name}`;
 const localFunctionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+/**
+ * What Step Functions records when a Lambda task times out: the function's own timeout comes
+ * back from Lambda as errorType Sandbox.Timedout ("Task timed out after N seconds"); a Task's
+ * TimeoutSeconds elapsing is States.Timeout.
+ */
+const lambdaTimeout = (code: string, seconds: number): Error => {
+  const after = `${seconds.toFixed(2)} seconds`;
+  if (code === 'States.Timeout') return new TaskFailure('States.Timeout', 'Task timed out');
+  const error = new Error(`RequestId: ${crypto.randomUUID()} Error: Task timed out after ${after}`);
+  error.name = code;
+  return error;
+};
 
 /** Imports a handler module the first time it is called, like a Lambda cold start. */
 const lazyHandler = <T>(entry: string): (() => Promise<T>) => {
@@ -83,12 +113,21 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   const tableName = `${prefix}-deployments`;
   const closers: (() => Promise<void>)[] = [];
   installCallerHeader();
+  const kmsKeyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`;
+  const iamEnforced = options.iam ?? process.env.LOCAL_IAM !== 'off';
+  const authorizer: LocalAuthorizer = iamEnforced
+    ? createAuthorizer(
+        (await loadLocalPrincipals({ prefix, clusterName, namespace, region: REGION, account: ACCOUNT, kmsKeyArn })).principals,
+        ACCOUNT,
+      )
+    : allowEverything;
+  const faults = new LocalFaults();
   try {
-    const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb') });
+    const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb'), authorizer, faults, region: REGION, account: ACCOUNT });
     closers.push(dynamo.close);
     await ensureTable(dynamo.url, tableName);
 
-    const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT });
+    const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT, authorizer });
     closers.push(secretsManager.close);
 
     const simulator = await startSimulator({
@@ -100,6 +139,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       timeScale: options.timeScale,
       stateFile: join(dataDir, 'cluster-state.json'),
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
+      awsGate: createSimGate(authorizer, faults),
     });
     closers.push(simulator.close);
 
@@ -107,7 +147,13 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     for (const task of TASK_FUNCTIONS) {
       const load = lazyHandler<(event: unknown) => Promise<unknown>>(task.entry);
       const name = functionName(prefix, task);
-      functions[name] = async (event) => runAsFunction(name, async () => (await load())(event));
+      functions[name] = async (event) => {
+        const result = await runAsFunction(name, async () => (await load())(event));
+        // An injected timeout: the function ran (its side effects stay) but its result is lost, as when Lambda cuts it off.
+        const timeout = faults.take('lambda-timeout', name, name);
+        if (timeout) throw lambdaTimeout(timeout.code ?? 'Sandbox.Timedout', WORKFLOW_FUNCTION_TIMEOUT_SECONDS);
+        return result;
+      };
     }
     const substitutions = Object.fromEntries(TASK_FUNCTIONS.map((t) => [t.substitution, localFunctionArn(functionName(prefix, t))]));
     const stateMachines = STATE_MACHINES.map((machine) => ({
@@ -127,6 +173,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       functions,
       timeScale: options.timeScale,
       dataDir: join(dataDir, 'stepfunctions'),
+      authorizer,
+      faults,
     });
     closers.push(sfn.close);
     const stateMachineArns = {
@@ -146,7 +194,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       SECRETS_MANAGER_ENDPOINT: secretsManager.url,
       // What infra/constructs/secrets.ts passes to the functions that handle tokens.
       HF_TOKEN_SECRET_PREFIX: `${prefix}/hf-token/`,
-      HF_TOKEN_KMS_KEY_ARN: `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`,
+      HF_TOKEN_KMS_KEY_ARN: kmsKeyArn,
       DEPLOY_STATE_MACHINE_ARN: stateMachineArns.deploy,
       SCALE_STATE_MACHINE_ARN: stateMachineArns.scale,
       DELETE_STATE_MACHINE_ARN: stateMachineArns.delete,
@@ -207,6 +255,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       stepFunctions: sfn,
       stateMachineArns,
       dataDir,
+      faults,
+      iamEnforced,
       runSchedule: (name, runOptions) => cron.run(name, runOptions),
       close: async () => {
         const failures: unknown[] = [];

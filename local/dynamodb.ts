@@ -5,18 +5,93 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TABLE } from '../infra/definitions/table';
+import type { LocalFaults } from './faults';
+import { callerOf } from './identity';
+import type { LocalAuthorizer } from './iam/authorizer';
+import { dynamoRequests } from './iam/dynamodb-requests';
 
 export interface LocalDynamo {
   url: string;
   close(): Promise<void>;
 }
 
-export const startDynamo = async (options: { host: string; port?: number; dataDir?: string }): Promise<LocalDynamo> => {
+export interface DynamoOptions {
+  host: string;
+  port?: number;
+  dataDir?: string;
+  /** IAM for the functions' calls (local/iam); without it every call is served. */
+  authorizer?: LocalAuthorizer;
+  faults?: LocalFaults;
+  region?: string;
+  account?: string;
+}
+
+// What DynamoDB answers (awsJson1.0, HTTP 400, `__type`) when IAM denies or the table throttles.
+const THROTTLE_MESSAGES: Record<string, string> = {
+  ProvisionedThroughputExceededException:
+    'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+  ThrottlingException: 'Rate of requests exceeds the allowed throughput.',
+};
+
+const answer = (res: ServerResponse, type: string, body: Record<string, string>) => {
+  const text = JSON.stringify({ __type: type, ...body });
+  res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': crypto.randomUUID() });
+  res.end(text);
+};
+
+/**
+ * Runs IAM and the fault injector in front of dynalite's own listener: the body is read once,
+ * checked, and replayed to dynalite as a fresh stream carrying the same method, URL and headers.
+ */
+const guard = (
+  serve: (req: IncomingMessage, res: ServerResponse) => void,
+  options: DynamoOptions,
+): ((req: IncomingMessage, res: ServerResponse) => void) => {
+  const scope = { region: options.region ?? 'us-east-1', account: options.account ?? '000000000000' };
+  return (req, res) => {
+    const caller = callerOf(req.headers);
+    if (caller === undefined) return serve(req, res);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = undefined; // dynalite answers the SerializationException itself
+      }
+      if (operation && body !== undefined) {
+        const denial = options.authorizer?.check(caller, dynamoRequests(operation, body, scope));
+        if (denial) return answer(res, 'com.amazon.coral.service#AccessDeniedException', { Message: denial.message });
+        const fault = options.faults?.take('dynamodb', operation, caller);
+        if (fault) {
+          const code = fault.code ?? 'ProvisionedThroughputExceededException';
+          return answer(res, `com.amazonaws.dynamodb.v20120810#${code}`, { message: THROTTLE_MESSAGES[code] ?? code });
+        }
+      }
+      const replay = Object.assign(new PassThrough(), { headers: req.headers, method: req.method, url: req.url, socket: req.socket });
+      replay.end(raw);
+      serve(replay as unknown as IncomingMessage, res);
+    });
+  };
+};
+
+export const startDynamo = async (options: DynamoOptions): Promise<LocalDynamo> => {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (options.authorizer || options.faults) {
+    const [serve] = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    if (!serve) throw new Error('dynalite has no request listener to guard');
+    server.removeAllListeners('request');
+    server.on('request', guard(serve, options));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host, () => resolve());

@@ -17,6 +17,9 @@ import type { ControlPlaneFunction } from './control-plane-function';
 
 export type SecretAccess = 'create' | 'read' | 'delete';
 
+/** The tag CreateSecret puts on every token secret (functions/adapters/hf-token-secrets.ts). */
+export const DEPLOYMENT_ID_TAG = 'gpudeploy.io/deployment-id';
+
 /**
  * Which function takes which part in a token's life cycle (docs/custom-models.md; the code is
  * functions/adapters/hf-token-secrets.ts, called from the use cases and the two tasks below):
@@ -33,8 +36,9 @@ export const HF_TOKEN_SECRET_ACCESS: Readonly<Record<string, readonly SecretAcce
 
 /** The IAM actions behind each part. */
 export const SECRET_ACTIONS: Readonly<Record<SecretAccess, { readonly secretsmanager: readonly string[]; readonly kms: readonly string[] }>> = {
-  // Storing a value makes Secrets Manager ask KMS for a data key under the secret's key.
-  create: { secretsmanager: ['secretsmanager:CreateSecret'], kms: ['kms:GenerateDataKey'] },
+  // Storing a value under a customer managed key needs both kms:GenerateDataKey and kms:Decrypt
+  // (CreateSecret API reference, "Required permissions"); without Decrypt every token deploy fails.
+  create: { secretsmanager: ['secretsmanager:CreateSecret'], kms: ['kms:GenerateDataKey', 'kms:Decrypt'] },
   read: { secretsmanager: ['secretsmanager:GetSecretValue'], kms: ['kms:Decrypt'] },
   // ForceDeleteWithoutRecovery: the token must not outlive its deployment by a recovery window.
   delete: { secretsmanager: ['secretsmanager:DeleteSecret'], kms: [] },
@@ -88,6 +92,18 @@ export class HfTokenSecrets extends Construct {
           actions: ['secretsmanager:CreateSecret'],
           resources: [this.secretArnPattern],
           conditions: { StringEquals: { 'secretsmanager:KmsKeyId': this.key.keyArn } },
+        }),
+      );
+      // CreateSecret with Tags also needs secretsmanager:TagResource; allowed only for the one tag the
+      // adapter sets (functions/adapters/hf-token-secrets.ts), so no other tag can be written.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:TagResource'],
+          resources: [this.secretArnPattern],
+          conditions: {
+            Null: { [`aws:RequestTag/${DEPLOYMENT_ID_TAG}`]: 'false' },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [DEPLOYMENT_ID_TAG] },
+          },
         }),
       );
       fn.addEnvironment('HF_TOKEN_KMS_KEY_ARN', this.key.keyArn);

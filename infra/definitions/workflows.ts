@@ -41,12 +41,14 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
     kubernetes: false,
   }),
   task('check-nodes', 'CheckNodesFunctionArn', {
-    table: 'R',
+    // RW: it records the nodes_ready milestone on the deployment (UpdateItem).
+    table: 'RW',
     eks: [describeCluster, 'eks:DescribeNodegroup'],
     autoscaling: [],
     kubernetes: true,
   }),
-  task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),
+  // RW: it records the scheduling phase on the deployment (UpdateItem).
+  task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('check-workload', 'CheckWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('mark-ready', 'MarkReadyFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
   task('remove-workload', 'RemoveWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),

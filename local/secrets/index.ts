@@ -7,6 +7,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { callerOf } from '../identity';
+import type { LocalAuthorizer } from '../iam/authorizer';
+import type { AuthorizationRequest } from '../iam/evaluate';
+import { createSecretRequests, existingSecretRequests, type Scope } from '../iam/secrets-requests';
 import { SecretsError, SecretStore } from './store';
 
 export interface LocalSecretsManager {
@@ -19,13 +23,33 @@ export interface LocalSecretsManager {
 const MAX_REQUEST_BYTES = 256 * 1024;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-type Operation = (store: SecretStore, input: Record<string, unknown>) => unknown;
+/** Refuses a request IAM denies: the caller's own permission first, then what KMS needs on its behalf. */
+type Authorize = (requests: { secret: AuthorizationRequest[]; kms: AuthorizationRequest[] }) => void;
+
+type Operation = (store: SecretStore, input: Record<string, unknown>, authorize: Authorize, scope: Scope) => unknown;
+const onExisting =
+  (name: string, run: (store: SecretStore, input: Record<string, unknown>) => unknown): Operation =>
+  (store, input, authorize, scope) => {
+    if (typeof input.SecretId === 'string' && input.SecretId !== '') {
+      authorize(existingSecretRequests(name, input.SecretId, store.facts(input.SecretId), scope));
+    }
+    return run(store, input);
+  };
 const OPERATIONS: Record<string, Operation> = {
-  CreateSecret: (store, input) => store.create(input),
-  GetSecretValue: (store, input) => store.getValue(input),
-  DescribeSecret: (store, input) => store.describe(input),
-  DeleteSecret: (store, input) => store.delete(input),
+  CreateSecret: (store, input, authorize, scope) => store.create(input, (facts) => authorize(createSecretRequests(input, facts, scope))),
+  GetSecretValue: onExisting('GetSecretValue', (store, input) => store.getValue(input)),
+  DescribeSecret: onExisting('DescribeSecret', (store, input) => store.describe(input)),
+  DeleteSecret: onExisting('DeleteSecret', (store, input) => store.delete(input)),
 };
+
+const authorizeFor =
+  (authorizer: LocalAuthorizer | undefined, caller: string | undefined): Authorize =>
+  ({ secret, kms }) => {
+    const denied = authorizer?.check(caller, secret);
+    if (denied) throw new SecretsError('AccessDeniedException', denied.message);
+    // Secrets Manager reports a refused KMS call in its own words, not KMS's.
+    if (authorizer?.check(caller, kms)) throw new SecretsError('AccessDeniedException', 'Access to KMS is not allowed');
+  };
 
 const send = (res: ServerResponse, status: number, body: unknown, errorType?: string) => {
   const text = JSON.stringify(body);
@@ -51,7 +75,16 @@ const readBody = async (req: IncomingMessage): Promise<string | undefined> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-export const startSecretsManager = async (options: { host: string; port?: number; dataDir: string; region: string; accountId: string }): Promise<LocalSecretsManager> => {
+export const startSecretsManager = async (options: {
+  host: string;
+  port?: number;
+  dataDir: string;
+  region: string;
+  accountId: string;
+  /** IAM for the functions' calls (local/iam); without it every call is served. */
+  authorizer?: LocalAuthorizer;
+}): Promise<LocalSecretsManager> => {
+  const scope: Scope = { region: options.region, account: options.accountId };
   const store = new SecretStore({ dataDir: options.dataDir, region: options.region, accountId: options.accountId });
   const server = createServer((req, res) => {
     void (async () => {
@@ -69,7 +102,7 @@ export const startSecretsManager = async (options: { host: string; port?: number
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail(res, 400, 'SerializationException', 'the request body must be a JSON object');
       try {
-        send(res, 200, operation(store, input as Record<string, unknown>));
+        send(res, 200, operation(store, input as Record<string, unknown>, authorizeFor(options.authorizer, callerOf(req.headers)), scope));
       } catch (error) {
         if (error instanceof SecretsError) return fail(res, 400, error.type, error.message);
         fail(res, 500, 'InternalServiceError', 'the local Secrets Manager failed');

@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SecretFacts } from '../iam/secrets-requests';
 
 export class SecretsError extends Error {
   constructor(
@@ -72,7 +73,14 @@ export class SecretStore {
     }
   }
 
-  create(input: { Name?: unknown; SecretString?: unknown; KmsKeyId?: unknown; Description?: unknown; Tags?: unknown; ClientRequestToken?: unknown }) {
+  /**
+   * `authorize` sees the secret as it would be stored (ARN with its random suffix, key, tags,
+   * version) before anything is written, and throws to refuse it, as IAM decides on that ARN.
+   */
+  create(
+    input: { Name?: unknown; SecretString?: unknown; KmsKeyId?: unknown; Description?: unknown; Tags?: unknown; ClientRequestToken?: unknown },
+    authorize: (facts: SecretFacts) => void = () => undefined,
+  ) {
     const name = this.validName(input.Name);
     if (typeof input.SecretString !== 'string') {
       throw new SecretsError('InvalidParameterException', 'You must provide either SecretString or SecretBinary (this local endpoint stores SecretString only).');
@@ -83,19 +91,23 @@ export class SecretStore {
     if (existing?.deletionDate !== undefined) {
       throw new SecretsError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
     }
+    const tags = Array.isArray(input.Tags) ? (input.Tags as { Key: string; Value: string }[]) : [];
+    const kmsKeyId = typeof input.KmsKeyId === 'string' ? input.KmsKeyId : undefined;
     if (existing) {
+      authorize({ arn: existing.arn, tags, versionId, ...(kmsKeyId ? { kmsKeyId } : {}) });
       // A retried request (same token, same value) succeeds again, as in AWS.
       if (existing.versionId === versionId && this.open(existing) === input.SecretString) return { ARN: existing.arn, Name: name, VersionId: versionId };
       throw new SecretsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
     const arn = `arn:aws:secretsmanager:${this.options.region}:${this.options.accountId}:secret:${name}-${suffix()}`;
+    authorize({ arn, tags, versionId, ...(kmsKeyId ? { kmsKeyId } : {}) });
     const at = this.now() / 1000;
     const secret: StoredSecret = {
       name,
       arn,
       ...(typeof input.Description === 'string' ? { description: input.Description } : {}),
       ...(typeof input.KmsKeyId === 'string' ? { kmsKeyId: input.KmsKeyId } : {}),
-      tags: Array.isArray(input.Tags) ? (input.Tags as { Key: string; Value: string }[]) : [],
+      tags,
       createdDate: at,
       lastChangedDate: at,
       versionId,
@@ -153,6 +165,16 @@ export class SecretStore {
     else secret.deletionDate = deletionDate;
     this.save();
     return { ARN: secret.arn, Name: secret.name, DeletionDate: deletionDate };
+  }
+
+  /** What IAM needs to know of a live secret, by name or ARN; undefined when there is none. */
+  facts(id: unknown): SecretFacts | undefined {
+    try {
+      const secret = this.find(id);
+      return { arn: secret.arn, tags: secret.tags, versionId: secret.versionId, ...(secret.kmsKeyId ? { kmsKeyId: secret.kmsKeyId } : {}) };
+    } catch {
+      return undefined;
+    }
   }
 
   private validName(value: unknown): string {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { callerOf } from '../identity';
 import { createActions, type ActionHandler } from './actions';
 import { invalidNameReason, stateMachineArn, type ArnScope } from './arns';
 import { prepareDefinition } from './definition';
@@ -48,8 +49,9 @@ export async function startStepFunctions(options: LocalStepFunctionsOptions): Pr
   const engine = new ExecutionEngine({ scope, machines, functions: options.functions, timeScale, store });
   const actions = createActions({ scope, machines, engine });
 
+  const guard = guardFor(options);
   const server = createServer((request, response) => {
-    void route(request, response, actions, engine);
+    void route(request, response, actions, engine, guard);
   });
   const address = await listen(server, host, options.port ?? 0);
   if (store) engine.restore(await store.loadAll());
@@ -81,6 +83,7 @@ async function route(
   response: ServerResponse,
   actions: ReadonlyMap<string, ActionHandler>,
   engine: ExecutionEngine,
+  guard: Guard,
 ): Promise<void> {
   try {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -92,7 +95,13 @@ async function route(
     const target = request.headers['x-amz-target'];
     const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? actions.get(target.slice(TARGET_PREFIX.length)) : undefined;
     if (!action) throw new SfnServiceError('UnknownOperationException', `Unknown operation: ${String(target)}`);
-    sendResult(response, action(await readJsonBody(request)));
+    const body = await readJsonBody(request);
+    const refusal = guard(String(target).slice(TARGET_PREFIX.length), body, callerOf(request.headers));
+    if (refusal) {
+      sendJson(response, 400, refusal);
+      return;
+    }
+    sendResult(response, action(body));
   } catch (error) {
     sendError(
       response,
@@ -112,4 +121,36 @@ function debugExecution(response: ServerResponse, engine: ExecutionEngine, execu
   }
   const { history, ...summary } = record;
   sendDebugJson(response, 200, { ...summary, historyEvents: history.length });
+}
+
+/** What Step Functions answers instead of serving a call: IAM's AccessDenied or an injected throttle. */
+type Guard = (operation: string, body: unknown, caller: string | undefined) => { __type: string; message?: string; Message?: string } | undefined;
+
+// The resource each action is authorized on (Service Authorization Reference, AWS Step Functions).
+const ON_STATE_MACHINE = new Set(['StartExecution', 'StartSyncExecution', 'DescribeStateMachine', 'ListExecutions']);
+const ON_EXECUTION = new Set(['DescribeExecution', 'StopExecution', 'GetExecutionHistory', 'DescribeStateMachineForExecution', 'RedriveExecution']);
+
+function guardFor(options: LocalStepFunctionsOptions): Guard {
+  return (operation, body, caller) => {
+    if (caller === undefined) return undefined;
+    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const arn = (field: string) => (typeof input[field] === 'string' ? (input[field] as string) : '*');
+    const resource = ON_STATE_MACHINE.has(operation) ? arn('stateMachineArn') : ON_EXECUTION.has(operation) ? arn('executionArn') : '*';
+    const denial = options.authorizer?.check(caller, [{ action: `states:${operation}`, resource }]);
+    if (denial) return { __type: 'com.amazon.coral.service#AccessDeniedException', Message: denial.message };
+    if (options.faults?.take('stepfunctions', operation, caller)) return { __type: 'com.amazon.coral.availability#ThrottlingException', message: 'Rate exceeded' };
+    return undefined;
+  };
+}
+
+function sendJson(response: ServerResponse, status: number, body: { __type: string }): void {
+  const text = JSON.stringify(body);
+  const type = body.__type.slice(body.__type.indexOf('#') + 1);
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-errortype': type,
+    'x-amzn-requestid': crypto.randomUUID(),
+  });
+  response.end(text);
 }

@@ -1,4 +1,6 @@
 /** Public options and handle of the local Step Functions endpoint (re-exported by index.ts). */
+import type { LocalFaults } from '../faults';
+import type { LocalAuthorizer } from '../iam/authorizer';
 
 export interface LocalStateMachine {
   /** State machine name, e.g. 'gpu-control-plane-deploy'. */
@@ -30,6 +32,10 @@ export interface LocalStepFunctionsOptions {
   timeScale?: number;
   /** If set: executions are persisted under `<dataDir>/executions/` and resumed after a restart. */
   dataDir?: string;
+  /** IAM for the functions' calls (local/iam); without it every call is served. */
+  authorizer?: LocalAuthorizer;
+  /** Injected throttling of the API and Lambda task timeouts in the runner (local/faults.ts). */
+  faults?: LocalFaults;
 }
 
 export interface RunningStepFunctions {

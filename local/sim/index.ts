@@ -7,7 +7,7 @@ import { addFault, clearFaults, nodeGroupView, stateView, type InstanceView, typ
 import { faultRequestSchema, type FaultRequest, type FaultRule } from './faults.js';
 import { NODE, POD } from './kubernetes/resources.js';
 import { clone, type Node, type Pod } from './kubernetes/types.js';
-import { listen } from './server.js';
+import { listen, type AwsGate } from './server.js';
 import { loadPersisted, StatePersister } from './state.js';
 import { World } from './world.js';
 
@@ -37,6 +37,8 @@ export interface SimulatorOptions {
    * without an HF_TOKEN (a value, or a key of an existing Secret) fails like `hf_unauthorized`.
    */
   gatedModels?: readonly string[];
+  /** IAM and injected faults in front of the EKS and Auto Scaling APIs (local/iam/sim-gate.ts). */
+  awsGate?: AwsGate;
 }
 
 /** Plain options for `KubeConfig.loadFromOptions`. */
@@ -106,6 +108,7 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
     port: options.port ?? 0,
     tls: world.state.tls,
     cluster: () => ({ endpoint: httpsUrl, caData }),
+    ...(options.awsGate ? { awsGate: options.awsGate } : {}),
   });
   const url = `http://${publicHost}:${server.port}`;
   httpsUrl = `https://${publicHost}:${server.port}`;

@@ -61,9 +61,15 @@ const jsStream = (socket: net.Socket, first: Buffer): Duplex => {
   return duplex;
 };
 
+/**
+ * Runs before the EKS and Auto Scaling handlers (not the Kubernetes API, not /_sim): answers
+ * instead of them when IAM denies the caller or a fault is injected (local/iam/sim-gate.ts).
+ */
+export type AwsGate = (world: World, req: SimRequest) => SimResponse | undefined;
+
 export const listen = async (
   world: World,
-  options: { host: string; port: number; tls: TlsMaterial; cluster: () => ClusterEndpoint },
+  options: { host: string; port: number; tls: TlsMaterial; cluster: () => ClusterEndpoint; awsGate?: AwsGate },
 ): Promise<ListeningServer> => {
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     void (async () => {
@@ -71,7 +77,9 @@ export const listen = async (
       try {
         const body = await readBody(req);
         const url = new URL(req.url ?? '/', `http://${req.headers.host ?? options.host}`);
-        response = route(world, { method: req.method ?? 'GET', url, headers: req.headers, body }, options.cluster());
+        const request: SimRequest = { method: req.method ?? 'GET', url, headers: req.headers, body };
+        const isAws = isEksPath(url.pathname) || (url.pathname === '/' && request.method === 'POST');
+        response = (isAws ? options.awsGate?.(world, request) : undefined) ?? route(world, request, options.cluster());
       } catch (error) {
         process.stderr.write(`[simulator] ${req.method ?? ''} ${req.url ?? ''} failed: ${(error as Error).stack ?? String(error)}\n`);
         response = jsonResponse(500, { message: `simulator error: ${(error as Error).message}` });

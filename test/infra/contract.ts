@@ -14,7 +14,8 @@ export const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb
 export const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 /** The token secrets' life cycle, per part (the contract, spelled out). */
 export const SECRETS = {
-  create: ['secretsmanager:CreateSecret', 'kms:GenerateDataKey'],
+  // CreateSecret with Tags and a customer managed key (aws-review.md B2).
+  create: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource', 'kms:GenerateDataKey', 'kms:Decrypt'],
   read: ['secretsmanager:GetSecretValue', 'kms:Decrypt'],
   delete: ['secretsmanager:DeleteSecret'],
 } as const;

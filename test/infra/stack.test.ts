@@ -237,6 +237,13 @@ describe('least-privilege IAM', () => {
     expect(actions.filter((action) => !BASELINE.includes(action))).toEqual([...TABLE_READ].sort());
   });
 
+  it('lets check-nodes (nodes_ready milestone) and apply-workload (scheduling phase) update the deployment, which local IAM showed they could not', () => {
+    for (const name of ['check-nodes', 'apply-workload']) {
+      const statements = s.statementsOfRole(s.roleIdOf(name));
+      expect(resourcesFor(statements, 'dynamodb:UpdateItem'), name).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+    }
+  });
+
   it('scopes item actions to the table ARN and queries to its named indexes (no index wildcard)', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     const indexArns = TABLE.indexes.map((index) => ({ 'Fn::Join': ['', [tableArn, `/index/${index.name}`]] }));
@@ -293,6 +300,20 @@ describe('Hugging Face token secrets', () => {
       Resource: secretArns,
       Condition: { StringEquals: { 'secretsmanager:KmsKeyId': { 'Fn::GetAtt': [keyId(), 'Arn'] } } },
     });
+  });
+
+  it('may be tagged on creation only with the deployment-id tag, and the key both generates and decrypts data keys (B2)', () => {
+    const statements = s.statementsOfRole(s.roleIdOf('create-deployment'));
+    const tag = statementsWith(statements, 'secretsmanager:TagResource');
+    expect(tag).toHaveLength(1);
+    expect(tag[0]).toMatchObject({
+      Resource: secretArns,
+      Condition: {
+        Null: { 'aws:RequestTag/gpudeploy.io/deployment-id': 'false' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['gpudeploy.io/deployment-id'] },
+      },
+    });
+    expect(actionsOf(statements).filter((a) => a.startsWith('kms:'))).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
   it('use the key only through Secrets Manager and only for token secrets', () => {
