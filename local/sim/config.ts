@@ -42,6 +42,11 @@ export interface SimDelays {
   nodegroupUpdate: number;
   /** How long a faulty model server runs before it crashes. */
   crashAfter: number;
+  /**
+   * From a GPU node's Ready to the NVIDIA device plugin registering with its kubelet: until then
+   * the node advertises no `nvidia.com/gpu` and GPU pods stay Pending.
+   */
+  devicePluginRegistration: number;
 }
 
 export const DEFAULT_DELAYS: SimDelays = {
@@ -53,6 +58,7 @@ export const DEFAULT_DELAYS: SimDelays = {
   instanceTermination: 20,
   nodegroupUpdate: 5,
   crashAfter: 5,
+  devicePluginRegistration: 15,
 };
 
 export const DEFAULT_GPU_TAINT: SimTaint = { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' };

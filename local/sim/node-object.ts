@@ -4,7 +4,9 @@ import { instanceShape } from './config.js';
 import { nowIso } from './ids.js';
 import { formatKi } from './kubernetes/quantity.js';
 import type { Condition, Node, Taint } from './kubernetes/types.js';
+import { NODE } from './kubernetes/resources.js';
 import type { InstanceState, NodeGroupState } from './state.js';
+import type { World } from './world.js';
 
 export const KUBELET_VERSION = 'v1.31.4-eks-aeac579';
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
@@ -49,7 +51,6 @@ export const nodeLabels = (group: NodeGroupState, instance: InstanceState, regio
 export const buildNode = (group: NodeGroupState, instance: InstanceState, region: string): Node => {
   const shape = instanceShape(group.config);
   const at = nowIso(instance.bootedAt);
-  const gpus = String(group.config.gpusPerNode);
   const memory = shape.memoryGiB * GiB;
   const taints: Taint[] = group.taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect }));
   return {
@@ -75,7 +76,6 @@ export const buildNode = (group: NodeGroupState, instance: InstanceState, region
         'hugepages-1Gi': '0',
         'hugepages-2Mi': '0',
         memory: formatKi(memory),
-        'nvidia.com/gpu': gpus,
         pods: '250',
       },
       allocatable: {
@@ -84,7 +84,6 @@ export const buildNode = (group: NodeGroupState, instance: InstanceState, region
         'hugepages-1Gi': '0',
         'hugepages-2Mi': '0',
         memory: formatKi(memory - 2 * GiB),
-        'nvidia.com/gpu': gpus,
         pods: '250',
       },
       conditions: [
@@ -135,6 +134,34 @@ export const syncUnschedulableTaint = (node: Node, at: number): void => {
     const rest = taints.filter((t) => t.key !== UNSCHEDULABLE_TAINT);
     if (rest.length > 0) node.spec.taints = rest;
     else delete node.spec.taints;
+  }
+};
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+/**
+ * The NVIDIA device plugin of the Bottlerocket NVIDIA image registers with the kubelet some
+ * seconds after the node is Ready (the host's nvidia-device-plugin service starts after the
+ * kubelet). A node registers without extended resources, so until then its status has no
+ * `nvidia.com/gpu` at all (which kube-scheduler reads as 0: "Insufficient nvidia.com/gpu");
+ * then the kubelet adds the plugin's devices to capacity and allocatable.
+ */
+export const registerDevicePlugins = (world: World, now: number): void => {
+  for (const node of world.store.list<Node>(NODE.plural)) {
+    if (node.status.capacity[GPU_RESOURCE] !== undefined) continue;
+    const instance = world.instanceByNodeName(node.metadata.name);
+    const group = instance ? world.nodeGroup(instance.group) : undefined;
+    if (!instance || !group || instance.lifecycle !== 'InService' || !(group.config.gpusPerNode > 0)) continue;
+    const due = instance.bootedAt + world.ms(world.delays.devicePluginRegistration);
+    if (due > now) {
+      world.wakeAt(due);
+      continue;
+    }
+    const gpus = String(group.config.gpusPerNode);
+    world.store.mutate<Node>(NODE, undefined, node.metadata.name, (draft) => {
+      draft.status.capacity = { ...draft.status.capacity, [GPU_RESOURCE]: gpus };
+      draft.status.allocatable = { ...draft.status.allocatable, [GPU_RESOURCE]: gpus };
+    });
   }
 };
 

@@ -9,10 +9,13 @@ import { nodeGroupFaultFor, type FaultRule } from './faults.js';
 import { uuid } from './ids.js';
 import { runKubelet } from './kubelet.js';
 import { ApiServer } from './kubernetes/api-server.js';
+import { reconcileDaemonSets } from './kubernetes/daemonset-controller.js';
 import { reconcileDeployments } from './kubernetes/deployment-controller.js';
 import { EventRecorder } from './kubernetes/events.js';
 import { collectGarbage } from './kubernetes/garbage-collector.js';
-import { NAMESPACE } from './kubernetes/resources.js';
+import { DAEMONSET, NAMESPACE } from './kubernetes/resources.js';
+import { eksSystemDaemonSets } from './eks-system-daemonsets.js';
+import { registerDevicePlugins } from './node-object.js';
 import { KubeStore } from './kubernetes/store.js';
 import type { KubeObject } from './kubernetes/types.js';
 import { createNodeGroupState, launchInstance, reconcileNodeGroups } from './nodegroups.js';
@@ -135,8 +138,10 @@ export class World {
           this.nextWake = Number.POSITIVE_INFINITY;
           const now = this.now();
           reconcileNodeGroups(this, now);
+          registerDevicePlugins(this, now);
           collectGarbage(this, now);
           reconcileDeployments(this, now);
+          reconcileDaemonSets(this, now);
           schedulePods(this, now);
           runKubelet(this, now);
           if (this.store.revision + this.revision === before) break;
@@ -240,5 +245,6 @@ export class World {
       const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: uuid(), resourceVersion: '', creationTimestamp: '' } };
       this.api.createInternal(NAMESPACE, ns);
     }
+    for (const ds of eksSystemDaemonSets(this.options.region)) this.api.createInternal(DAEMONSET, ds);
   }
 }

@@ -26,9 +26,9 @@ describe('planNodeGroupGrowth', () => {
 
 describe('pickInstancesToRelease', () => {
   const members = [
-    { instanceId: 'i-busy', joined: true, gpuPods: 1 },
-    { instanceId: 'i-empty', joined: true, gpuPods: 0 },
-    { instanceId: 'i-booting', joined: false, gpuPods: 0 },
+    { instanceId: 'i-busy', joined: true, workloadPods: 1 },
+    { instanceId: 'i-empty', joined: true, workloadPods: 0 },
+    { instanceId: 'i-booting', joined: false, workloadPods: 0 },
   ];
 
   it('releases booting instances first, then empty ones, never a busy one', () => {
