@@ -65,6 +65,15 @@ export const podKeepsNodeBusy = (pod: V1Pod): boolean => {
   return !(pod.metadata?.ownerReferences ?? []).some((ref) => ref.controller === true && ref.kind === 'DaemonSet' && ref.apiVersion.startsWith('apps/'));
 };
 
+/** Set on a node this control plane cordoned to release it; the value is when (ISO 8601). */
+export const RELEASE_CORDON_ANNOTATION = 'gpudeploy.io/cordoned-for-release';
+/**
+ * A release takes seconds from cordon to terminate; a cordon of ours older than this (cluster
+ * seconds) on a node still in the group was left behind, and is lifted. Long enough that a
+ * release still running elsewhere (the reconcile and a workflow may overlap) is never undone.
+ */
+export const STALE_CORDON_SECONDS = 300;
+
 export interface GroupMember {
   instanceId: string;
   /** Joined the cluster and Ready. */

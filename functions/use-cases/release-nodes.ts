@@ -17,20 +17,11 @@ import { gpuDemandOf } from '../adapters/deployment-repository';
 import { elapsedSeconds, now } from '../adapters/clock';
 import { cordonNode, instanceIdOf, isNodeReady, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';
-import { nodesNeeded, pickInstancesToRelease, podKeepsNodeBusy, type GroupMember } from '../domain/capacity';
+import { nodesNeeded, pickInstancesToRelease, podKeepsNodeBusy, RELEASE_CORDON_ANNOTATION, STALE_CORDON_SECONDS, type GroupMember } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import { NODE_GROUP_LABEL } from '../domain/manifests';
 
 const LIVE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService']);
-
-/** Set on a node this control plane cordoned to release it; the value is when (ISO 8601). */
-export const RELEASE_CORDON_ANNOTATION = 'gpudeploy.io/cordoned-for-release';
-/**
- * A release takes seconds from cordon to terminate; a cordon of ours older than this (cluster
- * seconds) on a node still in the group was left behind, and is lifted. Long enough that a
- * release still running elsewhere (the reconcile and a workflow may overlap) is never undone.
- */
-export const STALE_CORDON_SECONDS = 300;
 
 export interface NodeRelease {
   /** Instances terminated (with decrement), in order. */
