@@ -67,6 +67,7 @@ export class World {
     this.api = new ApiServer(this);
     this.events = new EventRecorder(this);
     if (!options.persisted) this.seedKubernetes();
+    else this.seedSystemDaemonSets();
   }
 
   now(): number {
@@ -245,6 +246,13 @@ export class World {
       const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: uuid(), resourceVersion: '', creationTimestamp: '' } };
       this.api.createInternal(NAMESPACE, ns);
     }
-    for (const ds of eksSystemDaemonSets(this.options.region)) this.api.createInternal(DAEMONSET, ds);
+    this.seedSystemDaemonSets();
+  }
+
+  /** The EKS add-on DaemonSets exist from cluster creation on; a state file written before they were simulated gets them too. */
+  private seedSystemDaemonSets(): void {
+    for (const ds of eksSystemDaemonSets(this.options.region)) {
+      if (!this.store.get(DAEMONSET.plural, ds.metadata.namespace, ds.metadata.name)) this.api.createInternal(DAEMONSET, ds);
+    }
   }
 }
