@@ -19,7 +19,7 @@ import { installCallerHeader, runAsFunction } from './identity';
 import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
-import { nodeGroupsFromInventory, startSimulator, type RunningSimulator } from './sim/index';
+import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator } from './sim/index';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const REGION = 'us-east-1';
@@ -96,7 +96,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       port: 0,
       clusterName,
       region: REGION,
-      nodeGroups: nodeGroupsFromInventory(inventory),
+      // The GPU node groups of the inventory, and the stack's system node group beside them.
+      nodeGroups: [...nodeGroupsFromInventory(inventory), SYSTEM_NODE_GROUP],
       timeScale: options.timeScale,
       stateFile: join(dataDir, 'cluster-state.json'),
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),

@@ -23,8 +23,23 @@ const pressureConditions = (at: string): Condition[] =>
     ] as const
   ).map(([type, reason, message]) => ({ type, status: 'False', reason, message, lastHeartbeatTime: at, lastTransitionTime: at }));
 
+/** Graviton instance families (t4g, m7g, c6gn, ...) are arm64. */
+const archOf = (instanceType: string): string => (/^[a-z]+\d+g[a-z]*\./.test(instanceType) ? 'arm64' : 'amd64');
+
+/** What the NVIDIA variant's node labels say about its GPUs; nothing on a node without GPUs. */
+const gpuLabels = (group: NodeGroupState): Record<string, string> =>
+  group.config.gpusPerNode > 0
+    ? {
+        'gpudeploy.io/gpu-config': group.config.configId,
+        'nvidia.com/gpu.present': 'true',
+        'nvidia.com/gpu.count': String(group.config.gpusPerNode),
+        ...(group.config.gpuType ? { 'nvidia.com/gpu.product': group.config.gpuType.replace(/\s+/g, '-') } : {}),
+        'nvidia.com/gpu.memory': String(group.config.gpuMemoryGiB * 1024),
+      }
+    : {};
+
 export const nodeLabels = (group: NodeGroupState, instance: InstanceState, region: string): Record<string, string> => ({
-  'beta.kubernetes.io/arch': 'amd64',
+  'beta.kubernetes.io/arch': archOf(group.config.instanceType),
   'beta.kubernetes.io/instance-type': group.config.instanceType,
   'beta.kubernetes.io/os': 'linux',
   'eks.amazonaws.com/capacityType': 'ON_DEMAND',
@@ -34,17 +49,13 @@ export const nodeLabels = (group: NodeGroupState, instance: InstanceState, regio
   'failure-domain.beta.kubernetes.io/region': region,
   'failure-domain.beta.kubernetes.io/zone': instance.availabilityZone,
   'k8s.io/cloud-provider-aws': 'b69d5d9b1c1f4e0d8a1f2d1b3c4e5f60',
-  'kubernetes.io/arch': 'amd64',
+  'kubernetes.io/arch': archOf(group.config.instanceType),
   'kubernetes.io/hostname': instance.nodeName,
   'kubernetes.io/os': 'linux',
   'node.kubernetes.io/instance-type': group.config.instanceType,
   'topology.kubernetes.io/region': region,
   'topology.kubernetes.io/zone': instance.availabilityZone,
-  'gpudeploy.io/gpu-config': group.config.configId,
-  'nvidia.com/gpu.present': 'true',
-  'nvidia.com/gpu.count': String(group.config.gpusPerNode),
-  ...(group.config.gpuType ? { 'nvidia.com/gpu.product': group.config.gpuType.replace(/\s+/g, '-') } : {}),
-  'nvidia.com/gpu.memory': String(group.config.gpuMemoryGiB * 1024),
+  ...gpuLabels(group),
   ...group.labels,
 });
 
@@ -97,7 +108,7 @@ export const buildNode = (group: NodeGroupState, instance: InstanceState, region
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        architecture: 'amd64',
+        architecture: archOf(group.config.instanceType),
         bootID: randomUUID(),
         containerRuntimeVersion: 'containerd://1.7.25',
         kernelVersion: '6.1.119-129.201.amzn2023.x86_64',

@@ -41,9 +41,9 @@ const untilPhase = (id: string, phase: string, replicas?: number) =>
   waitFor(() => get(id), (r) => r.body.phase === phase && (replicas === undefined || r.body.replicas === replicas), `${id} ${phase}`, 30_000);
 const scale = (id: string, replicas: number) => t.api('PUT', `${BASE}/${id}/scale`, { body: { replicas } });
 
-/** The GPU nodes of the group and the pods bound to each, read as a cluster admin would. */
-const groupNodes = async (): Promise<{ name: string; unschedulable: boolean; pods: V1Pod[] }[]> => {
-  const nodes = (await core.listNode({ labelSelector: `eks.amazonaws.com/nodegroup=${GROUP}` })).items;
+/** The nodes of a node group and the pods bound to each, read as a cluster admin would. */
+const groupNodes = async (group = GROUP): Promise<{ name: string; unschedulable: boolean; pods: V1Pod[] }[]> => {
+  const nodes = (await core.listNode({ labelSelector: `eks.amazonaws.com/nodegroup=${group}` })).items;
   return Promise.all(
     nodes.map(async (n) => ({
       name: n.metadata?.name ?? '',
@@ -59,13 +59,13 @@ const daemonOwners = (pods: V1Pod[]): string[] =>
     .sort();
 
 /** Every node of the group runs a Running pod of each EKS DaemonSet. */
-const carryDaemonPods = async (count: number) =>
+const carryDaemonPods = async (count: number, group = GROUP) =>
   waitFor(
-    groupNodes,
+    () => groupNodes(group),
     (nodes) =>
       nodes.length === count &&
       nodes.every((n) => JSON.stringify(daemonOwners(n.pods.filter((p) => p.status?.phase === 'Running'))) === JSON.stringify(EKS_DAEMONSETS)),
-    `${count} GPU nodes carrying the EKS DaemonSet pods`,
+    `${count} nodes of ${group} carrying the EKS DaemonSet pods`,
     10_000,
   );
 
@@ -76,6 +76,13 @@ const backToStart = async (): Promise<void> => {
 };
 
 describe('GPU nodes running DaemonSet pods are released', () => {
+  it('the system nodes carry the EKS DaemonSet pods too, and no model pod', async () => {
+    const nodes = await carryDaemonPods(2, 'system');
+    for (const node of nodes) {
+      expect(node.pods.filter((p) => p.metadata?.namespace !== 'kube-system')).toEqual([]);
+    }
+  });
+
   it('by delete', async () => {
     expect(startingSize).toBe(0);
     const created = await t.api('POST', BASE, { body: body('ds-delete', 2) });
