@@ -24,7 +24,7 @@ import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { TaskFailure } from './sfn/task-errors';
-import { nodeGroupsFromInventory, startSimulator, type RunningSimulator } from './sim/index';
+import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator } from './sim/index';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
 const WORKFLOW_FUNCTION_TIMEOUT_SECONDS = 60;
@@ -135,7 +135,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       port: 0,
       clusterName,
       region: REGION,
-      nodeGroups: nodeGroupsFromInventory(inventory),
+      // The GPU node groups of the inventory, and the stack's system node group beside them.
+      nodeGroups: [...nodeGroupsFromInventory(inventory), SYSTEM_NODE_GROUP],
       timeScale: options.timeScale,
       stateFile: join(dataDir, 'cluster-state.json'),
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),

@@ -132,7 +132,11 @@ export const podProxyGet = async (podName: string, port: number, path: string): 
   return core.connectGetNamespacedPodProxyWithPath({ name: `${podName}:${port}`, namespace, path });
 };
 
-/** Pods bound to the given nodes, in every namespace (a node is idle only if none runs there). */
+/**
+ * The non-terminal pods bound to each of the given nodes, in every namespace, DaemonSet and
+ * mirror pods included: which of them keep a node busy is the domain's rule
+ * (domain/capacity.ts podKeepsNodeBusy), not this adapter's.
+ */
 export const podsOnNodes = async (nodeNames: readonly string[]): Promise<Map<string, V1Pod[]>> => {
   const { core } = await connect();
   const result = new Map<string, V1Pod[]>(nodeNames.map((n) => [n, []]));
@@ -229,12 +233,40 @@ export const listNodes = async (labelSelector: string): Promise<V1Node[]> => {
   return (await core.listNode({ labelSelector })).items;
 };
 
-export const cordonNode = async (name: string): Promise<void> => {
+/** Marks a node unschedulable, recording `annotations` with it (who cordoned it, and when). */
+export const cordonNode = async (name: string, annotations: Record<string, string> = {}): Promise<void> => {
   const { core } = await connect();
   await core.patchNode(
-    { name, body: { spec: { unschedulable: true } } },
+    { name, body: { metadata: { annotations }, spec: { unschedulable: true } } },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
+};
+
+/**
+ * Makes a node schedulable again and removes `annotation`, only if the node still carries it
+ * with `value` (a resourceVersion precondition makes a concurrent change win): a cordon someone
+ * else made, or renewed, is left alone. False if the node is gone or no longer ours to uncordon.
+ */
+export const uncordonNode = async (name: string, annotation: string, value: string): Promise<boolean> => {
+  const { core } = await connect();
+  let node: V1Node;
+  try {
+    node = await core.readNode({ name });
+  } catch (error) {
+    if (isStatus(error, 404)) return false;
+    throw error;
+  }
+  if (node.metadata?.annotations?.[annotation] !== value) return false;
+  try {
+    await core.patchNode(
+      { name, body: { metadata: { resourceVersion: node.metadata.resourceVersion, annotations: { [annotation]: null } }, spec: { unschedulable: null } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    return true;
+  } catch (error) {
+    if (isStatus(error, 404) || isStatus(error, 409)) return false;
+    throw error;
+  }
 };
 
 /** `aws:///us-east-1a/i-0abc` -> `i-0abc`. */

@@ -1,3 +1,5 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
 /**
  * GPU capacity planning for one node group. Pure.
  *
@@ -43,23 +45,52 @@ export const planNodeGroupGrowth = (size: NodeGroupSize, needed: number): Growth
   return { kind: 'grow', from: size.desiredSize, to: needed, needed };
 };
 
+/** The annotation the kubelet puts on the API copy of a static pod. */
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/**
+ * Whether a pod bound to a node keeps that node from being released, by the rule of
+ * `kubectl drain --ignore-daemonsets`: every pod counts except
+ * - terminal pods (Succeeded, Failed): they hold nothing;
+ * - pods a DaemonSet controls: every node runs them (EKS: aws-node, kube-proxy, the Pod
+ *   Identity agent, the EBS CSI node plugin, all tolerating every taint), they exist because
+ *   the node does, and the DaemonSet controller would recreate them on it anyway;
+ * - mirror pods (static pods the kubelet runs from the host): not deletable through the API.
+ * A pod being deleted still counts until it is gone: it may still be using the GPUs.
+ * docs/architecture.md ("When a GPU node is idle") says why this rule and not "no GPU pod".
+ */
+export const podKeepsNodeBusy = (pod: V1Pod): boolean => {
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
+  if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return false;
+  return !(pod.metadata?.ownerReferences ?? []).some((ref) => ref.controller === true && ref.kind === 'DaemonSet' && ref.apiVersion.startsWith('apps/'));
+};
+
+/** Set on a node this control plane cordoned to release it; the value is when (ISO 8601). */
+export const RELEASE_CORDON_ANNOTATION = 'gpudeploy.io/cordoned-for-release';
+/**
+ * A release takes seconds from cordon to terminate; a cordon of ours older than this (cluster
+ * seconds) on a node still in the group was left behind, and is lifted. Long enough that a
+ * release still running elsewhere (the reconcile and a workflow may overlap) is never undone.
+ */
+export const STALE_CORDON_SECONDS = 300;
+
 export interface GroupMember {
   instanceId: string;
   /** Joined the cluster and Ready. */
   joined: boolean;
-  /** GPU pods bound to the node (any owner). */
-  gpuPods: number;
+  /** Pods bound to the node that keep it busy ({@link podKeepsNodeBusy}). */
+  workloadPods: number;
 }
 
 /**
- * Which instances to terminate so the group keeps `needed` nodes: never one running a GPU
- * pod; booting instances first (they serve nothing yet), then empty joined nodes.
+ * Which instances to terminate so the group keeps `needed` nodes: never one running a
+ * workload pod; booting instances first (they serve nothing yet), then idle joined nodes.
  */
 export const pickInstancesToRelease = (members: readonly GroupMember[], needed: number, minSize: number): string[] => {
   const keep = Math.max(needed, minSize);
   const surplus = members.length - keep;
   if (surplus <= 0) return [];
-  const idle = members.filter((m) => m.gpuPods === 0).sort((a, b) => Number(a.joined) - Number(b.joined));
+  const idle = members.filter((m) => m.workloadPods === 0).sort((a, b) => Number(a.joined) - Number(b.joined));
   return idle.slice(0, surplus).map((m) => m.instanceId);
 };
 

@@ -1,16 +1,23 @@
 /**
  * Gives back GPU nodes of one node group that no live deployment needs: booting instances
- * first, then empty nodes, each cordoned, re-checked for pods, and terminated with the
- * group's desired size decremented. A node running any pod is never touched, and the desired
- * size is never lowered blindly (the Auto Scaling group would pick the instance).
+ * first, then idle nodes, each cordoned, re-checked for pods, and terminated with the group's
+ * desired size decremented. Idle means no pod that keeps the node busy runs there (DaemonSet,
+ * mirror and finished pods do not: domain/capacity.ts podKeepsNodeBusy). A busy node is never
+ * touched, and the desired size is never lowered blindly (the Auto Scaling group would pick
+ * the instance). A node cordoned for release that turns out busy is uncordoned, and so is one
+ * whose release was cut short (a crash between cordon and terminate): the cordon carries
+ * {@link RELEASE_CORDON_ANNOTATION} with its time, and the next release (the reconcile runs it
+ * for every group) lifts a cordon of ours older than {@link STALE_CORDON_SECONDS}.
  *
  * Shared by the workflows' release-idle-nodes task and the reconcile.
  */
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { describeNodeGroup, groupInstances, setDesiredSize, terminateInstance } from '../adapters/eks-node-groups';
 import { gpuDemandOf } from '../adapters/deployment-repository';
-import { cordonNode, instanceIdOf, isNodeReady, listNodes, podsOnNodes } from '../adapters/kubernetes';
+import { elapsedSeconds, now } from '../adapters/clock';
+import { cordonNode, instanceIdOf, isNodeReady, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';
-import { nodesNeeded, pickInstancesToRelease, type GroupMember } from '../domain/capacity';
+import { nodesNeeded, pickInstancesToRelease, podKeepsNodeBusy, RELEASE_CORDON_ANNOTATION, STALE_CORDON_SECONDS, type GroupMember } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import { NODE_GROUP_LABEL } from '../domain/manifests';
 
@@ -39,6 +46,18 @@ export interface ReleaseOptions {
 const alreadyReleased = (error: unknown): boolean =>
   error instanceof Error && error.name === 'ValidationError' && /Terminating state|not found/i.test(error.message);
 
+/** Uncordons the nodes a release of ours cordoned and then left: kept, or cut short by a crash. */
+const liftStaleCordons = async (nodes: readonly V1Node[]): Promise<void> => {
+  for (const node of nodes) {
+    const name = node.metadata?.name;
+    const cordonedAt = node.metadata?.annotations?.[RELEASE_CORDON_ANNOTATION];
+    if (!name || cordonedAt === undefined || !(elapsedSeconds(cordonedAt) > STALE_CORDON_SECONDS)) continue;
+    if (await uncordonNode(name, RELEASE_CORDON_ANNOTATION, cordonedAt)) {
+      logger.warn('lifted a cordon a node release left behind', { node: name, cordonedAt });
+    }
+  }
+};
+
 export const releaseIdleNodesOf = async (gpuConfigId: string, options: ReleaseOptions = {}): Promise<NodeRelease> => {
   const config = findGpuConfig(gpuConfigId);
   if (!config) return { released: [], needed: 0 };
@@ -50,24 +69,29 @@ export const releaseIdleNodesOf = async (gpuConfigId: string, options: ReleaseOp
   const nodes = instances.length > 0 ? await listNodes(`${NODE_GROUP_LABEL}=${config.node_group.name}`) : [];
   const nodeByInstance = new Map(nodes.map((n) => [instanceIdOf(n), n]));
   const pods = await podsOnNodes(nodes.map((n) => n.metadata?.name ?? ''));
+  const busyPods = (nodeName: string, on: Map<string, V1Pod[]>): number => (on.get(nodeName) ?? []).filter(podKeepsNodeBusy).length;
   const needed = nodesNeeded(await gpuDemandOf(config.config_id), config.gpus_per_node);
   const members: GroupMember[] = instances.map((i) => {
     const node = nodeByInstance.get(i.instanceId);
     return {
       instanceId: i.instanceId,
       joined: node !== undefined && isNodeReady(node),
-      gpuPods: node ? (pods.get(node.metadata?.name ?? '')?.length ?? 0) : 0,
+      workloadPods: node ? busyPods(node.metadata?.name ?? '', pods) : 0,
     };
   });
 
   const released: string[] = [];
-  for (const instanceId of pickInstancesToRelease(members, needed, group.minSize)) {
+  const chosen = pickInstancesToRelease(members, needed, group.minSize);
+  for (const instanceId of chosen) {
     const node = nodeByInstance.get(instanceId);
-    if (node?.metadata?.name) {
-      await cordonNode(node.metadata.name);
-      const now = await podsOnNodes([node.metadata.name]);
-      if ((now.get(node.metadata.name)?.length ?? 0) > 0) {
-        logger.warn('a pod landed on a node chosen for release; keeping it', { node: node.metadata.name });
+    const nodeName = node?.metadata?.name;
+    if (nodeName) {
+      const cordonedAt = now().toISOString();
+      await cordonNode(nodeName, { [RELEASE_CORDON_ANNOTATION]: cordonedAt });
+      const after = await podsOnNodes([nodeName]);
+      if (busyPods(nodeName, after) > 0) {
+        logger.warn('a pod landed on a node chosen for release; keeping it', { node: nodeName });
+        await uncordonNode(nodeName, RELEASE_CORDON_ANNOTATION, cordonedAt);
         continue;
       }
     }
@@ -80,12 +104,14 @@ export const releaseIdleNodesOf = async (gpuConfigId: string, options: ReleaseOp
     }
   }
 
+  await liftStaleCordons(nodes.filter((n) => !chosen.includes(instanceIdOf(n) ?? '')));
+
   const result: NodeRelease = { released, needed };
   if (options.lowerUnlaunchedDesired === true) {
     const remaining = members.filter((m) => !released.includes(m.instanceId));
     const desired = group.desiredSize - released.length;
     const target = Math.max(needed, group.minSize, remaining.length);
-    if (desired > target && remaining.every((m) => m.gpuPods === 0)) {
+    if (desired > target && remaining.every((m) => m.workloadPods === 0)) {
       try {
         await setDesiredSize(group.name, target);
         result.desired_lowered = { from: desired, to: target };

@@ -8,7 +8,7 @@ export interface SimTaint {
   effect: SimTaintEffect;
 }
 
-/** One EKS managed node group of GPU instances. */
+/** One EKS managed node group: GPU instances, or (gpusPerNode 0) the system nodes of the add-ons. */
 export interface SimNodeGroupConfig {
   name: string;
   /** The inventory's config_id; nodes carry it as label `gpudeploy.io/gpu-config`. */
@@ -42,6 +42,11 @@ export interface SimDelays {
   nodegroupUpdate: number;
   /** How long a faulty model server runs before it crashes. */
   crashAfter: number;
+  /**
+   * From a GPU node's Ready to the NVIDIA device plugin registering with its kubelet: until then
+   * the node advertises no `nvidia.com/gpu` and GPU pods stay Pending.
+   */
+  devicePluginRegistration: number;
 }
 
 export const DEFAULT_DELAYS: SimDelays = {
@@ -53,9 +58,27 @@ export const DEFAULT_DELAYS: SimDelays = {
   instanceTermination: 20,
   nodegroupUpdate: 5,
   crashAfter: 5,
+  devicePluginRegistration: 15,
 };
 
 export const DEFAULT_GPU_TAINT: SimTaint = { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' };
+
+/**
+ * The stack's system node group (infra/constructs/cluster.ts): two small Graviton nodes for
+ * CoreDNS and the add-on controllers, untainted, never scaled by the control plane.
+ */
+export const SYSTEM_NODE_GROUP: SimNodeGroupConfig = {
+  name: 'system',
+  configId: '',
+  instanceType: 't4g.medium',
+  gpusPerNode: 0,
+  gpuMemoryGiB: 0,
+  minSize: 2,
+  maxSize: 3,
+  desiredSize: 2,
+  labels: { 'gpudeploy.io/pool': 'system' },
+  taints: [],
+};
 
 const inventorySchema = z.object({
   gpu_configs: z.array(
@@ -107,6 +130,7 @@ const INSTANCE_SHAPES: Record<string, { cpu: number; memoryGiB: number }> = {
   'p5.48xlarge': { cpu: 192, memoryGiB: 2048 },
   'p5e.48xlarge': { cpu: 192, memoryGiB: 2048 },
   'p5en.48xlarge': { cpu: 192, memoryGiB: 2048 },
+  't4g.medium': { cpu: 2, memoryGiB: 4 },
 };
 
 export const instanceShape = (group: SimNodeGroupConfig): { cpu: number; memoryGiB: number } => {
@@ -119,5 +143,5 @@ export const validateNodeGroupConfig = (group: SimNodeGroupConfig): void => {
   if (!(group.minSize >= 0 && group.minSize <= desired && desired <= group.maxSize && group.maxSize >= 1)) {
     throw new Error(`node group ${group.name}: need 0 <= minSize <= desiredSize <= maxSize and maxSize >= 1`);
   }
-  if (!(group.gpusPerNode > 0)) throw new Error(`node group ${group.name}: gpusPerNode must be positive`);
+  if (!(group.gpusPerNode >= 0)) throw new Error(`node group ${group.name}: gpusPerNode must not be negative`);
 };

@@ -11,7 +11,7 @@ import { listen, type AwsGate } from './server.js';
 import { loadPersisted, StatePersister } from './state.js';
 import { World } from './world.js';
 
-export { DEFAULT_DELAYS, nodeGroupsFromInventory, type SimDelays, type SimNodeGroupConfig, type SimTaint } from './config.js';
+export { DEFAULT_DELAYS, nodeGroupsFromInventory, SYSTEM_NODE_GROUP, type SimDelays, type SimNodeGroupConfig, type SimTaint } from './config.js';
 export { FAULT_ANNOTATION, NODE_GROUP_FAULTS, POD_FAULTS, type FaultKind, type FaultRequest, type FaultRule } from './faults.js';
 export { WEIGHTS_ANNOTATION } from './vllm-logs.js';
 export type { InstanceView, NodeGroupView, NodeView, PodView, SimStateView } from './control.js';

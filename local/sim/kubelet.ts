@@ -10,6 +10,7 @@ import { nowIso } from './ids.js';
 import { setCondition } from './kubernetes/conditions.js';
 import { POD } from './kubernetes/resources.js';
 import type { Condition, ContainerState, ContainerStatus, KubeObject, Pod, PodStatus } from './kubernetes/types.js';
+import { podAgentProfile } from './node-agents.js';
 import type { PodRuntime } from './state.js';
 import { serverArgs, weightsGiB } from './vllm-logs.js';
 import type { World } from './world.js';
@@ -43,7 +44,7 @@ export const loadDurationMs = (world: World, pod: Pod): number =>
   world.ms(world.delays.modelLoadBase + world.delays.modelLoadPerGiB * weightsGiB(pod));
 
 const faultOf = (world: World, pod: Pod): PodFault | undefined =>
-  podFaultFor(pod, world.faults(), (nodeName) => world.instanceByNodeName(nodeName)?.group) ?? gatedRefusal(world, pod);
+  podFaultFor(pod, world.faults(), (nodeName) => world.instanceByNodeName(nodeName)?.group) ?? (podAgentProfile(pod) ? undefined : gatedRefusal(world, pod));
 
 /** Whether the model server's container gets an HF_TOKEN: a value, or a key of a Secret that exists. */
 const hasHfToken = (world: World, pod: Pod): boolean => {
@@ -76,7 +77,7 @@ export const createPodRuntime = (world: World, pod: Pod, now: number): PodRuntim
     scheduledAt: now,
     stage: 'pulling',
     stageSince: now,
-    nextAt: now + world.ms(cached ? CACHED_PULL_S : world.delays.imagePull),
+    nextAt: now + world.ms(cached ? CACHED_PULL_S : (podAgentProfile(pod)?.pullSeconds ?? world.delays.imagePull)),
     pullAttempts: 1,
     restartCount: 0,
   };
@@ -105,7 +106,9 @@ const startContainer = (world: World, pod: Pod, rt: PodRuntime, at: number): voi
   rt.containerStartedAt = at;
   rt.runFault = fault === 'image_pull_backoff' ? undefined : fault;
   delete rt.readyAt;
-  const next = rt.runFault && CRASH_FAULTS.includes(rt.runFault) ? at + world.ms(world.delays.crashAfter) : rt.runFault === 'never_ready' ? null : at + loadDurationMs(world, pod);
+  // A node agent is Ready seconds after it starts; a model server once its weights are loaded.
+  const startup = podAgentProfile(pod) ? world.ms(podAgentProfile(pod)?.readySeconds ?? 0) : loadDurationMs(world, pod);
+  const next = rt.runFault && CRASH_FAULTS.includes(rt.runFault) ? at + world.ms(world.delays.crashAfter) : rt.runFault === 'never_ready' ? null : at + startup;
   enter(rt, 'loading', at, next);
   const name = pod.spec.containers[0]?.name ?? 'main';
   world.events.record(pod, 'Normal', 'Created', `Created container: ${name}`, 'kubelet', rt.nodeName);

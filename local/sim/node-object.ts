@@ -4,7 +4,9 @@ import { instanceShape } from './config.js';
 import { nowIso } from './ids.js';
 import { formatKi } from './kubernetes/quantity.js';
 import type { Condition, Node, Taint } from './kubernetes/types.js';
+import { NODE } from './kubernetes/resources.js';
 import type { InstanceState, NodeGroupState } from './state.js';
+import type { World } from './world.js';
 
 export const KUBELET_VERSION = 'v1.31.4-eks-aeac579';
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
@@ -21,8 +23,23 @@ const pressureConditions = (at: string): Condition[] =>
     ] as const
   ).map(([type, reason, message]) => ({ type, status: 'False', reason, message, lastHeartbeatTime: at, lastTransitionTime: at }));
 
+/** Graviton instance families (t4g, m7g, c6gn, ...) are arm64. */
+const archOf = (instanceType: string): string => (/^[a-z]+\d+g[a-z]*\./.test(instanceType) ? 'arm64' : 'amd64');
+
+/** What the NVIDIA variant's node labels say about its GPUs; nothing on a node without GPUs. */
+const gpuLabels = (group: NodeGroupState): Record<string, string> =>
+  group.config.gpusPerNode > 0
+    ? {
+        'gpudeploy.io/gpu-config': group.config.configId,
+        'nvidia.com/gpu.present': 'true',
+        'nvidia.com/gpu.count': String(group.config.gpusPerNode),
+        ...(group.config.gpuType ? { 'nvidia.com/gpu.product': group.config.gpuType.replace(/\s+/g, '-') } : {}),
+        'nvidia.com/gpu.memory': String(group.config.gpuMemoryGiB * 1024),
+      }
+    : {};
+
 export const nodeLabels = (group: NodeGroupState, instance: InstanceState, region: string): Record<string, string> => ({
-  'beta.kubernetes.io/arch': 'amd64',
+  'beta.kubernetes.io/arch': archOf(group.config.instanceType),
   'beta.kubernetes.io/instance-type': group.config.instanceType,
   'beta.kubernetes.io/os': 'linux',
   'eks.amazonaws.com/capacityType': 'ON_DEMAND',
@@ -32,24 +49,19 @@ export const nodeLabels = (group: NodeGroupState, instance: InstanceState, regio
   'failure-domain.beta.kubernetes.io/region': region,
   'failure-domain.beta.kubernetes.io/zone': instance.availabilityZone,
   'k8s.io/cloud-provider-aws': 'b69d5d9b1c1f4e0d8a1f2d1b3c4e5f60',
-  'kubernetes.io/arch': 'amd64',
+  'kubernetes.io/arch': archOf(group.config.instanceType),
   'kubernetes.io/hostname': instance.nodeName,
   'kubernetes.io/os': 'linux',
   'node.kubernetes.io/instance-type': group.config.instanceType,
   'topology.kubernetes.io/region': region,
   'topology.kubernetes.io/zone': instance.availabilityZone,
-  'gpudeploy.io/gpu-config': group.config.configId,
-  'nvidia.com/gpu.present': 'true',
-  'nvidia.com/gpu.count': String(group.config.gpusPerNode),
-  ...(group.config.gpuType ? { 'nvidia.com/gpu.product': group.config.gpuType.replace(/\s+/g, '-') } : {}),
-  'nvidia.com/gpu.memory': String(group.config.gpuMemoryGiB * 1024),
+  ...gpuLabels(group),
   ...group.labels,
 });
 
 export const buildNode = (group: NodeGroupState, instance: InstanceState, region: string): Node => {
   const shape = instanceShape(group.config);
   const at = nowIso(instance.bootedAt);
-  const gpus = String(group.config.gpusPerNode);
   const memory = shape.memoryGiB * GiB;
   const taints: Taint[] = group.taints.map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect }));
   return {
@@ -75,7 +87,6 @@ export const buildNode = (group: NodeGroupState, instance: InstanceState, region
         'hugepages-1Gi': '0',
         'hugepages-2Mi': '0',
         memory: formatKi(memory),
-        'nvidia.com/gpu': gpus,
         pods: '250',
       },
       allocatable: {
@@ -84,7 +95,6 @@ export const buildNode = (group: NodeGroupState, instance: InstanceState, region
         'hugepages-1Gi': '0',
         'hugepages-2Mi': '0',
         memory: formatKi(memory - 2 * GiB),
-        'nvidia.com/gpu': gpus,
         pods: '250',
       },
       conditions: [
@@ -98,7 +108,7 @@ export const buildNode = (group: NodeGroupState, instance: InstanceState, region
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
-        architecture: 'amd64',
+        architecture: archOf(group.config.instanceType),
         bootID: randomUUID(),
         containerRuntimeVersion: 'containerd://1.7.25',
         kernelVersion: '6.1.119-129.201.amzn2023.x86_64',
@@ -135,6 +145,34 @@ export const syncUnschedulableTaint = (node: Node, at: number): void => {
     const rest = taints.filter((t) => t.key !== UNSCHEDULABLE_TAINT);
     if (rest.length > 0) node.spec.taints = rest;
     else delete node.spec.taints;
+  }
+};
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+/**
+ * The NVIDIA device plugin of the Bottlerocket NVIDIA image registers with the kubelet some
+ * seconds after the node is Ready (the host's nvidia-device-plugin service starts after the
+ * kubelet). A node registers without extended resources, so until then its status has no
+ * `nvidia.com/gpu` at all (which kube-scheduler reads as 0: "Insufficient nvidia.com/gpu");
+ * then the kubelet adds the plugin's devices to capacity and allocatable.
+ */
+export const registerDevicePlugins = (world: World, now: number): void => {
+  for (const node of world.store.list<Node>(NODE.plural)) {
+    if (node.status.capacity[GPU_RESOURCE] !== undefined) continue;
+    const instance = world.instanceByNodeName(node.metadata.name);
+    const group = instance ? world.nodeGroup(instance.group) : undefined;
+    if (!instance || !group || instance.lifecycle !== 'InService' || !(group.config.gpusPerNode > 0)) continue;
+    const due = instance.bootedAt + world.ms(world.delays.devicePluginRegistration);
+    if (due > now) {
+      world.wakeAt(due);
+      continue;
+    }
+    const gpus = String(group.config.gpusPerNode);
+    world.store.mutate<Node>(NODE, undefined, node.metadata.name, (draft) => {
+      draft.status.capacity = { ...draft.status.capacity, [GPU_RESOURCE]: gpus };
+      draft.status.allocatable = { ...draft.status.allocatable, [GPU_RESOURCE]: gpus };
+    });
   }
 };
 

@@ -1,6 +1,7 @@
 /** The pods/log subresource: which container run to show, and the API server's refusals. */
 import { loadDurationMs } from './kubelet.js';
 import { badRequest } from './kubernetes/status.js';
+import { agentContainerLog, podAgentProfile } from './node-agents.js';
 import type { Pod } from './kubernetes/types.js';
 import { containerLog } from './vllm-logs.js';
 import type { World } from './world.js';
@@ -38,10 +39,13 @@ export const podLog = (world: World, pod: Pod, query: LogQuery, now: number): st
     lines = last ? containerLog(pod, { startedAt: last.startedAt, endedAt: last.finishedAt, fault: last.fault, loadMs, ready: false }, now) : [];
   } else if (WAITING_REASONS[rt.stage]) {
     throw badRequest(`container "${name}" in pod "${pod.metadata.name}" is waiting to start: ${WAITING_REASONS[rt.stage] ?? ''}`);
+  } else if (podAgentProfile(pod)) {
+    lines = agentContainerLog(pod, name, rt.nodeName, rt.containerStartedAt ?? rt.stageSince, rt.stage === 'ready', now);
   } else {
     lines = containerLog(pod, { startedAt: rt.containerStartedAt ?? rt.stageSince, loadMs, ready: rt.stage === 'ready' }, now);
   }
-  if (!isMain) lines = [];
+  // A model server's sidecars print nothing here; each node-agent container prints its own log.
+  if (!isMain && !podAgentProfile(pod)) lines = [];
   if (query.tailLines !== undefined && query.tailLines >= 0) lines = query.tailLines === 0 ? [] : lines.slice(-query.tailLines);
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 };

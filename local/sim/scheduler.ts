@@ -62,7 +62,7 @@ export const nodeUsage = (pods: readonly Pod[]): Map<string, Resources> => {
   return usage;
 };
 
-const tolerates = (toleration: Toleration, taint: Taint): boolean => {
+export const tolerates = (toleration: Toleration, taint: Taint): boolean => {
   if (toleration.effect && toleration.effect !== taint.effect) return false;
   if (toleration.operator === 'Exists') return !toleration.key || toleration.key === taint.key;
   return toleration.key === taint.key && (toleration.value ?? '') === (taint.value ?? '');
@@ -94,7 +94,7 @@ const requirementMatches = (req: NodeSelectorRequirement, value: string | undefi
   }
 };
 
-const matchesNodeAffinity = (pod: Pod, node: Node): boolean => {
+export const matchesNodeAffinity = (pod: Pod, node: Node): boolean => {
   const labels = node.metadata.labels ?? {};
   for (const [key, value] of Object.entries(pod.spec.nodeSelector ?? {})) {
     if (labels[key] !== value) return false;
@@ -182,12 +182,24 @@ const pickNode = (pod: Pod, feasible: Node[], nodes: Node[], usage: Map<string, 
   return best?.node;
 };
 
-export const unschedulableMessage = (nodeCount: number, reasons: string[]): string => {
-  if (nodeCount === 0) return 'no nodes available to schedule pods';
+const countedList = (reasons: string[]): string => {
   const histogram = new Map<string, number>();
   for (const reason of reasons) histogram.set(reason, (histogram.get(reason) ?? 0) + 1);
-  const parts = [...histogram.entries()].map(([reason, count]) => `${count} ${reason}`).sort();
-  return `0/${nodeCount} nodes are available: ${parts.join(', ')}. preemption: 0/${nodeCount} nodes are available: ${nodeCount} Preemption is not helpful for scheduling.`;
+  return [...histogram.entries()].map(([reason, count]) => `${count} ${reason}`).sort().join(', ');
+};
+
+/**
+ * kube-scheduler's FitError text, then its PostFilter (preemption) verdict per node: a node
+ * that failed only on resources (NodeResourcesFit, "Unschedulable") could be freed by evicting
+ * lower-priority pods, and there are none here (every pod runs at the same priority or higher),
+ * so "No preemption victims found"; any other filter is UnschedulableAndUnresolvable.
+ */
+export const unschedulableMessage = (nodeCount: number, failures: string[][]): string => {
+  if (nodeCount === 0) return 'no nodes available to schedule pods';
+  const verdicts = failures.map((reasons) =>
+    reasons.every((r) => r.startsWith('Insufficient ')) ? 'No preemption victims found for incoming pod' : 'Preemption is not helpful for scheduling',
+  );
+  return `0/${nodeCount} nodes are available: ${countedList(failures.flat())}. preemption: 0/${nodeCount} nodes are available: ${countedList(verdicts)}.`;
 };
 
 export const schedulePods = (world: World, now: number): void => {
@@ -209,17 +221,17 @@ export const schedulePods = (world: World, now: number): void => {
     byNode.set(p.spec.nodeName, list);
   }
   for (const pod of pending) {
-    const reasons: string[] = [];
+    const reasons: string[][] = [];
     const feasible: Node[] = [];
     for (const node of nodes) {
       if (!isNodeReady(node)) {
-        reasons.push('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
+        reasons.push(['node(s) had untolerated taint {node.kubernetes.io/not-ready: }']);
         continue;
       }
       const faulty = unschedulableOn(pod, node.metadata.name, rules, nodeGroupOf);
       const failures = filterNode(pod, node, usage.get(node.metadata.name), faulty);
       if (failures.length > 0) {
-        reasons.push(...failures);
+        reasons.push(failures);
         continue;
       }
       feasible.push(node);

@@ -9,10 +9,13 @@ import { nodeGroupFaultFor, type FaultRule } from './faults.js';
 import { uuid } from './ids.js';
 import { runKubelet } from './kubelet.js';
 import { ApiServer } from './kubernetes/api-server.js';
+import { reconcileDaemonSets } from './kubernetes/daemonset-controller.js';
 import { reconcileDeployments } from './kubernetes/deployment-controller.js';
 import { EventRecorder } from './kubernetes/events.js';
 import { collectGarbage } from './kubernetes/garbage-collector.js';
-import { NAMESPACE } from './kubernetes/resources.js';
+import { DAEMONSET, NAMESPACE } from './kubernetes/resources.js';
+import { eksSystemDaemonSets } from './eks-system-daemonsets.js';
+import { registerDevicePlugins } from './node-object.js';
 import { KubeStore } from './kubernetes/store.js';
 import type { KubeObject } from './kubernetes/types.js';
 import { createNodeGroupState, launchInstance, reconcileNodeGroups } from './nodegroups.js';
@@ -64,6 +67,7 @@ export class World {
     this.api = new ApiServer(this);
     this.events = new EventRecorder(this);
     if (!options.persisted) this.seedKubernetes();
+    else this.seedSystemDaemonSets();
   }
 
   now(): number {
@@ -135,8 +139,10 @@ export class World {
           this.nextWake = Number.POSITIVE_INFINITY;
           const now = this.now();
           reconcileNodeGroups(this, now);
+          registerDevicePlugins(this, now);
           collectGarbage(this, now);
           reconcileDeployments(this, now);
+          reconcileDaemonSets(this, now);
           schedulePods(this, now);
           runKubelet(this, now);
           if (this.store.revision + this.revision === before) break;
@@ -239,6 +245,14 @@ export class World {
     for (const name of SYSTEM_NAMESPACES) {
       const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: uuid(), resourceVersion: '', creationTimestamp: '' } };
       this.api.createInternal(NAMESPACE, ns);
+    }
+    this.seedSystemDaemonSets();
+  }
+
+  /** The EKS add-on DaemonSets exist from cluster creation on; a state file written before they were simulated gets them too. */
+  private seedSystemDaemonSets(): void {
+    for (const ds of eksSystemDaemonSets(this.options.region)) {
+      if (!this.store.get(DAEMONSET.plural, ds.metadata.namespace, ds.metadata.name)) this.api.createInternal(DAEMONSET, ds);
     }
   }
 }

@@ -137,7 +137,11 @@ describe('EKS and Auto Scaling', () => {
     await waitFor('2 ready nodes', async () => (await readyNodeCount(c)) === 2);
 
     expect(update?.status).toBe('InProgress');
-    const nodes = (await c.core.listNode({ labelSelector: `${GPU_LABEL}=l4-24gb` })).items;
+    // The GPUs appear once the NVIDIA device plugin has registered, after Ready (daemonsets.test.ts times it).
+    const nodes = await waitFor('GPUs advertised', async () => {
+      const items = (await c.core.listNode({ labelSelector: `${GPU_LABEL}=l4-24gb` })).items;
+      return items.every((n) => n.status?.allocatable?.['nvidia.com/gpu'] !== undefined) && items;
+    });
     expect(nodes).toHaveLength(2);
     const { nodegroup } = await c.eks.send(new DescribeNodegroupCommand({ clusterName: CLUSTER, nodegroupName: L4.name }));
     expect(nodegroup?.scalingConfig?.desiredSize).toBe(2);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodesNeeded, pickInstancesToRelease, planNodeGroupGrowth } from '../../functions/domain/capacity';
+import type { V1Pod } from '@kubernetes/client-node';
+import { nodesNeeded, pickInstancesToRelease, planNodeGroupGrowth, podKeepsNodeBusy } from '../../functions/domain/capacity';
 
 describe('nodesNeeded', () => {
   it('packs replicas first-fit-decreasing onto nodes of the group size', () => {
@@ -26,9 +27,9 @@ describe('planNodeGroupGrowth', () => {
 
 describe('pickInstancesToRelease', () => {
   const members = [
-    { instanceId: 'i-busy', joined: true, gpuPods: 1 },
-    { instanceId: 'i-empty', joined: true, gpuPods: 0 },
-    { instanceId: 'i-booting', joined: false, gpuPods: 0 },
+    { instanceId: 'i-busy', joined: true, workloadPods: 1 },
+    { instanceId: 'i-empty', joined: true, workloadPods: 0 },
+    { instanceId: 'i-booting', joined: false, workloadPods: 0 },
   ];
 
   it('releases booting instances first, then empty ones, never a busy one', () => {
@@ -40,5 +41,26 @@ describe('pickInstancesToRelease', () => {
   it('keeps the group minimum and releases nothing when nothing is surplus', () => {
     expect(pickInstancesToRelease(members, 0, 3)).toEqual([]);
     expect(pickInstancesToRelease(members, 3, 0)).toEqual([]);
+  });
+});
+
+describe('podKeepsNodeBusy (kubectl drain --ignore-daemonsets)', () => {
+  const pod = (meta: V1Pod['metadata'], phase = 'Running'): V1Pod => ({ metadata: { name: 'p', namespace: 'ns', ...meta }, status: { phase } });
+  const owner = (kind: string, controller = true, apiVersion = 'apps/v1') => ({ ownerReferences: [{ apiVersion, kind, name: 'o', uid: 'u', controller }] });
+
+  it('ignores the pods a DaemonSet controls, mirror pods and finished pods', () => {
+    expect(podKeepsNodeBusy(pod(owner('DaemonSet')))).toBe(false);
+    expect(podKeepsNodeBusy(pod({ annotations: { 'kubernetes.io/config.mirror': 'a1b2c3' } }))).toBe(false);
+    expect(podKeepsNodeBusy(pod(owner('ReplicaSet'), 'Succeeded'))).toBe(false);
+    expect(podKeepsNodeBusy(pod(owner('ReplicaSet'), 'Failed'))).toBe(false);
+  });
+
+  it('counts every other pod: model replicas, bare pods, pending and terminating ones, and a DaemonSet that is only a non-controlling owner', () => {
+    expect(podKeepsNodeBusy(pod(owner('ReplicaSet')))).toBe(true);
+    expect(podKeepsNodeBusy(pod({}))).toBe(true);
+    expect(podKeepsNodeBusy(pod(owner('ReplicaSet'), 'Pending'))).toBe(true);
+    expect(podKeepsNodeBusy(pod({ ...owner('ReplicaSet'), deletionTimestamp: new Date() }))).toBe(true);
+    expect(podKeepsNodeBusy(pod(owner('DaemonSet', false)))).toBe(true);
+    expect(podKeepsNodeBusy(pod(owner('DaemonSet', true, 'example.com/v1')))).toBe(true);
   });
 });

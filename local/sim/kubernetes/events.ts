@@ -17,7 +17,7 @@ interface EventObject extends KubeObject {
   type: 'Normal' | 'Warning';
 }
 
-export type EventSource = 'kubelet' | 'default-scheduler' | 'deployment-controller' | 'replicaset-controller' | 'node-controller';
+export type EventSource = 'kubelet' | 'default-scheduler' | 'deployment-controller' | 'replicaset-controller' | 'daemonset-controller' | 'node-controller';
 
 export class EventRecorder {
   constructor(private readonly world: World) {}

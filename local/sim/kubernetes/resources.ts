@@ -1,7 +1,7 @@
 /** The resource types the simulated API server serves, with their defaulting and validation. */
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { FieldError, ResourceRef } from './status.js';
-import { clone, isRecord, type Container, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
+import { clone, isRecord, type Container, type DaemonSet, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
 import { validateAnnotations, validateLabels, validateName, validatePodSpec, type NameRule } from './validation.js';
 
 /** What defaulting may need from the world around the API server. */
@@ -231,6 +231,82 @@ const replicasets: ResourceType = {
   deleteReturnsObject: false,
 };
 
+/** Selector present, matching the template's labels, and the pod template valid for a controller (restartPolicy Always). */
+const validatePodTemplateOwner = (spec: { selector?: unknown; template?: unknown }): FieldError[] => {
+  const errors: FieldError[] = [];
+  const selector = requirementsFromSelector(spec.selector as Deployment['spec']['selector']);
+  if (!isRecord(spec.selector) || selector.length === 0) errors.push({ field: 'spec.selector', type: 'Required' });
+  if (!isRecord(spec.template)) {
+    errors.push({ field: 'spec.template', type: 'Required' });
+    return errors;
+  }
+  const template = spec.template as unknown as Deployment['spec']['template'];
+  const templateLabels = template.metadata?.labels;
+  errors.push(...validateLabels(templateLabels, 'spec.template.metadata.labels'));
+  errors.push(...validateAnnotations(template.metadata?.annotations, 'spec.template.metadata.annotations'));
+  if (selector.length > 0 && !labelsMatch(selector, templateLabels)) {
+    errors.push({ field: 'spec.template.metadata.labels', type: 'Invalid', value: templateLabels ?? {}, detail: '`selector` does not match template `labels`' });
+  }
+  errors.push(...validatePodSpec(template.spec, 'spec.template.spec'));
+  const restartPolicy = template.spec?.restartPolicy;
+  if (restartPolicy !== undefined && restartPolicy !== 'Always') {
+    errors.push({ field: 'spec.template.spec.restartPolicy', type: 'NotSupported', value: restartPolicy, detail: '"Always"' });
+  }
+  return errors;
+};
+
+const daemonsets: ResourceType = {
+  plural: 'daemonsets',
+  singular: 'daemonset',
+  kind: 'DaemonSet',
+  group: 'apps',
+  version: 'v1',
+  apiVersion: 'apps/v1',
+  namespaced: true,
+  shortNames: ['ds'],
+  subresources: ['status'],
+  tracksGeneration: true,
+  nameRule: 'subdomain',
+  deleteReturnsObject: false,
+  // apps/v1 SetDefaults_DaemonSet: RollingUpdate, one node at a time, no surge.
+  defaults(obj, _ctx, old) {
+    const ds = obj as DaemonSet;
+    if (!isRecord(ds.spec)) return;
+    ds.spec.revisionHistoryLimit ??= 10;
+    ds.spec.updateStrategy ??= {};
+    ds.spec.updateStrategy.type ??= 'RollingUpdate';
+    if (ds.spec.updateStrategy.type === 'RollingUpdate') {
+      ds.spec.updateStrategy.rollingUpdate ??= {};
+      ds.spec.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+      ds.spec.updateStrategy.rollingUpdate.maxSurge ??= 0;
+    }
+    if (isRecord(ds.spec.template) && isRecord(ds.spec.template.spec)) defaultPodSpec(ds.spec.template.spec);
+    if (!old) ds.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+  },
+  validate(obj, old) {
+    const ds = obj as DaemonSet;
+    if (!isRecord(ds.spec)) return [{ field: 'spec', type: 'Required' }];
+    const errors = validatePodTemplateOwner(ds.spec);
+    const strategy = ds.spec.updateStrategy;
+    if (strategy?.type !== undefined && strategy.type !== 'RollingUpdate' && strategy.type !== 'OnDelete') {
+      errors.push({ field: 'spec.updateStrategy.type', type: 'NotSupported', value: strategy.type, detail: '"OnDelete", "RollingUpdate"' });
+    }
+    const rolling = strategy?.rollingUpdate;
+    if (rolling && (!parseIntOrPercent(rolling.maxSurge) || !parseIntOrPercent(rolling.maxUnavailable))) {
+      errors.push({ field: 'spec.updateStrategy.rollingUpdate', type: 'Invalid', value: rolling, detail: "must be an integer or percentage (e.g '5%')" });
+    } else if (strategy?.type === 'RollingUpdate' && rolling && [0, '0%'].includes(rolling.maxSurge ?? 0) && [0, '0%'].includes(rolling.maxUnavailable ?? 0)) {
+      errors.push({ field: 'spec.updateStrategy.rollingUpdate.maxUnavailable', type: 'Invalid', value: rolling.maxUnavailable ?? 0, detail: 'cannot be 0 when maxSurge is 0' });
+    }
+    if (ds.spec.template?.spec?.activeDeadlineSeconds !== undefined) {
+      errors.push({ field: 'spec.template.spec.activeDeadlineSeconds', type: 'Forbidden', detail: 'activeDeadlineSeconds in DaemonSet is not Supported' });
+    }
+    if (old && JSON.stringify((old as DaemonSet).spec.selector) !== JSON.stringify(ds.spec.selector)) {
+      errors.push({ field: 'spec.selector', type: 'Invalid', value: ds.spec.selector, detail: 'field is immutable' });
+    }
+    return errors;
+  },
+};
+
 interface ServicePort {
   name?: string;
   port?: number;
@@ -453,6 +529,7 @@ export const RESOURCES: readonly ResourceType[] = [
   events,
   deployments,
   replicasets,
+  daemonsets,
 ];
 
 export const findResource = (apiVersion: string, plural: string): ResourceType | undefined =>
@@ -467,6 +544,7 @@ export const resource = (plural: string): ResourceType => {
 export const POD = pods;
 export const DEPLOYMENT = deployments;
 export const REPLICASET = replicasets;
+export const DAEMONSET = daemonsets;
 export const NODE = nodes;
 export const NAMESPACE = namespaces;
 export const EVENT = events;
