@@ -8,10 +8,20 @@ export interface SimRequest {
   body: Buffer;
 }
 
+/** Where a streaming response writes: chunks until `end`, and a hook for the client going away. */
+export interface StreamSink {
+  write(chunk: string): void;
+  end(): void;
+  onClose(listener: () => void): void;
+  readonly closed: boolean;
+}
+
 export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** A long-lived response (watch, `logs -f`): sent chunked after the headers, `body` is ignored. */
+  stream?: (sink: StreamSink) => void;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;

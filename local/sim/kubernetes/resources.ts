@@ -16,6 +16,8 @@ export interface ResourceType extends ResourceRef {
   singular: string;
   namespaced: boolean;
   shortNames: string[];
+  /** Discovery categories; `all` makes `kubectl get all` include the resource. */
+  categories?: string[];
   subresources: ('status' | 'scale' | 'log' | 'eviction')[];
   /** Objects whose spec changes bump metadata.generation. */
   tracksGeneration: boolean;
@@ -93,6 +95,7 @@ const podSpecWithoutMutableFields = (spec: PodSpec): string => {
 
 const pods: ResourceType = {
   plural: 'pods',
+  categories: ['all'],
   singular: 'pod',
   kind: 'Pod',
   group: '',
@@ -137,6 +140,7 @@ const parseIntOrPercent = (value: unknown): boolean =>
 
 const deployments: ResourceType = {
   plural: 'deployments',
+  categories: ['all'],
   singular: 'deployment',
   kind: 'Deployment',
   group: 'apps',
@@ -218,6 +222,7 @@ const deployments: ResourceType = {
 
 const replicasets: ResourceType = {
   plural: 'replicasets',
+  categories: ['all'],
   singular: 'replicaset',
   kind: 'ReplicaSet',
   group: 'apps',
@@ -240,6 +245,7 @@ interface ServicePort {
 
 const services: ResourceType = {
   plural: 'services',
+  categories: ['all'],
   singular: 'service',
   kind: 'Service',
   group: '',
