@@ -2,6 +2,7 @@
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { FieldError, ResourceRef } from './status.js';
 import { clone, isRecord, type Container, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
+import { defaultContainerApiFields, normalizeTemplateMeta } from './defaulting.js';
 import { validateAnnotations, validateLabels, validateName, validatePodSpec, type NameRule } from './validation.js';
 
 /** What defaulting may need from the world around the API server. */
@@ -40,6 +41,7 @@ const defaultContainer = (container: Container): void => {
   container.terminationMessagePolicy ??= 'File';
   container.imagePullPolicy ??= isLatestTag(container.image ?? '') ? 'Always' : 'IfNotPresent';
   container.resources ??= {};
+  defaultContainerApiFields(container as unknown as Record<string, unknown>);
   const resources = container.resources;
   // Extended resources and limits-only requests default requests to limits, as the API server does.
   if (resources.limits) {
@@ -165,6 +167,7 @@ const deployments: ResourceType = {
       d.spec.strategy.rollingUpdate.maxSurge ??= '25%';
       d.spec.strategy.rollingUpdate.maxUnavailable ??= '25%';
     }
+    normalizeTemplateMeta(d.spec.template);
     if (isRecord(d.spec.template) && isRecord(d.spec.template.spec)) defaultPodSpec(d.spec.template.spec);
     d.status ??= {};
   },
