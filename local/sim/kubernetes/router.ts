@@ -10,6 +10,8 @@ import { isRecord, type KubeObject, type Pod } from './types.js';
 import { isWatch, watchResponse } from './watch.js';
 import { KUBELET_VERSION } from '../node-object.js';
 import { handleProxy } from '../vllm-server.js';
+import { fieldValidation } from './field-validation.js';
+import { openApi } from './openapi.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -200,8 +202,10 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
     }
     if (method === 'POST') {
       if (type.namespaced && namespace === undefined) throw methodNotAllowed();
-      const created = api.create(type, namespace, parseJsonBody(req), writeOptions(params));
-      return jsonResponse(201, created);
+      const body = parseJsonBody(req);
+      const warnings = fieldValidation(type, body, params, 'create');
+      const created = api.create(type, namespace, body, writeOptions(params));
+      return jsonResponse(201, created, warnings);
     }
     if (method === 'DELETE') {
       const deleted = api.deleteCollection(type, namespace, listOptions(params), deleteOptions(params, parseJsonBody(req)));
@@ -243,12 +247,18 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
       const table = subresource ? undefined : tableRequest(req.headers, params);
       return jsonResponse(200, table ? toTable(type.plural, [obj], table, { resourceVersion: obj.metadata.resourceVersion }, world.now()) : obj);
     }
-    case 'PUT':
-      return jsonResponse(200, api.replace(type, namespace, name, parseJsonBody(req), writeOptions(params), status));
+    case 'PUT': {
+      const body = parseJsonBody(req);
+      const warnings = fieldValidation(type, body, params, 'update');
+      return jsonResponse(200, api.replace(type, namespace, name, body, writeOptions(params), status), warnings);
+    }
     case 'PATCH': {
       const existed = world.store.get(type.plural, type.namespaced ? namespace : undefined, name) !== undefined;
-      const result = api.patch(type, namespace, name, mediaType(req.headers), parseJsonBody(req), { ...writeOptions(params) }, status);
-      return jsonResponse(existed ? 200 : 201, result);
+      const body = parseJsonBody(req);
+      const patchType = mediaType(req.headers);
+      const warnings = fieldValidation(type, body, params, patchType === 'application/apply-patch+yaml' ? 'apply' : patchType === 'application/json-patch+json' ? 'json-patch' : 'patch');
+      const result = api.patch(type, namespace, name, patchType, body, { ...writeOptions(params) }, status);
+      return jsonResponse(existed ? 200 : 201, result, warnings);
     }
     case 'DELETE': {
       if (subresource) throw methodNotAllowed();
@@ -261,13 +271,19 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
 };
 
 export const isKubernetesPath = (path: string): boolean =>
-  path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
+  path === '/api' || path.startsWith('/api/') || path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
 
 /** Handles a Kubernetes API request; mutating requests run a reconcile before answering. */
 export const handleKubernetes = (world: World, req: SimRequest): SimResponse => {
   const path = req.url.pathname.replace(/\/+$/, '') || '/';
   try {
     if (['/healthz', '/livez', '/readyz'].includes(path)) return textResponse(200, 'ok');
+    if (path.startsWith('/openapi/')) {
+      if (req.method !== 'GET') throw methodNotAllowed();
+      const answer = openApi(path, req.headers);
+      if (!answer) throw pathNotFound();
+      return { status: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+    }
     const doc = discovery(path, req.url.host);
     if (doc !== undefined) {
       if (req.method !== 'GET') throw methodNotAllowed();
