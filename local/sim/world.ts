@@ -10,6 +10,7 @@ import { uuid } from './ids.js';
 import { runKubelet } from './kubelet.js';
 import { ApiServer } from './kubernetes/api-server.js';
 import { reconcileDeployments } from './kubernetes/deployment-controller.js';
+import { reconcileEndpoints } from './kubernetes/endpoints-controller.js';
 import { EventRecorder } from './kubernetes/events.js';
 import { collectGarbage } from './kubernetes/garbage-collector.js';
 import { NAMESPACE } from './kubernetes/resources.js';
@@ -139,6 +140,7 @@ export class World {
           reconcileDeployments(this, now);
           schedulePods(this, now);
           runKubelet(this, now);
+          reconcileEndpoints(this, now);
           if (this.store.revision + this.revision === before) break;
         }
       } while (this.pendingReconcile);

@@ -451,6 +451,38 @@ const events: ResourceType = {
   deleteReturnsObject: false,
 };
 
+/** Maintained by the endpoints controller for every Service with a selector. */
+const endpoints: ResourceType = {
+  plural: 'endpoints',
+  singular: 'endpoints',
+  kind: 'Endpoints',
+  group: '',
+  version: 'v1',
+  apiVersion: 'v1',
+  namespaced: true,
+  shortNames: ['ep'],
+  subresources: [],
+  tracksGeneration: false,
+  nameRule: 'subdomain',
+  deleteReturnsObject: false,
+};
+
+/** Maintained by the EndpointSlice controller, owned by their Service. */
+const endpointslices: ResourceType = {
+  plural: 'endpointslices',
+  singular: 'endpointslice',
+  kind: 'EndpointSlice',
+  group: 'discovery.k8s.io',
+  version: 'v1',
+  apiVersion: 'discovery.k8s.io/v1',
+  namespaced: true,
+  shortNames: [],
+  subresources: [],
+  tracksGeneration: true,
+  nameRule: 'subdomain',
+  deleteReturnsObject: false,
+};
+
 export const RESOURCES: readonly ResourceType[] = [
   namespaces,
   nodes,
@@ -462,6 +494,8 @@ export const RESOURCES: readonly ResourceType[] = [
   events,
   deployments,
   replicasets,
+  endpoints,
+  endpointslices,
 ];
 
 export const findResource = (apiVersion: string, plural: string): ResourceType | undefined =>
@@ -479,3 +513,6 @@ export const REPLICASET = replicasets;
 export const NODE = nodes;
 export const NAMESPACE = namespaces;
 export const EVENT = events;
+export const SERVICE = services;
+export const ENDPOINTS = endpoints;
+export const ENDPOINTSLICE = endpointslices;
