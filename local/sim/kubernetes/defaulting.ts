@@ -20,8 +20,20 @@ const defaultProbe = (probe: unknown): void => {
   defaultHandler(probe);
 };
 
-/** Ports, probes and lifecycle handlers of one container. */
+/** Quantities are stored in canonical string form: `nvidia.com/gpu: 1` reads back as "1", 0.5 as "500m". */
+const canonicalQuantities = (list: unknown): void => {
+  if (!isRecord(list)) return;
+  for (const [key, value] of Object.entries(list)) {
+    if (typeof value === 'number') list[key] = Number.isInteger(value) ? String(value) : `${Math.round(value * 1000)}m`;
+  }
+};
+
+/** Ports, probes, lifecycle handlers and resource quantities of one container. */
 export const defaultContainerApiFields = (container: Rec): void => {
+  if (isRecord(container.resources)) {
+    canonicalQuantities(container.resources.limits);
+    canonicalQuantities(container.resources.requests);
+  }
   if (Array.isArray(container.ports)) {
     for (const port of container.ports.filter(isRecord)) port.protocol ??= 'TCP';
   }
