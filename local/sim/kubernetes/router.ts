@@ -15,6 +15,10 @@ import { openApi } from './openapi.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
+/** The kinds kube-apiserver puts in the `all` category, whichever file defines their type. */
+const ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'jobs', 'cronjobs', 'replicationcontrollers', 'horizontalpodautoscalers']);
+const categoriesOf = (r: ResourceType): string[] => r.categories ?? (ALL_CATEGORY.has(r.plural) ? ['all'] : []);
+
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'];
 
 const resourceList = (apiVersion: string): unknown => ({
@@ -29,7 +33,7 @@ const resourceList = (apiVersion: string): unknown => ({
       kind: r.kind,
       verbs: [...VERBS, 'watch'],
       ...(r.shortNames.length > 0 ? { shortNames: r.shortNames } : {}),
-      ...(r.categories && r.categories.length > 0 ? { categories: r.categories } : {}),
+      ...(categoriesOf(r).length > 0 ? { categories: categoriesOf(r) } : {}),
     },
     ...r.subresources.map((sub) => ({
       name: `${r.plural}/${sub}`,
@@ -292,7 +296,9 @@ export const handleKubernetes = (world: World, req: SimRequest): SimResponse => 
     const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     const proxied = handleProxy(world, req, segments);
     if (proxied !== undefined) return proxied;
-    const response = handleResource(world, req, parseTarget(segments));
+    const target = parseTarget(segments);
+    // The single spot before dispatch: an authorization or fault-injection step takes (req, target) here.
+    const response = handleResource(world, req, target);
     if (req.method !== 'GET') world.reconcile();
     return response;
   } catch (error) {

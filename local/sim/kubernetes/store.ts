@@ -11,8 +11,10 @@ export interface StoreEvent {
   previous?: KubeObject;
 }
 
-/** How many changes a watch can resume from, like etcd's compaction window. */
-const EVENT_HISTORY = 20_000;
+/** How many changes a watch can resume from, like the apiserver's watch cache window. */
+const EVENT_HISTORY = 5_000;
+/** Trim in batches so a busy store does not shift the whole array on every write. */
+const TRIM_BATCH = 500;
 
 /** What the store persists: every object with the resource it belongs to. */
 export interface StoreSnapshot {
@@ -156,7 +158,7 @@ export class KubeStore {
   private emit(type: StoreEvent['type'], resource: string, object: KubeObject, previous?: KubeObject): void {
     const event: StoreEvent = { type, resource, object, resourceVersion: Number(object.metadata.resourceVersion), ...(previous ? { previous } : {}) };
     this.history.push(event);
-    if (this.history.length > EVENT_HISTORY) {
+    if (this.history.length > EVENT_HISTORY + TRIM_BATCH) {
       const dropped = this.history.splice(0, this.history.length - EVENT_HISTORY);
       this.compactedAt = dropped[dropped.length - 1]?.resourceVersion ?? this.compactedAt;
     }
