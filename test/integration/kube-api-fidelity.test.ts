@@ -83,6 +83,11 @@ describe('watch', () => {
     expect((last?.object.metadata as { annotations: Record<string, string> }).annotations['k8s.io/initial-events-end']).toBe('true');
     const bad = await api('/api/v1/namespaces?watch=true&sendInitialEvents=true');
     expect(bad.status).toBe(400);
+
+    // The deprecated /watch/ path of one object: only that object's events.
+    const legacy = await api('/api/v1/watch/namespaces/kube-public?timeoutSeconds=1');
+    const only = await readEvents(legacy, 100, 4000);
+    expect(only.map((e) => [e.type, (e.object.metadata as { name: string }).name])).toEqual([['ADDED', 'kube-public']]);
   });
 });
 

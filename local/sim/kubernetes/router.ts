@@ -274,6 +274,25 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
   }
 };
 
+/**
+ * The deprecated `/api/v1/watch/…` and `/apis/<g>/<v>/watch/…` paths: a watch of the
+ * collection, or of one object through a metadata.name field selector.
+ */
+const legacyWatch = (req: SimRequest, segments: string[]): string[] => {
+  const at = segments[0] === 'api' ? 2 : 3;
+  if (segments[at] !== 'watch' || req.method !== 'GET') return segments;
+  const rest = [...segments.slice(0, at), ...segments.slice(at + 1)];
+  const params = req.url.searchParams;
+  params.set('watch', 'true');
+  const namespaced = rest[at] === 'namespaces' && rest.length > at + 2;
+  const nameIndex = namespaced ? at + 3 : at + 1;
+  const name = rest[nameIndex];
+  if (name === undefined) return rest;
+  const selector = [params.get('fieldSelector'), `metadata.name=${name}`].filter(Boolean).join(',');
+  params.set('fieldSelector', selector);
+  return rest.slice(0, nameIndex);
+};
+
 export const isKubernetesPath = (path: string): boolean =>
   path === '/api' || path.startsWith('/api/') || path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
 
@@ -293,7 +312,8 @@ export const handleKubernetes = (world: World, req: SimRequest): SimResponse => 
       if (req.method !== 'GET') throw methodNotAllowed();
       return jsonResponse(200, doc);
     }
-    const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    let segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    segments = legacyWatch(req, segments);
     const proxied = handleProxy(world, req, segments);
     if (proxied !== undefined) return proxied;
     const target = parseTarget(segments);
