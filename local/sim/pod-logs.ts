@@ -112,5 +112,6 @@ export const followPodLog = (world: World, pod: Pod, query: LogQuery, sink: Stre
     const more = emit(render(fresh, query.timestamps));
     if (!next?.live || !more) sink.end();
   }, FOLLOW_POLL_MS);
+  timer.unref();
   sink.onClose(() => clearInterval(timer));
 };
