@@ -8,15 +8,25 @@ export interface SimRequest {
   body: Buffer;
 }
 
+/** Where a streaming response writes: chunks until `end`, and a hook for the client going away. */
+export interface StreamSink {
+  write(chunk: string): void;
+  end(): void;
+  onClose(listener: () => void): void;
+  readonly closed: boolean;
+}
+
 export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** A long-lived response (watch, `logs -f`): sent chunked after the headers, `body` is ignored. */
+  stream?: (sink: StreamSink) => void;
   /**
-   * A streamed answer (server-sent events, or one that completes later): the server hands it
-   * the Node response to write and end itself, and ignores status, headers and body.
+   * An answer that writes itself (the model server's SSE, or one that completes later): the
+   * server hands it the Node response to write and end, and ignores status, headers and body.
    */
-  stream?: (res: ServerResponse) => void;
+  respond?: (res: ServerResponse) => void;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;

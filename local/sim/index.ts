@@ -1,7 +1,9 @@
 /**
  * The local cloud's EKS + Auto Scaling + Kubernetes simulator. See docs/simulator.md.
  */
+import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
 import { DEFAULT_DELAYS, validateNodeGroupConfig, type SimDelays, type SimNodeGroupConfig } from './config.js';
 import { addFault, clearFaults, nodeGroupView, stateView, type InstanceView, type NodeGroupView, type SimStateView } from './control.js';
 import { faultRequestSchema, type FaultRequest, type FaultRule } from './faults.js';
@@ -114,6 +116,11 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
   httpsUrl = `https://${publicHost}:${server.port}`;
   world.reconcile();
   persister?.flush();
+  // Next to the state: where this simulator listens, for `npm run kubeconfig` (ports are picked at start).
+  if (options.stateFile) {
+    const published = { url, httpsUrl, clusterName: options.clusterName, region: world.state.region };
+    writeFileSync(join(dirname(options.stateFile), 'simulator-endpoint.json'), `${JSON.stringify(published, null, 2)}\n`);
+  }
 
   let closed = false;
   return {

@@ -31,6 +31,36 @@ const route = (world: World, req: SimRequest, cluster: ClusterEndpoint): SimResp
   return jsonResponse(404, { message: `the simulator does not serve ${req.method} ${path}` });
 };
 
+/** Chunked transfer, flushed per write, ended by the producer or by the client disconnecting. */
+const startStream = (res: http.ServerResponse, response: SimResponse): void => {
+  const listeners: (() => void)[] = [];
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const listener of listeners.splice(0)) listener();
+  };
+  res.on('close', close);
+  res.writeHead(response.status, { ...response.headers, 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  res.flushHeaders();
+  response.stream?.({
+    write: (chunk) => {
+      if (!closed) res.write(chunk);
+    },
+    end: () => {
+      if (!closed) res.end();
+      close();
+    },
+    onClose: (listener) => {
+      if (closed) listener();
+      else listeners.push(listener);
+    },
+    get closed() {
+      return closed;
+    },
+  });
+};
+
 /**
  * A JS-only view of a socket, so the TLS layer reads the bytes we already peeked at
  * (TLSSocket would otherwise read the raw handle and miss them).
@@ -84,8 +114,12 @@ export const listen = async (
         process.stderr.write(`[simulator] ${req.method ?? ''} ${req.url ?? ''} failed: ${(error as Error).stack ?? String(error)}\n`);
         response = jsonResponse(500, { message: `simulator error: ${(error as Error).message}` });
       }
+      if (response.respond) {
+        response.respond(res);
+        return;
+      }
       if (response.stream) {
-        response.stream(res);
+        startStream(res, response);
         return;
       }
       res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });

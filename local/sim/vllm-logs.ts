@@ -122,12 +122,21 @@ export interface ContainerRun {
 /** vLLM logs its engine stats every 10 s while serving. */
 const STATS_INTERVAL_MS = 10_000;
 
+/** One log line with the time the container wrote it (what `kubectl logs --timestamps` prints). */
+export interface LogEntry {
+  at: number;
+  text: string;
+}
+
 /** The log of one container run, as of `now`. */
-export const containerLog = (pod: Pod, run: ContainerRun, now: number): string[] => {
+export const containerLog = (pod: Pod, run: ContainerRun, now: number): string[] => containerLogEntries(pod, run, now).map((e) => e.text);
+
+/** The log of one container run with each line's write time, as of `now`. */
+export const containerLogEntries = (pod: Pod, run: ContainerRun, now: number): LogEntry[] => {
   const a = serverArgs(pod);
   const until = run.endedAt ?? now;
   const loadMs = Math.max(1, run.loadMs);
-  const lines: string[] = [];
+  const lines: LogEntry[] = [];
   const script = startupScript(a, weightsGiB(pod));
   // A crashing run only gets through the first part of the script before its traceback.
   const crashFraction = run.fault === 'hf_unauthorized' ? 0.06 : run.fault === 'crash_loop' ? 0.82 : run.fault === 'oom_killed' ? 0.6 : 1;
@@ -135,16 +144,19 @@ export const containerLog = (pod: Pod, run: ContainerRun, now: number): string[]
     if (line.at > crashFraction) break;
     const at = run.startedAt + (run.endedAt !== undefined ? (run.endedAt - run.startedAt) * (line.at / crashFraction) : line.at * loadMs);
     if (at > until) break;
-    lines.push(line.text(stamp(at)));
+    lines.push({ at, text: line.text(stamp(at)) });
   }
-  if (run.endedAt !== undefined && run.fault) lines.push(...crashTail(run.fault, a, stamp(run.endedAt)));
+  if (run.endedAt !== undefined && run.fault) {
+    const endedAt = run.endedAt;
+    lines.push(...crashTail(run.fault, a, stamp(endedAt)).map((text) => ({ at: endedAt, text })));
+  }
   if (run.ready) {
     // Append-only, like a real container log (a follower relies on it): once started, a health
     // check and a stats line every STATS_INTERVAL_MS, each stamped with its own time.
     const startedServing = run.startedAt + loadMs;
     for (let at = startedServing; at === startedServing || at <= now; at += STATS_INTERVAL_MS) {
-      lines.push(`INFO:     10.0.0.1:48212 - "GET /health HTTP/1.1" 200 OK`);
-      lines.push(`INFO ${stamp(at)} [loggers.py:116] Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 0.0 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.0%, Prefix cache hit rate: 0.0%`);
+      lines.push({ at, text: `INFO:     10.0.0.1:48212 - "GET /health HTTP/1.1" 200 OK` });
+      lines.push({ at, text: `INFO ${stamp(at)} [loggers.py:116] Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation throughput: 0.0 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.0%, Prefix cache hit rate: 0.0%` });
     }
   }
   return lines;

@@ -11,6 +11,7 @@ import { runKubelet } from './kubelet.js';
 import { ApiServer } from './kubernetes/api-server.js';
 import { reconcileDaemonSets } from './kubernetes/daemonset-controller.js';
 import { reconcileDeployments } from './kubernetes/deployment-controller.js';
+import { reconcileEndpoints } from './kubernetes/endpoints-controller.js';
 import { EventRecorder } from './kubernetes/events.js';
 import { collectGarbage } from './kubernetes/garbage-collector.js';
 import { DAEMONSET, NAMESPACE } from './kubernetes/resources.js';
@@ -145,6 +146,7 @@ export class World {
           reconcileDaemonSets(this, now);
           schedulePods(this, now);
           runKubelet(this, now);
+          reconcileEndpoints(this, now);
           if (this.store.revision + this.revision === before) break;
         }
       } while (this.pendingReconcile);

@@ -38,7 +38,7 @@ const start = async (options: { apiKeys?: string[]; requestIdHeaders?: boolean; 
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://x');
     const answer = servePod(pod, { method: req.method ?? 'GET', url, headers: req.headers, body }, url.pathname);
-    if (answer.stream) return answer.stream(res);
+    if (answer.respond) return answer.respond(res);
     res.writeHead(answer.status, answer.headers).end(answer.body);
   });
   servers.push(server);

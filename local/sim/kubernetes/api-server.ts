@@ -64,9 +64,41 @@ const FIELD_GETTERS: Record<string, (obj: KubeObject) => string | undefined> = {
   'involvedObject.name': (o) => (isRecord(o.involvedObject) ? String(o.involvedObject.name) : undefined),
   'involvedObject.namespace': (o) => (isRecord(o.involvedObject) ? String(o.involvedObject.namespace) : undefined),
   'involvedObject.uid': (o) => (isRecord(o.involvedObject) ? String(o.involvedObject.uid) : undefined),
+  'involvedObject.apiVersion': (o) => involved(o, 'apiVersion'),
+  'involvedObject.resourceVersion': (o) => involved(o, 'resourceVersion'),
+  'involvedObject.fieldPath': (o) => involved(o, 'fieldPath'),
+  'spec.restartPolicy': (o) => String(podSpec(o).restartPolicy ?? ''),
+  'spec.schedulerName': (o) => String(podSpec(o).schedulerName ?? ''),
+  'spec.serviceAccountName': (o) => String(podSpec(o).serviceAccountName ?? ''),
+  'spec.hostNetwork': (o) => String(podSpec(o).hostNetwork === true),
+  'status.podIP': (o) => String(podStatus(o).podIP ?? ''),
+  'status.podIPs': (o) => String(podStatus(o).podIP ?? ''),
+  'status.nominatedNodeName': (o) => String(podStatus(o).nominatedNodeName ?? ''),
+  'status.replicas': (o) => String(podStatus(o).replicas ?? 0),
+  reportingComponent: (o) => String(o.reportingComponent ?? ''),
+  // The event's source is its reporting component (source.component for core/v1 events).
+  source: (o) => (isRecord(o.source) ? String(o.source.component ?? '') : String(o.reportingComponent ?? '')),
   reason: (o) => (typeof o.reason === 'string' ? o.reason : undefined),
   type: (o) => (typeof o.type === 'string' ? o.type : undefined),
 };
+
+/** Per resource, the field labels kube-apiserver registers (GetAttrs / AddFieldLabelConversionFunc). */
+const FIELD_LABELS: Record<string, readonly string[]> = {
+  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+  nodes: ['spec.unschedulable'],
+  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  namespaces: ['status.phase'],
+  secrets: ['type'],
+  replicasets: ['status.replicas'],
+  persistentvolumeclaims: [],
+};
+
+const fieldSupported = (type: ResourceType, field: string): boolean =>
+  field === 'metadata.name' || (type.namespaced && field === 'metadata.namespace') || (FIELD_LABELS[type.plural] ?? []).includes(field);
+
+const podSpec = (o: KubeObject): Record<string, unknown> => (isRecord(o.spec) ? o.spec : {});
+const podStatus = (o: KubeObject): Record<string, unknown> => (isRecord(o.status) ? o.status : {});
+const involved = (o: KubeObject, key: string): string => (isRecord(o.involvedObject) ? String(o.involvedObject[key] ?? '') : '');
 
 const fieldMatches = (obj: KubeObject, req: FieldRequirement): boolean => {
   const getter = FIELD_GETTERS[req.field];
@@ -90,6 +122,12 @@ export class ApiServer {
   }
 
   list(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): KubeObject[] {
+    const matches = this.matcher(type, namespace, options);
+    return this.world.store.list(type.plural, type.namespaced ? namespace : undefined).filter(matches);
+  }
+
+  /** The predicate of a list or watch request: namespace, label and field selectors (400 when malformed). */
+  matcher(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): (obj: KubeObject) => boolean {
     let labels;
     let fields;
     try {
@@ -99,9 +137,12 @@ export class ApiServer {
       if (error instanceof SelectorError) throw badRequest(error.message);
       throw error;
     }
-    return this.world.store
-      .list(type.plural, type.namespaced ? namespace : undefined)
-      .filter((obj) => labelsMatch(labels, obj.metadata.labels) && fields.every((f) => fieldMatches(obj, f)));
+    for (const f of fields) {
+      if (!fieldSupported(type, f.field)) throw badRequest(`field label not supported: ${f.field}`);
+    }
+    const ns = type.namespaced ? namespace : undefined;
+    return (obj) =>
+      (ns === undefined || obj.metadata.namespace === ns) && labelsMatch(labels, obj.metadata.labels) && fields.every((f) => fieldMatches(obj, f));
   }
 
   create(

@@ -40,9 +40,29 @@ const ownedBy = (uid: string) => (obj: { metadata: { ownerReferences?: { uid: st
 
 const templateHash = (d: Deployment): string => safeHash(canonicalJson(d.spec.template), 10);
 
+/**
+ * The deployment controller keeps the new ReplicaSet's replica annotations current, and a
+ * ReplicaSet that becomes new again (`rollout undo`) takes the next revision number.
+ */
+const syncReplicaSetAnnotations = (world: World, d: Deployment, rs: ReplicaSet, owned: ReplicaSet[]): ReplicaSet => {
+  const desired = d.spec.replicas ?? 1;
+  const surge = d.spec.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
+  const maxRevision = Math.max(0, ...owned.map((o) => Number(o.metadata.annotations?.[REVISION_ANNOTATION] ?? 0)));
+  const current = Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
+  const wanted: Record<string, string> = {
+    'deployment.kubernetes.io/desired-replicas': String(desired),
+    'deployment.kubernetes.io/max-replicas': String(desired + surge),
+    [REVISION_ANNOTATION]: String(current < maxRevision ? maxRevision + 1 : current),
+  };
+  if (Object.entries(wanted).every(([k, v]) => rs.metadata.annotations?.[k] === v)) return rs;
+  return world.store.mutate<ReplicaSet>(REPLICASET, rs.metadata.namespace, rs.metadata.name, (draft) => {
+    draft.metadata.annotations = { ...(draft.metadata.annotations ?? {}), ...wanted };
+  }) ?? rs;
+};
+
 const ensureReplicaSet = (world: World, d: Deployment, hash: string, owned: ReplicaSet[]): ReplicaSet => {
   const existing = owned.find((rs) => rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash);
-  if (existing) return existing;
+  if (existing) return syncReplicaSetAnnotations(world, d, existing, owned);
   const revision = 1 + Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0)));
   const template = clone(d.spec.template);
   template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [TEMPLATE_HASH_LABEL]: hash } };
@@ -58,7 +78,7 @@ const ensureReplicaSet = (world: World, d: Deployment, hash: string, owned: Repl
       labels: { ...(d.spec.template.metadata?.labels ?? {}), [TEMPLATE_HASH_LABEL]: hash },
       annotations: {
         'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas ?? 1),
-        'deployment.kubernetes.io/max-replicas': String(d.spec.replicas ?? 1),
+        'deployment.kubernetes.io/max-replicas': String((d.spec.replicas ?? 1) + (d.spec.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', d.spec.replicas ?? 1, true))),
         [REVISION_ANNOTATION]: String(revision),
       },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],

