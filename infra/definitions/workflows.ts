@@ -18,7 +18,7 @@ export interface TaskFunctionDefinition {
   readonly access: {
     readonly table: 'R' | 'RW';
     readonly eks: readonly ('eks:DescribeCluster' | 'eks:DescribeNodegroup' | 'eks:UpdateNodegroupConfig')[];
-    readonly autoscaling: readonly ('autoscaling:TerminateInstanceInAutoScalingGroup' | 'autoscaling:DescribeAutoScalingGroups')[];
+    readonly autoscaling: readonly ('autoscaling:TerminateInstanceInAutoScalingGroup' | 'autoscaling:DescribeAutoScalingGroups' | 'autoscaling:DescribeScalingActivities')[];
     /** Talks to the Kubernetes API (EKS access entry needed). */
     readonly kubernetes: boolean;
   };
@@ -42,8 +42,10 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
   }),
   task('check-nodes', 'CheckNodesFunctionArn', {
     table: 'R',
-    eks: [describeCluster, 'eks:DescribeNodegroup'],
-    autoscaling: [],
+    // Re-grows a group whose desired size fell short (UpdateNodegroupConfig), judges health
+    // issues by the scaling activities of this grow, and counts the ASG's live instances.
+    eks: [describeCluster, 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
+    autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities'],
     kubernetes: true,
   }),
   task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),
