@@ -51,6 +51,13 @@ const addActivity = (world: World, group: NodeGroupState, activity: Omit<Scaling
   world.touch();
 };
 
+/**
+ * P-family instances (8 GPUs, EFA, NVSwitch fabric manager) take far longer to pass their
+ * status checks and join than G-family ones.
+ */
+const bootSeconds = (world: World, group: NodeGroupState): number =>
+  group.config.instanceType.startsWith('p') ? world.delays.nodeBoot * 2.5 : world.delays.nodeBoot;
+
 export const launchInstance = (world: World, group: NodeGroupState, now: number, options: { alreadyBooted?: boolean } = {}): InstanceState => {
   const privateIp = world.allocateIp('node');
   const { az, subnetIndex } = zoneOf(world, Object.keys(world.state.instances).length);
@@ -62,7 +69,7 @@ export const launchInstance = (world: World, group: NodeGroupState, now: number,
     privateIp,
     nodeName: `ip-${privateIp.replace(/\./g, '-')}.ec2.internal`,
     launchedAt: now,
-    bootedAt: options.alreadyBooted ? now : now + world.ms(world.delays.nodeBoot),
+    bootedAt: options.alreadyBooted ? now : now + world.ms(bootSeconds(world, group)),
     lifecycle: options.alreadyBooted ? 'InService' : 'Pending',
     images: [],
   };
@@ -165,10 +172,8 @@ const scaleGroup = (world: World, group: NodeGroupState, now: number): void => {
         failLaunch(world, group, rule, active.length, now);
       } else {
         for (let i = active.length; i < group.desiredSize; i += 1) launchInstance(world, group, now);
-        // Only a successful scale-out clears a launch failure.
         delete group.launchFailures;
         delete group.nextLaunchAt;
-        setHealthIssues(world, group, group.healthIssues.filter((i) => !LAUNCH_FAILURE_CODES.includes(i.code)));
       }
     }
   } else if (group.nextLaunchAt !== undefined) {
@@ -232,6 +237,8 @@ export const reconcileNodeGroups = (world: World, now: number): void => {
     if (instance.lifecycle === 'Pending') {
       if (instance.bootedAt <= now) {
         instance.lifecycle = 'InService';
+        // Only a scale-out that succeeds (the instance in service) clears a launch failure.
+        setHealthIssues(world, group, group.healthIssues.filter((i) => !LAUNCH_FAILURE_CODES.includes(i.code)));
         world.touch();
       } else world.wakeAt(instance.bootedAt);
     }
