@@ -125,8 +125,8 @@ describe('image pulls', () => {
     const rule = await t.addFault({ match: byProject(tenant), fault: 'docker_hub_rate_limit', count: 2 });
     const run = await deployUntilReady(tenant, 'm-pull-limit', 'l4-24gb', 40_000);
     expect(run.body.status, run.body.fail_reason).toBe('ready');
-    const faults = await (await fetch(`${t.cloud.simulator.url}/_sim/faults`)).json();
-    expect(faults.faults.find((f: { id: string }) => f.id === rule.id)?.used).toBe(2);
+    const faults = (await (await fetch(`${t.cloud.simulator.url}/_sim/faults`)).json()) as { faults: { id: string; used?: number }[] };
+    expect(faults.faults.find((f) => f.id === rule.id)?.used).toBe(2);
     await remove(tenant, run.id, 'l4-24gb');
   }, 60_000);
 
