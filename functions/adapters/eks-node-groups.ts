@@ -53,6 +53,10 @@ export const setDesiredSize = async (name: string, desiredSize: number): Promise
 /** EKS refuses a config update while the group is UPDATING (409): wait and re-plan, it is not a failure. */
 export const isNodeGroupBusy = (error: unknown): boolean => error instanceof Error && error.name === 'ResourceInUseException';
 
+/** Another workflow set the same size between our read and our update: nothing to do. */
+export const isNoChange = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'InvalidParameterException' && /No changes needed/.test(error.message);
+
 export interface ScalingActivity {
   statusCode: string;
   statusMessage: string;

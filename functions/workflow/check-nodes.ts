@@ -11,7 +11,7 @@
  */
 import { elapsedSeconds, now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
-import { autoScalingGroupSize, describeNodeGroup, isNodeGroupBusy, scalingActivitiesSince, setDesiredSize, type NodeGroupState } from '../adapters/eks-node-groups';
+import { autoScalingGroupSize, describeNodeGroup, isNoChange, isNodeGroupBusy, scalingActivitiesSince, setDesiredSize, type NodeGroupState } from '../adapters/eks-node-groups';
 import { isNodeReady, listNodes } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';
 import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow';
@@ -85,7 +85,7 @@ const regrowIfShort = async (group: NodeGroupState, needed: number): Promise<voi
     logger.info('node group desired size fell short; grew it again', { nodeGroup: group.name, from: desired, to: needed, live: asg?.liveInstances });
   } catch (error) {
     // Another update is in progress, or EKS already shows the size: the next poll looks again.
-    if (!isNodeGroupBusy(error) && !(error instanceof Error && /No changes needed/.test(error.message))) throw error;
+    if (!isNodeGroupBusy(error) && !isNoChange(error)) throw error;
   }
 };
 

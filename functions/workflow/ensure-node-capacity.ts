@@ -4,12 +4,12 @@
  */
 import { gpuDemandOf } from '../adapters/deployment-repository';
 import { now } from '../adapters/clock';
-import { describeNodeGroup, isNodeGroupBusy, setDesiredSize } from '../adapters/eks-node-groups';
+import { describeNodeGroup, isNoChange, isNodeGroupBusy, setDesiredSize } from '../adapters/eks-node-groups';
 import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { nodesNeeded, planNodeGroupGrowth } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
-import { MIN_POLL_SECONDS, planNextPoll } from '../domain/polling';
+import { MIN_POLL_SECONDS, NODE_GROUP_BUSY_WAIT_SECONDS, planNextPoll } from '../domain/polling';
 import { nodeProvisioning } from '../domain/startup';
 
 export interface NodeWait {
@@ -18,9 +18,6 @@ export interface NodeWait {
   ready: boolean;
   wait_seconds: number;
 }
-
-/** How long to wait before re-planning when EKS refuses the update because another is running. */
-export const BUSY_WAIT_SECONDS = 10;
 
 export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> => {
   // Before the update: Auto Scaling may start launching before UpdateNodegroupConfig returns,
@@ -44,9 +41,10 @@ export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> =>
     try {
       await setDesiredSize(group.name, plan.to);
     } catch (error) {
-      // The group is UPDATING (a concurrent deploy or release): check-nodes re-plans and grows.
-      if (!isNodeGroupBusy(error)) throw error;
-      return { needed, started_at: startedAt, ready: false, wait_seconds: BUSY_WAIT_SECONDS };
+      // The group is UPDATING (a concurrent deploy or release), or a concurrent deploy already
+      // set this size: check-nodes re-plans and grows if still needed.
+      if (!isNodeGroupBusy(error) && !isNoChange(error)) throw error;
+      return { needed, started_at: startedAt, ready: false, wait_seconds: NODE_GROUP_BUSY_WAIT_SECONDS };
     }
   }
   return { needed, started_at: startedAt, ready: false, wait_seconds: growWait(plan.kind === 'grow', nodeProvisioning(config).expectedSeconds) };

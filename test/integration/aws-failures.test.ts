@@ -5,8 +5,9 @@
  * when two deploys update one group, and Docker Hub's pull limit.
  */
 import { AutoScalingClient, DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_GROUP_BUSY_WAIT_SECONDS } from '../../functions/domain/polling';
 import { byProject, deployUntilFailed, expectCleanFailure, qwenBody } from '../support/failures';
 import { expectNothingLeaked, nodeGroupOf } from '../support/leaks';
 import { CLUSTER, startTestCloud, waitFor, type TestCloud, type Tenant } from '../support/local-cloud';
@@ -108,12 +109,29 @@ describe('launch failures', () => {
 });
 
 describe('node group updates', () => {
+  it('EKS refuses a second config update while one is InProgress (409 ResourceInUseException)', async () => {
+    const group = nodeGroupOf('a100-80gb');
+    await eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: group, labels: { addOrUpdateLabels: { 'test.gpudeploy.io/busy': 'yes' } } }));
+    const refused = await eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: group, scalingConfig: { desiredSize: 1 } })).catch((e: Error & { $metadata?: { httpStatusCode?: number } }) => e);
+    expect(refused).toMatchObject({ name: 'ResourceInUseException', message: 'Nodegroup cannot be updated as it is currently not in Active State', $metadata: { httpStatusCode: 409 } });
+    expect(t.cloud.simulator.nodeGroup(group)?.desiredSize).toBe(0);
+  });
+
   it('two deploys growing one group at once both succeed through ResourceInUseException', async () => {
     const gpuConfig = 'l40s-48gb';
     const a = await t.tenant('prj-busy-a');
     const b = await t.tenant('prj-busy-b');
     const [ra, rb] = await Promise.all([deployUntilReady(a, 'm-busy-a', gpuConfig), deployUntilReady(b, 'm-busy-b', gpuConfig)]);
     expect([ra.body.status, rb.body.status], `${ra.body.fail_reason} / ${rb.body.fail_reason}`).toEqual(['ready', 'ready']);
+    // Whether the race produced a 409 depends on timing: say so, so a run shows what it covered.
+    const arns = (await t.executions('deploy')).map((e) => e.executionArn);
+    const busy = (await Promise.all(arns.map((arn) => t.history(arn)))).filter((events) =>
+      events.some((e) => {
+        const exited = (e as { stateExitedEventDetails?: { name?: string; output?: string } }).stateExitedEventDetails;
+        return exited?.name === 'GrowNodeGroup' && JSON.parse(exited.output ?? '{}').capacity?.wait_seconds === NODE_GROUP_BUSY_WAIT_SECONDS;
+      }),
+    );
+    console.info(`concurrent grows: ${busy.length} of ${arns.length} deploy executions waited on ResourceInUseException`);
     await remove(a, ra.id, gpuConfig);
     await remove(b, rb.id, gpuConfig);
   }, 60_000);
