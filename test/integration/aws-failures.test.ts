@@ -4,7 +4,7 @@
  * that outlives the failed deploy (aws/containers-roadmap#2326), ResourceInUseException
  * when two deploys update one group, and Docker Hub's pull limit.
  */
-import { AutoScalingClient, DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeScalingActivitiesCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_GROUP_BUSY_WAIT_SECONDS } from '../../functions/domain/polling';
@@ -116,6 +116,21 @@ describe('node group updates', () => {
     expect(refused).toMatchObject({ name: 'ResourceInUseException', message: 'Nodegroup cannot be updated as it is currently not in Active State', $metadata: { httpStatusCode: 409 } });
     expect(t.cloud.simulator.nodeGroup(group)?.desiredSize).toBe(0);
   });
+
+  // Fails on the old check-nodes, which never re-planned: NodeProvisioningTimeout.
+  it('a desired size lowered under a booting deploy (a racing release) is grown again by check-nodes', async () => {
+    const gpuConfig = 'h200-141gb';
+    const group = nodeGroupOf(gpuConfig);
+    const tenant = await t.tenant('prj-regrow');
+    const created = await t.api('POST', tenant.base, { token: tenant.token, body: qwenBody('m-regrow', gpuConfig) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await waitFor(async () => t.cloud.simulator.instances(group).filter((i) => i.lifecycle === 'Pending').length, (n) => n === 1, 'a booting instance', 20_000, 20);
+    await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: t.cloud.simulator.nodeGroup(group)?.asgName, DesiredCapacity: 0 }));
+    const done = await waitFor(() => t.api('GET', `${tenant.base}/${created.body.id}`, { token: tenant.token }), (r) => r.body.status !== 'initializing', 'the deploy to settle', 40_000);
+    expect(done.body.status, done.body.fail_reason).toBe('ready');
+    expect(t.cloud.simulator.nodeGroup(group)?.desiredSize).toBe(1);
+    await remove(tenant, created.body.id, gpuConfig);
+  }, 60_000);
 
   it('two deploys growing one group at once both succeed through ResourceInUseException', async () => {
     const gpuConfig = 'l40s-48gb';
