@@ -61,7 +61,8 @@ const judgeThisGrow = async (group: NodeGroupState, config: GpuConfig, startedAt
   const since = new Date(Date.parse(startedAt) - SKEW_MS);
   const verdict = judgeLaunches(await scalingActivitiesSince(group.autoScalingGroup ?? '', since));
   if (verdict.kind === 'fatal') {
-    const issue = group.healthIssues[0];
+    // The health issue that says the same as the failed activity; else the activity itself.
+    const issue = group.healthIssues.find((i) => i.message.includes(verdict.message.slice(0, 40))) ?? group.healthIssues[0];
     throw new DeploymentFailedError('NodeGroupUnhealthy', `node group ${group.name} could not launch nodes: ${issue ? `${issue.code}: ${issue.message}` : verdict.message}`);
   }
   if (verdict.kind === 'retrying') {
