@@ -134,19 +134,35 @@ describe('node group updates', () => {
 
   it('two deploys growing one group at once both succeed through ResourceInUseException', async () => {
     const gpuConfig = 'l40s-48gb';
+    const group = nodeGroupOf(gpuConfig);
+    // Keep the group UPDATING (label updates back to back, as another operator or a release
+    // would) while both deploys try to grow it, so their UpdateNodegroupConfig meets the 409.
+    let holding = true;
+    // Three loops, so a new update starts as soon as the last one completes (the gaps are short).
+    const holdLoop = async (loop: number) => {
+      for (let n = 0; holding; n += 1) {
+        await eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: group, labels: { addOrUpdateLabels: { 'test.gpudeploy.io/hold': `${loop}-${n}` } } })).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    const hold = Promise.all([0, 1, 2].map(holdLoop));
     const a = await t.tenant('prj-busy-a');
     const b = await t.tenant('prj-busy-b');
-    const [ra, rb] = await Promise.all([deployUntilReady(a, 'm-busy-a', gpuConfig), deployUntilReady(b, 'm-busy-b', gpuConfig)]);
+    const both = Promise.all([deployUntilReady(a, 'm-busy-a', gpuConfig), deployUntilReady(b, 'm-busy-b', gpuConfig)]);
+    await new Promise((r) => setTimeout(r, 2500));
+    holding = false;
+    await hold;
+    const [ra, rb] = await both;
     expect([ra.body.status, rb.body.status], `${ra.body.fail_reason} / ${rb.body.fail_reason}`).toEqual(['ready', 'ready']);
-    // Whether the race produced a 409 depends on timing: say so, so a run shows what it covered.
-    const arns = (await t.executions('deploy')).map((e) => e.executionArn);
+    const arns = (await t.executions('deploy')).filter((e) => [ra.id, rb.id].some((id) => e.name.startsWith(id))).map((e) => e.executionArn);
     const busy = (await Promise.all(arns.map((arn) => t.history(arn)))).filter((events) =>
       events.some((e) => {
         const exited = (e as { stateExitedEventDetails?: { name?: string; output?: string } }).stateExitedEventDetails;
         return exited?.name === 'GrowNodeGroup' && JSON.parse(exited.output ?? '{}').capacity?.wait_seconds === NODE_GROUP_BUSY_WAIT_SECONDS;
       }),
     );
-    console.info(`concurrent grows: ${busy.length} of ${arns.length} deploy executions waited on ResourceInUseException`);
+    expect(arns).toHaveLength(2);
+    expect(busy.length, 'deploy executions that met ResourceInUseException').toBeGreaterThan(0);
     await remove(a, ra.id, gpuConfig);
     await remove(b, rb.id, gpuConfig);
   }, 60_000);
