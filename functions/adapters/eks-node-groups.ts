@@ -3,7 +3,12 @@
  * desired size; shrinking never lowers it blindly: it terminates chosen, empty instances
  * one by one (TerminateInstanceInAutoScalingGroup with decrement), so no serving pod is evicted.
  */
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
@@ -45,6 +50,42 @@ export const setDesiredSize = async (name: string, desiredSize: number): Promise
   await eks.send(new UpdateNodegroupConfigCommand({ clusterName, nodegroupName: name, scalingConfig: { desiredSize } }));
 };
 
+/** EKS refuses a config update while the group is UPDATING (409): wait and re-plan, it is not a failure. */
+export const isNodeGroupBusy = (error: unknown): boolean => error instanceof Error && error.name === 'ResourceInUseException';
+
+/** Another workflow set the same size between our read and our update: nothing to do. */
+export const isNoChange = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'InvalidParameterException' && /No changes needed/.test(error.message);
+
+export interface ScalingActivity {
+  statusCode: string;
+  statusMessage: string;
+  description: string;
+  startTime: Date;
+}
+
+/**
+ * The group's scaling activities that started at or after `since`, newest first. Auto Scaling
+ * lists newest first, so paging stops at the first older one (at most 5 pages of 100).
+ */
+export const scalingActivitiesSince = async (autoScalingGroup: string, since: Date): Promise<ScalingActivity[]> => {
+  const found: ScalingActivity[] = [];
+  let token: string | undefined;
+  for (let pageNo = 0; pageNo < 5; pageNo += 1) {
+    const { Activities, NextToken } = await autoscaling.send(
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: autoScalingGroup, MaxRecords: 100, NextToken: token }),
+    );
+    for (const a of Activities ?? []) {
+      const startTime = a.StartTime ?? new Date(0);
+      if (startTime < since) return found;
+      found.push({ statusCode: String(a.StatusCode ?? ''), statusMessage: a.StatusMessage ?? '', description: a.Description ?? '', startTime });
+    }
+    token = NextToken;
+    if (!token) break;
+  }
+  return found;
+};
+
 export interface GroupInstance {
   instanceId: string;
   lifecycleState: string;
@@ -58,6 +99,18 @@ export const groupInstances = async (autoScalingGroup: string): Promise<GroupIns
     instanceId: i.InstanceId ?? '',
     lifecycleState: String(i.LifecycleState ?? ''),
   }));
+};
+
+/**
+ * The Auto Scaling group's own desired capacity and the instances it has not started to
+ * terminate: EKS's desiredSize can lag an ASG decrement, the ASG's numbers are the truth.
+ */
+export const autoScalingGroupSize = async (autoScalingGroup: string): Promise<{ desiredCapacity: number; liveInstances: number } | undefined> => {
+  const { AutoScalingGroups } = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroup] }));
+  const asg = AutoScalingGroups?.[0];
+  if (!asg) return undefined;
+  const live = (asg.Instances ?? []).filter((i) => !String(i.LifecycleState ?? '').startsWith('Terminat')).length;
+  return { desiredCapacity: asg.DesiredCapacity ?? 0, liveInstances: live };
 };
 
 /** Terminates exactly this instance and lowers the group's desired size by one. */

@@ -48,6 +48,11 @@ const gpuConfig = z.object({
   instance_type: z.string(),
   gpus_per_node: z.number().int().positive(),
   node_group: z.object({ name: z.string(), min_size: z.number().int().nonnegative(), max_size: z.number().int().positive() }),
+  /** Seconds a node of this config typically takes to launch and join, and the deadline. */
+  node_provisioning: z
+    .object({ expected_seconds: z.number().int().positive(), deadline_seconds: z.number().int().positive() })
+    .refine((p) => p.deadline_seconds > p.expected_seconds, { message: 'deadline_seconds must exceed expected_seconds' })
+    .optional(),
   plans: z.array(plan).min(1),
 });
 export type GpuConfig = z.infer<typeof gpuConfig>;

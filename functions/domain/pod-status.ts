@@ -7,7 +7,17 @@ export type RolloutProgress =
   | { kind: 'progress'; phase: 'scheduling' | 'pulling_image' | 'loading_model'; detail: string }
   | { kind: 'failed'; reason: FailReason; message: string; pod: string };
 
-export type FailReason = 'ImagePullBackOff' | 'CrashLoopBackOff' | 'OOMKilled' | 'ModelAccessDenied' | 'Unschedulable';
+export type FailReason = 'ImageNotFound' | 'InvalidImageName' | 'CrashLoopBackOff' | 'OOMKilled' | 'ModelAccessDenied' | 'Unschedulable';
+
+/**
+ * Pull errors that no retry fixes: the registry says the image, tag or repository does not
+ * exist (containerd: "not found", "manifest unknown", "repository does not exist"). Anything
+ * else (Docker Hub's `toomanyrequests`, timeouts, 5xx) the kubelet retries with back-off, so the
+ * rollout waits for it until the image-pull deadline.
+ */
+const PERMANENT_PULL_ERROR = /manifest unknown|: not found|NotFound desc|repository does not exist|name unknown|invalid reference format/i;
+
+export const isPermanentPullError = (message: string): boolean => PERMANENT_PULL_ERROR.test(message) && !/toomanyrequests/i.test(message);
 
 const waitingReasons = (pod: V1Pod) =>
   (pod.status?.containerStatuses ?? []).map((c) => ({ waiting: c.state?.waiting, last: c.lastState?.terminated, restarts: c.restartCount }));
@@ -22,8 +32,11 @@ export const classifyPods = (pods: readonly V1Pod[]): RolloutProgress => {
       if (last?.reason === 'OOMKilled') {
         return { kind: 'failed', reason: 'OOMKilled', message: `container of ${name} was killed for running out of memory; use a GPU config with more memory or lower max_model_len`, pod: name };
       }
-      if (waiting?.reason === 'ImagePullBackOff' || waiting?.reason === 'ErrImagePull' || waiting?.reason === 'InvalidImageName') {
-        return { kind: 'failed', reason: 'ImagePullBackOff', message: `image of ${name} cannot be pulled: ${waiting.message ?? waiting.reason}`, pod: name };
+      if (waiting?.reason === 'InvalidImageName') {
+        return { kind: 'failed', reason: 'InvalidImageName', message: `image of ${name} is not a valid image reference: ${waiting.message ?? waiting.reason}`, pod: name };
+      }
+      if ((waiting?.reason === 'ImagePullBackOff' || waiting?.reason === 'ErrImagePull') && isPermanentPullError(waiting.message ?? '')) {
+        return { kind: 'failed', reason: 'ImageNotFound', message: `image of ${name} does not exist in its registry: ${waiting.message ?? waiting.reason}`, pod: name };
       }
       if (waiting?.reason === 'CrashLoopBackOff') {
         return { kind: 'failed', reason: 'CrashLoopBackOff', message: `model server in ${name} keeps crashing (exit code ${last?.exitCode ?? 'unknown'})`, pod: name };
@@ -37,6 +50,13 @@ export const classifyPods = (pods: readonly V1Pod[]): RolloutProgress => {
   if (unscheduled) {
     const condition = unscheduled.status?.conditions?.find((c) => c.type === 'PodScheduled');
     return { kind: 'progress', phase: 'scheduling', detail: condition?.message ?? 'waiting for a GPU node' };
+  }
+  const retryingPull = notReady
+    .flatMap((p) => p.status?.containerStatuses ?? [])
+    .find((c) => c.state?.waiting?.reason === 'ErrImagePull' || c.state?.waiting?.reason === 'ImagePullBackOff');
+  if (retryingPull) {
+    const limited = /toomanyrequests/i.test(retryingPull.state?.waiting?.message ?? '');
+    return { kind: 'progress', phase: 'pulling_image', detail: limited ? 'the registry limits pulls (toomanyrequests); the kubelet retries with back-off' : `image pull failed, the kubelet retries: ${retryingPull.state?.waiting?.message ?? ''}` };
   }
   const pulling = notReady.find((p) => p.status?.containerStatuses?.some((c) => c.state?.waiting) ?? true);
   if (pulling) return { kind: 'progress', phase: 'pulling_image', detail: 'pulling the model server image' };

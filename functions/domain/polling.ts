@@ -35,3 +35,6 @@ export const waitOrRetry = (plan: PollPlan, what: string): number => {
   if (plan.kind === 'retry') throw new NotReadyYetError(`${what} not ready yet`);
   return plan.seconds;
 };
+
+/** How long to wait before re-planning when EKS refuses a node group update because another runs (409). */
+export const NODE_GROUP_BUSY_WAIT_SECONDS = 10;

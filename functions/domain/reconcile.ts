@@ -3,10 +3,10 @@
  * execution, or a ledger and the records' sum, say what to do. Every duration here is in
  * cluster seconds (wall seconds divided by the time scale, see adapters/clock.ts).
  */
-import { findCatalogModel, type CatalogModel } from './catalog';
+import { findCatalogModel, INVENTORY, type CatalogModel } from './catalog';
 import { customLoadBudgetSeconds } from './custom-model';
 import type { DeploymentPhase, DeploymentRecord } from './deployment';
-import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
+import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, nodeProvisioning, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
 
 /**
  * A deployment is in flight while an execution is supposed to be working on it: every phase
@@ -43,7 +43,9 @@ export const hardDeadlineSeconds = (
   model: CatalogModel | undefined = record.custom ? undefined : findCatalogModel(record.catalog_id),
 ): number => {
   const load = model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
-  return NODE_DEADLINE_SECONDS + UNSCHEDULABLE_DEADLINE_SECONDS + IMAGE_PULL_DEADLINE_SECONDS + load + DEADLINE_SLACK_SECONDS;
+  // The longest node deadline of any config: the record's own config may have left the inventory.
+  const nodeDeadline = Math.max(NODE_DEADLINE_SECONDS, ...INVENTORY.gpu_configs.map((c) => nodeProvisioning(c).deadlineSeconds));
+  return nodeDeadline + UNSCHEDULABLE_DEADLINE_SECONDS + IMAGE_PULL_DEADLINE_SECONDS + load + DEADLINE_SLACK_SECONDS;
 };
 
 export type OperationVerdict =

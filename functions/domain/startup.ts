@@ -4,10 +4,22 @@
 import type { CatalogModel } from './catalog';
 import { weightsGiB } from './catalog';
 
-/** Typical time for a GPU node to launch, boot and join. */
+/** Typical time for a GPU node to launch, boot and join (default; see nodeProvisioning). */
 export const EXPECTED_NODE_SECONDS = 180;
-/** Node provisioning fails after this long. */
+/** Node provisioning fails after this long (default; see nodeProvisioning). */
 export const NODE_DEADLINE_SECONDS = 900;
+
+/**
+ * A GPU config's node timings: its inventory entry's `node_provisioning`, else the defaults.
+ * A p5 (EFA, 8 GPUs, large root volume) takes far longer to join than a g6.
+ */
+export const nodeProvisioning = (config: { node_provisioning?: { expected_seconds: number; deadline_seconds: number } | undefined }): {
+  expectedSeconds: number;
+  deadlineSeconds: number;
+} => ({
+  expectedSeconds: config.node_provisioning?.expected_seconds ?? EXPECTED_NODE_SECONDS,
+  deadlineSeconds: config.node_provisioning?.deadline_seconds ?? NODE_DEADLINE_SECONDS,
+});
 /** A pod that cannot be scheduled although the nodes are Ready fails after this long. */
 export const UNSCHEDULABLE_DEADLINE_SECONDS = 300;
 /** Image pull (large vLLM images are ~10 GB) fails after this long. */

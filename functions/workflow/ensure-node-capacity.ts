@@ -4,13 +4,13 @@
  */
 import { gpuDemandOf } from '../adapters/deployment-repository';
 import { now } from '../adapters/clock';
-import { describeNodeGroup, setDesiredSize } from '../adapters/eks-node-groups';
+import { describeNodeGroup, isNoChange, isNodeGroupBusy, setDesiredSize } from '../adapters/eks-node-groups';
 import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { nodesNeeded, planNodeGroupGrowth } from '../domain/capacity';
 import { findGpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
-import { MIN_POLL_SECONDS, planNextPoll } from '../domain/polling';
-import { EXPECTED_NODE_SECONDS } from '../domain/startup';
+import { MIN_POLL_SECONDS, NODE_GROUP_BUSY_WAIT_SECONDS, planNextPoll } from '../domain/polling';
+import { nodeProvisioning } from '../domain/startup';
 
 export interface NodeWait {
   needed: number;
@@ -20,6 +20,9 @@ export interface NodeWait {
 }
 
 export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> => {
+  // Before the update: Auto Scaling may start launching before UpdateNodegroupConfig returns,
+  // and check-nodes judges launch failures by the activities since this time.
+  const startedAt = now().toISOString();
   const record = await ownedDeployment(input);
   const config = findGpuConfig(record.gpu_config_id);
   if (!config) throw new DeploymentFailedError('UnknownGpuConfig', `gpu config ${record.gpu_config_id} is no longer in the inventory`);
@@ -34,13 +37,22 @@ export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> =>
       `node group ${group.name} would need ${plan.needed} nodes of ${config.gpus_per_node} GPUs but may grow to ${plan.maxSize}`,
     );
   }
-  if (plan.kind === 'grow') await setDesiredSize(group.name, plan.to);
-  return { needed, started_at: now().toISOString(), ready: false, wait_seconds: growWait(plan.kind === 'grow') };
+  if (plan.kind === 'grow') {
+    try {
+      await setDesiredSize(group.name, plan.to);
+    } catch (error) {
+      // The group is UPDATING (a concurrent deploy or release), or a concurrent deploy already
+      // set this size: check-nodes re-plans and grows if still needed.
+      if (!isNodeGroupBusy(error) && !isNoChange(error)) throw error;
+      return { needed, started_at: startedAt, ready: false, wait_seconds: NODE_GROUP_BUSY_WAIT_SECONDS };
+    }
+  }
+  return { needed, started_at: startedAt, ready: false, wait_seconds: growWait(plan.kind === 'grow', nodeProvisioning(config).expectedSeconds) };
 };
 
 /** After growing, the first check waits for the nodes' expected boot; otherwise check at once. */
-const growWait = (grew: boolean): number => {
-  const plan = planNextPoll(0, EXPECTED_NODE_SECONDS);
+const growWait = (grew: boolean, expectedSeconds: number): number => {
+  const plan = planNextPoll(0, expectedSeconds);
   return grew && plan.kind === 'wait' ? plan.seconds : MIN_POLL_SECONDS;
 };
 

@@ -138,12 +138,14 @@ export abstract class GpuCluster extends Construct {
    * EKS tagged as belonging to this cluster and to one of its GPU node groups.
    */
   grantAutoScaling(role: iam.IRole, actions: readonly AutoScalingAction[]): void {
-    if (actions.includes('autoscaling:DescribeAutoScalingGroups')) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }));
+    // Auto Scaling's Describe* actions support no resource-level permissions.
+    const describes = actions.filter((a) => a === 'autoscaling:DescribeAutoScalingGroups' || a === 'autoscaling:DescribeScalingActivities');
+    if (describes.length > 0) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...describes], resources: ['*'] }));
       acknowledgeWildcardResources(
         role,
         ['*'],
-        'autoscaling:DescribeAutoScalingGroups supports no resource-level permissions; it only reads group sizes and instance ids.',
+        `${describes.join(', ')} support no resource-level permissions; they only read group sizes, instance ids and scaling activities.`,
       );
     }
     if (actions.includes('autoscaling:TerminateInstanceInAutoScalingGroup')) {

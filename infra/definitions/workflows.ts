@@ -18,7 +18,7 @@ export interface TaskFunctionDefinition {
   readonly access: {
     readonly table: 'R' | 'RW';
     readonly eks: readonly ('eks:DescribeCluster' | 'eks:DescribeNodegroup' | 'eks:UpdateNodegroupConfig')[];
-    readonly autoscaling: readonly ('autoscaling:TerminateInstanceInAutoScalingGroup' | 'autoscaling:DescribeAutoScalingGroups')[];
+    readonly autoscaling: readonly ('autoscaling:TerminateInstanceInAutoScalingGroup' | 'autoscaling:DescribeAutoScalingGroups' | 'autoscaling:DescribeScalingActivities')[];
     /** Talks to the Kubernetes API (EKS access entry needed). */
     readonly kubernetes: boolean;
   };
@@ -43,8 +43,10 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
   task('check-nodes', 'CheckNodesFunctionArn', {
     // RW: it records the nodes_ready milestone on the deployment (UpdateItem).
     table: 'RW',
-    eks: [describeCluster, 'eks:DescribeNodegroup'],
-    autoscaling: [],
+    // Re-grows a group whose desired size fell short (UpdateNodegroupConfig), judges health
+    // issues by the scaling activities of this grow, and counts the ASG's live instances.
+    eks: [describeCluster, 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
+    autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities'],
     kubernetes: true,
   }),
   // RW: it records the scheduling phase on the deployment (UpdateItem).

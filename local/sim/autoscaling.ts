@@ -10,6 +10,7 @@ import { activeInstances, setDesiredSize, terminateInstance } from './nodegroups
 import type { InstanceState, NodeGroupState } from './state.js';
 import type { World } from './world.js';
 import { document, type XmlValue } from './xml.js';
+import { BadLimit, BadToken, page, type Page } from './paging.js';
 
 const NAMESPACE = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
 const ACCOUNT = '000000000000';
@@ -155,7 +156,7 @@ const activityXml = (group: NodeGroupState, a: NodeGroupState['activities'][numb
   StatusCode: a.statusCode,
   ...(a.statusMessage ? { StatusMessage: a.statusMessage } : {}),
   Progress: a.progress,
-  Details: JSON.stringify({ 'Subnet ID': group.subnets[0] }),
+  Details: JSON.stringify({ 'Subnet ID': a.subnetId ?? group.subnets[0], ...(a.availabilityZone ? { 'Availability Zone': a.availabilityZone } : {}) }),
 });
 
 const checkRange = (min: number, max: number, desired: number): void => {
@@ -167,33 +168,55 @@ const checkRange = (min: number, max: number, desired: number): void => {
 
 type Handler = (world: World, params: URLSearchParams) => SimResponse;
 
+/** MaxRecords/NextToken as the Auto Scaling API reference bounds them per operation. */
+const pageOf = <T>(items: readonly T[], params: URLSearchParams, action: string, max: number, fallback: number): Page<T> => {
+  try {
+    return page(items, action, params.get('MaxRecords'), params.get('NextToken'), { min: 1, max, default: fallback });
+  } catch (error) {
+    if (error instanceof BadLimit) {
+      throw new QueryError('ValidationError', `1 validation error detected: Value '${error.message}' at 'maxRecords' failed to satisfy constraint: Member must have value ${Number(error.message) < 1 ? 'greater than or equal to 1' : `less than or equal to ${max}`}`);
+    }
+    if (error instanceof BadToken) throw new QueryError('InvalidNextToken', 'The token is invalid.');
+    throw error;
+  }
+};
+
 const ACTIONS: Record<string, Handler> = {
   DescribeAutoScalingGroups(world, params) {
     const names = members(params, 'AutoScalingGroupNames');
     const groups = Object.values(world.state.nodeGroups).filter(
       (g) => (names.length === 0 || names.includes(g.asgName)) && matchesFilters(world, g, params),
     );
-    return success('DescribeAutoScalingGroups', { AutoScalingGroups: groups.map((g) => groupXml(world, g)) });
+    const result = pageOf(groups, params, 'DescribeAutoScalingGroups', 100, 50);
+    return success('DescribeAutoScalingGroups', { AutoScalingGroups: result.items.map((g) => groupXml(world, g)), NextToken: result.nextToken });
   },
 
   DescribeAutoScalingInstances(world, params) {
     const ids = members(params, 'InstanceIds');
-    const found = Object.values(world.state.instances).filter((i) => ids.length === 0 || ids.includes(i.instanceId));
+    const found = Object.values(world.state.instances)
+      .filter((i) => (ids.length === 0 || ids.includes(i.instanceId)) && world.nodeGroup(i.group))
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    const result = pageOf(found, params, 'DescribeAutoScalingInstances', 50, 50);
     return success('DescribeAutoScalingInstances', {
-      AutoScalingInstances: found.flatMap((i) => {
+      AutoScalingInstances: result.items.flatMap((i) => {
         const group = world.nodeGroup(i.group);
         return group ? [instanceXml(i, group, true)] : [];
       }),
+      NextToken: result.nextToken,
     });
   },
 
   DescribeScalingActivities(world, params) {
     const name = params.get('AutoScalingGroupName');
-    const max = optionalInteger(params, 'MaxRecords', 'maxRecords') ?? 100;
+    const ids = members(params, 'ActivityIds');
     const groups = Object.values(world.state.nodeGroups).filter((g) => !name || g.asgName === name);
-    return success('DescribeScalingActivities', {
-      Activities: groups.flatMap((g) => g.activities.map((a) => activityXml(g, a))).slice(0, max),
-    });
+    // Newest first, as Auto Scaling lists them.
+    const all = groups
+      .flatMap((g) => g.activities.map((a) => ({ g, a })))
+      .filter(({ a }) => ids.length === 0 || ids.includes(a.activityId))
+      .sort((x, y) => y.a.startTime - x.a.startTime);
+    const result = pageOf(all, params, `DescribeScalingActivities/${name ?? ''}`, 100, 100);
+    return success('DescribeScalingActivities', { Activities: result.items.map(({ g, a }) => activityXml(g, a)), NextToken: result.nextToken });
   },
 
   SetDesiredCapacity(world, params) {

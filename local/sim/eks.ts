@@ -12,6 +12,7 @@ import { nodegroupStatus, setDesiredSize } from './nodegroups.js';
 import type { SimTaint, SimTaintEffect } from './config.js';
 import type { NodeGroupState, NodegroupUpdate } from './state.js';
 import type { World } from './world.js';
+import { BadLimit, BadToken, page } from './paging.js';
 
 const ACCOUNT = '000000000000';
 const K8S_VERSION = '1.31';
@@ -177,7 +178,8 @@ const updateNodegroupConfig = (world: World, cluster: string, name: string, body
   }
   const running = group.updates.find((u) => u.status === 'InProgress');
   if (running) {
-    throw new EksError(409, 'ResourceInUseException', `Nodegroup ${name} cannot be updated while update ${running.id} is in progress.`, { clusterName: cluster, nodegroupName: name });
+    // EKS refuses any config update while the group is UPDATING (rancher/rancher#31029).
+    throw new EksError(409, 'ResourceInUseException', 'Nodegroup cannot be updated as it is currently not in Active State', { clusterName: cluster, nodegroupName: name });
   }
   const params: { type: string; value: string }[] = [];
   const scaling = request.scalingConfig;
@@ -233,12 +235,16 @@ const updateNodegroupConfig = (world: World, cluster: string, name: string, body
   return { update: updateJson(update) };
 };
 
-const paginate = (items: string[], params: URLSearchParams, key: string): Record<string, unknown> => {
-  const max = Number(params.get('maxResults') ?? 100) || 100;
-  const offset = Number(Buffer.from(params.get('nextToken') ?? '', 'base64url').toString('utf8') || 0) || 0;
-  const page = items.slice(offset, offset + max);
-  const next = offset + page.length;
-  return { [key]: page, ...(next < items.length ? { nextToken: Buffer.from(String(next)).toString('base64url') } : {}) };
+/** ListClusters, ListNodegroups, ListUpdates: maxResults 1..100, default 100 (EKS API reference). */
+const paginate = (items: string[], params: URLSearchParams, key: string, scope: string): Record<string, unknown> => {
+  try {
+    const result = page(items, scope, params.get('maxResults'), params.get('nextToken'), { min: 1, max: 100, default: 100 });
+    return { [key]: result.items, ...(result.nextToken ? { nextToken: result.nextToken } : {}) };
+  } catch (error) {
+    if (error instanceof BadLimit) throw new EksError(400, 'InvalidParameterException', `1 validation error detected: Value '${error.message}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100`);
+    if (error instanceof BadToken) throw new EksError(400, 'InvalidParameterException', 'The nextToken provided is invalid.');
+    throw error;
+  }
 };
 
 export const isEksPath = (path: string): boolean => path === '/clusters' || path.startsWith('/clusters/');
@@ -249,7 +255,7 @@ export const handleEks = (world: World, req: SimRequest, endpoint: ClusterEndpoi
   const [, cluster = '', collection, item, action] = segments;
   try {
     const method = req.method;
-    if (segments.length === 1 && method === 'GET') return jsonResponse(200, paginate([world.state.clusterName], params, 'clusters'));
+    if (segments.length === 1 && method === 'GET') return jsonResponse(200, paginate([world.state.clusterName], params, 'clusters', 'clusters'));
     if (segments.length === 2 && method === 'GET') {
       requireCluster(world, cluster);
       return jsonResponse(200, describeCluster(world, endpoint));
@@ -257,7 +263,7 @@ export const handleEks = (world: World, req: SimRequest, endpoint: ClusterEndpoi
     if (collection === 'node-groups') {
       if (segments.length === 3 && method === 'GET') {
         requireCluster(world, cluster);
-        return jsonResponse(200, paginate(Object.keys(world.state.nodeGroups).sort(), params, 'nodegroups'));
+        return jsonResponse(200, paginate(Object.keys(world.state.nodeGroups).sort(), params, 'nodegroups', `nodegroups/${cluster}`));
       }
       if (segments.length === 4 && method === 'GET') return jsonResponse(200, describeNodegroup(world, requireGroup(world, cluster, item ?? '')));
       if (segments.length === 5 && action === 'update-config' && method === 'POST') {
@@ -269,7 +275,7 @@ export const handleEks = (world: World, req: SimRequest, endpoint: ClusterEndpoi
       const groupName = params.get('nodegroupName');
       const groups = groupName ? [requireGroup(world, cluster, groupName)] : Object.values(world.state.nodeGroups);
       const updates = groups.flatMap((g) => g.updates);
-      if (segments.length === 3) return jsonResponse(200, paginate(updates.map((u) => u.id), params, 'updateIds'));
+      if (segments.length === 3) return jsonResponse(200, paginate(updates.map((u) => u.id), params, 'updateIds', `updates/${cluster}/${groupName ?? ''}`));
       const update = updates.find((u) => u.id === item);
       if (!update) throw new EksError(404, 'ResourceNotFoundException', `No update found for ID: ${item ?? ''}.`, { clusterName: cluster });
       return jsonResponse(200, { update: updateJson(update) });

@@ -2,9 +2,10 @@
 import * as z from 'zod';
 import { labelsMatch, parseLabelSelector } from './kubernetes/selectors.js';
 import type { Pod } from './kubernetes/types.js';
+import { LAUNCH_FAULTS, PULL_LIMIT_FAULTS, faultLimitsSchema, isSpent, type FaultLimits } from './launch-faults.js';
 
-export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready', 'unschedulable'] as const;
-export const NODE_GROUP_FAULTS = ['asg_launch_failure', 'insufficient_free_addresses'] as const;
+export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready', 'unschedulable', ...PULL_LIMIT_FAULTS] as const;
+export const NODE_GROUP_FAULTS = ['asg_launch_failure', 'insufficient_free_addresses', ...LAUNCH_FAULTS] as const;
 
 export type PodFault = (typeof POD_FAULTS)[number];
 export type NodeGroupFault = (typeof NODE_GROUP_FAULTS)[number];
@@ -17,6 +18,7 @@ export const faultRequestSchema = z
   .object({
     match: z.union([z.object({ label: z.string().min(1) }).strict(), z.object({ nodeGroup: z.string().min(1) }).strict()]),
     fault: z.enum([...POD_FAULTS, ...NODE_GROUP_FAULTS]),
+    ...faultLimitsSchema,
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -34,7 +36,7 @@ export const faultRequestSchema = z
 
 export type FaultRequest = z.infer<typeof faultRequestSchema>;
 
-export interface FaultRule extends FaultRequest {
+export interface FaultRule extends FaultRequest, FaultLimits {
   id: string;
   createdAt: string;
 }
@@ -49,7 +51,7 @@ export const podFaultFor = (pod: Pod, rules: readonly FaultRule[], nodeGroupOf: 
   const annotated = pod.metadata.annotations?.[FAULT_ANNOTATION];
   if (isPodFault(annotated)) return annotated;
   for (const rule of rules) {
-    if (!isPodFault(rule.fault)) continue;
+    if (!isPodFault(rule.fault) || isSpent(rule)) continue;
     if ('label' in rule.match && labelsMatch(parseLabelSelector(rule.match.label), pod.metadata.labels)) return rule.fault;
     if ('nodeGroup' in rule.match && pod.spec.nodeName && nodeGroupOf(pod.spec.nodeName) === rule.match.nodeGroup) return rule.fault;
   }
@@ -69,7 +71,7 @@ export const unschedulableOn = (
 
 export const nodeGroupFaultFor = (group: string, rules: readonly FaultRule[]): NodeGroupFault | undefined => {
   for (const rule of rules) {
-    if ('nodeGroup' in rule.match && rule.match.nodeGroup === group && !isPodFault(rule.fault)) return rule.fault;
+    if ('nodeGroup' in rule.match && rule.match.nodeGroup === group && !isPodFault(rule.fault) && !isSpent(rule)) return rule.fault;
   }
   return undefined;
 };

@@ -14,6 +14,7 @@ import { podAgentProfile } from './node-agents.js';
 import type { PodRuntime } from './state.js';
 import { serverArgs, weightsGiB } from './vllm-logs.js';
 import type { World } from './world.js';
+import { pullRateLimited, rateLimitedPullMessage } from './pull-limits.js';
 
 const CRASH_FAULTS: readonly PodFault[] = ['crash_loop', 'oom_killed', 'hf_unauthorized'];
 const BACKOFF_BASE_S = 10;
@@ -104,7 +105,7 @@ const enter = (rt: PodRuntime, stage: PodRuntime['stage'], at: number, nextAt: n
 const startContainer = (world: World, pod: Pod, rt: PodRuntime, at: number): void => {
   const fault = faultOf(world, pod);
   rt.containerStartedAt = at;
-  rt.runFault = fault === 'image_pull_backoff' ? undefined : fault;
+  rt.runFault = fault === 'image_pull_backoff' || fault === 'docker_hub_rate_limit' ? undefined : fault;
   delete rt.readyAt;
   // A node agent is Ready seconds after it starts; a model server once its weights are loaded.
   const startup = podAgentProfile(pod) ? world.ms(podAgentProfile(pod)?.readySeconds ?? 0) : loadDurationMs(world, pod);
@@ -123,12 +124,15 @@ const advance = (world: World, pod: Pod, rt: PodRuntime, now: number): void => {
     const at = rt.nextAt;
     switch (rt.stage) {
       case 'pulling': {
-        if (faultOf(world, pod) === 'image_pull_backoff') {
+        const limited = pullRateLimited(world, pod, rt.nodeName, qualifiedImage(image));
+        if (limited || faultOf(world, pod) === 'image_pull_backoff') {
+          rt.pullError = limited ? 'rate_limited' : 'not_found';
           enter(rt, 'pull_error', at, at + world.ms(ERR_IMAGE_PULL_S));
-          world.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${pullErrorMessage(image)}`, 'kubelet', rt.nodeName);
+          world.events.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${pullErrorMessage(image, rt.pullError)}`, 'kubelet', rt.nodeName);
           world.events.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', 'kubelet', rt.nodeName);
           break;
         }
+        delete rt.pullError;
         const instance = world.instanceByNodeName(rt.nodeName);
         if (instance && !instance.images.includes(image)) {
           instance.images.push(image);
@@ -179,8 +183,9 @@ const advance = (world: World, pod: Pod, rt: PodRuntime, now: number): void => {
   }
 };
 
-export const pullErrorMessage = (image: string): string => {
+export const pullErrorMessage = (image: string, kind: PodRuntime['pullError'] = 'not_found'): string => {
   const ref = qualifiedImage(image);
+  if (kind === 'rate_limited') return rateLimitedPullMessage(ref);
   return `rpc error: code = NotFound desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": ${ref}: not found`;
 };
 
@@ -206,9 +211,9 @@ const currentState = (rt: PodRuntime, pod: Pod, name: string): ContainerState =>
     case 'pulling':
       return { waiting: { reason: 'ContainerCreating' } };
     case 'pull_error':
-      return { waiting: { reason: 'ErrImagePull', message: pullErrorMessage(image) } };
+      return { waiting: { reason: 'ErrImagePull', message: pullErrorMessage(image, rt.pullError) } };
     case 'pull_backoff':
-      return { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${pullErrorMessage(image)}` } };
+      return { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: ${pullErrorMessage(image, rt.pullError)}` } };
     case 'crashed':
       return terminatedState(rt, name);
     case 'crash_backoff': {

@@ -10,6 +10,8 @@ import type { Node, Pod } from './kubernetes/types.js';
 import { buildNode, markUnreachable, syncUnschedulableTaint } from './node-object.js';
 import type { HealthIssue, InstanceState, NodeGroupState, ScalingActivity } from './state.js';
 import type { World } from './world.js';
+import { isPodFault, type FaultRule } from './faults.js';
+import { consume, isSpent, launchFailure, launchRetrySeconds, type LaunchFault } from './launch-faults.js';
 
 const ZONE_SUFFIXES = ['a', 'b', 'c'];
 const MAX_ACTIVITIES = 50;
@@ -49,6 +51,13 @@ const addActivity = (world: World, group: NodeGroupState, activity: Omit<Scaling
   world.touch();
 };
 
+/**
+ * P-family instances (8 GPUs, EFA, NVSwitch fabric manager) take far longer to pass their
+ * status checks and join than G-family ones.
+ */
+const bootSeconds = (world: World, group: NodeGroupState): number =>
+  group.config.instanceType.startsWith('p') ? world.delays.nodeBoot * 2.5 : world.delays.nodeBoot;
+
 export const launchInstance = (world: World, group: NodeGroupState, now: number, options: { alreadyBooted?: boolean } = {}): InstanceState => {
   const privateIp = world.allocateIp('node');
   const { az, subnetIndex } = zoneOf(world, Object.keys(world.state.instances).length);
@@ -60,7 +69,7 @@ export const launchInstance = (world: World, group: NodeGroupState, now: number,
     privateIp,
     nodeName: `ip-${privateIp.replace(/\./g, '-')}.ec2.internal`,
     launchedAt: now,
-    bootedAt: options.alreadyBooted ? now : now + world.ms(world.delays.nodeBoot),
+    bootedAt: options.alreadyBooted ? now : now + world.ms(bootSeconds(world, group)),
     lifecycle: options.alreadyBooted ? 'InService' : 'Pending',
     images: [],
   };
@@ -71,6 +80,8 @@ export const launchInstance = (world: World, group: NodeGroupState, now: number,
     startTime: now,
     endTime: now,
     statusCode: 'Successful',
+    subnetId: instance.subnetId,
+    availabilityZone: instance.availabilityZone,
   });
   return instance;
 };
@@ -105,25 +116,11 @@ export const setDesiredSize = (world: World, group: NodeGroupState, desired: num
   world.touch();
 };
 
-const launchFailureIssue = (world: World, group: NodeGroupState): HealthIssue | undefined => {
-  const fault = world.nodeGroupFault(group.name);
-  const zone = `${world.state.region}a`;
-  if (fault === 'asg_launch_failure') {
-    return {
-      code: 'AsgInstanceLaunchFailures',
-      message: `Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not have sufficient ${group.config.instanceType} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${group.config.instanceType} capacity by not specifying an Availability Zone in your request or choosing ${world.state.region}b, ${world.state.region}c. Launching EC2 instance failed.`,
-      resourceIds: [group.asgName],
-    };
-  }
-  if (fault === 'insufficient_free_addresses') {
-    return {
-      code: 'InsufficientFreeAddresses',
-      message: 'One or more of the subnets associated with your node group does not have enough available IP addresses for new nodes.',
-      resourceIds: [...group.subnets],
-    };
-  }
-  return undefined;
-};
+/** The launch fault rule in force for the group now (not spent by count or time). */
+const launchFaultRule = (world: World, group: NodeGroupState, now: number): FaultRule | undefined =>
+  world
+    .faults()
+    .find((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && !isPodFault(r.fault) && !isSpent(r, now, world.ms(1))) as FaultRule | undefined;
 
 const setHealthIssues = (world: World, group: NodeGroupState, issues: HealthIssue[]): void => {
   if (JSON.stringify(group.healthIssues) === JSON.stringify(issues)) return;
@@ -131,28 +128,59 @@ const setHealthIssues = (world: World, group: NodeGroupState, issues: HealthIssu
   world.touch();
 };
 
+/**
+ * One failed launch attempt: a Failed scaling activity worded as Auto Scaling words it, and a
+ * node group health issue that stays until a later launch succeeds (scaling to 0 does not
+ * clear it: aws/containers-roadmap#2326). The next attempt goes to the next subnet's AZ.
+ */
+const failLaunch = (world: World, group: NodeGroupState, rule: FaultRule, active: number, now: number): void => {
+  const attempt = group.launchFailures ?? 0;
+  const subnetIndex = attempt % group.subnets.length;
+  const az = `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`;
+  const others = ZONE_SUFFIXES.filter((_, i) => i !== subnetIndex).map((z) => `${world.state.region}${z}`);
+  const failure = launchFailure(rule.fault as LaunchFault, group.config.instanceType, az, others);
+  consume(rule);
+  addActivity(world, group, {
+    description: `Launching a new EC2 instance.  Status Reason: ${failure.statusMessage}`,
+    cause: `At ${nowIso(now)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active} to ${group.desiredSize}.`,
+    startTime: now,
+    endTime: now,
+    statusCode: 'Failed',
+    statusMessage: failure.statusMessage,
+    subnetId: group.subnets[subnetIndex],
+    availabilityZone: az,
+  });
+  const issue: HealthIssue = {
+    code: failure.issueCode,
+    message: failure.issueMessage,
+    resourceIds: failure.issueCode === 'InsufficientFreeAddresses' ? [...group.subnets] : [group.asgName],
+  };
+  setHealthIssues(world, group, [...group.healthIssues.filter((i) => i.code !== issue.code), issue]);
+  group.launchFailures = attempt + 1;
+  group.nextLaunchAt = now + world.ms(launchRetrySeconds(group.launchFailures));
+  world.wakeAt(group.nextLaunchAt);
+};
+
 const scaleGroup = (world: World, group: NodeGroupState, now: number): void => {
   const active = activeInstances(world, group.name);
   if (active.length < group.desiredSize) {
-    const issue = launchFailureIssue(world, group);
-    if (issue) {
-      if (!group.healthIssues.some((i) => i.code === issue.code)) {
-        addActivity(world, group, {
-          description: `Launching a new EC2 instance.  Status Reason: ${issue.message}`,
-          cause: `At ${nowIso(now)} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${active.length} to ${group.desiredSize}.`,
-          startTime: now,
-          endTime: now,
-          statusCode: 'Failed',
-          statusMessage: issue.message,
-        });
+    if (group.nextLaunchAt !== undefined && group.nextLaunchAt > now) {
+      world.wakeAt(group.nextLaunchAt);
+    } else {
+      const rule = launchFaultRule(world, group, now);
+      if (rule) {
+        failLaunch(world, group, rule, active.length, now);
+      } else {
+        for (let i = active.length; i < group.desiredSize; i += 1) launchInstance(world, group, now);
+        delete group.launchFailures;
+        delete group.nextLaunchAt;
       }
-      setHealthIssues(world, group, [...group.healthIssues.filter((i) => i.code !== issue.code), issue]);
-      return;
     }
-    for (let i = active.length; i < group.desiredSize; i += 1) launchInstance(world, group, now);
-  }
-  if (!launchFailureIssue(world, group)) {
-    setHealthIssues(world, group, group.healthIssues.filter((i) => !LAUNCH_FAILURE_CODES.includes(i.code)));
+  } else if (group.nextLaunchAt !== undefined) {
+    // Nothing left to launch: the retry schedule ends, the health issue stays.
+    delete group.launchFailures;
+    delete group.nextLaunchAt;
+    world.touch();
   }
   if (active.length > group.desiredSize) {
     const newestFirst = [...active].sort((a, b) => b.launchedAt - a.launchedAt || b.instanceId.localeCompare(a.instanceId));
@@ -209,6 +237,8 @@ export const reconcileNodeGroups = (world: World, now: number): void => {
     if (instance.lifecycle === 'Pending') {
       if (instance.bootedAt <= now) {
         instance.lifecycle = 'InService';
+        // Only a scale-out that succeeds (the instance in service) clears a launch failure.
+        setHealthIssues(world, group, group.healthIssues.filter((i) => !LAUNCH_FAILURE_CODES.includes(i.code)));
         world.touch();
       } else world.wakeAt(instance.bootedAt);
     }

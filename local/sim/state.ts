@@ -32,6 +32,9 @@ export interface ScalingActivity {
   statusCode: 'InProgress' | 'Successful' | 'Failed';
   statusMessage?: string;
   progress: number;
+  /** Where the launch was tried (the activity's Details). */
+  subnetId?: string;
+  availabilityZone?: string;
 }
 
 export interface NodeGroupState {
@@ -50,6 +53,9 @@ export interface NodeGroupState {
   healthIssues: HealthIssue[];
   updates: NodegroupUpdate[];
   activities: ScalingActivity[];
+  /** Consecutive failed launch attempts, and when the ASG tries again (its retry back-off). */
+  launchFailures?: number;
+  nextLaunchAt?: number;
 }
 
 export type InstanceLifecycle = 'Pending' | 'InService' | 'Terminating';
@@ -106,6 +112,8 @@ export interface PodRuntime {
   /** When the stage ends by itself; null if it never does. */
   nextAt: number | null;
   pullAttempts: number;
+  /** Why the last pull failed (Docker Hub's limit, or the image is not there). */
+  pullError?: 'rate_limited' | 'not_found';
   restartCount: number;
   containerStartedAt?: number;
   readyAt?: number;

@@ -26,10 +26,10 @@ afterEach(() => {
 });
 
 describe('classified pod failures leave nothing behind', () => {
-  it('ImagePullBackOff', async () => {
+  it('ImageNotFound (the image does not exist: no retry fixes it)', async () => {
     const run = await deployUntilFailed(t, { project: 'prj-pull', fault: (tn) => ({ match: byProject(tn), fault: 'image_pull_backoff' }) });
     expect(run.body.fail_reason).toContain('vllm/vllm-openai');
-    await expectCleanFailure(t, run, 'ImagePullBackOff');
+    await expectCleanFailure(t, run, 'ImageNotFound');
   });
 
   it('CrashLoopBackOff, with the last lines of the model server log', async () => {
