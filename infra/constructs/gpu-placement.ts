@@ -81,6 +81,12 @@ const pinnedAzId = (config: GpuConfig): string[] | undefined => {
   return undefined;
 };
 
+/**
+ * EKS's default quota of managed node groups per cluster (Service Quotas, "Managed node groups
+ * per cluster"; adjustable). Every GPU entry is one group, a Capacity Block too (docs/scale.md §3.2).
+ */
+export const MANAGED_NODE_GROUPS_PER_CLUSTER = 30;
+
 export interface GpuPlacement {
   readonly config: GpuConfig;
   /** AZ IDs the node group's subnets are in: offered by the type, in the VPC, and the reservation's only when pinned. */
@@ -99,6 +105,13 @@ export const placeGpuConfigs = (
 ): GpuPlacement[] => {
   const problems: string[] = [];
   const placements: GpuPlacement[] = [];
+  // +1: the system node group.
+  if (configs.length + 1 > MANAGED_NODE_GROUPS_PER_CLUSTER) {
+    problems.push(
+      `${configs.length} GPU entries and the system group exceed the ${MANAGED_NODE_GROUPS_PER_CLUSTER} managed node groups EKS allows per ` +
+        'cluster by default; disable entries or raise the quota and this limit together.',
+    );
+  }
   for (const config of configs) {
     const label = `GPU config ${config.config_id} (${config.instance_type})`;
     for (const problem of capacityProblems(config)) problems.push(`${label}: ${problem}.`);

@@ -305,4 +305,10 @@ describe('capacity reservations and Capacity Blocks (M5)', () => {
     );
     expect(place({ ...h100, disk_size_gib: undefined })).toThrow(/disk_size_gib is missing/);
   });
+
+  it('keeps the GPU node groups and the system group within the 30 managed node groups of a cluster', () => {
+    const entries = Array.from({ length: 30 }, (_, index) => ({ ...h100, config_id: `h100-${index}`, node_group: { ...h100.node_group, name: `gpu-h100-${index}` } }));
+    expect(() => placeGpuConfigs(entries.slice(0, 29), { [h100.instance_type]: ['use1-az4'] }, ['use1-az4'], 'us-east-1')).not.toThrow();
+    expect(() => placeGpuConfigs(entries, { [h100.instance_type]: ['use1-az4'] }, ['use1-az4'], 'us-east-1')).toThrow(/exceed the 30 managed node groups/);
+  });
 });
