@@ -1,9 +1,9 @@
 /**
  * The EKS cluster the models run on, in one of two modes (chosen by context, see infra/stack.ts):
  *
- * - {@link NewGpuCluster} (default): a VPC and an EKS cluster made by this stack, with one managed
- *   node group per GPU configuration in the inventory (0 nodes while idle) and a small system
- *   node group for the cluster add-ons;
+ * - `NewGpuCluster` (default, infra/constructs/new-cluster.ts, which extends the base class here):
+ *   a VPC and an EKS cluster made by this stack, with one managed node group per enabled GPU
+ *   configuration in the inventory (0 nodes while idle) and a small system node group;
  * - {@link ExistingCluster} (`-c existingClusterName=<name>`): a cluster and node groups that
  *   exist already, imported by name and left as they are.
  *
