@@ -1,10 +1,12 @@
-import { Annotations, App, CfnOutput, Stack, Token, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
-import type { Construct, Node } from 'constructs';
-import { INVENTORY } from '../functions/domain/catalog';
+import { Annotations, App, Aspects, AspectPriority, CfnOutput, Stack, Token, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
+import type { Construct, IConstruct, Node } from 'constructs';
+import { AZ_ID, INVENTORY } from '../functions/domain/catalog';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiAuth } from './constructs/auth';
-import { ExistingCluster, NewGpuCluster, type GpuCluster } from './constructs/cluster';
-import { constructIdFor } from './constructs/control-plane-function';
+import { ExistingCluster, type GpuCluster } from './constructs/cluster';
+import { ControlPlaneFunction, constructIdFor, type FunctionNetwork } from './constructs/control-plane-function';
+import { parseOfferings, type InstanceTypeOfferings } from './constructs/gpu-placement';
+import { NewGpuCluster } from './constructs/new-cluster';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
@@ -20,10 +22,20 @@ export type ClusterConfig =
       readonly name: string;
       readonly kubernetesVersion: string;
       readonly natGateways: number;
+      /** Operator CIDRs for a public endpoint; empty = private endpoint only (the default). */
       readonly endpointPublicCidrs: readonly string[];
       readonly adminPrincipalArn?: string;
+      /** AZ IDs of the VPC (context availabilityZoneIds); default: chosen from the offerings. */
+      readonly availabilityZoneIds?: readonly string[];
+      /** Context gpuInstanceOfferings: AZ IDs per instance type (docs/deploy.md). */
+      readonly instanceTypeOfferings: InstanceTypeOfferings;
     }
-  | { readonly mode: 'import'; readonly name: string };
+  | {
+      readonly mode: 'import';
+      readonly name: string;
+      /** Where the Kubernetes-calling functions run (context functionVpcId, functionSubnetIds, functionSecurityGroupIds). */
+      readonly functionNetwork?: FunctionNetwork;
+    };
 
 /** Who issues the API's tokens: a Cognito user pool this stack creates, or an external OIDC issuer. */
 export type AuthConfig = { readonly mode: 'cognito' } | { readonly mode: 'external'; readonly issuer: string; readonly audience: string };
@@ -51,7 +63,7 @@ export const DEFAULTS = {
   clusterName: 'gpu-models',
   kubernetesVersion: '1.35',
   natGateways: 1,
-  clusterEndpointPublicCidrs: ['0.0.0.0/0'],
+  clusterEndpointPublicCidrs: [] as readonly string[],
   jwtAudience: 'gpu-control-plane',
   kubernetesTaskConcurrency: 10,
 } as const;
@@ -65,6 +77,7 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
     kubernetesVersion: DEFAULTS.kubernetesVersion,
     natGateways: DEFAULTS.natGateways,
     endpointPublicCidrs: DEFAULTS.clusterEndpointPublicCidrs,
+    instanceTypeOfferings: {},
   },
   auth: { mode: 'cognito' },
   kubernetesTaskConcurrency: DEFAULTS.kubernetesTaskConcurrency,
@@ -97,25 +110,47 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
     return parsed;
   };
 
+  const list = (key: string, pattern: RegExp, expected: string): string[] | undefined => {
+    const value = raw(key);
+    if (value === undefined || value === '') return undefined;
+    const items = (Array.isArray(value) ? value : String(value).split(',')).map((item) => String(item).trim()).filter((item) => item !== '');
+    const bad = items.find((item) => !pattern.test(item));
+    if (bad !== undefined) throw new Error(`Context value ${key} has an invalid entry ${JSON.stringify(bad)}: expected ${expected}.`);
+    return items;
+  };
+  const functionNetwork = (): FunctionNetwork | undefined => {
+    const vpcId = optional('functionVpcId', /^vpc-[0-9a-f]{8,17}$/, 'a VPC id');
+    const subnetIds = list('functionSubnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet ids');
+    const securityGroupIds = list('functionSecurityGroupIds', /^sg-[0-9a-f]{8,17}$/, 'security group ids');
+    if (!vpcId && !subnetIds && !securityGroupIds) return undefined;
+    if (!vpcId || !subnetIds?.length || !securityGroupIds?.length) {
+      throw new Error('Context values functionVpcId, functionSubnetIds and functionSecurityGroupIds go together: give all three or none.');
+    }
+    return { vpcId, subnetIds, securityGroupIds };
+  };
+
   const existingClusterName = optional('existingClusterName', EKS_CLUSTER_NAME, 'an EKS cluster name');
   const cluster: ClusterConfig = existingClusterName
-    ? { mode: 'import', name: existingClusterName }
+    ? { mode: 'import', name: existingClusterName, functionNetwork: functionNetwork() }
     : {
         mode: 'create',
         name: text('clusterName', DEFAULTS.clusterName, EKS_CLUSTER_NAME, 'an EKS cluster name'),
         kubernetesVersion: text('kubernetesVersion', DEFAULTS.kubernetesVersion, /^1\.\d{2}$/, 'a Kubernetes minor version such as 1.35'),
-        natGateways: count('natGateways', DEFAULTS.natGateways, 1, 2),
+        natGateways: count('natGateways', DEFAULTS.natGateways, 1, 6),
         endpointPublicCidrs: (
           optional('clusterEndpointPublicCidrs', /^[\d./,\s]+$/, 'a comma-separated list of IPv4 CIDR blocks') ??
           DEFAULTS.clusterEndpointPublicCidrs.join(',')
         )
           .split(',')
           .map((cidr) => cidr.trim())
+          .filter((cidr) => cidr !== '')
           .filter((cidr) => {
             if (!CIDR.test(cidr)) throw new Error(`Context value clusterEndpointPublicCidrs has an invalid CIDR block ${JSON.stringify(cidr)}.`);
             return true;
           }),
         adminPrincipalArn: optional('clusterAdminPrincipalArn', /^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$/, 'an IAM role or user ARN'),
+        availabilityZoneIds: list('availabilityZoneIds', AZ_ID, 'AZ IDs such as use1-az4'),
+        instanceTypeOfferings: parseOfferings(raw('gpuInstanceOfferings')),
       };
 
   const jwtIssuer = optional('jwtIssuer', /^https:\/\/\S+$/, 'an https:// issuer URL');
@@ -174,9 +209,21 @@ export class GpuControlPlaneStack extends Stack {
             natGateways: config.cluster.natGateways,
             endpointPublicCidrs: config.cluster.endpointPublicCidrs,
             adminPrincipalArn: config.cluster.adminPrincipalArn,
+            availabilityZoneIds: config.cluster.availabilityZoneIds,
+            instanceTypeOfferings: config.cluster.instanceTypeOfferings,
+            offeringsRegion: Token.isUnresolved(this.region) ? INVENTORY.cluster_region : this.region,
             modelNamespace: config.modelNamespace,
+            prefix: config.prefix,
+            metricsNamespace: METRICS_NAMESPACE,
           })
-        : new ExistingCluster(this, 'Cluster', { clusterName: config.cluster.name, modelNamespace: config.modelNamespace });
+        : new ExistingCluster(this, 'Cluster', {
+            clusterName: config.cluster.name,
+            functionNetwork: config.cluster.functionNetwork,
+            modelNamespace: config.modelNamespace,
+            prefix: config.prefix,
+            metricsNamespace: METRICS_NAMESPACE,
+          });
+    placeKubernetesCallersInVpc(this, this.cluster);
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: config.prefix,
       table: this.data.table,
@@ -237,6 +284,23 @@ export class GpuControlPlaneStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: config.prefix });
   }
 }
+
+/**
+ * Puts every function that was given Kubernetes access into the cluster's function network, so
+ * it reaches a private API endpoint. An aspect, because access entries are added by the
+ * constructs built after the cluster (workflows, API, schedules, and any later one).
+ */
+const placeKubernetesCallersInVpc = (stack: Stack, cluster: GpuCluster): void => {
+  Aspects.of(stack).add(
+    {
+      visit: (node: IConstruct) => {
+        const network = cluster.functionNetwork;
+        if (network && node instanceof ControlPlaneFunction && cluster.callsKubernetes(node.executionRole)) node.placeInVpc(network);
+      },
+    },
+    { priority: AspectPriority.MUTATING },
+  );
+};
 
 export const STACK_NAME = 'GpuControlPlane';
 

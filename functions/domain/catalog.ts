@@ -40,6 +40,26 @@ const plan = z.object({
 });
 export type Plan = z.infer<typeof plan>;
 
+/** An AZ ID such as use1-az4: the same physical zone in every account, unlike an AZ name. */
+export const AZ_ID = /^[a-z]{2,}[0-9]-az[0-9]{1,2}$/;
+const RESERVATION_ID = /^cr-[0-9a-f]{8,17}$/;
+
+/**
+ * How a config's nodes are bought: plain On-Demand, an On-Demand Capacity Reservation (by id, in
+ * its AZ, or a resource group of reservations), or a Capacity Block (one reservation in one AZ).
+ */
+const gpuCapacity = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('on-demand') }),
+  z.object({
+    type: z.literal('capacity-reservation'),
+    reservation_id: z.string().regex(RESERVATION_ID).optional(),
+    resource_group_arn: z.string().startsWith('arn:').optional(),
+    /** The reservation's AZ ID; required with reservation_id (a reservation lives in one AZ). */
+    az_id: z.string().regex(AZ_ID).optional(),
+  }),
+  z.object({ type: z.literal('capacity-block'), reservation_id: z.string().regex(RESERVATION_ID), az_id: z.string().regex(AZ_ID) }),
+]);
+
 const gpuConfig = z.object({
   config_id: z.string(),
   gpu_type: z.string(),
@@ -54,12 +74,29 @@ const gpuConfig = z.object({
     .refine((p) => p.deadline_seconds > p.expected_seconds, { message: 'deadline_seconds must exceed expected_seconds' })
     .optional(),
   plans: z.array(plan).min(1),
+  // Node-group infrastructure (infra/constructs/gpu-node-groups.ts, docs/deploy.md). Optional in
+  // the schema so a config object stays small in tests; the stack requires disk_size_gib at synth.
+  /** false keeps the entry in the file but out of the API, the node groups and the grants. */
+  enabled: z.boolean().optional(),
+  /** EBS data volume of a node (container images, kubelet, logs), in GiB. */
+  disk_size_gib: z.number().int().min(20).max(16384).optional(),
+  /** The instance type has local NVMe: Bottlerocket puts containerd and kubelet (emptyDir caches) on it. */
+  instance_store: z.boolean().optional(),
+  /** AZ IDs that offer the instance type (aws ec2 describe-instance-type-offerings --location-type availability-zone-id). */
+  placement: z.object({ az_ids: z.array(z.string().regex(AZ_ID)).min(1) }).optional(),
+  capacity: gpuCapacity.optional(),
 });
 export type GpuConfig = z.infer<typeof gpuConfig>;
+export type GpuCapacity = z.infer<typeof gpuCapacity>;
 
 export const CATALOG: readonly CatalogModel[] = z.object({ version: z.string(), models: z.array(catalogModelSchema) }).parse(catalogJson).models;
 export const INVENTORY = z
-  .object({ version: z.string(), cluster_region: z.string(), gpu_configs: z.array(gpuConfig) })
+  .object({
+    version: z.string(),
+    cluster_region: z.string(),
+    // A disabled entry stays in the file for the record, and is absent everywhere else.
+    gpu_configs: z.array(gpuConfig).transform((configs) => configs.filter((config) => config.enabled !== false)),
+  })
   .parse(inventoryJson);
 
 export const findCatalogModel = (id: string): CatalogModel | undefined => CATALOG.find((m) => m.id === id);

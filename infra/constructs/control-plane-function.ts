@@ -35,7 +35,26 @@ export interface ControlPlaneFunctionProps {
    * @default - unreserved
    */
   readonly reservedConcurrency?: number;
+  /** @default - from the kind and entry */
+  readonly description?: string;
 }
+
+/** Where a function that calls the Kubernetes API runs: private subnets that reach the cluster's endpoint. */
+export interface FunctionNetwork {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+/** What Lambda does with a function's role to attach it to a VPC (the actions of AWSLambdaVPCAccessExecutionRole). */
+export const VPC_ACCESS_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
 
 /** The runtime every control-plane function runs on: the newest Node.js LTS Lambda offers. */
 export const CONTROL_PLANE_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -127,7 +146,7 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
 
     super(scope, id, {
       functionName,
-      description: `${DESCRIPTIONS[props.kind]} ${props.name} (${props.entry})`,
+      description: props.description ?? `${DESCRIPTIONS[props.kind]} ${props.name} (${props.entry})`,
       ...ControlPlaneFunction.codeFor(scope, props.entry),
       runtime: CONTROL_PLANE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -152,6 +171,26 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
       ['*'],
       'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
     );
+  }
+
+  /**
+   * Runs the function in `network` (the functions that call a private Kubernetes API endpoint).
+   * Set after construction, because the stack learns which functions call Kubernetes only when
+   * their access entries exist (infra/stack.ts). The ENI actions go into the role's default policy,
+   * which the function already depends on, so CreateFunction finds them (it checks the role).
+   */
+  placeInVpc(network: FunctionNetwork): this {
+    const cfn = this.node.defaultChild as lambda.CfnFunction;
+    if (cfn.vpcConfig) return this;
+    cfn.vpcConfig = { subnetIds: [...network.subnetIds], securityGroupIds: [...network.securityGroupIds] };
+    this.executionRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...VPC_ACCESS_ACTIONS], resources: ['*'] }));
+    acknowledgeWildcardResources(
+      this.executionRole,
+      ['*'],
+      'Lambda creates and deletes the network interfaces of a VPC function with its execution role; the EC2 network ' +
+        'interface actions it needs (those of AWSLambdaVPCAccessExecutionRole) support no resource-level scoping at creation.',
+    );
+    return this;
   }
 
   /**

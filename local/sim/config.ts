@@ -93,6 +93,7 @@ const inventorySchema = z.object({
         min_size: z.number().int().nonnegative(),
         max_size: z.number().int().positive(),
       }),
+      enabled: z.boolean().optional(),
     }),
   ),
 });
@@ -103,7 +104,8 @@ const inventorySchema = z.object({
  */
 export const nodeGroupsFromInventory = (content: string | unknown): SimNodeGroupConfig[] => {
   const parsed = inventorySchema.parse(typeof content === 'string' ? JSON.parse(content) : content);
-  return parsed.gpu_configs.map((gpu) => ({
+  // A disabled entry has no node group on AWS either (functions/domain/catalog.ts).
+  return parsed.gpu_configs.filter((gpu) => gpu.enabled !== false).map((gpu) => ({
     name: gpu.node_group.name,
     configId: gpu.config_id,
     instanceType: gpu.instance_type,

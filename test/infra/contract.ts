@@ -2,6 +2,7 @@
  * What each function may do, spelled out from its definition (routes, tasks, schedules) and the
  * token-secret life cycle: the contract the IAM assertions compare the synthesized policies to.
  */
+import { VPC_ACCESS_ACTIONS } from '../../infra/constructs/control-plane-function';
 import { HF_TOKEN_SECRET_ACCESS } from '../../infra/constructs/secrets';
 import type { RouteDefinition } from '../../infra/definitions/routes';
 import type { ScheduleDefinition } from '../../infra/definitions/schedules';
@@ -21,10 +22,16 @@ export const SECRETS = {
 } as const;
 
 const secretActions = (name: string): string[] => (HF_TOKEN_SECRET_ACCESS[name] ?? []).flatMap((part) => SECRETS[part]);
+/**
+ * The network interface actions of a function that runs in a VPC: those that call the Kubernetes
+ * API, when the cluster's function network is known (always for a new cluster).
+ */
+const vpcActions = (callsKubernetes: boolean, inVpc: boolean): string[] => (callsKubernetes && inVpc ? [...VPC_ACCESS_ACTIONS] : []);
 const tableActions = (access: 'R' | 'RW'): string[] => [...TABLE_READ, ...(access === 'RW' ? TABLE_WRITE : [])];
 
 /** What a route's definition declares, as IAM actions. */
-export const routeActions = (route: RouteDefinition): string[] => [
+export const routeActions = (route: RouteDefinition, inVpc = false): string[] => [
+  ...vpcActions(route.access.kubernetesRead === true, inVpc),
   ...BASELINE,
   ...tableActions(route.access.table),
   ...(route.access.startsWorkflows.length > 0 ? ['states:StartExecution'] : []),
@@ -32,14 +39,16 @@ export const routeActions = (route: RouteDefinition): string[] => [
   ...(route.access.kubernetesRead ? ['eks:DescribeCluster'] : []),
   ...secretActions(route.name),
 ];
-export const taskActions = (task: TaskFunctionDefinition): string[] => [
+export const taskActions = (task: TaskFunctionDefinition, inVpc = false): string[] => [
+  ...vpcActions(task.access.kubernetes, inVpc),
   ...BASELINE,
   ...tableActions(task.access.table),
   ...task.access.eks,
   ...task.access.autoscaling,
   ...secretActions(task.name),
 ];
-export const scheduleActions = (schedule: ScheduleDefinition): string[] => [
+export const scheduleActions = (schedule: ScheduleDefinition, inVpc = false): string[] => [
+  ...vpcActions(schedule.access.kubernetes, inVpc),
   ...BASELINE,
   ...tableActions(schedule.access.table),
   ...(schedule.access.startsWorkflows.length > 0 ? ['states:StartExecution'] : []),

@@ -36,7 +36,7 @@ const eksArn = (suffix: string) => ({
 
 describe('existing cluster', () => {
   it('creates no VPC, cluster or node group', () => {
-    for (const type of ['AWS::EC2::VPC', 'AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'Custom::VpcRestrictDefaultSG']) {
+    for (const type of ['AWS::EC2::VPC', 'AWS::EKS::Cluster', 'AWS::EKS::Nodegroup', 'Custom::VpcRestrictDefaultSG', 'Custom::SuspendAzRebalance']) {
       s.template.resourceCountIs(type, 0);
     }
   });
@@ -71,6 +71,39 @@ describe('existing cluster', () => {
       }
       expect(s.functionProps(definition.name).Environment.Variables.EKS_CLUSTER_NAME).toBe(CLUSTER);
     }
+  });
+});
+
+describe('import preflight (m11)', () => {
+  it('checks the existing cluster before any access entry is created on it', () => {
+    const [preflightId, preflight] = s.ofType('Custom::EksImportPreflight')[0]!;
+    expect(preflight.Properties).toMatchObject({ ClusterName: CLUSTER, FunctionVpcId: '' });
+    for (const [id, entry] of s.ofType('AWS::EKS::AccessEntry')) expect(entry.DependsOn, id).toContain(preflightId);
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf('import-preflight')))).toEqual(
+      sorted(['eks:DescribeCluster', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+    );
+  });
+
+  it('runs the functions outside any VPC unless a function network is given', () => {
+    for (const fn of s.ofType('AWS::Lambda::Function')) expect(fn[1].Properties.VpcConfig, fn[0]).toBeUndefined();
+  });
+
+  it('puts the Kubernetes-calling functions in the VPC, subnets and security groups given in context', () => {
+    const network = {
+      functionVpcId: 'vpc-0123456789abcdef0',
+      functionSubnetIds: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+      functionSecurityGroupIds: 'sg-0123456789abcdef0',
+    };
+    const inVpc = synthesize({ existingClusterName: CLUSTER, ...network });
+    const caller = TASK_FUNCTIONS.find((task) => task.access.kubernetes)!.name;
+    expect(inVpc.functionProps(caller).VpcConfig).toEqual({
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+      SecurityGroupIds: ['sg-0123456789abcdef0'],
+    });
+    const notCaller = TASK_FUNCTIONS.find((task) => !task.access.kubernetes)!.name;
+    expect(inVpc.functionProps(notCaller).VpcConfig).toBeUndefined();
+    expect(inVpc.ofType('Custom::EksImportPreflight')[0]![1].Properties.FunctionVpcId).toBe(network.functionVpcId);
+    expect(() => synthesize({ existingClusterName: CLUSTER, functionVpcId: network.functionVpcId })).toThrow(/go together/);
   });
 });
 

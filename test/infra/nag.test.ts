@@ -12,13 +12,13 @@ import { IMPORT_MODE, synthContext } from './template';
 
 /**
  * The only kinds of acknowledgement the app may make: a wildcard resource IAM cannot avoid (one
- * resource at a time), an AWS managed policy a service requires (one policy at a time), the EKS
- * public endpoint the out-of-VPC functions need, and CloudFormation's deprecation notice on the
- * EKS encryption config.
+ * resource at a time), an AWS managed policy a service requires (one policy at a time), an EKS
+ * public endpoint limited to operator CIDRs (only when they are given), and CloudFormation's
+ * deprecation notice on the EKS encryption config.
  */
 const ALLOWED_ACKNOWLEDGEMENTS = [
   /^(Annotation::)?AwsSolutions-IAM5\[Resource::[^\]]+\]$/,
-  /^(Annotation::)?AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/(AmazonEKSClusterPolicy|AmazonEKSWorkerNodePolicy|AmazonEKS_CNI_Policy|AmazonEC2ContainerRegistryReadOnly)\]$/,
+  /^(Annotation::)?AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/(AmazonEKSClusterPolicy|AmazonEKSWorkerNodePolicy|AmazonEKS_CNI_Policy|AmazonEC2ContainerRegistryReadOnly|service-role\/AmazonEBSCSIDriverPolicy)\]$/,
   /^(Annotation::)?AwsSolutions-EKS1$/,
   // The public routes (OpenAPI document and its page), acknowledged on those routes only.
   /^(Annotation::)?AwsSolutions-APIG4$/,
@@ -40,6 +40,11 @@ const acknowledgementsIn = (app: App): [string, string][] =>
 describe.each([
   { mode: 'new cluster (default)', context: {} },
   { mode: 'existing cluster (-c existingClusterName=demo)', context: IMPORT_MODE },
+  { mode: 'new cluster with a public endpoint for operator CIDRs', context: { clusterEndpointPublicCidrs: '203.0.113.0/24' } },
+  {
+    mode: 'existing cluster with the functions in its VPC',
+    context: { ...IMPORT_MODE, functionVpcId: 'vpc-0123456789abcdef0', functionSubnetIds: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1', functionSecurityGroupIds: 'sg-0123456789abcdef0' },
+  },
 ])('cdk-nag AwsSolutions checks, $mode', ({ context }) => {
   it('synthesizes with no unacknowledged finding, error or warning, and only specific, reasoned acknowledgements', () => {
     const { app } = createControlPlaneApp({ context: synthContext(context) });

@@ -10,7 +10,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC } from '../../functions/commons/observability';
 import { INVENTORY } from '../../functions/domain/catalog';
-import { GPU_AMI_TYPE, NewGpuCluster, inventoryNodeGroupNames } from '../../infra/constructs/cluster';
+import { GPU_AMI_TYPE, inventoryNodeGroupNames } from '../../infra/constructs/cluster';
+import { NewGpuCluster } from '../../infra/constructs/new-cluster';
 import { CUSTOM_METRIC, ERROR_ALARM_THRESHOLDS } from '../../infra/constructs/monitoring';
 import { HF_TOKEN_SECRET_ACCESS } from '../../infra/constructs/secrets';
 import { ROUTES, type WorkflowName } from '../../infra/definitions/routes';
@@ -25,6 +26,7 @@ import {
   resourcesFor,
   statementsWith,
   synthContext,
+  FIXTURE_OFFERINGS,
   synthesize,
   type Json,
   type Synthesized,
@@ -53,8 +55,11 @@ describe('Lambda functions', () => {
     ...SCHEDULES.map((schedule) => ({ name: schedule.name, timeout: 300 })),
   ];
 
-  it('creates exactly one function per route, workflow task and schedule (besides CDK-managed custom resource providers)', () => {
-    const ours = s.ofType('AWS::Lambda::Function').filter(([, fn]) => String(fn.Properties.FunctionName ?? '').startsWith(`${prefix}-`));
+  it('creates exactly one function per route, workflow task and schedule (besides custom resource functions)', () => {
+    const ours = s
+      .ofType('AWS::Lambda::Function')
+      .filter(([, fn]) => String(fn.Properties.FunctionName ?? '').startsWith(`${prefix}-`))
+      .filter(([, fn]) => !String(fn.Properties.Description ?? '').startsWith('Custom resource:'));
     expect(ours).toHaveLength(all.length);
     for (const { name } of all) expect(() => s.functionId(name)).not.toThrow();
   });
@@ -205,15 +210,15 @@ describe('HTTP API', () => {
 
 describe('least-privilege IAM', () => {
   it.each(ROUTES)('gives route $name exactly the actions its definition declares', (route) => {
-    expect(actionsOf(s.statementsOfRole(s.roleIdOf(route.name)))).toEqual(sorted(routeActions(route)));
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf(route.name)))).toEqual(sorted(routeActions(route, true)));
   });
 
   it.each(TASK_FUNCTIONS)('gives task $name exactly the actions its definition declares', (task) => {
-    expect(actionsOf(s.statementsOfRole(s.roleIdOf(task.name)))).toEqual(sorted(taskActions(task)));
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf(task.name)))).toEqual(sorted(taskActions(task, true)));
   });
 
   it.each(SCHEDULES)('gives scheduled job $name exactly the actions its definition declares', (schedule) => {
-    expect(actionsOf(s.statementsOfRole(s.roleIdOf(schedule.name)))).toEqual(sorted(scheduleActions(schedule)));
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf(schedule.name)))).toEqual(sorted(scheduleActions(schedule, true)));
   });
 
   it('lets each function start only the state machines it declares, and stop or describe only their executions', () => {
@@ -357,17 +362,17 @@ describe('new EKS cluster', () => {
       AccessConfig: { AuthenticationMode: 'API', BootstrapClusterCreatorAdminPermissions: false },
       Logging: { ClusterLogging: { EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map((type) => ({ Type: type })) } },
       EncryptionConfig: [Match.objectLike({ Resources: ['secrets'] })],
-      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: true, PublicAccessCidrs: ['0.0.0.0/0'] }),
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
     });
   });
 
-  it('creates a VPC in two AZs with private node subnets and flow logs', () => {
+  it('creates a VPC in three AZs with private node subnets and flow logs', () => {
     s.template.resourceCountIs('AWS::EC2::VPC', 1);
     s.template.resourceCountIs('AWS::EC2::FlowLog', 1);
-    expect(s.ofType('AWS::EC2::Subnet').filter(([, subnet]) => subnet.Properties.MapPublicIpOnLaunch === false)).toHaveLength(2);
+    expect(s.ofType('AWS::EC2::Subnet').filter(([, subnet]) => subnet.Properties.MapPublicIpOnLaunch === false)).toHaveLength(3);
   });
 
-  it('creates one GPU node group per inventory GPU config, named, typed and sized from it, min and desired 0', () => {
+  it('creates one GPU node group per inventory GPU config, named, typed and sized from it, min 0 and no desired size', () => {
     const groups = gpuNodeGroups();
     expect(groups).toHaveLength(INVENTORY.gpu_configs.length);
     for (const config of INVENTORY.gpu_configs) {
@@ -375,11 +380,13 @@ describe('new EKS cluster', () => {
       expect(group, config.config_id).toBeDefined();
       expect(group).toMatchObject({
         InstanceTypes: [config.instance_type],
-        ScalingConfig: { MinSize: 0, DesiredSize: 0, MaxSize: config.node_group.max_size },
+        ScalingConfig: { MinSize: 0, MaxSize: config.node_group.max_size },
         AmiType: GPU_AMI_TYPE,
         CapacityType: 'ON_DEMAND',
       });
-      expect(group!.DiskSize).toBeGreaterThanOrEqual(config.gpu_memory_gib * config.gpus_per_node);
+      expect(group!.ScalingConfig.DesiredSize).toBeUndefined();
+      // With a launch template the disk is its block device mapping, never the node group's DiskSize.
+      expect(group!.DiskSize).toBeUndefined();
     }
   });
 
@@ -407,6 +414,10 @@ describe('new EKS cluster', () => {
       endpointPublicCidrs: ['203.0.113.0/24'],
       adminPrincipalArn: adminRole,
       modelNamespace,
+      prefix: 'probe',
+      metricsNamespace: 'Probe',
+      instanceTypeOfferings: FIXTURE_OFFERINGS,
+      offeringsRegion: 'us-east-1',
     });
     const probe = Template.fromStack(stack);
     probe.resourceCountIs('AWS::EKS::AccessEntry', 1);
@@ -541,7 +552,7 @@ describe('schedules', () => {
     expect(JSON.parse(sweep.Properties.Target.Input as string)).toEqual({ time: '<aws.scheduler.scheduled-time>' });
     const sweeper = SCHEDULES.find((d) => d.name === 'schedule-sweep')!;
     // it starts scale executions only, and stops or describes none
-    expect(actionsOf(s.statementsOfRole(s.roleIdOf('schedule-sweep')))).toEqual(sorted(scheduleActions(sweeper)));
+    expect(actionsOf(s.statementsOfRole(s.roleIdOf('schedule-sweep')))).toEqual(sorted(scheduleActions(sweeper, true)));
     expect(scheduleActions(sweeper)).toContain('states:StartExecution');
     expect(scheduleActions(sweeper)).not.toContain('states:StopExecution');
   });
@@ -668,6 +679,9 @@ describe('tags', () => {
     'AWS::Lambda::Permission',
     'AWS::Scheduler::Schedule',
     'AWS::SNS::TopicPolicy',
+    'AWS::EC2::SecurityGroupIngress',
+    // Tags of a launch template go in TagSpecifications; the node groups' instances get EKS's tags.
+    'AWS::EC2::LaunchTemplate',
   ]);
   const tagsOf = (resource: Json): Json | undefined => {
     const tags = (resource.Properties?.Tags ?? resource.Properties?.UserPoolTags) as unknown;

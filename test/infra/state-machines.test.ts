@@ -5,16 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/bundling';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefinition } from '../../infra/definitions/workflows';
 import { DEFAULT_CONFIG, createControlPlaneApp } from '../../infra/stack';
+import { synthContext } from './template';
 
-const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', import.meta.url)), 'utf8')) as {
-  context: Record<string, unknown>;
-};
 
 type Json = Record<string, any>;
 
@@ -53,7 +50,7 @@ const allStates = (definition: Json): Json[] =>
   ]);
 
 beforeAll(() => {
-  const { app, stack } = createControlPlaneApp({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const { app, stack } = createControlPlaneApp({ context: synthContext() });
   resources = Template.fromStack(stack).toJSON().Resources;
   const assembly = app.synth();
   assemblyDirectory = assembly.directory;

@@ -13,9 +13,28 @@ const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../cdk.json', 
   context: Record<string, unknown>;
 };
 
-/** The context of `cdk synth` (cdk.json), with bundling skipped: no esbuild run, no handler file needed. */
+/**
+ * AZ-ID offerings for the inventory's instance types. A TEST FIXTURE, not AWS data: the real
+ * answers come from `aws ec2 describe-instance-type-offerings` on the target account
+ * (docs/deploy.md). Deliberately uneven, so placement is exercised: some types in one AZ only,
+ * and the VPC's three AZs cannot all serve every type.
+ */
+export const FIXTURE_OFFERINGS: Readonly<Record<string, readonly string[]>> = {
+  'g6.12xlarge': ['use1-az1', 'use1-az2', 'use1-az4', 'use1-az6'],
+  'g5.12xlarge': ['use1-az1', 'use1-az2', 'use1-az4', 'use1-az5', 'use1-az6'],
+  'g6e.12xlarge': ['use1-az1', 'use1-az4'],
+  'p4de.24xlarge': ['use1-az6'],
+  'p5.48xlarge': ['use1-az4', 'use1-az6'],
+  'p5en.48xlarge': ['use1-az4'],
+};
+
+/**
+ * The context of `cdk synth` (cdk.json) plus the fixture offerings, with bundling skipped: no
+ * esbuild run, no handler file needed.
+ */
 export const synthContext = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   ...cdkJson.context,
+  gpuInstanceOfferings: FIXTURE_OFFERINGS,
   'aws:cdk:bundling-stacks': [],
   ...overrides,
 });
