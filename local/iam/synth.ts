@@ -47,6 +47,15 @@ export const templateInputsHash = (options: SynthOptions): string => {
   return hash.digest('hex').slice(0, 32);
 };
 
+const LOCAL_AZ_IDS = ['use1-az1', 'use1-az2', 'use1-az4'];
+
+const localOfferings = (): Record<string, string[]> => {
+  const inventory = JSON.parse(readFileSync(join(ROOT, 'functions/domain/data/inventory.json'), 'utf8')) as {
+    gpu_configs: { instance_type: string }[];
+  };
+  return Object.fromEntries(inventory.gpu_configs.map((c) => [c.instance_type, LOCAL_AZ_IDS]));
+};
+
 const synthesize = async (options: SynthOptions): Promise<TemplateJson> => {
   const [{ App }, { configFromContext, GpuControlPlaneStack }] = await Promise.all([import('aws-cdk-lib'), import('../../infra/stack')]);
   const outdir = mkdtempSync(join(tmpdir(), 'gpu-local-iam-'));
@@ -55,6 +64,9 @@ const synthesize = async (options: SynthOptions): Promise<TemplateJson> => {
     context: {
       ...cdkJson.context,
       'aws:cdk:bundling-stacks': [],
+      // The local region offers every GPU instance type in each of its simulated AZs; a real
+      // account's offerings come from describe-instance-type-offerings (docs/deploy.md).
+      gpuInstanceOfferings: localOfferings(),
       prefix: options.prefix,
       clusterName: options.clusterName,
       modelNamespace: options.namespace,
