@@ -15,7 +15,9 @@ import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefi
 import { startApiGateway, type LambdaHandler } from './api-gateway';
 import { startCron, type ScheduledEventLike } from './cron';
 import { ensureTable, startDynamo } from './dynamodb';
+import { applyClusterBootstrap } from './cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from './identity';
+import { loadKubernetesAccess } from './kubernetes-access';
 import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
@@ -100,8 +102,11 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       timeScale: options.timeScale,
       stateFile: join(dataDir, 'cluster-state.json'),
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
+      // WIRING POINT: the functions' roles and access entries from the synthesized template (interim loader; local/iam's loadLocalPrincipals replaces it).
+      kubernetesAuth: await loadKubernetesAccess({ prefix, clusterName, namespace, account: ACCOUNT }),
     });
     closers.push(simulator.close);
+    await applyClusterBootstrap(simulator.url, namespace);
 
     const functions: Record<string, LocalTaskFunction> = {};
     for (const task of TASK_FUNCTIONS) {

@@ -12,6 +12,8 @@ export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Injected timeout: write nothing, hold the request this long, then drop the connection. */
+  dropAfterMs?: number;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;

@@ -76,6 +76,10 @@ export const listen = async (
         process.stderr.write(`[simulator] ${req.method ?? ''} ${req.url ?? ''} failed: ${(error as Error).stack ?? String(error)}\n`);
         response = jsonResponse(500, { message: `simulator error: ${(error as Error).message}` });
       }
+      if (response.dropAfterMs !== undefined) {
+        setTimeout(() => req.socket.destroy(), response.dropAfterMs).unref();
+        return;
+      }
       res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
       res.end(response.body);
     })();

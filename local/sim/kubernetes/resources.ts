@@ -1,4 +1,5 @@
 /** The resource types the simulated API server serves, with their defaulting and validation. */
+import { BOOTSTRAP_RESOURCES } from './rbac-resources.js';
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { FieldError, ResourceRef } from './status.js';
 import { clone, isRecord, type Container, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
@@ -453,6 +454,7 @@ export const RESOURCES: readonly ResourceType[] = [
   events,
   deployments,
   replicasets,
+  ...BOOTSTRAP_RESOURCES,
 ];
 
 export const findResource = (apiVersion: string, plural: string): ResourceType | undefined =>

@@ -8,6 +8,7 @@ import { badRequest, KubeError, methodNotAllowed, pathNotFound } from './status.
 import { isRecord, type KubeObject, type Pod } from './types.js';
 import { KUBELET_VERSION } from '../node-object.js';
 import { handleProxy } from '../vllm-server.js';
+import { gateKubernetesRequest } from './gate.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -232,6 +233,9 @@ export const isKubernetesPath = (path: string): boolean =>
 export const handleKubernetes = (world: World, req: SimRequest): SimResponse => {
   const path = req.url.pathname.replace(/\/+$/, '') || '/';
   try {
+    // Authentication, impersonation, injected faults, authorization, self reviews (gate.ts).
+    const gated = gateKubernetesRequest(world, req);
+    if (gated) return gated;
     if (['/healthz', '/livez', '/readyz'].includes(path)) return textResponse(200, 'ok');
     const doc = discovery(path, req.url.host);
     if (doc !== undefined) {
