@@ -4,6 +4,7 @@ import { INVENTORY } from '../functions/domain/catalog';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiAuth } from './constructs/auth';
 import { ExistingCluster, NewGpuCluster, type GpuCluster } from './constructs/cluster';
+import { ClusterBootstrap } from './constructs/cluster-bootstrap';
 import { constructIdFor } from './constructs/control-plane-function';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
@@ -177,6 +178,11 @@ export class GpuControlPlaneStack extends Stack {
             modelNamespace: config.modelNamespace,
           })
         : new ExistingCluster(this, 'Cluster', { clusterName: config.cluster.name, modelNamespace: config.modelNamespace });
+    new ClusterBootstrap(this, 'ClusterBootstrap', {
+      cluster: this.cluster instanceof NewGpuCluster ? this.cluster.cluster : undefined,
+      modelNamespace: config.modelNamespace,
+      adminPrincipalArn: config.cluster.mode === 'create' ? config.cluster.adminPrincipalArn : undefined,
+    });
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: config.prefix,
       table: this.data.table,

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { INVENTORY, type GpuConfig } from '../../functions/domain/catalog';
 import type { TaskFunctionDefinition } from '../definitions/workflows';
 import { acknowledgeRule, acknowledgeWildcardResources } from '../nag';
+import { bootstrapKubectlProvider } from './cluster-bootstrap';
 import { constructIdFor } from './control-plane-function';
 
 export type EksAction = TaskFunctionDefinition['access']['eks'][number];
@@ -292,6 +293,7 @@ export class NewGpuCluster extends GpuCluster {
       secretsEncryptionKey: secretsKey,
       // Cluster admins are named explicitly (adminPrincipalArn), not whoever ran CloudFormation.
       bootstrapClusterCreatorAdminPermissions: false,
+      kubectlProviderOptions: bootstrapKubectlProvider(this, this.vpc), // applies the cluster bootstrap (cluster-bootstrap.ts)
     });
     Validations.of(this.cluster.node.defaultChild as eks.CfnCluster).acknowledge({
       id: 'CloudFormation-Validate::W9009',
