@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../infra/constructs/cluster';
-import { KUBERNETES_GROUP as BOOTSTRAP_GROUP, MODEL_PROXY_GROUP as BOOTSTRAP_PROXY_GROUP } from '../../infra/definitions/cluster-manifests';
+import { clusterBootstrapManifests, KUBERNETES_GROUP as BOOTSTRAP_GROUP, MODEL_PROXY_GROUP as BOOTSTRAP_PROXY_GROUP } from '../../infra/definitions/cluster-manifests';
 import { applyClusterBootstrap } from '../../local/cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from '../../local/identity';
 import { loadKubernetesAccess, type KubernetesAccess } from '../../local/kubernetes-access';
@@ -155,5 +155,22 @@ describe('kubectl against the RBAC', () => {
     expect(await kubectl('auth', 'can-i', 'delete', 'nodes', ...as)).toBe('no');
     expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', NS, '--as', 'someone', '--as-group', MODEL_PROXY_GROUP)).toBe('yes');
     expect(await kubectl('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')).toBe('kubernetes-admin');
+  });
+
+  it('applies the bootstrap List that the admin of an imported cluster applies (npm run cluster-manifests)', async (context) => {
+    const file = join(dir, 'bootstrap.json');
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterBootstrapManifests('imported') }));
+    const applied = await kubectl('apply', '--validate=false', '-f', file);
+    if (applied === undefined) return context.skip('kubectl is not installed on this machine');
+    expect(applied.split('\n')).toEqual([
+      'namespace/imported created',
+      'clusterrole.rbac.authorization.k8s.io/gpu-control-plane configured',
+      'clusterrolebinding.rbac.authorization.k8s.io/gpu-control-plane configured',
+      'role.rbac.authorization.k8s.io/gpu-control-plane-model-proxy created',
+      'rolebinding.rbac.authorization.k8s.io/gpu-control-plane-model-proxy created',
+      'storageclass.storage.k8s.io/model-cache-gp3 configured',
+      'networkpolicy.networking.k8s.io/default-deny-ingress created',
+    ]);
+    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', 'imported', '--as', 'x', '--as-group', MODEL_PROXY_GROUP)).toBe('yes');
   });
 });
