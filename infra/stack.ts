@@ -7,6 +7,7 @@ import { ExistingCluster, type GpuCluster } from './constructs/cluster';
 import { ControlPlaneFunction, constructIdFor, type FunctionNetwork } from './constructs/control-plane-function';
 import { parseOfferings, type InstanceTypeOfferings } from './constructs/gpu-placement';
 import { NewGpuCluster } from './constructs/new-cluster';
+import { ClusterBootstrap } from './constructs/cluster-bootstrap';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
@@ -224,6 +225,11 @@ export class GpuControlPlaneStack extends Stack {
             metricsNamespace: METRICS_NAMESPACE,
           });
     placeKubernetesCallersInVpc(this, this.cluster);
+    new ClusterBootstrap(this, 'ClusterBootstrap', {
+      cluster: this.cluster instanceof NewGpuCluster ? this.cluster.cluster : undefined,
+      modelNamespace: config.modelNamespace,
+      adminPrincipalArn: config.cluster.mode === 'create' ? config.cluster.adminPrincipalArn : undefined,
+    });
     this.workflows = new Workflows(this, 'Workflows', {
       prefix: config.prefix,
       table: this.data.table,

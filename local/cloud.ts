@@ -19,6 +19,7 @@ import { LocalFaults } from './faults';
 import { allowEverything, createAuthorizer, type LocalAuthorizer } from './iam/authorizer';
 import { loadLocalPrincipals } from './iam/principals';
 import { createSimGate } from './iam/sim-gate';
+import { applyClusterBootstrap } from './cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from './identity';
 import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
@@ -115,12 +116,9 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   installCallerHeader();
   const kmsKeyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`;
   const iamEnforced = options.iam ?? process.env.LOCAL_IAM !== 'off';
-  const authorizer: LocalAuthorizer = iamEnforced
-    ? createAuthorizer(
-        (await loadLocalPrincipals({ prefix, clusterName, namespace, region: REGION, account: ACCOUNT, kmsKeyArn })).principals,
-        ACCOUNT,
-      )
-    : allowEverything;
+  // The functions' roles, policies and EKS access entries, from the synthesized template (local/iam).
+  const principals = await loadLocalPrincipals({ prefix, clusterName, namespace, region: REGION, account: ACCOUNT, kmsKeyArn });
+  const authorizer: LocalAuthorizer = iamEnforced ? createAuthorizer(principals.principals, ACCOUNT) : allowEverything;
   const faults = new LocalFaults();
   try {
     const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb'), authorizer, faults, region: REGION, account: ACCOUNT });
@@ -141,8 +139,10 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       stateFile: join(dataDir, 'cluster-state.json'),
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
       awsGate: createSimGate(authorizer, faults),
+      kubernetesAuth: { principals: Object.values(principals.principals), accessEntries: principals.accessEntries },
     });
     closers.push(simulator.close);
+    await applyClusterBootstrap(simulator.url, namespace);
 
     const functions: Record<string, LocalTaskFunction> = {};
     for (const task of TASK_FUNCTIONS) {

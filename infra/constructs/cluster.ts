@@ -16,6 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { INVENTORY, type GpuConfig } from '../../functions/domain/catalog';
+import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../definitions/cluster-manifests';
 import type { TaskFunctionDefinition } from '../definitions/workflows';
 import { acknowledgeWildcardResources } from '../nag';
 import { ControlPlaneFunction, type FunctionNetwork } from './control-plane-function';
@@ -25,10 +26,8 @@ export { GPU_AMI_TYPE, GPU_CONFIG_LABEL, GPU_TAINT } from './gpu-node-groups';
 export type EksAction = TaskFunctionDefinition['access']['eks'][number];
 export type AutoScalingAction = TaskFunctionDefinition['access']['autoscaling'][number];
 
-/** The Kubernetes group the workflow roles are mapped to; docs/deploy.md binds it to a ClusterRole. */
-export const KUBERNETES_GROUP = 'gpu-control-plane';
-/** The Kubernetes group of the routes that reach model servers through the service proxy; docs/deploy.md binds it to a Role. */
-export const MODEL_PROXY_GROUP = 'gpu-control-plane-model-proxy';
+// The Kubernetes groups the access entries map roles to; the cluster bootstrap binds them (one definition).
+export { KUBERNETES_GROUP, MODEL_PROXY_GROUP };
 
 /** Which EKS resource type each action is authorised on. */
 const EKS_ACTION_RESOURCE: Readonly<Record<EksAction, 'cluster' | 'nodegroup'>> = {
@@ -46,11 +45,11 @@ export const inventoryNodeGroupNames = (): string[] => [...new Set(inventoryGpuC
 /**
  * What a function may do in Kubernetes:
  * - `workflow`: edit the model namespace (AmazonEKSEditPolicy scoped to it) and, as a member of
- *   {@link KUBERNETES_GROUP}, the cluster-scoped calls the ClusterRole in docs/deploy.md allows
+ *   {@link KUBERNETES_GROUP}, the cluster-scoped calls the ClusterRole of the cluster bootstrap (infra/definitions/cluster-manifests.ts) allows
  *   (list, read and cordon nodes, list pods on a node, create the model namespace);
  * - `read`: read the model namespace, pod logs included (AmazonEKSViewPolicy scoped to it);
  * - `proxy`: `read`, and as a member of {@link MODEL_PROXY_GROUP} the model servers' HTTP API
- *   through `services/proxy` (the Role in docs/deploy.md; the view policy does not include it).
+ *   through `services/proxy` (the Role of the cluster bootstrap; the view policy does not include it).
  */
 export type KubernetesAccess = 'workflow' | 'read' | 'proxy';
 

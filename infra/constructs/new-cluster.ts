@@ -21,6 +21,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledgeRule } from '../nag';
+import { bootstrapKubectlProvider } from './cluster-bootstrap';
 import { GpuCluster, eksAccessPolicyArn, inventoryGpuConfigs, type GpuClusterProps } from './cluster';
 import type { FunctionNetwork } from './control-plane-function';
 import { GpuNodeGroups, NODE_METADATA_OPTIONS } from './gpu-node-groups';
@@ -117,6 +118,8 @@ export class NewGpuCluster extends GpuCluster {
       secretsEncryptionKey: secretsKey,
       // Cluster admins are named explicitly (adminPrincipalArn), not whoever ran CloudFormation.
       bootstrapClusterCreatorAdminPermissions: false,
+      // The kubectl provider applies the cluster bootstrap (cluster-bootstrap.ts) from the private subnets.
+      kubectlProviderOptions: bootstrapKubectlProvider(this, this.vpc),
     });
     const cfnCluster = this.cluster.node.defaultChild as eks.CfnCluster;
     Validations.of(cfnCluster).acknowledge({

@@ -1,4 +1,5 @@
 /** The test control plane under /_sim: state dump, reset, fault injection. */
+import { clearKubernetesFaults, kubernetesFaultBody, listKubernetesFaults } from './kubernetes/protocol-faults.js';
 import { faultRequestSchema, type FaultRequest, type FaultRule } from './faults.js';
 import { BodyParseError, jsonResponse, parseJsonBody, type SimRequest, type SimResponse } from './http.js';
 import { nowIso, uuid } from './ids.js';
@@ -167,9 +168,11 @@ export const handleControl = (world: World, req: SimRequest): SimResponse => {
       return jsonResponse(200, { reset: true });
     }
     if (path === '/_sim/faults') {
-      if (method === 'GET') return jsonResponse(200, { faults: world.state.faults });
-      if (method === 'DELETE') return jsonResponse(200, { removed: clearFaults(world) });
+      if (method === 'GET') return jsonResponse(200, { faults: world.state.faults, kubernetes: listKubernetesFaults(world) });
+      if (method === 'DELETE') return jsonResponse(200, { removed: clearFaults(world) + clearKubernetesFaults(world) });
       if (method === 'POST') {
+        const kubernetesFault = kubernetesFaultBody(parseJsonBody(req));
+        if (kubernetesFault) return kubernetesFault(world);
         const parsed = faultRequestSchema.safeParse(parseJsonBody(req));
         if (!parsed.success) {
           return jsonResponse(400, { error: 'invalid fault', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
@@ -183,7 +186,8 @@ export const handleControl = (world: World, req: SimRequest): SimResponse => {
     }
     const one = /^\/_sim\/faults\/([^/]+)$/.exec(path);
     if (one && method === 'DELETE') {
-      const removed = clearFaults(world, decodeURIComponent(one[1] ?? ''));
+      const id = decodeURIComponent(one[1] ?? '');
+      const removed = clearFaults(world, id) + clearKubernetesFaults(world, id);
       return removed > 0 ? jsonResponse(200, { removed }) : jsonResponse(404, { error: 'no such fault' });
     }
     return jsonResponse(404, { error: `unknown control endpoint ${method} ${path}` });

@@ -27,6 +27,8 @@ export interface SimResponse {
    * server hands it the Node response to write and end, and ignores status, headers and body.
    */
   respond?: (res: ServerResponse) => void;
+  /** Injected timeout: write nothing, hold the request this long, then drop the connection. */
+  dropAfterMs?: number;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_DELAYS, validateNodeGroupConfig, type SimDelays, type SimNodeGroupConfig } from './config.js';
 import { addFault, clearFaults, nodeGroupView, stateView, type InstanceView, type NodeGroupView, type SimStateView } from './control.js';
 import { faultRequestSchema, type FaultRequest, type FaultRule } from './faults.js';
+import { configureKubernetesAuth, type KubernetesAuthConfig } from './kubernetes/authorizer.js';
 import { NODE, POD } from './kubernetes/resources.js';
 import { clone, type Node, type Pod } from './kubernetes/types.js';
 import { listen, type AwsGate } from './server.js';
@@ -17,6 +18,8 @@ export { DEFAULT_DELAYS, nodeGroupsFromInventory, SYSTEM_NODE_GROUP, type SimDel
 export { FAULT_ANNOTATION, NODE_GROUP_FAULTS, POD_FAULTS, type FaultKind, type FaultRequest, type FaultRule } from './faults.js';
 export { WEIGHTS_ANNOTATION } from './vllm-logs.js';
 export type { InstanceView, NodeGroupView, NodeView, PodView, SimStateView } from './control.js';
+export type { KubernetesAuthConfig } from './kubernetes/authorizer.js';
+export { KUBERNETES_FAULTS, type KubernetesFaultRequest, type KubernetesFaultRule } from './kubernetes/protocol-faults.js';
 export type { Node as SimNode, Pod as SimPod } from './kubernetes/types.js';
 
 export interface SimulatorOptions {
@@ -41,6 +44,13 @@ export interface SimulatorOptions {
   gatedModels?: readonly string[];
   /** IAM and injected faults in front of the EKS and Auto Scaling APIs (local/iam/sim-gate.ts). */
   awsGate?: AwsGate;
+  /**
+   * Who the Lambda functions are to the Kubernetes API: function → execution role, and the
+   * cluster's EKS access entries (WIRING POINT: local/cloud.ts passes what it loads from the
+   * synthesized template). Without it every request carrying a function's caller header is 401
+   * Unauthorized, like a role without an access entry; requests without one are the operator.
+   */
+  kubernetesAuth?: KubernetesAuthConfig;
 }
 
 /** Plain options for `KubeConfig.loadFromOptions`. */
@@ -99,6 +109,7 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
     ...(persisted ? { persisted } : {}),
     ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
   });
+  if (options.kubernetesAuth) configureKubernetesAuth(world, options.kubernetesAuth);
   const persister = options.stateFile ? new StatePersister(options.stateFile, () => world.snapshot()) : undefined;
   world.onChange = () => persister?.schedule();
 

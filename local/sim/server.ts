@@ -114,6 +114,10 @@ export const listen = async (
         process.stderr.write(`[simulator] ${req.method ?? ''} ${req.url ?? ''} failed: ${(error as Error).stack ?? String(error)}\n`);
         response = jsonResponse(500, { message: `simulator error: ${(error as Error).message}` });
       }
+      if (response.dropAfterMs !== undefined) {
+        setTimeout(() => req.socket.destroy(), response.dropAfterMs).unref();
+        return;
+      }
       if (response.respond) {
         response.respond(res);
         return;

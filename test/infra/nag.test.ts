@@ -20,6 +20,11 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   /^(Annotation::)?AwsSolutions-IAM5\[Resource::[^\]]+\]$/,
   /^(Annotation::)?AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/(AmazonEKSClusterPolicy|AmazonEKSWorkerNodePolicy|AmazonEKS_CNI_Policy|AmazonEC2ContainerRegistryReadOnly|service-role\/AmazonEBSCSIDriverPolicy)\]$/,
   /^(Annotation::)?AwsSolutions-EKS1$/,
+  // The kubectl provider aws-eks-v2 creates to apply the cluster bootstrap (Lambda logging and VPC access, the
+  // conditional ECR Public read its layer needs), acknowledged on that provider's roles only.
+  /^(Annotation::)?AwsSolutions-IAM4\[Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/(AWSLambdaBasicExecutionRole|AWSLambdaVPCAccessExecutionRole)\]$/,
+  /^(Annotation::)?AwsSolutions-L1$/,
+  /^(Annotation::)?AwsSolutions-IAM4\[Policy::\{"Fn::If":\["ClusterKubectlProviderHandlerHasEcrPublic[0-9A-F]+",.*AmazonElasticContainerRegistryPublicReadOnly.*\]$/,
   // The public routes (OpenAPI document and its page), acknowledged on those routes only.
   /^(Annotation::)?AwsSolutions-APIG4$/,
   /^CloudFormation-Validate::W9009$/,

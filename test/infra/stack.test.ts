@@ -404,7 +404,7 @@ describe('new EKS cluster', () => {
     expect(system!.Taints).toBeUndefined();
   });
 
-  it('gives cluster-admin to the principal named by clusterAdminPrincipalArn only (nobody, not even the deployer, by default)', () => {
+  it('gives cluster-admin to the principal named by clusterAdminPrincipalArn and the stack\'s kubectl provider only (not the deployer)', () => {
     const stack = new Stack(new App({ context: synthContext() }), 'AdminProbe');
     const adminRole = 'arn:aws:iam::123456789012:role/platform-admins';
     new NewGpuCluster(stack, 'Cluster', {
@@ -420,7 +420,12 @@ describe('new EKS cluster', () => {
       offeringsRegion: 'us-east-1',
     });
     const probe = Template.fromStack(stack);
-    probe.resourceCountIs('AWS::EKS::AccessEntry', 1);
+    // The admin, and the kubectl provider that applies the cluster bootstrap (cluster-bootstrap.ts).
+    probe.resourceCountIs('AWS::EKS::AccessEntry', 2);
+    probe.hasResourceProperties('AWS::EKS::AccessEntry', {
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('KubectlProvider.*Role'), 'Arn'] },
+      AccessPolicies: [Match.objectLike({ AccessScope: { Type: 'cluster' } })],
+    });
     probe.hasResourceProperties('AWS::EKS::AccessEntry', {
       PrincipalArn: adminRole,
       AccessPolicies: [
@@ -482,7 +487,9 @@ describe('cluster access', () => {
 
   it('lets the routes that read from Kubernetes view the model namespace only, in no group', () => {
     const readers = ROUTES.filter((route) => route.access.kubernetesRead && !route.access.kubernetesProxy).map((route) => s.roleIdOf(route.name));
-    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups === undefined);
+    const entries = s
+      .ofType('AWS::EKS::AccessEntry')
+      .filter(([, entry]) => entry.Properties.KubernetesGroups === undefined && !/KubectlProvider/.test(entry.Properties.PrincipalArn['Fn::GetAtt'][0]));
     expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(readers.sort());
     for (const [, entry] of entries) {
       expect(entry.Properties.AccessPolicies).toEqual([
@@ -668,6 +675,8 @@ describe('alarms and dashboard', () => {
 describe('tags', () => {
   /** CloudFormation types without a Tags property (or, for custom resources, without meaning for one). */
   const NOT_TAGGABLE = new Set([
+    // CloudFormation has no Tags on layer versions (the kubectl provider's layers).
+    'AWS::Lambda::LayerVersion',
     'AWS::EC2::SubnetRouteTableAssociation',
     'AWS::EC2::Route',
     'AWS::EC2::VPCGatewayAttachment',

@@ -1,4 +1,5 @@
 /** The resource types the simulated API server serves, with their defaulting and validation. */
+import { BOOTSTRAP_RESOURCES } from './rbac-resources.js';
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { FieldError, ResourceRef } from './status.js';
 import { clone, isRecord, type Container, type DaemonSet, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
@@ -573,6 +574,7 @@ export const RESOURCES: readonly ResourceType[] = [
   daemonsets,
   endpoints,
   endpointslices,
+  ...BOOTSTRAP_RESOURCES,
 ];
 
 export const findResource = (apiVersion: string, plural: string): ResourceType | undefined =>

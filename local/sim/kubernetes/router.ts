@@ -12,6 +12,7 @@ import { KUBELET_VERSION } from '../node-object.js';
 import { handleProxy } from '../vllm-server.js';
 import { fieldValidation } from './field-validation.js';
 import { openApi } from './openapi.js';
+import { gateKubernetesRequest } from './gate.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -300,6 +301,9 @@ export const isKubernetesPath = (path: string): boolean =>
 export const handleKubernetes = (world: World, req: SimRequest): SimResponse => {
   const path = req.url.pathname.replace(/\/+$/, '') || '/';
   try {
+    // Authentication, impersonation, injected faults, authorization, self reviews (gate.ts).
+    const gated = gateKubernetesRequest(world, req);
+    if (gated) return gated;
     if (['/healthz', '/livez', '/readyz'].includes(path)) return textResponse(200, 'ok');
     if (path.startsWith('/openapi/')) {
       if (req.method !== 'GET') throw methodNotAllowed();

@@ -1,0 +1,185 @@
+/**
+ * Kubernetes RBAC in the simulator, as an EKS cluster of this stack enforces it: the functions'
+ * access entries (from the synthesized template), the access policies within their scope, and
+ * the bootstrap RBAC the stack applies (infra/definitions/cluster-manifests.ts). Driven through
+ * @kubernetes/client-node inside `runAsFunction`, as the handlers call it, and through kubectl.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../infra/constructs/cluster';
+import { clusterBootstrapManifests, KUBERNETES_GROUP as BOOTSTRAP_GROUP, MODEL_PROXY_GROUP as BOOTSTRAP_PROXY_GROUP } from '../../infra/definitions/cluster-manifests';
+import { applyClusterBootstrap } from '../../local/cluster-bootstrap';
+import { installCallerHeader, runAsFunction } from '../../local/identity';
+import { loadLocalPrincipals } from '../../local/iam/principals';
+import type { AccessEntrySpec, LocalPrincipal } from '../../local/identity';
+import { startSimulator, type RunningSimulator } from '../../local/sim/index';
+
+const PREFIX = 'gpu-control-plane';
+const NS = 'models';
+const ACCOUNT = '000000000000';
+const CHECK_NODES = `${PREFIX}-check-nodes`;
+const PROMPT = `${PREFIX}-prompt-deployment`;
+
+let access: { principals: LocalPrincipal[]; accessEntries: AccessEntrySpec[] };
+let sim: RunningSimulator;
+
+const core = (): CoreV1Api => {
+  const kc = new KubeConfig();
+  kc.loadFromOptions(sim.kubeConfig({ tls: false }));
+  return kc.makeApiClient(CoreV1Api);
+};
+
+/** The ApiException a call fails with, as the handler would see it. */
+const failure = async (call: () => Promise<unknown>): Promise<ApiException<string>> => {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof ApiException) return error as ApiException<string>;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+};
+
+const userOf = (functionName: string): string => {
+  const role = access.principals.find((p) => p.functionName === functionName)?.roleArn ?? '';
+  return `arn:aws:sts::${ACCOUNT}:assumed-role/${role.split('/').pop() ?? ''}/${functionName}`;
+};
+
+beforeAll(async () => {
+  installCallerHeader();
+  const loaded = await loadLocalPrincipals({
+    prefix: PREFIX,
+    clusterName: 'gpu-models',
+    namespace: NS,
+    region: 'us-east-1',
+    account: ACCOUNT,
+    kmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/local-hf-token-key`,
+  });
+  access = { principals: Object.values(loaded.principals), accessEntries: loaded.accessEntries };
+  sim = await startSimulator({ clusterName: 'gpu-models', timeScale: 0.005, nodeGroups: [], kubernetesAuth: access });
+}, 120_000);
+afterAll(async () => sim?.close());
+
+describe('Kubernetes RBAC from the access entries', () => {
+  it('uses the group names the access entries carry', () => {
+    expect([BOOTSTRAP_GROUP, BOOTSTRAP_PROXY_GROUP]).toEqual([KUBERNETES_GROUP, MODEL_PROXY_GROUP]);
+    const checkNodes = access.principals.find((p) => p.functionName === CHECK_NODES);
+    expect(access.accessEntries.find((e) => e.principalArn === checkNodes?.roleArn)?.kubernetesGroups).toEqual([KUBERNETES_GROUP]);
+  });
+
+  it('answers 403 to a workflow listing nodes before the stack applies its ClusterRole (aws-review M1)', async () => {
+    const error = await failure(() => runAsFunction(CHECK_NODES, () => core().listNode({ labelSelector: 'a=b' })));
+    expect(error.code).toBe(403);
+    expect(JSON.parse(error.body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `nodes is forbidden: User "${userOf(CHECK_NODES)}" cannot list resource "nodes" in API group "" at the cluster scope`,
+      reason: 'Forbidden',
+      details: { kind: 'nodes' },
+      code: 403,
+    });
+    // The namespace-scoped AmazonEKSEditPolicy does allow its own namespace.
+    await runAsFunction(CHECK_NODES, () => core().listNamespacedPod({ namespace: NS }));
+  });
+
+  it('answers 401 to a function whose role has no access entry, and lets the operator do anything', async () => {
+    const error = await failure(() => runAsFunction(`${PREFIX}-create-deployment`, () => core().listNamespacedPod({ namespace: NS })));
+    expect(error.code).toBe(401);
+    expect((await core().listNode()).items).toEqual([]);
+  });
+
+  it('allows exactly the bootstrap rules once applied', async () => {
+    await applyClusterBootstrap(sim.url, NS);
+    await applyClusterBootstrap(sim.url, NS); // idempotent, as a restart re-applies it
+    const ns = await core().readNamespace({ name: NS });
+    expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    await runAsFunction(CHECK_NODES, () => core().listNode({ labelSelector: 'a=b' }));
+    await runAsFunction(CHECK_NODES, () => core().listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=n1' }));
+    await runAsFunction(CHECK_NODES, () => core().readNamespace({ name: NS }));
+    // `get` on a node, or another namespace, is not what the code calls, so it stays forbidden.
+    const getNode = await failure(() => runAsFunction(CHECK_NODES, () => core().readNode({ name: 'n1' })));
+    expect(JSON.parse(getNode.body).message).toBe(`nodes "n1" is forbidden: User "${userOf(CHECK_NODES)}" cannot get resource "nodes" in API group "" at the cluster scope`);
+    const other = await failure(() => runAsFunction(CHECK_NODES, () => core().listNamespacedSecret({ namespace: 'default' })));
+    expect(JSON.parse(other.body).message).toContain('cannot list resource "secrets" in API group "" in the namespace "default"');
+    const patch = await failure(() =>
+      runAsFunction(CHECK_NODES, () => core().patchNode({ name: 'missing', body: { spec: { unschedulable: true } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))),
+    );
+    expect(patch.code).toBe(404); // authorized: the node just does not exist
+  });
+
+  it('lets the prompt route through services/proxy in the model namespace only', async () => {
+    const proxy = (namespace: string) =>
+      runAsFunction(PROMPT, () => core().connectPostNamespacedServiceProxyWithPath({ name: 'absent:http', namespace, path: 'v1/completions' }));
+    expect((await failure(() => proxy(NS))).code).not.toBe(403);
+    const denied = await failure(() => proxy('default'));
+    expect(JSON.parse(denied.body).message).toBe(
+      `services "absent:http" is forbidden: User "${userOf(PROMPT)}" cannot create resource "services/proxy" in API group "" in the namespace "default"`,
+    );
+    // The view policy has no secrets.
+    expect((await failure(() => runAsFunction(PROMPT, () => core().listNamespacedSecret({ namespace: NS })))).code).toBe(403);
+  });
+});
+
+describe('kubectl against the RBAC', () => {
+  const run = promisify(execFile);
+  let dir = '';
+  const kubectl = async (...args: string[]) => {
+    try {
+      return (await run('kubectl', ['--kubeconfig', join(dir, 'config'), ...args], { timeout: 30_000 })).stdout.trim();
+    } catch (error) {
+      const e = error as { code?: string | number; stdout?: string };
+      if (e.code === 'ENOENT') return undefined;
+      return (e.stdout ?? '').trim();
+    }
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rbac-kubectl-'));
+    writeFileSync(
+      join(dir, 'config'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'sim', cluster: { server: sim.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'operator', user: { token: 'simulator-token' } }],
+        contexts: [{ name: 'sim', context: { cluster: 'sim', user: 'operator' } }],
+        'current-context': 'sim',
+      }),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers auth can-i as the workflow group and as the operator', async (context) => {
+    const operator = await kubectl('auth', 'can-i', 'list', 'nodes');
+    if (operator === undefined) return context.skip('kubectl is not installed on this machine');
+    expect(operator).toBe('yes');
+    const as = ['--as', userOf(CHECK_NODES), '--as-group', KUBERNETES_GROUP];
+    expect(await kubectl('auth', 'can-i', 'list', 'nodes', ...as)).toBe('yes');
+    expect(await kubectl('auth', 'can-i', 'delete', 'nodes', ...as)).toBe('no');
+    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', NS, '--as', 'someone', '--as-group', MODEL_PROXY_GROUP)).toBe('yes');
+    expect(await kubectl('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')).toBe('kubernetes-admin');
+  });
+
+  it('applies the bootstrap List that the admin of an imported cluster applies (npm run cluster-manifests)', async (context) => {
+    const file = join(dir, 'bootstrap.json');
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterBootstrapManifests('imported') }));
+    const applied = await kubectl('apply', '--validate=false', '-f', file);
+    if (applied === undefined) return context.skip('kubectl is not installed on this machine');
+    expect(applied.split('\n')).toEqual([
+      'namespace/imported created',
+      'clusterrole.rbac.authorization.k8s.io/gpu-control-plane configured',
+      'clusterrolebinding.rbac.authorization.k8s.io/gpu-control-plane configured',
+      'role.rbac.authorization.k8s.io/gpu-control-plane-model-proxy created',
+      'rolebinding.rbac.authorization.k8s.io/gpu-control-plane-model-proxy created',
+      'storageclass.storage.k8s.io/model-cache-gp3 configured',
+      'networkpolicy.networking.k8s.io/default-deny-ingress created',
+    ]);
+    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', 'imported', '--as', 'x', '--as-group', MODEL_PROXY_GROUP)).toBe('yes');
+  });
+});
