@@ -19,7 +19,6 @@ import {
   setHeaderOptions,
   type KubernetesObject,
   type ObservableMiddleware,
-  type V1NetworkPolicy,
   type V1Node,
   type V1PersistentVolumeClaim,
   type V1Pod,
@@ -121,12 +120,6 @@ export const ensureNamespace = async (): Promise<void> => {
   }
 };
 
-/** client-node's model spells an ingress rule's `from` as `_from` (its serializer writes `from`). */
-const toClientNetworkPolicy = (policy: NetworkPolicyManifest): V1NetworkPolicy => ({
-  ...policy,
-  spec: { ...policy.spec, ingress: policy.spec.ingress.map(({ from, ports }) => ({ _from: from, ports })) },
-});
-
 /**
  * Server-side apply: creates or converges the objects, idempotently. The Secret and the claim
  * the pods mount go first, so a pod never starts without them; the disruption budget and the
@@ -152,8 +145,9 @@ export const applyObjects = async (objects: {
   }
   const budget = objects.podDisruptionBudget;
   await policy.patchNamespacedPodDisruptionBudget({ name: budget.metadata?.name ?? '', namespace, body: budget, fieldManager: FIELD_MANAGER, force: true }, apply);
-  const netpol = toClientNetworkPolicy(objects.networkPolicy);
-  await networking.patchNamespacedNetworkPolicy({ name: netpol.metadata?.name ?? '', namespace, body: netpol, fieldManager: FIELD_MANAGER, force: true }, apply);
+  // A patch body goes on the wire as given (client-node types it `any`): the manifest's own `from`, not the model's `_from`.
+  const netpol = objects.networkPolicy;
+  await networking.patchNamespacedNetworkPolicy({ name: netpol.metadata.name ?? '', namespace, body: netpol, fieldManager: FIELD_MANAGER, force: true }, apply);
   await apps.patchNamespacedDeployment({ name, namespace, body: objects.deployment, fieldManager: FIELD_MANAGER, force: true }, apply);
   await core.patchNamespacedService(
     { name: objects.service.metadata?.name ?? '', namespace, body: objects.service, fieldManager: FIELD_MANAGER, force: true },

@@ -83,9 +83,8 @@ export interface ModelWorkload {
 }
 
 /**
- * A networking.k8s.io/v1 NetworkPolicy as the API server takes it. Not client-node's
- * V1NetworkPolicy: that type spells an ingress rule's `from` as `_from`, which is not what a
- * dry-run plan should show (adapters/kubernetes.ts converts when applying).
+ * A networking.k8s.io/v1 NetworkPolicy as the API server takes it (and server-side apply sends
+ * it). Not client-node's V1NetworkPolicy: that model spells an ingress rule's `from` as `_from`.
  */
 export interface NetworkPolicyManifest {
   apiVersion: 'networking.k8s.io/v1';

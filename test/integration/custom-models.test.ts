@@ -286,7 +286,7 @@ describe('custom model requests that are refused (400 naming the field, nothing 
   });
 
   it('a declared model size that does not fit the GPUs', async () => {
-    expect(await refused(customBody('too-big', { model_size_gib: 40 }))).toMatch(/^gpu_count 1 is too small: .* use gpu_count >= 3$/);
+    expect(await refused(customBody('too-big', { model_size_gib: 40 }))).toMatch(/^gpu_count 1 is too small: .* use gpu_count 4$/);
     expect(await refused(customBody('never-fits', { model_size_gib: 200 }))).toMatch(/^no GPU node of gpu_config_id 'l4-24gb' can hold/);
   });
 });
