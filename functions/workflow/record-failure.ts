@@ -8,6 +8,8 @@ import { releaseGpus } from '../adapters/capacity-ledger';
 import { getDeployment, StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
 import { closeSegment } from '../domain/usage';
 import { logger } from '../commons/logger';
+import { recordWorkflowFailure } from '../commons/observability';
+import { failureClass } from '../domain/failure-class';
 import { workflowTask, type TaskInput } from '../commons/workflow';
 
 export interface CaughtError {
@@ -31,8 +33,9 @@ export const failReason = (caught: CaughtError): string => {
 export const recordFailure = async (input: TaskInput & { error: CaughtError; operation: 'deploy' | 'scale' | 'delete' }) => {
   const reason = failReason(input.error);
   const at = now();
+  const record = input.operation === 'delete' ? undefined : await getDeployment(input.deployment, input.deployment.id);
   // A failed deployment no longer serves: its usage segment ends here.
-  const usage = input.operation === 'delete' ? undefined : closeSegment((await getDeployment(input.deployment, input.deployment.id))?.usage, at);
+  const usage = input.operation === 'delete' ? undefined : closeSegment(record?.usage, at);
   const changes =
     input.operation === 'delete'
       ? { phase: 'deleting' as const, fail_reason: reason }
@@ -47,6 +50,8 @@ export const recordFailure = async (input: TaskInput & { error: CaughtError; ope
           instances: { running: 0, pending: 0, observed_at: at.toISOString() },
         };
   const code = reason.split(':')[0] ?? 'Failed';
+  // The alarms page on the platform's failures only (infra/constructs/monitoring.ts).
+  recordWorkflowFailure(input.operation, failureClass(code, { customImage: typeof record?.custom?.image === 'string' }));
   try {
     await updateDeployment(input.deployment, input.deployment.id, changes, { executionArn: input.execution }, {
       now: at,
