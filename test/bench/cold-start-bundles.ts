@@ -209,7 +209,7 @@ export const measure = async (): Promise<FigureResult> => {
       id: 'bundles',
       title: 'Lambda cold start: bundle size and import time',
       method: [
-        'Each handler bundled with the options of infra/bundling.ts (what `npm run bundle` and CDK use) into a scratch directory; size of index.mjs in KB (1,000 bytes).',
+        'Each handler as CDK deploys it: built by a synth with bundling on (a ControlPlaneFunction per handler, scratch cloud assembly), and checked byte for byte against the bundle of infra/bundling.ts\'s options (`npm run bundle`); size of index.mjs in KB (1,000 bytes).',
         `Import time: a fresh \`node --enable-source-maps\` process (as NODE_OPTIONS in the deployed functions) imports the bundle with the functions' environment; median of ${IMPORT_RUNS}, every bundle once per round.`,
         'Baseline: same esbuild options but tree-shaking off, with only `import * as` of every @aws-sdk client package (and lib-dynamodb) that the handler bundle contains; handlers without an SDK client have no baseline.',
       ],
