@@ -6,10 +6,7 @@ import type {
   V1Container,
   V1Deployment,
   V1EnvVar,
-  V1LabelSelector,
-  V1ObjectMeta,
   V1PersistentVolumeClaim,
-  V1PodDisruptionBudget,
   V1Secret,
   V1Service,
   V1Volume,
@@ -19,8 +16,10 @@ import { weightsGiB } from './catalog';
 import { customLoadBudgetSeconds } from './custom-model';
 import { HF_TOKEN_ENV } from './hf-token';
 import { modelLoadBudgetSeconds } from './startup';
-import { workloadName, type DeploymentRecord, type Tenant } from './deployment';
-import { ValidationError } from './errors';
+import { workloadName, type DeploymentRecord } from './deployment';
+import { renderDisruptionBudget, renderNetworkPolicy, type ModelIngress, type NetworkPolicyManifest } from './model-policies';
+
+export { checkTenantLabelValues, type ModelIngress, type NetworkPolicyManifest } from './model-policies';
 
 export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0';
 export const VLLM_PORT = 8000;
@@ -75,53 +74,12 @@ export interface ModelWorkload {
   deployment: V1Deployment;
   service: V1Service;
   /** At most one replica down at a time through voluntary disruptions (node drains, AZ rebalancing). */
-  podDisruptionBudget: V1PodDisruptionBudget;
+  podDisruptionBudget: ReturnType<typeof renderDisruptionBudget>;
   /** Who may open connections to the model pods. */
   networkPolicy: NetworkPolicyManifest;
   /** The model cache of a custom model with `storage_size`. */
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
-
-/**
- * A networking.k8s.io/v1 NetworkPolicy as the API server takes it (and server-side apply sends
- * it). Not client-node's V1NetworkPolicy: that model spells an ingress rule's `from` as `_from`.
- */
-export interface NetworkPolicyManifest {
-  apiVersion: 'networking.k8s.io/v1';
-  kind: 'NetworkPolicy';
-  metadata: V1ObjectMeta;
-  spec: {
-    podSelector: V1LabelSelector;
-    policyTypes: ('Ingress' | 'Egress')[];
-    ingress: { from: { ipBlock: { cidr: string } }[]; ports: { protocol: 'TCP'; port: number }[] }[];
-  };
-}
-
-/** Where connections to the model server may come from (adapters/model-network.ts reads it from the environment). */
-export interface ModelIngress {
-  /** CIDRs of the Kubernetes API server's ENIs (its service and pod proxy carries /prompt, /models and /metrics). */
-  apiServerCidrs: readonly string[];
-}
-
-/** A label value: at most 63 characters, alphanumerics at both ends, `-`, `_`, `.` between. */
-const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-
-/**
- * The org and project ids become label values of every object (the reconcile finds a stray
- * object's record by them), and the API server rejects a label value that is not one (422 at
- * apply, after GPUs were reserved). The path allows ids ending in `-`, `_` or `.`; a deploy
- * under such an id is refused here instead, naming the field.
- */
-export const checkTenantLabelValues = (tenant: Tenant): void => {
-  for (const field of ['org_id', 'project_id'] as const) {
-    if (!LABEL_VALUE.test(tenant[field])) {
-      throw new ValidationError(
-        `${field} '${tenant[field]}' cannot be deployed to: it labels the model's Kubernetes objects, so it must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`,
-        field,
-      );
-    }
-  }
-};
 
 /** The labels of every object of a deployment (the leak audit and the reconcile find them by these). */
 export const workloadLabels = (record: Pick<DeploymentRecord, 'id' | 'org_id' | 'project_id'>): Record<string, string> => ({
@@ -313,32 +271,8 @@ export const renderModelWorkload = (
       ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
     },
   };
-  const podDisruptionBudget: V1PodDisruptionBudget = {
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
-    metadata: { name, namespace, labels },
-    spec: {
-      // maxUnavailable, not minAvailable: with one replica a drain may still evict it (a
-      // minAvailable 1 would block node upgrades until EKS forces them after 15 minutes),
-      // and with more, a drain or AZ rebalance takes them one at a time.
-      maxUnavailable: 1,
-      selector: { matchLabels: selector },
-      // A pod still loading (not Ready) is not serving: evicting it costs nothing.
-      unhealthyPodEvictionPolicy: 'AlwaysAllow',
-    },
-  };
-  const networkPolicy: NetworkPolicyManifest = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name, namespace, labels },
-    spec: {
-      podSelector: { matchLabels: selector },
-      policyTypes: ['Ingress'],
-      // Only the API server (its service proxy carries prompts, model lists and metrics);
-      // no other pod, including other tenants' models. The inference gateway joins here later.
-      ingress: [{ from: ingress.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: VLLM_PORT }] }],
-    },
-  };
+  const podDisruptionBudget = renderDisruptionBudget(name, namespace, labels, selector);
+  const networkPolicy = renderNetworkPolicy(name, namespace, labels, selector, ingress, VLLM_PORT);
   const persistentVolumeClaim: V1PersistentVolumeClaim | undefined = custom?.storage_size
     ? {
         apiVersion: 'v1',
