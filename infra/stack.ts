@@ -13,6 +13,9 @@ import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
 import { HfTokenSecrets } from './constructs/secrets';
 import { Workflows } from './constructs/workflows';
+import { ROUTES } from './definitions/routes';
+import { SCHEDULES } from './definitions/schedules';
+import { TASK_FUNCTIONS } from './definitions/workflows';
 import { applyAwsSolutionsChecks } from './nag';
 import { tagEverything } from './tagging';
 
@@ -90,6 +93,25 @@ export const METRICS_NAMESPACE = 'GpuControlPlane';
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 
+/** Lambda refuses a function name longer than 64 characters. */
+export const LAMBDA_FUNCTION_NAME_LIMIT = 64;
+/** The longest function name suffix of the route, task and schedule tables (names are `<prefix>-<suffix>`). */
+export const LONGEST_FUNCTION_SUFFIX = [...ROUTES, ...TASK_FUNCTIONS, ...SCHEDULES]
+  .map((definition) => definition.name)
+  .reduce((longest, name) => (name.length > longest.length ? name : longest), '');
+/** The longest prefix that leaves room for every function name. */
+export const MAX_PREFIX_LENGTH = LAMBDA_FUNCTION_NAME_LIMIT - 1 - LONGEST_FUNCTION_SUFFIX.length;
+
+const checkPrefixLength = (prefix: string): string => {
+  if (prefix.length > MAX_PREFIX_LENGTH) {
+    throw new Error(
+      `Context value prefix ${JSON.stringify(prefix)} has ${prefix.length} characters; at most ${MAX_PREFIX_LENGTH} fit, because the function ` +
+        `${prefix}-${LONGEST_FUNCTION_SUFFIX} would exceed Lambda's ${LAMBDA_FUNCTION_NAME_LIMIT}-character function name limit.`,
+    );
+  }
+  return prefix;
+};
+
 /** Reads the configuration from CDK context (cdk.json or `-c`), falling back to {@link DEFAULTS}. */
 export const configFromContext = (node: Node): ControlPlaneConfig => {
   const raw = (key: string): unknown => node.tryGetContext(key);
@@ -161,7 +183,7 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
 
   return {
     // Leaves room for the longest function name suffix within Lambda's 64 characters.
-    prefix: text('prefix', DEFAULTS.prefix, /^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, at most 40 characters'),
+    prefix: checkPrefixLength(text('prefix', DEFAULTS.prefix, /^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes, starting with a letter')),
     modelNamespace: text('modelNamespace', DEFAULTS.modelNamespace, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name'),
     cluster,
     auth,

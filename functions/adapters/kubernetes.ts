@@ -9,17 +9,23 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  createConfiguration,
   KubeConfig,
+  NetworkingV1Api,
   Observable,
   PatchStrategy,
+  PolicyV1Api,
+  ServerConfiguration,
   setHeaderOptions,
   type KubernetesObject,
   type ObservableMiddleware,
   type V1Node,
   type V1PersistentVolumeClaim,
   type V1Pod,
+  type V1PodDisruptionBudget,
   type V1Secret,
 } from '@kubernetes/client-node';
+import type { NetworkPolicyManifest } from '../domain/manifests';
 import { clusterName, describeCluster } from './eks-node-groups';
 import { eksToken } from './eks-token';
 import { logger } from '../commons/logger';
@@ -30,12 +36,47 @@ export { namespace };
 const FIELD_MANAGER = 'gpu-control-plane';
 const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
 
-interface Clients {
+/**
+ * Every call gives up after this long. client-node sets no timeout of its own, so an API
+ * server that accepts the connection and never answers (a private endpoint out of reach, an
+ * overloaded control plane) would hold the task to the Lambda timeout; failing fast lets the
+ * state machine's retry try again. Calls with their own deadline (callModelServer) override it.
+ */
+export const KUBERNETES_REQUEST_TIMEOUT_MS = 10_000;
+
+export const requestTimeoutMiddleware = (timeoutMs: number): ObservableMiddleware => ({
+  pre: (context) => {
+    context.setSignal(AbortSignal.timeout(timeoutMs));
+    return new Observable(Promise.resolve(context));
+  },
+  post: (response) => new Observable(Promise.resolve(response)),
+});
+
+export interface Clients {
   core: CoreV1Api;
   apps: AppsV1Api;
+  policy: PolicyV1Api;
+  networking: NetworkingV1Api;
   expiresAt: number;
 }
 let clients: Clients | undefined;
+
+/** The API clients of a loaded KubeConfig, every request bounded by `timeoutMs`. */
+export const makeClients = (kc: KubeConfig, timeoutMs = KUBERNETES_REQUEST_TIMEOUT_MS): Omit<Clients, 'expiresAt'> => {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the Kubernetes configuration names no cluster');
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: kc },
+    middleware: [requestTimeoutMiddleware(timeoutMs)],
+  });
+  return {
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    policy: new PolicyV1Api(configuration),
+    networking: new NetworkingV1Api(configuration),
+  };
+};
 
 const connect = async (): Promise<Clients> => {
   if (clients && clients.expiresAt > Date.now()) return clients;
@@ -48,7 +89,7 @@ const connect = async (): Promise<Clients> => {
     contexts: [{ name: clusterName, cluster: clusterName, user: 'workflow' }],
     currentContext: clusterName,
   });
-  clients = { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), expiresAt: Date.now() + TOKEN_LIFETIME_MS };
+  clients = { ...makeClients(kc), expiresAt: Date.now() + TOKEN_LIFETIME_MS };
   return clients;
 };
 
@@ -81,15 +122,19 @@ export const ensureNamespace = async (): Promise<void> => {
 
 /**
  * Server-side apply: creates or converges the objects, idempotently. The Secret and the claim
- * the pods mount go first, so a pod never starts without them.
+ * the pods mount go first, so a pod never starts without them; the disruption budget and the
+ * network policy too, so a pod is never unprotected nor (behind the namespace's default deny)
+ * unreachable by the API server's proxy.
  */
 export const applyObjects = async (objects: {
   deployment: KubernetesObject;
   service: KubernetesObject;
+  podDisruptionBudget: V1PodDisruptionBudget;
+  networkPolicy: NetworkPolicyManifest;
   secret?: V1Secret;
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }): Promise<void> => {
-  const { core, apps } = await connect();
+  const { core, apps, policy, networking } = await connect();
   const name = objects.deployment.metadata?.name ?? '';
   if (objects.secret) {
     await core.patchNamespacedSecret({ name: objects.secret.metadata?.name ?? '', namespace, body: objects.secret, fieldManager: FIELD_MANAGER, force: true }, apply);
@@ -98,6 +143,11 @@ export const applyObjects = async (objects: {
     const claim = objects.persistentVolumeClaim;
     await core.patchNamespacedPersistentVolumeClaim({ name: claim.metadata?.name ?? '', namespace, body: claim, fieldManager: FIELD_MANAGER, force: true }, apply);
   }
+  const budget = objects.podDisruptionBudget;
+  await policy.patchNamespacedPodDisruptionBudget({ name: budget.metadata?.name ?? '', namespace, body: budget, fieldManager: FIELD_MANAGER, force: true }, apply);
+  // A patch body goes on the wire as given (client-node types it `any`): the manifest's own `from`, not the model's `_from`.
+  const netpol = objects.networkPolicy;
+  await networking.patchNamespacedNetworkPolicy({ name: netpol.metadata.name ?? '', namespace, body: netpol, fieldManager: FIELD_MANAGER, force: true }, apply);
   await apps.patchNamespacedDeployment({ name, namespace, body: objects.deployment, fieldManager: FIELD_MANAGER, force: true }, apply);
   await core.patchNamespacedService(
     { name: objects.service.metadata?.name ?? '', namespace, body: objects.service, fieldManager: FIELD_MANAGER, force: true },
@@ -221,11 +271,45 @@ const keepNewestBytes = (log: string, maxBytes: number): PodLog => {
 };
 
 export const deleteWorkloadObjects = async (name: string): Promise<void> => {
-  const { core, apps } = await connect();
+  const { core, apps, policy, networking } = await connect();
   await ignoreNotFound(() => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }));
   await ignoreNotFound(() => core.deleteNamespacedService({ name, namespace }));
   await ignoreNotFound(() => core.deleteNamespacedSecret({ name, namespace }));
   await ignoreNotFound(() => core.deleteNamespacedPersistentVolumeClaim({ name, namespace }));
+  await ignoreNotFound(() => policy.deleteNamespacedPodDisruptionBudget({ name, namespace }));
+  await ignoreNotFound(() => networking.deleteNamespacedNetworkPolicy({ name, namespace }));
+};
+
+/**
+ * Deletes pods at once (grace period 0), for pods stuck Terminating on a node that is gone or
+ * NotReady: no kubelet is there to confirm their end, so without this they stay until the node
+ * object is removed. Returns how many were deleted.
+ */
+export const forceDeletePods = async (podNames: readonly string[]): Promise<number> => {
+  const { core } = await connect();
+  let deleted = 0;
+  for (const name of podNames) {
+    await ignoreNotFound(async () => {
+      await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+      deleted += 1;
+    });
+  }
+  return deleted;
+};
+
+/** Names of the nodes that are not Ready (NotReady or Unknown: the kubelet stopped reporting). */
+export const notReadyNodeNames = async (nodeNames: readonly string[]): Promise<Set<string>> => {
+  const { core } = await connect();
+  const notReady = new Set<string>();
+  for (const name of nodeNames) {
+    try {
+      if (!isNodeReady(await core.readNode({ name }))) notReady.add(name);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+      notReady.add(name); // the node object is gone: so is its kubelet
+    }
+  }
+  return notReady;
 };
 
 export const listNodes = async (labelSelector: string): Promise<V1Node[]> => {
@@ -276,7 +360,7 @@ export const isNodeReady = (node: V1Node): boolean =>
   node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** The kinds of namespaced objects this control plane creates for a model. */
-export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim';
+export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim' | 'PodDisruptionBudget' | 'NetworkPolicy';
 
 export interface ManagedObject {
   kind: ManagedKind;
@@ -285,14 +369,16 @@ export interface ManagedObject {
   labels: Record<string, string>;
 }
 
-/** Every Deployment, Service, Secret and PVC in the model namespace matching `labelSelector`. */
+/** Every Deployment, Service, Secret, PVC, PodDisruptionBudget and NetworkPolicy in the model namespace matching `labelSelector`. */
 export const listManagedObjects = async (labelSelector: string): Promise<ManagedObject[]> => {
-  const { core, apps } = await connect();
-  const [deployments, services, secrets, claims] = await Promise.all([
+  const { core, apps, policy, networking } = await connect();
+  const [deployments, services, secrets, claims, budgets, policies] = await Promise.all([
     apps.listNamespacedDeployment({ namespace, labelSelector }),
     core.listNamespacedService({ namespace, labelSelector }),
     core.listNamespacedSecret({ namespace, labelSelector }),
     core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector }),
+    policy.listNamespacedPodDisruptionBudget({ namespace, labelSelector }),
+    networking.listNamespacedNetworkPolicy({ namespace, labelSelector }),
   ]);
   const refs = (kind: ManagedKind, items: KubernetesObject[]): ManagedObject[] =>
     items.map((item) => ({ kind, name: item.metadata?.name ?? '', uid: item.metadata?.uid ?? '', labels: item.metadata?.labels ?? {} }));
@@ -301,6 +387,8 @@ export const listManagedObjects = async (labelSelector: string): Promise<Managed
     ...refs('Service', services.items),
     ...refs('Secret', secrets.items),
     ...refs('PersistentVolumeClaim', claims.items),
+    ...refs('PodDisruptionBudget', budgets.items),
+    ...refs('NetworkPolicy', policies.items),
   ];
 };
 
@@ -310,12 +398,14 @@ export const listManagedObjects = async (labelSelector: string): Promise<Managed
  * another uid exists now, and was left alone.
  */
 export const deleteManagedObject = async (object: ManagedObject): Promise<'deleted' | 'gone' | 'replaced'> => {
-  const { core, apps } = await connect();
+  const { core, apps, policy, networking } = await connect();
   const request = { name: object.name, namespace, body: { preconditions: { uid: object.uid }, propagationPolicy: 'Foreground' } };
   try {
     if (object.kind === 'Deployment') await apps.deleteNamespacedDeployment(request);
     else if (object.kind === 'Service') await core.deleteNamespacedService(request);
     else if (object.kind === 'Secret') await core.deleteNamespacedSecret(request);
+    else if (object.kind === 'PodDisruptionBudget') await policy.deleteNamespacedPodDisruptionBudget(request);
+    else if (object.kind === 'NetworkPolicy') await networking.deleteNamespacedNetworkPolicy(request);
     else await core.deleteNamespacedPersistentVolumeClaim(request);
     return 'deleted';
   } catch (error) {

@@ -43,11 +43,21 @@ export const METRIC = {
   taskSuperseded: 'TaskSuperseded',
   /** Wall time of one task invocation. Dimension `task`. */
   taskDuration: 'TaskDuration',
+  /** A deploy, scale or delete failed (recorded by record-failure). Dimensions `workflow` and `class` (domain/failure-class.ts). */
+  workflowFailed: 'WorkflowFailed',
 } as const;
 
 /** Records the cold start (Powertools emits it once per on-demand container, with the function name). */
 const recordColdStart = (context: Context | undefined): void => {
   if (metricsEnabled) metrics.captureColdStartMetric(context?.functionName);
+};
+
+/** One WorkflowFailed count, with its own dimensions (not the task's), published at once. */
+export const recordWorkflowFailure = (workflow: string, failureClass: string): void => {
+  if (!metricsEnabled) return;
+  const single = metrics.singleMetric();
+  single.addDimensions({ workflow, class: failureClass });
+  single.addMetric(METRIC.workflowFailed, MetricUnit.Count, 1);
 };
 
 /** Publishes what was recorded during this invocation; nothing (not even a warning) when empty. */
@@ -97,7 +107,7 @@ export interface TaskObservation {
 export const observeTask = async <O>(
   observation: TaskObservation,
   run: () => Promise<O>,
-  classify: (error: unknown) => 'superseded' | 'not-ready' | 'failed',
+  classify: (error: unknown) => 'superseded' | 'not-ready' | 'classified' | 'failed',
 ): Promise<O> => {
   recordColdStart(observation.context);
   const started = performance.now();
@@ -114,7 +124,8 @@ export const observeTask = async <O>(
   try {
     return await run();
   } catch (error) {
-    // A readiness poll that is not ready yet is the state machine's Retry loop, not a failure.
+    // A readiness poll that is not ready yet is the state machine's Retry loop, not a failure; a
+    // classified failure (DeploymentFailed) is the workflow's outcome, counted by WorkflowFailed.
     const kind = classify(error);
     outcome = kind === 'superseded' ? METRIC.taskSuperseded : kind === 'failed' ? METRIC.taskFailed : undefined;
     if (subsegment && outcome === METRIC.taskFailed) tracer.addErrorAsMetadata(error as Error);

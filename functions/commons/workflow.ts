@@ -5,7 +5,7 @@
 import type { Context } from 'aws-lambda';
 import * as repository from '../adapters/deployment-repository';
 import type { DeploymentRecord } from '../domain/deployment';
-import { SupersededError } from '../domain/errors';
+import { DeploymentFailedError, SupersededError } from '../domain/errors';
 import { NotReadyYetError } from '../domain/polling';
 import { logger } from './logger';
 import { observeTask } from './observability';
@@ -59,6 +59,7 @@ export const workflowTask =
           throw error;
         }
       },
-      (error) => (error instanceof SupersededError ? 'superseded' : error instanceof NotReadyYetError ? 'not-ready' : 'failed'),
+      (error) =>
+        error instanceof SupersededError ? 'superseded' : error instanceof NotReadyYetError ? 'not-ready' : error instanceof DeploymentFailedError ? 'classified' : 'failed',
     );
   };

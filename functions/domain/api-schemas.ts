@@ -300,7 +300,14 @@ export const planSchemaOfDryRun = z
     ]).describe('Catalog models: weights + KV cache; custom models: the declared size, or why it was not checked.'),
     cost: z.object({ per_minute: z.number(), per_hour: z.number(), currency: z.string(), formula: z.string() }),
     manifests: z
-      .object({ deployment: kubernetesObject, service: kubernetesObject, persistentVolumeClaim: kubernetesObject.optional(), secret: kubernetesObject.optional() })
+      .object({
+        deployment: kubernetesObject,
+        service: kubernetesObject,
+        podDisruptionBudget: kubernetesObject,
+        networkPolicy: kubernetesObject,
+        persistentVolumeClaim: kubernetesObject.optional(),
+        secret: kubernetesObject.optional(),
+      })
       .describe('The Kubernetes objects a deploy would apply (secrets redacted).'),
   })
   .describe('Extension: what a deploy would do (`?dry_run=true`), without doing it.');

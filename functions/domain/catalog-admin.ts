@@ -46,10 +46,11 @@ const fields = {
   architecture: z.strictObject(
     {
       num_layers: positiveInt('architecture.num_layers', 1000),
+      num_attention_heads: positiveInt('architecture.num_attention_heads', 1024).optional(),
       num_kv_heads: positiveInt('architecture.num_kv_heads', 1024),
       head_dim: positiveInt('architecture.head_dim', 4096),
     },
-    { error: 'architecture must be an object {num_layers, num_kv_heads, head_dim} (it sizes the KV cache)' },
+    { error: 'architecture must be an object {num_layers, num_attention_heads?, num_kv_heads, head_dim} (it sizes the KV cache and the valid gpu_count)' },
   ),
   gated: z.boolean({ error: 'gated must be true or false' }),
   configurations: z.strictObject(

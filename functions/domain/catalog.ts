@@ -18,6 +18,8 @@ export const catalogModelSchema = z.object({
   dtype: z.enum(['bfloat16', 'float16', 'float32', 'fp8', 'int8', 'int4']),
   architecture: z.object({
     num_layers: z.number().int().positive(),
+    /** config.json `num_attention_heads`: with num_kv_heads, the tensor-parallel sizes vLLM accepts (domain/tensor-parallel.ts). Absent: powers of two. */
+    num_attention_heads: z.number().int().positive().optional(),
     num_kv_heads: z.number().int().positive(),
     head_dim: z.number().int().positive(),
   }),

@@ -12,6 +12,7 @@ import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment'
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';
 import { GPU_MEMORY_UTILIZATION } from './memory-fit';
+import { checkTensorParallelSize, validTensorParallelSizes } from './tensor-parallel';
 import { createDeploymentSchema, checkReplicasFitNodeGroup, parseOrThrow, resolveDeploymentSpec, resolvePlacement, servingConfigWithin, type CreateDeploymentRequest, type ResolvedDeploymentSpec } from './requests';
 
 const HF_REPO = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
@@ -76,10 +77,13 @@ export const customModelFields = {
     .optional(),
   display_name: z.string({ error: 'display_name must be a string' }).min(1, { error: 'display_name must not be empty' }).max(100, { error: 'display_name is at most 100 characters' }).optional(),
   description: z.string({ error: 'description must be a string' }).max(1000, { error: 'description is at most 1000 characters' }).optional(),
+  /** The model's config.json head counts: with them, gpu_count may be any size vLLM can shard the model over, not only a power of two. */
+  num_attention_heads: z.number({ error: 'num_attention_heads must be an integer' }).int({ error: 'num_attention_heads must be an integer' }).min(1, { error: 'num_attention_heads must be at least 1' }).max(1024, { error: 'num_attention_heads must be at most 1024' }).optional(),
+  num_key_value_heads: z.number({ error: 'num_key_value_heads must be an integer' }).int({ error: 'num_key_value_heads must be an integer' }).min(1, { error: 'num_key_value_heads must be at least 1' }).max(1024, { error: 'num_key_value_heads must be at most 1024' }).optional(),
 };
 
 /** Fields that only make sense outside the catalog (a catalog model is served as the catalog defines it). */
-const CUSTOM_ONLY = ['revision', 'image', 'command', 'args', 'storage_size', 'model_size_gib', 'tags', 'display_name', 'description'] as const;
+const CUSTOM_ONLY = ['revision', 'image', 'command', 'args', 'storage_size', 'model_size_gib', 'tags', 'display_name', 'description', 'num_attention_heads', 'num_key_value_heads'] as const;
 
 export const customModelDeploymentSchema = createDeploymentSchema.omit({ catalog_id: true }).extend(customModelFields);
 export type CustomModelDeploymentRequest = z.infer<typeof customModelDeploymentSchema>;
@@ -167,22 +171,43 @@ export const customMemoryCheck = (sizeGiB: number | undefined, gpu: Pick<GpuConf
   return { checked: true, weightsGiB: sizeGiB, overheadGiB: overhead, neededGiB: needed, availableGiB: available, fits: needed <= available, kv_cache: 'not estimated' };
 };
 
+/**
+ * The gpu_count values this custom deploy may use. When the control plane writes the vLLM
+ * command line, gpu_count is `--tensor-parallel-size`: only sizes vLLM can shard the model
+ * over (powers of two unless the request declares both head counts), else a 400 naming
+ * gpu_count. A custom `command`/`args` runs its own server, which may use GPUs any way it likes.
+ */
+export const customTensorParallelSizes = (
+  request: Pick<CustomModelDeploymentRequest, 'gpu_count' | 'command' | 'args' | 'num_attention_heads' | 'num_key_value_heads'>,
+  gpusPerNode: number,
+): number[] => {
+  if ((request.num_attention_heads === undefined) !== (request.num_key_value_heads === undefined)) {
+    const missing = request.num_attention_heads === undefined ? 'num_attention_heads' : 'num_key_value_heads';
+    throw new ValidationError(`${missing} is required with ${missing === 'num_attention_heads' ? 'num_key_value_heads' : 'num_attention_heads'}: declare both head counts of the model's config.json, or neither`, missing);
+  }
+  if (request.command !== undefined || request.args !== undefined) return Array.from({ length: gpusPerNode }, (_, i) => i + 1);
+  const heads = request.num_attention_heads === undefined || request.num_key_value_heads === undefined ? undefined : { attention: request.num_attention_heads, kv: request.num_key_value_heads };
+  checkTensorParallelSize(request.gpu_count, heads, gpusPerNode);
+  return validTensorParallelSizes(heads, gpusPerNode);
+};
+
 export const resolveCustomModelSpec = (request: CustomModelDeploymentRequest, source: CustomModel['source'] = 'api', env: CustomModel['env'] = []): ResolvedCustomModelSpec => {
   checkServedModelName(request.name, request.command, request.args);
   const { gpuConfig, plan } = resolvePlacement(request);
+  const tensorParallel = customTensorParallelSizes(request, gpuConfig.gpus_per_node);
   const config = servingConfigWithin(request.config, { max_model_len: CUSTOM_MAX_MODEL_LEN, max_num_seqs: CUSTOM_MAX_NUM_SEQS });
   const memory = customMemoryCheck(request.model_size_gib, gpuConfig, request.gpu_count);
   if (memory.checked && !memory.fits) {
     const wholeNode = customMemoryCheck(request.model_size_gib, gpuConfig, gpuConfig.gpus_per_node);
     const needed = `${memory.neededGiB.toFixed(1)} GiB (weights ${memory.weightsGiB.toFixed(1)} + overhead ${memory.overheadGiB.toFixed(1)}, KV cache not counted)`;
-    const fewest = Array.from({ length: gpuConfig.gpus_per_node }, (_, i) => i + 1).find((n) => {
+    const fewest = tensorParallel.find((n) => {
       const check = customMemoryCheck(request.model_size_gib, gpuConfig, n);
       return check.checked && check.fits;
     });
     throw new ValidationError(
       wholeNode.checked && !wholeNode.fits
         ? `no GPU node of gpu_config_id '${gpuConfig.config_id}' can hold ${request.huggingface_id}: model_size_gib ${request.model_size_gib} needs ${needed}; even ${gpuConfig.gpus_per_node} GPUs are too few`
-        : `gpu_count ${request.gpu_count} is too small: ${request.huggingface_id} needs ${needed} but ${request.gpu_count} x ${gpuConfig.gpu_memory_gib} GiB ${gpuConfig.gpu_type} give ${memory.availableGiB.toFixed(1)} GiB at 90% utilisation; use gpu_count >= ${fewest}`,
+        : `gpu_count ${request.gpu_count} is too small: ${request.huggingface_id} needs ${needed} but ${request.gpu_count} x ${gpuConfig.gpu_memory_gib} GiB ${gpuConfig.gpu_type} give ${memory.availableGiB.toFixed(1)} GiB at 90% utilisation; use gpu_count ${fewest}`,
       'gpu_count',
     );
   }

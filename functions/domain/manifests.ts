@@ -2,13 +2,24 @@
  * Renders the Kubernetes objects of a model deployment. Pure: same record, same objects,
  * so applying them again (server-side apply) is a no-op and every task stays idempotent.
  */
-import type { V1Container, V1Deployment, V1EnvVar, V1PersistentVolumeClaim, V1Secret, V1Service, V1Volume } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Deployment,
+  V1EnvVar,
+  V1PersistentVolumeClaim,
+  V1Secret,
+  V1Service,
+  V1Volume,
+} from '@kubernetes/client-node';
 import type { CatalogModel, GpuConfig } from './catalog';
 import { weightsGiB } from './catalog';
 import { customLoadBudgetSeconds } from './custom-model';
 import { HF_TOKEN_ENV } from './hf-token';
 import { modelLoadBudgetSeconds } from './startup';
 import { workloadName, type DeploymentRecord } from './deployment';
+import { renderDisruptionBudget, renderNetworkPolicy, type ModelIngress, type NetworkPolicyManifest } from './model-policies';
+
+export { checkTenantLabelValues, type ModelIngress, type NetworkPolicyManifest } from './model-policies';
 
 export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0';
 export const VLLM_PORT = 8000;
@@ -62,6 +73,10 @@ export const vllmArgs = (record: DeploymentRecord): string[] => [
 export interface ModelWorkload {
   deployment: V1Deployment;
   service: V1Service;
+  /** At most one replica down at a time through voluntary disruptions (node drains, AZ rebalancing). */
+  podDisruptionBudget: ReturnType<typeof renderDisruptionBudget>;
+  /** Who may open connections to the model pods. */
+  networkPolicy: NetworkPolicyManifest;
   /** The model cache of a custom model with `storage_size`. */
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
@@ -86,6 +101,8 @@ export const renderTokenSecret = (record: DeploymentRecord, token: string, names
 });
 
 const MODEL_CACHE_PATH = '/models';
+/** gp3, WaitForFirstConsumer (the stack creates it with the EBS CSI driver). */
+export const MODEL_CACHE_STORAGE_CLASS = 'model-cache-gp3';
 
 /** Startup budget: from the catalog model's size, a custom model's declared size, or an hour. */
 const loadBudgetSeconds = (record: DeploymentRecord, model: CatalogModel | undefined): number =>
@@ -99,18 +116,57 @@ const serverInvocation = (record: DeploymentRecord): Pick<V1Container, 'image' |
   return { image, ...(custom.command === null ? {} : { command: custom.command }), args: custom.args ?? [] };
 };
 
+/**
+ * The uid and gid the model server runs as. Fixed, so a model cache (PVC) written by one pod is
+ * readable by the next, and non-root, so the pod passes Pod Security `restricted`. No image
+ * names this user, hence HOME and USER below (Python's getpass, used by torch and triton for
+ * cache paths, fails for a uid with no passwd entry unless USER is set).
+ */
+export const MODEL_UID = 10001;
+const HOME = '/home/vllm';
+
+/**
+ * Every path the server writes outside the model cache, on pod volumes (the image's own
+ * directories belong to root): Hugging Face, vLLM's compile cache, triton kernels, torch
+ * inductor, pip/XDG caches and /tmp. A user's `env` comes after these and may override them.
+ */
+const WRITABLE_ENV: V1EnvVar[] = [
+  { name: 'HOME', value: HOME },
+  { name: 'USER', value: 'vllm' },
+  { name: 'HF_HOME', value: `${MODEL_CACHE_PATH}/.cache` },
+  { name: 'XDG_CACHE_HOME', value: `${HOME}/.cache` },
+  { name: 'XDG_CONFIG_HOME', value: `${HOME}/.config` },
+  { name: 'VLLM_CACHE_ROOT', value: `${HOME}/.cache/vllm` },
+  { name: 'TRITON_CACHE_DIR', value: `${HOME}/.triton` },
+  { name: 'TORCHINDUCTOR_CACHE_DIR', value: '/tmp/torchinductor' },
+];
+
+/**
+ * Probes for a loaded LLM server. A busy vLLM answers /health in more than the default 1 s, so
+ * every probe waits 5-10 s. Readiness takes a pod out of the Service after 30 s of failures;
+ * liveness restarts it only after 3 minutes (a restart reloads the weights: minutes to an hour),
+ * so a slow-but-alive server is never killed while a dead engine (vLLM answers 500) still is.
+ */
+export const PROBES = {
+  startupPeriodSeconds: 10,
+  timeoutSeconds: 5,
+  readiness: { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+  liveness: { periodSeconds: 30, timeoutSeconds: 10, failureThreshold: 6 },
+} as const;
+
 export const renderModelWorkload = (
   record: DeploymentRecord,
   model: CatalogModel | undefined,
   gpuConfig: GpuConfig,
   namespace: string,
+  ingress: ModelIngress,
 ): ModelWorkload => {
   const name = workloadName(record.id);
   const labels = workloadLabels(record);
   const custom = record.custom;
   const weights = model ? weightsGiB(model) : (custom?.model_size_gib ?? undefined);
   const env: V1EnvVar[] = [
-    { name: 'HF_HOME', value: `${MODEL_CACHE_PATH}/.cache` },
+    ...WRITABLE_ENV,
     ...(custom?.env ?? []),
     ...(typeof record.hf_token_secret_arn === 'string'
       ? [{ name: HF_TOKEN_ENV, valueFrom: { secretKeyRef: { name, key: HF_TOKEN_ENV } } }]
@@ -118,7 +174,7 @@ export const renderModelWorkload = (
   ];
   const cache: V1Volume = custom?.storage_size ? { name: 'model-cache', persistentVolumeClaim: { claimName: name } } : { name: 'model-cache', emptyDir: {} };
   const selector = { [LABELS.deploymentId]: record.id };
-  const probePeriod = 10;
+  const health = { httpGet: { path: '/health', port: 'http' } };
   const gpus = String(record.gpu_count);
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
@@ -127,14 +183,27 @@ export const renderModelWorkload = (
     spec: {
       replicas: record.replicas,
       selector: { matchLabels: selector },
-      // A GPU node rarely has room for a surge pod: replace in place.
-      strategy: { type: 'Recreate' },
+      // One replica at a time, never a surge pod (a GPU node rarely has room for one): a scale
+      // that re-applies a changed template keeps the other replicas serving. A ReadWriteOnce
+      // cache does not need Recreate: its replicas share one node, and RWO is per node.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
       template: {
         metadata: {
           labels,
           annotations: weights === undefined ? {} : { [WEIGHTS_ANNOTATION]: weights.toFixed(1) },
         },
         spec: {
+          // The server needs no Kubernetes API: no token in a pod that runs tenant code.
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: MODEL_UID,
+            runAsGroup: MODEL_UID,
+            fsGroup: MODEL_UID,
+            // A large model cache is not walked on every start once it belongs to the group.
+            fsGroupChangePolicy: 'OnRootMismatch',
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
           nodeSelector: { [NODE_GROUP_LABEL]: gpuConfig.node_group.name },
           tolerations: [{ key: GPU_RESOURCE, operator: 'Exists', effect: 'NoSchedule' }],
           affinity: {
@@ -159,22 +228,34 @@ export const renderModelWorkload = (
                 requests: { [GPU_RESOURCE]: gpus, cpu: String(2 * record.gpu_count), memory: `${16 * record.gpu_count}Gi` },
                 limits: { [GPU_RESOURCE]: gpus },
               },
-              startupProbe: {
-                httpGet: { path: '/health', port: 'http' },
-                periodSeconds: probePeriod,
-                failureThreshold: Math.ceil(loadBudgetSeconds(record, model) / probePeriod),
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ['ALL'] },
+                runAsNonRoot: true,
+                seccompProfile: { type: 'RuntimeDefault' },
               },
-              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 15, failureThreshold: 4 },
+              startupProbe: {
+                ...health,
+                periodSeconds: PROBES.startupPeriodSeconds,
+                timeoutSeconds: PROBES.timeoutSeconds,
+                failureThreshold: Math.ceil(loadBudgetSeconds(record, model) / PROBES.startupPeriodSeconds),
+              },
+              readinessProbe: { ...health, ...PROBES.readiness },
+              livenessProbe: { ...health, ...PROBES.liveness },
               volumeMounts: [
                 { name: 'model-cache', mountPath: MODEL_CACHE_PATH },
                 { name: 'dshm', mountPath: '/dev/shm' },
+                { name: 'home', mountPath: HOME },
+                { name: 'tmp', mountPath: '/tmp' },
               ],
             },
           ],
           volumes: [
             cache,
             { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } },
+            // Compile and kernel caches: a few GiB; the limit keeps one tenant from filling the node's disk.
+            { name: 'home', emptyDir: { sizeLimit: '20Gi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '20Gi' } },
           ],
         },
       },
@@ -190,14 +271,16 @@ export const renderModelWorkload = (
       ports: [{ name: 'http', port: VLLM_PORT, targetPort: 'http' }],
     },
   };
+  const podDisruptionBudget = renderDisruptionBudget(name, namespace, labels, selector);
+  const networkPolicy = renderNetworkPolicy(name, namespace, labels, selector, ingress, VLLM_PORT);
   const persistentVolumeClaim: V1PersistentVolumeClaim | undefined = custom?.storage_size
     ? {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
         metadata: { name, namespace, labels },
         // One claim per deployment: its replicas share it on one node (ReadWriteOnce), see docs/custom-models.md.
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: custom.storage_size } } },
+        spec: { accessModes: ['ReadWriteOnce'], storageClassName: MODEL_CACHE_STORAGE_CLASS, resources: { requests: { storage: custom.storage_size } } },
       }
     : undefined;
-  return { deployment, service, ...(persistentVolumeClaim ? { persistentVolumeClaim } : {}) };
+  return { deployment, service, podDisruptionBudget, networkPolicy, ...(persistentVolumeClaim ? { persistentVolumeClaim } : {}) };
 };

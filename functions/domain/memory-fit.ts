@@ -10,6 +10,7 @@
  */
 import type { CatalogModel, GpuConfig } from './catalog';
 import { weightsGiB } from './catalog';
+import { catalogHeads, validTensorParallelSizes } from './tensor-parallel';
 
 export const GPU_MEMORY_UTILIZATION = 0.9;
 const GIB = 2 ** 30;
@@ -41,14 +42,14 @@ export const estimateMemory = (
   return { weightsGiB: weights, kvCacheGiB: kvCache, overheadGiB: overhead, neededGiB: needed, availableGiB: available, fits: needed <= available };
 };
 
-/** The fewest GPUs of this config that hold the model, or undefined if a whole node cannot. */
+/**
+ * The fewest GPUs of this config that hold the model, or undefined if a whole node cannot.
+ * Only counts vLLM can shard the model over (domain/tensor-parallel.ts): a suggestion of 3
+ * GPUs for a model with 64 attention heads would be rounded up to 4 by the user anyway.
+ */
 export const minimumGpus = (
   model: Pick<CatalogModel, 'architecture' | 'dtype' | 'parameters_billion'>,
   gpu: Pick<GpuConfig, 'gpu_memory_gib' | 'gpus_per_node'>,
   maxModelLen: number,
-): number | undefined => {
-  for (let count = 1; count <= gpu.gpus_per_node; count++) {
-    if (estimateMemory(model, gpu, count, maxModelLen).fits) return count;
-  }
-  return undefined;
-};
+): number | undefined =>
+  validTensorParallelSizes(catalogHeads(model.architecture), gpu.gpus_per_node).find((count) => estimateMemory(model, gpu, count, maxModelLen).fits);

@@ -9,6 +9,7 @@ import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';
 import { estimateMemory, minimumGpus } from './memory-fit';
+import { catalogHeads, checkTensorParallelSize } from './tensor-parallel';
 
 export const MAX_REPLICAS = 16;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -237,6 +238,19 @@ export const servingConfigWithin = (
 });
 
 /**
+ * A gated model (Llama, ...) downloads only with a Hugging Face token of an account that
+ * accepted its licence. Without one the pod fails with 401/403 after GPU nodes were bought,
+ * so the request is refused before anything is reserved.
+ */
+export const checkGatedModelToken = (model: Pick<CatalogModel, 'gated' | 'model_id'>, request: Pick<CreateDeploymentRequest, 'hf_token'>): void => {
+  if (!model.gated || request.hf_token !== undefined) return;
+  throw new ValidationError(
+    `hf_token is required: ${model.model_id} is a gated Hugging Face model; pass a token of an account that has accepted its licence`,
+    'hf_token',
+  );
+};
+
+/**
  * Checks a syntactically valid deploy request against catalog and inventory. `model` is the
  * catalog entry the caller resolved (built-in merged with admin changes, see
  * use-cases/catalog.ts); by default the built-in catalog's.
@@ -247,6 +261,8 @@ export const resolveDeploymentSpec = (
 ): ResolvedDeploymentSpec => {
   if (!model) throw new ValidationError(`catalog_id '${request.catalog_id}' is not in the catalog (see GET /api/v1beta1/aimodels-catalog)`, 'catalog_id');
   const { gpuConfig, plan } = resolvePlacement(request);
+  checkGatedModelToken(model, request);
+  checkTensorParallelSize(request.gpu_count, catalogHeads(model.architecture), gpuConfig.gpus_per_node);
   const config = servingConfigWithin(request.config, model.configurations);
   const memory = estimateMemory(model, gpuConfig, request.gpu_count, config.max_model_len);
   if (!memory.fits) {
@@ -256,7 +272,7 @@ export const resolveDeploymentSpec = (
     throw new ValidationError(
       fewest === undefined
         ? `no GPU node of gpu_config_id '${gpuConfig.config_id}' can satisfy the requirements: ${model.name} needs ${needed}; even ${gpuConfig.gpus_per_node} GPUs are too few; choose a GPU with more memory or lower config.max_model_len`
-        : `gpu_count ${request.gpu_count} is too small: ${model.name} needs ${needed} but ${have}; use gpu_count >= ${fewest} or lower config.max_model_len`,
+        : `gpu_count ${request.gpu_count} is too small: ${model.name} needs ${needed} but ${have}; use gpu_count ${fewest} (the fewest GPUs vLLM can shard it over that hold it) or lower config.max_model_len`,
       'gpu_count',
     );
   }

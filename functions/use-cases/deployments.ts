@@ -14,6 +14,7 @@ import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { newDeploymentId } from '../domain/ids';
 import { newDeploymentRecord } from '../domain/new-deployment';
+import { checkTenantLabelValues } from '../domain/manifests';
 import { checkCacheFitsOneNode, type DeploySpec } from '../domain/custom-model';
 import { checkReplicasFitNodeGroup } from '../domain/requests';
 import { deleteHfToken, storeHfToken } from '../adapters/hf-token-secrets';
@@ -29,6 +30,7 @@ const unavailable = (error: unknown, what: string): ServiceUnavailableError => {
 };
 
 export const createDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date): Promise<DeploymentRecord> => {
+  checkTenantLabelValues(tenant);
   const id = newDeploymentId(now);
   const name = executionName(id, 'deploy', now);
   // The token goes to Secrets Manager first; from here on only its ARN travels.

@@ -9,11 +9,13 @@ import { namespace } from '../adapters/model-namespace';
 import { ledgerGpus, nodeGroupGpuLimit, nodesNeeded } from '../domain/capacity';
 import type { Tenant } from '../domain/deployment';
 import { newDeploymentRecord } from '../domain/new-deployment';
-import { renderModelWorkload } from '../domain/manifests';
+import { checkTenantLabelValues, renderModelWorkload } from '../domain/manifests';
 import { estimateMemory } from '../domain/memory-fit';
 import { isCustomSpec, type DeploySpec } from '../domain/custom-model';
+import { modelIngress } from '../adapters/model-network';
 
 export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date) => {
+  checkTenantLabelValues(tenant);
   const group = spec.gpuConfig;
   const demand = await gpuDemandOf(group.config_id);
   const nodesBefore = nodesNeeded(demand, group.gpus_per_node);
@@ -47,6 +49,6 @@ export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date
       currency: spec.plan.currency,
       formula: 'unit_price x gpu_count x replicas / 60',
     },
-    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, namespace),
+    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, namespace, modelIngress),
   };
 };

@@ -12,6 +12,7 @@ import { DeploymentFailedError } from '../domain/errors';
 import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
 import { readHfToken } from '../adapters/hf-token-secrets';
 import { deploymentModelOf } from '../use-cases/catalog';
+import { modelIngress } from '../adapters/model-network';
 
 export interface WorkloadWait {
   started_at: string;
@@ -32,7 +33,7 @@ export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => 
   await ensureNamespace();
   const secretArn = record.hf_token_secret_arn;
   const secret = typeof secretArn === 'string' ? renderTokenSecret(record, await readHfToken(secretArn), namespace) : undefined;
-  await applyObjects({ ...renderModelWorkload(record, model, config, namespace), ...(secret ? { secret } : {}) });
+  await applyObjects({ ...renderModelWorkload(record, model, config, namespace, modelIngress), ...(secret ? { secret } : {}) });
   if (record.operation === 'deploy' && record.phase !== 'scheduling') {
     await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, {
       now: now(),

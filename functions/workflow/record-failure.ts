@@ -8,6 +8,8 @@ import { releaseGpus } from '../adapters/capacity-ledger';
 import { getDeployment, StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
 import { markFailed } from '../domain/lifecycle';
 import { logger } from '../commons/logger';
+import { recordWorkflowFailure } from '../commons/observability';
+import { failureClass } from '../domain/failure-class';
 import { workflowTask, type TaskInput } from '../commons/workflow';
 
 export interface CaughtError {
@@ -31,12 +33,15 @@ export const failReason = (caught: CaughtError): string => {
 export const recordFailure = async (input: TaskInput & { error: CaughtError; operation: 'deploy' | 'scale' | 'delete' }) => {
   const reason = failReason(input.error);
   const at = now();
+  const record = input.operation === 'delete' ? undefined : await getDeployment(input.deployment, input.deployment.id);
   const code = reason.includes(':') ? reason.slice(0, reason.indexOf(':')) : 'Failed';
   // A failed delete stays `deleting` so it can be retried; a failed deploy or scale no longer serves.
   const failed =
     input.operation === 'delete'
       ? { changes: { phase: 'deleting' as const, fail_reason: reason }, event: { type: 'delete_failed', message: reason, reason: code } }
-      : markFailed((await getDeployment(input.deployment, input.deployment.id)) ?? {}, at, { reason: code, message: reason });
+      : markFailed(record ?? {}, at, { reason: code, message: reason });
+  // The alarms page on the platform's failures only (infra/constructs/monitoring.ts).
+  recordWorkflowFailure(input.operation, failureClass(code, { customImage: typeof record?.custom?.image === 'string' }));
   try {
     await updateDeployment(input.deployment, input.deployment.id, failed.changes, { executionArn: input.execution }, { now: at, event: failed.event });
   } catch (error) {

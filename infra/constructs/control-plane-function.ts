@@ -91,8 +91,8 @@ const DESCRIPTIONS: Readonly<Record<FunctionKind, string>> = {
   scheduled: 'Scheduled job',
 };
 
-/** The team's esbuild options (infra/bundling.ts) in NodejsFunction's vocabulary. */
-const BUNDLING: nodejs.BundlingOptions = {
+/** The team's esbuild options (infra/bundling.ts) in NodejsFunction's vocabulary (test/infra/bundling.test.ts: same bytes). */
+export const BUNDLING: nodejs.BundlingOptions = {
   forceDockerBundling: false,
   format: nodejs.OutputFormat.ESM,
   target: LAMBDA_BUNDLE_OPTIONS.target,
@@ -104,7 +104,12 @@ const BUNDLING: nodejs.BundlingOptions = {
   banner: LAMBDA_BUNDLE_OPTIONS.banner,
   externalModules: [...LAMBDA_BUNDLE_OPTIONS.external],
   bundleAwsSDK: true,
-  esbuildArgs: { '--tree-shaking': String(LAMBDA_BUNDLE_OPTIONS.treeShaking) },
+  esbuildArgs: {
+    '--tree-shaking': String(LAMBDA_BUNDLE_OPTIONS.treeShaking),
+    // The aliases too (the credential provider): without them the deployed bundles kept the
+    // SSO/IMDS credential chain that `npm run bundle` and the bench leave out.
+    ...Object.fromEntries(Object.entries(LAMBDA_BUNDLE_OPTIONS.alias).map(([from, to]) => [`--alias:${from}`, to])),
+  },
   logLevel: nodejs.LogLevel.WARNING,
 };
 

@@ -40,13 +40,16 @@ export const CUSTOM_METRIC = {
   apiServerError: 'ApiServerError',
   taskFailed: 'TaskFailed',
   taskDuration: 'TaskDuration',
+  workflowFailed: 'WorkflowFailed',
 } as const;
 const METRIC = CUSTOM_METRIC;
 
 /**
- * Lambda errors that page someone. An API handler maps every expected error to a response, so
- * one thrown error is a bug or an outage. Workflow tasks throw by design (the state machines
- * retry throttling and catch classified failures), so a few in 15 minutes are normal.
+ * Errors that page someone. An API handler maps every expected error to a response, so one
+ * thrown Lambda error is a bug or an outage. Workflow tasks throw by design (NotReadyYet is the
+ * polling loop, Superseded a hand-over, DeploymentFailed a classified outcome), so their alarms
+ * count TaskFailed, which excludes all three: what is left is an error the state machine
+ * retries (Kubernetes or AWS unreachable, throttling), and a few in 15 minutes are normal.
  */
 export const ERROR_ALARM_THRESHOLDS: Readonly<Record<FunctionKind, { readonly errors: number; readonly period: Duration }>> = {
   api: { errors: 1, period: FIVE_MINUTES },
@@ -56,9 +59,13 @@ export const ERROR_ALARM_THRESHOLDS: Readonly<Record<FunctionKind, { readonly er
 
 /**
  * Alarms (to one encrypted SNS topic) and one CloudWatch dashboard:
- * - per state machine: any failed or timed-out execution (aborted ones are deliberate: a delete
- *   stops the operation it supersedes);
- * - per function: Lambda errors above {@link ERROR_ALARM_THRESHOLDS};
+ * - per state machine: any timed-out execution, and any failure record-failure classified as the
+ *   platform's (domain/failure-class.ts): a tenant's crashing model, bad custom image or gated
+ *   model fails its deploy without paging (aborted executions are deliberate: a delete stops the
+ *   operation it supersedes; a failure that never reached record-failure shows as that task's
+ *   TaskFailed);
+ * - per workflow task: TaskFailed above {@link ERROR_ALARM_THRESHOLDS}; per API handler and
+ *   scheduled function: Lambda errors above them;
  * - the API: any 5xx answer.
  */
 export class Monitoring extends Construct {
@@ -99,21 +106,30 @@ export class Monitoring extends Construct {
       return created;
     };
 
+    const workflowFailed = (workflow: WorkflowName, failureClass: 'platform' | 'workload') =>
+      new cloudwatch.Metric({
+        namespace: props.metricsNamespace,
+        metricName: METRIC.workflowFailed,
+        dimensionsMap: { service: props.prefix, workflow, class: failureClass },
+        statistic: cloudwatch.Stats.SUM,
+        period: FIVE_MINUTES,
+        label: `${workflow} failed: ${failureClass === 'platform' ? "the platform's error" : "the tenant's workload"}`,
+      });
     const executionFailures = new Map<WorkflowName, cloudwatch.IMetric>();
     for (const [workflow, stateMachine] of props.stateMachines) {
       const failures = new cloudwatch.MathExpression({
-        expression: 'failed + timedOut',
+        expression: 'platform + timedOut',
         usingMetrics: {
-          failed: stateMachine.metricFailed({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+          platform: workflowFailed(workflow, 'platform'),
           timedOut: stateMachine.metricTimedOut({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
         },
-        label: `${workflow} failed or timed out`,
+        label: `${workflow} failed (platform) or timed out`,
         period: FIVE_MINUTES,
       });
       executionFailures.set(workflow, failures);
       alarm(`${constructIdFor(workflow)}ExecutionsFailedAlarm`, {
         alarmName: `${props.prefix}-${workflow}-executions-failed`,
-        alarmDescription: `An execution of the ${workflow} state machine failed or timed out. Find it under Step Functions > State machines > ${props.prefix}-${workflow} (filter by status).`,
+        alarmDescription: `An execution of the ${workflow} state machine failed for a reason of the platform (not the tenant's model or image), or timed out. Find it under Step Functions > State machines > ${props.prefix}-${workflow} (filter by status); the deployment's fail_reason names the cause.`,
         metric: failures,
         threshold: 1,
         evaluationPeriods: 1,
@@ -124,10 +140,20 @@ export class Monitoring extends Construct {
 
     for (const { name, kind, fn } of props.functions) {
       const { errors, period } = ERROR_ALARM_THRESHOLDS[kind];
+      const taskFailed = new cloudwatch.Metric({
+        namespace: props.metricsNamespace,
+        metricName: METRIC.taskFailed,
+        dimensionsMap: { service: props.prefix, task: name },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+      });
       alarm(`${constructIdFor(name)}ErrorsAlarm`, {
         alarmName: `${props.prefix}-${name}-errors`,
-        alarmDescription: `${fn.node.id}: at least ${errors} Lambda error(s) in ${period.toMinutes()} minutes. Logs: /aws/lambda/${props.prefix}-${name}.`,
-        metric: fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        alarmDescription:
+          kind === 'workflow'
+            ? `${fn.node.id}: at least ${errors} unexpected task error(s) in ${period.toMinutes()} minutes (TaskFailed: not-ready polls, superseded and classified deploy failures excluded). Logs: /aws/lambda/${props.prefix}-${name}.`
+            : `${fn.node.id}: at least ${errors} Lambda error(s) in ${period.toMinutes()} minutes. Logs: /aws/lambda/${props.prefix}-${name}.`,
+        metric: kind === 'workflow' ? taskFailed : fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
         threshold: errors,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -211,7 +237,9 @@ export class Monitoring extends Construct {
               stateMachine.metricStarted({ period: FIVE_MINUTES, label: 'started' }),
               stateMachine.metricSucceeded({ period: FIVE_MINUTES, label: 'succeeded' }),
               stateMachine.metricAborted({ period: FIVE_MINUTES, label: 'superseded (aborted)' }),
+              stateMachine.metricFailed({ period: FIVE_MINUTES, label: 'failed (any)' }),
               executionFailures.get(workflow)!,
+              workflowFailed(workflow, 'workload'),
             ],
             right: [stateMachine.metricTime({ period: FIVE_MINUTES, statistic: 'p90', label: 'duration p90 (ms)' })],
             width: 8,

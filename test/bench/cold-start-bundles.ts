@@ -1,7 +1,9 @@
 /**
- * Figure 2: Lambda cold start. Each handler is bundled exactly as `npm run bundle` and CDK
- * bundle it (infra/bundling.ts: esbuild, minified, tree-shaken, ESM, external source map),
- * into a scratch directory so the shared dist/ is left alone. Its size, and the time a fresh
+ * Figure 2: Lambda cold start. Each handler's bundle is the one CDK deploys: built by a synth
+ * with bundling on (test/bench/cdk-bundles.ts), into a scratch directory so the shared dist/ and
+ * cdk.out are left alone. The same handler is also bundled with infra/bundling.ts's options (as
+ * `npm run bundle` does) for esbuild's metafile, which names the SDK packages inside; the two
+ * files must be the same bytes, or the figure stops. Its size, and the time a fresh
  * Node process takes to import it (median of several), stand beside a baseline bundle built
  * with the same options but tree-shaking off, holding nothing but `import * as` of every AWS
  * SDK package the handler's bundle pulls in: what importing the whole aggregated clients costs.
@@ -14,6 +16,7 @@ import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT, esbuildOptionsFor } from '../../infra/bundling';
 import { ROUTES } from '../../infra/definitions/routes';
 import { TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { cdkBundleFiles } from './cdk-bundles';
 import { scratchDir } from './harness';
 import { fmt, median, metWhen, ratioOf, table, type FigureResult, type Row } from './results';
 
@@ -66,10 +69,13 @@ const contributorsOf = (metafile: Metafile): [string, number][] => {
   return [...bytes.entries()].sort((a, b) => b[1] - a[1]);
 };
 
-const bundleHandler = async (dir: string, name: string, kind: 'api' | 'workflow', entry: string): Promise<Bundle> => {
-  const file = join(dir, name, 'index.mjs');
-  const result = await build(esbuildOptionsFor(join(PROJECT_ROOT, entry), file));
-  return { name, kind, file, bytes: readFileSync(file).length, sdkPackages: sdkPackagesOf(result.metafile!), contributors: contributorsOf(result.metafile!) };
+/** The CDK-built bundle of a handler, with the metafile of the same build by infra/bundling.ts's options. */
+const bundleHandler = async (dir: string, name: string, kind: 'api' | 'workflow', entry: string, deployed: string): Promise<Bundle> => {
+  const local = join(dir, name, 'index.mjs');
+  const result = await build(esbuildOptionsFor(join(PROJECT_ROOT, entry), local));
+  const bytes = readFileSync(deployed);
+  if (!bytes.equals(readFileSync(local))) throw new Error(`${name}: the CDK-built bundle differs from npm run bundle's (infra/bundling.ts and BUNDLING drifted apart)`);
+  return { name, kind, file: deployed, bytes: bytes.length, sdkPackages: sdkPackagesOf(result.metafile!), contributors: contributorsOf(result.metafile!) };
 };
 
 const bundleBaseline = async (dir: string, packages: readonly string[]): Promise<Bundle> => {
@@ -122,9 +128,10 @@ export const measure = async (): Promise<FigureResult> => {
   const started = performance.now();
   const dir = await scratchDir('bundles');
   try {
+    const deployed = cdkBundleFiles(join(dir, 'cdk.out'), [...ROUTES, ...TASK_FUNCTIONS]);
     const handlers = await Promise.all([
-      ...ROUTES.map((r) => bundleHandler(dir, r.name, 'api', r.entry)),
-      ...TASK_FUNCTIONS.map((t) => bundleHandler(dir, t.name, 'workflow', t.entry)),
+      ...ROUTES.map((r) => bundleHandler(dir, r.name, 'api', r.entry, deployed.get(r.name)!)),
+      ...TASK_FUNCTIONS.map((t) => bundleHandler(dir, t.name, 'workflow', t.entry, deployed.get(t.name)!)),
     ]);
     const baselineFor = new Map<string, Bundle>();
     for (const handler of handlers) {
@@ -202,7 +209,7 @@ export const measure = async (): Promise<FigureResult> => {
       id: 'bundles',
       title: 'Lambda cold start: bundle size and import time',
       method: [
-        'Each handler bundled with the options of infra/bundling.ts (what `npm run bundle` and CDK use) into a scratch directory; size of index.mjs in KB (1,000 bytes).',
+        'Each handler as CDK deploys it: built by a synth with bundling on (a ControlPlaneFunction per handler, scratch cloud assembly), and checked byte for byte against the bundle of infra/bundling.ts\'s options (`npm run bundle`); size of index.mjs in KB (1,000 bytes).',
         `Import time: a fresh \`node --enable-source-maps\` process (as NODE_OPTIONS in the deployed functions) imports the bundle with the functions' environment; median of ${IMPORT_RUNS}, every bundle once per round.`,
         'Baseline: same esbuild options but tree-shaking off, with only `import * as` of every @aws-sdk client package (and lib-dynamodb) that the handler bundle contains; handlers without an SDK client have no baseline.',
       ],

@@ -66,7 +66,8 @@ const SCENARIOS: Scenario[] = [
     nodeGroup: 'gpu-h100-80gb',
     // 2 + 2 deploys of 4 GPUs fill the group's 2 nodes of 8
     perVariant: 2,
-    request: { catalog_id: LARGE_MODEL_ID, region: 'us-east-1', gpu_config_id: 'h100-80gb', gpu_count: 4, plan_id: 'plan-h100-80gb-ondemand' },
+    // A gated model: admission refuses it without a token.
+    request: { catalog_id: LARGE_MODEL_ID, region: 'us-east-1', gpu_config_id: 'h100-80gb', gpu_count: 4, plan_id: 'plan-h100-80gb-ondemand', hf_token: 'hf_benchToken0123456789abcdef' },
   },
 ];
 

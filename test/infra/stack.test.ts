@@ -607,31 +607,41 @@ describe('alarms and dashboard', () => {
   };
   const topicId = () => s.ofType('AWS::SNS::Topic')[0]![0];
 
-  it.each(STATE_MACHINES)('alarms on any failed or timed-out $workflow execution', (definition) => {
+  it.each(STATE_MACHINES)('alarms on a $workflow execution that timed out or failed for a reason of the platform, not the tenant (M11, m10)', (definition) => {
     const alarm = alarmNamed(`${prefix}-${definition.workflow}-executions-failed`);
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId() }] });
     const metrics = (alarm.Metrics as Json[]).filter((metric) => metric.MetricStat);
-    expect(metrics.map((metric) => metric.MetricStat.Metric.MetricName).sort()).toEqual(['ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const metric of metrics) {
-      expect(metric.MetricStat.Metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: s.stateMachineId(definition.workflow) } }]);
-    }
+    expect(metrics.map((metric) => metric.MetricStat.Metric.MetricName).sort()).toEqual(['ExecutionsTimedOut', CUSTOM_METRIC.workflowFailed]);
+    const timedOut = metrics.find((metric) => metric.MetricStat.Metric.MetricName === 'ExecutionsTimedOut')!;
+    expect(timedOut.MetricStat.Metric.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: s.stateMachineId(definition.workflow) } }]);
+    const failed = metrics.find((metric) => metric.MetricStat.Metric.MetricName === CUSTOM_METRIC.workflowFailed)!;
+    expect(failed.MetricStat.Metric.Namespace).toBe(METRICS_NAMESPACE);
+    // Only the platform's failures: a crashing tenant model, a bad custom image or a gated model does not page.
+    expect(failed.MetricStat.Metric.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: 'class', Value: 'platform' },
+        { Name: 'workflow', Value: definition.workflow },
+        { Name: 'service', Value: prefix },
+      ]),
+    );
+    expect(JSON.stringify(alarm)).not.toContain('ExecutionsFailed');
   });
 
-  it('alarms on the Lambda errors of every function, with a threshold by kind', () => {
+  it('alarms on TaskFailed of every workflow task (not-ready polls excluded) and on the Lambda errors of every other function', () => {
     const kinds = [
       ...ROUTES.map((route) => ({ name: route.name, kind: 'api' as const })),
       ...TASK_FUNCTIONS.map((task) => ({ name: task.name, kind: 'workflow' as const })),
       ...SCHEDULES.map((schedule) => ({ name: schedule.name, kind: 'scheduled' as const })),
     ];
     for (const { name, kind } of kinds) {
-      expect(alarmNamed(`${prefix}-${name}-errors`)).toMatchObject({
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: s.functionId(name) } }],
-        Threshold: ERROR_ALARM_THRESHOLDS[kind].errors,
-        Period: ERROR_ALARM_THRESHOLDS[kind].period.toSeconds(),
-        AlarmActions: [{ Ref: topicId() }],
-      });
+      const common = { Threshold: ERROR_ALARM_THRESHOLDS[kind].errors, Period: ERROR_ALARM_THRESHOLDS[kind].period.toSeconds(), AlarmActions: [{ Ref: topicId() }] };
+      const alarm = alarmNamed(`${prefix}-${name}-errors`);
+      if (kind === 'workflow') {
+        expect(alarm, name).toMatchObject({ ...common, Namespace: METRICS_NAMESPACE, MetricName: CUSTOM_METRIC.taskFailed });
+        expect(alarm.Dimensions).toEqual(expect.arrayContaining([{ Name: 'task', Value: name }, { Name: 'service', Value: prefix }]));
+      } else {
+        expect(alarm, name).toMatchObject({ ...common, Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: s.functionId(name) } }] });
+      }
     }
   });
 
@@ -668,7 +678,7 @@ describe('alarms and dashboard', () => {
   });
 
   it('names the same custom metrics the functions emit', () => {
-    expect(CUSTOM_METRIC).toEqual({ apiServerError: METRIC.apiServerError, taskFailed: METRIC.taskFailed, taskDuration: METRIC.taskDuration });
+    expect(CUSTOM_METRIC).toEqual({ apiServerError: METRIC.apiServerError, taskFailed: METRIC.taskFailed, taskDuration: METRIC.taskDuration, workflowFailed: METRIC.workflowFailed });
   });
 });
 

@@ -46,7 +46,7 @@ describe('scale range on deploy', () => {
     const outside = await t.api('POST', BASE, { body: deployBody('qwen-outside', { replicas: 3, autoscaling_config: { min_replicas: 0, max_replicas: 2 } }) });
     expect(outside.status).toBe(400);
     expect(outside.body.message).toContain('replicas 3 is outside');
-    const tooBig = await t.api('POST', BASE, { body: deployBody('qwen-too-big', { gpu_count: 4, settings: { min_instances: 1, max_instances: 5 } }) });
+    const tooBig = await t.api('POST', BASE, { body: deployBody('qwen-too-big', { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4, settings: { min_instances: 1, max_instances: 5 } }) });
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.message).toContain('settings.max_instances 5');
     // A dry run shows the range it would store, whatever the spelling, and writes nothing either.

@@ -117,7 +117,7 @@ describe('catalog administration', () => {
     expect((await settledReady(id, 'phi scaled')).body).toMatchObject({ replicas: 2, instances: { running: 2, pending: 0 } });
     expect((await t.api('DELETE', `${BASE}/${id}`)).status).toBe(204);
     await waitFor(() => get(id), (r) => r.status === 404, 'phi deleted');
-    expect(await t.leftovers(id)).toEqual({ deployments: [], pods: [], services: [], secrets: [], pvcs: [] });
+    expect(await t.leftovers(id)).toEqual({ deployments: [], pods: [], services: [], secrets: [], pvcs: [], pdbs: [], networkPolicies: [] });
     expect(await t.ledger('l4-24gb')).toBe(0);
 
     // Added again, it is offered again with the new definition.

@@ -209,9 +209,23 @@ describe('gated catalog models', () => {
     ...extra,
   });
 
-  it('without hf_token the download is refused: ModelAccessDenied, nothing left; with it the model is served', async () => {
+  it('a gated catalog model without hf_token is refused at admission (400 naming hf_token), before any GPU is reserved', async () => {
+    const tenant = await t.tenant('prj-gated-admit');
+    const ledger = await t.ledger('l4-24gb');
+    const before = (await t.records()).length;
+    for (const path of [tenant.base, `${tenant.base}?dry_run=true`]) {
+      const refused = await t.api('POST', path, { token: tenant.token, body: llama('llama-no-token') });
+      expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+      expect(refused.body).toEqual({ code: 'invalid_request', message: expect.stringMatching(/^hf_token is required: meta-llama\/Llama-3.1-8B-Instruct is a gated/) });
+    }
+    expect(await t.ledger('l4-24gb')).toBe(ledger);
+    expect((await t.records()).length).toBe(before);
+  });
+
+  it('a gated repository the catalog does not know, without a token: ModelAccessDenied, nothing left; with one the catalog model is served', async () => {
     const tenant = await t.tenant('prj-gated');
-    const denied = await t.api('POST', tenant.base, { token: tenant.token, body: llama('llama-no-token') });
+    // Only Hugging Face knows a custom repository is gated: this one fails after the nodes boot.
+    const denied = await t.api('POST', tenant.base, { token: tenant.token, body: customBody('llama-no-token', { huggingface_id: 'meta-llama/Llama-3.1-8B-Instruct' }) });
     expect(denied.status, JSON.stringify(denied.body)).toBe(201);
     const failed = await waitFor(() => t.api('GET', `${tenant.base}/${denied.body.id}`, { token: tenant.token }), (r) => r.body.status !== 'initializing', 'failed', 20_000);
     expect(failed.body.status).toBe('failed');
@@ -272,7 +286,7 @@ describe('custom model requests that are refused (400 naming the field, nothing 
   });
 
   it('a declared model size that does not fit the GPUs', async () => {
-    expect(await refused(customBody('too-big', { model_size_gib: 40 }))).toMatch(/^gpu_count 1 is too small: .* use gpu_count >= 3$/);
+    expect(await refused(customBody('too-big', { model_size_gib: 40 }))).toMatch(/^gpu_count 1 is too small: .* use gpu_count 4$/);
     expect(await refused(customBody('never-fits', { model_size_gib: 200 }))).toMatch(/^no GPU node of gpu_config_id 'l4-24gb' can hold/);
   });
 });

@@ -137,7 +137,13 @@ describe('races', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
-    const responses = await Promise.all(sizes.map((gpu_count, i) => t.api('POST', BASE, { body: qwenBody(`mix-${i}`, CONFIG, { gpu_count }) })));
+    // A model that vLLM can shard over 1, 2, 3 and 4 GPUs (48 attention heads, 12 key/value
+    // heads): the catalog's models take only some of these sizes.
+    const mixBody = (name: string, gpu_count: number) => {
+      const { catalog_id: _catalog, ...body } = qwenBody(name, CONFIG, { gpu_count });
+      return { ...body, huggingface_id: 'acme-research/mix-48h', model_size_gib: 1, num_attention_heads: 48, num_key_value_heads: 12 };
+    };
+    const responses = await Promise.all(sizes.map((gpu_count, i) => t.api('POST', BASE, { body: mixBody(`mix-${i}`, gpu_count) })));
     const accepted = responses.map((r, i) => ({ r, gpus: sizes[i]! })).filter(({ r }) => r.status === 201);
     for (const r of responses.filter((x) => x.status !== 201)) {
       expect(r.status).toBe(409);

@@ -121,6 +121,6 @@ describe('prompt and models', () => {
     await waitFor(() => prompt({ prompt: 'hello' }), (r) => r.status === 200, 'the replacement pod to serve', 60_000, 250);
     expect((await t.api('DELETE', `${BASE}/${id}`)).status).toBe(204);
     await waitFor(() => get(id), (r) => r.status === 404, 'deleted');
-    expect(await t.leftovers(id)).toEqual({ deployments: [], pods: [], services: [], secrets: [], pvcs: [] });
+    expect(await t.leftovers(id)).toEqual({ deployments: [], pods: [], services: [], secrets: [], pvcs: [], pdbs: [], networkPolicies: [] });
   });
 });

@@ -137,7 +137,7 @@ describe('the reconcile', () => {
       reservations_returned: [],
       checked: { errors: [], gpu_configs: 6 },
     });
-    expect(report.checked.managed_objects).toBe(2); // the healthy deployment's Deployment and Service
+    expect(report.checked.managed_objects).toBe(4); // the healthy deployment's Deployment, Service, PodDisruptionBudget and NetworkPolicy
   });
 
   it('fails a deploy whose execution was stopped, removes its objects and gives its GPUs back', async () => {

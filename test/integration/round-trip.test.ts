@@ -94,7 +94,7 @@ describe('deploy -> ready -> scale -> delete', () => {
   });
 
   it('adds a second GPU node when the first is full, and gives both back on delete', async () => {
-    const created = await t.api('POST', BASE, { body: deployBody('qwen-full-node', { gpu_count: 4 }) });
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-full-node', { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
     await waitFor(() => getDeployment(id), (r) => r.body.status === 'ready', 'ready');

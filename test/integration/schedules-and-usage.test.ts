@@ -52,7 +52,7 @@ const eventsOf = async (id: string): Promise<Event[]> => {
 
 describe('pause and resume', () => {
   it('scale 1 -> 3 -> 0 -> 1: pods go at once, GPUs and nodes after the delay, resume re-reserves (409 if taken) and usage matches by hand', async () => {
-    const created = await t.api('POST', BASE, { body: qwenBody('billed', CONFIG, { gpu_count: 4 }) });
+    const created = await t.api('POST', BASE, { body: qwenBody('billed', CONFIG, { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id: string = created.body.id;
     await untilPhase(id, 'ready');
@@ -81,7 +81,7 @@ describe('pause and resume', () => {
     expect(await t.ledger(CONFIG)).toBe(0);
 
     // another deployment takes every GPU: the resume is refused, nothing changes
-    const hog = await t.api('POST', BASE, { body: qwenBody('hog', CONFIG, { gpu_count: 4, replicas: 4 }) });
+    const hog = await t.api('POST', BASE, { body: qwenBody('hog', CONFIG, { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4, replicas: 4 }) });
     expect(hog.status).toBe(201);
     const refused = await scale(id, 1);
     expect(refused.status).toBe(409);
@@ -149,7 +149,7 @@ describe('scaling windows', () => {
 
   it('pause at 20:00 and resume at 08:00 on weekdays in Europe/Berlin, once per window, a conflict retried at the next sweep', async () => {
     // 4 GPUs a replica: the manual scale to 2 below needs a second node to boot, so it is still running at the window
-    const created = await t.api('POST', BASE, { body: qwenBody('office-hours', CONFIG, { gpu_count: 4 }) });
+    const created = await t.api('POST', BASE, { body: qwenBody('office-hours', CONFIG, { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
     const id: string = created.body.id;
     await untilPhase(id, 'ready');
     const schedule = {

@@ -19,7 +19,7 @@ afterAll(async () => {
 describe('usage and failures', () => {
   it('a failed scale closes the ready period at the failure', async () => {
     const tenant = await t.tenant('prj-usage-fail');
-    const created = await t.api('POST', tenant.base, { token: tenant.token, body: qwenBody('m-usage-fail', 'l4-24gb', { gpu_count: 4 }) });
+    const created = await t.api('POST', tenant.base, { token: tenant.token, body: qwenBody('m-usage-fail', 'l4-24gb', { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
     const get = () => t.api('GET', `${tenant.base}/${id}`, { token: tenant.token });

@@ -28,7 +28,7 @@ describe('concurrent deploys race for the last GPUs', () => {
   it('admits exactly the node group limit, grows to exactly that, and gives it all back', async () => {
     const attempts = 6;
     const responses = await Promise.all(
-      Array.from({ length: attempts }, (_, i) => t.api('POST', BASE, { body: qwenBody(`race-${i}`, CONFIG, { gpu_count: 4 }) })),
+      Array.from({ length: attempts }, (_, i) => t.api('POST', BASE, { body: qwenBody(`race-${i}`, CONFIG, { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) })),
     );
     const accepted = responses.filter((r) => r.status === 201);
     const refused = responses.filter((r) => r.status !== 201);
@@ -66,8 +66,8 @@ describe('concurrent deploys race for the last GPUs', () => {
 
 describe('safe scale-in', () => {
   it('deleting one model never touches the node or the Ready pod of the other', async () => {
-    const first = await t.api('POST', BASE, { body: qwenBody('keep-me', CONFIG, { gpu_count: 4 }) });
-    const second = await t.api('POST', BASE, { body: qwenBody('drop-me', CONFIG, { gpu_count: 4 }) });
+    const first = await t.api('POST', BASE, { body: qwenBody('keep-me', CONFIG, { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
+    const second = await t.api('POST', BASE, { body: qwenBody('drop-me', CONFIG, { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
     expect([first.status, second.status]).toEqual([201, 201]);
     const keep: string = first.body.id;
     const drop: string = second.body.id;

@@ -109,7 +109,7 @@ describe('failure path cleanup', () => {
 
   it('a scale whose new replica crash-loops fails with CrashLoopBackOff and releases both nodes', async () => {
     const tenant = await t.tenant('prj-scale-crash');
-    const created = await t.api('POST', tenant.base, { token: tenant.token, body: qwenBody('m-scale-crash', 'l4-24gb', { gpu_count: 4 }) });
+    const created = await t.api('POST', tenant.base, { token: tenant.token, body: qwenBody('m-scale-crash', 'l4-24gb', { catalog_id: 'Qwen-Qwen2.5-14B-Instruct', gpu_count: 4 }) });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
     await waitFor(() => t.api('GET', `${tenant.base}/${id}`, { token: tenant.token }), (r) => r.body.status === 'ready', 'ready', 15_000);

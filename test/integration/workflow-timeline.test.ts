@@ -71,6 +71,7 @@ describe('dry run and admission', () => {
       gpu_config_id: 'h100-80gb',
       gpu_count: 1,
       plan_id: 'plan-h100-80gb-ondemand',
+      hf_token: 'hf_abcdefghijklmnop',
     };
     for (const path of [BASE, `${BASE}?dry_run=true`]) {
       const refused = await t.api('POST', path, { body });

@@ -36,7 +36,7 @@ export const nodesNeededBy = (deployments: readonly StoredDeployment[], gpuConfi
 /** Waits until a deployment's objects are gone; fails with what is left. */
 export const expectNoObjectsOf = async (t: TestCloud, id: string, timeoutMs = 5000): Promise<void> => {
   const left = await waitFor(() => t.leftovers(id), isEmpty, `the Kubernetes objects of ${id} to be gone`, timeoutMs).catch(() => t.leftovers(id));
-  expect(left, `objects of ${id} left behind`).toEqual({ deployments: [], pods: [], services: [], secrets: [], pvcs: [] });
+  expect(left, `objects of ${id} left behind`).toEqual({ deployments: [], pods: [], services: [], secrets: [], pvcs: [], pdbs: [], networkPolicies: [] });
 };
 
 /** Ledger = sum of reserved_gpus over live records; records that are not live hold nothing. */

@@ -16,7 +16,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,8 @@ export interface Leftovers {
   services: string[];
   secrets: string[];
   pvcs: string[];
+  pdbs: string[];
+  networkPolicies: string[];
 }
 
 export const ORG = 'org-acme';
@@ -100,6 +102,8 @@ interface Clients {
   dynamo: DynamoDBDocumentClient;
   core: CoreV1Api;
   apps: AppsV1Api;
+  policy: PolicyV1Api;
+  networking: NetworkingV1Api;
   destroy(): void;
 }
 
@@ -116,6 +120,8 @@ const clientsFor = (cloud: LocalCloud): Clients => {
     dynamo,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    networking: kc.makeApiClient(NetworkingV1Api),
     destroy: () => {
       eks.destroy();
       sfn.destroy();
@@ -217,12 +223,14 @@ export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions
     },
     leftovers: async (id) => {
       const name = `model-${id.replace(/^dep-/, '')}`;
-      const [deployments, pods, services, secrets, pvcs] = await Promise.all([
+      const [deployments, pods, services, secrets, pvcs, pdbs, networkPolicies] = await Promise.all([
         clients.apps.listNamespacedDeployment({ namespace: NAMESPACE }),
         clients.core.listNamespacedPod({ namespace: NAMESPACE }),
         clients.core.listNamespacedService({ namespace: NAMESPACE }),
         clients.core.listNamespacedSecret({ namespace: NAMESPACE }),
         clients.core.listNamespacedPersistentVolumeClaim({ namespace: NAMESPACE }),
+        clients.policy.listNamespacedPodDisruptionBudget({ namespace: NAMESPACE }),
+        clients.networking.listNamespacedNetworkPolicy({ namespace: NAMESPACE }),
       ]);
       // By label, and by name for anything rendered without the label.
       const ours = <T extends { metadata?: { name?: string; labels?: Record<string, string> } }>(items: T[]) =>
@@ -233,6 +241,8 @@ export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions
         services: namesOf(ours(services.items)),
         secrets: namesOf(ours(secrets.items)),
         pvcs: namesOf(ours(pvcs.items)),
+        pdbs: namesOf(ours(pdbs.items)),
+        networkPolicies: namesOf(ours(networkPolicies.items)),
       };
     },
     addFault: async (request) => {

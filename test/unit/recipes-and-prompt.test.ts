@@ -32,7 +32,7 @@ describe('recipes', () => {
     const spec = resolveOnPaper({ name: 'tuned', recipe_name: 'inference/vllm-elastic', config: { max_model_len: 4096 }, settings: { min_instances: 1, max_instances: 2 } });
     expect(spec.config).toMatchObject({ max_model_len: 4096, max_num_seqs: 64 });
     expect(spec.autoscaling).toEqual({ min_replicas: 1, max_replicas: 2 });
-    const other = resolveOnPaper({ name: 'other', recipe_name: 'inference/vllm', catalog_id: 'meta-llama-Llama-3.1-8B-Instruct', gpu_config_id: 'l40s-48gb', plan_id: 'plan-l40s-48gb-ondemand' });
+    const other = resolveOnPaper({ name: 'other', recipe_name: 'inference/vllm', catalog_id: 'meta-llama-Llama-3.1-8B-Instruct', gpu_config_id: 'l40s-48gb', plan_id: 'plan-l40s-48gb-ondemand', hf_token: 'hf_abcdefghijkl' });
     expect(other.config.max_model_len).toBe(16384); // the other model's catalog default, not the recipe's
   });
 

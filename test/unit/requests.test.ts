@@ -55,7 +55,7 @@ describe('deploy request validation', () => {
     [{ ...valid, plan_id: undefined }, 'plan_id'],
     [{ ...valid, replicas: 0 }, 'replicas'],
     [{ ...valid, replicas: 1_000_000 }, 'replicas'],
-    [{ ...valid, replicas: 5, gpu_count: 4 }, 'replicas'],
+    [{ ...valid, replicas: 9, gpu_count: 2 }, 'replicas'],
     [{ ...valid, config: { max_model_len: 100 } }, 'config.max_model_len'],
     [{ ...valid, config: { max_model_len: 10_000_000 } }, 'config.max_model_len'],
     [{ ...valid, config: { max_num_seqs: 0 } }, 'config.max_num_seqs'],

@@ -1,7 +1,7 @@
 /**
- * Resource types the cluster bootstrap applies: RBAC (rbac.authorization.k8s.io/v1), StorageClass
- * (storage.k8s.io/v1), NetworkPolicy (networking.k8s.io/v1), with the API server's validation of
- * the fields that matter, and the self reviews (served by the authorizer, listed for discovery).
+ * Resource types the cluster bootstrap applies: RBAC (rbac.authorization.k8s.io/v1) and StorageClass
+ * (storage.k8s.io/v1), with the API server's validation of the fields that matter, and the self
+ * reviews (served by the authorizer, listed for discovery). NetworkPolicy is in policy-resources.ts.
  *
  * Names of RBAC objects are checked as DNS subdomains here; the real API server accepts any
  * valid path segment (e.g. `system:discovery`), which nothing in this project creates.
@@ -133,27 +133,6 @@ export const STORAGE_CLASS: ResourceType = {
   },
 };
 
-const POLICY_TYPES = ['Ingress', 'Egress'];
-
-export const NETWORK_POLICY: ResourceType = {
-  ...base('networkpolicies', 'NetworkPolicy', 'networking.k8s.io', true, ['netpol']),
-  tracksGeneration: true,
-  defaults(obj) {
-    if (!isRecord(obj.spec)) return;
-    if (obj.spec.policyTypes === undefined) obj.spec.policyTypes = Array.isArray(obj.spec.egress) && obj.spec.egress.length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
-  },
-  validate(obj) {
-    if (!isRecord(obj.spec)) return [{ field: 'spec', type: 'Required' }];
-    const errors: FieldError[] = [];
-    if (!isRecord(obj.spec.podSelector)) errors.push({ field: 'spec.podSelector', type: 'Required' });
-    const types = strings(obj.spec.policyTypes) ?? [];
-    types.forEach((t, i) => {
-      if (!POLICY_TYPES.includes(t)) errors.push({ field: `spec.policyTypes[${i}]`, type: 'NotSupported', value: t, detail: '"Ingress", "Egress"' });
-    });
-    return errors;
-  },
-};
-
 /** Served by the authorizer (create only, nothing stored); listed so discovery names them. */
 export const SELF_SUBJECT_ACCESS_REVIEW: ResourceType = base('selfsubjectaccessreviews', 'SelfSubjectAccessReview', 'authorization.k8s.io', false);
 export const SELF_SUBJECT_REVIEW: ResourceType = base('selfsubjectreviews', 'SelfSubjectReview', 'authentication.k8s.io', false);
@@ -164,7 +143,6 @@ export const BOOTSTRAP_RESOURCES: readonly ResourceType[] = [
   ROLE_BINDING,
   CLUSTER_ROLE_BINDING,
   STORAGE_CLASS,
-  NETWORK_POLICY,
   SELF_SUBJECT_ACCESS_REVIEW,
   SELF_SUBJECT_REVIEW,
 ];

@@ -4,6 +4,7 @@ import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { FieldError, ResourceRef } from './status.js';
 import { clone, isRecord, type Container, type DaemonSet, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
 import { defaultContainerApiFields, normalizeTemplateMeta } from './defaulting.js';
+import { networkpolicies, poddisruptionbudgets } from './policy-resources.js';
 import { validateAnnotations, validateLabels, validateName, validatePodSpec, type NameRule } from './validation.js';
 
 /** What defaulting may need from the world around the API server. */
@@ -561,6 +562,8 @@ const endpointslices: ResourceType = {
 };
 
 export const RESOURCES: readonly ResourceType[] = [
+  poddisruptionbudgets,
+  networkpolicies,
   namespaces,
   nodes,
   pods,
