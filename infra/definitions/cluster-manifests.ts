@@ -34,7 +34,11 @@ export interface ClusterManifest {
 }
 
 const RBAC = 'rbac.authorization.k8s.io';
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'gpu-control-plane', 'app.kubernetes.io/part-of': 'gpu-control-plane' } as const;
+/**
+ * The stack manages these, not the workflows: a managed-by value of their own keeps them out of the
+ * reconcile's leak audit, which deletes `managed-by=gpu-control-plane` objects no deployment owns.
+ */
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'gpu-control-plane-stack', 'app.kubernetes.io/part-of': 'gpu-control-plane' } as const;
 
 /** Pod Security Admission: enforce `restricted`, and warn / audit at the same level. */
 export const POD_SECURITY_LEVEL = 'restricted';
