@@ -4,7 +4,7 @@
  * pod deletion. The HTTP router and the controllers both go through here.
  */
 import { nowIso, randomSuffix, uuid } from '../ids.js';
-import type { World } from '../runtime/world.js';
+import type { ApiHost } from './host.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { NAMESPACE, POD, type ResourceType } from './resources.js';
 import { labelsMatch, parseFieldSelector, parseLabelSelector, SelectorError, selectorToString, type FieldRequirement } from './selectors.js';
@@ -113,7 +113,7 @@ const contentOf = (obj: KubeObject): string =>
   JSON.stringify({ ...obj, metadata: { ...obj.metadata, managedFields: undefined, resourceVersion: undefined } });
 
 export class ApiServer {
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: ApiHost) {}
 
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.world.store.get(type.plural, type.namespaced ? namespace : undefined, name);

@@ -13,7 +13,7 @@
  *   their scope; the RBAC objects stored in the cluster (RBAC's own rule matching).
  */
 import { callerOf, type AccessEntrySpec, type LocalPrincipal } from '../../identity.js';
-import type { World } from '../runtime/world.js';
+import type { ApiHost } from './host.js';
 import { accessPolicyRules, AUTHENTICATED_RULES, type PolicyRule } from './access-policies.js';
 import type { RequestInfo } from './request-info.js';
 import { isRecord, type KubeObject } from './types.js';
@@ -40,9 +40,9 @@ export interface Authenticated {
 /** The operator (kubectl without the header): EKS's bootstrap cluster-creator admin. */
 export const OPERATOR: UserInfo = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
 
-const configs = new WeakMap<World, KubernetesAuthConfig>();
+const configs = new WeakMap<ApiHost, KubernetesAuthConfig>();
 
-export const configureKubernetesAuth = (world: World, config: KubernetesAuthConfig): void => {
+export const configureKubernetesAuth = (world: ApiHost, config: KubernetesAuthConfig): void => {
   configs.set(world, config);
 };
 
@@ -64,7 +64,7 @@ export const accessEntryUser = (entry: AccessEntrySpec, sessionName: string): Us
 };
 
 /** Who is calling, or undefined when EKS would answer 401 (no access entry for the role). */
-export const authenticate = (world: World, headers: Readonly<Record<string, string | string[] | undefined>>): Authenticated | undefined => {
+export const authenticate = (world: ApiHost, headers: Readonly<Record<string, string | string[] | undefined>>): Authenticated | undefined => {
   const caller = callerOf(headers);
   if (caller === undefined) return { user: OPERATOR };
   const config = configs.get(world);
@@ -118,7 +118,7 @@ const rulesOf = (obj: KubeObject | undefined): PolicyRule[] =>
   obj && Array.isArray(obj.rules) ? (obj.rules.filter(isRecord) as unknown as PolicyRule[]) : [];
 
 /** Why the request is allowed (RBAC's reason wording), or undefined if nothing allows it. */
-export const allowedBy = (world: World, who: Authenticated, info: RequestInfo): string | undefined => {
+export const allowedBy = (world: ApiHost, who: Authenticated, info: RequestInfo): string | undefined => {
   const { user, entry } = who;
   if (user.groups.includes('system:masters')) return 'member of system:masters';
   if (user.groups.includes('system:authenticated') && AUTHENTICATED_RULES.some((r) => ruleAllows(r, info))) {

@@ -1,4 +1,4 @@
-import type { Condition } from './types.js';
+import type { Condition, Node } from './types.js';
 
 /** Upserts a condition, keeping lastTransitionTime when the status did not change. */
 export const setCondition = (conditions: Condition[] | undefined, next: Condition): Condition[] => {
@@ -13,3 +13,6 @@ export const setCondition = (conditions: Condition[] | undefined, next: Conditio
   else list.push(merged);
   return list;
 };
+
+export const isNodeReady = (node: Node): boolean =>
+  node.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');

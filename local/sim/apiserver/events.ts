@@ -1,7 +1,9 @@
 /** core/v1 Events, deduplicated like the kubelet's recorder (same object+reason+message bumps count). */
 import { randomBytes } from 'node:crypto';
 import { nowIso } from '../ids.js';
-import type { World } from '../runtime/world.js';
+import type { ApiServer } from './api-server.js';
+import type { EventSink, EventSource } from './host.js';
+import type { KubeStore } from './store.js';
 import { EVENT, NAMESPACE } from './resources.js';
 import type { KubeObject } from './types.js';
 
@@ -17,10 +19,17 @@ interface EventObject extends KubeObject {
   type: 'Normal' | 'Warning';
 }
 
-export type EventSource = 'kubelet' | 'default-scheduler' | 'deployment-controller' | 'replicaset-controller' | 'daemonset-controller' | 'node-controller';
+export type { EventSource } from './host.js';
 
-export class EventRecorder {
-  constructor(private readonly world: World) {}
+/** What the recorder writes through. */
+interface EventHost {
+  readonly store: KubeStore;
+  readonly api: ApiServer;
+  now(): number;
+}
+
+export class EventRecorder implements EventSink {
+  constructor(private readonly world: EventHost) {}
 
   record(about: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, source: EventSource, host?: string): void {
     const namespace = about.metadata.namespace ?? 'default';

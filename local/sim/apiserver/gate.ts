@@ -9,7 +9,7 @@
  * the request, or undefined to let the handler serve it.
  */
 import { jsonResponse, parseJsonBody, type SimRequest, type SimResponse } from '../http.js';
-import type { World } from '../runtime/world.js';
+import type { ApiHost } from './host.js';
 import { allowedBy, authenticate, forbiddenStatus, UNAUTHORIZED_STATUS, type Authenticated, type UserInfo } from './authorizer.js';
 import { kubernetesFaultResponse } from './protocol-faults.js';
 import { resolveRequestInfo, type RequestInfo, type ResourceVerb } from './request-info.js';
@@ -21,7 +21,7 @@ const headerValues = (value: string | string[] | undefined): string[] =>
   (Array.isArray(value) ? value : value === undefined ? [] : value.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 
 /** Applies impersonation headers, or throws the 403 kube-apiserver answers when not allowed. */
-const impersonate = (world: World, who: Authenticated, req: SimRequest): Authenticated => {
+const impersonate = (world: ApiHost, who: Authenticated, req: SimRequest): Authenticated => {
   const [username, ...more] = headerValues(req.headers['impersonate-user']);
   const groups = headerValues(req.headers['impersonate-group']);
   if (username === undefined) {
@@ -38,7 +38,7 @@ const impersonate = (world: World, who: Authenticated, req: SimRequest): Authent
   return { user };
 };
 
-const selfSubjectAccessReview = (world: World, who: Authenticated, body: unknown): SimResponse => {
+const selfSubjectAccessReview = (world: ApiHost, who: Authenticated, body: unknown): SimResponse => {
   const spec = isRecord(body) && isRecord(body.spec) ? body.spec : undefined;
   const resource = spec && isRecord(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
   const nonResource = spec && isRecord(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
@@ -85,7 +85,7 @@ const isReview = (info: RequestInfo, type: typeof SELF_SUBJECT_REVIEW): boolean 
   info.isResourceRequest && info.apiGroup === type.group && info.apiVersion === type.version && info.resource === type.plural && info.namespace === '' && info.name === '';
 
 /** The response that ends this request before any handler, or undefined to serve it. */
-export const gateKubernetesRequest = (world: World, req: SimRequest): SimResponse | undefined => {
+export const gateKubernetesRequest = (world: ApiHost, req: SimRequest): SimResponse | undefined => {
   try {
     const authenticated = authenticate(world, req.headers);
     if (!authenticated) return jsonResponse(401, UNAUTHORIZED_STATUS);

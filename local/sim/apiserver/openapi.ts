@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { KUBELET_VERSION } from '../controllers/node-lifecycle.js';
+import { KUBELET_VERSION } from './version.js';
 import { attributesOf, docsOf, modelForResource, shapeOf, type TypeShape } from './openapi-models.js';
 import { MERGE_KEYS } from './patch.js';
 import { RESOURCES, type ResourceType } from './resources.js';

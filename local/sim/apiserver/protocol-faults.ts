@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { callerOf } from '../../identity.js';
 import { jsonResponse, type SimRequest, type SimResponse } from '../http.js';
-import type { World } from '../runtime/world.js';
+import type { ApiHost } from './host.js';
 import type { UserInfo } from './authorizer.js';
 import type { RequestInfo } from './request-info.js';
 
@@ -43,9 +43,9 @@ export interface KubernetesFaultRule extends z.infer<typeof kubernetesFaultReque
   fired: number;
 }
 
-const rules = new WeakMap<World, KubernetesFaultRule[]>();
+const rules = new WeakMap<ApiHost, KubernetesFaultRule[]>();
 
-const rulesOf = (world: World): KubernetesFaultRule[] => {
+const rulesOf = (world: ApiHost): KubernetesFaultRule[] => {
   let list = rules.get(world);
   if (!list) {
     list = [];
@@ -54,17 +54,17 @@ const rulesOf = (world: World): KubernetesFaultRule[] => {
   return list;
 };
 
-export const addKubernetesFault = (world: World, request: unknown): KubernetesFaultRule => {
+export const addKubernetesFault = (world: ApiHost, request: unknown): KubernetesFaultRule => {
   const parsed = kubernetesFaultRequestSchema.parse(request);
   const rule: KubernetesFaultRule = { id: randomUUID(), fired: 0, ...parsed };
   rulesOf(world).push(rule);
   return rule;
 };
 
-export const listKubernetesFaults = (world: World): readonly KubernetesFaultRule[] => rulesOf(world).map((r) => ({ ...r }));
+export const listKubernetesFaults = (world: ApiHost): readonly KubernetesFaultRule[] => rulesOf(world).map((r) => ({ ...r }));
 
 /** Removes one rule (by id) or all; returns how many were removed. */
-export const clearKubernetesFaults = (world: World, id?: string): number => {
+export const clearKubernetesFaults = (world: ApiHost, id?: string): number => {
   const list = rulesOf(world);
   const before = list.length;
   rules.set(world, id === undefined ? [] : list.filter((r) => r.id !== id));
@@ -92,7 +92,7 @@ const status = (code: number, reason: string, message: string): Record<string, u
 });
 
 /** The injected failure for this request, if a rule fires. */
-export const kubernetesFaultResponse = (world: World, req: SimRequest, info: RequestInfo, _user: UserInfo): SimResponse | undefined => {
+export const kubernetesFaultResponse = (world: ApiHost, req: SimRequest, info: RequestInfo, _user: UserInfo): SimResponse | undefined => {
   const caller = callerOf(req.headers) ?? 'operator';
   for (const rule of rulesOf(world)) {
     if (rule.count !== undefined && rule.fired >= rule.count) continue;
@@ -120,7 +120,7 @@ export const kubernetesFaultResponse = (world: World, req: SimRequest, info: Req
  * For the control API: a `{"kubernetes": {...}}` body becomes a handler that adds the rule (201)
  * or answers 400 naming the field; any other body is left to the pod / node-group faults.
  */
-export const kubernetesFaultBody = (body: unknown): ((world: World) => SimResponse) | undefined => {
+export const kubernetesFaultBody = (body: unknown): ((world: ApiHost) => SimResponse) | undefined => {
   if (typeof body !== 'object' || body === null || !('kubernetes' in body)) return undefined;
   const keys = Object.keys(body);
   return (world) => {

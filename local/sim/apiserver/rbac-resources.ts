@@ -8,7 +8,7 @@
  */
 import type { FieldError } from './status.js';
 import { isRecord, type KubeObject } from './types.js';
-import type { ResourceType } from './resources.js';
+import type { ResourceType } from './resource-type.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 

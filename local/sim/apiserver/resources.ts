@@ -1,35 +1,13 @@
 /** The resource types the simulated API server serves, with their defaulting and validation. */
 import { BOOTSTRAP_RESOURCES } from './rbac-resources.js';
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
-import type { FieldError, ResourceRef } from './status.js';
+import type { ResourceType } from './resource-type.js';
+import type { FieldError } from './status.js';
 import { clone, isRecord, type Container, type DaemonSet, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
 import { defaultContainerApiFields, normalizeTemplateMeta } from './defaulting.js';
-import { validateAnnotations, validateLabels, validateName, validatePodSpec, type NameRule } from './validation.js';
+import { validateAnnotations, validateLabels, validateName, validatePodSpec } from './validation.js';
 
-/** What defaulting may need from the world around the API server. */
-export interface AdmissionContext {
-  now: string;
-  allocateServiceIp(): string;
-}
-
-export interface ResourceType extends ResourceRef {
-  version: string;
-  apiVersion: string;
-  singular: string;
-  namespaced: boolean;
-  shortNames: string[];
-  /** Discovery categories; `all` makes `kubectl get all` include the resource. */
-  categories?: string[];
-  subresources: ('status' | 'scale' | 'log' | 'eviction')[];
-  /** Objects whose spec changes bump metadata.generation. */
-  tracksGeneration: boolean;
-  nameRule: NameRule;
-  /** Delete responses return the deleted object instead of a Success Status. */
-  deleteReturnsObject: boolean;
-  /** Fills defaults on create (old undefined) and on update. */
-  defaults?(obj: KubeObject, ctx: AdmissionContext, old: KubeObject | undefined): void;
-  validate?(obj: KubeObject, old: KubeObject | undefined): FieldError[];
-}
+export type { AdmissionContext, ResourceType } from './resource-type.js';
 
 const isLatestTag = (image: string): boolean => {
   const lastSegment = image.split('/').pop() ?? image;

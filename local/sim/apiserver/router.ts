@@ -1,15 +1,14 @@
 /** HTTP routing of the Kubernetes API: discovery, /version, /healthz, and core/v1 + apps/v1 resources. */
 import { BodyParseError, jsonResponse, mediaType, parseJsonBody, textResponse, type SimRequest, type SimResponse } from '../http.js';
-import { followPodLog, podLog, type LogQuery } from '../kubelet/pod-logs.js';
-import type { World } from '../runtime/world.js';
+import type { LogQuery } from './host.js';
+import type { ApiServing } from './serving.js';
 import type { DeleteOptions, ListOptions, WriteOptions } from './api-server.js';
 import { POD, RESOURCES, findResource, type ResourceType } from './resources.js';
 import { badRequest, KubeError, methodNotAllowed, pathNotFound } from './status.js';
 import { tableRequest, toTable } from './table.js';
 import { isRecord, type KubeObject, type Pod } from './types.js';
 import { isWatch, watchResponse } from './watch.js';
-import { KUBELET_VERSION } from '../controllers/node-lifecycle.js';
-import { handleProxy } from '../kubelet/vllm-server.js';
+import { KUBELET_VERSION } from './version.js';
 import { fieldValidation } from './field-validation.js';
 import { openApi } from './openapi.js';
 import { gateKubernetesRequest } from './gate.js';
@@ -117,7 +116,7 @@ interface ContinueToken {
   offset: number;
 }
 
-const listResponse = (world: World, req: SimRequest, type: ResourceType, items: KubeObject[], params: URLSearchParams): unknown => {
+const listResponse = (world: ApiServing, req: SimRequest, type: ResourceType, items: KubeObject[], params: URLSearchParams): unknown => {
   const limit = numberParam(params, 'limit');
   let offset = 0;
   const token = params.get('continue');
@@ -194,7 +193,7 @@ const listOptions = (params: URLSearchParams): ListOptions => ({
   ...(params.get('fieldSelector') ? { fieldSelector: params.get('fieldSelector') ?? '' } : {}),
 });
 
-const handleResource = (world: World, req: SimRequest, target: Target): SimResponse => {
+const handleResource = (world: ApiServing, req: SimRequest, target: Target): SimResponse => {
   const { type, namespace, name, subresource } = target;
   const params = req.url.searchParams;
   const api = world.api;
@@ -224,10 +223,10 @@ const handleResource = (world: World, req: SimRequest, target: Target): SimRespo
     const pod = api.get(POD, namespace, name) as Pod;
     const query = logQuery(params, world.now());
     if (params.get('follow') === 'true') {
-      podLog(world, pod, query, world.now()); // refusals (waiting container, bad name) before the stream starts
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: '', stream: (sink) => followPodLog(world, pod, query, sink) };
+      world.kubelet.podLog(pod, query, world.now()); // refusals (waiting container, bad name) before the stream starts
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: '', stream: (sink) => world.kubelet.followPodLog(pod, query, sink) };
     }
-    return textResponse(200, podLog(world, pod, query, world.now()));
+    return textResponse(200, world.kubelet.podLog(pod, query, world.now()));
   }
 
   if (subresource === 'eviction') {
@@ -298,7 +297,7 @@ export const isKubernetesPath = (path: string): boolean =>
   path === '/api' || path.startsWith('/api/') || path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
 
 /** Handles a Kubernetes API request; mutating requests run a reconcile before answering. */
-export const handleKubernetes = (world: World, req: SimRequest): SimResponse => {
+export const handleKubernetes = (world: ApiServing, req: SimRequest): SimResponse => {
   const path = req.url.pathname.replace(/\/+$/, '') || '/';
   try {
     // Authentication, impersonation, injected faults, authorization, self reviews (gate.ts).
@@ -318,7 +317,7 @@ export const handleKubernetes = (world: World, req: SimRequest): SimResponse => 
     }
     let segments = path.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     segments = legacyWatch(req, segments);
-    const proxied = handleProxy(world, req, segments);
+    const proxied = world.kubelet.proxy(req, segments);
     if (proxied !== undefined) return proxied;
     const target = parseTarget(segments);
     // The single spot before dispatch: an authorization or fault-injection step takes (req, target) here.

@@ -5,7 +5,7 @@
  * event carrying a 410 Expired Status, which makes client-go relist.
  */
 import type { SimResponse, StreamSink } from '../http.js';
-import type { World } from '../runtime/world.js';
+import type { ApiServing } from './serving.js';
 import type { ListOptions } from './api-server.js';
 import type { ResourceType } from './resources.js';
 import { badRequest } from './status.js';
@@ -30,7 +30,7 @@ const expired = (requested: number, oldest: number): WatchEvent => ({
 export const isWatch = (params: URLSearchParams): boolean => params.get('watch') === 'true' || params.get('watch') === '1';
 
 export const watchResponse = (
-  world: World,
+  world: ApiServing,
   type: ResourceType,
   namespace: string | undefined,
   options: ListOptions,

@@ -7,8 +7,8 @@
 import type { SimRequest, SimResponse } from '../http.js';
 import { nowIso, requestId, seededUuid, uuid } from '../ids.js';
 import { activeInstances, setDesiredSize, terminateInstance } from './nodegroups.js';
-import type { InstanceState, NodeGroupState } from '../runtime/state.js';
-import type { World } from '../runtime/world.js';
+import type { InstanceState, NodeGroupState } from './state.js';
+import type { SimContext } from '../context.js';
 import { document, type XmlValue } from './xml.js';
 import { BadLimit, BadToken, page, type Page } from './paging.js';
 
@@ -73,7 +73,7 @@ const integer = (params: URLSearchParams, name: string, member: string): number 
 const optionalInteger = (params: URLSearchParams, name: string, member: string): number | undefined =>
   params.get(name) === null ? undefined : integer(params, name, member);
 
-const groupByAsgName = (world: World, asgName: string): NodeGroupState | undefined =>
+const groupByAsgName = (world: SimContext, asgName: string): NodeGroupState | undefined =>
   Object.values(world.state.nodeGroups).find((g) => g.asgName === asgName);
 
 const launchTemplate = (group: NodeGroupState): XmlValue => ({
@@ -82,7 +82,7 @@ const launchTemplate = (group: NodeGroupState): XmlValue => ({
   Version: '1',
 });
 
-const groupTags = (world: World, group: NodeGroupState): { Key: string; Value: string }[] => [
+const groupTags = (world: SimContext, group: NodeGroupState): { Key: string; Value: string }[] => [
   { Key: 'eks:cluster-name', Value: world.state.clusterName },
   { Key: 'eks:nodegroup-name', Value: group.name },
   { Key: `k8s.io/cluster-autoscaler/${world.state.clusterName}`, Value: 'owned' },
@@ -101,7 +101,7 @@ const instanceXml = (instance: InstanceState, group: NodeGroupState, withGroupNa
   ProtectedFromScaleIn: false,
 });
 
-const groupXml = (world: World, group: NodeGroupState): XmlValue => ({
+const groupXml = (world: SimContext, group: NodeGroupState): XmlValue => ({
   AutoScalingGroupName: group.asgName,
   AutoScalingGroupARN: `arn:aws:autoscaling:${world.state.region}:${ACCOUNT}:autoScalingGroup:${seededUuid(group.asgName)}:autoScalingGroupName/${group.asgName}`,
   LaunchTemplate: launchTemplate(group),
@@ -128,7 +128,7 @@ const groupXml = (world: World, group: NodeGroupState): XmlValue => ({
   TrafficSources: [],
 });
 
-const matchesFilters = (world: World, group: NodeGroupState, params: URLSearchParams): boolean => {
+const matchesFilters = (world: SimContext, group: NodeGroupState, params: URLSearchParams): boolean => {
   for (let n = 1; params.has(`Filters.member.${n}.Name`); n += 1) {
     const name = params.get(`Filters.member.${n}.Name`) ?? '';
     const values = members(params, `Filters.member.${n}.Values`);
@@ -166,7 +166,7 @@ const checkRange = (min: number, max: number, desired: number): void => {
   }
 };
 
-type Handler = (world: World, params: URLSearchParams) => SimResponse;
+type Handler = (world: SimContext, params: URLSearchParams) => SimResponse;
 
 /** MaxRecords/NextToken as the Auto Scaling API reference bounds them per operation. */
 const pageOf = <T>(items: readonly T[], params: URLSearchParams, action: string, max: number, fallback: number): Page<T> => {
@@ -288,7 +288,7 @@ const ACTIONS: Record<string, Handler> = {
   },
 };
 
-export const handleAutoScaling = (world: World, req: SimRequest): SimResponse => {
+export const handleAutoScaling = (world: SimContext, req: SimRequest): SimResponse => {
   const params = new URLSearchParams(req.body.toString('utf8'));
   const action = params.get('Action') ?? '';
   const handler = ACTIONS[action];

@@ -10,8 +10,8 @@ import { NODE } from '../apiserver/resources.js';
 import type { Node, Taint } from '../apiserver/types.js';
 import { nodegroupStatus, setDesiredSize } from './nodegroups.js';
 import type { SimTaint, SimTaintEffect } from '../config.js';
-import type { NodeGroupState, NodegroupUpdate } from '../runtime/state.js';
-import type { World } from '../runtime/world.js';
+import type { NodeGroupState, NodegroupUpdate } from './state.js';
+import type { SimContext } from '../context.js';
 import { BadLimit, BadToken, page } from './paging.js';
 
 const ACCOUNT = '000000000000';
@@ -39,11 +39,11 @@ export interface ClusterEndpoint {
   caData: string;
 }
 
-const clusterArn = (world: World): string => `arn:aws:eks:${world.state.region}:${ACCOUNT}:cluster/${world.state.clusterName}`;
+const clusterArn = (world: SimContext): string => `arn:aws:eks:${world.state.region}:${ACCOUNT}:cluster/${world.state.clusterName}`;
 
 const groupLabels = (group: NodeGroupState): Record<string, string> => ({ 'gpudeploy.io/gpu-config': group.config.configId, ...group.labels });
 
-const describeCluster = (world: World, endpoint: ClusterEndpoint): unknown => ({
+const describeCluster = (world: SimContext, endpoint: ClusterEndpoint): unknown => ({
   cluster: {
     name: world.state.clusterName,
     arn: clusterArn(world),
@@ -71,7 +71,7 @@ const describeCluster = (world: World, endpoint: ClusterEndpoint): unknown => ({
   },
 });
 
-const describeNodegroup = (world: World, group: NodeGroupState): unknown => ({
+const describeNodegroup = (world: SimContext, group: NodeGroupState): unknown => ({
   nodegroup: {
     nodegroupName: group.name,
     nodegroupArn: `arn:aws:eks:${world.state.region}:${ACCOUNT}:nodegroup/${world.state.clusterName}/${group.name}/${seededUuid(group.asgName)}`,
@@ -125,11 +125,11 @@ const updateConfigSchema = z.object({
   clientRequestToken: z.string().optional(),
 });
 
-const requireCluster = (world: World, name: string): void => {
+const requireCluster = (world: SimContext, name: string): void => {
   if (name !== world.state.clusterName) throw new EksError(404, 'ResourceNotFoundException', `No cluster found for name: ${name}.`, { clusterName: name });
 };
 
-const requireGroup = (world: World, cluster: string, name: string): NodeGroupState => {
+const requireGroup = (world: SimContext, cluster: string, name: string): NodeGroupState => {
   requireCluster(world, cluster);
   const group = world.nodeGroup(name);
   if (!group) throw new EksError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`, { clusterName: cluster, nodegroupName: name });
@@ -148,7 +148,7 @@ const validateScaling = (cluster: string, group: string, min: number, max: numbe
 };
 
 /** Label and taint changes reach the existing nodes too, as EKS applies them in place. */
-const applyToNodes = (world: World, group: NodeGroupState, removedLabels: string[], removedTaints: SimTaint[]): void => {
+const applyToNodes = (world: SimContext, group: NodeGroupState, removedLabels: string[], removedTaints: SimTaint[]): void => {
   for (const instance of world.instancesOf(group.name)) {
     world.store.mutate<Node>(NODE, undefined, instance.nodeName, (node) => {
       const labels = { ...(node.metadata.labels ?? {}) };
@@ -164,7 +164,7 @@ const applyToNodes = (world: World, group: NodeGroupState, removedLabels: string
   }
 };
 
-const updateNodegroupConfig = (world: World, cluster: string, name: string, body: unknown): unknown => {
+const updateNodegroupConfig = (world: SimContext, cluster: string, name: string, body: unknown): unknown => {
   const group = requireGroup(world, cluster, name);
   const parsed = updateConfigSchema.safeParse(body ?? {});
   if (!parsed.success) {
@@ -249,7 +249,7 @@ const paginate = (items: string[], params: URLSearchParams, key: string, scope: 
 
 export const isEksPath = (path: string): boolean => path === '/clusters' || path.startsWith('/clusters/');
 
-export const handleEks = (world: World, req: SimRequest, endpoint: ClusterEndpoint): SimResponse => {
+export const handleEks = (world: SimContext, req: SimRequest, endpoint: ClusterEndpoint): SimResponse => {
   const segments = req.url.pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
   const params = req.url.searchParams;
   const [, cluster = '', collection, item, action] = segments;

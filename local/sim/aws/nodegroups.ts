@@ -7,9 +7,9 @@ import { DEFAULT_GPU_TAINT, type SimNodeGroupConfig } from '../config.js';
 import { instanceId, nowIso, seededUuid, uuid } from '../ids.js';
 import { NODE, POD } from '../apiserver/resources.js';
 import type { Node, Pod } from '../apiserver/types.js';
-import { buildNode, markUnreachable, syncUnschedulableTaint } from '../controllers/node-lifecycle.js';
-import type { HealthIssue, InstanceState, NodeGroupState, ScalingActivity } from '../runtime/state.js';
-import type { World } from '../runtime/world.js';
+import { buildNode } from './node-registration.js';
+import type { HealthIssue, InstanceState, NodeGroupState, ScalingActivity } from './state.js';
+import type { SimContext } from '../context.js';
 import { isPodFault, type FaultRule } from '../faults.js';
 import { consume, isSpent, launchFailure, launchRetrySeconds, type LaunchFault } from '../launch-faults.js';
 
@@ -37,15 +37,15 @@ export const createNodeGroupState = (config: SimNodeGroupConfig, clusterName: st
   };
 };
 
-export const activeInstances = (world: World, group: string): InstanceState[] =>
+export const activeInstances = (world: SimContext, group: string): InstanceState[] =>
   world.instancesOf(group).filter((i) => i.lifecycle !== 'Terminating');
 
-const zoneOf = (world: World, index: number): { az: string; subnetIndex: number } => {
+const zoneOf = (world: SimContext, index: number): { az: string; subnetIndex: number } => {
   const subnetIndex = index % ZONE_SUFFIXES.length;
   return { az: `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`, subnetIndex };
 };
 
-const addActivity = (world: World, group: NodeGroupState, activity: Omit<ScalingActivity, 'activityId' | 'progress'>): void => {
+const addActivity = (world: SimContext, group: NodeGroupState, activity: Omit<ScalingActivity, 'activityId' | 'progress'>): void => {
   group.activities.unshift({ activityId: uuid(), progress: activity.statusCode === 'InProgress' ? 0 : 100, ...activity });
   group.activities.length = Math.min(group.activities.length, MAX_ACTIVITIES);
   world.touch();
@@ -55,10 +55,10 @@ const addActivity = (world: World, group: NodeGroupState, activity: Omit<Scaling
  * P-family instances (8 GPUs, EFA, NVSwitch fabric manager) take far longer to pass their
  * status checks and join than G-family ones.
  */
-const bootSeconds = (world: World, group: NodeGroupState): number =>
+const bootSeconds = (world: SimContext, group: NodeGroupState): number =>
   group.config.instanceType.startsWith('p') ? world.delays.nodeBoot * 2.5 : world.delays.nodeBoot;
 
-export const launchInstance = (world: World, group: NodeGroupState, now: number, options: { alreadyBooted?: boolean } = {}): InstanceState => {
+export const launchInstance = (world: SimContext, group: NodeGroupState, now: number, options: { alreadyBooted?: boolean } = {}): InstanceState => {
   const privateIp = world.allocateIp('node');
   const { az, subnetIndex } = zoneOf(world, Object.keys(world.state.instances).length);
   const instance: InstanceState = {
@@ -87,7 +87,7 @@ export const launchInstance = (world: World, group: NodeGroupState, now: number,
 };
 
 /** Starts terminating an instance: its kubelet stops answering now, the instance is gone after instanceTermination. */
-export const terminateInstance = (world: World, instance: InstanceState, now: number, cause: string): void => {
+export const terminateInstance = (world: SimContext, instance: InstanceState, now: number, cause: string): void => {
   if (instance.lifecycle === 'Terminating') return;
   instance.lifecycle = 'Terminating';
   instance.terminatingSince = now;
@@ -102,14 +102,10 @@ export const terminateInstance = (world: World, instance: InstanceState, now: nu
       statusCode: 'InProgress',
     });
   }
-  const node = world.store.get<Node>(NODE.plural, undefined, instance.nodeName);
-  if (node) {
-    world.store.mutate<Node>(NODE, undefined, instance.nodeName, (draft) => markUnreachable(draft, now));
-    world.events.record(node, 'Normal', 'NodeNotReady', `Node ${instance.nodeName} status is now: NodeNotReady`, 'node-controller');
-  }
+  // Its Node goes NotReady through the node lifecycle controller (controllers/node-lifecycle.ts), in the reconcile that follows.
 };
 
-export const setDesiredSize = (world: World, group: NodeGroupState, desired: number): void => {
+export const setDesiredSize = (world: SimContext, group: NodeGroupState, desired: number): void => {
   if (group.desiredSize === desired) return;
   group.desiredSize = desired;
   group.modifiedAt = world.now();
@@ -117,12 +113,12 @@ export const setDesiredSize = (world: World, group: NodeGroupState, desired: num
 };
 
 /** The launch fault rule in force for the group now (not spent by count or time). */
-const launchFaultRule = (world: World, group: NodeGroupState, now: number): FaultRule | undefined =>
+const launchFaultRule = (world: SimContext, group: NodeGroupState, now: number): FaultRule | undefined =>
   world
     .faults()
     .find((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && !isPodFault(r.fault) && !isSpent(r, now, world.ms(1))) as FaultRule | undefined;
 
-const setHealthIssues = (world: World, group: NodeGroupState, issues: HealthIssue[]): void => {
+const setHealthIssues = (world: SimContext, group: NodeGroupState, issues: HealthIssue[]): void => {
   if (JSON.stringify(group.healthIssues) === JSON.stringify(issues)) return;
   group.healthIssues = issues;
   world.touch();
@@ -133,7 +129,7 @@ const setHealthIssues = (world: World, group: NodeGroupState, issues: HealthIssu
  * node group health issue that stays until a later launch succeeds (scaling to 0 does not
  * clear it: aws/containers-roadmap#2326). The next attempt goes to the next subnet's AZ.
  */
-const failLaunch = (world: World, group: NodeGroupState, rule: FaultRule, active: number, now: number): void => {
+const failLaunch = (world: SimContext, group: NodeGroupState, rule: FaultRule, active: number, now: number): void => {
   const attempt = group.launchFailures ?? 0;
   const subnetIndex = attempt % group.subnets.length;
   const az = `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`;
@@ -161,7 +157,7 @@ const failLaunch = (world: World, group: NodeGroupState, rule: FaultRule, active
   world.wakeAt(group.nextLaunchAt);
 };
 
-const scaleGroup = (world: World, group: NodeGroupState, now: number): void => {
+const scaleGroup = (world: SimContext, group: NodeGroupState, now: number): void => {
   const active = activeInstances(world, group.name);
   if (active.length < group.desiredSize) {
     if (group.nextLaunchAt !== undefined && group.nextLaunchAt > now) {
@@ -196,7 +192,7 @@ const scaleGroup = (world: World, group: NodeGroupState, now: number): void => {
 };
 
 /** Removes a gone instance's Node and force-deletes the pods that were bound to it. */
-const removeInstance = (world: World, instance: InstanceState): void => {
+const removeInstance = (world: SimContext, instance: InstanceState): void => {
   delete world.state.instances[instance.instanceId];
   world.touch();
   world.store.remove(NODE.plural, undefined, instance.nodeName);
@@ -214,17 +210,15 @@ const removeInstance = (world: World, instance: InstanceState): void => {
   }
 };
 
-const syncNode = (world: World, group: NodeGroupState, instance: InstanceState, now: number): void => {
+const syncNode = (world: SimContext, group: NodeGroupState, instance: InstanceState, now: number): void => {
   const existing = world.store.get<Node>(NODE.plural, undefined, instance.nodeName);
   if (!existing) {
     const node = world.api.createInternal(NODE, buildNode(group, instance, world.state.region));
     world.events.record(node, 'Normal', 'RegisteredNode', `Node ${instance.nodeName} event: Registered Node ${instance.nodeName} in Controller`, 'node-controller');
-    return;
   }
-  world.store.mutate<Node>(NODE, undefined, instance.nodeName, (draft) => syncUnschedulableTaint(draft, now));
 };
 
-export const reconcileNodeGroups = (world: World, now: number): void => {
+export const reconcileNodeGroups = (world: SimContext, now: number): void => {
   // The cloud node controller deletes Nodes whose EC2 instance no longer exists.
   for (const node of world.store.list<Node>(NODE.plural)) {
     if (node.spec.providerID?.startsWith('aws:///') && !world.instanceByNodeName(node.metadata.name)) {
@@ -262,7 +256,7 @@ export const reconcileNodeGroups = (world: World, now: number): void => {
 
 export type NodegroupStatus = 'ACTIVE' | 'UPDATING' | 'DEGRADED';
 
-export const nodegroupStatus = (world: World, group: NodeGroupState): NodegroupStatus => {
+export const nodegroupStatus = (world: SimContext, group: NodeGroupState): NodegroupStatus => {
   const changing = world.instancesOf(group.name).some((i) => i.lifecycle !== 'InService');
   if (changing || group.updates.some((u) => u.status === 'InProgress')) return 'UPDATING';
   return group.healthIssues.length > 0 ? 'DEGRADED' : 'ACTIVE';

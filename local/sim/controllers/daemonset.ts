@@ -15,8 +15,8 @@
  *   template; the simulator keeps no ControllerRevision objects) and `pod-template-generation`.
  */
 import { canonicalJson, randomSuffix, safeHash } from '../ids.js';
-import { matchesNodeAffinity, tolerates } from '../scheduler/scheduler.js';
-import type { World } from '../runtime/world.js';
+import { matchesNodeAffinity, tolerates } from '../scheduler/predicates.js';
+import type { SimContext } from '../context.js';
 import { DAEMONSET, NODE, POD } from '../apiserver/resources.js';
 import { KubeError } from '../apiserver/status.js';
 import { clone, type DaemonSet, type DaemonSetStatus, type IntOrString, type Node, type Pod, type PodSpec, type Taint, type Toleration } from '../apiserver/types.js';
@@ -82,7 +82,7 @@ export const daemonPodNode = (pod: Pod): string | undefined =>
 
 const ownedBy = (uid: string) => (pod: Pod): boolean => pod.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller === true) ?? false;
 
-const createDaemonPod = (world: World, ds: DaemonSet, nodeName: string, hash: string): void => {
+const createDaemonPod = (world: SimContext, ds: DaemonSet, nodeName: string, hash: string): void => {
   const template = ds.spec.template;
   const spec = clone(template.spec);
   spec.tolerations = daemonTolerations(template.spec);
@@ -121,7 +121,7 @@ const createDaemonPod = (world: World, ds: DaemonSet, nodeName: string, hash: st
   }
 };
 
-const deleteDaemonPod = (world: World, ds: DaemonSet, pod: Pod): void => {
+const deleteDaemonPod = (world: SimContext, ds: DaemonSet, pod: Pod): void => {
   if (pod.metadata.deletionTimestamp) return;
   world.api.delete(POD, pod.metadata.namespace, pod.metadata.name);
   world.events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, MANAGER);
@@ -136,7 +136,7 @@ const resolveMaxUnavailable = (value: IntOrString | undefined, desired: number):
 const byAge = (a: Pod, b: Pod): number =>
   a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion);
 
-const syncDaemonSet = (world: World, ds: DaemonSet, nodes: Node[], allPods: Pod[], now: number): void => {
+const syncDaemonSet = (world: SimContext, ds: DaemonSet, nodes: Node[], allPods: Pod[], now: number): void => {
   const hash = templateHash(ds);
   const minReady = ds.spec.minReadySeconds ?? 0;
   const owned = allPods.filter((p) => p.metadata.namespace === ds.metadata.namespace).filter(ownedBy(ds.metadata.uid));
@@ -205,7 +205,7 @@ const syncDaemonSet = (world: World, ds: DaemonSet, nodes: Node[], allPods: Pod[
   }
 };
 
-export const reconcileDaemonSets = (world: World, now: number): void => {
+export const reconcileDaemonSets = (world: SimContext, now: number): void => {
   const daemonSets = world.store.list<DaemonSet>(DAEMONSET.plural).filter((ds) => !ds.metadata.deletionTimestamp);
   if (daemonSets.length === 0) return;
   const nodes = world.store.list<Node>(NODE.plural).filter((n) => !n.metadata.deletionTimestamp);

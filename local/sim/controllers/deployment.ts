@@ -5,7 +5,7 @@
  * with the Available / Progressing conditions.
  */
 import { canonicalJson, nowIso, randomSuffix, safeHash } from '../ids.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 import { setCondition } from '../apiserver/conditions.js';
 import { DEPLOYMENT, POD, REPLICASET } from '../apiserver/resources.js';
 import { KubeError } from '../apiserver/status.js';
@@ -44,7 +44,7 @@ const templateHash = (d: Deployment): string => safeHash(canonicalJson(d.spec.te
  * The deployment controller keeps the new ReplicaSet's replica annotations current, and a
  * ReplicaSet that becomes new again (`rollout undo`) takes the next revision number.
  */
-const syncReplicaSetAnnotations = (world: World, d: Deployment, rs: ReplicaSet, owned: ReplicaSet[]): ReplicaSet => {
+const syncReplicaSetAnnotations = (world: SimContext, d: Deployment, rs: ReplicaSet, owned: ReplicaSet[]): ReplicaSet => {
   const desired = d.spec.replicas ?? 1;
   const surge = d.spec.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
   const maxRevision = Math.max(0, ...owned.map((o) => Number(o.metadata.annotations?.[REVISION_ANNOTATION] ?? 0)));
@@ -60,7 +60,7 @@ const syncReplicaSetAnnotations = (world: World, d: Deployment, rs: ReplicaSet, 
   }) ?? rs;
 };
 
-const ensureReplicaSet = (world: World, d: Deployment, hash: string, owned: ReplicaSet[]): ReplicaSet => {
+const ensureReplicaSet = (world: SimContext, d: Deployment, hash: string, owned: ReplicaSet[]): ReplicaSet => {
   const existing = owned.find((rs) => rs.metadata.labels?.[TEMPLATE_HASH_LABEL] === hash);
   if (existing) return syncReplicaSetAnnotations(world, d, existing, owned);
   const revision = 1 + Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0)));
@@ -97,7 +97,7 @@ const ensureReplicaSet = (world: World, d: Deployment, hash: string, owned: Repl
   return world.api.createInternal(REPLICASET, rs);
 };
 
-const createPod = (world: World, rs: ReplicaSet): void => {
+const createPod = (world: SimContext, rs: ReplicaSet): void => {
   const template = rs.spec.template;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const pod: Pod = {
@@ -126,7 +126,7 @@ const createPod = (world: World, rs: ReplicaSet): void => {
   }
 };
 
-const deletePod = (world: World, rs: ReplicaSet | undefined, pod: Pod): void => {
+const deletePod = (world: SimContext, rs: ReplicaSet | undefined, pod: Pod): void => {
   world.api.delete(POD, pod.metadata.namespace, pod.metadata.name);
   if (rs) world.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, 'replicaset-controller');
 };
@@ -136,7 +136,7 @@ interface Plan {
   targets: Map<string, number>;
 }
 
-const isAvailable = (world: World, pod: Pod, minReadySeconds: number, now: number): boolean => {
+const isAvailable = (world: SimContext, pod: Pod, minReadySeconds: number, now: number): boolean => {
   if (!isPodReady(pod)) return false;
   if (minReadySeconds <= 0) return true;
   const readyAt = world.state.pods[pod.metadata.uid]?.readyAt;
@@ -146,7 +146,7 @@ const isAvailable = (world: World, pod: Pod, minReadySeconds: number, now: numbe
   return availableAt <= now;
 };
 
-const reconcileDeployment = (world: World, d: Deployment, now: number): void => {
+const reconcileDeployment = (world: SimContext, d: Deployment, now: number): void => {
   const namespace = d.metadata.namespace;
   const hash = templateHash(d);
   const replicaSets = world.store.list<ReplicaSet>(REPLICASET.plural, namespace).filter(ownedBy(d.metadata.uid));
@@ -214,7 +214,7 @@ const reconcileDeployment = (world: World, d: Deployment, now: number): void => 
 };
 
 /** Creates or deletes pods of `rs` so that it has `target` active pods; returns the new count. */
-const scaleTo = (world: World, rs: ReplicaSet, active: Pod[], target: number): number => {
+const scaleTo = (world: SimContext, rs: ReplicaSet, active: Pod[], target: number): number => {
   if (active.length < target) {
     for (let i = active.length; i < target; i += 1) createPod(world, rs);
   } else if (active.length > target) {
@@ -223,7 +223,7 @@ const scaleTo = (world: World, rs: ReplicaSet, active: Pod[], target: number): n
   return target;
 };
 
-const syncReplicaSets = (world: World, d: Deployment, sets: ReplicaSet[], plan: Plan, now: number, minReady: number): void => {
+const syncReplicaSets = (world: SimContext, d: Deployment, sets: ReplicaSet[], plan: Plan, now: number, minReady: number): void => {
   const allPods = world.store.list<Pod>(POD.plural, d.metadata.namespace);
   for (const rs of sets) {
     const target = plan.targets.get(rs.metadata.uid) ?? 0;
@@ -260,7 +260,7 @@ const syncReplicaSets = (world: World, d: Deployment, sets: ReplicaSet[], plan: 
 };
 
 const updateDeploymentStatus = (
-  world: World,
+  world: SimContext,
   d: Deployment,
   current: ReplicaSet,
   plan: Plan,
@@ -330,7 +330,7 @@ const updateDeploymentStatus = (
   });
 };
 
-export const reconcileDeployments = (world: World, now: number): void => {
+export const reconcileDeployments = (world: SimContext, now: number): void => {
   for (const d of world.store.list<Deployment>(DEPLOYMENT.plural)) {
     if (d.metadata.deletionTimestamp) continue;
     reconcileDeployment(world, d, now);

@@ -4,7 +4,7 @@
  * each Service port's targetPort resolved against the pod's named container ports.
  */
 import { nowIso, safeHash, uuid } from '../ids.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 import { ENDPOINTS, ENDPOINTSLICE, POD, SERVICE } from '../apiserver/resources.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
 import { isRecord, type KubeObject, type Pod } from '../apiserver/types.js';
@@ -36,7 +36,7 @@ const desiredContent = (o: KubeObject): string => {
   return JSON.stringify({ rest, labels: metadata.labels ?? {}, owners: metadata.ownerReferences ?? [] });
 };
 
-const upsert = (world: World, type: typeof ENDPOINTS, obj: KubeObject): void => {
+const upsert = (world: SimContext, type: typeof ENDPOINTS, obj: KubeObject): void => {
   const existing = world.store.get(type.plural, obj.metadata.namespace, obj.metadata.name);
   if (!existing) {
     world.api.createInternal(type, obj);
@@ -53,7 +53,7 @@ const upsert = (world: World, type: typeof ENDPOINTS, obj: KubeObject): void => 
   });
 };
 
-export const reconcileEndpoints = (world: World, now: number): void => {
+export const reconcileEndpoints = (world: SimContext, now: number): void => {
   const services = world.store.list(SERVICE.plural);
   const wanted = new Set<string>();
   for (const svc of services) {

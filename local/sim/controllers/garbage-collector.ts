@@ -2,24 +2,24 @@
  * Garbage collection by ownerReferences (background propagation), the namespace controller
  * (a deleted namespace empties, then disappears) and the pod GC for pods on vanished nodes.
  */
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 import { NAMESPACE, NODE, POD, RESOURCES } from '../apiserver/resources.js';
 import type { KubeObject, Pod } from '../apiserver/types.js';
 
-const ownerGone = (world: World, obj: KubeObject): boolean => {
+const ownerGone = (world: SimContext, obj: KubeObject): boolean => {
   const refs = obj.metadata.ownerReferences;
   if (!refs || refs.length === 0) return false;
   return refs.every((ref) => world.store.byUid(ref.uid) === undefined);
 };
 
-const deleteQuietly = (world: World, obj: KubeObject, plural: string): void => {
+const deleteQuietly = (world: SimContext, obj: KubeObject, plural: string): void => {
   const type = RESOURCES.find((r) => r.plural === plural);
   if (!type) return;
   if (type === POD && (obj as Pod).metadata.deletionTimestamp) return;
   world.api.delete(type, obj.metadata.namespace, obj.metadata.name, { propagationPolicy: 'Background' });
 };
 
-export const collectGarbage = (world: World, _now: number): void => {
+export const collectGarbage = (world: SimContext, _now: number): void => {
   for (const { resource, object } of world.store.snapshot().objects) {
     if (ownerGone(world, object)) deleteQuietly(world, object, resource);
   }

@@ -11,9 +11,9 @@ import { setCondition } from '../apiserver/conditions.js';
 import { POD } from '../apiserver/resources.js';
 import type { Condition, ContainerState, ContainerStatus, KubeObject, Pod, PodStatus } from '../apiserver/types.js';
 import { podAgentProfile } from './node-agents.js';
-import type { PodRuntime } from '../runtime/state.js';
+import type { PodRuntime } from './state.js';
 import { serverArgs, weightsGiB } from './vllm-logs.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 import { pullRateLimited, rateLimitedPullMessage } from './pull-limits.js';
 
 const CRASH_FAULTS: readonly PodFault[] = ['crash_loop', 'oom_killed', 'hf_unauthorized'];
@@ -38,17 +38,17 @@ export const qualifiedImage = (image: string): string => {
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-const backoffMs = (world: World, attempt: number): number =>
+const backoffMs = (world: SimContext, attempt: number): number =>
   world.ms(Math.min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** Math.max(0, attempt - 1)));
 
-export const loadDurationMs = (world: World, pod: Pod): number =>
+export const loadDurationMs = (world: SimContext, pod: Pod): number =>
   world.ms(world.delays.modelLoadBase + world.delays.modelLoadPerGiB * weightsGiB(pod));
 
-const faultOf = (world: World, pod: Pod): PodFault | undefined =>
+const faultOf = (world: SimContext, pod: Pod): PodFault | undefined =>
   podFaultFor(pod, world.faults(), (nodeName) => world.instanceByNodeName(nodeName)?.group) ?? (podAgentProfile(pod) ? undefined : gatedRefusal(world, pod));
 
 /** Whether the model server's container gets an HF_TOKEN: a value, or a key of a Secret that exists. */
-const hasHfToken = (world: World, pod: Pod): boolean => {
+const hasHfToken = (world: SimContext, pod: Pod): boolean => {
   const variable = pod.spec.containers[0]?.env?.find((e) => e.name === 'HF_TOKEN' || e.name === 'HUGGING_FACE_HUB_TOKEN');
   if (!variable) return false;
   if (variable.value) return true;
@@ -59,14 +59,14 @@ const hasHfToken = (world: World, pod: Pod): boolean => {
 };
 
 /** Hugging Face refuses a gated repository to a pod without a token (401, GatedRepoError). */
-const gatedRefusal = (world: World, pod: Pod): PodFault | undefined => {
+const gatedRefusal = (world: SimContext, pod: Pod): PodFault | undefined => {
   if (world.gatedModels.length === 0) return undefined;
   const { model } = serverArgs(pod);
   const gated = world.gatedModels.some((repo) => (repo.endsWith('/') ? model.startsWith(repo) : model === repo));
   return gated && !hasHfToken(world, pod) ? 'hf_unauthorized' : undefined;
 };
 
-export const createPodRuntime = (world: World, pod: Pod, now: number): PodRuntime => {
+export const createPodRuntime = (world: SimContext, pod: Pod, now: number): PodRuntime => {
   const nodeName = pod.spec.nodeName ?? '';
   const cached = world.instanceByNodeName(nodeName)?.images.includes(mainImage(pod)) ?? false;
   const runtime: PodRuntime = {
@@ -102,7 +102,7 @@ const enter = (rt: PodRuntime, stage: PodRuntime['stage'], at: number, nextAt: n
   rt.nextAt = nextAt;
 };
 
-const startContainer = (world: World, pod: Pod, rt: PodRuntime, at: number): void => {
+const startContainer = (world: SimContext, pod: Pod, rt: PodRuntime, at: number): void => {
   const fault = faultOf(world, pod);
   rt.containerStartedAt = at;
   rt.runFault = fault === 'image_pull_backoff' || fault === 'docker_hub_rate_limit' ? undefined : fault;
@@ -117,7 +117,7 @@ const startContainer = (world: World, pod: Pod, rt: PodRuntime, at: number): voi
 };
 
 /** Moves a runtime through every transition that is due by `now`. */
-const advance = (world: World, pod: Pod, rt: PodRuntime, now: number): void => {
+const advance = (world: SimContext, pod: Pod, rt: PodRuntime, now: number): void => {
   const image = mainImage(pod);
   const container = pod.spec.containers[0]?.name ?? 'main';
   for (let guard = 0; guard < 1000 && rt.nextAt !== null && rt.nextAt <= now; guard += 1) {
@@ -280,7 +280,7 @@ export const renderPodStatus = (pod: Pod, rt: PodRuntime, hostIP: string, now: n
   };
 };
 
-export const runKubelet = (world: World, now: number): void => {
+export const runKubelet = (world: SimContext, now: number): void => {
   for (const pod of world.store.list<Pod>(POD.plural)) {
     if (!pod.spec.nodeName) continue;
     let rt = world.state.pods[pod.metadata.uid];

@@ -2,20 +2,12 @@
 import { loadDurationMs } from './kubelet.js';
 import { badRequest } from '../apiserver/status.js';
 import { agentContainerLog, podAgentProfile } from './node-agents.js';
+import type { LogQuery } from '../apiserver/host.js';
 import type { Pod } from '../apiserver/types.js';
 import type { StreamSink } from '../http.js';
 import { containerLogEntries, type LogEntry } from './vllm-logs.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 
-export interface LogQuery {
-  container?: string;
-  previous?: boolean;
-  tailLines?: number;
-  /** Epoch ms: only lines written at or after it (sinceSeconds / sinceTime). */
-  since?: number;
-  timestamps?: boolean;
-  limitBytes?: number;
-}
 
 const WAITING_REASONS: Record<string, string> = {
   pulling: 'ContainerCreating',
@@ -29,7 +21,7 @@ interface ContainerLog {
   live: boolean;
 }
 
-const containerEntries = (world: World, pod: Pod, query: LogQuery, now: number): ContainerLog => {
+const containerEntries = (world: SimContext, pod: Pod, query: LogQuery, now: number): ContainerLog => {
   const names = pod.spec.containers.map((c) => c.name);
   const name = query.container ?? (names.length === 1 ? names[0] : undefined);
   if (name === undefined) {
@@ -86,7 +78,7 @@ const truncate = (text: string, limitBytes: number | undefined): string => {
   return bytes.length <= limitBytes ? text : bytes.subarray(0, limitBytes).toString('utf8');
 };
 
-export const podLog = (world: World, pod: Pod, query: LogQuery, now: number): string =>
+export const podLog = (world: SimContext, pod: Pod, query: LogQuery, now: number): string =>
   truncate(render(selectEntries(containerEntries(world, pod, query, now).entries, query), query.timestamps), query.limitBytes);
 
 const FOLLOW_POLL_MS = 250;
@@ -95,7 +87,7 @@ const FOLLOW_POLL_MS = 250;
  * `follow=true`: the selected lines, then every new line as the container writes it, until the
  * container stops (pod deleted or crashed), limitBytes is reached, or the client goes away.
  */
-export const followPodLog = (world: World, pod: Pod, query: LogQuery, sink: StreamSink): void => {
+export const followPodLog = (world: SimContext, pod: Pod, query: LogQuery, sink: StreamSink): void => {
   const first = containerEntries(world, pod, query, world.now());
   let sent = first.entries.length;
   let budget = query.limitBytes ?? Number.POSITIVE_INFINITY;

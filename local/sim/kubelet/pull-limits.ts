@@ -7,10 +7,10 @@
 import { podFaultFor } from '../faults.js';
 import { consume, dockerHubRateLimitMessage, isDockerHubRef, isSpent } from '../launch-faults.js';
 import type { Pod } from '../apiserver/types.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 
 /** Whether this pull is refused; consumes one use of the rule that refuses it. */
-export const pullRateLimited = (world: World, pod: Pod, nodeName: string, qualifiedRef: string): boolean => {
+export const pullRateLimited = (world: SimContext, pod: Pod, nodeName: string, qualifiedRef: string): boolean => {
   if (!isDockerHubRef(qualifiedRef)) return false;
   if (world.instanceByNodeName(nodeName)?.images.includes(pod.spec.containers[0]?.image ?? '')) return false;
   const nodeGroupOf = (name: string) => world.instanceByNodeName(name)?.group;

@@ -19,13 +19,13 @@ import { POD, resource } from '../apiserver/resources.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
 import { badRequest, KubeError } from '../apiserver/status.js';
 import { isRecord, type Deployment, type KubeObject, type Labels, type Pod } from '../apiserver/types.js';
-import type { PodTraffic } from '../runtime/state.js';
+import type { PodTraffic } from './state.js';
 import { serverArgs } from './vllm-logs.js';
 import { Engine, type EngineStats } from './vllm/engine.js';
 import { argFlag, engineConfigOfPod, hasFlag } from './vllm/hardware.js';
 import { emptyHistogram, observe, renderMetrics } from './vllm/metrics.js';
 import { servePod, type PodServer } from './vllm/serve.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 
 const SERVICE = resource('services');
 
@@ -41,7 +41,7 @@ export const isPodReady = (pod: Pod): boolean =>
   pod.metadata.deletionTimestamp === undefined && (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
 
 /** The counters of a pod's current container run (fresh ones after a restart). */
-export const trafficOf = (world: World, pod: Pod): PodTraffic => {
+export const trafficOf = (world: SimContext, pod: Pod): PodTraffic => {
   const rt = world.state.pods[pod.metadata.uid];
   const run = rt?.containerStartedAt ?? 0;
   if (!rt) return { run, completed: 0, running: 0, waiting: 0, promptTokens: 0, generationTokens: 0 };
@@ -53,7 +53,7 @@ export const trafficOf = (world: World, pod: Pod): PodTraffic => {
 };
 
 /** Ready pods of a Deployment (by its selector), oldest first. */
-export const readyPodsOf = (world: World, namespace: string, selector: Labels | undefined): Pod[] => {
+export const readyPodsOf = (world: SimContext, namespace: string, selector: Labels | undefined): Pod[] => {
   if (!selector || Object.keys(selector).length === 0) return [];
   const requirements = requirementsFromSelector({ matchLabels: selector });
   return world.store
@@ -62,9 +62,9 @@ export const readyPodsOf = (world: World, namespace: string, selector: Labels | 
     .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
 };
 
-const roundRobin = new WeakMap<World, Map<string, number>>();
+const roundRobin = new WeakMap<SimContext, Map<string, number>>();
 
-const pickEndpoint = (world: World, namespace: string, serviceName: string): Pod => {
+const pickEndpoint = (world: SimContext, namespace: string, serviceName: string): Pod => {
   const service = world.api.get(SERVICE, namespace, serviceName) as unknown as ServiceObject;
   const pods = readyPodsOf(world, namespace, service.spec?.selector);
   if (pods.length === 0) throw unavailable(`no endpoints available for service "${serviceName}"`);
@@ -76,10 +76,10 @@ const pickEndpoint = (world: World, namespace: string, serviceName: string): Pod
   return pods[next % pods.length] as Pod;
 };
 
-const engines = new WeakMap<World, Map<string, { run: number; engine: Engine; server: PodServer }>>();
+const engines = new WeakMap<SimContext, Map<string, { run: number; engine: Engine; server: PodServer }>>();
 
 /** The traffic record as the engine's counters and histograms (persisted with the pod). */
-const statsOf = (world: World, pod: Pod): EngineStats => {
+const statsOf = (world: SimContext, pod: Pod): EngineStats => {
   const t = (): PodTraffic => trafficOf(world, pod);
   return {
     promptTokens: (n) => {
@@ -108,7 +108,7 @@ const statsOf = (world: World, pod: Pod): EngineStats => {
 };
 
 /** --api-key, else the VLLM_API_KEY environment variable (a value or a Secret's key). */
-const apiKeysOf = (world: World, pod: Pod): string[] => {
+const apiKeysOf = (world: SimContext, pod: Pod): string[] => {
   const flag = argFlag(pod, '--api-key');
   if (flag) return [flag];
   const env = pod.spec.containers[0]?.env?.find((e) => e.name === 'VLLM_API_KEY');
@@ -122,7 +122,7 @@ const apiKeysOf = (world: World, pod: Pod): string[] => {
 };
 
 /** The vLLM process of the pod's current container run (a restarted container gets a fresh one). */
-export const podServerOf = (world: World, pod: Pod): PodServer => {
+export const podServerOf = (world: SimContext, pod: Pod): PodServer => {
   const byPod = engines.get(world) ?? new Map<string, { run: number; engine: Engine; server: PodServer }>();
   engines.set(world, byPod);
   const run = trafficOf(world, pod).run;
@@ -168,7 +168,7 @@ export const podServerOf = (world: World, pod: Pod): PodServer => {
 };
 
 /** vLLM's Prometheus exposition of a pod. */
-export const metricsText = (world: World, pod: Pod): string => renderMetrics(podServerOf(world, pod).metrics());
+export const metricsText = (world: SimContext, pod: Pod): string => renderMetrics(podServerOf(world, pod).metrics());
 
 /** `[scheme:]name[:port]` of a proxy path segment -> the object name. */
 const objectName = (segment: string): string => {
@@ -182,7 +182,7 @@ const objectName = (segment: string): string => {
  * `segments` = decoded path segments; answers when they address a proxy subresource:
  * api, v1, namespaces, {ns}, services|pods, {name}, proxy, ...path. Undefined otherwise.
  */
-export const handleProxy = (world: World, req: SimRequest, segments: string[]): SimResponse | undefined => {
+export const handleProxy = (world: SimContext, req: SimRequest, segments: string[]): SimResponse | undefined => {
   const [api, version, namespaces, namespace, kind, target, proxy, ...rest] = segments;
   if (api !== 'api' || version !== 'v1' || namespaces !== 'namespaces' || proxy !== 'proxy' || !namespace || !target) return undefined;
   if (kind !== 'services' && kind !== 'pods') return undefined;
@@ -206,7 +206,7 @@ export const handleProxy = (world: World, req: SimRequest, segments: string[]): 
 };
 
 /** POST /_sim/traffic: add completed requests and set the running gauge on a Deployment's Ready pods. */
-export const driveTraffic = (world: World, body: unknown): SimResponse => {
+export const driveTraffic = (world: SimContext, body: unknown): SimResponse => {
   if (!isRecord(body) || typeof body.deployment !== 'string') {
     return jsonResponse(400, { error: 'body must be {namespace?, deployment, completed?, running?, waiting?}' });
   }
@@ -231,7 +231,7 @@ export const driveTraffic = (world: World, body: unknown): SimResponse => {
 };
 
 /** GET /_sim/traffic?namespace=&deployment= */
-export const readTraffic = (world: World, params: URLSearchParams): SimResponse => {
+export const readTraffic = (world: SimContext, params: URLSearchParams): SimResponse => {
   const namespace = params.get('namespace') ?? 'models';
   const deployment = params.get('deployment') ?? '';
   const pods = trafficPods(world, namespace, deployment);
@@ -239,13 +239,13 @@ export const readTraffic = (world: World, params: URLSearchParams): SimResponse 
   return jsonResponse(200, trafficView(world, pods));
 };
 
-const trafficPods = (world: World, namespace: string, deployment: string): Pod[] | undefined => {
+const trafficPods = (world: SimContext, namespace: string, deployment: string): Pod[] | undefined => {
   const found = world.store.get<Deployment>(resource('deployments').plural, namespace, deployment);
   if (!found) return undefined;
   return readyPodsOf(world, namespace, found.spec?.selector?.matchLabels);
 };
 
-const trafficView = (world: World, pods: Pod[]) => ({
+const trafficView = (world: SimContext, pods: Pod[]) => ({
   pods: pods.map((pod) => {
     // What /metrics says: the engine's own sequences plus the driven gauges.
     const m = podServerOf(world, pod).metrics();

@@ -14,15 +14,22 @@ import { reconcileDeployments } from '../controllers/deployment.js';
 import { reconcileEndpoints } from '../controllers/endpoints.js';
 import { EventRecorder } from '../apiserver/events.js';
 import { collectGarbage } from '../controllers/garbage-collector.js';
+import { reconcileNodeLifecycle } from '../controllers/node-lifecycle.js';
 import { DAEMONSET, NAMESPACE } from '../apiserver/resources.js';
 import { eksSystemDaemonSets } from '../aws/eks-system-daemonsets.js';
-import { registerDevicePlugins } from '../controllers/node-lifecycle.js';
+import { registerDevicePlugins } from '../kubelet/device-plugins.js';
 import { KubeStore } from '../apiserver/store.js';
 import type { KubeObject } from '../apiserver/types.js';
 import { createNodeGroupState, launchInstance, reconcileNodeGroups } from '../aws/nodegroups.js';
 import { schedulePods } from '../scheduler/scheduler.js';
-import type { InstanceState, NodeGroupState, PersistedSimulator, SimState } from './state.js';
-import { createTlsMaterial, coversHosts } from '../server/tls.js';
+import type { InstanceState, NodeGroupState } from '../aws/state.js';
+import type { KubeletConnection } from '../apiserver/host.js';
+import type { ApiServing } from '../apiserver/serving.js';
+import type { SimContext, SimState } from '../context.js';
+import { followPodLog, podLog } from '../kubelet/pod-logs.js';
+import { handleProxy } from '../kubelet/vllm-server.js';
+import type { PersistedSimulator } from './state.js';
+import { createTlsMaterial, coversHosts } from '../tls.js';
 
 export interface WorldOptions {
   clusterName: string;
@@ -41,10 +48,16 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 const MAX_PASSES = 50;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export class World {
+export class World implements SimContext, ApiServing {
   readonly store: KubeStore;
   readonly api: ApiServer;
   readonly events: EventRecorder;
+  /** How the API server reaches the kubelet (logs, proxy), as kube-apiserver dials a node. */
+  readonly kubelet: KubeletConnection = {
+    podLog: (pod, query, now) => podLog(this, pod, query, now),
+    followPodLog: (pod, query, sink) => followPodLog(this, pod, query, sink),
+    proxy: (req, segments) => handleProxy(this, req, segments),
+  };
   readonly delays: SimDelays;
   readonly timeScale: number;
   readonly gatedModels: readonly string[];
@@ -140,6 +153,7 @@ export class World {
           this.nextWake = Number.POSITIVE_INFINITY;
           const now = this.now();
           reconcileNodeGroups(this, now);
+          reconcileNodeLifecycle(this, now);
           registerDevicePlugins(this, now);
           collectGarbage(this, now);
           reconcileDeployments(this, now);

@@ -2,18 +2,18 @@
  * A kube-scheduler for what GPU workloads need: NodeUnschedulable, TaintToleration,
  * NodeAffinity (nodeSelector + required node affinity) and NodeResourcesFit (cpu, memory,
  * nvidia.com/gpu) filters, LeastAllocated and preferred InterPodAffinity scores, with the
- * scheduler's own FailedScheduling message format.
+ * scheduler's own FailedScheduling message format. It only binds (sets spec.nodeName).
  */
 import { nowIso } from '../ids.js';
 import { parseQuantity } from '../apiserver/quantity.js';
 import { NODE, POD } from '../apiserver/resources.js';
 import { setCondition } from '../apiserver/conditions.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
-import type { Container, LabelSelector, Labels, Node, NodeSelectorRequirement, Pod, Taint, Toleration } from '../apiserver/types.js';
-import { isNodeReady } from '../controllers/node-lifecycle.js';
-import { createPodRuntime } from '../kubelet/kubelet.js';
+import type { Container, LabelSelector, Labels, Node, Pod, Taint } from '../apiserver/types.js';
+import { isNodeReady } from '../apiserver/conditions.js';
+import { matchesNodeAffinity, tolerates } from './predicates.js';
 import { unschedulableOn } from '../faults.js';
-import type { World } from '../runtime/world.js';
+import type { SimContext } from '../context.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 const FIT_RESOURCES = ['cpu', 'memory', GPU_RESOURCE] as const;
@@ -62,51 +62,10 @@ export const nodeUsage = (pods: readonly Pod[]): Map<string, Resources> => {
   return usage;
 };
 
-export const tolerates = (toleration: Toleration, taint: Taint): boolean => {
-  if (toleration.effect && toleration.effect !== taint.effect) return false;
-  if (toleration.operator === 'Exists') return !toleration.key || toleration.key === taint.key;
-  return toleration.key === taint.key && (toleration.value ?? '') === (taint.value ?? '');
-};
-
 const untoleratedTaint = (pod: Pod, node: Node): Taint | undefined =>
   (node.spec.taints ?? []).find(
     (taint) => taint.effect !== 'PreferNoSchedule' && !(pod.spec.tolerations ?? []).some((t) => tolerates(t, taint)),
   );
-
-const requirementMatches = (req: NodeSelectorRequirement, value: string | undefined): boolean => {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const n = Number(value);
-      const bound = Number(values[0]);
-      if (value === undefined || Number.isNaN(n) || Number.isNaN(bound)) return false;
-      return req.operator === 'Gt' ? n > bound : n < bound;
-    }
-  }
-};
-
-export const matchesNodeAffinity = (pod: Pod, node: Node): boolean => {
-  const labels = node.metadata.labels ?? {};
-  for (const [key, value] of Object.entries(pod.spec.nodeSelector ?? {})) {
-    if (labels[key] !== value) return false;
-  }
-  const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms || terms.length === 0) return true;
-  return terms.some(
-    (term) =>
-      (term.matchExpressions ?? []).every((req) => requirementMatches(req, labels[req.key])) &&
-      (term.matchFields ?? []).every((req) => requirementMatches(req, req.key === 'metadata.name' ? node.metadata.name : undefined)),
-  );
-};
 
 /** The first filter a node fails, in kube-scheduler's plugin order; a list for resource shortages. */
 const filterNode = (pod: Pod, node: Node, used: Resources | undefined, faulty: boolean): string[] => {
@@ -202,7 +161,7 @@ export const unschedulableMessage = (nodeCount: number, failures: string[][]): s
   return `0/${nodeCount} nodes are available: ${countedList(failures.flat())}. preemption: 0/${nodeCount} nodes are available: ${countedList(verdicts)}.`;
 };
 
-export const schedulePods = (world: World, now: number): void => {
+export const schedulePods = (world: SimContext, now: number): void => {
   const pods = world.store.list<Pod>(POD.plural);
   const pending = pods
     .filter((p) => !p.spec.nodeName && !p.metadata.deletionTimestamp && !isTerminal(p))
@@ -272,8 +231,8 @@ export const schedulePods = (world: World, now: number): void => {
         conditions: setCondition(draft.status?.conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: at }),
       };
     });
+    // Binding is all the scheduler does: the kubelet sees the pod bound to its node and starts it (kubelet/kubelet.ts runKubelet).
     if (bound) {
-      createPodRuntime(world, bound, now);
       world.events.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace ?? 'default'}/${pod.metadata.name} to ${nodeName}`, 'default-scheduler');
     }
   }

@@ -5,10 +5,11 @@ import { BodyParseError, jsonResponse, parseJsonBody, type SimRequest, type SimR
 import { nowIso, uuid } from '../ids.js';
 import { DEPLOYMENT, NODE, POD } from '../apiserver/resources.js';
 import type { Deployment, Node, Pod } from '../apiserver/types.js';
-import { isNodeReady } from '../controllers/node-lifecycle.js';
+import { isNodeReady } from '../apiserver/conditions.js';
 import { nodegroupStatus, type NodegroupStatus } from '../aws/nodegroups.js';
 import { GPU_RESOURCE, nodeUsage } from '../scheduler/scheduler.js';
-import type { HealthIssue, InstanceLifecycle, PodStage } from '../runtime/state.js';
+import type { HealthIssue, InstanceLifecycle } from '../aws/state.js';
+import type { PodStage } from '../kubelet/state.js';
 import { driveTraffic, readTraffic } from '../kubelet/vllm-server.js';
 import type { World } from '../runtime/world.js';
 

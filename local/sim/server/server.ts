@@ -12,7 +12,7 @@ import { handleControl } from './control.js';
 import { handleEks, isEksPath, type ClusterEndpoint } from '../aws/eks.js';
 import { jsonResponse, readBody, type SimRequest, type SimResponse } from '../http.js';
 import { handleKubernetes, isKubernetesPath } from '../apiserver/router.js';
-import type { TlsMaterial } from './tls.js';
+import type { TlsMaterial } from '../tls.js';
 import type { World } from '../runtime/world.js';
 
 const TLS_HANDSHAKE = 0x16;

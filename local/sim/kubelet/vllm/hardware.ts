@@ -14,7 +14,7 @@
  */
 import type { Pod } from '../../apiserver/types.js';
 import { serverArgs, weightsGiB } from '../vllm-logs.js';
-import type { World } from '../../runtime/world.js';
+import type { SimContext } from '../../context.js';
 
 export interface GpuProfile {
   name: string;
@@ -99,7 +99,7 @@ export const engineConfig = (inputs: EngineInputs): EngineConfig => {
 };
 
 /** The GPU of the node the pod runs on: its node group's inventory entry, else the node's product label. */
-export const gpuOfPod = (world: World, pod: Pod): GpuProfile => {
+export const gpuOfPod = (world: SimContext, pod: Pod): GpuProfile => {
   const nodeName = pod.spec.nodeName ?? world.state.pods[pod.metadata.uid]?.nodeName;
   const instance = nodeName ? world.instanceByNodeName(nodeName) : undefined;
   const config = instance ? world.state.nodeGroups[instance.group]?.config : undefined;
@@ -131,7 +131,7 @@ const positiveNumber = (raw: string | undefined): number | undefined => {
   return raw !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
 };
 
-export const engineConfigOfPod = (world: World, pod: Pod): EngineConfig => {
+export const engineConfigOfPod = (world: SimContext, pod: Pod): EngineConfig => {
   const args = serverArgs(pod);
   const maxNumSeqs = positiveNumber(argFlag(pod, '--max-num-seqs'));
   const util = positiveNumber(argFlag(pod, '--gpu-memory-utilization'));
