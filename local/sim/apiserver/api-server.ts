@@ -1,3 +1,4 @@
+// Over 300 lines: create, replace, patch, delete and scale share one admission path (defaulting, validation, preconditions); split, it would scatter.
 /**
  * API-server semantics independent of HTTP: create / replace / patch / delete with defaulting,
  * validation, resourceVersion preconditions, generation, status subresources and graceful

@@ -1,3 +1,4 @@
+// Over 300 lines: one URL grammar for discovery, resources and subresources; split by verb it would repeat the path parsing.
 /** HTTP routing of the Kubernetes API: discovery, /version, /healthz, and core/v1 + apps/v1 resources. */
 import { BodyParseError, jsonResponse, mediaType, parseJsonBody, textResponse, type SimRequest, type SimResponse } from '../http.js';
 import type { LogQuery } from './host.js';

@@ -1,3 +1,4 @@
+// Just over 300 lines: one handler per Auto Scaling query Action, sharing the XML and paging helpers.
 /**
  * EC2 Auto Scaling over the AWS query protocol, as @aws-sdk/client-auto-scaling sends it:
  * `POST /` with `application/x-www-form-urlencoded` body `Action=…&Version=2011-01-01&…`

@@ -8,7 +8,7 @@
  * the scheduler counts against each node's allocatable.
  *
  * Not here, because it is no DaemonSet on these nodes: the NVIDIA device plugin ships inside the
- * Bottlerocket NVIDIA image (see node-object.ts for its registration delay); CoreDNS is a
+ * Bottlerocket NVIDIA image (see kubelet/device-plugins.ts for its registration delay); CoreDNS is a
  * Deployment on the system nodes.
  */
 import type { Container, DaemonSet, Labels, PodSpec } from '../apiserver/types.js';

@@ -1,3 +1,4 @@
+// Over 300 lines: the Deployment and ReplicaSet controllers share the rollout arithmetic (surge, unavailable, ranking).
 /**
  * The Deployment and ReplicaSet controllers folded into one: a ReplicaSet per pod-template
  * hash, pods named `<deployment>-<hash>-<suffix>`, RollingUpdate (maxSurge/maxUnavailable)

@@ -1,3 +1,4 @@
+// Over 300 lines: a pod's runtime stages and the status rendered from them belong together.
 /**
  * The kubelet of every simulated node: pulls the image, starts the model server, reports it
  * Ready once the weights are loaded, and plays injected faults (image pull back-off, crash
