@@ -255,7 +255,7 @@ const syncReplicaSets = (world: SimContext, d: Deployment, sets: ReplicaSet[], p
         .map((s) => Number(s.metadata.annotations?.[REVISION_ANNOTATION] ?? 0))
         .sort((a, b) => b - a)
         .indexOf(Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0));
-      if (rank >= keep) world.store.remove(REPLICASET.plural, rs.metadata.namespace, rs.metadata.name);
+      if (rank >= keep) world.api.delete(REPLICASET, rs.metadata.namespace, rs.metadata.name);
     }
   }
 };

@@ -128,7 +128,7 @@ export const reconcileEndpoints = (world: SimContext, now: number): void => {
   // The endpoints controller deletes the Endpoints of a Service that is gone (slices go by GC).
   for (const ep of world.store.list(ENDPOINTS.plural)) {
     if (!wanted.has(`${ep.metadata.namespace ?? ''}/${ep.metadata.name}`) && !world.store.get(SERVICE.plural, ep.metadata.namespace, ep.metadata.name)) {
-      world.store.remove(ENDPOINTS.plural, ep.metadata.namespace, ep.metadata.name);
+      world.api.delete(ENDPOINTS, ep.metadata.namespace, ep.metadata.name);
     }
   }
 };

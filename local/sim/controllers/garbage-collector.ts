@@ -27,9 +27,8 @@ export const collectGarbage = (world: SimContext, _now: number): void => {
   const nodes = new Set(world.store.list(NODE.plural).map((n) => n.metadata.name));
   for (const pod of world.store.list<Pod>(POD.plural)) {
     if (pod.spec.nodeName && !nodes.has(pod.spec.nodeName) && !world.instanceByNodeName(pod.spec.nodeName)) {
-      world.store.remove(POD.plural, pod.metadata.namespace, pod.metadata.name);
-      delete world.state.pods[pod.metadata.uid];
-      world.touch();
+      // PodGC force-deletes: the API server drops the pod and its runtime record at once (grace 0).
+      world.api.delete(POD, pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
     }
   }
 
@@ -42,6 +41,7 @@ export const collectGarbage = (world: SimContext, _now: number): void => {
         deleteQuietly(world, obj, type.plural);
       }
     }
+    // The namespace controller's finalize: an API delete would only mark it again, so the store drops it.
     if (remaining === 0) world.store.remove(NAMESPACE.plural, undefined, ns.metadata.name);
   }
 };
