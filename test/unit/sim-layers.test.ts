@@ -60,7 +60,8 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]|im
 /** Relative imports of `file` that land inside local/sim, as paths relative to it. */
 const importsOf = (file: string, source: string): string[] => {
   const out: string[] = [];
-  for (const m of source.matchAll(IMPORT)) {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  for (const m of code.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2];
     if (!spec?.startsWith('.')) continue;
     const target = normalize(join(dirname(file), spec.replace(/\.js$/, ''))).split('\\').join('/') + '.ts';
@@ -143,9 +144,9 @@ describe('simulator layers', () => {
   });
 
   it('no component imports the World (runtime/world.ts); only runtime, server and the entry do', () => {
-    const importers = [...graph].filter(([, ts]) => ts.includes('runtime/world.ts')).map(([f]) => layerOf(f));
-    expect(new Set(importers)).toEqual(new Set(['entry', 'server', 'runtime'].filter((l) => importers.includes(l as Layer))));
-    expect(importers.every((l) => ['entry', 'server', 'runtime'].includes(l))).toBe(true);
+    const importers = [...graph].filter(([, ts]) => ts.includes('runtime/world.ts')).map(([f]) => f);
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((f) => !['entry', 'server', 'runtime'].includes(layerOf(f)))).toEqual([]);
   });
 
   it('the checks fail on a violation: a controller importing the World, and a two-file circle', () => {
