@@ -8,9 +8,9 @@ import type { LocalFaults } from '../faults';
 import { callerOf } from '../identity';
 import type { SimRequest, SimResponse } from '../sim/http';
 import { requestId, seededUuid } from '../sim/ids';
-import type { AwsGate } from '../sim/server';
-import type { World } from '../sim/world';
-import { document } from '../sim/xml';
+import type { AwsGate } from '../sim/server/server';
+import type { World } from '../sim/runtime/world';
+import { document } from '../sim/aws/xml';
 import type { LocalAuthorizer } from './authorizer';
 import type { AuthorizationRequest } from './evaluate';
 

@@ -1,7 +1,7 @@
 /** Fault injection: which failure a pod or node group should suffer. */
 import * as z from 'zod';
-import { labelsMatch, parseLabelSelector } from './kubernetes/selectors.js';
-import type { Pod } from './kubernetes/types.js';
+import { labelsMatch, parseLabelSelector } from './apiserver/selectors.js';
+import type { Pod } from './apiserver/types.js';
 import { LAUNCH_FAULTS, PULL_LIMIT_FAULTS, faultLimitsSchema, isSpent, type FaultLimits } from './launch-faults.js';
 
 export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready', 'unschedulable', ...PULL_LIMIT_FAULTS] as const;

@@ -5,22 +5,22 @@ import { writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DEFAULT_DELAYS, validateNodeGroupConfig, type SimDelays, type SimNodeGroupConfig } from './config.js';
-import { addFault, clearFaults, nodeGroupView, stateView, type InstanceView, type NodeGroupView, type SimStateView } from './control.js';
+import { addFault, clearFaults, nodeGroupView, stateView, type InstanceView, type NodeGroupView, type SimStateView } from './server/control.js';
 import { faultRequestSchema, type FaultRequest, type FaultRule } from './faults.js';
-import { configureKubernetesAuth, type KubernetesAuthConfig } from './kubernetes/authorizer.js';
-import { NODE, POD } from './kubernetes/resources.js';
-import { clone, type Node, type Pod } from './kubernetes/types.js';
-import { listen, type AwsGate } from './server.js';
-import { loadPersisted, StatePersister } from './state.js';
-import { World } from './world.js';
+import { configureKubernetesAuth, type KubernetesAuthConfig } from './apiserver/authorizer.js';
+import { NODE, POD } from './apiserver/resources.js';
+import { clone, type Node, type Pod } from './apiserver/types.js';
+import { listen, type AwsGate } from './server/server.js';
+import { loadPersisted, StatePersister } from './runtime/state.js';
+import { World } from './runtime/world.js';
 
 export { DEFAULT_DELAYS, nodeGroupsFromInventory, SYSTEM_NODE_GROUP, type SimDelays, type SimNodeGroupConfig, type SimTaint } from './config.js';
 export { FAULT_ANNOTATION, NODE_GROUP_FAULTS, POD_FAULTS, type FaultKind, type FaultRequest, type FaultRule } from './faults.js';
-export { WEIGHTS_ANNOTATION } from './vllm-logs.js';
-export type { InstanceView, NodeGroupView, NodeView, PodView, SimStateView } from './control.js';
-export type { KubernetesAuthConfig } from './kubernetes/authorizer.js';
-export { KUBERNETES_FAULTS, type KubernetesFaultRequest, type KubernetesFaultRule } from './kubernetes/protocol-faults.js';
-export type { Node as SimNode, Pod as SimPod } from './kubernetes/types.js';
+export { WEIGHTS_ANNOTATION } from './kubelet/vllm-logs.js';
+export type { InstanceView, NodeGroupView, NodeView, PodView, SimStateView } from './server/control.js';
+export type { KubernetesAuthConfig } from './apiserver/authorizer.js';
+export { KUBERNETES_FAULTS, type KubernetesFaultRequest, type KubernetesFaultRule } from './apiserver/protocol-faults.js';
+export type { Node as SimNode, Pod as SimPod } from './apiserver/types.js';
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */

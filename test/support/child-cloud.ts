@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SimStateView } from '../../local/sim/control';
+import type { SimStateView } from '../../local/sim/server/control';
 import { TABLE, type StoredDeployment } from './local-cloud';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { daemonPodNode, nodeEligibility } from '../../local/sim/kubernetes/daemonset-controller';
-import type { DaemonSet, Node, Pod, PodSpec, Taint } from '../../local/sim/kubernetes/types';
-import { unschedulableMessage } from '../../local/sim/scheduler';
+import { daemonPodNode, nodeEligibility } from '../../local/sim/controllers/daemonset';
+import type { DaemonSet, Node, Pod, PodSpec, Taint } from '../../local/sim/apiserver/types';
+import { unschedulableMessage } from '../../local/sim/scheduler/scheduler';
 
 const node = (taints: Taint[] = [], labels: Record<string, string> = {}, unschedulable = false): Node => ({
   apiVersion: 'v1',

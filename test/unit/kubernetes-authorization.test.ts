@@ -4,11 +4,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ACCESS_POLICY_RULES, accessPolicyRules } from '../../local/sim/kubernetes/access-policies';
-import { accessEntryUser, allowedBy, forbiddenStatus, ruleAllows } from '../../local/sim/kubernetes/authorizer';
-import { resolveRequestInfo, type RequestInfo } from '../../local/sim/kubernetes/request-info';
-import { KubeStore } from '../../local/sim/kubernetes/store';
-import type { World } from '../../local/sim/world';
+import { ACCESS_POLICY_RULES, accessPolicyRules } from '../../local/sim/apiserver/access-policies';
+import { accessEntryUser, allowedBy, forbiddenStatus, ruleAllows } from '../../local/sim/apiserver/authorizer';
+import { resolveRequestInfo, type RequestInfo } from '../../local/sim/apiserver/request-info';
+import { KubeStore } from '../../local/sim/apiserver/store';
+import type { World } from '../../local/sim/runtime/world';
 import type { AccessEntrySpec } from '../../local/identity';
 
 const info = (method: string, url: string): RequestInfo => {

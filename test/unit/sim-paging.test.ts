@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadLimit, BadToken, page } from '../../local/sim/paging';
+import { BadLimit, BadToken, page } from '../../local/sim/aws/paging';
 import { isSpent, launchRetrySeconds } from '../../local/sim/launch-faults';
 
 const bounds = { min: 1, max: 100, default: 100 };

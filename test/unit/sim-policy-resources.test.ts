@@ -1,8 +1,8 @@
 /** The simulator's PodDisruptionBudget and NetworkPolicy validation, as the API server's (422 causes). */
 import { describe, expect, it } from 'vitest';
-import { networkpolicies, poddisruptionbudgets } from '../../local/sim/kubernetes/policy-resources';
-import { findResource } from '../../local/sim/kubernetes/resources';
-import type { KubeObject } from '../../local/sim/kubernetes/types';
+import { networkpolicies, poddisruptionbudgets } from '../../local/sim/apiserver/policy-resources';
+import { findResource } from '../../local/sim/apiserver/resources';
+import type { KubeObject } from '../../local/sim/apiserver/types';
 
 const object = (kind: string, spec: Record<string, unknown>): KubeObject =>
   ({ apiVersion: 'x', kind, metadata: { name: 'm', namespace: 'models', uid: 'u' }, spec }) as unknown as KubeObject;

@@ -1,7 +1,7 @@
 /** kubectl's STATUS and AGE cells as kube-apiserver's printers derive them. */
 import { describe, expect, it } from 'vitest';
-import { humanDuration, printerFor } from '../../local/sim/kubernetes/table-printers.js';
-import type { KubeObject } from '../../local/sim/kubernetes/types.js';
+import { humanDuration, printerFor } from '../../local/sim/apiserver/table-printers.js';
+import type { KubeObject } from '../../local/sim/apiserver/types.js';
 
 const NOW = Date.parse('2026-12-06T12:00:00Z');
 

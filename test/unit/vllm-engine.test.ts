@@ -4,11 +4,11 @@
  * accounting with preemption, cancellation; and the tokenizer approximation behind `usage`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Engine, type EngineStats, type FinishReason } from '../../local/sim/vllm/engine';
-import { BLOCK_TOKENS, GPU_PROFILES, defaultMaxNumSeqs, engineConfig, type EngineConfig } from '../../local/sim/vllm/hardware';
-import type { HistogramName } from '../../local/sim/vllm/metrics';
-import { OpenAiError, planRequest } from '../../local/sim/vllm/requests';
-import { chatPromptTokens, countTokens, pieces } from '../../local/sim/vllm/tokenizer';
+import { Engine, type EngineStats, type FinishReason } from '../../local/sim/kubelet/vllm/engine';
+import { BLOCK_TOKENS, GPU_PROFILES, defaultMaxNumSeqs, engineConfig, type EngineConfig } from '../../local/sim/kubelet/vllm/hardware';
+import type { HistogramName } from '../../local/sim/kubelet/vllm/metrics';
+import { OpenAiError, planRequest } from '../../local/sim/kubelet/vllm/requests';
+import { chatPromptTokens, countTokens, pieces } from '../../local/sim/kubelet/vllm/tokenizer';
 
 const gpu = (name: string) => GPU_PROFILES[name]!;
 

@@ -7,10 +7,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBody } from '../../local/sim/http';
-import { Engine, type EngineStats } from '../../local/sim/vllm/engine';
-import { GPU_PROFILES, engineConfig } from '../../local/sim/vllm/hardware';
-import { renderMetrics } from '../../local/sim/vllm/metrics';
-import { servePod, type PodServer } from '../../local/sim/vllm/serve';
+import { Engine, type EngineStats } from '../../local/sim/kubelet/vllm/engine';
+import { GPU_PROFILES, engineConfig } from '../../local/sim/kubelet/vllm/hardware';
+import { renderMetrics } from '../../local/sim/kubelet/vllm/metrics';
+import { servePod, type PodServer } from '../../local/sim/kubelet/vllm/serve';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
