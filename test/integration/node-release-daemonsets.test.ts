@@ -27,9 +27,10 @@ afterAll(async () => {
   await t?.close();
 });
 
+// A whole L4 node per replica: Qwen2.5-14B splits over 4 GPUs (40 heads, 8 KV heads); the 0.5B cannot.
 const body = (name: string, replicas: number) => ({
   name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
+  catalog_id: 'Qwen-Qwen2.5-14B-Instruct',
   region: 'us-east-1',
   gpu_config_id: CONFIG,
   gpu_count: 4,
