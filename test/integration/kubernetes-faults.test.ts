@@ -94,7 +94,7 @@ describe('Kubernetes protocol faults', () => {
 
     expect((await t.api('DELETE', `${BASE}/${id}`)).status).toBe(204);
     await waitFor(() => t.api('GET', `${BASE}/${id}`), (r) => r.status === 404, 'deleted', 60_000);
-    expect(await t.leftovers(id)).toEqual({ deployments: [], services: [], secrets: [], pvcs: [], pods: [] });
+    expect(await t.leftovers(id)).toEqual({ deployments: [], services: [], secrets: [], pvcs: [], pods: [], pdbs: [], networkPolicies: [] });
     expect(await t.ledger('l4-24gb')).toBe(0);
     await waitFor(() => t.nodeGroupDesiredSize('gpu-l4-24gb'), (n) => n === 0, 'GPU node released', 60_000);
   }, 180_000);

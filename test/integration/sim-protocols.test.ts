@@ -112,7 +112,7 @@ describe('inventory', () => {
       configId: 'l4-24gb',
       instanceType: 'g6.12xlarge',
       gpusPerNode: 4,
-      gpuMemoryGiB: 24,
+      gpuMemoryGiB: 22.4, // what nvidia-smi reports, rounded down (aws-review m3)
       gpuType: 'NVIDIA L4',
       minSize: 0,
       maxSize: 4,

@@ -18,6 +18,7 @@ import { jsonResponse, type SimRequest, type SimResponse } from '../http.js';
 import type { ApiHost } from './host.js';
 import type { UserInfo } from './authorizer.js';
 import type { RequestInfo } from './request-info.js';
+import { failureStatus } from './status.js';
 
 export const KUBERNETES_FAULTS = ['too_many_requests', 'internal_error', 'service_unavailable', 'timeout'] as const;
 
@@ -80,16 +81,6 @@ const matches = (rule: KubernetesFaultRule, info: RequestInfo, caller: string): 
   return rule.resource === undefined || rule.resource === resource;
 };
 
-const status = (code: number, reason: string, message: string): Record<string, unknown> => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  metadata: {},
-  status: 'Failure',
-  message,
-  reason,
-  ...(code === 429 ? { details: { retryAfterSeconds: 0 } } : {}),
-  code,
-});
 
 /** The injected failure for this request, if a rule fires. */
 export const kubernetesFaultResponse = (world: ApiHost, req: SimRequest, info: RequestInfo, _user: UserInfo): SimResponse | undefined => {
@@ -101,14 +92,13 @@ export const kubernetesFaultResponse = (world: ApiHost, req: SimRequest, info: R
     rule.fired += 1;
     switch (rule.error) {
       case 'too_many_requests': {
-        const body = status(429, 'TooManyRequests', 'Too many requests, please try again later.');
-        body.details = { retryAfterSeconds: rule.retryAfterSeconds };
+        const body = failureStatus(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: rule.retryAfterSeconds });
         return jsonResponse(429, body, { 'retry-after': String(rule.retryAfterSeconds) });
       }
       case 'internal_error':
-        return jsonResponse(500, status(500, 'InternalError', 'Internal error occurred: injected by the simulator'));
+        return jsonResponse(500, failureStatus(500, 'InternalError', 'Internal error occurred: injected by the simulator'));
       case 'service_unavailable':
-        return jsonResponse(503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+        return jsonResponse(503, failureStatus(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
       case 'timeout':
         return { status: 0, headers: {}, body: '', dropAfterMs: rule.holdMs };
     }

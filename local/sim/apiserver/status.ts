@@ -11,7 +11,8 @@ export type StatusReason =
   | 'UnsupportedMediaType'
   | 'NotAcceptable'
   | 'InternalError'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  | 'TooManyRequests';
 
 export interface StatusCause {
   reason: string;
@@ -25,6 +26,8 @@ export interface StatusDetails {
   kind?: string;
   uid?: string;
   causes?: StatusCause[];
+  /** With 429 TooManyRequests: when to retry (API Priority and Fairness). */
+  retryAfterSeconds?: number;
 }
 
 export interface StatusBody {
@@ -57,17 +60,20 @@ export interface ResourceRef {
 
 const qualified = (ref: ResourceRef): string => (ref.group ? `${ref.plural}.${ref.group}` : ref.plural);
 
+/** A failure Status object, as kube-apiserver writes it. */
+export const failureStatus = (code: number, reason: StatusReason, message: string, details?: StatusDetails): StatusBody => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  ...(details ? { details } : {}),
+  code,
+});
+
 const failure = (code: number, reason: StatusReason, message: string, details?: StatusDetails): KubeError =>
-  new KubeError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    ...(details ? { details } : {}),
-    code,
-  });
+  new KubeError(failureStatus(code, reason, message, details));
 
 const detailsFor = (ref: ResourceRef, name: string): StatusDetails => ({
   name,
