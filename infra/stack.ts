@@ -12,6 +12,7 @@ import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
 import { HfTokenSecrets } from './constructs/secrets';
+import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
 import { ROUTES } from './definitions/routes';
 import { SCHEDULES } from './definitions/schedules';
@@ -59,6 +60,11 @@ export interface ControlPlaneConfig {
    * reserve 1. 0 reserves nothing anywhere (accounts with a small Lambda concurrency quota).
    */
   readonly kubernetesTaskConcurrency: number;
+  /**
+   * ECR pull-through cache for the serving image (context dockerHubCredentialsSecretArn and
+   * imageCachePrefix): without the secret the nodes pull from Docker Hub anonymously.
+   */
+  readonly imageCache: { readonly credentialArn?: string; readonly repositoryPrefix: string };
 }
 
 export const DEFAULTS = {
@@ -70,6 +76,7 @@ export const DEFAULTS = {
   clusterEndpointPublicCidrs: [] as readonly string[],
   jwtAudience: 'gpu-control-plane',
   kubernetesTaskConcurrency: 10,
+  imageCachePrefix: 'docker-hub',
 } as const;
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -85,6 +92,7 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   },
   auth: { mode: 'cognito' },
   kubernetesTaskConcurrency: DEFAULTS.kubernetesTaskConcurrency,
+  imageCache: { repositoryPrefix: DEFAULTS.imageCachePrefix },
 };
 
 /** CloudWatch namespace of the functions' Powertools metrics (the `service` dimension is the prefix). */
@@ -189,6 +197,11 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
     auth,
     alarmEmail: optional('alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
     kubernetesTaskConcurrency: count('kubernetesTaskConcurrency', DEFAULTS.kubernetesTaskConcurrency, 0, 100),
+    imageCache: {
+      // The ARN's shape is checked by the cache construct, which also knows the stack's account and region.
+      credentialArn: optional('dockerHubCredentialsSecretArn', /^arn:\S+$/, 'a Secrets Manager secret ARN'),
+      repositoryPrefix: text('imageCachePrefix', DEFAULTS.imageCachePrefix, REPOSITORY_PREFIX, 'an ECR repository prefix of 2-30 lower-case characters'),
+    },
   };
 };
 
@@ -210,6 +223,7 @@ export class GpuControlPlaneStack extends Stack {
   readonly api: ControlPlaneApi;
   readonly schedules: Schedules;
   readonly monitoring: Monitoring;
+  readonly imageCache: ServingImageCache;
 
   constructor(scope: Construct, id: string, props: GpuControlPlaneStackProps) {
     super(scope, id, props);
@@ -282,6 +296,15 @@ export class GpuControlPlaneStack extends Stack {
       metricsNamespace: METRICS_NAMESPACE,
       reserveConcurrency: config.kubernetesTaskConcurrency > 0,
     });
+    this.imageCache = new ServingImageCache(this, 'ImageCache', config.imageCache);
+    // Imported clusters: the cluster owner grants the node role the same (docs/deploy.md).
+    if (this.cluster instanceof NewGpuCluster) this.imageCache.grantPullThrough(this.cluster.nodeRole);
+    const functions = new Map([...this.api.routeFunctions, ...this.workflows.taskFunctions, ...this.schedules.functions]);
+    for (const name of SERVING_IMAGE_FUNCTIONS) {
+      const fn = functions.get(name);
+      if (!fn) throw new Error(`SERVING_IMAGE_FUNCTIONS names ${name}, which no route, task or schedule defines.`);
+      fn.addEnvironment(SERVING_IMAGE_VARIABLE, this.imageCache.servingImage);
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       prefix: config.prefix,
       metricsNamespace: METRICS_NAMESPACE,

@@ -12,7 +12,7 @@ import type { Eta } from './eta';
 import { ERROR_CODES } from './errors';
 import type { MemoryEstimate } from './memory-fit';
 import type { PromptAnswer, servedModels } from './prompt';
-import type { Recipe } from './recipes';
+import type { RecipeView } from './recipes';
 import type { ScheduleView } from './schedule';
 import type { UsageView } from './usage';
 
@@ -356,6 +356,6 @@ agree<Same<keyof z.infer<typeof scheduleViewSchema>, keyof ScheduleView>>(true);
 agree<Same<keyof z.infer<typeof usageSchema>, keyof UsageView>>(true);
 agree<Same<z.infer<typeof memorySchema>, MemoryEstimate>>(true);
 agree<Same<keyof z.infer<typeof catalogItemSchema>, keyof ReturnType<typeof catalogItemView>>>(true);
-agree<Same<z.infer<typeof recipeSchema>, Recipe>>(true);
+agree<Same<z.infer<typeof recipeSchema>, RecipeView>>(true);
 agree<Same<z.infer<typeof promptAnswerSchema>, PromptAnswer>>(true);
 agree<Same<z.infer<typeof servedModelListSchema>, ReturnType<typeof servedModels>>>(true);

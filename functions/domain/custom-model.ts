@@ -18,7 +18,7 @@ import { createDeploymentSchema, checkReplicasFitNodeGroup, parseOrThrow, resolv
 const HF_REPO = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
 const REVISION = /^[\w.\-/]{1,128}$/;
 /** registry[:port]/path[:tag][@sha256:digest], lowercase path as the distribution spec says. */
-const IMAGE_REF = /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+|\/)[a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+export const IMAGE_REF = /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+|\/)[a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 /** A storage quantity in binary units, or (Jan) a bare number of GiB. */
 const STORAGE_QUANTITY = /^([1-9]\d{0,6})(Mi|Gi|Ti)$/;
 const MAX_STORAGE_GIB = 16_384;

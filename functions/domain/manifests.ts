@@ -21,6 +21,10 @@ import { renderDisruptionBudget, renderNetworkPolicy, type ModelIngress, type Ne
 
 export { checkTenantLabelValues, type ModelIngress, type NetworkPolicyManifest } from './model-policies';
 
+/**
+ * The serving image as Docker Hub names it: the default of the configured image
+ * (adapters/serving-image.ts), which on AWS is its ECR pull-through cache copy.
+ */
 export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0';
 export const VLLM_PORT = 8000;
 export const MANAGED_BY = 'gpu-control-plane';
@@ -109,9 +113,9 @@ const loadBudgetSeconds = (record: DeploymentRecord, model: CatalogModel | undef
   model ? modelLoadBudgetSeconds(model, record.initial_delay_seconds) : customLoadBudgetSeconds(record.custom ?? { model_size_gib: null }, record.initial_delay_seconds);
 
 /** Image, command and args: the control plane's vLLM invocation unless a custom model gives its own. */
-const serverInvocation = (record: DeploymentRecord): Pick<V1Container, 'image' | 'command' | 'args'> => {
+const serverInvocation = (record: DeploymentRecord, servingImage: string): Pick<V1Container, 'image' | 'command' | 'args'> => {
   const custom = record.custom;
-  const image = custom?.image ?? VLLM_IMAGE;
+  const image = custom?.image ?? servingImage;
   if (!custom || (custom.command === null && custom.args === null)) return { image, args: vllmArgs(record) };
   return { image, ...(custom.command === null ? {} : { command: custom.command }), args: custom.args ?? [] };
 };
@@ -160,6 +164,8 @@ export const renderModelWorkload = (
   gpuConfig: GpuConfig,
   namespace: string,
   ingress: ModelIngress,
+  /** The control plane's vLLM image (a custom model's own image wins). */
+  servingImage: string,
 ): ModelWorkload => {
   const name = workloadName(record.id);
   const labels = workloadLabels(record);
@@ -221,7 +227,7 @@ export const renderModelWorkload = (
           containers: [
             {
               name: 'vllm',
-              ...serverInvocation(record),
+              ...serverInvocation(record, servingImage),
               ports: [{ name: 'http', containerPort: VLLM_PORT }],
               env,
               resources: {

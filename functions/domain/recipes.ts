@@ -8,7 +8,6 @@
 import { findCatalogModel, findGpuConfig, type CatalogModel } from './catalog';
 import type { AutoscalingRange } from './deployment';
 import { ValidationError } from './errors';
-import { VLLM_IMAGE } from './manifests';
 
 export interface RecipeParameter {
   name: string;
@@ -25,10 +24,14 @@ export interface Recipe {
   name: string;
   description: string;
   engine: 'vllm';
-  image: string;
   parameters: RecipeParameter[];
   /** POST …/aimodels with this body (plus a `name`) deploys the recipe; or send `recipe_name` and only what differs. */
   deploy_body: DeployBody;
+}
+
+/** What GET …/recipes lists: the recipe and the image its deployments run. */
+export interface RecipeView extends Recipe {
+  image: string;
 }
 
 export interface DeployBody {
@@ -77,7 +80,7 @@ const recipe = (
       { name: 'max_replicas', deploy_field: 'autoscaling.max_replicas', type: 'integer', default: options.autoscaling.max_replicas, description: 'highest replica count PUT …/scale may set' },
     );
   }
-  return { name, description, engine: 'vllm', image: VLLM_IMAGE, parameters, deploy_body: body };
+  return { name, description, engine: 'vllm', parameters, deploy_body: body };
 };
 
 export const RECIPES: readonly Recipe[] = [
@@ -90,6 +93,12 @@ export const RECIPES: readonly Recipe[] = [
   ),
   recipe('inference/vllm-tensor-parallel', 'A 14B model split across two L40S GPUs (tensor parallelism)', 'Qwen-Qwen2.5-14B-Instruct'),
 ];
+
+/** A recipe as GET …/recipes shows it: with the image its deployments run (configured per installation). */
+export const describeRecipe = (recipe: Recipe, image: string): RecipeView => {
+  const { name, description, engine, ...rest } = recipe;
+  return { name, description, engine, image, ...rest };
+};
 
 export const findRecipe = (name: string): Recipe | undefined => RECIPES.find((r) => r.name === name);
 

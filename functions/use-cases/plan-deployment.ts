@@ -13,6 +13,7 @@ import { checkTenantLabelValues, renderModelWorkload } from '../domain/manifests
 import { estimateMemory } from '../domain/memory-fit';
 import { isCustomSpec, type DeploySpec } from '../domain/custom-model';
 import { modelIngress } from '../adapters/model-network';
+import { servingImage } from '../adapters/serving-image';
 
 export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date) => {
   checkTenantLabelValues(tenant);
@@ -49,6 +50,6 @@ export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date
       currency: spec.plan.currency,
       formula: 'unit_price x gpu_count x replicas / 60',
     },
-    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, namespace, modelIngress),
+    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, namespace, modelIngress, servingImage),
   };
 };

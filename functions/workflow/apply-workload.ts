@@ -13,6 +13,7 @@ import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
 import { readHfToken } from '../adapters/hf-token-secrets';
 import { deploymentModelOf } from '../use-cases/catalog';
 import { modelIngress } from '../adapters/model-network';
+import { servingImage } from '../adapters/serving-image';
 
 export interface WorkloadWait {
   started_at: string;
@@ -33,7 +34,7 @@ export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => 
   await ensureNamespace();
   const secretArn = record.hf_token_secret_arn;
   const secret = typeof secretArn === 'string' ? renderTokenSecret(record, await readHfToken(secretArn), namespace) : undefined;
-  await applyObjects({ ...renderModelWorkload(record, model, config, namespace, modelIngress), ...(secret ? { secret } : {}) });
+  await applyObjects({ ...renderModelWorkload(record, model, config, namespace, modelIngress, servingImage), ...(secret ? { secret } : {}) });
   if (record.operation === 'deploy' && record.phase !== 'scheduling') {
     await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, {
       now: now(),

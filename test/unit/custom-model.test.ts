@@ -10,7 +10,7 @@ import {
 import { customModelView } from '../../functions/domain/deployment';
 import { ValidationError } from '../../functions/domain/errors';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
-import { renderModelWorkload, renderTokenSecret } from '../../functions/domain/manifests';
+import { renderModelWorkload, renderTokenSecret, VLLM_IMAGE } from '../../functions/domain/manifests';
 import { findGpuConfig } from '../../functions/domain/catalog';
 import { applyRecipe } from '../../functions/domain/recipes';
 import { hardDeadlineSeconds } from '../../functions/domain/reconcile';
@@ -140,7 +140,7 @@ describe('custom workloads', () => {
   it('wires the token by reference, the PVC cache, the image and the command line', () => {
     const record = recordOf(custom({ image: 'ghcr.io/acme/vllm:1', command: ['vllm', 'serve', 'acme/chat-7b', '--served-model-name', 'my-model'], storage_size: '30Gi', hf_token: 'hf_abcdefghijkl' }), 'arn:aws:secretsmanager:r:a:secret:p/hf-token/dep-abc-AbCdEf');
     expect(JSON.stringify(record)).not.toContain('hf_abcdefghijkl');
-    const { deployment, persistentVolumeClaim } = renderModelWorkload(record, undefined, gpu, 'models', { apiServerCidrs: ['10.0.0.0/16'] });
+    const { deployment, persistentVolumeClaim } = renderModelWorkload(record, undefined, gpu, 'models', { apiServerCidrs: ['10.0.0.0/16'] }, VLLM_IMAGE);
     const container = deployment.spec!.template.spec!.containers[0]!;
     expect(container).toMatchObject({ image: 'ghcr.io/acme/vllm:1', command: ['vllm', 'serve', 'acme/chat-7b', '--served-model-name', 'my-model'], args: [] });
     expect(container.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'model-abc', key: 'HF_TOKEN' } } });

@@ -8,7 +8,7 @@ import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import { findCatalogModel, findGpuConfig } from '../../functions/domain/catalog';
 import { resolveDeployRequest } from '../../functions/domain/custom-model';
 import { ValidationError } from '../../functions/domain/errors';
-import { checkTenantLabelValues, MODEL_UID, renderModelWorkload } from '../../functions/domain/manifests';
+import { checkTenantLabelValues, MODEL_UID, renderModelWorkload, VLLM_IMAGE } from '../../functions/domain/manifests';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
 
 const tenant = { org_id: 'org-a', project_id: 'prj-a' };
@@ -23,11 +23,11 @@ const catalogBody = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const render = (body: Record<string, unknown>) => {
+const render = (body: Record<string, unknown>, image: string = VLLM_IMAGE) => {
   const spec = resolveDeployRequest(body);
   const record = newDeploymentRecord(tenant, spec, { id: 'dep-abc', executionArn: 'arn:x' }, new Date('2026-01-01T00:00:00Z'));
   const model = 'custom' in spec ? undefined : findCatalogModel(String(body.catalog_id));
-  return renderModelWorkload(record, model, findGpuConfig(String(body.gpu_config_id))!, 'models', ingress);
+  return renderModelWorkload(record, model, findGpuConfig(String(body.gpu_config_id))!, 'models', ingress, image);
 };
 
 /**
@@ -160,5 +160,23 @@ describe('tenant ids as label values (m8)', () => {
       expect(error?.field).toBe(field);
       expect(error?.message.startsWith(field)).toBe(true);
     }
+  });
+});
+
+describe('serving image (M2: the ECR pull-through cache copy on AWS)', () => {
+  const cached = '123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/vllm/vllm-openai:v0.11.0';
+
+  it('runs the configured image, not the Docker Hub default', () => {
+    const container = render(catalogBody(), cached).deployment.spec!.template.spec!.containers[0]!;
+    expect(container.image).toBe(cached);
+    expect(container.args).toContain('--tensor-parallel-size');
+    expect(render(catalogBody()).deployment.spec!.template.spec!.containers[0]!.image).toBe('vllm/vllm-openai:v0.11.0');
+  });
+
+  it("keeps a custom model's own image", () => {
+    const custom = { name: 'mine', huggingface_id: 'acme/chat-7b', region: 'us-east-1', gpu_config_id: 'l4-24gb', gpu_count: 1, plan_id: 'plan-l4-24gb-ondemand', model_size_gib: 14, image: 'vllm/vllm-openai:v0.10.2' };
+    expect(render(custom, cached).deployment.spec!.template.spec!.containers[0]!.image).toBe('vllm/vllm-openai:v0.10.2');
+    const defaulted = { ...custom, image: undefined };
+    expect(render(defaulted, cached).deployment.spec!.template.spec!.containers[0]!.image).toBe(cached);
   });
 });
