@@ -35,7 +35,7 @@ export const renderChaos = (result: Partial<ChaosResult>, run: ChaosRun): string
 
 \`test/reliability/chaos.ts\`, run by \`test/integration/chaos.test.ts\` (\`npm test\`: 6 deployments;
 here \`CHAOS_DEPLOYMENTS=${result.deployments ?? '?'}\`), in-process local cloud at time scale ${result.timeScale ?? '?'}, the
-scheduled reconcile on. ${result.deployments ?? '?'} deployments (every third a custom model with an
+scheduled reconcile on. ${result.deployments ?? '?'} deployments (every fourth a custom model with an
 \`hf_token\`, spread over l4-24gb, a10g-24gb and l40s-48gb) go at once through deploy -> scale up
 (2 replicas; 1 for the custom models, whose cache is ReadWriteOnce) -> pause (replicas 0) ->
 resume (1) -> delete, through the HTTP API with a dev token, while these faults are injected:

@@ -136,9 +136,9 @@ const lifecycle = async (life: Lifecycle, index: number): Promise<void> => {
   const { tenant } = life;
   const config = CONFIGS[index % CONFIGS.length]!;
   const name = `chaos-${index}`;
-  // Every third deployment is a custom model with an hf_token (a token secret, a Secret and a PVC).
+  // Every fourth deployment is a custom model with an hf_token (a token secret, a Secret and a PVC).
   const body =
-    index % 3 === 0
+    index % 4 === 0
       ? { name, huggingface_id: 'acme-research/tiny-chat-1b', region: 'us-east-1', gpu_config_id: config, gpu_count: 1, plan_id: `plan-${config}-ondemand`, hf_token: HF_TOKEN }
       : { name, catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct', region: 'us-east-1', gpu_config_id: config, gpu_count: 1, plan_id: `plan-${config}-ondemand` };
   let id = name;
@@ -171,8 +171,8 @@ const lifecycle = async (life: Lifecycle, index: number): Promise<void> => {
 
   const scaled = (replicas: number, phase: string) => (r: { body: any }) => r.body?.replicas === replicas && r.body?.phase === phase;
   await step('deploy', () => send(life, 'deploy', 'POST', tenant.base, body, { 'idempotency-key': `chaos-${index}` }), 201, (r) => r.body?.status === 'ready');
-  await step('scale-up', () => send(life, 'scale-up', 'PUT', `${tenant.base}/${id}/scale`, { replicas: index % 3 === 0 ? 1 : 2 }), 200, (r) =>
-    r.body?.phase === 'ready' && r.body?.status === 'ready' && r.body?.replicas === (index % 3 === 0 ? 1 : 2),
+  await step('scale-up', () => send(life, 'scale-up', 'PUT', `${tenant.base}/${id}/scale`, { replicas: index % 4 === 0 ? 1 : 2 }), 200, (r) =>
+    r.body?.phase === 'ready' && r.body?.status === 'ready' && r.body?.replicas === (index % 4 === 0 ? 1 : 2),
   );
   await step('pause', () => send(life, 'pause', 'PUT', `${tenant.base}/${id}/scale`, { replicas: 0 }), 200, scaled(0, 'paused'));
   await step('resume', () => send(life, 'resume', 'PUT', `${tenant.base}/${id}/scale`, { replicas: 1 }), 200, scaled(1, 'ready'));
