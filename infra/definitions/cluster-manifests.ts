@@ -63,8 +63,10 @@ export const clusterBootstrapManifests = (modelNamespace: string): ClusterManife
     kind: 'ClusterRole',
     metadata: { name: KUBERNETES_GROUP, labels: MANAGED_BY },
     rules: [
-      // check-nodes lists the GPU nodes; release-nodes cordons an empty node before terminating it.
-      { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'patch'] },
+      // check-nodes lists the GPU nodes; release-nodes cordons an empty node before terminating it,
+      // and uncordons it (a read for the resourceVersion precondition, then a patch) when a pod
+      // landed on it meanwhile. Without get that rollback was a 403 (found by the chaos figure).
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] },
       // Before a scale-in: which nodes still run pods of any namespace (spec.nodeName field selector).
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       // apply-workload creates the model namespace when it is missing (create cannot be limited by name).

@@ -41,7 +41,7 @@ describe('cluster bootstrap, new cluster', () => {
     const objects = clusterBootstrapManifests('llm');
     const clusterRole = objects.find((o) => o.kind === 'ClusterRole');
     expect(clusterRole?.rules).toEqual([
-      { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'patch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['create'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get'], resourceNames: ['llm'] },

@@ -132,6 +132,24 @@ const settle = async (life: Lifecycle, id: string, rest: (r: { status: number; b
   }
 };
 
+/** The state whose task failed for good (the last TaskFailed before RecordFailure), for the figure. */
+const failedState = async (t: TestCloud, arn: string): Promise<string> => {
+  if (!arn) return '';
+  try {
+    let state = '';
+    let last = '';
+    for (const event of await t.history(arn)) {
+      if (event.type === 'TaskStateEntered') state = event.stateEnteredEventDetails?.name ?? '';
+      const error = event.taskFailedEventDetails?.error ?? event.lambdaFunctionFailedEventDetails?.error;
+      if (error !== undefined) last = `${state} (${error}, after its retries): `;
+      if (event.type === 'TaskStateEntered' && state === 'RecordFailure') break;
+    }
+    return last;
+  } catch {
+    return '';
+  }
+};
+
 const lifecycle = async (life: Lifecycle, index: number): Promise<void> => {
   const { tenant } = life;
   const config = CONFIGS[index % CONFIGS.length]!;
@@ -164,7 +182,8 @@ const lifecycle = async (life: Lifecycle, index: number): Promise<void> => {
     }
     if (settled.body?.status === 'failed' && operation !== 'delete') {
       failed = `${operation} failed`;
-      return done('failed', answer.status, String(settled.body.fail_reason ?? 'failed').slice(0, 200), answer.requests);
+      const where = await failedState(life.t, String(settled.body.workflow?.execution_arn ?? ''));
+      return done('failed', answer.status, `${where}${String(settled.body.fail_reason ?? 'failed').split('\n')[0]?.slice(0, 160)}`, answer.requests);
     }
     return done('ok', answer.status, undefined, answer.requests);
   };
