@@ -105,14 +105,16 @@ interface Lifecycle {
 
 const RETRYABLE = (status: number) => status >= 500 || status === 429 || status === 0;
 
-/** Sends one API request as a careful client: retries 5xx/429 (and 409 while busy) with back-off. */
+/** Sends one API request as a careful client: retries 5xx/429 (and a 409 that says retry) with back-off. */
 const send = async (life: Lifecycle, what: string, method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
   let requests = 0;
   for (;;) {
     requests++;
     const answer = await life.t.api(method, path, { token: life.tenant.token, body, headers }).catch((error: Error) => ({ status: 0, body: { code: 'network', message: error.message } }));
     if (answer.status >= 500 || answer.status === 0) life.serverErrors.push({ operation: what, status: answer.status, body: JSON.stringify(answer.body).slice(0, 300) });
-    const busy = answer.status === 409 && answer.body?.code === 'conflict' && /in progress|not ready|already running|being/i.test(String(answer.body?.message));
+    // A 409 that says "retry" (the record changed between the read and the conditional write,
+    // e.g. a workflow stamping its instance counts) is the designed answer to a race: retried.
+    const busy = answer.status === 409 && answer.body?.code === 'conflict' && /retry|in progress|already running/i.test(String(answer.body?.message));
     if ((RETRYABLE(answer.status) || busy) && requests < 6) {
       await sleep(200 * 2 ** requests);
       continue;
