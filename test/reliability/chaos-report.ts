@@ -80,7 +80,10 @@ attempts, Step Functions and Secrets Manager 4, EKS and Auto Scaling 5, with the
 jittered back-off), and the workflows retry a failed task (ASL \`Retry\` on \`States.ALL\`).
 At these rates a client never sees throttling: no 5xx above. The design is that it never
 should; the client in the scenario still retries a 5xx or 429 (the deploy with the same
-\`Idempotency-Key\`) and counts each as a defect. Where throttling outlasts the SDK's
+\`Idempotency-Key\`) and counts each as a defect. It also retries a 409 whose message says
+"retry" (the record changed between the read and the conditional write, e.g. a workflow
+stamping its instance counts while a pause is requested): that is the API's designed answer
+to a race, not a defect; such retries show in the "API requests" column. Where throttling outlasts the SDK's
 attempts, the answers today are: a workflow that cannot be started, or a token that cannot be
 stored, is 503 \`service_unavailable\` ("nothing was changed, retry shortly"); any other
 exhausted throttle is 500 \`internal_error\`. See "Known gap: heavy throttling" below.
