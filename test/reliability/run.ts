@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFigures } from './figures';
 import { CHAOS_END, CHAOS_START, renderChaos } from './chaos-report';
+import { expectedLeaks } from './chaos-leaks';
 import { ENFORCEMENT } from './enforcement';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -123,6 +124,7 @@ const render = ({ suites, results, figures, command, started, seconds, vitestSta
   const races = figures('races');
   const crash = figures('crash');
   const isolation = figures('isolation');
+  const chaos = figures('chaos');
   const chaosPassed = (() => {
     const r = results?.testResults.find((x) => x.name.endsWith(CHAOS_FILE));
     return r ? r.assertionResults.every((a) => a.status === 'passed') : undefined;
@@ -166,6 +168,8 @@ ${table(
     ['leaks after the restarts (pods, nodes, desired size, ledger off)', leaks],
     ['tenant isolation cases checked (routes)', `${isolation.cases ?? 0} (${isolation.routes ?? 0})`],
     ['isolation cases with another answer than designed', isolation.mismatches ?? '?'],
+    ['chaos: operations that reached their resting state / attempted, under injected faults', `${(chaos.operations ?? []).filter((o: { outcome: string }) => o.outcome === 'ok').length} / ${(chaos.operations ?? []).length}`],
+    ['chaos: faults fired / leaks after convergence', `${Object.values((chaos.faultsFired ?? {}) as Record<string, number>).reduce((a, n) => a + n, 0)} / ${chaos.leaks ? expectedLeaks(chaos.leaks) : '?'}`],
     ['log lines and executions searched for the bearer token', `${crash.logLinesChecked ?? 0} lines, ${crash.executionsChecked ?? 0} executions: ${crash.tokenInLogsOrHistory === 0 ? 'not found' : 'FOUND'}`],
   ],
 )}
