@@ -96,8 +96,9 @@ back-off (500 ms base, doubling, 5 attempts per call, several calls per create) 
 operation was aborted.", @middy/core \`timeoutEarlyResponse\`) becomes a 500 \`internal_error\`,
 but the create goes on: in three probe runs (8, 8 and 16 deploys) 4, 0 and 4 deployments
 whose POST answered 500 were left behind: 7 were created, started and reached \`ready\`, holding
-GPUs and nodes the client was never told about, 1 ended \`failed\` (its record was written, its
-workflow never started) (GET lists them and they can be deleted; the reconcile keeps them, they are valid). In
+GPUs and nodes the client was never told about (GET lists them and they can be deleted; the
+reconcile keeps them, they are valid), 1 ended \`failed\` (its record was written, its workflow
+never started). In
 Lambda the container would be frozen there and the create resumed or lost at the next thaw,
 which is worse (a reservation without a record). What a client should see instead: a 503/504
 saying the outcome is unknown (retry with the same \`Idempotency-Key\`, or list), and the
@@ -105,14 +106,14 @@ create should stop at the deadline (give the SDK calls the remaining time) rathe
 after a failure was reported. The scenario's rates (4-6 % plus two certain throttles) are
 absorbed: no such answer.
 
-**Known gap: a long poll shares one retry budget (seen in 1 of 8 runs at 24 deployments, not
+**Known gap: a long poll shares one retry budget (seen in 2 of 9 runs at 24 deployments, not
 fixed here).** CheckNodes and CheckModel poll by failing with \`NotReadyYet\` (Retry, 60
 attempts) and retry everything else with \`States.ALL\` (5 attempts). Retrier counters live
 as long as the state is entered once (the States Language semantics; aws-local-stepfunctions
 keeps one counter per retrier for the state's whole run, as Step Functions does), so the
 sixth transient Kubernetes error fails the check even when the errors are far apart between
 many successful polls. Under this scenario's Kubernetes faults (about 7 % of calls, several
-calls per poll) two scale operations (a scale-up after 41 s, a resume after 35 s) failed
+calls per poll) four scale operations (scale-ups and resumes, e.g. after 41 s and 35 s) failed
 with the raw client message \`Error: HTTP-Code: 429 …\` as \`fail_reason\` (not a classified
 code); they were then deleted cleanly (no leak). Candidate fixes: a check that meets a 429,
 5xx or dropped connection reports \`NotReadyYet\` while its phase deadline (which the check
@@ -123,7 +124,7 @@ under a code (e.g. \`KubernetesUnavailable\`), not as the client's exception tex
 **Fixed, found by this figure:** the workflows' ClusterRole granted \`list\` and \`patch\` on
 nodes, but release-nodes reads a node (\`get\`) before uncordoning it, which it does when a
 pod landed on a node it had just cordoned for release: under 24 concurrent lifecycles three
-scale-ups failed with \`403 … cannot get resource "nodes"\`. The ClusterRole now grants \`get\`
+scale operations failed with \`403 … cannot get resource "nodes"\`. The ClusterRole now grants \`get\`
 (infra/definitions/cluster-manifests.ts; the RBAC test checks get is allowed and delete is
 not).`;
 };
