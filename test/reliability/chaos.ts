@@ -66,7 +66,14 @@ const injectFaults = async (t: TestCloud, tenant: Tenant): Promise<string[]> => 
     { error: 'service_unavailable', rate: 0.02 },
     { error: 'timeout', rate: 0.01, count: 3, holdMs: 200 },
   ];
-  for (const rule of kubernetes) await t.addFault({ kubernetes: rule } as never);
+  // One certain fault of each kind, each on another task so no single task spends its retries on them.
+  const certain = [
+    { error: 'too_many_requests', caller: 'gpu-control-plane-check-nodes', count: 1, retryAfterSeconds: 1 },
+    { error: 'internal_error', caller: 'gpu-control-plane-apply-workload', count: 1 },
+    { error: 'service_unavailable', caller: 'gpu-control-plane-check-workload', count: 1 },
+    { error: 'timeout', caller: 'gpu-control-plane-remove-workload', count: 1, holdMs: 200 },
+  ];
+  for (const rule of [...certain, ...kubernetes]) await t.addFault({ kubernetes: rule } as never);
   // One ICE on the first launch of the first group, a second on another group; two Docker Hub 429s.
   await t.addFault({ match: { nodeGroup: 'gpu-l4-24gb' }, fault: 'insufficient_capacity', count: 1 } as never);
   await t.addFault({ match: { nodeGroup: 'gpu-a10g-24gb' }, fault: 'insufficient_capacity', count: 1 } as never);
@@ -77,7 +84,7 @@ const injectFaults = async (t: TestCloud, tenant: Tenant): Promise<string[]> => 
     'eks: the first 2 calls, then ThrottlingException (429) 8%',
     'autoscaling: the first 2 calls, then Throttling 8%',
     'lambda-timeout: Sandbox.Timedout 3% of tasks, at most 4',
-    'kubernetes: 429 Retry-After 4%, 500 1% (at most 6), 503 2%, dropped connection 1% (at most 3)',
+    'kubernetes: one of each (429 on check-nodes, 500 on apply-workload, 503 on check-workload, dropped connection on remove-workload), then 429 Retry-After 4%, 500 1% (at most 6), 503 2%, dropped connection 1% (at most 3)',
     'launch: InsufficientInstanceCapacity once on gpu-l4-24gb and once on gpu-a10g-24gb',
     'pull: Docker Hub toomanyrequests twice for the scenario project',
   ];
