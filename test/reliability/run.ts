@@ -4,6 +4,10 @@
  *
  *   FUZZ_RUNS   API fuzz requests (default 10000; `npm test` runs 600)
  *   FUZZ_SEED   fast-check seed (default: random, printed in the report)
+ *   CHAOS_DEPLOYMENTS  deployments the chaos scenario drives at once (default 24: 8 per GPU config fit its 16 GPUs at 2 replicas; `npm test` runs 6)
+ *
+ *   --only chaos   runs only the chaos suite and replaces the chaos sections of the existing
+ *                  docs/reliability.md (the other figures keep their last run)
  *
  * Exits non-zero when a suite failed; the report is written either way and says so.
  */
@@ -13,11 +17,18 @@ import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFigures } from './figures';
+import { CHAOS_END, CHAOS_START, renderChaos } from './chaos-report';
+import { expectedLeaks } from './chaos-leaks';
+import { ENFORCEMENT } from './enforcement';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const DOC = join(ROOT, 'docs', 'reliability.md');
 const FUZZ_RUNS = process.env.FUZZ_RUNS ?? '10000';
+const CHAOS_DEPLOYMENTS = process.env.CHAOS_DEPLOYMENTS ?? '24';
+const CHAOS_FILE = 'test/integration/chaos.test.ts';
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg >= 0 ? process.argv[onlyArg + 1] : undefined;
 
 interface Suite {
   file: string;
@@ -39,6 +50,7 @@ const SUITES: readonly Suite[] = [
   { file: 'test/integration/tenant-isolation.test.ts', what: 'tenant isolation matrix over ROUTES' },
   { file: 'test/integration/idempotency.test.ts', what: 'Idempotency-Key on deploy' },
   { file: 'test/integration/secret-hygiene.test.ts', what: 'hf_token in no response, log line or execution history', optional: true },
+  { file: CHAOS_FILE, what: 'chaos: deploy, scale, pause, resume, delete under injected faults; nothing leaked' },
 ];
 
 interface VitestJson {
@@ -51,25 +63,40 @@ interface VitestJson {
 const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
 
 const main = (): number => {
-  const suites = SUITES.filter((s) => !s.optional || existsSync(join(ROOT, s.file)));
+  if (ONLY !== undefined && ONLY !== 'chaos') throw new Error(`--only: only 'chaos' can run alone, got ${ONLY}`);
+  const suites = SUITES.filter((s) => (!s.optional || existsSync(join(ROOT, s.file))) && (ONLY === undefined || s.file === CHAOS_FILE));
   const work = mkdtempSync(join(tmpdir(), 'reliability-'));
   const figuresDir = join(work, 'figures');
   const report = join(work, 'vitest.json');
   const started = new Date();
-  const command = `FUZZ_RUNS=${FUZZ_RUNS} npm run reliability`;
+  const command = ONLY ? `CHAOS_DEPLOYMENTS=${CHAOS_DEPLOYMENTS} npm run reliability -- --only chaos` : `FUZZ_RUNS=${FUZZ_RUNS} CHAOS_DEPLOYMENTS=${CHAOS_DEPLOYMENTS} npm run reliability`;
   console.log(`reliability: ${suites.length} suites, FUZZ_RUNS=${FUZZ_RUNS}`);
   const run = spawnSync(process.execPath, [VITEST, 'run', ...suites.map((s) => s.file), '--reporter=default', '--reporter=json', `--outputFile=${report}`], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, FUZZ_RUNS, RELIABILITY_FIGURES_DIR: figuresDir },
+    env: { ...process.env, FUZZ_RUNS, CHAOS_DEPLOYMENTS, RELIABILITY_FIGURES_DIR: figuresDir },
   });
   const seconds = (Date.now() - started.getTime()) / 1000;
   const results = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as VitestJson) : undefined;
   const figures = (suite: string) => readFigures(figuresDir, suite) ?? {};
-  writeFileSync(DOC, render({ suites, results, figures, command, started, seconds, vitestStatus: run.status }));
+  const full = render({ suites, results, figures, command, started, seconds, vitestStatus: run.status });
+  writeFileSync(DOC, ONLY && existsSync(DOC) ? spliceChaos(readFileSync(DOC, 'utf8'), full) : full);
   rmSync(work, { recursive: true, force: true });
   console.log(`reliability: wrote ${DOC}`);
   return run.status === 0 && results !== undefined && results.numFailedTests === 0 ? 0 : 1;
+};
+
+/**
+ * `--only chaos`: the chaos and enforcement sections of the new report replace those of the
+ * existing one (inserted before "## Suites" when it has none yet); the rest keeps its last run.
+ */
+const spliceChaos = (existing: string, full: string): string => {
+  const section = full.slice(full.indexOf(CHAOS_START), full.indexOf(CHAOS_END) + CHAOS_END.length);
+  const start = existing.indexOf(CHAOS_START);
+  const end = existing.indexOf(CHAOS_END);
+  if (start >= 0 && end > start) return existing.slice(0, start) + section + existing.slice(end + CHAOS_END.length);
+  const suites = existing.indexOf('## Suites');
+  return suites >= 0 ? `${existing.slice(0, suites)}${section}\n\n${existing.slice(suites)}` : `${existing.trimEnd()}\n\n${section}\n`;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +124,11 @@ const render = ({ suites, results, figures, command, started, seconds, vitestSta
   const races = figures('races');
   const crash = figures('crash');
   const isolation = figures('isolation');
+  const chaos = figures('chaos');
+  const chaosPassed = (() => {
+    const r = results?.testResults.find((x) => x.name.endsWith(CHAOS_FILE));
+    return r ? r.assertionResults.every((a) => a.status === 'passed') : undefined;
+  })();
   const commit = git('rev-parse', '--short=12', 'HEAD');
   const dirty = git('status', '--porcelain').length > 0 ? ' (with uncommitted changes)' : '';
   const cpu = cpus();
@@ -136,6 +168,8 @@ ${table(
     ['leaks after the restarts (pods, nodes, desired size, ledger off)', leaks],
     ['tenant isolation cases checked (routes)', `${isolation.cases ?? 0} (${isolation.routes ?? 0})`],
     ['isolation cases with another answer than designed', isolation.mismatches ?? '?'],
+    ['chaos: operations that reached their resting state / attempted, under injected faults', `${(chaos.operations ?? []).filter((o: { outcome: string }) => o.outcome === 'ok').length} / ${(chaos.operations ?? []).length}`],
+    ['chaos: faults fired / leaks after convergence', `${Object.values((chaos.faultsFired ?? {}) as Record<string, number>).reduce((a, n) => a + n, 0)} / ${chaos.leaks ? expectedLeaks(chaos.leaks) : '?'}`],
     ['log lines and executions searched for the bearer token', `${crash.logLinesChecked ?? 0} lines, ${crash.executionsChecked ?? 0} executions: ${crash.tokenInLogsOrHistory === 0 ? 'not found' : 'FOUND'}`],
   ],
 )}
@@ -254,6 +288,12 @@ each of its three parts, any JWT and \`bearer\`/\`authorization\`: ${crash.logLi
 ${crash.executionsChecked ?? 0} executions, ${crash.tokenInLogsOrHistory === 0 ? 'nothing found' : 'FOUND'}. workflow-conflicts.test.ts does the same
 for the executions of the in-process cloud.
 ${hygiene ? `secret-hygiene.test.ts (hf_token in every response, log line and execution history) ran: see the suites.` : 'secret-hygiene.test.ts (hf_token) is not on this branch yet; the runner includes it as soon as the file exists.'}
+
+${CHAOS_START}
+${renderChaos(figures('chaos'), { command, commit: commit + dirty, date: started.toISOString(), passed: chaosPassed })}
+
+${ENFORCEMENT}
+${CHAOS_END}
 
 ## Suites
 

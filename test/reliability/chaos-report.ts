@@ -1,0 +1,130 @@
+/**
+ * The chaos section of docs/reliability.md (test/reliability/run.ts), and the section on what
+ * the local cloud enforces. Both sit between markers so `npm run reliability -- --only chaos`
+ * can replace them in an existing report without running the other suites.
+ */
+import type { ChaosResult, OperationRecord } from './chaos';
+import { expectedLeaks } from './chaos-leaks';
+
+export const CHAOS_START = '<!-- chaos:start -->';
+export const CHAOS_END = '<!-- chaos:end -->';
+
+const table = (header: string[], rows: (string | number)[][]) =>
+  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+const OUTCOMES: OperationRecord['outcome'][] = ['ok', 'refused', 'failed', 'server-error', 'timed-out', 'skipped'];
+
+export interface ChaosRun {
+  command: string;
+  commit: string;
+  date: string;
+  passed: boolean | undefined;
+}
+
+export const renderChaos = (result: Partial<ChaosResult>, run: ChaosRun): string => {
+  const ops = result.operations ?? [];
+  const byOperation = [...new Set(ops.map((o) => o.operation))].map((operation) => {
+    const these = ops.filter((o) => o.operation === operation);
+    return [operation, these.length, ...OUTCOMES.map((k) => these.filter((o) => o.outcome === k).length), these.reduce((a, o) => a + o.requests, 0), Math.max(0, ...these.map((o) => o.seconds))];
+  });
+  const notOk = ops.filter((o) => o.outcome !== 'ok');
+  const fired = Object.entries(result.faultsFired ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const leaks = result.leaks;
+  const leakCount = leaks ? expectedLeaks(leaks) : '?';
+  return `## Chaos: the lifecycle under injected faults
+
+\`test/reliability/chaos.ts\`, run by \`test/integration/chaos.test.ts\` (\`npm test\`: 6 deployments;
+here \`CHAOS_DEPLOYMENTS=${result.deployments ?? '?'}\`), in-process local cloud at time scale ${result.timeScale ?? '?'}, the
+scheduled reconcile on. ${result.deployments ?? '?'} deployments (every fourth a custom model with an
+\`hf_token\`, spread over l4-24gb, a10g-24gb and l40s-48gb) go at once through deploy -> scale up
+(2 replicas; 1 for the custom models, whose cache is ReadWriteOnce) -> pause (replicas 0) ->
+resume (1) -> delete, through the HTTP API with a dev token, while these faults are injected:
+
+${(result.faultsInjected ?? []).map((f) => `- ${f}`).join('\n')}
+
+Secrets Manager has no fault hook (local/faults.ts covers DynamoDB, Step Functions, EKS, Auto
+Scaling and Lambda task timeouts), so storing and deleting the tokens was not throttled. Then
+every fault is cleared, the reconcile runs, and the cloud must be back where it started (each
+delete was already awaited to a GET 404 during the scenario, so convergence is what is left).
+Last run: ${run.date}, commit \`${run.commit}\`, \`${run.command}\`: ${run.passed === undefined ? 'result unknown' : run.passed ? 'passed' : '**FAILED**'}.
+
+${table(
+  ['figure', 'value'],
+  [
+    ['operations attempted', ops.length],
+    ['operations that reached their resting state', ops.filter((o) => o.outcome === 'ok').length],
+    ['operations not ok (classified below)', notOk.length],
+    ['5xx answers the API gave (each is a defect, retried or not)', result.serverErrors?.length ?? '?'],
+    ['faults fired (all kinds)', fired.reduce((a, [, n]) => a + n, 0)],
+    ['scenario wall-clock seconds', result.scenarioSeconds ?? '?'],
+    ['convergence after the faults were cleared (reconcile run, leak checks clean), s', result.convergenceSeconds ?? '?'],
+    ['leaks found (records, ledger, node groups, Kubernetes objects, token secrets)', leakCount],
+  ],
+)}
+
+${table(['operation', 'attempted', ...OUTCOMES, 'API requests', 'slowest, s'], byOperation)}
+
+${table(['fault', 'fired'], fired)}
+
+${notOk.length > 0 ? `Operations that were not ok:\n\n${notOk.map((o) => `- ${o.deployment} ${o.operation}: ${o.outcome} ${o.status} ${o.reason ?? ''}`).join('\n')}\n` : 'Every operation reached its resting state.'}
+${(result.serverErrors?.length ?? 0) > 0 ? `\n5xx answers:\n\n${result.serverErrors!.map((e) => `- ${e.operation}: ${e.status} \`${e.body}\``).join('\n')}\n` : ''}
+${leaks && leakCount !== 0 ? `\nLeaks:\n\n\`\`\`json\n${JSON.stringify(leaks, null, 2)}\n\`\`\`\n` : ''}
+The leak check compares with a snapshot taken before the faults: the scenario project's
+deployment records, \`CAPACITY#<config>/LEDGER\` of every GPU config, each GPU node group's
+desired size and live instances, every Deployment, Pod, Service, Secret, PVC and NetworkPolicy
+of the \`models\` namespace (PodDisruptionBudgets: ${leaks?.kindsNotServed.includes('PodDisruptionBudget') ? 'the simulator does not serve them and the control plane creates none' : 'listed too'}), and the
+\`gpu-control-plane/hf-token/*\` secrets. A run in which any injected kind fired 0 times fails.
+
+**What a client sees of throttling.** The functions' SDK clients retry throttles (DynamoDB 5
+attempts, Step Functions and Secrets Manager 4, EKS and Auto Scaling 5, with the SDK's
+jittered back-off), and the workflows retry a failed task (ASL \`Retry\` on \`States.ALL\`).
+At these rates a client never sees throttling: no 5xx above. The design is that it never
+should; the client in the scenario still retries a 5xx or 429 (the deploy with the same
+\`Idempotency-Key\`) and counts each as a defect. It also retries a 409 whose message says
+"retry" (the record changed between the read and the conditional write, e.g. a workflow
+stamping its instance counts while a pause is requested): that is the API's designed answer
+to a race, not a defect; such retries show in the "API requests" column. Where throttling outlasts the SDK's
+attempts, the answers today are: a workflow that cannot be started, or a token that cannot be
+stored, is 503 \`service_unavailable\` ("nothing was changed, retry shortly"); any other
+exhausted throttle is 500 \`internal_error\`. See "Known gap: heavy throttling" below.
+
+**Known gap: heavy throttling (found while building this scenario, not fixed here).** At a
+DynamoDB throttle rate of 60 % (\`cloud.faults.inject('dynamodb', {rate: 0.6})\`, 16 concurrent
+deploys of the Qwen 0.5B catalog model in one project, time scale 0.01) the SDK's throttling
+back-off (500 ms base, doubling, 5 attempts per call, several calls per create) outlasts the
+10 s Lambda timeout. Middy's early-timeout response (\`TimeoutError\` "[AbortError]: The
+operation was aborted.", @middy/core \`timeoutEarlyResponse\`) becomes a 500 \`internal_error\`,
+but the create goes on: in three probe runs (8, 8 and 16 deploys) 4, 0 and 4 deployments
+whose POST answered 500 were left behind: 7 were created, started and reached \`ready\`, holding
+GPUs and nodes the client was never told about (GET lists them and they can be deleted; the
+reconcile keeps them, they are valid), 1 ended \`failed\` (its record was written, its workflow
+never started). In
+Lambda the container would be frozen there and the create resumed or lost at the next thaw,
+which is worse (a reservation without a record). What a client should see instead: a 503/504
+saying the outcome is unknown (retry with the same \`Idempotency-Key\`, or list), and the
+create should stop at the deadline (give the SDK calls the remaining time) rather than go on
+after a failure was reported. The scenario's rates (4-6 % plus two certain throttles) are
+absorbed: no such answer.
+
+**Known gap: a long poll shares one retry budget (seen in 2 of 9 runs at 24 deployments, not
+fixed here).** CheckNodes and CheckModel poll by failing with \`NotReadyYet\` (Retry, 60
+attempts) and retry everything else with \`States.ALL\` (5 attempts). Retrier counters live
+as long as the state is entered once (the States Language semantics; aws-local-stepfunctions
+keeps one counter per retrier for the state's whole run, as Step Functions does), so the
+sixth transient Kubernetes error fails the check even when the errors are far apart between
+many successful polls. Under this scenario's Kubernetes faults (about 7 % of calls, several
+calls per poll) four scale operations (scale-ups and resumes, e.g. after 41 s and 35 s) failed
+with the raw client message \`Error: HTTP-Code: 429 …\` as \`fail_reason\` (not a classified
+code); they were then deleted cleanly (no leak). Candidate fixes: a check that meets a 429,
+5xx or dropped connection reports \`NotReadyYet\` while its phase deadline (which the check
+knows from the record) has not passed, or the Retry on \`States.ALL\` of the polling states
+gets a larger budget; and a failure that is not a \`DeploymentFailed\` should be recorded
+under a code (e.g. \`KubernetesUnavailable\`), not as the client's exception text.
+
+**Fixed, found by this figure:** the workflows' ClusterRole granted \`list\` and \`patch\` on
+nodes, but release-nodes reads a node (\`get\`) before uncordoning it, which it does when a
+pod landed on a node it had just cordoned for release: under 24 concurrent lifecycles three
+scale operations failed with \`403 … cannot get resource "nodes"\`. The ClusterRole now grants \`get\`
+(infra/definitions/cluster-manifests.ts; the RBAC test checks get is allowed and delete is
+not).`;
+};
