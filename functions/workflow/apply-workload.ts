@@ -24,6 +24,8 @@ export interface WorkloadWait {
   phase_since?: string;
   /** The replica count applied (0: a pause, which the scale workflow settles differently). */
   replicas?: number;
+  /** Consecutive polls that met a transient API error (commons/poll.ts). */
+  transient_errors?: number;
 }
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {

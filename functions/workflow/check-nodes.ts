@@ -14,6 +14,7 @@ import { updateDeployment } from '../adapters/deployment-repository';
 import { autoScalingGroupSize, describeNodeGroup, isNoChange, isNodeGroupBusy, scalingActivitiesSince, setDesiredSize, type NodeGroupState } from '../adapters/eks-node-groups';
 import { isNodeReady, listNodes } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';
+import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow';
 import { findGpuConfig, type GpuConfig } from '../domain/catalog';
 import { DeploymentFailedError } from '../domain/errors';
@@ -26,7 +27,10 @@ import type { NodeWait } from './ensure-node-capacity';
 /** Clock skew allowed between this function and Auto Scaling when comparing activity times. */
 const SKEW_MS = 2000;
 
-export const checkNodes = async (input: TaskInput & { capacity: NodeWait }): Promise<NodeWait> => {
+export const checkNodes = (input: TaskInput & { capacity: NodeWait }): Promise<NodeWait> =>
+  pollThroughTransientErrors(input.capacity, () => checkNodesOnce(input));
+
+const checkNodesOnce = async (input: TaskInput & { capacity: NodeWait }): Promise<NodeWait> => {
   const config = findGpuConfig(input.deployment.gpu_config_id);
   if (!config) throw new DeploymentFailedError('UnknownGpuConfig', `gpu config ${input.deployment.gpu_config_id} is not in the inventory`);
   const { expectedSeconds, deadlineSeconds } = nodeProvisioning(config);

@@ -8,6 +8,7 @@ import { elapsedSeconds, now } from '../adapters/clock';
 import { coldStartSamples } from '../adapters/cold-start-stats';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
+import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { weightsGiB, type CatalogModel } from '../domain/catalog';
 import { customLoadBudgetSeconds } from '../domain/custom-model';
@@ -42,7 +43,10 @@ const phaseDeadline = (progress: Progress, record: DeploymentRecord, model: Cata
   return { seconds: budget, reason: 'ModelLoadTimeout', message: `the model did not finish loading (raise initial_delay_seconds if it needs longer)` };
 };
 
-export const checkWorkload = async (input: TaskInput & { workload: WorkloadWait }): Promise<WorkloadWait> => {
+export const checkWorkload = (input: TaskInput & { workload: WorkloadWait }): Promise<WorkloadWait> =>
+  pollThroughTransientErrors(input.workload, () => checkWorkloadOnce(input));
+
+const checkWorkloadOnce = async (input: TaskInput & { workload: WorkloadWait }): Promise<WorkloadWait> => {
   const record = await ownedDeployment(input);
   const status = await readDeploymentStatus(workloadName(record.id));
   if (!status.exists) throw new DeploymentFailedError('WorkloadMissing', `the model's Kubernetes Deployment disappeared`);

@@ -17,6 +17,8 @@ export interface NodeWait {
   started_at: string;
   ready: boolean;
   wait_seconds: number;
+  /** Consecutive polls that met a transient API error (commons/poll.ts). */
+  transient_errors?: number;
 }
 
 export const ensureNodeCapacity = async (input: TaskInput): Promise<NodeWait> => {
