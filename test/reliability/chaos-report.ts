@@ -106,20 +106,17 @@ create should stop at the deadline (give the SDK calls the remaining time) rathe
 after a failure was reported. The scenario's rates (4-6 % plus two certain throttles) are
 absorbed: no such answer.
 
-**Known gap: a long poll shares one retry budget (seen in 2 of 9 runs at 24 deployments, not
-fixed here).** CheckNodes and CheckModel poll by failing with \`NotReadyYet\` (Retry, 60
-attempts) and retry everything else with \`States.ALL\` (5 attempts). Retrier counters live
-as long as the state is entered once (the States Language semantics; aws-local-stepfunctions
-keeps one counter per retrier for the state's whole run, as Step Functions does), so the
-sixth transient Kubernetes error fails the check even when the errors are far apart between
-many successful polls. Under this scenario's Kubernetes faults (about 7 % of calls, several
-calls per poll) four scale operations (scale-ups and resumes, e.g. after 41 s and 35 s) failed
-with the raw client message \`Error: HTTP-Code: 429 …\` as \`fail_reason\` (not a classified
-code); they were then deleted cleanly (no leak). Candidate fixes: a check that meets a 429,
-5xx or dropped connection reports \`NotReadyYet\` while its phase deadline (which the check
-knows from the record) has not passed, or the Retry on \`States.ALL\` of the polling states
-gets a larger budget; and a failure that is not a \`DeploymentFailed\` should be recorded
-under a code (e.g. \`KubernetesUnavailable\`), not as the client's exception text.
+**Fixed: a long poll shared one retry budget (seen in 2 of 9 runs at 24 deployments).** CheckNodes
+and CheckModel poll by failing with \`NotReadyYet\` (Retry, 60 attempts) and retried everything
+else with \`States.ALL\` (5 attempts). Retrier counters live as long as the state is entered once
+(the States Language semantics; aws-local-stepfunctions keeps one counter per retrier for the
+state's whole run, as Step Functions does), so the sixth transient Kubernetes error failed the
+check even when the errors were far apart between many successful polls: four scale operations
+failed with the raw client message \`Error: HTTP-Code: 429 …\` as \`fail_reason\`. Now a poll that
+meets a Kubernetes 429/5xx, a dropped connection or AWS throttling returns a short wait
+(\`functions/commons/poll.ts\`) and the poll loop's own Wait state carries it, spending no Retry
+attempt; 30 consecutive transient failures still fail the operation through the Retry and
+Catch as before (\`test/unit/poll.test.ts\`; the chaos test at 16 deployments passes).
 
 **Fixed, found by this figure:** the workflows' ClusterRole granted \`list\` and \`patch\` on
 nodes, but release-nodes reads a node (\`get\`) before uncordoning it, which it does when a

@@ -29,7 +29,7 @@ describe('isTransientApiError', () => {
 });
 
 describe('pollThroughTransientErrors', () => {
-  const state = { ready: false, wait_seconds: 30, started_at: '2026-12-06T10:00:00Z' };
+  const state: { ready: boolean; wait_seconds: number; started_at: string; transient_errors?: number } = { ready: false, wait_seconds: 30, started_at: '2026-12-06T10:00:00Z' };
 
   it('turns a transient error into a short wait, counting consecutive ones', async () => {
     const first = await pollThroughTransientErrors(state, () => Promise.reject(k8s(429)));
