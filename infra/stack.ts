@@ -6,7 +6,7 @@ import { ApiAuth } from './constructs/auth';
 import { ExistingCluster, type GpuCluster } from './constructs/cluster';
 import { ControlPlaneFunction, constructIdFor, type FunctionNetwork } from './constructs/control-plane-function';
 import { parseOfferings, type InstanceTypeOfferings } from './constructs/gpu-placement';
-import { NewGpuCluster } from './constructs/new-cluster';
+import { NewGpuCluster, VPC_CIDR } from './constructs/new-cluster';
 import { ClusterBootstrap } from './constructs/cluster-bootstrap';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
@@ -65,6 +65,12 @@ export interface ControlPlaneConfig {
    * imageCachePrefix): without the secret the nodes pull from Docker Hub anonymously.
    */
   readonly imageCache: { readonly credentialArn?: string; readonly repositoryPrefix: string };
+  /**
+   * Context modelIngressCidrs: where the API server reaches model pods from (the cluster's
+   * subnets), rendered into each model's NetworkPolicy. Default: the new VPC's CIDR; an imported
+   * cluster needs it (docs/deploy.md).
+   */
+  readonly modelIngressCidrs?: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -197,6 +203,7 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
     auth,
     alarmEmail: optional('alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
     kubernetesTaskConcurrency: count('kubernetesTaskConcurrency', DEFAULTS.kubernetesTaskConcurrency, 0, 100),
+    modelIngressCidrs: list('modelIngressCidrs', /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'IPv4 CIDR blocks'),
     imageCache: {
       // The ARN's shape is checked by the cache construct, which also knows the stack's account and region.
       credentialArn: optional('dockerHubCredentialsSecretArn', /^arn:\S+$/, 'a Secrets Manager secret ARN'),
@@ -204,6 +211,9 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
     },
   };
 };
+
+/** The functions that render model manifests, NetworkPolicy included. */
+export const MODEL_INGRESS_FUNCTIONS = ['apply-workload', 'create-deployment', 'deploy-yaml'] as const;
 
 export interface GpuControlPlaneStackProps extends StackProps {
   readonly config: ControlPlaneConfig;
@@ -304,6 +314,15 @@ export class GpuControlPlaneStack extends Stack {
       const fn = functions.get(name);
       if (!fn) throw new Error(`SERVING_IMAGE_FUNCTIONS names ${name}, which no route, task or schedule defines.`);
       fn.addEnvironment(SERVING_IMAGE_VARIABLE, this.imageCache.servingImage);
+    }
+    // The functions that render a model's NetworkPolicy (functions/adapters/model-network.ts).
+    const ingressCidrs = config.modelIngressCidrs ?? (this.cluster instanceof NewGpuCluster ? [VPC_CIDR] : undefined);
+    if (ingressCidrs) {
+      for (const name of MODEL_INGRESS_FUNCTIONS) functions.get(name)?.addEnvironment('MODEL_INGRESS_CIDRS', ingressCidrs.join(','));
+    } else {
+      Annotations.of(this).addWarning(
+        'Context modelIngressCidrs is not set: the model NetworkPolicies admit 10.0.0.0/16, which may not be where this cluster\'s API server reaches its pods. Set it to the cluster subnets\' CIDRs (docs/deploy.md).',
+      );
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       prefix: config.prefix,
