@@ -17,6 +17,8 @@ export interface FaultRule {
   readonly rate?: number;
   /** Only these operations (API names such as PutItem, StartExecution; for lambda-timeout, function names). */
   readonly operations?: readonly string[];
+  /** Only requests of these functions (`<prefix>-<name>`); default: any function. */
+  readonly callers?: readonly string[];
   /**
    * The error to answer with: for dynamodb 'ProvisionedThroughputExceededException' (default) or
    * 'ThrottlingException'; for lambda-timeout 'Sandbox.Timedout' (default, the function's own
@@ -62,6 +64,7 @@ export class LocalFaults {
     for (const rule of this.rules.get(service) ?? []) {
       if (rule.remaining <= 0) continue;
       if (rule.operations && !rule.operations.includes(operation)) continue;
+      if (rule.callers && !rule.callers.includes(caller)) continue;
       if (this.random() >= (rule.rate ?? 1)) continue;
       rule.remaining--;
       this.fired.set(service, this.firedCount(service) + 1);

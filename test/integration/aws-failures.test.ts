@@ -149,18 +149,30 @@ describe('node group updates', () => {
     const a = await t.tenant('prj-busy-a');
     const b = await t.tenant('prj-busy-b');
     const both = Promise.all([deployUntilReady(a, 'm-busy-a', gpuConfig), deployUntilReady(b, 'm-busy-b', gpuConfig)]);
-    await new Promise((r) => setTimeout(r, 2500));
-    holding = false;
-    await hold;
-    const [ra, rb] = await both;
-    expect([ra.body.status, rb.body.status], `${ra.body.fail_reason} / ${rb.body.fail_reason}`).toEqual(['ready', 'ready']);
-    const arns = (await t.executions('deploy')).filter((e) => [ra.id, rb.id].some((id) => e.name.startsWith(id))).map((e) => e.executionArn);
-    const busy = (await Promise.all(arns.map((arn) => t.history(arn)))).filter((events) =>
+    // The two deploys of this test are the only deploy executions running now.
+    const ownExecutions = async () => (await t.executions('deploy')).filter((e) => e.status === 'RUNNING').map((e) => e.executionArn);
+    const metBusy = (events: unknown[]) =>
       events.some((e) => {
         const exited = (e as { stateExitedEventDetails?: { name?: string; output?: string } }).stateExitedEventDetails;
         return exited?.name === 'GrowNodeGroup' && JSON.parse(exited.output ?? '{}').capacity?.wait_seconds === NODE_GROUP_BUSY_WAIT_SECONDS;
-      }),
-    );
+      });
+    // Hold until a deploy has met the 409 (however slow this machine is), then let them through.
+    try {
+      await waitFor(
+        async () => (await Promise.all((await ownExecutions()).map((arn) => t.history(arn)))).filter(metBusy).length,
+        (n) => n > 0,
+        'a deploy to meet ResourceInUseException',
+        30_000,
+        100,
+      );
+    } finally {
+      holding = false;
+      await hold;
+    }
+    const [ra, rb] = await both;
+    expect([ra.body.status, rb.body.status], `${ra.body.fail_reason} / ${rb.body.fail_reason}`).toEqual(['ready', 'ready']);
+    const arns = (await t.executions('deploy')).filter((e) => [ra.id, rb.id].some((id) => e.name.startsWith(id))).map((e) => e.executionArn);
+    const busy = (await Promise.all(arns.map((arn) => t.history(arn)))).filter(metBusy);
     expect(arns).toHaveLength(2);
     expect(busy.length, 'deploy executions that met ResourceInUseException').toBeGreaterThan(0);
     await remove(a, ra.id, gpuConfig);
