@@ -26,6 +26,13 @@ export type ExecutionState =
  */
 export const START_GRACE_SECONDS = 120;
 /**
+ * The same grace in real seconds, whatever the time scale: the API starts the execution within
+ * its own Lambda timeout (10 s) plus the SDK's retries of a throttled StartExecution, and the
+ * local cloud's time scale shrinks neither. Without it, a scaled-down grace (1.2 s at 0.01) called
+ * an execution still being started lost (found by the chaos run).
+ */
+export const START_GRACE_WALL_SECONDS = 30;
+/**
  * A task Lambda may still finish a write after its execution stopped (timeout 60 s). A dead
  * execution is only repaired once it has been over for longer, so no late write follows ours.
  */
@@ -77,7 +84,10 @@ export const judgeOperation = (
   const since = (iso: string) => (at.getTime() - Date.parse(iso)) / 1000 / timeScale;
   const name = executionName(record.execution_arn);
   if (execution.status === 'NOT_FOUND') {
-    if (since(record.updated_at) <= START_GRACE_SECONDS) return { kind: 'settling', why: `execution ${name} not started yet` };
+    const wallSeconds = (at.getTime() - Date.parse(record.updated_at)) / 1000;
+    if (since(record.updated_at) <= START_GRACE_SECONDS || wallSeconds <= START_GRACE_WALL_SECONDS) {
+      return { kind: 'settling', why: `execution ${name} not started yet` };
+    }
     return { kind: 'lost', reason: `WorkflowLost: the ${record.operation} execution ${name} was never started` };
   }
   if (!('stoppedAt' in execution)) {

@@ -7,6 +7,7 @@ import {
   LEDGER_CONFIRM_SECONDS,
   SETTLE_SECONDS,
   START_GRACE_SECONDS,
+  START_GRACE_WALL_SECONDS,
   type ExecutionState,
 } from '../../functions/domain/reconcile';
 
@@ -59,6 +60,12 @@ describe('judgeOperation', () => {
       kind: 'lost',
       reason: 'WorkflowLost: the deploy execution dep-1-deploy-20261123T115900-abcd was never started',
     });
+  });
+
+  it('gives the API real seconds to start an execution, whatever the time scale (its Lambda timeout is not scaled)', () => {
+    const justWritten = { ...deploy, updated_at: ago(START_GRACE_WALL_SECONDS - 1) };
+    expect(judge(justWritten, { status: 'NOT_FOUND' }, 0.01)).toMatchObject({ kind: 'settling' });
+    expect(judge({ ...deploy, updated_at: ago(START_GRACE_WALL_SECONDS + 1) }, { status: 'NOT_FOUND' }, 0.01)).toMatchObject({ kind: 'lost' });
   });
 
   it('measures in cluster seconds: the local cloud runs 100 times faster at time scale 0.01', () => {
