@@ -71,12 +71,52 @@ export const makeClients = (kc: KubeConfig, timeoutMs = KUBERNETES_REQUEST_TIMEO
     middleware: [requestTimeoutMiddleware(timeoutMs)],
   });
   return {
-    core: new CoreV1Api(configuration),
-    apps: new AppsV1Api(configuration),
-    policy: new PolicyV1Api(configuration),
-    networking: new NetworkingV1Api(configuration),
+    core: retrying(new CoreV1Api(configuration)),
+    apps: retrying(new AppsV1Api(configuration)),
+    policy: retrying(new PolicyV1Api(configuration)),
+    networking: retrying(new NetworkingV1Api(configuration)),
   };
 };
+
+/** Retries of an answer that asks for one; the ASL's Retry handles anything longer. */
+const API_RETRIES = 3;
+const MAX_RETRY_AFTER_MS = 1_000;
+
+/**
+ * How long to wait before retrying, or undefined for no retry. client-node retries nothing, so
+ * a burst of 429s (API Priority and Fairness) or a 503 from an overloaded API server went
+ * straight to the workflow's few Retry attempts. Like client-go, which retries an answer that
+ * carries Retry-After, a 429 or 5xx is tried again after that delay (bounded here), else after a
+ * short jittered back-off. Connection errors are not retried here: a create may have happened.
+ */
+const retryDelayMs = (error: unknown, attempt: number): number | undefined => {
+  if (!(error instanceof ApiException) || !(error.code === 429 || (error.code >= 500 && error.code <= 504))) return undefined;
+  const retryAfter = Number((error.headers as Record<string, string> | undefined)?.['retry-after']);
+  const backoff = 100 * 2 ** attempt * (0.5 + Math.random());
+  return Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff);
+};
+
+const retrying = <T extends object>(api: T): T =>
+  new Proxy(api, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      // connect* calls reach the model server through the proxy: its 5xx are its own, and a
+      // prompt must not be generated twice.
+      if (typeof property === 'string' && property.startsWith('connect')) return (value as (...a: unknown[]) => unknown).bind(target);
+      return async (...args: unknown[]) => {
+        for (let attempt = 0; ; attempt += 1) {
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (error) {
+            const delay = retryDelayMs(error, attempt);
+            if (delay === undefined || attempt >= API_RETRIES) throw error;
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
+      };
+    },
+  });
 
 const connect = async (): Promise<Clients> => {
   if (clients && clients.expiresAt > Date.now()) return clients;
