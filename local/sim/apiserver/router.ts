@@ -5,7 +5,7 @@ import type { LogQuery } from './host.js';
 import type { ApiServing } from './serving.js';
 import type { DeleteOptions, ListOptions, WriteOptions } from './api-server.js';
 import { POD, RESOURCES, findResource, type ResourceType } from './resources.js';
-import { badRequest, KubeError, methodNotAllowed, pathNotFound } from './status.js';
+import { badRequest, failureStatus, KubeError, methodNotAllowed, pathNotFound } from './status.js';
 import { tableRequest, toTable } from './table.js';
 import { isRecord, type KubeObject, type Pod } from './types.js';
 import { isWatch, watchResponse } from './watch.js';
@@ -301,6 +301,13 @@ export const isKubernetesPath = (path: string): boolean =>
 export const handleKubernetes = (world: ApiServing, req: SimRequest): SimResponse => {
   const path = req.url.pathname.replace(/\/+$/, '') || '/';
   try {
+    // The simulator decodes JSON and YAML only: a protobuf or CBOR body (client-go's typed
+    // clients may send them) gets kube-apiserver's 415 for a media type it does not decode.
+    const bodyType = req.body.length > 0 ? mediaType(req.headers) : '';
+    if (bodyType === 'application/vnd.kubernetes.protobuf' || bodyType === 'application/cbor') {
+      const e = failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+      return jsonResponse(415, e);
+    }
     // Authentication, impersonation, injected faults, authorization, self reviews (gate.ts).
     const gated = gateKubernetesRequest(world, req);
     if (gated) return gated;
