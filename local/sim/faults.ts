@@ -5,7 +5,9 @@ import type { Pod } from './apiserver/types.js';
 import { LAUNCH_FAULTS, PULL_LIMIT_FAULTS, faultLimitsSchema, isSpent, type FaultLimits } from './launch-faults.js';
 
 export const POD_FAULTS = ['image_pull_backoff', 'crash_loop', 'oom_killed', 'hf_unauthorized', 'never_ready', 'unschedulable', ...PULL_LIMIT_FAULTS] as const;
-export const NODE_GROUP_FAULTS = ['asg_launch_failure', 'insufficient_free_addresses', ...LAUNCH_FAULTS] as const;
+/** A config update of the group stays InProgress while the rule is in force (a slow EKS update). */
+export const UPDATE_FAULTS = ['slow_update'] as const;
+export const NODE_GROUP_FAULTS = ['asg_launch_failure', 'insufficient_free_addresses', ...LAUNCH_FAULTS, ...UPDATE_FAULTS] as const;
 
 export type PodFault = (typeof POD_FAULTS)[number];
 export type NodeGroupFault = (typeof NODE_GROUP_FAULTS)[number];
@@ -42,6 +44,7 @@ export interface FaultRule extends FaultRequest, FaultLimits {
 }
 
 export const isPodFault = (value: unknown): value is PodFault => (POD_FAULTS as readonly unknown[]).includes(value);
+export const isUpdateFault = (value: unknown): boolean => (UPDATE_FAULTS as readonly unknown[]).includes(value);
 
 /**
  * The pod fault in force for a pod: its own annotation first, then the first matching rule.

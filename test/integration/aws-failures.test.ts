@@ -135,17 +135,10 @@ describe('node group updates', () => {
   it('two deploys growing one group at once both succeed through ResourceInUseException', async () => {
     const gpuConfig = 'l40s-48gb';
     const group = nodeGroupOf(gpuConfig);
-    // Keep the group UPDATING (label updates back to back, as another operator or a release
-    // would) while both deploys try to grow it, so their UpdateNodegroupConfig meets the 409.
-    let holding = true;
-    // Three loops, so a new update starts as soon as the last one completes (the gaps are short).
-    const holdLoop = async (loop: number) => {
-      for (let n = 0; holding; n += 1) {
-        await eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: group, labels: { addOrUpdateLabels: { 'test.gpudeploy.io/hold': `${loop}-${n}` } } })).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    };
-    const hold = Promise.all([0, 1, 2].map(holdLoop));
+    // Keep the group UPDATING (one label update, held InProgress as a slow EKS update would be)
+    // while both deploys try to grow it, so their UpdateNodegroupConfig meets the 409.
+    const held = await t.addFault({ match: { nodeGroup: group }, fault: 'slow_update' });
+    await eks.send(new UpdateNodegroupConfigCommand({ clusterName: CLUSTER, nodegroupName: group, labels: { addOrUpdateLabels: { 'test.gpudeploy.io/hold': 'yes' } } }));
     const a = await t.tenant('prj-busy-a');
     const b = await t.tenant('prj-busy-b');
     const both = Promise.all([deployUntilReady(a, 'm-busy-a', gpuConfig), deployUntilReady(b, 'm-busy-b', gpuConfig)]);
@@ -156,25 +149,24 @@ describe('node group updates', () => {
         const exited = (e as { stateExitedEventDetails?: { name?: string; output?: string } }).stateExitedEventDetails;
         return exited?.name === 'GrowNodeGroup' && JSON.parse(exited.output ?? '{}').capacity?.wait_seconds === NODE_GROUP_BUSY_WAIT_SECONDS;
       });
-    // Hold until a deploy has met the 409 (however slow this machine is), then let them through.
+    // Hold until both deploys have met the 409 (however slow this machine is), then let them through.
     try {
       await waitFor(
         async () => (await Promise.all((await ownExecutions()).map((arn) => t.history(arn)))).filter(metBusy).length,
-        (n) => n > 0,
-        'a deploy to meet ResourceInUseException',
+        (n) => n === 2,
+        'both deploys to meet ResourceInUseException',
         30_000,
         100,
       );
     } finally {
-      holding = false;
-      await hold;
+      await t.removeFault(held.id);
     }
     const [ra, rb] = await both;
     expect([ra.body.status, rb.body.status], `${ra.body.fail_reason} / ${rb.body.fail_reason}`).toEqual(['ready', 'ready']);
     const arns = (await t.executions('deploy')).filter((e) => [ra.id, rb.id].some((id) => e.name.startsWith(id))).map((e) => e.executionArn);
     const busy = (await Promise.all(arns.map((arn) => t.history(arn)))).filter(metBusy);
     expect(arns).toHaveLength(2);
-    expect(busy.length, 'deploy executions that met ResourceInUseException').toBeGreaterThan(0);
+    expect(busy, 'deploy executions that met ResourceInUseException').toHaveLength(2);
     await remove(a, ra.id, gpuConfig);
     await remove(b, rb.id, gpuConfig);
   }, 60_000);

@@ -10,7 +10,7 @@ import type { Node, Pod } from '../apiserver/types.js';
 import { buildNode } from './node-registration.js';
 import type { HealthIssue, InstanceState, NodeGroupState, ScalingActivity } from './state.js';
 import type { SimContext } from '../context.js';
-import { isPodFault, type FaultRule } from '../faults.js';
+import { isPodFault, isUpdateFault, type FaultRule } from '../faults.js';
 import { consume, isSpent, launchFailure, launchRetrySeconds, type LaunchFault } from '../launch-faults.js';
 
 const ZONE_SUFFIXES = ['a', 'b', 'c'];
@@ -116,7 +116,13 @@ export const setDesiredSize = (world: SimContext, group: NodeGroupState, desired
 const launchFaultRule = (world: SimContext, group: NodeGroupState, now: number): FaultRule | undefined =>
   world
     .faults()
-    .find((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && !isPodFault(r.fault) && !isSpent(r, now, world.ms(1))) as FaultRule | undefined;
+    .find((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && !isPodFault(r.fault) && !isUpdateFault(r.fault) && !isSpent(r, now, world.ms(1))) as
+    | FaultRule
+    | undefined;
+
+/** A `slow_update` rule in force for the group holds its InProgress config updates. */
+const updatesHeld = (world: SimContext, group: NodeGroupState, now: number): boolean =>
+  world.faults().some((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && isUpdateFault(r.fault) && !isSpent(r, now, world.ms(1)));
 
 const setHealthIssues = (world: SimContext, group: NodeGroupState, issues: HealthIssue[]): void => {
   if (JSON.stringify(group.healthIssues) === JSON.stringify(issues)) return;
@@ -244,8 +250,13 @@ export const reconcileNodeGroups = (world: SimContext, now: number): void => {
   }
   for (const group of Object.values(world.state.nodeGroups)) {
     scaleGroup(world, group, now);
+    const held = updatesHeld(world, group, now);
     for (const update of group.updates) {
       if (update.status !== 'InProgress') continue;
+      if (held) {
+        world.wakeAt(now + world.ms(1)); // look again when the rule may have expired
+        continue;
+      }
       if (update.completesAt <= now) {
         update.status = 'Successful';
         world.touch();
