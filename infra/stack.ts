@@ -1,6 +1,6 @@
 import { Annotations, App, Aspects, AspectPriority, CfnOutput, Stack, Token, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct, Node } from 'constructs';
-import { AZ_ID, INVENTORY } from '../functions/domain/catalog';
+import { AZ_ID, INVENTORY } from '../contract/catalog';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiAuth } from './constructs/auth';
 import { ExistingCluster, type GpuCluster } from './constructs/cluster';
@@ -14,9 +14,9 @@ import { Schedules } from './constructs/schedules';
 import { HfTokenSecrets } from './constructs/secrets';
 import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
-import { ROUTES } from './definitions/routes';
-import { SCHEDULES } from './definitions/schedules';
-import { TASK_FUNCTIONS } from './definitions/workflows';
+import { ROUTES } from '../contract/routes';
+import { SCHEDULES } from '../contract/schedules';
+import { TASK_FUNCTIONS } from '../contract/workflows';
 import { applyAwsSolutionsChecks } from './nag';
 import { tagEverything } from './tagging';
 

@@ -40,7 +40,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
-import type { RouteDefinition } from '../infra/definitions/routes';
+import type { RouteDefinition } from '../contract/routes';
 import { type DevKey, toAuthorizerClaims, verifyBearer, type VerifyFailureReason } from './jwt';
 
 export type LambdaHandler = (

@@ -1,10 +1,10 @@
 /**
- * Applies the cluster bootstrap (infra/definitions/cluster-manifests.ts) to the simulator at
+ * Applies the cluster bootstrap (contract/cluster-manifests.ts) to the simulator at
  * start, as the stack does in AWS: server-side apply by the cluster administrator (a request
  * without the Lambda caller header is the operator), the namespace first. Idempotent, so a
  * restart on the same state applies the same objects again without change.
  */
-import { clusterBootstrapManifests, type ClusterManifest } from '../infra/definitions/cluster-manifests';
+import { clusterBootstrapManifests, type ClusterManifest } from '../contract/cluster-manifests';
 
 const PLURALS: Readonly<Record<string, { plural: string; namespaced: boolean }>> = {
   Namespace: { plural: 'namespaces', namespaced: false },

@@ -1,5 +1,5 @@
 /**
- * The local EventBridge: fires each entry of the schedule list (infra/definitions/schedules.ts)
+ * The local EventBridge: fires each entry of the schedule list (contract/schedules.ts)
  * in-process, every `everyMinutes` x 60 s x the time scale, with the event EventBridge sends.
  * A run of one schedule never overlaps another run of the same schedule: a tick that finds
  * the previous run still going is skipped, and `run(name)` waits for it, then runs once more

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TABLE } from '../infra/definitions/table';
+import { TABLE } from '../contract/table';
 import type { LocalFaults } from './faults';
 import { callerOf } from './identity';
 import type { LocalAuthorizer } from './iam/authorizer';

@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { LAMBDA_BUNDLE_OPTIONS, PROJECT_ROOT, esbuildOptionsFor } from '../infra/bundling';
-import { ROUTES } from '../infra/definitions/routes';
-import { SCHEDULES } from '../infra/definitions/schedules';
-import { TASK_FUNCTIONS } from '../infra/definitions/workflows';
+import { ROUTES } from '../contract/routes';
+import { SCHEDULES } from '../contract/schedules';
+import { TASK_FUNCTIONS } from '../contract/workflows';
 
 interface BundleSize {
   readonly name: string;

@@ -1,5 +1,5 @@
 /**
- * Prints the cluster bootstrap (infra/definitions/cluster-manifests.ts) as one Kubernetes List,
+ * Prints the cluster bootstrap (contract/cluster-manifests.ts) as one Kubernetes List,
  * for an imported cluster whose admin applies it once:
  *
  *   npm run -s cluster-manifests -- --namespace models | kubectl apply -f -
@@ -7,7 +7,7 @@
  * (A new cluster gets the same objects from the stack itself.)
  */
 import { parseArgs } from 'node:util';
-import { clusterBootstrapManifests } from '../infra/definitions/cluster-manifests';
+import { clusterBootstrapManifests } from '../contract/cluster-manifests';
 
 const { values } = parseArgs({ options: { namespace: { type: 'string', default: 'models' } } });
 const namespace = values.namespace;

@@ -1,5 +1,5 @@
 /**
- * Admin changes to the model catalog, in the one table (infra/definitions/table.ts):
+ * Admin changes to the model catalog, in the one table (contract/table.ts):
  *
  *   pk = CATALOG   sk = MODEL#<catalog id>   model (map), origin, retired_at?, version, updated_at, updated_by
  *
@@ -8,7 +8,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { catalogModelSchema } from '../domain/catalog';
+import { catalogModelSchema } from '../../contract/catalog';
 import type { CatalogEntry } from '../domain/catalog-admin';
 import { documentClient, tableName } from './dynamodb';
 

@@ -5,7 +5,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../infra/definitions/table';
+import { TABLE } from '../../contract/table';
 import type { GpuDemand } from '../domain/capacity';
 import type { DeploymentRecord, DeploymentPhase, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';

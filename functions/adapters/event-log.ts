@@ -5,7 +5,7 @@
  *   pk = TENANT#<org>#<project>   sk = EVT#<deployment id>#<iso time>#<seq>
  */
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../../infra/definitions/table';
+import { TABLE } from '../../contract/table';
 import type { DeploymentPhase, DeploymentStatus, Tenant } from '../domain/deployment';
 import { documentClient, tableName } from './dynamodb';
 

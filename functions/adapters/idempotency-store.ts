@@ -1,5 +1,5 @@
 /**
- * The Powertools idempotency records of the API, kept in the one table (infra/definitions/table.ts)
+ * The Powertools idempotency records of the API, kept in the one table (contract/table.ts)
  * as their own item type:
  *
  *   idempotency record   pk = IDEMPOTENCY#<route>   sk = <route>#<sha256 of tenant + Idempotency-Key>
@@ -12,7 +12,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
-import { TABLE } from '../../infra/definitions/table';
+import { TABLE } from '../../contract/table';
 
 const env = readEnv({ TABLE_NAME: z.string().min(1), DYNAMODB_ENDPOINT: optionalUrl });
 

@@ -4,7 +4,7 @@
  */
 import { DescribeExecutionCommand, ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import type { WorkflowName } from '../../infra/definitions/routes';
+import type { WorkflowName } from '../../contract/routes';
 import { optionalUrl, readEnv } from '../commons/env';
 import type { ExecutionState } from '../domain/reconcile';
 

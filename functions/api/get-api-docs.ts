@@ -1,7 +1,7 @@
 /** GET /api/v1beta1/docs: the OpenAPI document as a self-contained HTML page. No token needed. */
 import { apiHandler, type ApiResult } from '../commons/http';
-import { renderApiDocsPage } from '../domain/api-docs-page';
-import { buildOpenApiDocument } from '../domain/openapi';
+import { renderApiDocsPage } from '../../contract/api-docs-page';
+import { buildOpenApiDocument } from '../../contract/openapi';
 
 const page = renderApiDocsPage(buildOpenApiDocument());
 

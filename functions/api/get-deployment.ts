@@ -2,7 +2,7 @@
 import { timeScale } from '../adapters/clock';
 import { coldStartSamples } from '../adapters/cold-start-stats';
 import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
-import { weightsGiB } from '../domain/catalog';
+import { weightsGiB } from '../../contract/catalog';
 import { toDeploymentView } from '../domain/deployment';
 import { estimateReadyAt } from '../domain/eta';
 import { EXPECTED_NODE_SECONDS } from '../domain/startup';

@@ -1,6 +1,6 @@
 /** GET /api/v1beta1/openapi.json: the API's OpenAPI 3.1 document, built once per container. No token needed. */
 import { apiHandler, json, type ApiResult } from '../commons/http';
-import { buildOpenApiDocument } from '../domain/openapi';
+import { buildOpenApiDocument } from '../../contract/openapi';
 
 const document = buildOpenApiDocument();
 

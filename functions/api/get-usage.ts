@@ -3,7 +3,7 @@
  * UTC day (functions/domain/usage.ts).
  */
 import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
-import { findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { unitPriceOf, uptimeSeconds } from '../domain/deployment';
 import { dailyUsage, figures, totalsAt, type UsageView } from '../domain/usage';
 import { getDeployment } from '../use-cases/deployments';

@@ -1,6 +1,6 @@
 /** GET /api/v1beta1/inventory: GPU configurations, their plans and GPUs per replica. */
 import { apiHandler, callerOf, json, type ApiEvent, type ApiResult } from '../commons/http';
-import { INVENTORY } from '../domain/catalog';
+import { INVENTORY } from '../../contract/catalog';
 
 const items = INVENTORY.gpu_configs.map((config) => ({
   config_id: config.config_id,

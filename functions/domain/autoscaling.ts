@@ -4,7 +4,7 @@
  * Stored once, in our shape. No metric-driven autoscaler runs (docs/seed-features.md says
  * why): the range bounds what PUT …/scale and the scheduled scale-downs may set. Pure.
  */
-import type { GpuConfig } from './catalog';
+import type { GpuConfig } from '../../contract/catalog';
 import type { AutoscalingRange, DeploymentRecord } from './deployment';
 import { ValidationError } from './errors';
 import { nodeGroupGpuLimit } from './capacity';

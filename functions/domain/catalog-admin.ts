@@ -4,7 +4,7 @@
  * built-in catalog (data/catalog.json). Pure.
  */
 import * as z from 'zod';
-import { findGpuConfig, weightsGiB, type CatalogModel } from './catalog';
+import { findGpuConfig, weightsGiB, type CatalogModel } from '../../contract/catalog';
 import { ValidationError } from './errors';
 import { estimateMemory } from './memory-fit';
 

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling } from './autoscaling';
-import { findCatalogModel, type CatalogModel, type GpuConfig, type Plan } from './catalog';
+import { findCatalogModel, type CatalogModel, type GpuConfig, type Plan } from '../../contract/catalog';
 import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';

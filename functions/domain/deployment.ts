@@ -1,4 +1,4 @@
-import { findGpuConfig } from './catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import type { Eta } from './eta';
 import type { Schedule, ScheduleState } from './schedule';
 import { figures, totalsAt, type Usage } from './usage';

@@ -11,8 +11,8 @@ import type {
   V1Service,
   V1Volume,
 } from '@kubernetes/client-node';
-import type { CatalogModel, GpuConfig } from './catalog';
-import { weightsGiB } from './catalog';
+import type { CatalogModel, GpuConfig } from '../../contract/catalog';
+import { weightsGiB } from '../../contract/catalog';
 import { customLoadBudgetSeconds } from './custom-model';
 import { HF_TOKEN_ENV } from './hf-token';
 import { modelLoadBudgetSeconds } from './startup';

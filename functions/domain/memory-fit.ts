@@ -8,8 +8,8 @@
  *   need      = weights + kv/token x max_model_len + overhead (1 GiB per GPU + 5% of weights)
  *   have      = gpu_count x GPU memory x 0.9 (vLLM's default gpu_memory_utilization)
  */
-import type { CatalogModel, GpuConfig } from './catalog';
-import { weightsGiB } from './catalog';
+import type { CatalogModel, GpuConfig } from '../../contract/catalog';
+import { weightsGiB } from '../../contract/catalog';
 import { catalogHeads, validTensorParallelSizes } from './tensor-parallel';
 
 export const GPU_MEMORY_UTILIZATION = 0.9;

@@ -5,7 +5,7 @@
  * config or plan that does not exist (test/unit/recipes.test.ts deploys each one on paper).
  * Pure.
  */
-import { findCatalogModel, findGpuConfig, type CatalogModel } from './catalog';
+import { findCatalogModel, findGpuConfig, type CatalogModel } from '../../contract/catalog';
 import type { AutoscalingRange } from './deployment';
 import { ValidationError } from './errors';
 

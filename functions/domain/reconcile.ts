@@ -3,7 +3,7 @@
  * execution, or a ledger and the records' sum, say what to do. Every duration here is in
  * cluster seconds (wall seconds divided by the time scale, see adapters/clock.ts).
  */
-import { findCatalogModel, INVENTORY, type CatalogModel } from './catalog';
+import { findCatalogModel, INVENTORY, type CatalogModel } from '../../contract/catalog';
 import { customLoadBudgetSeconds } from './custom-model';
 import type { DeploymentPhase, DeploymentRecord } from './deployment';
 import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, nodeProvisioning, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { nodeGroupGpuLimit } from './capacity';
-import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from './catalog';
+import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from '../../contract/catalog';
 import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';

@@ -1,8 +1,8 @@
 /**
  * Expected durations and deadlines of a cold start, in cluster seconds. Pure.
  */
-import type { CatalogModel } from './catalog';
-import { weightsGiB } from './catalog';
+import type { CatalogModel } from '../../contract/catalog';
+import { weightsGiB } from '../../contract/catalog';
 
 /** Typical time for a GPU node to launch, boot and join (default; see nodeProvisioning). */
 export const EXPECTED_NODE_SECONDS = 180;

@@ -9,7 +9,7 @@
  */
 import { parseAllDocuments } from 'yaml';
 import * as z from 'zod';
-import { findGpuConfig, INVENTORY, type GpuConfig } from './catalog';
+import { findGpuConfig, INVENTORY, type GpuConfig } from '../../contract/catalog';
 import { checkServedModelName, customModelDeploymentSchema, resolveCustomModelSpec, type ResolvedCustomModelSpec } from './custom-model';
 import { ApiError, ValidationError } from './errors';
 import { HF_TOKEN_ENV } from './hf-token';

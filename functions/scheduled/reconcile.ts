@@ -1,5 +1,5 @@
 /**
- * The reconcile and leak audit, every few minutes (infra/definitions/schedules.ts): EventBridge
+ * The reconcile and leak audit, every few minutes (contract/schedules.ts): EventBridge
  * in AWS, the local cron in the local cloud. The work is in use-cases/reconcile.ts; this
  * handler runs it, emits the report as one structured log line (WARN when something was
  * repaired or a step failed, so a leak is visible) and as metrics, and returns it.

@@ -1,5 +1,5 @@
 /**
- * The schedule sweeper, every minute (infra/definitions/schedules.ts): EventBridge Scheduler
+ * The schedule sweeper, every minute (contract/schedules.ts): EventBridge Scheduler
  * in AWS, the local cron in the local cloud. It works at the event's `time` (EventBridge
  * Scheduler passes its scheduled time; the local cron its firing time, or the time a test asks
  * for: that is how a test runs a day of windows in milliseconds); the work is in

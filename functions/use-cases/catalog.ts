@@ -1,11 +1,11 @@
 /**
  * The catalog as clients, deploys and workflows see it: the built-in models (versioned in
- * domain/data/catalog.json) with the admins' changes from DynamoDB laid over them. A retired
+ * contract/data/catalog.json) with the admins' changes from DynamoDB laid over them. A retired
  * model is not offered to new deploys, but its definition stays readable, so the deployments
  * already running it keep scaling, reporting and deleting normally.
  */
 import * as repository from '../adapters/catalog-repository';
-import { CATALOG, findCatalogModel, type CatalogModel } from '../domain/catalog';
+import { CATALOG, findCatalogModel, type CatalogModel } from '../../contract/catalog';
 import {
   mergeCatalog,
   mergeCatalogEntries,

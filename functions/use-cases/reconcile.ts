@@ -19,7 +19,7 @@ import * as repository from '../adapters/deployment-repository';
 import { deleteManagedObject, deleteWorkloadObjects, listManagedObjects, listPods, type ManagedObject } from '../adapters/kubernetes';
 import { describeWorkflow, stopWorkflow } from '../adapters/workflow-starter';
 import { logger } from '../commons/logger';
-import { INVENTORY, type GpuConfig } from '../domain/catalog';
+import { INVENTORY, type GpuConfig } from '../../contract/catalog';
 import { workloadName, type DeploymentRecord, type DeploymentStatus } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
 import { markFailed } from '../domain/lifecycle';

@@ -18,7 +18,7 @@ import { elapsedSeconds, now } from '../adapters/clock';
 import { cordonNode, instanceIdOf, isNodeReady, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';
 import { nodesNeeded, pickInstancesToRelease, podKeepsNodeBusy, RELEASE_CORDON_ANNOTATION, STALE_CORDON_SECONDS, type GroupMember } from '../domain/capacity';
-import { findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { NODE_GROUP_LABEL } from '../domain/manifests';
 
 const LIVE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService']);

@@ -5,7 +5,7 @@
  */
 import * as repository from '../adapters/deployment-repository';
 import { checkNewRange } from '../domain/autoscaling';
-import { findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { checkCacheFitsOneNode } from '../domain/custom-model';
 import type { AutoscalingRange, DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';

@@ -19,7 +19,7 @@
 import * as repository from '../adapters/deployment-repository';
 import { timeScale } from '../adapters/clock';
 import { ledgerGpusPerReplica, nodeGroupGpuLimit } from '../domain/capacity';
-import { findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import { MAX_REPLICAS } from '../domain/requests';

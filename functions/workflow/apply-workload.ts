@@ -7,7 +7,7 @@ import { now } from '../adapters/clock';
 import { updateDeployment } from '../adapters/deployment-repository';
 import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
-import { findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { DeploymentFailedError } from '../domain/errors';
 import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
 import { readHfToken } from '../adapters/hf-token-secrets';

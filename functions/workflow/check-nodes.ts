@@ -16,7 +16,7 @@ import { isNodeReady, listNodes } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';
 import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow';
-import { findGpuConfig, type GpuConfig } from '../domain/catalog';
+import { findGpuConfig, type GpuConfig } from '../../contract/catalog';
 import { DeploymentFailedError } from '../domain/errors';
 import { NODE_GROUP_LABEL } from '../domain/manifests';
 import { judgeLaunches, launchFailureVerdict } from '../domain/node-health';

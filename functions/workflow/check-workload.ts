@@ -10,7 +10,7 @@ import { updateDeployment } from '../adapters/deployment-repository';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
-import { weightsGiB, type CatalogModel } from '../domain/catalog';
+import { weightsGiB, type CatalogModel } from '../../contract/catalog';
 import { customLoadBudgetSeconds } from '../domain/custom-model';
 import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
 import { DeploymentFailedError } from '../domain/errors';

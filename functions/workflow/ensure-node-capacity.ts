@@ -7,7 +7,7 @@ import { now } from '../adapters/clock';
 import { describeNodeGroup, isNoChange, isNodeGroupBusy, setDesiredSize } from '../adapters/eks-node-groups';
 import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { nodesNeeded, planNodeGroupGrowth } from '../domain/capacity';
-import { findGpuConfig } from '../domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { DeploymentFailedError } from '../domain/errors';
 import { MIN_POLL_SECONDS, NODE_GROUP_BUSY_WAIT_SECONDS, planNextPoll } from '../domain/polling';
 import { nodeProvisioning } from '../domain/startup';

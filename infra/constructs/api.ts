@@ -7,7 +7,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROUTES, type RouteDefinition, type WorkflowName } from '../definitions/routes';
+import { ROUTES, type RouteDefinition, type WorkflowName } from '../../contract/routes';
 import { acknowledgeRule } from '../nag';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
@@ -56,7 +56,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /**
- * The HTTP API: one Lambda function per route in infra/definitions/routes.ts, every route behind
+ * The HTTP API: one Lambda function per route in contract/routes.ts, every route behind
  * the JWT authorizer except the `public` ones (the OpenAPI document and its page), a throttled `$default` stage with JSON access logs. Each function gets the
  * table access, the StartExecution/StopExecution permissions and the Kubernetes read access its
  * route declares, its part of the token secrets' life cycle, and nothing else.

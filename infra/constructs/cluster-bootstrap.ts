@@ -1,5 +1,5 @@
 /**
- * Applies the cluster bootstrap (infra/definitions/cluster-manifests.ts) from the stack, so no
+ * Applies the cluster bootstrap (contract/cluster-manifests.ts) from the stack, so no
  * person has to apply RBAC by hand before the first deploy (aws-review M1).
  *
  * - New cluster: through the aws-eks-v2 cluster's kubectl provider, a Lambda-backed custom
@@ -22,7 +22,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 // Not re-exported by cdk-nag's index; spells the finding ids exactly as cdk-nag does (as infra/nag.ts).
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
-import { clusterBootstrapManifests } from '../definitions/cluster-manifests';
+import { clusterBootstrapManifests } from '../../contract/cluster-manifests';
 import { acknowledgeRule, acknowledgeWildcardResources } from '../nag';
 
 /**

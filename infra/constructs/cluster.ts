@@ -15,9 +15,9 @@ import type * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { INVENTORY, type GpuConfig } from '../../functions/domain/catalog';
-import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../definitions/cluster-manifests';
-import type { TaskFunctionDefinition } from '../definitions/workflows';
+import { INVENTORY, type GpuConfig } from '../../contract/catalog';
+import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../contract/cluster-manifests';
+import type { TaskFunctionDefinition } from '../../contract/workflows';
 import { acknowledgeWildcardResources } from '../nag';
 import { ControlPlaneFunction, type FunctionNetwork } from './control-plane-function';
 
@@ -36,7 +36,7 @@ const EKS_ACTION_RESOURCE: Readonly<Record<EksAction, 'cluster' | 'nodegroup'>> 
   'eks:UpdateNodegroupConfig': 'nodegroup',
 };
 
-/** The GPU configurations of functions/domain/data/inventory.json, as the API serves them. */
+/** The GPU configurations of contract/data/inventory.json, as the API serves them. */
 export const inventoryGpuConfigs = (): readonly GpuConfig[] => INVENTORY.gpu_configs;
 
 /** The EKS node group names the GPU inventory scales, each once. */
@@ -45,7 +45,7 @@ export const inventoryNodeGroupNames = (): string[] => [...new Set(inventoryGpuC
 /**
  * What a function may do in Kubernetes:
  * - `workflow`: edit the model namespace (AmazonEKSEditPolicy scoped to it) and, as a member of
- *   {@link KUBERNETES_GROUP}, the cluster-scoped calls the ClusterRole of the cluster bootstrap (infra/definitions/cluster-manifests.ts) allows
+ *   {@link KUBERNETES_GROUP}, the cluster-scoped calls the ClusterRole of the cluster bootstrap (contract/cluster-manifests.ts) allows
  *   (list, read and cordon nodes, list pods on a node, create the model namespace);
  * - `read`: read the model namespace, pod logs included (AmazonEKSViewPolicy scoped to it);
  * - `proxy`: `read`, and as a member of {@link MODEL_PROXY_GROUP} the model servers' HTTP API

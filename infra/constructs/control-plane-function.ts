@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { LAMBDA_BUNDLE_OPTIONS, PROJECT_ROOT } from '../bundling';
-import { TABLE } from '../definitions/table';
+import { TABLE } from '../../contract/table';
 import { acknowledgeWildcardResources } from '../nag';
 
 /** What a function does decides its timeout: API handlers answer fast, workflow tasks may wait on EKS, sweeps run longer. */
@@ -200,7 +200,7 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
 
   /**
    * Grants read ('R') or read/write ('RW') on the table's items ({@link TABLE_ACTIONS}) and
-   * dynamodb:Query on each of its indexes, named one by one (infra/definitions/table.ts), and sets
+   * dynamodb:Query on each of its indexes, named one by one (contract/table.ts), and sets
    * TABLE_NAME.
    */
   bindTable(table: dynamodb.ITable, access: TableAccess): this {

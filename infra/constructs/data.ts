@@ -1,10 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE } from '../definitions/table';
+import { TABLE } from '../../contract/table';
 
 /**
- * The control plane's single DynamoDB table (keys, indexes and TTL from infra/definitions/table.ts).
+ * The control plane's single DynamoDB table (keys, indexes and TTL from contract/table.ts).
  * It holds the only durable state (deployments, capacity reservations, event history), so it
  * is protected three ways: deletion protection, point-in-time recovery, and RETAIN on stack
  * deletion.

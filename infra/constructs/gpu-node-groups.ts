@@ -17,7 +17,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { GpuConfig } from '../../functions/domain/catalog';
+import type { GpuConfig } from '../../contract/catalog';
 import { acknowledgeWildcardResources } from '../nag';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
 import type { GpuPlacement } from './gpu-placement';

@@ -5,7 +5,7 @@
  * config's capacity option (a reservation or Capacity Block pins one AZ). Pure: no CDK, no I/O,
  * so every rule is a plain unit of the infra tests. docs/deploy.md tells how to fill the inputs.
  */
-import { AZ_ID, type GpuConfig } from '../../functions/domain/catalog';
+import { AZ_ID, type GpuConfig } from '../../contract/catalog';
 
 /** Instance type -> AZ IDs that offer it, as `aws ec2 describe-instance-type-offerings` lists them. */
 export type InstanceTypeOfferings = Readonly<Record<string, readonly string[]>>;

@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { WorkflowName } from '../definitions/routes';
+import type { WorkflowName } from '../../contract/routes';
 import { constructIdFor, type ControlPlaneFunction, type FunctionKind } from './control-plane-function';
 
 export interface MonitoredFunction {

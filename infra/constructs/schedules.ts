@@ -5,8 +5,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { WorkflowName } from '../definitions/routes';
-import { SCHEDULES, type ScheduleDefinition } from '../definitions/schedules';
+import type { WorkflowName } from '../../contract/routes';
+import { SCHEDULES, type ScheduleDefinition } from '../../contract/schedules';
 import { stateMachineArnVariable } from './api';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
@@ -23,13 +23,13 @@ export interface SchedulesProps {
    * (docs/reconcile.md). False for accounts whose Lambda quota is too small to reserve from.
    */
   readonly reserveConcurrency: boolean;
-  /** The schedule list. @default SCHEDULES (infra/definitions/schedules.ts) */
+  /** The schedule list. @default SCHEDULES (contract/schedules.ts) */
   readonly schedules?: readonly ScheduleDefinition[];
   readonly logLevel?: string;
 }
 
 /**
- * The timers of the control plane (infra/definitions/schedules.ts, the list the local cron fires
+ * The timers of the control plane (contract/schedules.ts, the list the local cron fires
  * too): per entry, one function with exactly the access the entry declares (one pass at a time),
  * and one EventBridge
  * Scheduler schedule `<prefix>-<name>` that invokes it, retried twice and dropped after an hour

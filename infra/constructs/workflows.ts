@@ -7,8 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PROJECT_ROOT } from '../bundling';
-import type { WorkflowName } from '../definitions/routes';
-import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefinition } from '../definitions/workflows';
+import type { WorkflowName } from '../../contract/routes';
+import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefinition } from '../../contract/workflows';
 import { acknowledgeWildcardResources } from '../nag';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
@@ -32,7 +32,7 @@ export interface WorkflowsProps {
 
 /**
  * The deploy, scale and delete workflows: one Lambda function per task in
- * infra/definitions/workflows.ts, and one STANDARD state machine per ASL file in
+ * contract/workflows.ts, and one STANDARD state machine per ASL file in
  * statemachines/, deployed as is with the task ARNs filled into its `${…}` placeholders.
  */
 export class Workflows extends Construct {

@@ -30,13 +30,12 @@ const filesUnder = (dir: string): string[] =>
     return entry.isDirectory() ? filesUnder(path) : [path];
   });
 
-/** Hash of the inputs that shape the template (infra code, domain data, cdk.json, locked dependencies) and the context. */
+/** Hash of the inputs that shape the template (infra code, the contract and its data, cdk.json, locked dependencies) and the context. */
 export const templateInputsHash = (options: SynthOptions): string => {
   const hash = createHash('sha256');
-  const dataDir = join(ROOT, 'functions', 'domain', 'data');
   const files = [
     ...filesUnder(join(ROOT, 'infra')),
-    ...readdirSync(dataDir).filter((name) => name.endsWith('.json')).map((name) => join(dataDir, name)),
+    ...filesUnder(join(ROOT, 'contract')),
     join(ROOT, 'cdk.json'),
     join(ROOT, 'package-lock.json'),
   ].sort();
@@ -50,7 +49,7 @@ export const templateInputsHash = (options: SynthOptions): string => {
 const LOCAL_AZ_IDS = ['use1-az1', 'use1-az2', 'use1-az4'];
 
 const localOfferings = (): Record<string, string[]> => {
-  const inventory = JSON.parse(readFileSync(join(ROOT, 'functions/domain/data/inventory.json'), 'utf8')) as {
+  const inventory = JSON.parse(readFileSync(join(ROOT, 'contract/data/inventory.json'), 'utf8')) as {
     gpu_configs: { instance_type: string }[];
   };
   return Object.fromEntries(inventory.gpu_configs.map((c) => [c.instance_type, LOCAL_AZ_IDS]));

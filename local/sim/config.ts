@@ -99,12 +99,12 @@ const inventorySchema = z.object({
 });
 
 /**
- * Turns the content of functions/domain/data/inventory.json (text or parsed JSON) into
+ * Turns the content of contract/data/inventory.json (text or parsed JSON) into
  * node-group configs. Pure: no I/O.
  */
 export const nodeGroupsFromInventory = (content: string | unknown): SimNodeGroupConfig[] => {
   const parsed = inventorySchema.parse(typeof content === 'string' ? JSON.parse(content) : content);
-  // A disabled entry has no node group on AWS either (functions/domain/catalog.ts).
+  // A disabled entry has no node group on AWS either (contract/catalog.ts).
   return parsed.gpu_configs.filter((gpu) => gpu.enabled !== false).map((gpu) => ({
     name: gpu.node_group.name,
     configId: gpu.config_id,

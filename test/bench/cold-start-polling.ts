@@ -9,7 +9,7 @@
  * load of issue 3); the small model keeps a load of seconds. Pods are watched in-process
  * every few milliseconds; once they are Ready the API is polled every 10 ms until it says so.
  */
-import { findCatalogModel, weightsGiB, type CatalogModel } from '../../functions/domain/catalog';
+import { findCatalogModel, weightsGiB, type CatalogModel } from '../../contract/catalog';
 import { workloadName } from '../../functions/domain/deployment';
 import { EXPECTED_NODE_SECONDS, expectedStartSeconds } from '../../functions/domain/startup';
 import { DEFAULT_DELAYS } from '../../local/sim/index';

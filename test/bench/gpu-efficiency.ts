@@ -8,7 +8,7 @@
  * without a GPU pod that nobody has asked to terminate yet) are integrated from the
  * simulator's state.
  */
-import inventory from '../../functions/domain/data/inventory.json';
+import inventory from '../../contract/data/inventory.json';
 import type { NodeView, SimStateView } from '../../local/sim/index';
 import { DEFAULT_DELAYS } from '../../local/sim/index';
 import { deploymentsPath, startBenchCloud, type BenchCloud } from './harness';

@@ -1,6 +1,6 @@
 /**
  * The cluster bootstrap is applied by the stack (aws-review M1): in the new-cluster mode the
- * kubectl provider applies exactly infra/definitions/cluster-manifests.ts (namespace first), the
+ * kubectl provider applies exactly contract/cluster-manifests.ts (namespace first), the
  * provider is a cluster admin through its own access entry, and the workflow roles carry the
  * group the ClusterRoleBinding names; in the import mode nothing is applied and synth says what
  * to do.
@@ -8,7 +8,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../infra/constructs/cluster';
-import { clusterBootstrapManifests } from '../../infra/definitions/cluster-manifests';
+import { clusterBootstrapManifests } from '../../contract/cluster-manifests';
 import { IMPORT_MODE, synthesize, type Json, type Synthesized } from './template';
 
 const MANIFEST = 'Custom::AWSCDK-EKS-KubernetesResource';

@@ -11,14 +11,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { INVENTORY, type GpuConfig } from '../../functions/domain/catalog';
+import { INVENTORY, type GpuConfig } from '../../contract/catalog';
 import { VPC_ACCESS_ACTIONS } from '../../infra/constructs/control-plane-function';
 import { BOTTLEROCKET_DATA_DEVICE, GpuNodeGroups } from '../../infra/constructs/gpu-node-groups';
 import { placeGpuConfigs } from '../../infra/constructs/gpu-placement';
 import { INTERFACE_ENDPOINTS, NODE_POLICIES } from '../../infra/constructs/new-cluster';
-import { ROUTES } from '../../infra/definitions/routes';
-import { SCHEDULES } from '../../infra/definitions/schedules';
-import { TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { ROUTES } from '../../contract/routes';
+import { SCHEDULES } from '../../contract/schedules';
+import { TASK_FUNCTIONS } from '../../contract/workflows';
 import { createControlPlaneApp } from '../../infra/stack';
 import { FIXTURE_OFFERINGS, actionsOf, synthContext, synthesize, type Json, type Synthesized } from './template';
 

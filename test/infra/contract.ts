@@ -4,9 +4,9 @@
  */
 import { VPC_ACCESS_ACTIONS } from '../../infra/constructs/control-plane-function';
 import { HF_TOKEN_SECRET_ACCESS } from '../../infra/constructs/secrets';
-import type { RouteDefinition } from '../../infra/definitions/routes';
-import type { ScheduleDefinition } from '../../infra/definitions/schedules';
-import type { TaskFunctionDefinition } from '../../infra/definitions/workflows';
+import type { RouteDefinition } from '../../contract/routes';
+import type { ScheduleDefinition } from '../../contract/schedules';
+import type { TaskFunctionDefinition } from '../../contract/workflows';
 
 /** The item-level table actions each access level stands for (the contract, spelled out). */
 export const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];

@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PULL_THROUGH_ACTIONS, SERVING_IMAGE_FUNCTIONS, dockerHubPath } from '../../infra/constructs/image-cache';
-import { ROUTES } from '../../infra/definitions/routes';
-import { SCHEDULES } from '../../infra/definitions/schedules';
-import { TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { ROUTES } from '../../contract/routes';
+import { SCHEDULES } from '../../contract/schedules';
+import { TASK_FUNCTIONS } from '../../contract/workflows';
 import { IMPORT_MODE, resourcesFor, statementsWith, synthesize, type Json, type Synthesized } from './template';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { INVENTORY } from '../../functions/domain/catalog';
+import { INVENTORY } from '../../contract/catalog';
 import { GPU_AMI_TYPE } from '../../infra/constructs/cluster';
 
 type Identity = { instance_type: string; capacity_type: string; ami_type: string };

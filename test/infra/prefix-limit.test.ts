@@ -5,9 +5,9 @@
  */
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../infra/definitions/routes';
-import { SCHEDULES } from '../../infra/definitions/schedules';
-import { TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { ROUTES } from '../../contract/routes';
+import { SCHEDULES } from '../../contract/schedules';
+import { TASK_FUNCTIONS } from '../../contract/workflows';
 import { configFromContext, LONGEST_FUNCTION_SUFFIX, MAX_PREFIX_LENGTH } from '../../infra/stack';
 import { synthesize } from './template';
 

@@ -2,22 +2,22 @@
  * Fine-grained assertions on the GpuControlPlane template in its default mode (a new VPC and EKS
  * cluster, a Cognito user pool): functions, API, least-privilege IAM, cluster and node groups,
  * secrets, table, alarms, dashboard and tags, all derived from the shared definitions in
- * infra/definitions/ and the inventory. The app is synthesized once, with bundling skipped.
+ * contract/ (routes, table, workflows, inventory). The app is synthesized once, with bundling skipped.
  * The import mode has its own file (import-mode.test.ts).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC } from '../../functions/commons/observability';
-import { INVENTORY } from '../../functions/domain/catalog';
+import { INVENTORY } from '../../contract/catalog';
 import { GPU_AMI_TYPE, inventoryNodeGroupNames } from '../../infra/constructs/cluster';
 import { NewGpuCluster } from '../../infra/constructs/new-cluster';
 import { CUSTOM_METRIC, ERROR_ALARM_THRESHOLDS } from '../../infra/constructs/monitoring';
 import { HF_TOKEN_SECRET_ACCESS } from '../../infra/constructs/secrets';
-import { ROUTES, type WorkflowName } from '../../infra/definitions/routes';
-import { SCHEDULES } from '../../infra/definitions/schedules';
-import { TABLE } from '../../infra/definitions/table';
-import { STATE_MACHINES, TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { ROUTES, type WorkflowName } from '../../contract/routes';
+import { SCHEDULES } from '../../contract/schedules';
+import { TABLE } from '../../contract/table';
+import { STATE_MACHINES, TASK_FUNCTIONS } from '../../contract/workflows';
 import { DEFAULTS, DEFAULT_CONFIG, METRICS_NAMESPACE, configFromContext } from '../../infra/stack';
 import {
   actionsOf,

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/bundling';
-import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefinition } from '../../infra/definitions/workflows';
+import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefinition } from '../../contract/workflows';
 import { DEFAULT_CONFIG, createControlPlaneApp } from '../../infra/stack';
 import { synthContext } from './template';
 
@@ -93,7 +93,7 @@ describe.each(STATE_MACHINES)('the $workflow state machine ($file)', (definition
 
   it('lists in STATE_MACHINES exactly the tasks its file uses', () => {
     const declared = definition.tasks.map((name) => TASK_FUNCTIONS.find((task) => task.name === name)?.substitution).sort();
-    expect(declared, `STATE_MACHINES (${definition.workflow}).tasks in infra/definitions/workflows.ts vs the placeholders of ${definition.file}`).toEqual(
+    expect(declared, `STATE_MACHINES (${definition.workflow}).tasks in contract/workflows.ts vs the placeholders of ${definition.file}`).toEqual(
       placeholdersIn(aslText(definition)),
     );
   });

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INVENTORY } from '../../functions/domain/catalog';
+import { INVENTORY } from '../../contract/catalog';
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevKey, signDevToken } from '../../local/jwt';
 import { qwenBody } from '../support/failures';
 import { expectLedgerMatchesRecords, expectNodeGroupSizedForLive, expectNoObjectsOf } from '../support/leaks';

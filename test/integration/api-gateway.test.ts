@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { RouteDefinition } from '../../infra/definitions/routes';
+import type { RouteDefinition } from '../../contract/routes';
 import { startApiGateway, type LambdaHandler } from '../../local/api-gateway';
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/jwt';
 

@@ -1,7 +1,7 @@
 /**
  * Kubernetes RBAC in the simulator, as an EKS cluster of this stack enforces it: the functions'
  * access entries (from the synthesized template), the access policies within their scope, and
- * the bootstrap RBAC the stack applies (infra/definitions/cluster-manifests.ts). Driven through
+ * the bootstrap RBAC the stack applies (contract/cluster-manifests.ts). Driven through
  * @kubernetes/client-node inside `runAsFunction`, as the handlers call it, and through kubectl.
  */
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../infra/constructs/cluster';
-import { clusterBootstrapManifests, KUBERNETES_GROUP as BOOTSTRAP_GROUP, MODEL_PROXY_GROUP as BOOTSTRAP_PROXY_GROUP } from '../../infra/definitions/cluster-manifests';
+import { clusterBootstrapManifests, KUBERNETES_GROUP as BOOTSTRAP_GROUP, MODEL_PROXY_GROUP as BOOTSTRAP_PROXY_GROUP } from '../../contract/cluster-manifests';
 import { applyClusterBootstrap } from '../../local/cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from '../../local/identity';
 import { loadLocalPrincipals } from '../../local/iam/principals';

@@ -19,7 +19,7 @@ import { loadLocalPrincipals, type IamPrincipal, type LocalPrincipals, type Poli
 import { runAsFunction } from '../../local/identity';
 import { startSecretsManager } from '../../local/secrets/index';
 import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
-import { TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { TASK_FUNCTIONS } from '../../contract/workflows';
 
 const PREFIX = 'gpu-control-plane';
 const ACCOUNT = '000000000000';

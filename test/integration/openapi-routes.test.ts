@@ -4,8 +4,8 @@
  * other route still wants a token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOpenApiDocument } from '../../functions/domain/openapi';
-import { ROUTES } from '../../infra/definitions/routes';
+import { buildOpenApiDocument } from '../../contract/openapi';
+import { ROUTES } from '../../contract/routes';
 import { startTestCloud, type TestCloud } from '../support/local-cloud';
 
 let t: TestCloud;

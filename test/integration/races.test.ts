@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerGpus } from '../../functions/domain/capacity';
-import { findGpuConfig } from '../../functions/domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { qwenBody } from '../support/failures';
 import { executionEnded, expectLedgerMatchesRecords, expectNodeGroupSizedForLive, expectNoObjectsOf, liveInstances } from '../support/leaks';
 import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';

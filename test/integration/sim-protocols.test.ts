@@ -101,7 +101,7 @@ const isReady = (pod: V1Pod): boolean => pod.status?.conditions?.some((c) => c.t
 
 describe('inventory', () => {
   it('turns every gpu config of the inventory into a node group', () => {
-    const text = readFileSync(new URL('../../functions/domain/data/inventory.json', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../contract/data/inventory.json', import.meta.url), 'utf8');
 
     const groups = nodeGroupsFromInventory(text);
 

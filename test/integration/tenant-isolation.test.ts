@@ -1,5 +1,5 @@
 /**
- * Tenant isolation matrix: every route of ROUTES (infra/definitions/routes.ts, so a new route
+ * Tenant isolation matrix: every route of ROUTES (contract/routes.ts, so a new route
  * is covered without touching this file) against every kind of caller that must not reach
  * tenant A's deployment: another org, another project of the same org, an expired token, a
  * token signed with another key, an unsigned (`alg: none`) token, no token; and a viewer of
@@ -23,7 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
+import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../contract/routes';
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevKey, signDevToken } from '../../local/jwt';
 import { qwenBody } from '../support/failures';
 import { BASE, ORG, PROJECT, basePath, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { AppsV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, PolicyV1Api } from '@kubernetes/client-node';
-import { INVENTORY } from '../../functions/domain/catalog';
+import { INVENTORY } from '../../contract/catalog';
 import { liveInstances } from '../support/leaks';
 import { NAMESPACE, type TestCloud, type Tenant } from '../support/local-cloud';
 

@@ -122,6 +122,6 @@ Catch as before (\`test/unit/poll.test.ts\`; the chaos test at 16 deployments pa
 nodes, but release-nodes reads a node (\`get\`) before uncordoning it, which it does when a
 pod landed on a node it had just cordoned for release: under 24 concurrent lifecycles three
 scale operations failed with \`403 … cannot get resource "nodes"\`. The ClusterRole now grants \`get\`
-(infra/definitions/cluster-manifests.ts; the RBAC test checks get is allowed and delete is
+(contract/cluster-manifests.ts; the RBAC test checks get is allowed and delete is
 not).`;
 };

@@ -1,6 +1,6 @@
 /**
  * API fuzzing with fast-check against a running local API gateway: every route of ROUTES
- * (infra/definitions/routes.ts), with random and malformed paths, methods, query strings,
+ * (contract/routes.ts), with random and malformed paths, methods, query strings,
  * headers, tokens and bodies (schema-shaped deploy and scale bodies with mutated fields,
  * arbitrary JSON, truncated JSON, deep nesting, invalid UTF-8, bodies just under and over
  * 1 MB, wrong content types).
@@ -14,9 +14,9 @@ import fc from 'fast-check';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { MAX_JSON_BODY_BYTES } from '../../functions/commons/json-body';
-import { CATALOG, INVENTORY } from '../../functions/domain/catalog';
+import { CATALOG, INVENTORY } from '../../contract/catalog';
 import { createDeploymentSchema, scaleDeploymentSchema } from '../../functions/domain/requests';
-import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
+import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../contract/routes';
 
 export interface FuzzTokens {
   /** editor of the fuzzed tenant (org, project) */

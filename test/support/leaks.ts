@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { nodesNeeded } from '../../functions/domain/capacity';
-import { findGpuConfig } from '../../functions/domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { waitFor, type Leftovers, type StoredDeployment, type TestCloud } from './local-cloud';
 
 const LIVE = new Set(['initializing', 'ready']);

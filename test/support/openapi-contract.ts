@@ -1,5 +1,5 @@
 /**
- * Checks an HTTP answer against the OpenAPI document (functions/domain/openapi.ts) with ajv:
+ * Checks an HTTP answer against the OpenAPI document (contract/openapi.ts) with ajv:
  * the operation is found by method and path template (literal segments beat `{param}`, as in
  * the gateway), the answer's status must be documented for it, and a JSON body must validate
  * against that status's schema. The local-cloud api() helper runs it on every answer, so every
@@ -7,7 +7,7 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { buildOpenApiDocument, type OpenApiDocument } from '../../functions/domain/openapi';
+import { buildOpenApiDocument, type OpenApiDocument } from '../../contract/openapi';
 
 type Schema = Record<string, unknown>;
 interface Operation {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApiDocument } from '../../functions/domain/openapi';
-import { ROUTES } from '../../infra/definitions/routes';
+import { buildOpenApiDocument } from '../../contract/openapi';
+import { ROUTES } from '../../contract/routes';
 import { renderApiMarkdown } from '../../scripts/api-markdown';
 
 describe('docs/api.md', () => {

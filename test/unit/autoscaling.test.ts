@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { checkNewRange, checkRangeFits, checkReplicas, clampReplicas, initialReplicas, replicaBounds, resolveAutoscaling } from '../../functions/domain/autoscaling';
-import { findGpuConfig } from '../../functions/domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { countInstances } from '../../functions/domain/pod-status';
 import { instanceCountsStale } from '../../functions/domain/reconcile';

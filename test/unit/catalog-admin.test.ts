@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../functions/domain/catalog';
+import { CATALOG } from '../../contract/catalog';
 import {
   addCatalogModelSchema,
   catalogItemView,

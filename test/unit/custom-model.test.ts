@@ -11,7 +11,7 @@ import { customModelView } from '../../functions/domain/deployment';
 import { ValidationError } from '../../functions/domain/errors';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
 import { renderModelWorkload, renderTokenSecret, VLLM_IMAGE } from '../../functions/domain/manifests';
-import { findGpuConfig } from '../../functions/domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import { applyRecipe } from '../../functions/domain/recipes';
 import { hardDeadlineSeconds } from '../../functions/domain/reconcile';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, INVENTORY, weightsGiB } from '../../functions/domain/catalog';
+import { CATALOG, INVENTORY, weightsGiB } from '../../contract/catalog';
 import { executionConsoleUrl, uptimeSeconds } from '../../functions/domain/deployment';
 import { modelLoadBudgetSeconds } from '../../functions/domain/startup';
 import { newDeploymentId } from '../../functions/domain/ids';

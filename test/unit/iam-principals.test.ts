@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../infra/definitions/routes';
-import { SCHEDULES } from '../../infra/definitions/schedules';
-import { TASK_FUNCTIONS } from '../../infra/definitions/workflows';
+import { ROUTES } from '../../contract/routes';
+import { SCHEDULES } from '../../contract/schedules';
+import { TASK_FUNCTIONS } from '../../contract/workflows';
 import { dynamoRequests } from '../../local/iam/dynamodb-requests';
 import { evaluate } from '../../local/iam/evaluate';
 import { loadLocalPrincipals } from '../../local/iam/principals';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
-import { findCatalogModel, findGpuConfig } from '../../functions/domain/catalog';
+import { findCatalogModel, findGpuConfig } from '../../contract/catalog';
 import { resolveDeployRequest } from '../../functions/domain/custom-model';
 import { ValidationError } from '../../functions/domain/errors';
 import { checkTenantLabelValues, MODEL_UID, renderModelWorkload, VLLM_IMAGE } from '../../functions/domain/manifests';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { judgeLaunches, launchFailureKind, launchFailureVerdict, vcpuQuotaFor } from '../../functions/domain/node-health';
 import { classifyPods, isPermanentPullError } from '../../functions/domain/pod-status';
 import { nodeProvisioning } from '../../functions/domain/startup';
-import { findGpuConfig } from '../../functions/domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 import type { V1Pod } from '@kubernetes/client-node';
 
 const ICE = 'We currently do not have sufficient p5.48xlarge capacity in the Availability Zone you requested (us-east-1a). Launching EC2 instance failed.';

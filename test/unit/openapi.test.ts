@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { renderApiDocsPage } from '../../functions/domain/api-docs-page';
-import { buildOpenApiDocument, OPERATIONS } from '../../functions/domain/openapi';
-import { ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
+import { renderApiDocsPage } from '../../contract/api-docs-page';
+import { buildOpenApiDocument, OPERATIONS } from '../../contract/openapi';
+import { ROUTES, type RouteDefinition } from '../../contract/routes';
 import { contractViolation } from '../support/openapi-contract';
 
 type Schema = Record<string, any>;
@@ -26,7 +26,7 @@ describe('the OpenAPI document and the route table', () => {
   });
 
   it('has an OPERATIONS entry for every route and none for a route that does not exist', () => {
-    expect(ROUTES.filter((r) => !OPERATIONS[r.name]).map((r) => r.name), 'routes without an OPERATIONS entry in functions/domain/openapi.ts').toEqual([]);
+    expect(ROUTES.filter((r) => !OPERATIONS[r.name]).map((r) => r.name), 'routes without an OPERATIONS entry in contract/openapi.ts').toEqual([]);
     expect(Object.keys(OPERATIONS).filter((name) => !ROUTES.some((r) => r.name === name))).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
 import { checkReplicasFitNodeGroup, createDeploymentSchema, encodeListCursor, listPageOf, listQuerySchema, parseOrThrow, resolveDeploymentSpec, scaleDeploymentSchema } from '../../functions/domain/requests';
-import { findGpuConfig } from '../../functions/domain/catalog';
+import { findGpuConfig } from '../../contract/catalog';
 
 const valid = {
   name: 'qwen-small',

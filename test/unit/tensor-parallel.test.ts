@@ -4,7 +4,7 @@
  * GPU memory is what nvidia-smi reports (m3).
  */
 import { describe, expect, it } from 'vitest';
-import { CATALOG, findCatalogModel, findGpuConfig, INVENTORY } from '../../functions/domain/catalog';
+import { CATALOG, findCatalogModel, findGpuConfig, INVENTORY } from '../../contract/catalog';
 import { resolveDeployRequest } from '../../functions/domain/custom-model';
 import { ValidationError } from '../../functions/domain/errors';
 import { minimumGpus } from '../../functions/domain/memory-fit';

@@ -1,20 +1,20 @@
 /**
  * Zod schemas of what the API answers: the source of the OpenAPI document's response schemas
- * (domain/openapi.ts). Each is checked at compile time against the TypeScript type the handler
+ * (contract/openapi.ts). Each is checked at compile time against the TypeScript type the handler
  * builds its answer from, so a field added to a view without its schema (or the reverse) fails
  * `npm run typecheck`; the integration tests validate every answer they see against the document.
  */
 import * as z from 'zod';
-import type { catalogItemView } from './catalog-admin';
-import type { DeploymentView } from './deployment';
-import { MILESTONES } from './deployment';
-import type { Eta } from './eta';
-import { ERROR_CODES } from './errors';
-import type { MemoryEstimate } from './memory-fit';
-import type { PromptAnswer, servedModels } from './prompt';
-import type { RecipeView } from './recipes';
-import type { ScheduleView } from './schedule';
-import type { UsageView } from './usage';
+import type { catalogItemView } from '../functions/domain/catalog-admin';
+import type { DeploymentView } from '../functions/domain/deployment';
+import { MILESTONES } from '../functions/domain/deployment';
+import type { Eta } from '../functions/domain/eta';
+import { ERROR_CODES } from '../functions/domain/errors';
+import type { MemoryEstimate } from '../functions/domain/memory-fit';
+import type { PromptAnswer, servedModels } from '../functions/domain/prompt';
+import type { RecipeView } from '../functions/domain/recipes';
+import type { ScheduleView } from '../functions/domain/schedule';
+import type { UsageView } from '../functions/domain/usage';
 
 const timestamp = z.iso.datetime().describe('RFC 3339 timestamp (UTC)');
 const count = z.number().int().min(0);

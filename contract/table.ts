@@ -8,7 +8,7 @@
  *   catalog      pk = CATALOG                  sk = MODEL#<catalog id>
  *                an admin's change to the model catalog (adapters/catalog-repository.ts): the
  *                full model definition (`model`), `origin` (builtin: overrides the model of that
- *                id in functions/domain/data/catalog.json; admin: added), `retired_at` once
+ *                id in contract/data/catalog.json; admin: added), `retired_at` once
  *                retired, `version` (writes are conditional on it), `updated_at`, `updated_by`.
  *                GET /aimodels-catalog is the built-in list with these laid over it; one small
  *                partition, read with one Query.

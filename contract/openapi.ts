@@ -1,12 +1,12 @@
 /**
- * The OpenAPI 3.1 document, built from the route table (infra/definitions/routes.ts) and the
+ * The OpenAPI 3.1 document, built from the route table (contract/routes.ts) and the
  * zod schemas (requests.ts for what clients send, api-schemas.ts for what the API answers)
  * with zod's own z.toJSONSchema: no schema is written twice. OPERATIONS says, per route name,
  * what the document adds to a route: its summary, query, body and answers. A route without an
  * entry fails test/unit/openapi.test.ts. Pure.
  */
 import * as z from 'zod';
-import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../infra/definitions/routes';
+import { API_BASE_PATH, ROUTES, type RouteDefinition } from './routes';
 import {
   catalogItemSchema,
   catalogListSchema,
@@ -26,13 +26,13 @@ import {
   timelineSchema,
   usageSchema,
 } from './api-schemas';
-import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from './catalog-admin';
-import { idempotencyHeadersSchema } from './idempotency-key';
-import { scheduleSchema } from './schedule';
-import { customModelFields } from './custom-model';
-import { promptRequestSchema } from './prompt';
-import { yamlDeployQuerySchema } from './yaml-manifest';
-import { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema, scaleRangeSchema } from './requests';
+import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from '../functions/domain/catalog-admin';
+import { idempotencyHeadersSchema } from '../functions/domain/idempotency-key';
+import { scheduleSchema } from '../functions/domain/schedule';
+import { customModelFields } from '../functions/domain/custom-model';
+import { promptRequestSchema } from '../functions/domain/prompt';
+import { yamlDeployQuerySchema } from '../functions/domain/yaml-manifest';
+import { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema, scaleRangeSchema } from '../functions/domain/requests';
 
 /**
  * What POST …/aimodels accepts, as one schema for the document: the NeevCloud body (catalog_id)
@@ -415,7 +415,7 @@ const responsesOf = (entry: OperationEntry, isPublic: boolean): JsonSchema => {
 
 const operationOf = (route: RouteDefinition): JsonSchema => {
   const entry = OPERATIONS[route.name];
-  if (!entry) throw new Error(`route ${route.name} has no entry in OPERATIONS (functions/domain/openapi.ts)`);
+  if (!entry) throw new Error(`route ${route.name} has no entry in OPERATIONS (contract/openapi.ts)`);
   return {
     operationId: entry.operationId,
     tags: [entry.tag],
