@@ -71,10 +71,27 @@ export interface Api {
 }
 export type RouteName = keyof Api & (typeof ROUTES)[number]['name'];
 
+/** The method gpuctl means for each route it calls; routeOf refuses a route table that disagrees. */
+export const METHODS: { readonly [N in RouteName]: HttpMethod } = {
+  'list-catalog': 'GET',
+  'list-inventory': 'GET',
+  'list-deployments': 'GET',
+  'create-deployment': 'POST',
+  'get-deployment': 'GET',
+  'delete-deployment': 'DELETE',
+  'scale-deployment': 'PUT',
+  'list-deployment-events': 'GET',
+  'get-deployment-logs': 'GET',
+  'get-schedule': 'GET',
+  'put-schedule': 'PUT',
+  'delete-schedule': 'DELETE',
+  'get-usage': 'GET',
+};
+
 /** The route's method and its path with each `{param}` filled in (encoded); one left unfilled is a bug here. */
 export const routeOf = (name: RouteName, valueOf: (param: string) => string | undefined): { method: HttpMethod; path: string } => {
   const route = ROUTES.find((r) => r.name === name);
-  if (!route) throw new Error(`gpuctl calls route ${name}, which contract/routes.ts does not define`);
+  if (route?.method !== METHODS[name]) throw new Error(`gpuctl calls ${METHODS[name]} ${name}, which contract/routes.ts does not define`);
   const path = route.path.replace(/\{(\w+)\}/g, (_, param: string) => {
     const value = valueOf(param);
     if (value === undefined) throw new Error(`route ${name} needs ${param}`);
