@@ -17,7 +17,7 @@ import type {
   usageSchema,
 } from '../contract/api-schemas';
 import { ROUTES, type HttpMethod } from '../contract/routes';
-import type { createDeploymentSchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema } from '../functions/domain/requests';
+import type { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema } from '../functions/domain/requests';
 import type { scheduleSchema } from '../functions/domain/schedule';
 
 export type Deployment = z.infer<typeof deploymentSchema>;
@@ -58,7 +58,7 @@ export interface Api {
   'list-inventory': Operation<NoQuery, NoBody, InventoryList>;
   'list-deployments': Operation<WireQuery<typeof listQuerySchema>, NoBody, DeploymentList>;
   // `?dry_run=true` answers the plan (200), otherwise the accepted deployment (201).
-  'create-deployment': Operation<{ dry_run?: 'true' }, DeployDraft, Deployment | DryRunPlan>;
+  'create-deployment': Operation<WireQuery<typeof deployQuerySchema>, DeployDraft, Deployment | DryRunPlan>;
   'get-deployment': Operation<NoQuery, NoBody, Deployment>;
   'delete-deployment': Operation<NoQuery, NoBody, undefined>;
   'scale-deployment': Operation<NoQuery, z.input<typeof scaleDeploymentSchema>, Deployment>;

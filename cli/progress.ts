@@ -26,13 +26,14 @@ export interface WaitOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-const reached = (d: Deployment): string[] => MILESTONES.filter((m) => d.timeline[m]);
+type Milestone = (typeof MILESTONES)[number];
+
+const reached = (d: Deployment): Milestone[] => MILESTONES.filter((m) => d.timeline[m]);
 
 /** "nodes_ready +42s" for each stamped milestone, relative to `accepted`. */
-const milestoneText = (d: Deployment, names: string[]): string => {
+const milestoneText = (d: Deployment, names: Milestone[]): string => {
   const start = Date.parse(d.timeline.accepted ?? d.created_at);
-  const timeline: Record<string, string | undefined> = d.timeline;
-  return names.map((m) => `${m} +${duration((Date.parse(timeline[m] ?? '') - start) / 1000)}`).join(', ');
+  return names.map((m) => `${m} +${duration((Date.parse(d.timeline[m] ?? '') - start) / 1000)}`).join(', ');
 };
 
 const etaText = (d: Deployment, now: number): string => {
@@ -63,7 +64,7 @@ export const waitForDeployment = async <Goal extends WaitGoal>(client: Client, i
   const started = Date.now();
   const tty = options.out.isTTY === true;
   let lastKey = '';
-  let shown: string[] = [];
+  let shown: Milestone[] = [];
   const finishLine = () => tty && options.out.write('\n');
 
   for (;;) {
