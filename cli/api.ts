@@ -1,8 +1,8 @@
 /**
  * The API routes gpuctl calls, typed from the contract: each names a route of contract/routes.ts
  * (its method and path come from there) and gives the query, body and answer types of
- * contract/api-schemas.ts and the request schemas. Types only from the schemas' modules, so the
- * CLI does not load server code; routes.ts is plain data.
+ * contract/api-schemas.ts and the request schemas. The schema imports are type-only, so they add
+ * no server code to the CLI; routes.ts is plain data.
  */
 import type * as z from 'zod';
 import type {
