@@ -1,7 +1,10 @@
 /**
- * The HTTP client of gpuctl: one method per API route it uses. A refusal becomes an ApiError
- * carrying the API's `{code, message}`; a 5xx or no answer at all an UnavailableError.
+ * The HTTP client of gpuctl: `call` sends one route of cli/api.ts (path from the route table,
+ * typed query, body and answer). A refusal becomes an ApiError carrying the API's
+ * `{code, message}`; a 5xx or no answer at all an UnavailableError.
  */
+import { routeOf, type Api, type RouteName } from './api';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -20,19 +23,34 @@ export interface Scope {
   project?: string;
 }
 
-export type Json = any;
+/** A string field of an answer that may be anything (an error's `code` or `message`). */
+const textField = (body: unknown, name: string): string | undefined => {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
+};
 
 export class Client {
   constructor(private readonly scope: Scope) {}
 
-  /** …/orgs/{org}/projects/{project}/aimodels */
-  deploymentsPath(): string {
-    const { org, project } = this.scope;
-    if (!org || !project) throw new UsageError('no org or project: pass --org and --project, or log in with a token that names exactly one project');
-    return `/api/v1beta1/orgs/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/aimodels`;
+  /**
+   * Calls a route; `params` fills its path (the deployment's `model_id`), org and project come
+   * from the scope when the path has them.
+   */
+  async call<N extends RouteName>(name: N, params: Record<string, string> = {}, options: { query?: Api[N]['query']; body?: Api[N]['body'] } = {}): Promise<Api[N]['answer']> {
+    const { method, path } = routeOf(name, (param) => params[param] ?? this.scopeParam(param));
+    // The API's answer is trusted as the contract types it (the integration tests check the API against it).
+    return (await this.request(method, path, options)) as Api[N]['answer'];
   }
 
-  async request(method: string, path: string, options: { body?: unknown; query?: Record<string, string | number | boolean | undefined> } = {}): Promise<{ status: number; body: Json }> {
+  /** `org_id` and `project_id` of a project's path, from the scope. */
+  private scopeParam(param: string): string | undefined {
+    if (param !== 'org_id' && param !== 'project_id') return undefined;
+    const { org, project } = this.scope;
+    if (!org || !project) throw new UsageError('no org or project: pass --org and --project, or log in with a token that names exactly one project');
+    return param === 'org_id' ? org : project;
+  }
+
+  private async request(method: string, path: string, options: { body?: unknown; query?: Record<string, string | number | boolean | undefined> }): Promise<unknown> {
     const url = new URL(`${this.scope.apiUrl.replace(/\/+$/, '')}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const headers: Record<string, string> = { authorization: `Bearer ${this.scope.token}`, accept: 'application/json' };
@@ -45,19 +63,20 @@ export class Client {
       throw new UnavailableError(`cannot reach the API at ${this.scope.apiUrl}: ${cause}`);
     }
     const text = await response.text();
-    let body: Json;
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
       body = text;
     }
+    const message = textField(body, 'message');
     if (response.status >= 500) {
-      throw new UnavailableError(`the API answered ${response.status}${body?.message ? `: ${body.message}` : ''}`);
+      throw new UnavailableError(`the API answered ${response.status}${message ? `: ${message}` : ''}`);
     }
     if (response.status >= 400) {
-      throw new ApiError(response.status, body?.code ?? `http_${response.status}`, body?.message ?? `the API answered ${response.status}`);
+      throw new ApiError(response.status, textField(body, 'code') ?? `http_${response.status}`, message ?? `the API answered ${response.status}`);
     }
-    return { status: response.status, body };
+    return body;
   }
 }
 

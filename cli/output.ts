@@ -1,6 +1,8 @@
 /** Tables and durations for people; `--output json` bypasses all of it. */
 
-export const table = (rows: Record<string, unknown>[], columns: [header: string, value: (row: any) => unknown][]): string => {
+export type Column<Row> = [header: string, value: (row: Row) => unknown];
+
+export const table = <Row>(rows: readonly Row[], columns: readonly Column<NoInfer<Row>>[]): string => {
   const cells = rows.map((row) => columns.map(([, value]) => String(value(row) ?? '-')));
   const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();

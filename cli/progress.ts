@@ -5,14 +5,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MILESTONES } from '../functions/domain/deployment';
-import { ApiError, type Client, type Json } from './client';
+import type { Deployment } from './api';
+import { ApiError, type Client } from './client';
 import { duration } from './output';
 
 /** ready: serving; scaled: serving with no scale in flight; paused: scaled to 0 (status initializing); gone: 404. */
 export type WaitGoal = 'ready' | 'scaled' | 'paused' | 'gone';
 
 export class DeploymentFailedError extends Error {
-  constructor(readonly deployment: Json) {
+  constructor(readonly deployment: Deployment) {
     super(`deployment ${deployment.id} failed${deployment.fail_reason ? `: ${deployment.fail_reason}` : ''} (phase ${deployment.phase}); see gpuctl events ${deployment.id}`);
   }
 }
@@ -25,22 +26,24 @@ export interface WaitOptions {
   out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-const reached = (d: Json): string[] => MILESTONES.filter((m) => d?.timeline?.[m]);
+type Milestone = (typeof MILESTONES)[number];
+
+const reached = (d: Deployment): Milestone[] => MILESTONES.filter((m) => d.timeline[m]);
 
 /** "nodes_ready +42s" for each stamped milestone, relative to `accepted`. */
-const milestoneText = (d: Json, names: string[]): string => {
-  const start = Date.parse(d?.timeline?.accepted ?? d?.created_at ?? '');
-  return names.map((m) => `${m} +${duration((Date.parse(d.timeline[m]) - start) / 1000)}`).join(', ');
+const milestoneText = (d: Deployment, names: Milestone[]): string => {
+  const start = Date.parse(d.timeline.accepted ?? d.created_at);
+  return names.map((m) => `${m} +${duration((Date.parse(d.timeline[m] ?? '') - start) / 1000)}`).join(', ');
 };
 
-const etaText = (d: Json, now: number): string => {
-  const at = d?.eta?.expected_ready_at;
+const etaText = (d: Deployment, now: number): string => {
+  const at = d.eta?.expected_ready_at;
   if (!at) return '';
   const left = (Date.parse(at) - now) / 1000;
   return left >= 0 ? `ETA ${duration(left)}` : `ETA passed ${duration(-left)} ago`;
 };
 
-const isDone = (goal: WaitGoal, d: Json): boolean => {
+const isDone = (goal: WaitGoal, d: Deployment): boolean => {
   switch (goal) {
     case 'ready':
       return d.status === 'ready';
@@ -53,19 +56,21 @@ const isDone = (goal: WaitGoal, d: Json): boolean => {
   }
 };
 
+/** What a wait returns: the last deployment seen, nothing once gone. */
+type Waited<Goal extends WaitGoal> = Goal extends 'gone' ? undefined : Deployment;
+
 /** Polls until the goal holds; returns the last deployment seen (undefined once gone). */
-export const waitForDeployment = async (client: Client, id: string, goal: WaitGoal, options: WaitOptions): Promise<Json | undefined> => {
-  const path = `${client.deploymentsPath()}/${encodeURIComponent(id)}`;
+export const waitForDeployment = async <Goal extends WaitGoal>(client: Client, id: string, goal: Goal, options: WaitOptions): Promise<Waited<Goal>> => {
   const started = Date.now();
   const tty = options.out.isTTY === true;
   let lastKey = '';
-  let shown: string[] = [];
+  let shown: Milestone[] = [];
   const finishLine = () => tty && options.out.write('\n');
 
   for (;;) {
-    let d: Json | undefined;
+    let d: Deployment | undefined;
     try {
-      d = (await client.request('GET', path)).body;
+      d = await client.call('get-deployment', { model_id: id });
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) throw error;
       if (goal !== 'gone') throw error;
@@ -76,7 +81,7 @@ export const waitForDeployment = async (client: Client, id: string, goal: WaitGo
     if (d === undefined) {
       if (tty) options.out.write(`\r\x1b[2K${id} deleted after ${elapsed}\n`);
       else options.out.write(`[${elapsed}] ${id} deleted\n`);
-      return undefined;
+      return undefined as Waited<Goal>;
     }
 
     // The milestones are the deploy's cold start (stamped once): news only while deploying.
@@ -99,7 +104,7 @@ export const waitForDeployment = async (client: Client, id: string, goal: WaitGo
 
     if (isDone(goal, d)) {
       finishLine();
-      return d;
+      return d as Waited<Goal>;
     }
     if (d.status === 'failed') {
       finishLine();

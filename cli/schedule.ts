@@ -3,7 +3,8 @@
  * tables of GET …/schedule and GET …/usage (`--output json` bypasses all of it).
  */
 import { nextFires } from '../functions/domain/schedule';
-import { type Json, UsageError } from './client';
+import type { ScheduleView, Usage } from './api';
+import { UsageError } from './client';
 import { money, seconds, table, wallClock } from './output';
 
 /** `0 20 * * 1-5=0` -> {cron: '0 20 * * 1-5', replicas: 0}; the cron itself is the API's to judge. */
@@ -21,8 +22,8 @@ export const parseWindow = (text: string): { cron: string; replicas: number } =>
  * The schedule for people: zone, idle timeout, when the sweeper looks next, and one row per
  * window with its next fire (computed with the same croner rules as the API, from `now`).
  */
-export const describeSchedule = (id: string, view: Json, now: Date): string => {
-  const zone: string = view.time_zone;
+export const describeSchedule = (id: string, view: ScheduleView, now: Date): string => {
+  const zone = view.time_zone;
   const header = [
     `deployment    ${id}`,
     `time zone     ${zone}`,
@@ -30,7 +31,7 @@ export const describeSchedule = (id: string, view: Json, now: Date): string => {
     `next check    ${view.next_check_at ?? 'never'}`,
   ];
   if (view.windows.length === 0) return [...header, 'windows       none'].join('\n');
-  const rows = view.windows.map((window: Json) => ({
+  const rows = view.windows.map((window) => ({
     ...window,
     next: nextFires({ time_zone: zone, windows: [window], idle_timeout_minutes: null }, now, 1)[0]?.at.toISOString(),
   }));
@@ -45,10 +46,10 @@ export const describeSchedule = (id: string, view: Json, now: Date): string => {
 };
 
 /** Usage for people: one row per UTC day, then the totals. */
-export const describeUsage = (view: Json): string => {
-  const currency: string | null = view.currency;
+export const describeUsage = (view: Usage): string => {
+  const currency = view.currency;
   const rows = [
-    ...view.days.map((d: Json) => ({ day: d.date, ...d })),
+    ...view.days.map((d) => ({ day: d.date, ...d })),
     { day: 'TOTAL', serving_seconds: view.serving_seconds, gpu_seconds: view.gpu_seconds, cost_to_date: view.cost_to_date },
   ];
   const days = table(rows, [
