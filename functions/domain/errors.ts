@@ -101,13 +101,16 @@ export const formatFailure = (failure: Failure): string => `${failure.reason}: $
 /** A workflow failure with a classified reason, recorded as `fail_reason`. */
 export class DeploymentFailedError extends Error {
   override name = 'DeploymentFailed';
-  readonly failure: Failure;
   constructor(
     readonly reason: string,
     message: string,
   ) {
     super(formatFailure({ reason, message }));
-    this.failure = { reason, message };
+  }
+
+  /** A getter, not a field: logs already show the reason and the message once. */
+  get failure(): Failure {
+    return { reason: this.reason, message: this.message.slice(this.reason.length + 2) };
   }
 }
 
