@@ -12,8 +12,11 @@ export interface RecordPhaseInput extends TaskInput {
 }
 
 export const recordPhase = async (input: RecordPhaseInput): Promise<{ phase: string }> => {
+  const phase = ASL_EVENT_PHASES[input.event];
+  // A state machine out of step with the lifecycle: fail loudly rather than record nothing.
+  if (phase === undefined) throw new Error(`record-phase got an event the lifecycle does not know: ${String(input.event)}`);
   const record = await ownedDeployment(input);
-  const entered = enterPhase(record, ASL_EVENT_PHASES[input.event]);
+  const entered = enterPhase(record, phase);
   if (entered.event) {
     await updateDeployment(record, record.id, entered.changes, { executionArn: input.execution }, {
       now: now(),
