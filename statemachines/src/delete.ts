@@ -5,9 +5,9 @@ import { failurePath } from './shared';
 export const del: Machine = {
   Comment:
     'Delete a model: stop counting its GPUs, remove its Kubernetes objects, wait for its pods to go, give back empty GPU nodes, then remove the record.',
-  StartAt: 'ReleaseCapacity',
+  StartAt: 'ReleaseReservation',
   States: {
-    ReleaseCapacity: task(
+    ReleaseReservation: task(
       { fn: 'record-phase', parameters: { phase: 'deleting', release_capacity: true }, result: null, onFailure: RECORD_FAILURE },
       { next: 'StartRemoval' },
     ),

@@ -35,9 +35,9 @@ export const scale: Machine = {
       Comment: 'Keep GPUs and nodes for the release delay: a resume in this time supersedes this execution and finds them.',
       Type: 'Wait',
       SecondsPath: `${path('result')}.release_after_seconds`,
-      Next: 'ReleasePausedGpus',
+      Next: 'ReleasePausedReservation',
     },
-    ReleasePausedGpus: task(
+    ReleasePausedReservation: task(
       {
         comment: "Give the GPUs back to the capacity ledger, exactly once (the record's reservation is taken by this execution only).",
         fn: 'record-phase',
