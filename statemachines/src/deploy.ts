@@ -8,7 +8,7 @@ export const deploy: Machine = {
   StartAt: 'RecordProvisioning',
   States: {
     RecordProvisioning: task(
-      { fn: 'record-phase', parameters: { phase: 'provisioning_nodes' }, result: null, onFailure: RECORD_FAILURE },
+      { fn: 'record-phase', parameters: { event: 'provisioning_started' }, result: null, onFailure: RECORD_FAILURE },
       { next: 'GrowNodeGroup' },
     ),
     ...growNodeGroup('ApplyWorkload'),

@@ -28,7 +28,7 @@ export const scale: Machine = {
     ),
     MarkReady: task({ fn: 'mark-ready', result: 'result', onFailure: RECORD_FAILURE }, { end: true }),
     MarkPaused: task(
-      { comment: 'Record paused (not serving: status initializing, no endpoint) and the release delay.', fn: 'mark-ready', result: 'result', onFailure: RECORD_FAILURE },
+      { comment: 'Record paused (not serving: status initializing, no endpoint) and the release delay.', fn: 'mark-paused', result: 'result', onFailure: RECORD_FAILURE },
       { next: 'WaitReleaseDelay' },
     ),
     WaitReleaseDelay: {
@@ -40,8 +40,7 @@ export const scale: Machine = {
     ReleasePausedReservation: task(
       {
         comment: "Give the GPUs back to the capacity ledger, exactly once (the record's reservation is taken by this execution only).",
-        fn: 'record-phase',
-        parameters: { phase: 'paused', release_capacity: true },
+        fn: 'release-reservation',
         result: 'capacity_released',
         onFailure: PAUSED_RELEASE_FAILED,
       },
