@@ -36,7 +36,7 @@ export interface Machine {
 export const path = (key: StateKey): string => `$.${key}`;
 
 /** Error names the tasks throw (functions/domain/errors.ts, functions/domain/polling.ts). */
-export const SUPERSEDED = 'Superseded';
+const SUPERSEDED = 'Superseded';
 const DEPLOYMENT_FAILED = 'DeploymentFailed';
 const NOT_READY_YET = 'NotReadyYet';
 

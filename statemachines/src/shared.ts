@@ -30,19 +30,20 @@ export const awaitModel = (then: string): States =>
     entry: 'wait',
   });
 
-export const superseded = (): States => ({
+const superseded: States = {
   [SUPERSEDED_STATE]: { Comment: 'A newer operation (usually a delete) owns the deployment now; it cleans up.', Type: 'Succeed' },
-});
+};
 
 /**
- * Where every caught error goes: record fail_reason (and, for a deploy or scale, give the GPUs
+ * The ends every machine has: the quiet end of a superseded execution, and where every other
+ * caught error goes: record fail_reason (and, for a deploy or scale, give the GPUs
  * back), then fail with the caught error. A failed deploy or scale also removes what it created
  * and gives back the nodes nothing needs; a failed delete stays `deleting`, and its retry removes.
  */
 export const failurePath = (operation: 'deploy' | 'scale' | 'delete'): States => {
   const cleanup = operation !== 'delete';
   return {
-    ...superseded(),
+    ...superseded,
     [RECORD_FAILURE]: task(
       { comment: 'Record fail_reason from the caught error.', fn: 'record-failure', reads: ['error'], parameters: { operation }, result: null },
       { next: cleanup ? 'StartFailedCleanup' : 'Failed' },
