@@ -4,7 +4,7 @@
  * what each machine does. `npm run statemachines` writes the JSON that CDK (`fromFile`) and the
  * local Step Functions endpoint load; test/unit/statemachines.test.ts keeps it fresh.
  */
-import type { StateKey } from '../../contract/execution-state';
+import type { NodeWait, Removal, StateKey, WorkloadWait } from '../../contract/execution-state';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -71,7 +71,7 @@ const catchers = (onFailure: string, pollWait?: string): Catcher[] => [
 ];
 
 /** The substitution CDK and the local cloud replace with the function's ARN (contract/workflows.ts). */
-const functionArn = (fn: string): string => `\${${fn.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase())}FunctionArn}`;
+const functionArn = (fn: string): string => `\${${fn.replace(/(?:^|-)([a-z])/g, (_match, c: string) => c.toUpperCase())}FunctionArn}`;
 
 export type Transition = { next: string } | { end: true };
 
@@ -111,10 +111,21 @@ export const task = (options: TaskOptions, to: Transition): State => ({
   ...transition(to),
 });
 
-export const wait = (comment: string, seconds: StateKey, next: string): State => ({
+/** What a poll loop's key holds once its check has run: a readiness flag and the next wait. */
+interface Polled {
+  capacity: NodeWait;
+  workload: WorkloadWait;
+  removal: Removal;
+}
+type PolledKey = keyof Polled;
+/** The boolean fields of T: what a Choice can test. */
+type Flag<T> = { [F in keyof T]-?: T[F] extends boolean ? F : never }[keyof T] & string;
+
+/** A Wait for the `wait_seconds` the last check wrote at `$.<key>`. */
+export const wait = (comment: string, key: PolledKey, next: string): State => ({
   Comment: comment,
   Type: 'Wait',
-  SecondsPath: `${path(seconds)}.wait_seconds`,
+  SecondsPath: `${path(key)}.wait_seconds`,
   Next: next,
 });
 
@@ -126,15 +137,15 @@ export const whenTrue = (variable: string, then: string, otherwise: string, comm
   Default: otherwise,
 });
 
-export interface PollLoop {
-  /** The execution-state key the check reads and writes: it holds `ready` and `wait_seconds`. */
-  key: StateKey;
+export interface PollLoop<K extends PolledKey> {
+  /** The execution-state key the check reads and writes. */
+  key: K;
   /** The check task (reads and writes `key`); its Next is the choice. */
   check: { name: string } & Omit<TaskOptions, 'reads' | 'result' | 'pollWait'>;
   /** The Wait between checks. */
   wait: { name: string; comment: string };
-  /** The Choice on `<key>.ready`: `then` once ready, else the Wait. */
-  choice: { name: string; comment?: string; then: string; field?: string };
+  /** The Choice on the flag `field` (`ready`, `gone`) of `key`: `then` once true, else the Wait. */
+  choice: { name: string; comment?: string; field: Flag<Polled[K]>; then: string };
   /** The check throws NotReadyYet near its expected time (see POLL_RETRY). */
   retryNotReady: boolean;
   /** Where the loop is entered (the states are written from there, in the order they run). */
@@ -142,11 +153,11 @@ export interface PollLoop {
 }
 
 /** Check, choose, wait, check again: the three states of one poll loop. */
-export const pollLoop = (loop: PollLoop): States => {
+export const pollLoop = <K extends PolledKey>(loop: PollLoop<K>): States => {
   const { name, ...check } = loop.check;
   const states = {
     check: [name, task({ ...check, reads: [loop.key], result: loop.key, ...(loop.retryNotReady ? { pollWait: loop.wait.name } : {}) }, { next: loop.choice.name })],
-    choice: [loop.choice.name, whenTrue(`${path(loop.key)}.${loop.choice.field ?? 'ready'}`, loop.choice.then, loop.wait.name, loop.choice.comment)],
+    choice: [loop.choice.name, whenTrue(`${path(loop.key)}.${loop.choice.field}`, loop.choice.then, loop.wait.name, loop.choice.comment)],
     wait: [loop.wait.name, wait(loop.wait.comment, loop.key, name)],
   } as const;
   const order = ['check', 'choice', 'wait', 'check', 'choice'] as const;

@@ -12,7 +12,7 @@ export const growNodeGroup = (then: string): States => ({
   ...pollLoop({
     key: 'capacity',
     check: { name: 'CheckNodes', comment: `Count Ready GPU nodes; fail on node group health issues or the deadline. ${CHECK_POLLS}`, fn: 'check-nodes', onFailure: RECORD_FAILURE },
-    choice: { name: 'NodesReady?', then },
+    choice: { name: 'NodesReady?', field: 'ready', then },
     wait: { name: 'WaitForNodes', comment: 'Adaptive: long while nodes boot, short near the expected join time.' },
     retryNotReady: true,
     entry: 'choice',
@@ -24,7 +24,7 @@ export const awaitModel = (then: string): States =>
   pollLoop({
     key: 'workload',
     check: { name: 'CheckModel', comment: `Pods Ready? Classify failures; enforce the startup budget. ${CHECK_POLLS}`, fn: 'check-workload', onFailure: RECORD_FAILURE },
-    choice: { name: 'ModelReady?', then },
+    choice: { name: 'ModelReady?', field: 'ready', then },
     wait: { name: 'WaitForModel', comment: 'Adaptive: half the expected remaining start time, then short polls.' },
     retryNotReady: true,
     entry: 'wait',
