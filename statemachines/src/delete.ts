@@ -8,7 +8,12 @@ export const del: Machine = {
   StartAt: 'ReleaseReservation',
   States: {
     ReleaseReservation: task(
-      { comment: "Stop counting its GPUs: give the record's reservation back to the capacity ledger, exactly once.", fn: 'release-reservation', result: null, onFailure: RECORD_FAILURE },
+      {
+        comment: "Stop counting its GPUs: give the record's reservation back to the capacity ledger, exactly once.",
+        fn: 'release-reservation',
+        result: null,
+        onFailure: RECORD_FAILURE,
+      },
       { next: 'StartRemoval' },
     ),
     StartRemoval: startRemoval(
