@@ -14,6 +14,7 @@
  *   only when someone deletes them. Pods carry `controller-revision-hash` (a hash of the
  *   template; the simulator keeps no ControllerRevision objects) and `pod-template-generation`.
  */
+import { findCondition, isPodReady } from '../apiserver/conditions.js';
 import { canonicalJson, randomSuffix, safeHash } from '../ids.js';
 import { matchesNodeAffinity, tolerates } from '../scheduler/predicates.js';
 import type { SimContext } from '../context.js';
@@ -64,12 +65,11 @@ export const nodeEligibility = (ds: DaemonSet, node: Node): Eligibility => {
 
 const templateHash = (ds: DaemonSet): string => safeHash(canonicalJson(ds.spec.template), 10);
 
-const isPodReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 const isAvailable = (pod: Pod, minReadySeconds: number, now: number): boolean => {
   if (!isPodReady(pod)) return false;
   if (minReadySeconds <= 0) return true;
-  const since = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+  const since = findCondition(pod.status?.conditions, 'Ready')?.lastTransitionTime;
   return since !== undefined && since !== null && Date.parse(since) + minReadySeconds * 1000 <= now;
 };
 

@@ -7,7 +7,7 @@
  */
 import { canonicalJson, nowIso, randomSuffix, safeHash } from '../ids.js';
 import type { SimContext } from '../context.js';
-import { setCondition } from '../apiserver/conditions.js';
+import { isPodReady, setCondition } from '../apiserver/conditions.js';
 import { DEPLOYMENT, POD, REPLICASET } from '../apiserver/resources.js';
 import { KubeError } from '../apiserver/status.js';
 import { clone, type Condition, type Deployment, type DeploymentStatus, type IntOrString, type Pod, type ReplicaSet } from '../apiserver/types.js';
@@ -23,7 +23,6 @@ const resolveIntOrPercent = (value: IntOrString | undefined, total: number, roun
   return roundUp ? Math.ceil(raw) : Math.floor(raw);
 };
 
-const isPodReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
