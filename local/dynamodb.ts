@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TABLE } from '../contract/table';
 import type { LocalFaults } from './faults';
+import { readBody } from './http/body';
 import { serve } from './http/serve';
 import { callerOf } from './identity';
 import type { LocalAuthorizer } from './iam/authorizer';
@@ -56,10 +57,9 @@ const guard = (
   return (req, res) => {
     const caller = callerOf(req.headers);
     if (caller === undefined) return serve(req, res);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
+    void readBody(req, Number.POSITIVE_INFINITY).then((read) => {
+      if (read.kind !== 'complete') return; // no limit here (dynalite has its own): the client left
+      const raw = read.bytes;
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
       let body: unknown;
       try {
