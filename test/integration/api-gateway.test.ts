@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RouteDefinition } from '../../contract/routes';
-import { startApiGateway, type LambdaHandler } from '../../local/api-gateway';
+import { startApiGateway, type LambdaHandler } from '../../local/gateway';
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/jwt';
 
 const BASE = '/api/v1beta1';
