@@ -13,7 +13,7 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { describeNodeGroup, groupInstances, setDesiredSize, terminateInstance } from '../adapters/eks-node-groups';
-import { gpuDemandOf } from '../adapters/deployment-repository';
+import { gpuDemandOf } from '../adapters/deployment-indexes';
 import { elapsedSeconds, now } from '../adapters/clock';
 import { cordonNode, instanceIdOf, isNodeReady, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';

@@ -10,7 +10,7 @@
  * (a racing release, a lost update) is grown again.
  */
 import { elapsedSeconds, now } from '../adapters/clock';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { autoScalingGroupSize, describeNodeGroup, isNoChange, isNodeGroupBusy, scalingActivitiesSince, setDesiredSize, type NodeGroupState } from '../adapters/eks-node-groups';
 import { isNodeReady, listNodes } from '../adapters/kubernetes';
 import { logger } from '../commons/logger';

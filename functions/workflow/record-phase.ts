@@ -4,7 +4,8 @@
  */
 import { releaseGpus } from '../adapters/capacity-ledger';
 import { now } from '../adapters/clock';
-import { takeReservation, updateDeployment } from '../adapters/deployment-repository';
+import { takeReservation } from '../adapters/deployment-indexes';
+import { updateDeployment } from '../adapters/deployment-records';
 import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow';
 import type { DeploymentPhase } from '../domain/deployment';
 
