@@ -106,6 +106,7 @@ const retrying = <T extends object>(api: T): T =>
     },
   });
 
+/** The cluster's clients, built once per container and again when the token is about to expire. */
 export const connect = async (): Promise<Clients> => {
   if (clients && clients.expiresAt > Date.now()) return clients;
   const kc = new KubeConfig();
