@@ -6,7 +6,7 @@
 import { Cron } from 'croner';
 import * as z from 'zod';
 import { ValidationError } from './errors';
-import { MAX_REPLICAS } from './requests';
+import { MAX_REPLICAS } from './capacity';
 
 export const MAX_WINDOWS = 16;
 /** How far ahead two windows are checked for firing at the same instant (runs of each). */
