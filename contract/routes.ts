@@ -1,6 +1,6 @@
 /**
  * The API's route table: the single source for the CDK HTTP API (infra/constructs/api.ts)
- * and the local API server (local/api-server.ts), so the two cannot drift.
+ * and the local API gateway (local/api-gateway.ts), so the two cannot drift.
  *
  * `path` uses API Gateway's `{param}` syntax; `entry` is the handler module relative to the
  * repository root and always exports `handler`.

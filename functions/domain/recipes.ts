@@ -2,7 +2,7 @@
  * Deployment recipes (the SLURM server's `recipe_name`): named templates of a deploy body,
  * with their parameters, defaults, and where each lands in POST …/aimodels. Built from the
  * built-in catalog and inventory at module load, so a default can never name a model, GPU
- * config or plan that does not exist (test/unit/recipes.test.ts deploys each one on paper).
+ * config or plan that does not exist (test/unit/recipes-and-prompt.test.ts deploys each one on paper).
  * Pure.
  */
 import { findCatalogModel, findGpuConfig, type CatalogModel } from '../../contract/catalog';
