@@ -1,5 +1,5 @@
 /**
- * Zod schemas of what the API answers: the source of the OpenAPI document's response schemas
+ * Zod schemas of what the API answers (and the deploy body as the document shows it): the source of the OpenAPI document's response schemas
  * (contract/openapi.ts). Each is checked at compile time against the TypeScript type the handler
  * builds its answer from, so a field added to a view without its schema (or the reverse) fails
  * `npm run typecheck`; the integration tests validate every answer they see against the document.
@@ -10,6 +10,8 @@ import type { DeploymentView } from '../functions/domain/deployment';
 import { MILESTONES } from '../functions/domain/deployment';
 import type { Eta } from '../functions/domain/eta';
 import { ERROR_CODES } from '../functions/domain/errors';
+import { customModelFields } from '../functions/domain/custom-model';
+import { createDeploymentSchema } from '../functions/domain/requests';
 import type { MemoryEstimate } from '../functions/domain/memory-fit';
 import type { PromptAnswer, servedModels } from '../functions/domain/prompt';
 import type { RecipeView } from '../functions/domain/recipes';
@@ -342,6 +344,24 @@ export const scheduleViewSchema = z
     last_activity_at: timestamp.nullable().describe('Idle detection: when a request was last seen.'),
   })
   .describe('Extension: the deployment\'s scaling windows and idle timeout.');
+/**
+ * What POST …/aimodels accepts, as one schema for the document: the NeevCloud body (catalog_id)
+ * or, as an extension, a model outside the catalog (huggingface_id and its fields). The handler
+ * checks that exactly one of the two ids is given (functions/domain/custom-model.ts).
+ */
+export const deployBodySchema = createDeploymentSchema
+  .partial({ catalog_id: true })
+  .extend(Object.fromEntries(Object.entries(customModelFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof customModelFields]: z.ZodOptional<(typeof customModelFields)[K]> })
+  .extend({
+    recipe_name: z
+      .string()
+      .optional()
+      .describe('Extension: a recipe of GET /api/v1beta1/recipes; its `deploy_body` fills in every field not given, so `name` alone deploys it.'),
+  })
+  .describe(
+    'A deploy request: `catalog_id` (NeevCloud) or, as an extension, `huggingface_id` with the custom-model fields; exactly one of the two. ' +
+      'Extensions: a scale range in one of three spellings (`autoscaling`, DeepInfra `settings`, Jan `autoscaling_config`), and `recipe_name`.',
+  );
 
 export const openApiDocumentSchema = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }) }).catchall(z.unknown());
 
