@@ -29,6 +29,9 @@ import { scheduleSchema } from '../functions/domain/schedule';
 import { promptRequestSchema } from '../functions/domain/prompt';
 import { yamlDeployQuerySchema } from '../functions/domain/yaml-manifest';
 import { deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema, scaleRangeSchema } from '../functions/domain/requests';
+import type { FunctionAccess } from './access';
+
+export type { WorkflowName } from './access';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -44,23 +47,7 @@ export interface RouteDefinition {
    */
   readonly public?: true;
   /** What the handler calls, so infra grants exactly that. */
-  readonly access: {
-    readonly table: 'R' | 'RW';
-    readonly startsWorkflows: readonly WorkflowName[];
-    /** Workflows whose running executions it stops (states:StopExecution): a delete supersedes. */
-    readonly stopsWorkflows?: readonly WorkflowName[];
-    /**
-     * Reads through the Kubernetes API (eks:DescribeCluster + an access entry): pod logs, and the
-     * service proxy to the model server (prompt, models; see docs/seed-features.md for its RBAC).
-     */
-    readonly kubernetesRead?: boolean;
-    /**
-     * Also calls the model server through the service proxy (`services/proxy` get and create,
-     * which no EKS access policy grants): its access entry joins the Kubernetes group of
-     * MODEL_PROXY_GROUP, bound to a Role in docs/deploy.md. Needs kubernetesRead.
-     */
-    readonly kubernetesProxy?: boolean;
-  };
+  readonly access: FunctionAccess;
 }
 
 /** What the OpenAPI document says of a route beside its method and path. */
@@ -86,7 +73,6 @@ export interface ApiRoute extends RouteDefinition {
   readonly operation: Operation;
 }
 
-export type WorkflowName = 'deploy' | 'scale' | 'delete';
 
 export const API_BASE_PATH = '/api/v1beta1';
 const deployments = `${API_BASE_PATH}/orgs/{org_id}/projects/{project_id}/aimodels`;
@@ -100,7 +86,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${API_BASE_PATH}/aimodels-catalog`,
     entry: 'functions/api/list-catalog.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'listCatalog',
       tag: 'Catalog',
@@ -116,7 +102,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: `${API_BASE_PATH}/aimodels-catalog`,
     entry: 'functions/api/create-catalog-model.ts',
-    access: { table: 'RW', startsWorkflows: [] },
+    access: { table: 'RW' },
     operation: {
       operationId: 'addCatalogModel',
       tag: 'Catalog',
@@ -134,7 +120,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'PUT',
     path: `${API_BASE_PATH}/aimodels-catalog/{catalog_id}`,
     entry: 'functions/api/update-catalog-model.ts',
-    access: { table: 'RW', startsWorkflows: [] },
+    access: { table: 'RW' },
     operation: {
       operationId: 'updateCatalogModel',
       tag: 'Catalog',
@@ -150,7 +136,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'DELETE',
     path: `${API_BASE_PATH}/aimodels-catalog/{catalog_id}`,
     entry: 'functions/api/retire-catalog-model.ts',
-    access: { table: 'RW', startsWorkflows: [] },
+    access: { table: 'RW' },
     operation: {
       operationId: 'retireCatalogModel',
       tag: 'Catalog',
@@ -165,7 +151,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${API_BASE_PATH}/recipes`,
     entry: 'functions/api/list-recipes.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'listRecipes',
       tag: 'Catalog',
@@ -180,7 +166,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${API_BASE_PATH}/inventory`,
     entry: 'functions/api/list-inventory.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'listInventory',
       tag: 'Catalog',
@@ -195,7 +181,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: deployments,
     entry: 'functions/api/list-deployments.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'listDeployedAIModels',
       tag: 'Deployments',
@@ -211,7 +197,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: deployments,
     entry: 'functions/api/create-deployment.ts',
-    access: { table: 'RW', startsWorkflows: ['deploy'] },
+    access: { table: 'RW', workflows: { start: ['deploy'] } },
     operation: {
       operationId: 'deployAIModel',
       tag: 'Deployments',
@@ -235,7 +221,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: `${deployments}/yaml`,
     entry: 'functions/api/deploy-yaml.ts',
-    access: { table: 'RW', startsWorkflows: ['deploy'] },
+    access: { table: 'RW', workflows: { start: ['deploy'] } },
     operation: {
       operationId: 'deployAIModelFromYaml',
       tag: 'Deployments',
@@ -257,7 +243,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}`,
     entry: 'functions/api/get-deployment.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'getDeployedAIModel',
       tag: 'Deployments',
@@ -272,7 +258,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'DELETE',
     path: `${deployments}/{model_id}`,
     entry: 'functions/api/delete-deployment.ts',
-    access: { table: 'RW', startsWorkflows: ['delete'], stopsWorkflows: ['deploy', 'scale'] },
+    access: { table: 'RW', workflows: { start: ['delete'], stop: ['deploy', 'scale'] } },
     operation: {
       operationId: 'deleteDeployedAIModel',
       tag: 'Deployments',
@@ -287,7 +273,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'PUT',
     path: `${deployments}/{model_id}/scale`,
     entry: 'functions/api/scale-deployment.ts',
-    access: { table: 'RW', startsWorkflows: ['scale'] },
+    access: { table: 'RW', workflows: { start: ['scale'] } },
     operation: {
       operationId: 'scaleDeployedAIModel',
       tag: 'Deployments',
@@ -303,7 +289,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'PUT',
     path: `${deployments}/{model_id}/autoscaling`,
     entry: 'functions/api/set-deployment-autoscaling.ts',
-    access: { table: 'RW', startsWorkflows: [] },
+    access: { table: 'RW' },
     operation: {
       operationId: 'setDeploymentAutoscaling',
       tag: 'Deployments',
@@ -319,7 +305,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/events`,
     entry: 'functions/api/list-deployment-events.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'listDeploymentEvents',
       tag: 'Observability',
@@ -335,7 +321,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/logs`,
     entry: 'functions/api/get-deployment-logs.ts',
-    access: { table: 'R', startsWorkflows: [], kubernetesRead: true },
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'read' },
     operation: {
       operationId: 'getDeploymentLogs',
       tag: 'Observability',
@@ -351,7 +337,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: `${deployments}/{model_id}/prompt`,
     entry: 'functions/api/prompt-deployment.ts',
-    access: { table: 'R', startsWorkflows: [], kubernetesRead: true, kubernetesProxy: true },
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy' },
     operation: {
       operationId: 'promptDeployment',
       tag: 'Deployments',
@@ -369,7 +355,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
-    access: { table: 'R', startsWorkflows: [], kubernetesRead: true, kubernetesProxy: true },
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy' },
     operation: {
       operationId: 'listDeploymentModels',
       tag: 'Deployments',
@@ -383,7 +369,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'PUT',
     path: `${deployments}/{model_id}/schedule`,
     entry: 'functions/api/put-schedule.ts',
-    access: { table: 'RW', startsWorkflows: [] },
+    access: { table: 'RW' },
     operation: {
       operationId: 'putDeploymentSchedule',
       tag: 'Deployments',
@@ -401,7 +387,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/schedule`,
     entry: 'functions/api/get-schedule.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'getDeploymentSchedule',
       tag: 'Deployments',
@@ -416,7 +402,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'DELETE',
     path: `${deployments}/{model_id}/schedule`,
     entry: 'functions/api/delete-schedule.ts',
-    access: { table: 'RW', startsWorkflows: [] },
+    access: { table: 'RW' },
     operation: {
       operationId: 'deleteDeploymentSchedule',
       tag: 'Deployments',
@@ -431,7 +417,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/usage`,
     entry: 'functions/api/get-usage.ts',
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'getDeploymentUsage',
       tag: 'Observability',
@@ -447,7 +433,7 @@ export const ROUTES: readonly ApiRoute[] = [
     path: `${API_BASE_PATH}/openapi.json`,
     entry: 'functions/api/get-openapi.ts',
     public: true,
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'getOpenApiDocument',
       tag: 'Meta',
@@ -463,7 +449,7 @@ export const ROUTES: readonly ApiRoute[] = [
     path: `${API_BASE_PATH}/docs`,
     entry: 'functions/api/get-api-docs.ts',
     public: true,
-    access: { table: 'R', startsWorkflows: [] },
+    access: { table: 'R' },
     operation: {
       operationId: 'getApiDocs',
       tag: 'Meta',

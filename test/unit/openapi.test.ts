@@ -32,7 +32,7 @@ describe('the OpenAPI document and the route table', () => {
       method: 'GET',
       path: '/api/v1beta1/x/{model_id}',
       entry: 'x.ts',
-      access: { table: 'R', startsWorkflows: [] },
+      access: { table: 'R' },
       operation: { operationId: 'listSchedules', tag: 'Deployments', summary: 'List schedules', responses: { 204: { description: 'None.' } }, errors: [404] },
     };
     const op = (buildOpenApiDocument([...ROUTES, route]) as Schema).paths['/api/v1beta1/x/{model_id}'].get;
