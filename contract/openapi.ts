@@ -5,11 +5,10 @@
  * no schema and no route is written twice. Pure.
  */
 import * as z from 'zod';
-import { API_BASE_PATH, ROUTES, type ApiRoute, type Operation } from './routes';
+import { API_BASE_PATH, deployBodySchema, ROUTES, type ApiRoute, type Operation } from './routes';
 import {
   catalogItemSchema,
   catalogListSchema,
-  deployBodySchema,
   deploymentListSchema,
   deploymentSchema,
   errorSchema,

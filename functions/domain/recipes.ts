@@ -5,6 +5,7 @@
  * config or plan that does not exist (test/unit/recipes-and-prompt.test.ts deploys each one on paper).
  * Pure.
  */
+import type { RecipeView } from '../../contract/api-schemas';
 import { findCatalogModel, findGpuConfig, type CatalogModel } from '../../contract/catalog';
 import type { AutoscalingRange } from './deployment';
 import { ValidationError } from './errors';
@@ -30,9 +31,7 @@ export interface Recipe {
 }
 
 /** What GET …/recipes lists: the recipe and the image its deployments run. */
-export interface RecipeView extends Recipe {
-  image: string;
-}
+export type { RecipeView };
 
 export interface DeployBody {
   catalog_id: string;
