@@ -6,9 +6,7 @@
  */
 import * as z from 'zod';
 import { ERROR_CODES } from '../functions/domain/errors';
-
-/** Cold-start milestones of a deployment, stamped once each, in this order (its `timeline`). */
-export const MILESTONES = ['accepted', 'capacity_reserved', 'nodes_ready', 'scheduled', 'image_pulled', 'model_loading', 'ready'] as const;
+import { MILESTONES } from './milestones';
 
 const timestamp = z.iso.datetime().describe('RFC 3339 timestamp (UTC)');
 const count = z.number().int().min(0);

@@ -1,4 +1,6 @@
-import { MILESTONES, type DeploymentView, type Eta } from '../../contract/api-schemas';
+// Type-only: a Lambda that reads records does not build the API's schemas at cold start.
+import type { DeploymentView, Eta } from '../../contract/api-schemas';
+import { MILESTONES } from '../../contract/milestones';
 import { findGpuConfig } from '../../contract/catalog';
 import type { Schedule, ScheduleState } from './schedule';
 import { figures, totalsAt, type Usage } from './usage';
@@ -25,7 +27,7 @@ export type DeploymentPhase =
 
 export type Operation = 'deploy' | 'scale' | 'delete';
 
-// The milestones and the view are the API's (contract/api-schemas.ts); named here too, beside the record.
+// The milestones and the view are the API's (contract/); named here too, beside the record.
 export { MILESTONES };
 export type { DeploymentView };
 export type Milestone = (typeof MILESTONES)[number];
