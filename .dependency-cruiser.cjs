@@ -1,5 +1,5 @@
-// Layer rules (docs/architecture.md), checked on every `npm test` through `npm run lint`.
-// Paths are relative to the repository root.
+// Layer rules of functions/domain, functions/ and the shared contract/, checked on every `npm test`
+// through `npm run lint`. Paths are relative to the repository root. Type-only imports count too: none is exempt from no-circular.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

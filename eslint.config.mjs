@@ -3,12 +3,13 @@
 // two minutes of wall clock on the shared two-core machine, so `tsc` stays the type gate.
 // Layer boundaries and import circles are dependency-cruiser's job (.dependency-cruiser.cjs).
 import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.data/**', 'coverage/**'] },
+export default defineConfig(
+  globalIgnores(['node_modules/**', 'cdk.out/**', 'dist/**', '.data/**', 'coverage/**']),
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     rules: {
