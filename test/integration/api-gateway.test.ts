@@ -20,7 +20,7 @@ const route = (name: string, method: RouteDefinition['method'], path: string): R
   method,
   path: `${BASE}${path}`,
   entry: `inline/${name}.ts`,
-  access: { table: 'R', startsWorkflows: [] },
+  access: { table: 'R' },
 });
 const ROUTES: readonly RouteDefinition[] = [
   route('list-things', 'GET', '/orgs/{org_id}/things'),
