@@ -4,6 +4,7 @@
  * catalog are functions/domain/catalog-admin.ts's.
  */
 import * as z from 'zod';
+import { queryFlag } from './fields';
 
 /** Same rule as a path parameter (functions/commons/http.ts), so every catalog id can be addressed. */
 export const CATALOG_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -105,9 +106,5 @@ export type UpdateCatalogModelRequest = z.infer<typeof updateCatalogModelSchema>
 
 /** GET /aimodels-catalog?include_retired=true: admins also see retired models, with retired_at. */
 export const catalogQuerySchema = z.object({
-  include_retired: z
-    .enum(['true', 'false'], { error: 'include_retired must be true or false' })
-    .transform((value) => value === 'true')
-    .default(false)
-    .meta({ description: 'Default false. Role admin only.' }),
+  include_retired: queryFlag('include_retired').meta({ description: 'Default false. Role admin only.' }),
 });

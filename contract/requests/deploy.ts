@@ -4,7 +4,7 @@
  * tensor parallelism, gated models) is checked after parsing, in functions/domain/requests.ts.
  */
 import * as z from 'zod';
-import { integer, MAX_REPLICAS } from './fields';
+import { integer, MAX_REPLICAS, queryFlag } from './fields';
 import { autoscalingFields } from './scale';
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -66,11 +66,7 @@ export const createDeploymentSchema = z.object({
 export type CreateDeploymentRequest = z.infer<typeof createDeploymentSchema>;
 
 export const deployQuerySchema = z.object({
-  dry_run: z
-    .enum(['true', 'false'], { error: 'dry_run must be true or false' })
-    .transform((v) => v === 'true')
-    .default(false)
-    .meta({ description: 'Default false.' }),
+  dry_run: queryFlag('dry_run').meta({ description: 'Default false.' }),
 });
 
 /** Query of POST …/aimodels/yaml: where to run it, and optionally another name than metadata.name. */
@@ -79,9 +75,6 @@ export const yamlDeployQuerySchema = z.object({
   plan_id: z.string({ error: 'plan_id is required (query string) and must be a string' }).max(100, { error: 'plan_id is too long' }),
   region: z.string().max(64, { error: 'region is too long' }).optional(),
   name: z.string().max(64, { error: 'name is too long' }).optional(),
-  dry_run: z
-    .enum(['true', 'false'], { error: 'dry_run must be true or false' })
-    .transform((v) => v === 'true')
-    .default(false),
+  dry_run: queryFlag('dry_run'),
 });
 export type YamlDeployQuery = z.infer<typeof yamlDeployQuerySchema>;

@@ -11,3 +11,10 @@ export const replicaBound = (field: string, min: number) =>
   integer(field)
     .min(min, { error: `${field} must be between ${min} and ${MAX_REPLICAS}` })
     .max(MAX_REPLICAS, { error: `${field} must be between ${min} and ${MAX_REPLICAS}` });
+
+/** A true/false query parameter, false unless given. */
+export const queryFlag = (field: string) =>
+  z
+    .enum(['true', 'false'], { error: `${field} must be true or false` })
+    .transform((value) => value === 'true')
+    .default(false);

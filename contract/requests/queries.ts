@@ -3,7 +3,7 @@
  * history) and …/{id}/logs. Query values arrive as strings; each parses to what it means.
  */
 import * as z from 'zod';
-import { MAX_REPLICAS } from './fields';
+import { MAX_REPLICAS, queryFlag } from './fields';
 
 const queryInteger = (field: string, min: number, max: number, fallback: number) =>
   z
@@ -89,10 +89,6 @@ export const logsQuerySchema = z.object({
       return z.NEVER;
     })
     .optional(),
-  previous: z
-    .enum(['true', 'false'], { error: 'previous must be true or false' })
-    .transform((value) => value === 'true')
-    .default(false)
-    .meta({ description: 'Default false.' }),
+  previous: queryFlag('previous').meta({ description: 'Default false.' }),
 });
 export type ReplicaSelector = { index: number } | { name: string };
