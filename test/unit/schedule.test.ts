@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
 import { parseOrThrow } from '../../functions/domain/requests';
-import { isIdle, latestFireIn, nextDueAt, nextFires, observeActivity, scheduleSchema, validateSchedule } from '../../functions/domain/schedule';
+import { scheduleSchema } from '../../contract/requests/schedule';
+import { isIdle, latestFireIn, nextDueAt, nextFires, observeActivity, validateSchedule } from '../../functions/domain/schedule';
 
 const NOW = new Date('2026-12-07T06:00:00Z'); // a Monday
 const berlin = (windows: { cron: string; replicas: number }[], idle: number | null = null) =>
