@@ -10,7 +10,12 @@ export const MAX_WINDOWS = 16;
 
 export const scheduleSchema = z
   .object({
-    time_zone: z.string({ error: 'time_zone is required: an IANA time zone such as Europe/Berlin' }).max(64, { error: 'time_zone is too long' }),
+    // UTC when left out, as EventBridge Scheduler does: an idle timeout alone needs no zone.
+    time_zone: z
+      .string({ error: 'time_zone must be an IANA time zone such as Europe/Berlin' })
+      .max(64, { error: 'time_zone is too long' })
+      .default('UTC')
+      .describe('IANA time zone of the windows\' cron expressions; UTC when left out.'),
     windows: z
       .array(
         z

@@ -44,7 +44,8 @@ describe('schedule validation', () => {
   it('the schema names fields too', () => {
     expect(() => parseOrThrow(scheduleSchema, { time_zone: 'UTC', windows: [{ cron: '* * * * *', replicas: -1 }] })).toThrow(/windows.0.replicas/);
     expect(() => parseOrThrow(scheduleSchema, { time_zone: 'UTC', idle_timeout_minutes: 0 })).toThrow(/idle_timeout_minutes must be between 1 and 10080/);
-    expect(() => parseOrThrow(scheduleSchema, { windows: [] })).toThrow(/time_zone is required/);
+    expect(parseOrThrow(scheduleSchema, { idle_timeout_minutes: 30 })).toEqual({ time_zone: 'UTC', windows: [], idle_timeout_minutes: 30 });
+    expect(() => parseOrThrow(scheduleSchema, { time_zone: 7 })).toThrow(/time_zone must be an IANA time zone/);
     expect(() => parseOrThrow(scheduleSchema, { time_zone: 'UTC', extra: 1 })).toThrow(/unknown fields: extra/);
   });
 });
