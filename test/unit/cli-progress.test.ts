@@ -44,7 +44,7 @@ describe('gpuctl --wait progress', () => {
     const lines = text().trimEnd().split('\n').map((line) => line.replace(/^\[\d+s\] dep-1 /, ''));
     expect(lines).toEqual([
       'milestone accepted +0s',
-      expect.stringMatching(/^initializing\/capacity replicas=1 ETA (9m5\ds|10m00s)$/),
+      expect.stringMatching(/^initializing\/provisioning_nodes replicas=1 ETA (9m5\ds|10m00s)$/),
       'milestone capacity_reserved +1s',
       'milestone nodes_ready +40s',
       'milestone scheduled +41s',
@@ -78,6 +78,6 @@ describe('gpuctl --wait progress', () => {
       expect.stringMatching(/^dep-1 {2}ready\/ready {2}replicas 1 {2}\[#######\] 7\/7 {2}waited \d+s$/),
     ]);
     // The status line was redrawn in place on the way (the first poll's, with its bar and ETA).
-    expect(screen).toMatch(/\r\x1b\[2Kdep-1 {2}initializing\/capacity {2}replicas 1 {2}\[#\.{6}\] 1\/7 {2}waited \d+s {2}ETA /);
+    expect(screen).toMatch(/\r\x1b\[2Kdep-1 {2}initializing\/provisioning_nodes {2}replicas 1 {2}\[#\.{6}\] 1\/7 {2}waited \d+s {2}ETA /);
   });
 });
