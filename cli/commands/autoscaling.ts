@@ -1,6 +1,7 @@
 /** gpuctl autoscaling get|set: a deployment's scale range, the bounds PUT …/scale and schedules must keep replicas in. */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Deployment } from '../api';
+import { UsageError } from '../client';
 import { clientFor, globals, integer, print, printJson } from './shared';
 
 const describeRange = (d: Deployment): string =>
@@ -29,7 +30,7 @@ export const registerAutoscaling = (program: Command): void => {
     .requiredOption('--max <n>', 'max_replicas', integer('--max', 1))
     .addHelpText('after', '\nExample:\n  gpuctl autoscaling set dep-123 --min 1 --max 4')
     .action(async (id: string, options: { min: number; max: number }, command: Command) => {
-      if (options.min > options.max) throw new InvalidArgumentError(`--min ${options.min} is above --max ${options.max}`);
+      if (options.min > options.max) throw new UsageError(`--min ${options.min} is above --max ${options.max}`);
       const d = await clientFor(command).call('set-deployment-autoscaling', { model_id: id }, { body: { min_replicas: options.min, max_replicas: options.max } });
       if (globals(command).output === 'json') return printJson(d);
       print(describeRange(d));

@@ -10,8 +10,8 @@ interface CatalogOptions {
   includeRetired?: boolean;
 }
 
-export const describeCatalogModel = (m: CatalogModel): string =>
-  [
+export const describeCatalogModel = (m: CatalogModel): string => {
+  const rows: [string, string][] = [
     ['id', m.id],
     ['name', `${m.name} (${m.vendor})`],
     ['model', `${m.model_id}${m.revision ? `@${m.revision}` : ''}`],
@@ -21,10 +21,12 @@ export const describeCatalogModel = (m: CatalogModel): string =>
     ['max_num_seqs', `${m.configurations.max_num_seqs.min}-${m.configurations.max_num_seqs.max}, default ${m.configurations.max_num_seqs.default}`],
     ['gated', m.gated ? 'yes (deploying it needs an hf_token)' : 'no'],
     ['tags', m.tags.join(', ')],
-  ]
+  ];
+  return rows
     .filter(([, v]) => v)
-    .map(([k, v]) => `${k!.padEnd(14)}${v}`)
+    .map(([k, v]) => `${k.padEnd(14)}${v}`)
     .join('\n');
+};
 
 export const registerCatalog = (program: Command): void => {
   const catalog = tableCommand(program, {
