@@ -46,7 +46,7 @@ export const buildSpec = async (client: Client, options: DeployOptions): Promise
   if (options.maxNumSeqs !== undefined) config.max_num_seqs = options.maxNumSeqs;
   if (options.extraArg) config.extra_args = options.extraArg;
   if (Object.keys(config).length > 0) spec.config = config;
-  // A recipe fills in every field not given (the API does, from its deploy_body); so does nothing here.
+  // With a recipe the API fills in every field not given from its deploy_body, so nothing is looked up here.
   if (spec.recipe_name !== undefined) {
     if (!spec.name) throw new UsageError('deploy --recipe needs --name');
     return spec;
