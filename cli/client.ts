@@ -18,7 +18,8 @@ export class UnavailableError extends Error {}
 
 export interface Scope {
   apiUrl: string;
-  token: string;
+  /** Undefined for the public routes (the API's own description). */
+  token?: string;
   org?: string;
   project?: string;
 }
@@ -53,11 +54,15 @@ export class Client {
   private async request(method: string, path: string, options: { body?: unknown; query?: Record<string, string | number | boolean | undefined> }): Promise<unknown> {
     const url = new URL(`${this.scope.apiUrl.replace(/\/+$/, '')}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { authorization: `Bearer ${this.scope.token}`, accept: 'application/json' };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.scope.token) headers.authorization = `Bearer ${this.scope.token}`;
+    // A string body is a YAML document (POST …/yaml), sent as written; anything else is JSON.
+    const yaml = typeof options.body === 'string';
+    if (options.body !== undefined) headers['content-type'] = yaml ? 'application/yaml' : 'application/json';
+    const payload = options.body === undefined ? undefined : yaml ? (options.body as string) : JSON.stringify(options.body);
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: AbortSignal.timeout(30_000) });
+      response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) });
     } catch (error) {
       const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
       throw new UnavailableError(`cannot reach the API at ${this.scope.apiUrl}: ${cause}`);

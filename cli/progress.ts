@@ -1,7 +1,9 @@
 /**
  * `--wait`: polls the deployment and shows where it is: phase, time waited, the API's ETA and
- * the cold-start milestones as they are stamped. On a terminal one line is redrawn in place;
- * otherwise (a pipe, a CI log) one line is printed per change.
+ * the cold-start milestones as they are stamped. Each poll shows its milestones before its status,
+ * so the timeline never follows the line that says the goal was reached. On a terminal the
+ * milestones stay as lines and one status line under them (with a bar of the milestones reached)
+ * is redrawn in place; otherwise (a pipe, a CI log) one line is printed per change.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MILESTONES } from '../functions/domain/deployment';
@@ -86,18 +88,20 @@ export const waitForDeployment = async <Goal extends WaitGoal>(client: Client, i
 
     // The milestones are the deploy's cold start (stamped once): news only while deploying.
     const milestones = goal === 'ready' ? reached(d) : [];
+    const fresh = milestones.filter((name) => !shown.includes(name));
     const status = `${d.status}/${d.phase}`;
+    const eta = isDone(goal, d) ? '' : etaText(d, now);
     if (tty) {
-      // The newest milestone and how far along the list it is, so the line fits a terminal.
-      const latest = milestones.at(-1);
-      const progress = latest ? `milestone ${milestones.length}/${MILESTONES.length} ${milestoneText(d, [latest])}` : '';
-      const parts = [`${id}`, status, `waited ${elapsed}`, etaText(d, now), progress];
+      // Finished milestones scroll up as lines; the status line below them is redrawn each poll.
+      for (const m of fresh) options.out.write(`\r\x1b[2K  ${m === 'ready' ? '*' : '+'} ${milestoneText(d, [m])}\n`);
+      const bar = goal === 'ready' ? `[${'#'.repeat(milestones.length)}${'.'.repeat(MILESTONES.length - milestones.length)}] ${milestones.length}/${MILESTONES.length}` : '';
+      const parts = [`${id}`, status, d.replicas === undefined ? '' : `replicas ${d.replicas}`, bar, `waited ${elapsed}`, eta];
       const line = parts.filter(Boolean).join('  ');
       options.out.write(`\r\x1b[2K${line.slice(0, Math.max(20, (options.out.columns || 120) - 1))}`);
     } else {
+      for (const m of fresh) options.out.write(`[${elapsed}] ${id} milestone ${milestoneText(d, [m])}\n`);
       const key = `${status} ${d.replicas}`;
-      if (key !== lastKey) options.out.write(`[${elapsed}] ${id} ${status}${d.replicas === undefined ? '' : ` replicas=${d.replicas}`}${etaText(d, now) ? ` ${etaText(d, now)}` : ''}\n`);
-      for (const m of milestones.filter((name) => !shown.includes(name))) options.out.write(`[${elapsed}] ${id} milestone ${milestoneText(d, [m])}\n`);
+      if (key !== lastKey) options.out.write(`[${elapsed}] ${id} ${status}${d.replicas === undefined ? '' : ` replicas=${d.replicas}`}${eta ? ` ${eta}` : ''}\n`);
       lastKey = key;
     }
     shown = milestones;

@@ -36,6 +36,9 @@ export const printJson = (body: unknown): void => print(JSON.stringify(body, nul
 /** `--output json`: the answer unchanged; otherwise `render`'s text for people. */
 export const show = <T>(command: Command, body: T, render: (body: T) => string): void => (globals(command).output === 'json' ? printJson(body) : print(render(body)));
 
+/** The API URL from the flag, environment and config file, in that order. */
+const apiUrlOf = (options: GlobalOptions, config: ReturnType<typeof loadConfig>): string => options.apiUrl ?? process.env.GPUCTL_API_URL ?? config?.api_url ?? DEFAULT_API_URL;
+
 /** The API scope from flags, environment and the config file, in that order. */
 export const clientFor = (command: Command): Client => {
   const options = globals(command);
@@ -45,11 +48,18 @@ export const clientFor = (command: Command): Client => {
   const claims = tokenClaims(token);
   const onlyProject = claims.project_ids && /^[^\s,*]+$/.test(claims.project_ids.trim()) ? claims.project_ids.trim() : undefined;
   return new Client({
-    apiUrl: options.apiUrl ?? process.env.GPUCTL_API_URL ?? config?.api_url ?? DEFAULT_API_URL,
+    apiUrl: apiUrlOf(options, config),
     token,
     org: options.org ?? process.env.GPUCTL_ORG ?? config?.org_id ?? claims.org_id,
     project: options.project ?? process.env.GPUCTL_PROJECT ?? config?.project_id ?? onlyProject,
   });
+};
+
+/** For the public routes (the API's own description): the API URL as clientFor finds it, no login needed. */
+export const publicClientFor = (command: Command): { client: Client; apiUrl: string } => {
+  const options = globals(command);
+  const apiUrl = apiUrlOf(options, loadConfig(configPath(options.config)));
+  return { client: new Client({ apiUrl }), apiUrl };
 };
 
 /**

@@ -79,11 +79,14 @@ describe('gpuctl', () => {
     expect(deploy, deploy.stderr).toMatchObject({ code: 0 });
     const [, id, endpoint] = /^(dep-[a-z0-9]+) ready: (\S+)\n$/.exec(deploy.stdout) ?? [];
     expect(id, deploy.stdout).toBeDefined();
-    // Not a terminal: one line per change, the milestones as they appeared, ending ready.
+    // Not a terminal: one line per change, the milestones as they appeared, then the ready status
+    // (the timeline never follows the line that says ready).
     const progress = deploy.stderr.trim().split('\n');
     expect(progress[0]).toBe(`${id} (cli-demo) accepted; waiting until ready`);
     expect(progress.some((line) => line.includes(`${id} initializing/`))).toBe(true);
-    expect(progress.at(-1)).toMatch(new RegExp(`^\\[\\d+s\\] ${id} milestone ready \\+\\d+s$`));
+    expect(progress.at(-2)).toMatch(new RegExp(`^\\[\\d+s\\] ${id} milestone ready \\+\\d+s$`));
+    expect(progress.at(-1)).toMatch(new RegExp(`^\\[\\d+s\\] ${id} ready/ready replicas=1$`));
+    expect(progress.findIndex((line) => line.includes(' ready/'))).toBe(progress.length - 1);
     const milestones = progress.map((line) => / milestone (\w+) /.exec(line)?.[1]).filter(Boolean);
     expect(milestones).toEqual(['accepted', 'capacity_reserved', 'nodes_ready', 'scheduled', 'image_pulled', 'model_loading', 'ready']);
     const stored = (await t.api('GET', `${BASE}/${id}`)).body;

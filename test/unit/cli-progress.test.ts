@@ -1,0 +1,83 @@
+/**
+ * `--wait`'s progress (cli/progress.ts) against a scripted deployment: the milestones of a poll
+ * come before its status line, so the last thing said is that the goal holds; on a terminal the
+ * milestones stay as lines and the status line is redrawn in place.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Deployment } from '../../cli/api';
+import type { Client } from '../../cli/client';
+import { waitForDeployment } from '../../cli/progress';
+
+const at = (s: number) => new Date(Date.UTC(2026, 11, 6, 12, 0, s)).toISOString();
+const polls: Partial<Deployment>[] = [
+  { status: 'initializing', phase: 'provisioning_nodes', replicas: 1, timeline: { accepted: at(0) }, eta: { expected_ready_at: new Date(Date.now() + 600_000).toISOString(), based_on: 'model_size', samples: 0 } },
+  {
+    status: 'initializing',
+    phase: 'loading_model',
+    replicas: 1,
+    timeline: { accepted: at(0), capacity_reserved: at(1), nodes_ready: at(40), scheduled: at(41), image_pulled: at(70), model_loading: at(71) },
+  },
+  {
+    status: 'ready',
+    phase: 'ready',
+    replicas: 1,
+    timeline: { accepted: at(0), capacity_reserved: at(1), nodes_ready: at(40), scheduled: at(41), image_pulled: at(70), model_loading: at(71), ready: at(95) },
+  },
+];
+
+/** A client answering get-deployment with the next scripted poll. */
+const scripted = (): Client => {
+  let next = 0;
+  return { call: async () => ({ id: 'dep-1', created_at: at(0), ...polls[Math.min(next++, polls.length - 1)] }) } as unknown as Client;
+};
+
+const sink = (isTTY: boolean) => {
+  let text = '';
+  return { out: { isTTY, columns: 200, write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean }, text: () => text };
+};
+
+describe('gpuctl --wait progress', () => {
+  it('prints each poll\'s milestones before its status, ending with the ready status (no pipe redraws)', async () => {
+    const { out, text } = sink(false);
+    const ready = await waitForDeployment(scripted(), 'dep-1', 'ready', { intervalMs: 0, timeoutMs: 60_000, out });
+    expect(ready.status).toBe('ready');
+    const lines = text().trimEnd().split('\n').map((line) => line.replace(/^\[\d+s\] dep-1 /, ''));
+    expect(lines).toEqual([
+      'milestone accepted +0s',
+      expect.stringMatching(/^initializing\/provisioning_nodes replicas=1 ETA (9m5\ds|10m00s)$/),
+      'milestone capacity_reserved +1s',
+      'milestone nodes_ready +40s',
+      'milestone scheduled +41s',
+      'milestone image_pulled +1m10s',
+      'milestone model_loading +1m11s',
+      'initializing/loading_model replicas=1',
+      'milestone ready +1m35s',
+      'ready/ready replicas=1',
+    ]);
+    expect(text()).not.toContain('\r');
+  });
+
+  it('on a terminal keeps the milestones as lines and redraws one status line under them, left on the ready status', async () => {
+    const { out, text } = sink(true);
+    await waitForDeployment(scripted(), 'dep-1', 'ready', { intervalMs: 0, timeoutMs: 60_000, out });
+    const screen = text();
+    expect(screen.endsWith('\n')).toBe(true);
+    // What a terminal shows: each \r\x1b[2K clears the line it starts.
+    const shown = screen
+      .split('\n')
+      .map((line) => line.split('\r\x1b[2K').at(-1))
+      .filter(Boolean);
+    expect(shown).toEqual([
+      '  + accepted +0s',
+      '  + capacity_reserved +1s',
+      '  + nodes_ready +40s',
+      '  + scheduled +41s',
+      '  + image_pulled +1m10s',
+      '  + model_loading +1m11s',
+      '  * ready +1m35s',
+      expect.stringMatching(/^dep-1 {2}ready\/ready {2}replicas 1 {2}\[#######\] 7\/7 {2}waited \d+s$/),
+    ]);
+    // The status line was redrawn in place on the way (the first poll's, with its bar and ETA).
+    expect(screen).toMatch(/\r\x1b\[2Kdep-1 {2}initializing\/provisioning_nodes {2}replicas 1 {2}\[#\.{6}\] 1\/7 {2}waited \d+s {2}ETA /);
+  });
+});
