@@ -78,6 +78,7 @@ describe('gpuctl --wait progress', () => {
       expect.stringMatching(/^dep-1 {2}ready\/ready {2}replicas 1 {2}\[#######\] 7\/7 {2}waited \d+s$/),
     ]);
     // The status line was redrawn in place on the way (the first poll's, with its bar and ETA).
+    // eslint-disable-next-line no-control-regex -- the terminal's erase-line sequence is what is checked
     expect(screen).toMatch(/\r\x1b\[2Kdep-1 {2}initializing\/provisioning_nodes {2}replicas 1 {2}\[#\.{6}\] 1\/7 {2}waited \d+s {2}ETA /);
   });
 });
