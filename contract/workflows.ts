@@ -53,6 +53,8 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
   task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('check-workload', 'CheckWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('mark-ready', 'MarkReadyFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
+  task('mark-paused', 'MarkPausedFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
+  task('release-reservation', 'ReleaseReservationFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
   task('remove-workload', 'RemoveWorkloadFunctionArn', { table: 'R', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('release-idle-nodes', 'ReleaseIdleNodesFunctionArn', {
     table: 'R',
@@ -81,12 +83,12 @@ export const STATE_MACHINES: readonly StateMachineDefinition[] = [
   {
     workflow: 'scale',
     file: 'statemachines/scale.asl.json',
-    tasks: ['record-phase', 'ensure-node-capacity', 'check-nodes', 'apply-workload', 'check-workload', 'mark-ready', 'record-failure', 'remove-workload', 'release-idle-nodes'],
+    tasks: ['ensure-node-capacity', 'check-nodes', 'apply-workload', 'check-workload', 'mark-ready', 'mark-paused', 'release-reservation', 'record-failure', 'remove-workload', 'release-idle-nodes'],
   },
   {
     workflow: 'delete',
     file: 'statemachines/delete.asl.json',
-    tasks: ['record-phase', 'remove-workload', 'release-idle-nodes', 'finish-delete', 'record-failure'],
+    tasks: ['release-reservation', 'remove-workload', 'release-idle-nodes', 'finish-delete', 'record-failure'],
   },
 ];
 

@@ -9,7 +9,7 @@ import { TABLE } from '../../contract/table';
 import type { GpuDemand } from '../domain/capacity';
 import type { DeploymentRecord, DeploymentPhase, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
 import { ConflictError } from '../domain/errors';
-import { isInFlightPhase } from '../domain/reconcile';
+import { isInFlight } from '../domain/lifecycle';
 import { documentClient, tableName } from './dynamodb';
 import { appendEvent } from './event-log';
 
@@ -28,7 +28,7 @@ const gpuIndexValues = (record: Pick<DeploymentRecord, 'gpu_config_id' | 'id'>) 
 const IN_FLIGHT = 'INFLIGHT';
 /** Sparse index entry of a deployment an execution should be working on (see table.ts). */
 const inFlightKey = (record: Pick<DeploymentRecord, 'phase' | 'id'>) =>
-  isInFlightPhase(record.phase) ? { gsi2pk: IN_FLIGHT, gsi2sk: `DEP#${record.id}` } : {};
+  isInFlight(record.phase) ? { gsi2pk: IN_FLIGHT, gsi2sk: `DEP#${record.id}` } : {};
 
 type StoredRecord = DeploymentRecord & {
   pk: string;
@@ -262,7 +262,7 @@ export const updateDeployment = async (
   }
   if (changes.phase !== undefined) {
     // The phase decides whether the deployment is listed in the sparse in-flight index.
-    if (isInFlightPhase(changes.phase)) {
+    if (isInFlight(changes.phase)) {
       values[':inFlight'] = IN_FLIGHT;
       values[':inFlightSk'] = `DEP#${id}`;
       sets.push('gsi2pk = :inFlight', 'gsi2sk = :inFlightSk');

@@ -86,6 +86,18 @@ export class SupersededError extends Error {
   override name = 'Superseded';
 }
 
+/**
+ * Why a workflow failed, as Kubernetes conditions say it: a machine-readable reason
+ * (`ImagePullBackOff`, `WorkflowLost`, `States.Timeout`) and a human message.
+ */
+export interface Failure {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** The one text form of a failure: the API's `fail_reason` and a DeploymentFailedError's message. */
+export const formatFailure = (failure: Failure): string => `${failure.reason}: ${failure.message}`;
+
 /** A workflow failure with a classified reason, recorded as `fail_reason`. */
 export class DeploymentFailedError extends Error {
   override name = 'DeploymentFailed';
@@ -93,6 +105,36 @@ export class DeploymentFailedError extends Error {
     readonly reason: string,
     message: string,
   ) {
-    super(`${reason}: ${message}`);
+    super(formatFailure({ reason, message }));
+  }
+
+  /** A getter, not a field: logs already show the reason and the message once. */
+  get failure(): Failure {
+    return { reason: this.reason, message: this.message.slice(this.reason.length + 2) };
   }
 }
+
+/** An error as a Step Functions Catch hands it on (`$.error`). */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+/**
+ * The failure behind a caught error. Lambda errors arrive as `{Error: name, Cause:
+ * '{"errorType","errorMessage",...}'}` and a DeploymentFailedError's reason crosses only inside
+ * its message (Lambda serializes no other field), so this is where `formatFailure` is undone.
+ * Any other error (a States.* error, an unexpected exception) is its name and its message.
+ */
+export const failureOfCaught = (caught: CaughtError): Failure => {
+  let message = caught.Cause ?? '';
+  try {
+    const cause = JSON.parse(caught.Cause ?? '') as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Cause is plain text (States.* errors)
+  }
+  if (caught.Error !== 'DeploymentFailed') return { reason: caught.Error, message };
+  const colon = message.indexOf(': ');
+  return colon > 0 ? { reason: message.slice(0, colon), message: message.slice(colon + 2) } : { reason: 'Failed', message };
+};

@@ -5,14 +5,9 @@
  */
 import { findCatalogModel, INVENTORY, type CatalogModel } from '../../contract/catalog';
 import { customLoadBudgetSeconds } from './custom-model';
-import type { DeploymentPhase, DeploymentRecord } from './deployment';
+import type { DeploymentRecord } from './deployment';
+import type { Failure } from './errors';
 import { IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, NODE_DEADLINE_SECONDS, nodeProvisioning, UNSCHEDULABLE_DEADLINE_SECONDS } from './startup';
-
-/**
- * A deployment is in flight while an execution is supposed to be working on it: every phase
- * but the resting ones (ready, failed, paused). (A new phase is in flight by default, so the reconcile watches it.)
- */
-export const isInFlightPhase = (phase: DeploymentPhase): boolean => phase !== 'ready' && phase !== 'failed' && phase !== 'paused';
 
 /** What DescribeExecution says, reduced to what the reconcile needs. */
 export type ExecutionState =
@@ -64,8 +59,8 @@ export type OperationVerdict =
   | { kind: 'overdue'; runningSeconds: number; deadlineSeconds: number }
   /** A delete running for very long: reported, not stopped (a new delete would wait the same). */
   | { kind: 'slow_delete'; runningSeconds: number }
-  /** Nobody works on it any more; `reason` is the fail_reason / event message. */
-  | { kind: 'lost'; reason: string };
+  /** Nobody works on it any more; `failure` is what the deployment fails with (WorkflowLost). */
+  | { kind: 'lost'; failure: Failure };
 
 /** A delete that takes longer than this is reported (pods that do not go away). */
 export const SLOW_DELETE_SECONDS = 1800;
@@ -88,7 +83,7 @@ export const judgeOperation = (
     if (since(record.updated_at) <= START_GRACE_SECONDS || wallSeconds <= START_GRACE_WALL_SECONDS) {
       return { kind: 'settling', why: `execution ${name} not started yet` };
     }
-    return { kind: 'lost', reason: `WorkflowLost: the ${record.operation} execution ${name} was never started` };
+    return { kind: 'lost', failure: { reason: 'WorkflowLost', message: `the ${record.operation} execution ${name} was never started` } };
   }
   if (!('stoppedAt' in execution)) {
     const running = since(execution.startedAt);
@@ -99,7 +94,7 @@ export const judgeOperation = (
   if (since(execution.stoppedAt) <= SETTLE_SECONDS) return { kind: 'settling', why: `execution ${name} ended ${execution.status} moments ago` };
   return {
     kind: 'lost',
-    reason: `WorkflowLost: the ${record.operation} execution ${name} ended ${execution.status} at ${execution.stoppedAt} without recording an outcome`,
+    failure: { reason: 'WorkflowLost', message: `the ${record.operation} execution ${name} ended ${execution.status} at ${execution.stoppedAt} without recording an outcome` },
   };
 };
 

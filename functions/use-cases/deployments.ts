@@ -14,6 +14,7 @@ import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { newDeploymentId } from '../domain/ids';
 import { newDeploymentRecord } from '../domain/new-deployment';
+import { startDelete, startScale } from '../domain/lifecycle';
 import { checkTenantLabelValues } from '../domain/manifests';
 import { checkCacheFitsOneNode, type DeploySpec } from '../domain/custom-model';
 import { checkReplicasFitNodeGroup } from '../domain/requests';
@@ -120,18 +121,13 @@ export const scaleDeployment = async (
   if (delta > 0) await reserveGpus(group.config_id, delta, nodeGroupGpuLimit(group), group.node_group.name);
   let updated: DeploymentRecord;
   try {
-    const message =
-      replicas === 0
-        ? `pause (scale from ${current.replicas} to 0 replicas) ${origin}`
-        : paused
-          ? `resume with ${replicas} replicas ${origin}`
-          : `scale from ${current.replicas} to ${replicas} replicas ${origin}`;
+    const scale = startScale(current, replicas, reserved, origin);
     updated = await handOver(
       current,
       'scale',
-      { replicas, phase: 'scaling', reserved_gpus: reserved },
+      scale.changes,
       now,
-      { type: replicas === 0 ? 'pause_requested' : paused ? 'resume_requested' : 'scale_requested', message },
+      scale.event,
       // Its reservation was given back (pause released): count it toward the group's demand again.
       current.reserved_gpus === 0 && reserved > 0 ? group.config_id : undefined,
     );
@@ -202,10 +198,8 @@ export const deleteDeployment = async (tenant: Tenant, id: string, now: Date): P
     const current = await getDeployment(tenant, id);
     if (current.status === 'terminating') return;
     try {
-      await handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now, {
-        type: 'delete_requested',
-        message: 'deletion requested',
-      });
+      const deletion = startDelete();
+      await handOver(current, 'delete', deletion.changes, now, deletion.event);
     } catch (error) {
       if (error instanceof ConflictError && attempt < DELETE_ATTEMPTS) continue;
       throw error;
@@ -227,8 +221,7 @@ const DELETE_ATTEMPTS = 8;
  * Hands a terminating deployment whose delete execution died to a new delete execution (the
  * reconcile's repair), conditional on the version the caller read, like any hand-over.
  */
-export const restartDelete = (current: DeploymentRecord, now: Date, why: string): Promise<DeploymentRecord> =>
-  handOver(current, 'delete', { status: 'terminating', phase: 'deleting', ready_since: null }, now, {
-    type: 'delete_restarted',
-    message: `deletion restarted: ${why}`,
-  });
+export const restartDelete = (current: DeploymentRecord, now: Date, why: string): Promise<DeploymentRecord> => {
+  const deletion = startDelete(why);
+  return handOver(current, 'delete', deletion.changes, now, deletion.event);
+};

@@ -21,11 +21,11 @@ import { describeWorkflow, stopWorkflow } from '../adapters/workflow-starter';
 import { logger } from '../commons/logger';
 import { INVENTORY, type GpuConfig } from '../../contract/catalog';
 import { workloadName, type DeploymentRecord, type DeploymentStatus } from '../domain/deployment';
-import { ConflictError } from '../domain/errors';
-import { markFailed } from '../domain/lifecycle';
+import { ConflictError, formatFailure, type Failure } from '../domain/errors';
+import { isInFlight, markFailed } from '../domain/lifecycle';
 import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
-import { instanceCountsStale, isInFlightPhase, judgeLedger, judgeOperation } from '../domain/reconcile';
+import { instanceCountsStale, judgeLedger, judgeOperation } from '../domain/reconcile';
 import { deploymentModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
@@ -137,7 +137,7 @@ const repairStuckDeployment = async (
   inFlightConfigs: Set<string>,
 ): Promise<void> => {
   const record = await repository.getDeployment(key, key.id);
-  if (!record || !isInFlightPhase(record.phase)) return;
+  if (!record || !isInFlight(record.phase)) return;
   const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), deploymentModelOf(record)]);
   const verdict = judgeOperation(record, execution, at, timeScale, model);
   // Until repaired, an operation on this GPU config may still want its nodes.
@@ -162,7 +162,8 @@ const repairStuckDeployment = async (
       return;
     case 'lost': {
       const restart = record.status === 'terminating';
-      const repaired = restart ? await restartLostDelete(record, at, verdict.reason) : await failLostOperation(record, at, verdict.reason);
+      const reason = formatFailure(verdict.failure);
+      const repaired = restart ? await restartLostDelete(record, at, reason) : await failLostOperation(record, at, verdict.failure);
       // A record that moved on, or a new delete execution, may still want the nodes.
       if (!repaired || restart) inFlightConfigs.add(record.gpu_config_id);
       if (!repaired) return;
@@ -171,7 +172,7 @@ const repairStuckDeployment = async (
         org_id: record.org_id,
         project_id: record.project_id,
         action: restart ? 'delete_restarted' : 'marked_failed',
-        reason: verdict.reason,
+        reason,
       });
       return;
     }
@@ -194,9 +195,9 @@ const stopOverdueOperation = (record: DeploymentRecord, runningSeconds: number, 
  * and on the same execution), remove its workload, and give its GPUs back exactly once.
  * Returns false if the record moved on meanwhile.
  */
-const failLostOperation = async (record: DeploymentRecord, at: Date, reason: string): Promise<boolean> => {
+const failLostOperation = async (record: DeploymentRecord, at: Date, failure: Failure): Promise<boolean> => {
   try {
-    const failed = markFailed(record, at, { reason: 'WorkflowLost', message: reason });
+    const failed = markFailed(record, at, failure);
     await repository.updateDeployment(record, record.id, failed.changes, { version: record.version, executionArn: record.execution_arn }, {
       now: at,
       event: failed.event,

@@ -9,6 +9,7 @@ import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findGpuConfig } from '../../contract/catalog';
 import { DeploymentFailedError } from '../domain/errors';
+import { enterPhase } from '../domain/lifecycle';
 import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
 import { readHfToken } from '../adapters/hf-token-secrets';
 import { deploymentModelOf } from '../use-cases/catalog';
@@ -37,10 +38,12 @@ export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => 
   const secretArn = record.hf_token_secret_arn;
   const secret = typeof secretArn === 'string' ? renderTokenSecret(record, await readHfToken(secretArn), namespace) : undefined;
   await applyObjects({ ...renderModelWorkload(record, model, config, namespace, modelIngress, servingImage), ...(secret ? { secret } : {}) });
-  if (record.operation === 'deploy' && record.phase !== 'scheduling') {
-    await updateDeployment(record, record.id, { phase: 'scheduling' }, { executionArn: input.execution }, {
+  const scheduling = enterPhase(record, 'scheduling', 'Kubernetes objects applied');
+  if (scheduling.event) {
+    await updateDeployment(record, record.id, scheduling.changes, { executionArn: input.execution }, {
       now: now(),
-      event: { type: 'phase_changed', message: 'phase scheduling: Kubernetes objects applied' },
+      event: scheduling.event,
+      milestones: scheduling.milestones,
     }).catch(asSuperseded);
   }
   return { started_at: now().toISOString(), ready: false, wait_seconds: 2, replicas: record.replicas };

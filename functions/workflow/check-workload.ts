@@ -12,8 +12,9 @@ import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { weightsGiB, type CatalogModel } from '../../contract/catalog';
 import { customLoadBudgetSeconds } from '../domain/custom-model';
-import { workloadName, type DeploymentPhase, type DeploymentRecord, type Milestone } from '../domain/deployment';
+import { workloadName, type DeploymentRecord } from '../domain/deployment';
 import { DeploymentFailedError } from '../domain/errors';
+import { enterPhase, milestonesReached } from '../domain/lifecycle';
 import { deploymentSelector } from '../domain/manifests';
 import { classifyPods, countInstances, mentionsModelAccessDenied, type RolloutProgress } from '../domain/pod-status';
 import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../domain/polling';
@@ -25,12 +26,6 @@ import type { WorkloadWait } from './apply-workload';
 const LOG_LINES = 8;
 
 type Progress = Extract<RolloutProgress, { kind: 'progress' }>;
-
-const MILESTONES_REACHED: Record<Progress['phase'], Milestone[]> = {
-  scheduling: [],
-  pulling_image: ['scheduled'],
-  loading_model: ['scheduled', 'image_pulled', 'model_loading'],
-};
 
 const phaseDeadline = (progress: Progress, record: DeploymentRecord, model: CatalogModel | undefined): { seconds: number; reason: string; message: string } => {
   if (progress.phase === 'scheduling') {
@@ -57,7 +52,7 @@ const checkWorkloadOnce = async (input: TaskInput & { workload: WorkloadWait }):
   if (status.observedCurrent && status.desired === record.replicas && status.ready >= record.replicas && pods.length <= record.replicas) {
     // A fast phase can start and end between two polls: the pods went through it all the
     // same, so stamp what was not seen (ready itself is stamped by mark-ready, after this).
-    const skipped = record.operation === 'deploy' ? MILESTONES_REACHED.loading_model.filter((m) => record.timeline?.[m] === undefined) : [];
+    const skipped = record.operation === 'deploy' ? milestonesReached(record, 'loading_model') : [];
     // The counts are written at every ready, so observed_at tells when they were last confirmed.
     const at = now();
     await updateDeployment(record, record.id, { instances: { ...counts, observed_at: at.toISOString() } }, { executionArn: input.execution }, {
@@ -86,15 +81,13 @@ const checkWorkloadOnce = async (input: TaskInput & { workload: WorkloadWait }):
     throw new DeploymentFailedError(deadline.reason, `${deadline.message} after ${Math.round(inPhase)} s (deadline ${deadline.seconds} s)`);
   }
 
-  const phase: DeploymentPhase = progress.phase;
-  const isDeploy = record.operation === 'deploy';
-  const milestones = MILESTONES_REACHED[progress.phase].filter((m) => record.timeline?.[m] === undefined);
-  if ((isDeploy && record.phase !== phase) || milestones.length > 0 || countsChanged) {
-    const changes = { ...(isDeploy ? { phase } : {}), ...(countsChanged ? { instances: { ...counts, observed_at: at.toISOString() } } : {}) };
+  const entered = enterPhase(record, progress.phase, progress.detail);
+  if (entered.event || entered.milestones.length > 0 || countsChanged) {
+    const changes = { ...entered.changes, ...(countsChanged ? { instances: { ...counts, observed_at: at.toISOString() } } : {}) };
     await updateDeployment(record, record.id, changes, { executionArn: input.execution }, {
       now: at,
-      milestones,
-      event: isDeploy && record.phase !== phase ? { type: 'phase_changed', message: `phase ${phase}: ${progress.detail}` } : undefined,
+      milestones: entered.milestones,
+      event: entered.event,
     }).catch(asSuperseded);
   }
   const expected = await expectedSecondsFromApply(record, model, input.workload.started_at);

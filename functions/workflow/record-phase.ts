@@ -1,30 +1,30 @@
 /**
- * Records a workflow's phase. With `release_capacity` the deployment also gives its GPUs
- * back to the ledger and stops counting toward node group demand (exactly once).
+ * Records what the state machine says happened (an ASL event, `provisioning_started`): the
+ * lifecycle decides which phase that is. Nothing is written when the record is already there.
  */
-import { releaseGpus } from '../adapters/capacity-ledger';
 import { now } from '../adapters/clock';
-import { takeReservation, updateDeployment } from '../adapters/deployment-repository';
-import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow';
-import type { DeploymentPhase } from '../domain/deployment';
+import { updateDeployment } from '../adapters/deployment-repository';
+import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
+import { ASL_EVENT_PHASES, enterPhase, type AslEvent } from '../domain/lifecycle';
 
 export interface RecordPhaseInput extends TaskInput {
-  phase: DeploymentPhase;
-  release_capacity?: boolean;
+  event: AslEvent;
 }
 
-export const recordPhase = async (input: RecordPhaseInput): Promise<{ phase: DeploymentPhase; released_gpus: number }> => {
-  await updateDeployment(input.deployment, input.deployment.id, { phase: input.phase }, { executionArn: input.execution }, {
-    now: now(),
-    event: { type: 'phase_changed', message: `phase ${input.phase}` },
-  }).catch(asSuperseded);
-  let released = 0;
-  if (input.release_capacity === true) {
-    const taken = await takeReservation(input.deployment, input.deployment.id, input.execution);
-    await releaseGpus(input.deployment.gpu_config_id, taken.gpus);
-    released = taken.gpus;
+export const recordPhase = async (input: RecordPhaseInput): Promise<{ phase: string }> => {
+  const phase = ASL_EVENT_PHASES[input.event];
+  // A state machine out of step with the lifecycle: fail loudly rather than record nothing.
+  if (phase === undefined) throw new Error(`record-phase got an event the lifecycle does not know: ${String(input.event)}`);
+  const record = await ownedDeployment(input);
+  const entered = enterPhase(record, phase);
+  if (entered.event) {
+    await updateDeployment(record, record.id, entered.changes, { executionArn: input.execution }, {
+      now: now(),
+      event: entered.event,
+      milestones: entered.milestones,
+    }).catch(asSuperseded);
   }
-  return { phase: input.phase, released_gpus: released };
+  return { phase: entered.changes.phase ?? record.phase };
 };
 
 export const handler = workflowTask('record-phase', recordPhase);

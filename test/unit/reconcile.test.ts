@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   hardDeadlineSeconds,
-  isInFlightPhase,
   judgeLedger,
   judgeOperation,
   LEDGER_CONFIRM_SECONDS,
@@ -23,16 +22,6 @@ const deploy = {
 };
 const terminating = { ...deploy, operation: 'delete' as const, status: 'terminating' as const };
 
-describe('isInFlightPhase', () => {
-  it('lists every phase an execution works in, and neither resting phase', () => {
-    for (const phase of ['accepted', 'provisioning_nodes', 'scheduling', 'pulling_image', 'loading_model', 'scaling', 'deleting'] as const) {
-      expect(isInFlightPhase(phase)).toBe(true);
-    }
-    expect(isInFlightPhase('ready')).toBe(false);
-    expect(isInFlightPhase('failed')).toBe(false);
-  });
-});
-
 describe('judgeOperation', () => {
   const judge = (record: Parameters<typeof judgeOperation>[0], execution: ExecutionState, timeScale = 1) =>
     judgeOperation(record, execution, at, timeScale);
@@ -47,7 +36,10 @@ describe('judgeOperation', () => {
     expect(judge(deploy, ended(SETTLE_SECONDS - 1))).toMatchObject({ kind: 'settling' });
     expect(judge(deploy, ended(SETTLE_SECONDS + 1))).toEqual({
       kind: 'lost',
-      reason: `WorkflowLost: the deploy execution dep-1-deploy-20261123T115900-abcd ended ABORTED at ${ago(SETTLE_SECONDS + 1)} without recording an outcome`,
+      failure: {
+        reason: 'WorkflowLost',
+        message: `the deploy execution dep-1-deploy-20261123T115900-abcd ended ABORTED at ${ago(SETTLE_SECONDS + 1)} without recording an outcome`,
+      },
     });
     for (const status of ['SUCCEEDED', 'FAILED', 'TIMED_OUT'] as const) {
       expect(judge(terminating, { status, startedAt: ago(900), stoppedAt: ago(600) })).toMatchObject({ kind: 'lost' });
@@ -58,7 +50,7 @@ describe('judgeOperation', () => {
     expect(judge({ ...deploy, updated_at: ago(START_GRACE_SECONDS - 1) }, { status: 'NOT_FOUND' })).toMatchObject({ kind: 'settling' });
     expect(judge({ ...deploy, updated_at: ago(START_GRACE_SECONDS + 1) }, { status: 'NOT_FOUND' })).toEqual({
       kind: 'lost',
-      reason: 'WorkflowLost: the deploy execution dep-1-deploy-20261123T115900-abcd was never started',
+      failure: { reason: 'WorkflowLost', message: 'the deploy execution dep-1-deploy-20261123T115900-abcd was never started' },
     });
   });
 
