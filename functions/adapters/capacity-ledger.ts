@@ -8,11 +8,12 @@
  * `drift_observed` is the reconcile's memory of a disagreement with the records (see
  * use-cases/reconcile.ts); reservations and releases never touch it.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../domain/errors';
 import type { LedgerObservation } from '../domain/reconcile';
 import { documentClient, tableName } from './dynamodb';
+import { conditional } from './table/conditional';
+import { UpdateBuilder } from './table/update';
 
 const key = (gpuConfigId: string) => ({ pk: `CAPACITY#${gpuConfigId}`, sk: 'LEDGER' });
 
@@ -24,49 +25,36 @@ export const reservedGpus = async (gpuConfigId: string): Promise<number> => {
 /** Reserves `gpus` if the total stays within `limit`; otherwise 409 with what is taken. */
 export const reserveGpus = async (gpuConfigId: string, gpus: number, limit: number, nodeGroup: string): Promise<void> => {
   if (gpus <= 0) return;
-  try {
-    await documentClient.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: key(gpuConfigId),
-        UpdateExpression: 'ADD reserved_gpus :gpus SET updated_at = :now',
-        ConditionExpression: 'attribute_not_exists(reserved_gpus) OR reserved_gpus <= :room',
-        ExpressionAttributeValues: { ':gpus': gpus, ':room': limit - gpus, ':now': new Date().toISOString() },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const taken = await reservedGpus(gpuConfigId);
-    throw new ConflictError(
-      `no GPU capacity left: node group '${nodeGroup}' has ${taken} of ${limit} GPUs reserved and this request needs ${gpus} more; retry after other deployments scale down, or choose another gpu_config_id`,
-    );
-  }
+  await conditional(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: key(gpuConfigId),
+      UpdateExpression: 'ADD reserved_gpus :gpus SET updated_at = :now',
+      ConditionExpression: 'attribute_not_exists(reserved_gpus) OR reserved_gpus <= :room',
+      ExpressionAttributeValues: { ':gpus': gpus, ':room': limit - gpus, ':now': new Date().toISOString() },
+    }),
+    async () => {
+      const taken = await reservedGpus(gpuConfigId);
+      throw new ConflictError(
+        `no GPU capacity left: node group '${nodeGroup}' has ${taken} of ${limit} GPUs reserved and this request needs ${gpus} more; retry after other deployments scale down, or choose another gpu_config_id`,
+      );
+    },
+  );
 };
 
 /** Gives GPUs back. Never goes below zero (a reconcile resets drift from crashes). */
 export const releaseGpus = async (gpuConfigId: string, gpus: number): Promise<void> => {
   if (gpus <= 0) return;
-  try {
-    await documentClient.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: key(gpuConfigId),
-        UpdateExpression: 'ADD reserved_gpus :minus SET updated_at = :now',
-        ConditionExpression: 'reserved_gpus >= :gpus',
-        ExpressionAttributeValues: { ':minus': -gpus, ':gpus': gpus, ':now': new Date().toISOString() },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    await documentClient.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: key(gpuConfigId),
-        UpdateExpression: 'SET reserved_gpus = :zero, updated_at = :now',
-        ExpressionAttributeValues: { ':zero': 0, ':now': new Date().toISOString() },
-      }),
-    );
-  }
+  await conditional(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: key(gpuConfigId),
+      UpdateExpression: 'ADD reserved_gpus :minus SET updated_at = :now',
+      ConditionExpression: 'reserved_gpus >= :gpus',
+      ExpressionAttributeValues: { ':minus': -gpus, ':gpus': gpus, ':now': new Date().toISOString() },
+    }),
+    () => setReservedGpus(gpuConfigId, 0),
+  );
 };
 
 /** Sets the ledger to what the records say (the reconcile's repair). */
@@ -116,27 +104,14 @@ export const recordLedgerDrift = async (gpuConfigId: string, observation: Ledger
  * reconcile judged (same count, same updated_at). Returns false if it moved meanwhile.
  */
 export const repairLedger = async (gpuConfigId: string, gpus: number, expected: Pick<LedgerState, 'reservedGpus' | 'updatedAt'>): Promise<boolean> => {
-  const values: Record<string, unknown> = { ':gpus': gpus, ':now': new Date().toISOString(), ':expected': expected.reservedGpus };
-  const conditions = [expected.reservedGpus === 0 ? '(attribute_not_exists(reserved_gpus) OR reserved_gpus = :expected)' : 'reserved_gpus = :expected'];
-  if (expected.updatedAt === null) {
-    conditions.push('attribute_not_exists(updated_at)');
-  } else {
-    values[':updatedAt'] = expected.updatedAt;
-    conditions.push('updated_at = :updatedAt');
-  }
-  try {
-    await documentClient.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: key(gpuConfigId),
-        UpdateExpression: 'SET reserved_gpus = :gpus, updated_at = :now REMOVE drift_observed',
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  const update = new UpdateBuilder()
+    .set('reserved_gpus = :gpus, updated_at = :now', { ':gpus': gpus, ':now': new Date().toISOString() })
+    .remove(['drift_observed'])
+    .when(expected.reservedGpus === 0 ? '(attribute_not_exists(reserved_gpus) OR reserved_gpus = :expected)' : 'reserved_gpus = :expected', {
+      ':expected': expected.reservedGpus,
+    });
+  if (expected.updatedAt === null) update.when('attribute_not_exists(updated_at)');
+  else update.when('updated_at = :updatedAt', { ':updatedAt': expected.updatedAt });
+  const repaired = await conditional(new UpdateCommand({ TableName: tableName, Key: key(gpuConfigId), ...update.build() }), () => false);
+  return repaired !== false;
 };

@@ -6,11 +6,12 @@
  * Each item overrides the built-in model of that id (origin `builtin`) or adds one (`admin`).
  * Writes are conditional on the version read, so two admins never overwrite each other blindly.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { catalogModelSchema } from '../../contract/catalog';
 import type { CatalogEntry } from '../domain/catalog-admin';
 import { documentClient, tableName } from './dynamodb';
+import { conditional } from './table/conditional';
+import { queryAll } from './table/query';
 
 const PARTITION = 'CATALOG';
 const key = (id: string) => ({ pk: PARTITION, sk: `MODEL#${id}` });
@@ -35,23 +36,14 @@ export const getCatalogEntry = async (id: string): Promise<CatalogEntry | undefi
   return Item ? toEntry(Item) : undefined;
 };
 
-export const listCatalogEntries = async (): Promise<CatalogEntry[]> => {
-  const entries: CatalogEntry[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :model)',
-        ExpressionAttributeValues: { ':pk': PARTITION, ':model': 'MODEL#' },
-        ExclusiveStartKey: start,
-      }),
-    );
-    entries.push(...(page.Items ?? []).map(toEntry));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return entries;
-};
+export const listCatalogEntries = async (): Promise<CatalogEntry[]> =>
+  (
+    await queryAll({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :model)',
+      ExpressionAttributeValues: { ':pk': PARTITION, ':model': 'MODEL#' },
+    })
+  ).map(toEntry);
 
 /**
  * Writes `entry` if the stored item is still the one read: `expected` is its version, or
@@ -62,10 +54,7 @@ export const putCatalogEntry = async (entry: CatalogEntry, expected: number | 'a
     expected === 'absent'
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
       : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expected } };
-  try {
-    await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...key(entry.model.id), ...entry }, ...condition }));
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) throw new CatalogWriteConflict(`catalog model ${entry.model.id} changed meanwhile`);
-    throw error;
-  }
+  await conditional(new PutCommand({ TableName: tableName, Item: { ...key(entry.model.id), ...entry }, ...condition }), () => {
+    throw new CatalogWriteConflict(`catalog model ${entry.model.id} changed meanwhile`);
+  });
 };

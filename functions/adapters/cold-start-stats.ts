@@ -5,8 +5,8 @@
  *   pk = STATS#<catalog id>#<gpu config id>   sk = COLD_START   samples: number[] (seconds)
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { documentClient, tableName } from './dynamodb';
+import { conditional, ignoreConflict } from './table/conditional';
 
 const KEEP = 20;
 const key = (catalogId: string, gpuConfigId: string) => ({ pk: `STATS#${catalogId}#${gpuConfigId}`, sk: 'COLD_START' });
@@ -21,16 +21,13 @@ export const recordColdStart = async (catalogId: string, gpuConfigId: string, se
   const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: key(catalogId, gpuConfigId), ConsistentRead: true }));
   const samples = Array.isArray(Item?.samples) ? (Item.samples as number[]) : [];
   const revision = Number(Item?.revision ?? 0);
-  try {
-    await documentClient.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...key(catalogId, gpuConfigId), samples: [...samples, Math.round(seconds)].slice(-KEEP), revision: revision + 1 },
-        ConditionExpression: 'attribute_not_exists(pk) OR revision = :revision',
-        ExpressionAttributeValues: { ':revision': revision },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await conditional(
+    new PutCommand({
+      TableName: tableName,
+      Item: { ...key(catalogId, gpuConfigId), samples: [...samples, Math.round(seconds)].slice(-KEEP), revision: revision + 1 },
+      ConditionExpression: 'attribute_not_exists(pk) OR revision = :revision',
+      ExpressionAttributeValues: { ':revision': revision },
+    }),
+    ignoreConflict,
+  );
 };

@@ -8,6 +8,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract/table';
 import type { DeploymentPhase, DeploymentStatus, Tenant } from '../domain/deployment';
 import { documentClient, tableName } from './dynamodb';
+import { tenantKey } from './table/keys';
 
 export const EVENT_RETENTION_DAYS = 30;
 
@@ -22,7 +23,6 @@ export interface DeploymentEvent {
   execution_arn?: string;
 }
 
-const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
 const eventPrefix = (deploymentId: string) => `EVT#${deploymentId}#`;
 let sequence = 0;
 

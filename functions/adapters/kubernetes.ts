@@ -1,148 +1,16 @@
 /**
- * The Kubernetes API of the model cluster, through @kubernetes/client-node.
- *
- * The server and CA come from EKS DescribeCluster and the token from a presigned STS call
- * (TLS verified, no kubeconfig file). The local cloud takes the same path: its simulated
- * EKS describes an HTTPS Kubernetes endpoint with its own CA.
+ * The model cluster's objects through the Kubernetes API: a model's workload (applied,
+ * read, deleted), its pods and their logs, the GPU nodes, and the objects the reconcile lists.
+ * Clients and connection: kubernetes-client.ts; the model server itself: model-server-proxy.ts.
  */
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  createConfiguration,
-  KubeConfig,
-  NetworkingV1Api,
-  Observable,
-  PatchStrategy,
-  PolicyV1Api,
-  ServerConfiguration,
-  setHeaderOptions,
-  type KubernetesObject,
-  type ObservableMiddleware,
-  type V1Node,
-  type V1PersistentVolumeClaim,
-  type V1Pod,
-  type V1PodDisruptionBudget,
-  type V1Secret,
-} from '@kubernetes/client-node';
-import type { NetworkPolicyManifest } from '../domain/manifests';
-import { clusterName, describeCluster } from './eks-node-groups';
-import { eksToken } from './eks-token';
+import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Node, type V1PersistentVolumeClaim, type V1Pod, type V1PodDisruptionBudget, type V1Secret } from '@kubernetes/client-node';
 import { logger } from '../commons/logger';
-
+import { isNodeReady, keepNewestBytes } from '../domain/kubernetes-objects';
+import type { NetworkPolicyManifest } from '../domain/manifests';
+import { connect, FIELD_MANAGER, ignoreNotFound, isStatus, parseJson } from './kubernetes-client';
 import { namespace } from './model-namespace';
 
 export { namespace };
-const FIELD_MANAGER = 'gpu-control-plane';
-const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
-
-/**
- * Every call gives up after this long. client-node sets no timeout of its own, so an API
- * server that accepts the connection and never answers (a private endpoint out of reach, an
- * overloaded control plane) would hold the task to the Lambda timeout; failing fast lets the
- * state machine's retry try again. Calls with their own deadline (callModelServer) override it.
- */
-export const KUBERNETES_REQUEST_TIMEOUT_MS = 10_000;
-
-export const requestTimeoutMiddleware = (timeoutMs: number): ObservableMiddleware => ({
-  pre: (context) => {
-    context.setSignal(AbortSignal.timeout(timeoutMs));
-    return new Observable(Promise.resolve(context));
-  },
-  post: (response) => new Observable(Promise.resolve(response)),
-});
-
-export interface Clients {
-  core: CoreV1Api;
-  apps: AppsV1Api;
-  policy: PolicyV1Api;
-  networking: NetworkingV1Api;
-  expiresAt: number;
-}
-let clients: Clients | undefined;
-
-/** The API clients of a loaded KubeConfig, every request bounded by `timeoutMs`. */
-export const makeClients = (kc: KubeConfig, timeoutMs = KUBERNETES_REQUEST_TIMEOUT_MS): Omit<Clients, 'expiresAt'> => {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('the Kubernetes configuration names no cluster');
-  const configuration = createConfiguration({
-    baseServer: new ServerConfiguration(server, {}),
-    authMethods: { default: kc },
-    middleware: [requestTimeoutMiddleware(timeoutMs)],
-  });
-  return {
-    core: retrying(new CoreV1Api(configuration)),
-    apps: retrying(new AppsV1Api(configuration)),
-    policy: retrying(new PolicyV1Api(configuration)),
-    networking: retrying(new NetworkingV1Api(configuration)),
-  };
-};
-
-/** Retries of an answer that asks for one; the ASL's Retry handles anything longer. */
-const API_RETRIES = 3;
-const MAX_RETRY_AFTER_MS = 1_000;
-
-/**
- * How long to wait before retrying, or undefined for no retry. client-node retries nothing, so
- * a burst of 429s (API Priority and Fairness) or a 503 from an overloaded API server went
- * straight to the workflow's few Retry attempts. Like client-go, which retries an answer that
- * carries Retry-After, a 429 or 5xx is tried again after that delay (bounded here), else after a
- * short jittered back-off. Connection errors are not retried here: a create may have happened.
- */
-const retryDelayMs = (error: unknown, attempt: number): number | undefined => {
-  if (!(error instanceof ApiException) || !(error.code === 429 || (error.code >= 500 && error.code <= 504))) return undefined;
-  const retryAfter = Number((error.headers as Record<string, string> | undefined)?.['retry-after']);
-  const backoff = 100 * 2 ** attempt * (0.5 + Math.random());
-  return Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : backoff);
-};
-
-const retrying = <T extends object>(api: T): T =>
-  new Proxy(api, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      // connect* calls reach the model server through the proxy: its 5xx are its own, and a
-      // prompt must not be generated twice.
-      if (typeof property === 'string' && property.startsWith('connect')) return (value as (...a: unknown[]) => unknown).bind(target);
-      return async (...args: unknown[]) => {
-        for (let attempt = 0; ; attempt += 1) {
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } catch (error) {
-            const delay = retryDelayMs(error, attempt);
-            if (delay === undefined || attempt >= API_RETRIES) throw error;
-            await new Promise((resolve) => setTimeout(resolve, delay));
-          }
-        }
-      };
-    },
-  });
-
-const connect = async (): Promise<Clients> => {
-  if (clients && clients.expiresAt > Date.now()) return clients;
-  const kc = new KubeConfig();
-  const cluster = await describeCluster();
-  const token = await eksToken(clusterName, cluster.region ?? process.env.AWS_REGION ?? 'us-east-1');
-  kc.loadFromOptions({
-    clusters: [{ name: clusterName, server: cluster.endpoint, caData: cluster.caData, skipTLSVerify: false }],
-    users: [{ name: 'workflow', token }],
-    contexts: [{ name: clusterName, cluster: clusterName, user: 'workflow' }],
-    currentContext: clusterName,
-  });
-  clients = { ...makeClients(kc), expiresAt: Date.now() + TOKEN_LIFETIME_MS };
-  return clients;
-};
-
-const isStatus = (error: unknown, code: number): boolean => error instanceof ApiException && error.code === code;
-
-/** Runs a delete, treating "already gone" as success. */
-const ignoreNotFound = async (op: () => Promise<unknown>): Promise<void> => {
-  try {
-    await op();
-  } catch (error) {
-    if (!isStatus(error, 404)) throw error;
-  }
-};
 
 const apply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 
@@ -237,15 +105,6 @@ export const podsOnNodes = async (nodeNames: readonly string[]): Promise<Map<str
   return result;
 };
 
-export const podLogTail = async (podName: string, tailLines: number): Promise<string> => {
-  const { core } = await connect();
-  try {
-    return await core.readNamespacedPodLog({ name: podName, namespace, tailLines, container: 'vllm' });
-  } catch {
-    return '';
-  }
-};
-
 /** The model server's container in every pod we render (domain/manifests.ts). */
 export const MODEL_CONTAINER = 'vllm';
 
@@ -283,31 +142,13 @@ export const readPodLog = async (podName: string, query: PodLogQuery): Promise<P
 
 const podLogError = (error: unknown): string => {
   if (error instanceof ApiException) {
-    const status: unknown = typeof error.body === 'string' ? safeJson(error.body) : error.body;
+    const status: unknown = typeof error.body === 'string' ? parseJson(error.body) : error.body;
     const message = typeof status === 'object' && status !== null && 'message' in status ? status.message : undefined;
     if (typeof message === 'string' && message !== '') return message.slice(0, 500);
     return `the Kubernetes API refused to read the log (HTTP ${error.code})`;
   }
   logger.warn('pod log read failed', { error: error as Error });
   return 'the Kubernetes API did not answer; retry shortly';
-};
-
-const safeJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};
-
-const keepNewestBytes = (log: string, maxBytes: number): PodLog => {
-  if (Buffer.byteLength(log, 'utf8') <= maxBytes) return { log };
-  const bytes = Buffer.from(log, 'utf8');
-  let start = bytes.length - maxBytes;
-  // Start after a line break, so the first line shown is whole.
-  const nextLine = bytes.indexOf(0x0a, start - 1);
-  start = nextLine === -1 ? bytes.length : nextLine + 1;
-  return { log: bytes.subarray(start).toString('utf8'), truncated: true };
 };
 
 export const deleteWorkloadObjects = async (name: string): Promise<void> => {
@@ -393,12 +234,6 @@ export const uncordonNode = async (name: string, annotation: string, value: stri
   }
 };
 
-/** `aws:///us-east-1a/i-0abc` -> `i-0abc`. */
-export const instanceIdOf = (node: V1Node): string | undefined => node.spec?.providerID?.split('/').pop();
-
-export const isNodeReady = (node: V1Node): boolean =>
-  node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
 /** The kinds of namespaced objects this control plane creates for a model. */
 export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim' | 'PodDisruptionBudget' | 'NetworkPolicy';
 
@@ -452,60 +287,5 @@ export const deleteManagedObject = async (object: ManagedObject): Promise<'delet
     if (isStatus(error, 404)) return 'gone';
     if (isStatus(error, 409)) return 'replaced';
     throw error;
-  }
-};
-
-/** How a call to a model server through the service proxy ended (domain/prompt.ts maps it to the API's answer). */
-export type ModelServerResult =
-  | { kind: 'ok'; body: unknown }
-  | { kind: 'http_error'; status: number; body: unknown }
-  | { kind: 'timeout' }
-  | { kind: 'unreachable'; message: string };
-
-export interface ModelServerCall {
-  method: 'GET' | 'POST';
-  /** Path on the model server, e.g. `v1/models`. */
-  path: string;
-  body?: unknown;
-  timeoutMs: number;
-}
-
-/** Sets the JSON body and the deadline on the generated client's request (its proxy calls take no body). */
-const requestMiddleware = (call: ModelServerCall, signal: AbortSignal): ObservableMiddleware => ({
-  pre: (context) => {
-    context.setSignal(signal);
-    if (call.body !== undefined) {
-      context.setHeaderParam('Content-Type', 'application/json');
-      context.setBody(JSON.stringify(call.body));
-    }
-    return new Observable(Promise.resolve(context));
-  },
-  post: (response) => new Observable(Promise.resolve(response)),
-});
-
-/**
- * Calls the model server of a deployment through the Kubernetes API service proxy
- * (`…/services/<name>:http/proxy/<path>`): the API server picks a Ready pod, so the control
- * plane needs no network path into the cluster. Never throws for the server's own answers.
- */
-export const callModelServer = async (service: string, call: ModelServerCall): Promise<ModelServerResult> => {
-  const { core } = await connect();
-  const signal = AbortSignal.timeout(call.timeoutMs);
-  const options = { middleware: [requestMiddleware(call, signal)], middlewareMergeStrategy: 'append' as const };
-  const request = { name: `${service}:http`, namespace, path: call.path };
-  try {
-    const body =
-      call.method === 'GET'
-        ? await core.connectGetNamespacedServiceProxyWithPath(request, options)
-        : await core.connectPostNamespacedServiceProxyWithPath(request, options);
-    return { kind: 'ok', body: typeof body === 'string' ? safeJson(body) ?? body : body };
-  } catch (error) {
-    if (signal.aborted) return { kind: 'timeout' };
-    if (error instanceof ApiException) {
-      const body: unknown = typeof error.body === 'string' ? safeJson(error.body) ?? error.body : error.body;
-      return { kind: 'http_error', status: error.code, body };
-    }
-    logger.warn('model server call failed', { error: error as Error });
-    return { kind: 'unreachable', message: error instanceof Error ? error.message.slice(0, 300) : 'no answer' };
   }
 };

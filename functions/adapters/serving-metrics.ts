@@ -10,6 +10,7 @@
  * (domain/schedule.ts observeActivity) treats any change as activity.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { isConditionTrue } from '../domain/kubernetes-objects';
 import { deploymentSelector, VLLM_PORT } from '../domain/manifests';
 import { sumMetrics } from '../domain/prometheus';
 import { listPods, podProxyGet } from './kubernetes';
@@ -22,9 +23,8 @@ export interface ServingReading {
   pods: number;
 }
 
-const isReady = (pod: V1Pod): boolean =>
-  pod.metadata?.deletionTimestamp === undefined &&
-  (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+/** Ready and not on its way out: a terminating pod's counters are about to vanish. */
+const isReady = (pod: V1Pod): boolean => pod.metadata?.deletionTimestamp === undefined && isConditionTrue(pod, 'Ready');
 
 const COUNTER = 'vllm:request_success_total';
 const RUNNING = 'vllm:num_requests_running';

@@ -3,7 +3,7 @@
  * (only while its execution still owns it), and logging around the task.
  */
 import type { Context } from 'aws-lambda';
-import * as repository from '../adapters/deployment-repository';
+import * as repository from '../adapters/deployment-records';
 import type { DeploymentRecord } from '../domain/deployment';
 import { DeploymentFailedError, SupersededError } from '../domain/errors';
 import { NotReadyYetError } from '../domain/polling';

@@ -2,6 +2,7 @@
  * Reads a model's pods and says where the rollout is, or why it failed. Pure.
  */
 import type { V1Pod } from '@kubernetes/client-node';
+import { isConditionTrue } from './kubernetes-objects';
 
 export type RolloutProgress =
   | { kind: 'progress'; phase: 'scheduling' | 'pulling_image' | 'loading_model'; detail: string }
@@ -22,7 +23,7 @@ export const isPermanentPullError = (message: string): boolean => PERMANENT_PULL
 const waitingReasons = (pod: V1Pod) =>
   (pod.status?.containerStatuses ?? []).map((c) => ({ waiting: c.state?.waiting, last: c.lastState?.terminated, restarts: c.restartCount }));
 
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const isReady = (pod: V1Pod) => isConditionTrue(pod, 'Ready');
 
 /** Failures visible in pod status, worst first. The log tail is added by the caller. */
 export const classifyPods = (pods: readonly V1Pod[]): RolloutProgress => {

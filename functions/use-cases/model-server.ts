@@ -3,7 +3,7 @@
  * Kubernetes service proxy: a prompt, and the list of models it serves. Only a ready
  * deployment is asked; another tenant's is a 404 like any read.
  */
-import { callModelServer } from '../adapters/kubernetes';
+import { callModelServer } from '../adapters/model-server-proxy';
 import { workloadName, type Tenant } from '../domain/deployment';
 import {
   checkServing,

@@ -4,7 +4,7 @@
  * estimate and its cost per minute.
  */
 import { reservedGpus } from '../adapters/capacity-ledger';
-import { gpuDemandOf } from '../adapters/deployment-repository';
+import { gpuDemandOf } from '../adapters/deployment-indexes';
 import { namespace } from '../adapters/model-namespace';
 import { ledgerGpus, nodeGroupGpuLimit, nodesNeeded } from '../domain/capacity';
 import type { Tenant } from '../domain/deployment';

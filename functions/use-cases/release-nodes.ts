@@ -13,9 +13,10 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { describeNodeGroup, groupInstances, setDesiredSize, terminateInstance } from '../adapters/eks-node-groups';
-import { gpuDemandOf } from '../adapters/deployment-repository';
+import { gpuDemandOf } from '../adapters/deployment-indexes';
 import { elapsedSeconds, now } from '../adapters/clock';
-import { cordonNode, instanceIdOf, isNodeReady, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
+import { cordonNode, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
+import { instanceIdOf, isNodeReady } from '../domain/kubernetes-objects';
 import { logger } from '../commons/logger';
 import { nodesNeeded, pickInstancesToRelease, podKeepsNodeBusy, RELEASE_CORDON_ANNOTATION, STALE_CORDON_SECONDS, type GroupMember } from '../domain/capacity';
 import { findGpuConfig } from '../../contract/catalog';

@@ -3,7 +3,7 @@
  * conditional on the version read, with an event in the history. No workflow: replicas do not
  * change, and the range must already hold them.
  */
-import * as repository from '../adapters/deployment-repository';
+import * as repository from '../adapters/deployment-records';
 import { checkNewRange } from '../domain/autoscaling';
 import { findGpuConfig } from '../../contract/catalog';
 import { checkCacheFitsOneNode } from '../domain/custom-model';

@@ -13,7 +13,7 @@
  * Its own module, so the schedule routes do not bundle the Kubernetes client it reads metrics
  * with. Every function takes `now`: a test drives a day of windows in milliseconds.
  */
-import * as repository from '../adapters/deployment-repository';
+import * as repository from '../adapters/schedule-due';
 import { timeScale } from '../adapters/clock';
 import { readServingMetrics, type ServingReading } from '../adapters/serving-metrics';
 import { logger } from '../commons/logger';

@@ -4,7 +4,7 @@
  * leaves this task) and the PVC model cache of a custom model with `storage_size`.
  */
 import { now } from '../adapters/clock';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { applyObjects, ensureNamespace, namespace } from '../adapters/kubernetes';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { findGpuConfig } from '../../contract/catalog';

@@ -10,9 +10,10 @@
  * (a racing release, a lost update) is grown again.
  */
 import { elapsedSeconds, now } from '../adapters/clock';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { autoScalingGroupSize, describeNodeGroup, isNoChange, isNodeGroupBusy, scalingActivitiesSince, setDesiredSize, type NodeGroupState } from '../adapters/eks-node-groups';
-import { isNodeReady, listNodes } from '../adapters/kubernetes';
+import { listNodes } from '../adapters/kubernetes';
+import { isNodeReady } from '../domain/kubernetes-objects';
 import { logger } from '../commons/logger';
 import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, workflowTask, type TaskInput } from '../commons/workflow';

@@ -6,7 +6,7 @@
  */
 import { elapsedSeconds, now } from '../adapters/clock';
 import { coldStartSamples } from '../adapters/cold-start-stats';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { listPods, readDeploymentStatus, readPodLog } from '../adapters/kubernetes';
 import { pollThroughTransientErrors } from '../commons/poll';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';

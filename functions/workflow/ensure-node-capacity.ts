@@ -2,7 +2,7 @@
  * Grows the deployment's GPU node group to what all live deployments on it need.
  * Never shrinks it (release-idle-nodes does that, node by node).
  */
-import { gpuDemandOf } from '../adapters/deployment-repository';
+import { gpuDemandOf } from '../adapters/deployment-indexes';
 import { now } from '../adapters/clock';
 import { describeNodeGroup, isNoChange, isNodeGroupBusy, setDesiredSize } from '../adapters/eks-node-groups';
 import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';

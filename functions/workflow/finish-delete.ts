@@ -3,7 +3,7 @@
  * Its Hugging Face token secret goes first (force, no recovery window): a retry after the record
  * is gone would no longer know the secret's ARN.
  */
-import { deleteDeployment } from '../adapters/deployment-repository';
+import { deleteDeployment } from '../adapters/deployment-records';
 import { deleteHfToken } from '../adapters/hf-token-secrets';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 

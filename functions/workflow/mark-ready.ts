@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { now, timeScale } from '../adapters/clock';
 import { recordColdStart } from '../adapters/cold-start-stats';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { namespace } from '../adapters/model-namespace';
 import { readEnv } from '../commons/env';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';

@@ -6,7 +6,8 @@
  */
 import { now } from '../adapters/clock';
 import { releaseGpus } from '../adapters/capacity-ledger';
-import { getDeployment, StaleWriteError, takeReservation, updateDeployment } from '../adapters/deployment-repository';
+import { takeReservation } from '../adapters/deployment-indexes';
+import { getDeployment, StaleWriteError, updateDeployment } from '../adapters/deployment-records';
 import { failureOfCaught, type CaughtError } from '../domain/errors';
 import { markDeleteFailed, markFailed } from '../domain/lifecycle';
 import { logger } from '../commons/logger';

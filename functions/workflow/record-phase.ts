@@ -3,7 +3,7 @@
  * lifecycle decides which phase that is. Nothing is written when the record is already there.
  */
 import { now } from '../adapters/clock';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import { ASL_EVENT_PHASES, enterPhase, type AslEvent } from '../domain/lifecycle';
 

@@ -149,7 +149,7 @@ export const measure = async (): Promise<FigureResult> => {
     );
     if (deepPages.some((m) => m.items > LIMIT + 2)) {
       findings.push(
-        `Deep pages are not flat: the last page reads ${describe(deepPages)} items to return ${LIMIT}, because listDeployments (functions/adapters/deployment-repository.ts) skips the offset (page - 1) x limit with Select COUNT queries, ` +
+        `Deep pages are not flat: the last page reads ${describe(deepPages)} items to return ${LIMIT}, because listDeployments (functions/adapters/deployment-list.ts) skips the offset (page - 1) x limit with Select COUNT queries, ` +
           'and COUNT still reads (and bills) every skipped item; it only saves the transfer. Page-number pagination cannot be flat on DynamoDB.',
       );
     }

@@ -70,7 +70,7 @@ export const measure = async (): Promise<FigureResult> => {
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
   try {
-    const { dueKey } = await import('../../functions/adapters/deployment-repository');
+    const { dueKey } = await import('../../functions/adapters/schedule-due');
     const { documentClient } = await import('../../functions/adapters/dynamodb');
     const { nextFires } = await import('../../functions/domain/schedule');
     const { sweepSchedules } = await import('../../functions/use-cases/schedule-sweep');

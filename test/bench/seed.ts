@@ -2,7 +2,7 @@
  * Deployment records for the benchmarks: one real deploy through the API gives the exact item
  * the repository writes; copies of it (new id, name and keys, time-ordered like real ids) are
  * written straight into dynalite in batches, each with its name claim, as
- * functions/adapters/deployment-repository.ts lays them out.
+ * functions/adapters/deployment-records.ts and deployment-names.ts lay them out.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';

@@ -222,7 +222,7 @@ Found by the race test and fixed: 50 concurrent creates of one name gave six 201
 lost the name claim took it over when the holder's record did not exist yet, which is also the case
 while the holder is still between its claim and its record write; now a claim is only taken over
 when it is older than any request can run (5 minutes, \`NAME_CLAIM_GRACE_MS\` in
-functions/adapters/deployment-repository.ts).
+functions/adapters/deployment-names.ts).
 
 Known gap, not fixed here: GPUs are reserved before the name is claimed, so in a name stampede some
 losers are refused for capacity (also 409 conflict) while other losers briefly hold a GPU; and the

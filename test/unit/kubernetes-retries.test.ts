@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 process.env.EKS_CLUSTER_NAME ??= 'unit-test';
 process.env.AWS_REGION ??= 'us-east-1';
-const { makeClients } = await import('../../functions/adapters/kubernetes');
+const { makeClients } = await import('../../functions/adapters/kubernetes-client');
 
 let server: Server;
 let url: string;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The adapter module reads its configuration when imported; nothing here calls EKS.
 process.env.EKS_CLUSTER_NAME ??= 'unit-test';
 process.env.AWS_REGION ??= 'us-east-1';
-const { KUBERNETES_REQUEST_TIMEOUT_MS, makeClients } = await import('../../functions/adapters/kubernetes');
+const { KUBERNETES_REQUEST_TIMEOUT_MS, makeClients } = await import('../../functions/adapters/kubernetes-client');
 
 let server: Server;
 let url: string;
