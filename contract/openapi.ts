@@ -1,12 +1,11 @@
 /**
- * The OpenAPI 3.1 document, built from the route table (contract/routes.ts) and the
- * zod schemas (requests.ts for what clients send, api-schemas.ts for what the API answers)
- * with zod's own z.toJSONSchema: no schema is written twice. OPERATIONS says, per route name,
- * what the document adds to a route: its summary, query, body and answers. A route without an
- * entry fails test/unit/openapi.test.ts. Pure.
+ * The OpenAPI 3.1 document, generated from the route table (contract/routes.ts: each route's
+ * `operation` says its summary, query, body and answers) and the zod schemas (requests.ts for
+ * what clients send, api-schemas.ts for what the API answers) with zod's own z.toJSONSchema:
+ * no schema and no route is written twice. Pure.
  */
 import * as z from 'zod';
-import { API_BASE_PATH, ROUTES, type RouteDefinition } from './routes';
+import { API_BASE_PATH, deployBodySchema, ROUTES, type ApiRoute, type Operation } from './routes';
 import {
   catalogItemSchema,
   catalogListSchema,
@@ -22,274 +21,12 @@ import {
   promptAnswerSchema,
   recipeListSchema,
   servedModelListSchema,
-  scheduleViewSchema,
   timelineSchema,
-  usageSchema,
 } from './api-schemas';
-import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from '../functions/domain/catalog-admin';
-import { idempotencyHeadersSchema } from '../functions/domain/idempotency-key';
-import { scheduleSchema } from '../functions/domain/schedule';
-import { customModelFields } from '../functions/domain/custom-model';
+import { addCatalogModelSchema, updateCatalogModelSchema } from '../functions/domain/catalog-admin';
 import { promptRequestSchema } from '../functions/domain/prompt';
-import { yamlDeployQuerySchema } from '../functions/domain/yaml-manifest';
-import { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema, scaleRangeSchema } from '../functions/domain/requests';
+import { scaleDeploymentSchema, scaleRangeSchema } from '../functions/domain/requests';
 
-/**
- * What POST …/aimodels accepts, as one schema for the document: the NeevCloud body (catalog_id)
- * or, as an extension, a model outside the catalog (huggingface_id and its fields). The handler
- * checks that exactly one of the two ids is given (functions/domain/custom-model.ts).
- */
-const deployBodySchema = createDeploymentSchema
-  .partial({ catalog_id: true })
-  .extend(Object.fromEntries(Object.entries(customModelFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof customModelFields]: z.ZodOptional<(typeof customModelFields)[K]> })
-  .extend({
-    recipe_name: z
-      .string()
-      .optional()
-      .describe('Extension: a recipe of GET /api/v1beta1/recipes; its `deploy_body` fills in every field not given, so `name` alone deploys it.'),
-  })
-  .describe(
-    'A deploy request: `catalog_id` (NeevCloud) or, as an extension, `huggingface_id` with the custom-model fields; exactly one of the two. ' +
-      'Extensions: a scale range in one of three spellings (`autoscaling`, DeepInfra `settings`, Jan `autoscaling_config`), and `recipe_name`.',
-  );
-
-export interface OperationEntry {
-  operationId: string;
-  tag: 'Deployments' | 'Catalog' | 'Observability' | 'Meta';
-  summary: string;
-  description?: string;
-  query?: z.ZodObject;
-  /** Request headers beyond Authorization, one property per header (named as clients send it). */
-  headers?: z.ZodObject;
-  body?: z.ZodType;
-  /** The body is a YAML document (text), not JSON. */
-  yamlBody?: { description: string };
-  /** Success answers by status: a JSON schema registered below, `html`, or nothing (204). */
-  responses: Record<number, { description: string; json?: z.ZodType; html?: true }>;
-  /** Error statuses this route can answer beside those every route can (401, 413, 500). */
-  errors: number[];
-}
-
-const TENANT_ERRORS = [400, 403, 404];
-const WRITE_ERRORS = [...TENANT_ERRORS, 409, 415, 503];
-
-/** One entry per route name in ROUTES; adding a route means adding one here. */
-export const OPERATIONS: Record<string, OperationEntry> = {
-  'list-catalog': {
-    operationId: 'listCatalog',
-    tag: 'Catalog',
-    summary: 'List the models that can be deployed',
-    description: 'Each item\'s `id` is the `catalog_id` of a deploy request. Extension: `?include_retired=true` (role admin) lists retired models too, with `retired_at`.',
-    query: catalogQuerySchema,
-    responses: { 200: { description: 'The whole catalog, as one page.', json: catalogListSchema } },
-    errors: [400, 403],
-  },
-  'create-catalog-model': {
-    operationId: 'addCatalogModel',
-    tag: 'Catalog',
-    summary: 'Extension (role admin): add a model to the catalog',
-    description:
-      'Checked before it is offered: its ranges hold their defaults, the recommended GPU config exists and the model fits it at the default ' +
-      '`max_model_len`. `id` defaults to `model_id` with "/" replaced by "-". A retired id is offered again with the new definition.',
-    body: addCatalogModelSchema,
-    responses: { 201: { description: 'The model as the catalog lists it.', json: catalogItemSchema } },
-    errors: [400, 403, 409, 415],
-  },
-  'update-catalog-model': {
-    operationId: 'updateCatalogModel',
-    tag: 'Catalog',
-    summary: 'Extension (role admin): change a catalog model',
-    description: 'A partial update: fields given replace the stored ones, `configurations` range by range, `null` clears `revision` or `gpu_constraint_description`. A built-in model gets an override.',
-    body: updateCatalogModelSchema,
-    responses: { 200: { description: 'The model as the catalog now lists it.', json: catalogItemSchema } },
-    errors: [400, 403, 404, 409, 415],
-  },
-  'retire-catalog-model': {
-    operationId: 'retireCatalogModel',
-    tag: 'Catalog',
-    summary: 'Extension (role admin): retire a catalog model',
-    description: 'No new deploys of it (400 naming `catalog_id`); deployments already running it keep scaling and deleting normally. Idempotent.',
-    responses: { 204: { description: 'Retired.' } },
-    errors: [400, 403, 404, 409],
-  },
-  'list-recipes': {
-    operationId: 'listRecipes',
-    tag: 'Catalog',
-    summary: 'Extension: list deployment recipes (SLURM `recipe_name`)',
-    description: 'Named templates of a deploy body with their parameters; deploy one with `recipe_name` and only what differs.',
-    responses: { 200: { description: 'Every recipe, as one page.', json: recipeListSchema } },
-    errors: [],
-  },
-  'list-inventory': {
-    operationId: 'listInventory',
-    tag: 'Catalog',
-    summary: 'List GPU configurations and their plans',
-    description: 'Each item\'s `config_id` is a `gpu_config_id`, each plan\'s `plan_id` a `plan_id` of a deploy request.',
-    responses: { 200: { description: 'Every GPU configuration, as one page.', json: inventoryListSchema } },
-    errors: [],
-  },
-  'list-deployments': {
-    operationId: 'listDeployedAIModels',
-    tag: 'Deployments',
-    summary: 'List model deployments',
-    description: 'One page of the project\'s deployments, newest first.',
-    query: listQuerySchema,
-    responses: { 200: { description: 'Paginated list of model deployments.', json: deploymentListSchema } },
-    errors: TENANT_ERRORS,
-  },
-  'create-deployment': {
-    operationId: 'deployAIModel',
-    tag: 'Deployments',
-    summary: 'Deploy a model',
-    description:
-      'Validates against catalog, inventory and GPU memory, reserves capacity and starts the deploy workflow. ' +
-      'Poll the deployment (or its events) until `status` is `ready`. With `?dry_run=true` nothing is created: the answer (200) is the plan.',
-    query: deployQuerySchema,
-    headers: idempotencyHeadersSchema,
-    body: deployBodySchema,
-    responses: {
-      200: { description: 'Extension, `?dry_run=true`: what the deploy would do.', json: planSchemaOfDryRun },
-      201: { description: 'Deployment accepted and provisioning has started.', json: deploymentSchema },
-    },
-    errors: [...WRITE_ERRORS, 422],
-  },
-  'deploy-yaml': {
-    operationId: 'deployAIModelFromYaml',
-    tag: 'Deployments',
-    summary: 'Extension: deploy a Kubernetes Deployment manifest (Jan\'s advanced YAML)',
-    description:
-      'A single apps/v1 Deployment whose pods request GPUs within the GPU configuration, run unprivileged and use no host paths or host ' +
-      'namespaces; each refusal names the manifest path. Deployed as a custom model by the same workflow (docs/custom-models.md).',
-    query: yamlDeployQuerySchema,
-    yamlBody: { description: 'The Deployment manifest, at most 64 KiB, one document.' },
-    responses: {
-      200: { description: '`?dry_run=true`: what the deploy would do.', json: planSchemaOfDryRun },
-      201: { description: 'Deployment accepted and provisioning has started.', json: deploymentSchema },
-    },
-    errors: WRITE_ERRORS,
-  },
-  'get-deployment': {
-    operationId: 'getDeployedAIModel',
-    tag: 'Deployments',
-    summary: 'Get a model deployment',
-    description: 'Its current state; while initializing, `eta` says when it will probably be ready.',
-    responses: { 200: { description: 'The deployment.', json: deploymentSchema } },
-    errors: TENANT_ERRORS,
-  },
-  'delete-deployment': {
-    operationId: 'deleteDeployedAIModel',
-    tag: 'Deployments',
-    summary: 'Delete a model deployment',
-    description: 'Accepted at once; the delete workflow releases GPUs and cluster objects. The deployment answers 404 once it is gone.',
-    responses: { 204: { description: 'Deletion accepted.' } },
-    errors: WRITE_ERRORS,
-  },
-  'scale-deployment': {
-    operationId: 'scaleDeployedAIModel',
-    tag: 'Deployments',
-    summary: 'Scale a model deployment',
-    description: 'Extension: with a scale range (`autoscaling`), replicas outside it are a 400 naming `replicas`.',
-    body: scaleDeploymentSchema,
-    responses: { 200: { description: 'The deployment with its new desired `replicas`.', json: deploymentSchema } },
-    errors: WRITE_ERRORS,
-  },
-  'set-deployment-autoscaling': {
-    operationId: 'setDeploymentAutoscaling',
-    tag: 'Deployments',
-    summary: 'Extension: change a deployment\'s scale range',
-    description: 'A record change, no workflow: the range must hold the current replicas (scale first, then narrow) and its maximum must fit the node group.',
-    body: scaleRangeSchema,
-    responses: { 200: { description: 'The deployment with its new `autoscaling`.', json: deploymentSchema } },
-    errors: [...TENANT_ERRORS, 409, 415],
-  },
-  'prompt-deployment': {
-    operationId: 'promptDeployment',
-    tag: 'Deployments',
-    summary: 'Extension: send one prompt to a ready deployment (SLURM vllm/{id}/prompt)',
-    description:
-      'Through the Kubernetes API service proxy to its vLLM OpenAI API: `chat` (default) or `completion`. 409 until it is ready; the model server\'s own ' +
-      'refusal is a 400, its failure a 502, no answer within 8 s a 504. For real traffic use `endpoint_url`.',
-    body: promptRequestSchema,
-    responses: { 200: { description: 'The model\'s answer.', json: promptAnswerSchema } },
-    errors: [...TENANT_ERRORS, 409, 415, 502, 504],
-  },
-  'list-deployment-models': {
-    operationId: 'listDeploymentModels',
-    tag: 'Deployments',
-    summary: 'Extension: list the models a ready deployment serves (vLLM /v1/models)',
-    responses: { 200: { description: 'The served models.', json: servedModelListSchema } },
-    errors: [...TENANT_ERRORS, 409, 502, 504],
-  },
-  'list-deployment-events': {
-    operationId: 'listDeploymentEvents',
-    tag: 'Observability',
-    summary: 'List a deployment\'s events',
-    description: 'Its history (status and phase changes, failures, scale and delete requests), oldest first, by cursor.',
-    query: eventsQuerySchema,
-    responses: { 200: { description: 'One page of events.', json: eventListSchema } },
-    errors: TENANT_ERRORS,
-  },
-  'get-deployment-logs': {
-    operationId: 'getDeploymentLogs',
-    tag: 'Observability',
-    summary: 'Read a deployment\'s model server logs',
-    description: 'The tail of each pod\'s vLLM log, oldest pod first; one pod with `replica`.',
-    query: logsQuerySchema,
-    responses: { 200: { description: 'The logs of the deployment\'s pods.', json: logsSchema } },
-    errors: TENANT_ERRORS,
-  },
-  'put-schedule': {
-    operationId: 'putDeploymentSchedule',
-    tag: 'Deployments',
-    summary: 'Set a deployment\'s scaling windows and idle timeout',
-    description:
-      'Extension. Cron windows (5 fields) in an IANA time zone scale the deployment to their `replicas` at each fire (0 pauses); ' +
-      'with `idle_timeout_minutes`, a deployment that served no request for that long is paused. Replaces any previous schedule.',
-    body: scheduleSchema,
-    responses: { 200: { description: 'The schedule with its next fires.', json: scheduleViewSchema } },
-    errors: [...TENANT_ERRORS, 409, 415],
-  },
-  'get-schedule': {
-    operationId: 'getDeploymentSchedule',
-    tag: 'Deployments',
-    summary: 'Get a deployment\'s schedule',
-    description: 'Extension. 404 when it has none.',
-    responses: { 200: { description: 'The schedule with its next fires and idle state.', json: scheduleViewSchema } },
-    errors: TENANT_ERRORS,
-  },
-  'delete-schedule': {
-    operationId: 'deleteDeploymentSchedule',
-    tag: 'Deployments',
-    summary: 'Remove a deployment\'s schedule',
-    description: 'Extension. No more windows or idle pauses; the current replicas stay.',
-    responses: { 204: { description: 'Removed (also when there was none).' } },
-    errors: [...TENANT_ERRORS, 409],
-  },
-  'get-usage': {
-    operationId: 'getDeploymentUsage',
-    tag: 'Observability',
-    summary: 'Serving time, GPU time and cost of a deployment',
-    description: 'Extension. Totals and per UTC day; cost = gpu_seconds x unit_price (per GPU-hour) / 3600.',
-    responses: { 200: { description: 'The usage so far.', json: usageSchema } },
-    errors: TENANT_ERRORS,
-  },
-  'get-openapi': {
-    operationId: 'getOpenApiDocument',
-    tag: 'Meta',
-    summary: 'This document',
-    description: 'No token needed.',
-    responses: { 200: { description: 'The OpenAPI 3.1 document.', json: z.object({ openapi: z.string() }).catchall(z.unknown()) } },
-    errors: [],
-  },
-  'get-api-docs': {
-    operationId: 'getApiDocs',
-    tag: 'Meta',
-    summary: 'This document as a browsable page',
-    description: 'Self-contained HTML (no external script). No token needed.',
-    responses: { 200: { description: 'An HTML page.', html: true } },
-    errors: [],
-  },
-};
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid; `message` names the field.',
@@ -383,7 +120,7 @@ const objectParameters = (object: z.ZodObject | undefined, where: 'query' | 'hea
   return Object.entries(properties).map(([name, schema]) => ({ name, in: where, required: required.includes(name), schema }));
 };
 
-const parametersOf = (route: RouteDefinition, entry: OperationEntry): JsonSchema[] => {
+const parametersOf = (route: ApiRoute, entry: Operation): JsonSchema[] => {
   const path = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
     name,
     in: 'path',
@@ -394,7 +131,7 @@ const parametersOf = (route: RouteDefinition, entry: OperationEntry): JsonSchema
   return [...path, ...objectParameters(entry.query, 'query'), ...objectParameters(entry.headers, 'header')];
 };
 
-const responsesOf = (entry: OperationEntry, isPublic: boolean): JsonSchema => {
+const responsesOf = (entry: Operation, isPublic: boolean): JsonSchema => {
   const responses: JsonSchema = {};
   for (const [status, answer] of Object.entries(entry.responses)) {
     responses[status] = {
@@ -413,9 +150,8 @@ const responsesOf = (entry: OperationEntry, isPublic: boolean): JsonSchema => {
   return responses;
 };
 
-const operationOf = (route: RouteDefinition): JsonSchema => {
-  const entry = OPERATIONS[route.name];
-  if (!entry) throw new Error(`route ${route.name} has no entry in OPERATIONS (contract/openapi.ts)`);
+const operationOf = (route: ApiRoute): JsonSchema => {
+  const entry = route.operation;
   return {
     operationId: entry.operationId,
     tags: [entry.tag],
@@ -447,7 +183,7 @@ export interface OpenApiDocument {
   [key: string]: unknown;
 }
 
-export const buildOpenApiDocument = (routes: readonly RouteDefinition[] = ROUTES): OpenApiDocument => {
+export const buildOpenApiDocument = (routes: readonly ApiRoute[] = ROUTES): OpenApiDocument => {
   const paths: OpenApiDocument['paths'] = {};
   for (const route of routes) (paths[route.path] ??= {})[route.method.toLowerCase()] = operationOf(route);
   return tidy({

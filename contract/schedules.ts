@@ -5,8 +5,7 @@
  * relative to the repository root and exports `handler`; `access` is what that handler calls,
  * so infra grants exactly that.
  */
-import type { WorkflowName } from './routes';
-import type { TaskFunctionDefinition } from './workflows';
+import type { FunctionAccess } from './access';
 
 export interface ScheduleDefinition {
   /** Logical name: function name suffix (`<prefix>-<name>`), schedule name, construct id. */
@@ -22,19 +21,8 @@ export interface ScheduleDefinition {
    * as `{"time": …}` (the local cron sends the same field).
    */
   readonly passesScheduledTime?: boolean;
-  readonly access: {
-    readonly table: 'R' | 'RW';
-    /** states:StartExecution (and the `<WORKFLOW>_STATE_MACHINE_ARN` variable). */
-    readonly startsWorkflows: readonly WorkflowName[];
-    /** states:DescribeExecution on these state machines' executions. */
-    readonly describesWorkflows: readonly WorkflowName[];
-    /** states:StopExecution on these state machines' executions. */
-    readonly stopsWorkflows: readonly WorkflowName[];
-    readonly eks: TaskFunctionDefinition['access']['eks'];
-    readonly autoscaling: TaskFunctionDefinition['access']['autoscaling'];
-    /** Talks to the Kubernetes API (EKS access entry needed; RBAC in docs/reconcile.md). */
-    readonly kubernetes: boolean;
-  };
+  /** What the handler calls, so infra grants exactly that (Kubernetes RBAC in docs/reconcile.md). */
+  readonly access: FunctionAccess;
 }
 
 const every = (minutes: number) => ({ everyMinutes: minutes, expression: `rate(${minutes} minute${minutes === 1 ? '' : 's'})` });
@@ -48,12 +36,10 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     ...every(5),
     access: {
       table: 'RW',
-      startsWorkflows: ['delete'],
-      describesWorkflows: ['deploy', 'scale', 'delete'],
-      stopsWorkflows: ['deploy', 'scale'],
+      workflows: { start: ['delete'], describe: ['deploy', 'scale', 'delete'], stop: ['deploy', 'scale'] },
       eks: ['eks:DescribeCluster', 'eks:DescribeNodegroup', 'eks:UpdateNodegroupConfig'],
       autoscaling: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
-      kubernetes: true,
+      kubernetes: 'workflow',
     },
   },
   {
@@ -65,13 +51,10 @@ export const SCHEDULES: readonly ScheduleDefinition[] = [
     passesScheduledTime: true,
     access: {
       table: 'RW',
-      startsWorkflows: ['scale'],
-      describesWorkflows: [],
-      stopsWorkflows: [],
+      workflows: { start: ['scale'] },
       eks: ['eks:DescribeCluster'],
-      autoscaling: [],
       // Lists the model's pods and reads vLLM's /metrics through the pod proxy (pods/proxy get).
-      kubernetes: true,
+      kubernetes: 'workflow',
     },
   },
 ];

@@ -6,7 +6,7 @@
  * `${<Substitution>}` placeholders; CDK substitutes the Lambda ARNs, the local cloud
  * substitutes local ARNs `arn:aws:lambda:<region>:<account>:function:<functionName>`.
  */
-import type { WorkflowName } from './routes';
+import type { AutoScalingAction, EksAction, FunctionAccess, WorkflowName } from './access';
 
 export interface TaskFunctionDefinition {
   /** Logical name, also the Lambda function name suffix and bundle folder. */
@@ -15,20 +15,23 @@ export interface TaskFunctionDefinition {
   /** Placeholder in the ASL files, without `${}`. */
   readonly substitution: string;
   /** AWS calls the handler makes, so infra grants exactly these. */
-  readonly access: {
-    readonly table: 'R' | 'RW';
-    readonly eks: readonly ('eks:DescribeCluster' | 'eks:DescribeNodegroup' | 'eks:UpdateNodegroupConfig')[];
-    readonly autoscaling: readonly ('autoscaling:TerminateInstanceInAutoScalingGroup' | 'autoscaling:DescribeAutoScalingGroups' | 'autoscaling:DescribeScalingActivities')[];
-    /** Talks to the Kubernetes API (EKS access entry needed). */
-    readonly kubernetes: boolean;
-  };
+  readonly access: FunctionAccess;
 }
 
-const task = (
-  name: string,
-  substitution: string,
-  access: TaskFunctionDefinition['access'],
-): TaskFunctionDefinition => ({ name, entry: `functions/workflow/${name}.ts`, substitution, access });
+/** A task's access as the list below spells it: every field, and `kubernetes: true` for the workflow access entry. */
+interface TaskAccess {
+  readonly table: FunctionAccess['table'];
+  readonly eks: readonly EksAction[];
+  readonly autoscaling: readonly AutoScalingAction[];
+  readonly kubernetes: boolean;
+}
+
+const task = (name: string, substitution: string, { kubernetes, ...access }: TaskAccess): TaskFunctionDefinition => ({
+  name,
+  entry: `functions/workflow/${name}.ts`,
+  substitution,
+  access: { ...access, ...(kubernetes ? { kubernetes: 'workflow' } : {}) },
+});
 
 const describeCluster = 'eks:DescribeCluster' as const;
 

@@ -12,7 +12,7 @@ import inventory from '../contract/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../contract/routes';
 import { SCHEDULES } from '../contract/schedules';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefinition } from '../contract/workflows';
-import { startApiGateway, type LambdaHandler } from './api-gateway';
+import { startApiGateway, type LambdaHandler } from './gateway';
 import { startCron, type ScheduledEventLike } from './cron';
 import { ensureTable, startDynamo } from './dynamodb';
 import { LocalFaults } from './faults';

@@ -6,11 +6,12 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFo
 import dynalite from 'dynalite';
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TABLE } from '../contract/table';
 import type { LocalFaults } from './faults';
+import { readBody } from './http/body';
+import { serve } from './http/serve';
 import { callerOf } from './identity';
 import type { LocalAuthorizer } from './iam/authorizer';
 import { dynamoRequests } from './iam/dynamodb-requests';
@@ -56,10 +57,9 @@ const guard = (
   return (req, res) => {
     const caller = callerOf(req.headers);
     if (caller === undefined) return serve(req, res);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
+    void readBody(req, Number.POSITIVE_INFINITY).then((read) => {
+      if (read.kind !== 'complete') return; // no limit here (dynalite has its own): the client left
+      const raw = read.bytes;
       const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
       let body: unknown;
       try {
@@ -92,15 +92,8 @@ export const startDynamo = async (options: DynamoOptions): Promise<LocalDynamo> 
     server.removeAllListeners('request');
     server.on('request', guard(serve, options));
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const { url, close } = await serve({ host: options.host, port: options.port, server });
+  return { url, close };
 };
 
 /** Creates the table (and waits until it is ACTIVE) unless it exists. */

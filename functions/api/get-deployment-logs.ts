@@ -8,7 +8,8 @@ import { listPods, MODEL_CONTAINER, readPodLog } from '../adapters/kubernetes';
 import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult } from '../commons/http';
 import { NotFoundError } from '../domain/errors';
 import { deploymentSelector } from '../domain/manifests';
-import { logsQuerySchema, MAX_REPLICAS, parseOrThrow, type ReplicaSelector } from '../domain/requests';
+import { MAX_REPLICAS } from '../domain/capacity';
+import { logsQuerySchema, parseOrThrow, type ReplicaSelector } from '../domain/requests';
 import { getDeployment } from '../use-cases/deployments';
 
 /** Logs of all pods together stay well under Lambda's 6 MB response limit. */

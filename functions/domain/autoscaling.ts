@@ -7,8 +7,8 @@
 import type { GpuConfig } from '../../contract/catalog';
 import type { AutoscalingRange, DeploymentRecord } from './deployment';
 import { ValidationError } from './errors';
-import { nodeGroupGpuLimit } from './capacity';
-import { MAX_REPLICAS, type CreateDeploymentRequest } from './requests';
+import { MAX_REPLICAS, nodeGroupGpuLimit } from './capacity';
+import type { CreateDeploymentRequest } from './requests';
 
 type RangeFields = Pick<CreateDeploymentRequest, 'autoscaling' | 'settings' | 'autoscaling_config'>;
 

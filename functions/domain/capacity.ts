@@ -8,6 +8,10 @@ import type { V1Pod } from '@kubernetes/client-node';
  * (not from what the cluster happens to show) makes the answer the same whichever
  * workflow computes it, so concurrent deploys converge on one desired size.
  */
+
+/** The most replicas one deployment may run: every request, schedule and autoscaling range is bounded by it. */
+export const MAX_REPLICAS = 16;
+
 export interface GpuDemand {
   gpuCount: number;
   replicas: number;

@@ -3,6 +3,7 @@
  * model must pass before it is offered, and how admin changes (DynamoDB) merge with the
  * built-in catalog (data/catalog.json). Pure.
  */
+import type { CatalogItemView } from '../../contract/api-schemas';
 import * as z from 'zod';
 import { findGpuConfig, weightsGiB, type CatalogModel } from '../../contract/catalog';
 import { ValidationError } from './errors';
@@ -208,7 +209,7 @@ export const mergeCatalog = (builtIn: readonly CatalogModel[], entries: readonly
   mergeCatalogEntries(builtIn, entries).map((item) => item.model);
 
 /** One catalog item as GET /aimodels-catalog lists it. */
-export const catalogItemView = (model: CatalogModel) => ({
+export const catalogItemView = (model: CatalogModel): CatalogItemView => ({
   id: model.id,
   model_id: model.model_id,
   name: model.name,

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling } from './autoscaling';
-import { findCatalogModel, type CatalogModel, type GpuConfig, type Plan } from '../../contract/catalog';
+import type { CatalogModel, GpuConfig, Plan } from '../../contract/catalog';
 import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { hfTokenSchema } from './hf-token';
@@ -256,7 +256,7 @@ export const parseDeployRequest = (body: unknown): ParsedDeployRequest => {
  * A parsed deploy body against catalog and inventory, with its scale range (any of its
  * spellings, domain/autoscaling.ts) deciding the replicas it starts with. `model` is the
  * catalog model the caller resolved (built-in merged with admin changes, use-cases/catalog.ts);
- * a custom model has none. Shared by the deploy, its dry run and the unit tests.
+ * a custom model has none. Shared by the deploy and its dry run (use-cases/resolve-deployment.ts).
  */
 export const resolveParsedDeployRequest = (parsed: ParsedDeployRequest, model: CatalogModel | undefined): DeploySpec => {
   const autoscaling = resolveAutoscaling(parsed.request);
@@ -268,12 +268,6 @@ export const resolveParsedDeployRequest = (parsed: ParsedDeployRequest, model: C
     checkCacheFitsOneNode(spec.custom.storage_size, autoscaling.range.max_replicas, spec.request.gpu_count, spec.gpuConfig, rangeMaxField(autoscaling));
   }
   return { ...spec, autoscaling: autoscaling.range };
-};
-
-/** The whole deploy check on the built-in catalog (pure); the API resolves through use-cases/resolve-deployment.ts. */
-export const resolveDeployRequest = (body: unknown): DeploySpec => {
-  const parsed = parseDeployRequest(body);
-  return resolveParsedDeployRequest(parsed, parsed.custom ? undefined : findCatalogModel(parsed.request.catalog_id));
 };
 
 // ---------------------------------------------------------------------------------------------

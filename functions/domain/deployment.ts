@@ -1,5 +1,7 @@
+// Type-only: a Lambda that reads records does not build the API's schemas at cold start.
+import type { DeploymentView, Eta } from '../../contract/api-schemas';
+import { MILESTONES } from '../../contract/milestones';
 import { findGpuConfig } from '../../contract/catalog';
-import type { Eta } from './eta';
 import type { Schedule, ScheduleState } from './schedule';
 import { figures, totalsAt, type Usage } from './usage';
 
@@ -25,8 +27,9 @@ export type DeploymentPhase =
 
 export type Operation = 'deploy' | 'scale' | 'delete';
 
-/** Cold-start milestones, stamped once each, in this order. */
-export const MILESTONES = ['accepted', 'capacity_reserved', 'nodes_ready', 'scheduled', 'image_pulled', 'model_loading', 'ready'] as const;
+// The milestones and the view are the API's (contract/); named here too, beside the record.
+export { MILESTONES };
+export type { DeploymentView };
 export type Milestone = (typeof MILESTONES)[number];
 export type Timeline = Partial<Record<Milestone, string>>;
 
@@ -138,38 +141,6 @@ export const customModelView = (record: Pick<DeploymentRecord, 'custom' | 'hf_to
   const { env: _env, ...fields } = record.custom;
   return { ...fields, has_hf_token: hasToken };
 };
-
-export interface DeploymentView extends CustomModelView {
-  id: string;
-  name: string;
-  project_id: string;
-  model_id: string;
-  model_name: string;
-  region: string;
-  status: DeploymentStatus;
-  endpoint_url: string | null;
-  gpu_config_id: string;
-  gpu_count: number;
-  replicas: number;
-  created_at: string;
-  updated_at: string;
-  uptime_seconds: number;
-  /** Extensions: all ready time, replicas x gpu_count x ready time, and its cost (plan unit_price per GPU-hour). */
-  serving_seconds: number;
-  gpu_seconds: number;
-  cost_to_date: number;
-  phase: DeploymentPhase;
-  fail_reason: string | null;
-  config: ServingConfig;
-  plan_id: string;
-  initial_delay_seconds: number | null;
-  timeline: Timeline;
-  /** While initializing: when it will probably be ready. */
-  eta: Eta | null;
-  autoscaling: AutoscalingRange | null;
-  instances: InstanceCounts;
-  workflow: { execution_arn: string; console_url: string };
-}
 
 export const NO_INSTANCES: InstanceCounts = { running: 0, pending: 0, observed_at: null };
 

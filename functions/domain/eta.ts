@@ -3,14 +3,10 @@
  * cold starts of the same model on the same GPU config, or, without history, an estimate
  * from the model's size. Pure.
  */
+import type { Eta } from '../../contract/api-schemas';
 import { expectedStartSeconds } from './startup';
 
-export interface Eta {
-  expected_ready_at: string;
-  /** `history` (median of `samples` recent cold starts) or `model_size`. */
-  based_on: 'history' | 'model_size';
-  samples: number;
-}
+export type { Eta };
 
 export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);

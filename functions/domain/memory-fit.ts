@@ -8,6 +8,7 @@
  *   need      = weights + kv/token x max_model_len + overhead (1 GiB per GPU + 5% of weights)
  *   have      = gpu_count x GPU memory x 0.9 (vLLM's default gpu_memory_utilization)
  */
+import type { MemoryEstimate } from '../../contract/api-schemas';
 import type { CatalogModel, GpuConfig } from '../../contract/catalog';
 import { weightsGiB } from '../../contract/catalog';
 import { catalogHeads, validTensorParallelSizes } from './tensor-parallel';
@@ -16,14 +17,7 @@ export const GPU_MEMORY_UTILIZATION = 0.9;
 const GIB = 2 ** 30;
 const KV_BYTES: Record<CatalogModel['dtype'], number> = { float32: 4, bfloat16: 2, float16: 2, fp8: 1, int8: 2, int4: 2 };
 
-export interface MemoryEstimate {
-  weightsGiB: number;
-  kvCacheGiB: number;
-  overheadGiB: number;
-  neededGiB: number;
-  availableGiB: number;
-  fits: boolean;
-}
+export type { MemoryEstimate };
 
 export const kvBytesPerToken = (model: Pick<CatalogModel, 'architecture' | 'dtype'>): number =>
   2 * model.architecture.num_layers * model.architecture.num_kv_heads * model.architecture.head_dim * KV_BYTES[model.dtype];

@@ -3,6 +3,7 @@
  * request shape, the OpenAI-compatible call it becomes, and how the model server's answer
  * (or failure) becomes ours. Pure.
  */
+import type { PromptAnswer, ServedModelList } from '../../contract/api-schemas';
 import * as z from 'zod';
 import type { DeploymentRecord } from './deployment';
 import { BadGatewayError, ConflictError, GatewayTimeoutError, ValidationError } from './errors';
@@ -82,14 +83,7 @@ const completionAnswer = z.object({
   usage: usageSchema.optional(),
 });
 
-export interface PromptAnswer {
-  deployment_id: string;
-  model: string;
-  mode: PromptRequest['mode'];
-  answer: string;
-  finish_reason: string | null;
-  usage: z.infer<typeof usageSchema> | null;
-}
+export type { PromptAnswer };
 
 /** Our answer from the model server's OpenAI response; anything else is a 502. */
 export const promptAnswer = (deploymentId: string, mode: PromptRequest['mode'], body: unknown): PromptAnswer => {
@@ -109,7 +103,7 @@ const servedModel = z.object({ id: z.string(), object: z.string().optional(), cr
 const modelList = z.object({ data: z.array(servedModel) });
 
 /** GET …/models: vLLM's /v1/models list, as items. */
-export const servedModels = (deploymentId: string, body: unknown) => {
+export const servedModels = (deploymentId: string, body: unknown): ServedModelList => {
   const parsed = modelList.safeParse(body);
   if (!parsed.success) throw new BadGatewayError(`the model server of deployment '${deploymentId}' sent a /v1/models answer that is not an OpenAI model list`);
   return {

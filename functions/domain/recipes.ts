@@ -2,9 +2,10 @@
  * Deployment recipes (the SLURM server's `recipe_name`): named templates of a deploy body,
  * with their parameters, defaults, and where each lands in POST …/aimodels. Built from the
  * built-in catalog and inventory at module load, so a default can never name a model, GPU
- * config or plan that does not exist (test/unit/recipes.test.ts deploys each one on paper).
+ * config or plan that does not exist (test/unit/recipes-and-prompt.test.ts deploys each one on paper).
  * Pure.
  */
+import type { RecipeView } from '../../contract/api-schemas';
 import { findCatalogModel, findGpuConfig, type CatalogModel } from '../../contract/catalog';
 import type { AutoscalingRange } from './deployment';
 import { ValidationError } from './errors';
@@ -30,9 +31,7 @@ export interface Recipe {
 }
 
 /** What GET …/recipes lists: the recipe and the image its deployments run. */
-export interface RecipeView extends Recipe {
-  image: string;
-}
+export type { RecipeView };
 
 export interface DeployBody {
   catalog_id: string;

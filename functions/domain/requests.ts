@@ -3,7 +3,7 @@
  * resolution against catalog and inventory. Every rejection names the offending field.
  */
 import * as z from 'zod';
-import { nodeGroupGpuLimit } from './capacity';
+import { MAX_REPLICAS, nodeGroupGpuLimit } from './capacity';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from '../../contract/catalog';
 import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
@@ -11,7 +11,6 @@ import { hfTokenSchema } from './hf-token';
 import { estimateMemory, minimumGpus } from './memory-fit';
 import { catalogHeads, checkTensorParallelSize } from './tensor-parallel';
 
-export const MAX_REPLICAS = 16;
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const integer = (field: string) =>

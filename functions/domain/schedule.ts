@@ -3,10 +3,11 @@
  * weekdays in Europe/Berlin, 1 at 08:00") and an idle timeout. Pure: parsing and next-fire
  * computation with croner, and the sweeper's decision for one deployment at a given `now`.
  */
+import type { ScheduleView } from '../../contract/api-schemas';
 import { Cron } from 'croner';
 import * as z from 'zod';
 import { ValidationError } from './errors';
-import { MAX_REPLICAS } from './requests';
+import { MAX_REPLICAS } from './capacity';
 
 export const MAX_WINDOWS = 16;
 /** How far ahead two windows are checked for firing at the same instant (runs of each). */
@@ -93,14 +94,7 @@ export const validateSchedule = (schedule: Schedule, maxReplicas: number, now: D
 };
 
 /** GET/PUT …/schedule answer. */
-export interface ScheduleView extends Schedule {
-  /** The next few window fires (UTC instants). */
-  next_windows: { at: string; replicas: number }[];
-  /** When the sweeper looks at the deployment next. */
-  next_check_at: string | null;
-  /** Idle detection: when a request was last seen (null before the first check). */
-  last_activity_at: string | null;
-}
+export type { ScheduleView };
 
 export interface WindowFire {
   at: Date;

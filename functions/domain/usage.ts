@@ -8,6 +8,7 @@
  * pause, a failure or a delete closes it. Time is kept in milliseconds so splitting a
  * segment anywhere never loses a rounding; the view rounds to seconds.
  */
+import type { UsageView } from '../../contract/api-schemas';
 
 export interface UsageTotals {
   serving_ms: number;
@@ -95,14 +96,4 @@ export const dailyUsage = (usage: Usage | undefined, at: Date, unitPricePerGpuHo
 };
 
 /** GET …/usage answer. */
-export interface UsageView extends UsageFigures {
-  id: string;
-  as_of: string;
-  uptime_seconds: number;
-  unit_price: number;
-  currency: string | null;
-  gpu_count: number;
-  replicas: number;
-  serving_since: string | null;
-  days: DailyUsage[];
-}
+export type { UsageView };

@@ -15,7 +15,8 @@ import { ApiError, ValidationError } from './errors';
 import { HF_TOKEN_ENV } from './hf-token';
 import { GPU_RESOURCE } from './manifests';
 import { nodeGroupGpuLimit } from './capacity';
-import { MAX_REPLICAS, parseOrThrow } from './requests';
+import { MAX_REPLICAS } from './capacity';
+import { parseOrThrow } from './requests';
 
 export const MAX_MANIFEST_BYTES = 64 * 1024;
 /** Aliases (`*ref`) are expanded by the parser: a bound keeps a "billion laughs" small. */

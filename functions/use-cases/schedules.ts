@@ -22,7 +22,7 @@ import { ledgerGpusPerReplica, nodeGroupGpuLimit } from '../domain/capacity';
 import { findGpuConfig } from '../../contract/catalog';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError } from '../domain/errors';
-import { MAX_REPLICAS } from '../domain/requests';
+import { MAX_REPLICAS } from '../domain/capacity';
 import { nextDueAt, nextFires, validateSchedule, type Schedule, type ScheduleState, type ScheduleView } from '../domain/schedule';
 import { getDeployment } from './deployments';
 

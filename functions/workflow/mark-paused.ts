@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { now } from '../adapters/clock';
-import { updateDeployment } from '../adapters/deployment-repository';
+import { updateDeployment } from '../adapters/deployment-records';
 import { readEnv } from '../commons/env';
 import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 import * as lifecycle from '../domain/lifecycle';

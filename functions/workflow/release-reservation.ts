@@ -5,7 +5,7 @@
  * no longer counts toward its node group's demand. Used by a delete and by a pause's release.
  */
 import { releaseGpus } from '../adapters/capacity-ledger';
-import { takeReservation } from '../adapters/deployment-repository';
+import { takeReservation } from '../adapters/deployment-indexes';
 import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
 
 export const releaseReservation = async (input: TaskInput): Promise<{ released_gpus: number }> => {

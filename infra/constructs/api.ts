@@ -7,7 +7,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROUTES, type RouteDefinition, type WorkflowName } from '../../contract/routes';
+import type { WorkflowName } from '../../contract/access';
+import { ROUTES, type RouteDefinition } from '../../contract/routes';
 import { acknowledgeRule } from '../nag';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
@@ -32,9 +33,6 @@ export interface ControlPlaneApiProps {
   /** Stage throttling: steady-state requests per second, and burst. @default 50 and 100 */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
-
-/** The environment variable through which a handler receives the ARN of the workflow it starts. */
-export const stateMachineArnVariable = (workflow: WorkflowName): string => `${workflow.toUpperCase()}_STATE_MACHINE_ARN`;
 
 /** One JSON line per request, with what an operator needs to trace a call to its Lambda invocation. */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -130,22 +128,7 @@ export class ControlPlaneApi extends Construct {
       metricsNamespace: props.metricsNamespace,
       logLevel: props.logLevel,
     });
-    fn.bindTable(props.table, route.access.table);
-    const stateMachine = (workflow: WorkflowName): sfn.StateMachine => {
-      const found = props.stateMachines.get(workflow);
-      if (!found) throw new Error(`Route ${route.name} uses the ${workflow} workflow, which has no state machine.`);
-      return found;
-    };
-    for (const workflow of route.access.startsWorkflows) {
-      fn.bindStartExecution(stateMachine(workflow), stateMachineArnVariable(workflow));
-    }
-    for (const workflow of route.access.stopsWorkflows ?? []) fn.bindExecutions(stateMachine(workflow), ['states:StopExecution']);
-    if (route.access.kubernetesRead) {
-      props.cluster.grantEks(fn.executionRole, ['eks:DescribeCluster']);
-      props.cluster.addKubernetesAccess(`${routeId}AccessEntry`, fn.executionRole, route.access.kubernetesProxy ? 'proxy' : 'read');
-      fn.addEnvironment('EKS_CLUSTER_NAME', props.cluster.clusterName);
-      fn.addEnvironment('MODEL_NAMESPACE', props.cluster.modelNamespace);
-    }
+    fn.grantAccess(route.access, props);
     props.secrets.grant(fn, HF_TOKEN_SECRET_ACCESS[route.name] ?? []);
     return fn;
   }

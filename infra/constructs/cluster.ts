@@ -17,14 +17,11 @@ import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { INVENTORY, type GpuConfig } from '../../contract/catalog';
 import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../contract/cluster-manifests';
-import type { TaskFunctionDefinition } from '../../contract/workflows';
+import type { AutoScalingAction, EksAction, KubernetesAccess } from '../../contract/access';
 import { acknowledgeWildcardResources } from '../nag';
 import { ControlPlaneFunction, type FunctionNetwork } from './control-plane-function';
 
 export { GPU_AMI_TYPE, GPU_CONFIG_LABEL, GPU_TAINT } from './gpu-node-groups';
-
-export type EksAction = TaskFunctionDefinition['access']['eks'][number];
-export type AutoScalingAction = TaskFunctionDefinition['access']['autoscaling'][number];
 
 // The Kubernetes groups the access entries map roles to; the cluster bootstrap binds them (one definition).
 export { KUBERNETES_GROUP, MODEL_PROXY_GROUP };
@@ -42,17 +39,7 @@ export const inventoryGpuConfigs = (): readonly GpuConfig[] => INVENTORY.gpu_con
 /** The EKS node group names the GPU inventory scales, each once. */
 export const inventoryNodeGroupNames = (): string[] => [...new Set(inventoryGpuConfigs().map((config) => config.node_group.name))];
 
-/**
- * What a function may do in Kubernetes:
- * - `workflow`: edit the model namespace (AmazonEKSEditPolicy scoped to it) and, as a member of
- *   {@link KUBERNETES_GROUP}, the cluster-scoped calls the ClusterRole of the cluster bootstrap (contract/cluster-manifests.ts) allows
- *   (list, read and cordon nodes, list pods on a node, create the model namespace);
- * - `read`: read the model namespace, pod logs included (AmazonEKSViewPolicy scoped to it);
- * - `proxy`: `read`, and as a member of {@link MODEL_PROXY_GROUP} the model servers' HTTP API
- *   through `services/proxy` (the Role of the cluster bootstrap; the view policy does not include it).
- */
-export type KubernetesAccess = 'workflow' | 'read' | 'proxy';
-
+/** The EKS access policy scoped to the model namespace, per KubernetesAccess (contract/access.ts). */
 const NAMESPACE_POLICY: Readonly<Record<KubernetesAccess, string>> = {
   workflow: 'AmazonEKSEditPolicy',
   read: 'AmazonEKSViewPolicy',

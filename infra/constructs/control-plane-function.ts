@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { LAMBDA_BUNDLE_OPTIONS, PROJECT_ROOT } from '../bundling';
+import type { AutoScalingAction, EksAction, FunctionAccess, KubernetesAccess, WorkflowName } from '../../contract/access';
 import { TABLE } from '../../contract/table';
 import { acknowledgeWildcardResources } from '../nag';
 
@@ -16,6 +17,22 @@ import { acknowledgeWildcardResources } from '../nag';
 export type FunctionKind = 'api' | 'workflow' | 'scheduled';
 export type TableAccess = 'R' | 'RW';
 export type ExecutionAction = 'states:StopExecution' | 'states:DescribeExecution';
+
+/** The environment variable through which a handler receives the ARN of the workflow it starts. */
+export const stateMachineArnVariable = (workflow: WorkflowName): string => `${workflow.toUpperCase()}_STATE_MACHINE_ARN`;
+
+/** What {@link ControlPlaneFunction.grantAccess} grants on: the stack's table, state machines and cluster. */
+export interface AccessTargets {
+  readonly table: dynamodb.ITable;
+  readonly stateMachines: ReadonlyMap<WorkflowName, sfn.StateMachine>;
+  readonly cluster: {
+    readonly clusterName: string;
+    readonly modelNamespace: string;
+    grantEks(role: iam.IRole, actions: readonly EksAction[]): void;
+    grantAutoScaling(role: iam.IRole, actions: readonly AutoScalingAction[]): void;
+    addKubernetesAccess(id: string, role: iam.IRole, access: KubernetesAccess): unknown;
+  };
+}
 
 export interface ControlPlaneFunctionProps {
   /** Logical name from the route or task table; the function is named `<prefix>-<name>`. */
@@ -215,6 +232,37 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
       );
     }
     this.addEnvironment('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /**
+   * Grants exactly what `access` (contract/access.ts) declares, for a route, a workflow task or a
+   * scheduled job alike: the table, the workflows it starts, describes or stops, the EKS and Auto
+   * Scaling actions, and an EKS access entry (named after this function) when it talks to Kubernetes.
+   */
+  grantAccess(access: FunctionAccess, targets: AccessTargets): this {
+    this.bindTable(targets.table, access.table);
+    const stateMachine = (workflow: WorkflowName): sfn.StateMachine => {
+      const found = targets.stateMachines.get(workflow);
+      if (!found) throw new Error(`${this.node.id} uses the ${workflow} workflow, which has no state machine.`);
+      return found;
+    };
+    for (const workflow of access.workflows?.start ?? []) this.bindStartExecution(stateMachine(workflow), stateMachineArnVariable(workflow));
+    const stops = access.workflows?.stop ?? [];
+    const describes = access.workflows?.describe ?? [];
+    for (const workflow of new Set([...stops, ...describes])) {
+      this.bindExecutions(stateMachine(workflow), [
+        ...(stops.includes(workflow) ? (['states:StopExecution'] as const) : []),
+        ...(describes.includes(workflow) ? (['states:DescribeExecution'] as const) : []),
+      ]);
+    }
+    targets.cluster.grantEks(this.executionRole, access.eks ?? []);
+    targets.cluster.grantAutoScaling(this.executionRole, access.autoscaling ?? []);
+    if (access.kubernetes) {
+      targets.cluster.addKubernetesAccess(`${this.node.id}AccessEntry`, this.executionRole, access.kubernetes);
+      this.addEnvironment('EKS_CLUSTER_NAME', targets.cluster.clusterName);
+      this.addEnvironment('MODEL_NAMESPACE', targets.cluster.modelNamespace);
+    }
     return this;
   }
 

@@ -5,9 +5,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { WorkflowName } from '../../contract/routes';
+import type { WorkflowName } from '../../contract/access';
 import { SCHEDULES, type ScheduleDefinition } from '../../contract/schedules';
-import { stateMachineArnVariable } from './api';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
 import { acknowledgeWildcardResources } from '../nag';
@@ -55,24 +54,7 @@ export class Schedules extends Construct {
         logLevel: props.logLevel,
         environment: { EKS_CLUSTER_NAME: props.cluster.clusterName, MODEL_NAMESPACE: props.cluster.modelNamespace },
       });
-      fn.bindTable(props.table, definition.access.table);
-      const stateMachine = (workflow: WorkflowName): sfn.StateMachine => {
-        const found = props.stateMachines.get(workflow);
-        if (!found) throw new Error(`Schedule ${definition.name} uses the ${workflow} workflow, which has no state machine.`);
-        return found;
-      };
-      for (const workflow of definition.access.startsWorkflows) {
-        fn.bindStartExecution(stateMachine(workflow), stateMachineArnVariable(workflow));
-      }
-      for (const workflow of new Set([...definition.access.stopsWorkflows, ...definition.access.describesWorkflows])) {
-        fn.bindExecutions(stateMachine(workflow), [
-          ...(definition.access.stopsWorkflows.includes(workflow) ? (['states:StopExecution'] as const) : []),
-          ...(definition.access.describesWorkflows.includes(workflow) ? (['states:DescribeExecution'] as const) : []),
-        ]);
-      }
-      props.cluster.grantEks(fn.executionRole, definition.access.eks);
-      props.cluster.grantAutoScaling(fn.executionRole, definition.access.autoscaling);
-      if (definition.access.kubernetes) props.cluster.addKubernetesAccess(`${scheduleId}AccessEntry`, fn.executionRole, 'workflow');
+      fn.grantAccess(definition.access, props);
 
       // The role EventBridge Scheduler assumes to invoke the function; it may invoke nothing else.
       const invokeRole = new iam.Role(this, `${scheduleId}-SchedulerRole`, {

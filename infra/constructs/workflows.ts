@@ -55,12 +55,7 @@ export class Workflows extends Construct {
         reservedConcurrency: task.access.kubernetes && props.kubernetesTaskConcurrency > 0 ? props.kubernetesTaskConcurrency : undefined,
         environment: { EKS_CLUSTER_NAME: props.cluster.clusterName, MODEL_NAMESPACE: props.cluster.modelNamespace },
       });
-      fn.bindTable(props.table, task.access.table);
-      props.cluster.grantEks(fn.executionRole, task.access.eks);
-      props.cluster.grantAutoScaling(fn.executionRole, task.access.autoscaling);
-      if (task.access.kubernetes) {
-        props.cluster.addKubernetesAccess(`${constructIdFor(task.name)}AccessEntry`, fn.executionRole, 'workflow');
-      }
+      fn.grantAccess(task.access, { table: props.table, stateMachines: new Map(), cluster: props.cluster });
       props.secrets.grant(fn, HF_TOKEN_SECRET_ACCESS[task.name] ?? []);
       tasks.set(task.name, fn);
     }

@@ -5,8 +5,9 @@
  * runs through the real @aws-sdk/client-secrets-manager unchanged. Requests are not SigV4-checked
  * (nor are they by dynalite); values are encrypted at rest (./store.ts).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { discardUnreadBody, readBody } from '../http/body';
+import { serve } from '../http/serve';
 import { callerOf } from '../identity';
 import type { LocalAuthorizer } from '../iam/authorizer';
 import type { AuthorizationRequest } from '../iam/evaluate';
@@ -64,17 +65,6 @@ const send = (res: ServerResponse, status: number, body: unknown, errorType?: st
 
 const fail = (res: ServerResponse, status: number, type: string, message: string) => send(res, status, { __type: type, message }, type);
 
-const readBody = async (req: IncomingMessage): Promise<string | undefined> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-};
-
 export const startSecretsManager = async (options: {
   host: string;
   port?: number;
@@ -86,14 +76,22 @@ export const startSecretsManager = async (options: {
 }): Promise<LocalSecretsManager> => {
   const scope: Scope = { region: options.region, account: options.accountId };
   const store = new SecretStore({ dataDir: options.dataDir, region: options.region, accountId: options.accountId });
-  const server = createServer((req, res) => {
-    void (async () => {
+  const { url, close } = await serve({
+    host: options.host,
+    port: options.port,
+    closeGraceMs: 0,
+    handler: (req, res) => void (async () => {
       if (req.method !== 'POST') return fail(res, 405, 'UnknownOperationException', 'only POST is supported');
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith('secretsmanager.') ? OPERATIONS[target.slice('secretsmanager.'.length)] : undefined;
       if (!operation) return fail(res, 400, 'UnknownOperationException', `the operation ${target || '(no X-Amz-Target)'} is not supported by this endpoint`);
-      const text = await readBody(req);
-      if (text === undefined) return fail(res, 413, 'ValidationException', `the request exceeds ${MAX_REQUEST_BYTES} bytes`);
+      const body = await readBody(req, MAX_REQUEST_BYTES);
+      if (body.kind === 'aborted') return; // the client is gone; nobody to answer
+      if (body.kind === 'too_large') {
+        discardUnreadBody(req);
+        return fail(res, 413, 'ValidationException', `the request exceeds ${MAX_REQUEST_BYTES} bytes`);
+      }
+      const text = body.bytes.toString('utf8');
       let input: unknown;
       try {
         input = text === '' ? {} : JSON.parse(text);
@@ -107,20 +105,7 @@ export const startSecretsManager = async (options: {
         if (error instanceof SecretsError) return fail(res, 400, error.type, error.message);
         fail(res, 500, 'InternalServiceError', 'the local Secrets Manager failed');
       }
-    })();
+    })(),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host}:${port}`,
-    stateFile: store.stateFile,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url, stateFile: store.stateFile, close };
 };

@@ -106,25 +106,6 @@ const wireEvent = (event: StoredHistoryEvent): Wire<HistoryEvent> => ({ ...event
 const optionalSeconds = (epochMs: number | undefined): number | undefined =>
   epochMs === undefined ? undefined : epochSeconds(epochMs);
 
-function describeExecution(record: ExecutionRecord, includeData: boolean): Wire<DescribeExecutionOutput> {
-  return {
-    executionArn: record.executionArn,
-    stateMachineArn: record.stateMachineArn,
-    name: record.name,
-    status: record.status,
-    startDate: epochSeconds(record.startDate),
-    stopDate: optionalSeconds(record.stopDate),
-    input: includeData ? record.input : undefined,
-    inputDetails: { included: includeData },
-    output: includeData ? record.output : undefined,
-    outputDetails: record.output === undefined ? undefined : { included: includeData },
-    error: record.error,
-    cause: record.cause,
-    redriveCount: record.restarts,
-    redriveDate: optionalSeconds(record.restartDate),
-  };
-}
-
 const executionListItem = (record: ExecutionRecord): Wire<ExecutionListItem> => ({
   executionArn: record.executionArn,
   stateMachineArn: record.stateMachineArn,
@@ -135,6 +116,19 @@ const executionListItem = (record: ExecutionRecord): Wire<ExecutionListItem> => 
   redriveCount: record.restarts,
   redriveDate: optionalSeconds(record.restartDate),
 });
+
+/** DescribeExecution: the list item's fields, then the data and the failure. */
+function describeExecution(record: ExecutionRecord, includeData: boolean): Wire<DescribeExecutionOutput> {
+  return {
+    ...executionListItem(record),
+    input: includeData ? record.input : undefined,
+    inputDetails: { included: includeData },
+    output: includeData ? record.output : undefined,
+    outputDetails: record.output === undefined ? undefined : { included: includeData },
+    error: record.error,
+    cause: record.cause,
+  };
+}
 
 export function createActions({ scope, machines, engine }: SfnApiContext): ReadonlyMap<string, ActionHandler> {
   const machineByArn = (arn: string): StateMachineRuntime => {

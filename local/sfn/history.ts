@@ -1,3 +1,4 @@
+// Over 300 lines: one journal whose events depend on the order of the library's events and the task handlers' reports; split, that ordering would be spread over files.
 /**
  * ExecutionJournal: turns the library's event stream into an AWS-shaped execution history,
  * keeps the execution's status, and counts state transitions.

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { discardUnreadBody, readBody } from '../http/body';
 
 export const CONTENT_TYPE = 'application/x-amz-json-1.0';
 export const TARGET_PREFIX = 'AWSStepFunctions.';
@@ -80,15 +81,13 @@ export function sendDebugJson(response: ServerResponse, statusCode: number, body
 }
 
 export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new SfnServiceError('ValidationException', 'Request body is too large', 413);
-    chunks.push(buffer);
+  const body = await readBody(request, MAX_BODY_BYTES);
+  if (body.kind === 'aborted') throw new Error('the client closed the request');
+  if (body.kind === 'too_large') {
+    discardUnreadBody(request);
+    throw new SfnServiceError('ValidationException', 'Request body is too large', 413);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = body.bytes.toString('utf8');
   if (text.trim() === '') return {};
   try {
     return JSON.parse(text) as unknown;

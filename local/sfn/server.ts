@@ -1,7 +1,7 @@
 /** startStepFunctions: prepares the state machines, restores executions, serves the SFN API. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { serve } from '../http/serve';
 import { callerOf } from '../identity';
 import { createActions, type ActionHandler } from './actions';
 import { invalidNameReason, stateMachineArn, type ArnScope } from './arns';
@@ -29,16 +29,6 @@ function prepareStateMachines(options: LocalStepFunctionsOptions, scope: ArnScop
   return machines;
 }
 
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
 export async function startStepFunctions(options: LocalStepFunctionsOptions): Promise<RunningStepFunctions> {
   const host = options.host ?? '127.0.0.1';
   const timeScale = options.timeScale ?? 1;
@@ -50,15 +40,12 @@ export async function startStepFunctions(options: LocalStepFunctionsOptions): Pr
   const actions = createActions({ scope, machines, engine });
 
   const guard = guardFor(options);
-  const server = createServer((request, response) => {
-    void route(request, response, actions, engine, guard);
-  });
-  const address = await listen(server, host, options.port ?? 0);
+  const server = await serve({ host, port: options.port, closeGraceMs: 0, handler: (request, response) => void route(request, response, actions, engine, guard) });
   if (store) engine.restore(await store.loadAll());
 
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    url: server.url,
     stateMachineArn: (name) => stateMachineArn(scope, name),
     transitions: (executionArn) => {
       const record = engine.get(executionArn);
@@ -68,10 +55,7 @@ export async function startStepFunctions(options: LocalStepFunctionsOptions): Pr
     close: () => {
       closed ??= (async () => {
         await engine.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await server.close();
       })();
       return closed;
     },

@@ -1,5 +1,6 @@
 /** Minimal request/response types shared by the protocol handlers. */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { readBody as readLimited } from '../http/body.js';
 
 export interface SimRequest {
   method: string;
@@ -33,16 +34,12 @@ export interface SimResponse {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/** The whole body; over the limit or cut off, it throws (the server answers 500). */
 export const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+  const body = await readLimited(req, MAX_BODY_BYTES);
+  if (body.kind === 'too_large') throw new Error('request body too large');
+  if (body.kind === 'aborted') throw new Error('the client closed the request');
+  return body.bytes;
 };
 
 export const jsonResponse = (status: number, value: unknown, headers: Record<string, string> = {}): SimResponse => ({

@@ -24,7 +24,7 @@ import inventory from '../../contract/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../../contract/routes';
 import { SCHEDULES } from '../../contract/schedules';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName } from '../../contract/workflows';
-import { startApiGateway, type LambdaHandler } from '../../local/api-gateway';
+import { startApiGateway, type LambdaHandler } from '../../local/gateway';
 import { startCron, type ScheduledEventLike } from '../../local/cron';
 import { ensureTable, startDynamo } from '../../local/dynamodb';
 import { loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/jwt';

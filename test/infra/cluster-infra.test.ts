@@ -195,7 +195,7 @@ describe('private API endpoint and in-VPC functions (M7)', () => {
     const callers = [
       ...TASK_FUNCTIONS.filter((task) => task.access.kubernetes).map((task) => task.name),
       ...SCHEDULES.filter((schedule) => schedule.access.kubernetes).map((schedule) => schedule.name),
-      ...ROUTES.filter((route) => route.access.kubernetesRead).map((route) => route.name),
+      ...ROUTES.filter((route) => route.access.kubernetes).map((route) => route.name),
     ];
     const privateSubnetIds = s
       .ofType('AWS::EC2::Subnet')

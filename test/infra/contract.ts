@@ -4,6 +4,7 @@
  */
 import { VPC_ACCESS_ACTIONS } from '../../infra/constructs/control-plane-function';
 import { HF_TOKEN_SECRET_ACCESS } from '../../infra/constructs/secrets';
+import type { FunctionAccess } from '../../contract/access';
 import type { RouteDefinition } from '../../contract/routes';
 import type { ScheduleDefinition } from '../../contract/schedules';
 import type { TaskFunctionDefinition } from '../../contract/workflows';
@@ -29,33 +30,19 @@ const secretActions = (name: string): string[] => (HF_TOKEN_SECRET_ACCESS[name] 
 const vpcActions = (callsKubernetes: boolean, inVpc: boolean): string[] => (callsKubernetes && inVpc ? [...VPC_ACCESS_ACTIONS] : []);
 const tableActions = (access: 'R' | 'RW'): string[] => [...TABLE_READ, ...(access === 'RW' ? TABLE_WRITE : [])];
 
-/** What a route's definition declares, as IAM actions. */
-export const routeActions = (route: RouteDefinition, inVpc = false): string[] => [
-  ...vpcActions(route.access.kubernetesRead === true, inVpc),
+/** What a function's access (contract/access.ts) declares, as IAM actions. */
+const accessActions = (access: FunctionAccess, inVpc: boolean): string[] => [
+  ...vpcActions(access.kubernetes !== undefined, inVpc),
   ...BASELINE,
-  ...tableActions(route.access.table),
-  ...(route.access.startsWorkflows.length > 0 ? ['states:StartExecution'] : []),
-  ...((route.access.stopsWorkflows ?? []).length > 0 ? ['states:StopExecution'] : []),
-  ...(route.access.kubernetesRead ? ['eks:DescribeCluster'] : []),
-  ...secretActions(route.name),
+  ...tableActions(access.table),
+  ...((access.workflows?.start ?? []).length > 0 ? ['states:StartExecution'] : []),
+  ...((access.workflows?.stop ?? []).length > 0 ? ['states:StopExecution'] : []),
+  ...((access.workflows?.describe ?? []).length > 0 ? ['states:DescribeExecution'] : []),
+  ...(access.eks ?? []),
+  ...(access.autoscaling ?? []),
 ];
-export const taskActions = (task: TaskFunctionDefinition, inVpc = false): string[] => [
-  ...vpcActions(task.access.kubernetes, inVpc),
-  ...BASELINE,
-  ...tableActions(task.access.table),
-  ...task.access.eks,
-  ...task.access.autoscaling,
-  ...secretActions(task.name),
-];
-export const scheduleActions = (schedule: ScheduleDefinition, inVpc = false): string[] => [
-  ...vpcActions(schedule.access.kubernetes, inVpc),
-  ...BASELINE,
-  ...tableActions(schedule.access.table),
-  ...(schedule.access.startsWorkflows.length > 0 ? ['states:StartExecution'] : []),
-  ...(schedule.access.stopsWorkflows.length > 0 ? ['states:StopExecution'] : []),
-  ...(schedule.access.describesWorkflows.length > 0 ? ['states:DescribeExecution'] : []),
-  ...schedule.access.eks,
-  ...schedule.access.autoscaling,
-];
+export const routeActions = (route: RouteDefinition, inVpc = false): string[] => [...accessActions(route.access, inVpc), ...secretActions(route.name)];
+export const taskActions = (task: TaskFunctionDefinition, inVpc = false): string[] => [...accessActions(task.access, inVpc), ...secretActions(task.name)];
+export const scheduleActions = (schedule: ScheduleDefinition, inVpc = false): string[] => accessActions(schedule.access, inVpc);
 export const sorted = (actions: string[]): string[] => [...new Set(actions)].sort();
 

@@ -46,7 +46,7 @@ describe('existing cluster', () => {
     const expected = [
       ...TASK_FUNCTIONS.filter((task) => task.access.kubernetes).map((task) => task.name),
       ...SCHEDULES.filter((schedule) => schedule.access.kubernetes).map((schedule) => schedule.name),
-      ...ROUTES.filter((route) => route.access.kubernetesRead).map((route) => route.name),
+      ...ROUTES.filter((route) => route.access.kubernetes).map((route) => route.name),
     ].map((name) => s.roleIdOf(name));
     expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(expected.sort());
     for (const [, entry] of entries) {
@@ -61,11 +61,11 @@ describe('existing cluster', () => {
     const nodeGroups = inventoryNodeGroupNames().map((nodeGroup) => eksArn(`:nodegroup/${CLUSTER}/${nodeGroup}/*`));
     for (const definition of [...TASK_FUNCTIONS, ...SCHEDULES]) {
       const statements = s.statementsOfRole(s.roleIdOf(definition.name));
-      for (const action of definition.access.eks) {
+      for (const action of definition.access.eks ?? []) {
         const expected = action === 'eks:DescribeCluster' ? [eksArn(`:cluster/${CLUSTER}`)] : nodeGroups;
         expect(resourcesFor(statements, action), `${definition.name} ${action}`).toEqual(inStableOrder(expected));
       }
-      if (definition.access.autoscaling.includes('autoscaling:TerminateInstanceInAutoScalingGroup')) {
+      if (definition.access.autoscaling?.includes('autoscaling:TerminateInstanceInAutoScalingGroup')) {
         const [terminate] = statementsWith(statements, 'autoscaling:TerminateInstanceInAutoScalingGroup');
         expect(terminate?.Condition?.StringEquals['aws:ResourceTag/eks:cluster-name']).toBe(CLUSTER);
       }

@@ -201,7 +201,7 @@ describe('HTTP API', () => {
     const variables = s.functionProps(route.name).Environment.Variables as Json;
     expect(variables.TABLE_NAME).toEqual({ Ref: tableId });
     const expected = Object.fromEntries(
-      route.access.startsWorkflows.map((workflow) => [`${workflow.toUpperCase()}_STATE_MACHINE_ARN`, { Ref: s.stateMachineId(workflow) }]),
+      (route.access.workflows?.start ?? []).map((workflow) => [`${workflow.toUpperCase()}_STATE_MACHINE_ARN`, { Ref: s.stateMachineId(workflow) }]),
     );
     const actual = Object.fromEntries(Object.entries(variables).filter(([key]) => key.endsWith('_STATE_MACHINE_ARN')));
     expect(actual).toEqual(expected);
@@ -225,8 +225,7 @@ describe('least-privilege IAM', () => {
     const executionsOf = (workflow: WorkflowName) =>
       stackArn([':execution:', { 'Fn::GetAtt': [s.stateMachineId(workflow), 'Name'] }, ':*'], 'states');
     const definitions = [
-      ...ROUTES.map((route) => ({ name: route.name, starts: route.access.startsWorkflows, stops: route.access.stopsWorkflows ?? [], describes: [] as WorkflowName[] })),
-      ...SCHEDULES.map((schedule) => ({ name: schedule.name, starts: schedule.access.startsWorkflows, stops: schedule.access.stopsWorkflows, describes: schedule.access.describesWorkflows })),
+      ...[...ROUTES, ...SCHEDULES].map(({ name, access: { workflows = {} } }) => ({ name, starts: workflows.start ?? [], stops: workflows.stop ?? [], describes: workflows.describe ?? [] })),
     ];
     for (const { name, starts, stops, describes } of definitions) {
       const statements = s.statementsOfRole(s.roleIdOf(name));
@@ -266,7 +265,7 @@ describe('least-privilege IAM', () => {
     expect(nodeGroups.length).toBe(new Set(INVENTORY.gpu_configs.map((config) => config.node_group.name)).size);
     for (const definition of [...TASK_FUNCTIONS, ...SCHEDULES]) {
       const statements = s.statementsOfRole(s.roleIdOf(definition.name));
-      for (const action of definition.access.eks) {
+      for (const action of definition.access.eks ?? []) {
         const expected = action === 'eks:DescribeCluster' ? [stackArn([`:cluster/${clusterName}`])] : nodeGroups;
         expect(resourcesFor(statements, action)).toEqual(inStableOrder(expected));
       }
@@ -274,7 +273,7 @@ describe('least-privilege IAM', () => {
   });
 
   it('lets a function terminate instances only in Auto Scaling groups EKS tagged with this cluster and an inventory node group', () => {
-    const definitions = [...TASK_FUNCTIONS, ...SCHEDULES].filter((d) => d.access.autoscaling.includes('autoscaling:TerminateInstanceInAutoScalingGroup'));
+    const definitions = [...TASK_FUNCTIONS, ...SCHEDULES].filter((d) => d.access.autoscaling?.includes('autoscaling:TerminateInstanceInAutoScalingGroup'));
     expect(definitions.map((d) => d.name)).toContain('release-idle-nodes');
     for (const definition of definitions) {
       const terminate = statementsWith(s.statementsOfRole(s.roleIdOf(definition.name)), 'autoscaling:TerminateInstanceInAutoScalingGroup');
@@ -470,7 +469,7 @@ describe('cluster access', () => {
   });
 
   it('lets the routes that reach model servers view the model namespace and join the model-proxy group only', () => {
-    const proxies = ROUTES.filter((route) => route.access.kubernetesProxy).map((route) => s.roleIdOf(route.name));
+    const proxies = ROUTES.filter((route) => route.access.kubernetes === 'proxy').map((route) => s.roleIdOf(route.name));
     expect(proxies).toHaveLength(2);
     const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups !== undefined && !entry.Properties.KubernetesGroups.includes('gpu-control-plane'));
     expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(proxies.sort());
@@ -486,7 +485,7 @@ describe('cluster access', () => {
   });
 
   it('lets the routes that read from Kubernetes view the model namespace only, in no group', () => {
-    const readers = ROUTES.filter((route) => route.access.kubernetesRead && !route.access.kubernetesProxy).map((route) => s.roleIdOf(route.name));
+    const readers = ROUTES.filter((route) => route.access.kubernetes === 'read').map((route) => s.roleIdOf(route.name));
     const entries = s
       .ofType('AWS::EKS::AccessEntry')
       .filter(([, entry]) => entry.Properties.KubernetesGroups === undefined && !/KubectlProvider/.test(entry.Properties.PrincipalArn['Fn::GetAtt'][0]));

@@ -42,7 +42,6 @@ export const synthContext = (overrides: Record<string, unknown> = {}): Record<st
 /** Context that selects the import mode. */
 export const IMPORT_MODE = { existingClusterName: 'demo' } as const;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
 export interface Statement {

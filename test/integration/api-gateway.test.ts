@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RouteDefinition } from '../../contract/routes';
-import { startApiGateway, type LambdaHandler } from '../../local/api-gateway';
+import { startApiGateway, type LambdaHandler } from '../../local/gateway';
 import { DEV_AUDIENCE, DEV_ISSUER, loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/jwt';
 
 const BASE = '/api/v1beta1';
@@ -20,7 +20,7 @@ const route = (name: string, method: RouteDefinition['method'], path: string): R
   method,
   path: `${BASE}${path}`,
   entry: `inline/${name}.ts`,
-  access: { table: 'R', startsWorkflows: [] },
+  access: { table: 'R' },
 });
 const ROUTES: readonly RouteDefinition[] = [
   route('list-things', 'GET', '/orgs/{org_id}/things'),

@@ -422,11 +422,13 @@ describe('fault injection', () => {
 
     await c.apps.createNamespacedDeployment({ namespace: NS, body: gpuDeployment('bad-image', { annotations: { 'gpudeploy.io/sim-fault': 'image_pull_backoff' } }) });
 
+    // Judge the pod as it was when it showed ImagePullBackOff: a second read may land after the
+    // back-off ended, in the next pull attempt (waiting without a message).
+    let pod: Awaited<ReturnType<typeof podsOf>>[number] | undefined;
     await waitFor('ImagePullBackOff', async () => {
-      const reason = (await podsOf(c, 'bad-image'))[0]?.status?.containerStatuses?.[0]?.state?.waiting?.reason;
-      return reason === 'ImagePullBackOff';
+      [pod] = await podsOf(c, 'bad-image');
+      return pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff';
     });
-    const [pod] = await podsOf(c, 'bad-image');
     const events = await c.core.listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${pod?.metadata?.name ?? ''}` });
     expect(events.items.map((e) => e.message)).toEqual(expect.arrayContaining(['Error: ErrImagePull', 'Error: ImagePullBackOff']));
     expect(pod?.status?.phase).toBe('Pending');

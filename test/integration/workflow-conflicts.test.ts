@@ -26,25 +26,14 @@ afterAll(async () => {
 const get = (id: string, base = BASE, token?: string) => t.api('GET', `${base}/${id}`, { token });
 const tokens: string[] = [];
 
-// KNOWN BUG (functions/use-cases/deployments.ts deleteDeployment -> handOver, not ours): the
-// A workflow write landing between DELETE's read and its conditional hand-over once made
-// DELETE answer 409; delete now re-reads and retries, so 204 must come at the first attempt.
-const TOLERATE_KNOWN_DELETE_409 = false;
-const deleteConflicts: string[] = [];
-
-/** DELETE while a workflow runs: 204, or (known bug, see above) that 409 and then 204. */
+/**
+ * DELETE while a workflow runs: 204 at the first attempt. A workflow write landing between
+ * DELETE's read and its conditional hand-over once made it answer 409; delete now re-reads
+ * and retries itself (functions/use-cases/deployments.ts deleteDeployment).
+ */
 const deleteSuperseding = async (path: string, token?: string) => {
-  let deleted = await t.api('DELETE', path, { token });
-  for (let retry = 0; retry < 3 && deleted.status === 409; retry += 1) {
-    deleteConflicts.push(deleted.body.message);
-    deleted = await t.api('DELETE', path, { token });
-  }
+  const deleted = await t.api('DELETE', path, { token });
   expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
-  if (TOLERATE_KNOWN_DELETE_409) {
-    for (const message of deleteConflicts) expect(message).toMatch(/changed while the delete was requested; retry$/);
-  } else {
-    expect(deleteConflicts).toEqual([]);
-  }
 };
 
 /** The deploy execution of a deleted deployment must not have gone through the failure path. */

@@ -368,7 +368,7 @@ export const fuzzApi = async (target: FuzzTarget, stats: FuzzStats, options: Fuz
         }
         stats.requests += 1;
         stats.serverErrors.push({ request: describeRequest(r), status: 0, body: `no answer: ${(error as Error).message}` });
-        throw new Error(`the server did not answer ${describeRequest(r)}: ${(error as Error).message}`);
+        throw new Error(`the server did not answer ${describeRequest(r)}: ${(error as Error).message}`, { cause: error });
       }
       stats.requests += 1;
       count(stats.byStatus, String(response.status));

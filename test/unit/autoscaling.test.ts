@@ -5,7 +5,8 @@ import { findGpuConfig } from '../../contract/catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { countInstances } from '../../functions/domain/pod-status';
 import { instanceCountsStale } from '../../functions/domain/reconcile';
-import { createDeploymentSchema, MAX_REPLICAS, parseOrThrow } from '../../functions/domain/requests';
+import { MAX_REPLICAS } from '../../functions/domain/capacity';
+import { createDeploymentSchema, parseOrThrow } from '../../functions/domain/requests';
 
 const base = {
   name: 'qwen-small',

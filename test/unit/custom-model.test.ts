@@ -4,12 +4,12 @@ import {
   customLoadBudgetSeconds,
   customMemoryCheck,
   isCustomSpec,
-  resolveDeployRequest,
   servedModelNameOf,
 } from '../../functions/domain/custom-model';
 import { customModelView } from '../../functions/domain/deployment';
 import { ValidationError } from '../../functions/domain/errors';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
+import { resolveOnBuiltInCatalog } from '../support/built-in-catalog';
 import { renderModelWorkload, renderTokenSecret, VLLM_IMAGE } from '../../functions/domain/manifests';
 import { findGpuConfig } from '../../contract/catalog';
 import { applyRecipe } from '../../functions/domain/recipes';
@@ -70,7 +70,7 @@ describe("Jan's --served-model-name rule", () => {
 
 describe('custom deploy requests', () => {
   it('resolves a custom model with defaults and keeps its fields for the record', () => {
-    const spec = resolveDeployRequest(custom({ storage_size: 20, tags: ['a'], display_name: 'Chat 7B' }));
+    const spec = resolveOnBuiltInCatalog(custom({ storage_size: 20, tags: ['a'], display_name: 'Chat 7B' }));
     expect(isCustomSpec(spec)).toBe(true);
     if (!isCustomSpec(spec)) return;
     expect(spec.custom).toMatchObject({ source: 'api', huggingface_id: 'acme/chat-7b', storage_size: '20Gi', image: null, command: null, tags: ['a'] });
@@ -79,7 +79,7 @@ describe('custom deploy requests', () => {
   });
 
   it('keeps catalog deploys as they were, and accepts an hf_token for a gated catalog model', () => {
-    const spec = resolveDeployRequest({ ...custom(), huggingface_id: undefined, catalog_id: 'meta-llama-Llama-3.1-8B-Instruct', hf_token: 'hf_abcdefghijkl', config: { max_model_len: 4096 } });
+    const spec = resolveOnBuiltInCatalog({ ...custom(), huggingface_id: undefined, catalog_id: 'meta-llama-Llama-3.1-8B-Instruct', hf_token: 'hf_abcdefghijkl', config: { max_model_len: 4096 } });
     expect(isCustomSpec(spec)).toBe(false);
     expect(spec.request.hf_token).toBe('hf_abcdefghijkl');
   });
@@ -102,12 +102,12 @@ describe('custom deploy requests', () => {
     [custom({ replicas: 16, gpu_count: 4 }), 'replicas'],
     [custom({ replicas: 3, gpu_count: 2, storage_size: '10Gi' }), 'storage_size'],
   ])('refuses %j naming %s', (body, field) => {
-    expect(refusal(() => resolveDeployRequest(body)).field).toBe(field);
+    expect(refusal(() => resolveOnBuiltInCatalog(body)).field).toBe(field);
   });
 
   it('never echoes an hf_token in a refusal', () => {
     const token = 'hf_SECRETSECRETSECRET with space';
-    expect(refusal(() => resolveDeployRequest(custom({ hf_token: token }))).message).not.toContain('SECRET');
+    expect(refusal(() => resolveOnBuiltInCatalog(custom({ hf_token: token }))).message).not.toContain('SECRET');
   });
 });
 
@@ -133,7 +133,7 @@ describe('custom workloads', () => {
   const tenant = { org_id: 'org-a', project_id: 'prj-a' };
   const gpu = findGpuConfig('l4-24gb')!;
   const recordOf = (body: Record<string, unknown>, arn?: string) => {
-    const spec = resolveDeployRequest(body);
+    const spec = resolveOnBuiltInCatalog(body);
     return newDeploymentRecord(tenant, spec, { id: 'dep-abc', executionArn: 'arn:x', ...(arn ? { hfTokenSecretArn: arn } : {}) }, new Date('2026-01-01T00:00:00Z'));
   };
 
@@ -167,25 +167,25 @@ describe('custom workloads', () => {
 
 describe('custom models with a scale range and a recipe', () => {
   it('take the scale range in any spelling, start at its minimum and store it', () => {
-    const spec = resolveDeployRequest(custom({ settings: { min_instances: 2, max_instances: 3 } }));
+    const spec = resolveOnBuiltInCatalog(custom({ settings: { min_instances: 2, max_instances: 3 } }));
     expect(isCustomSpec(spec)).toBe(true);
     expect([spec.replicas, spec.autoscaling]).toEqual([2, { min_replicas: 2, max_replicas: 3 }]);
     expect(newDeploymentRecord({ org_id: 'org-a', project_id: 'prj-a' }, spec, { id: 'dep-abc', executionArn: 'arn:x' }, new Date()).autoscaling).toEqual({ min_replicas: 2, max_replicas: 3 });
-    expect(refusal(() => resolveDeployRequest(custom({ replicas: 4, autoscaling: { min_replicas: 1, max_replicas: 3 } }))).field).toBe('replicas');
+    expect(refusal(() => resolveOnBuiltInCatalog(custom({ replicas: 4, autoscaling: { min_replicas: 1, max_replicas: 3 } }))).field).toBe('replicas');
   });
 
   it('with a PVC cache, refuse a range whose maximum cannot share one node, naming the max field', () => {
     // l4-24gb: 4 GPUs per node; 2 GPUs a replica, so at most 2 replicas on the cache's node
-    expect(() => resolveDeployRequest(custom({ gpu_count: 2, storage_size: '20Gi', autoscaling: { min_replicas: 1, max_replicas: 2 } }))).not.toThrow();
-    const tooWide = refusal(() => resolveDeployRequest(custom({ gpu_count: 2, storage_size: '20Gi', autoscaling_config: { min_replicas: 1, max_replicas: 3 } })));
+    expect(() => resolveOnBuiltInCatalog(custom({ gpu_count: 2, storage_size: '20Gi', autoscaling: { min_replicas: 1, max_replicas: 2 } }))).not.toThrow();
+    const tooWide = refusal(() => resolveOnBuiltInCatalog(custom({ gpu_count: 2, storage_size: '20Gi', autoscaling_config: { min_replicas: 1, max_replicas: 3 } })));
     expect(tooWide.field).toBe('autoscaling_config.max_replicas');
     expect(tooWide.message).toContain('autoscaling_config.max_replicas 3: a model cache (ReadWriteOnce) is mounted by one node');
     // without a cache the node group bounds it, as for a catalog model
-    expect(() => resolveDeployRequest(custom({ gpu_count: 2, autoscaling_config: { min_replicas: 1, max_replicas: 3 } }))).not.toThrow();
+    expect(() => resolveOnBuiltInCatalog(custom({ gpu_count: 2, autoscaling_config: { min_replicas: 1, max_replicas: 3 } }))).not.toThrow();
   });
 
   it('deploy from a recipe with huggingface_id: the recipe gives GPU, plan and range, not its catalog model or its config', () => {
-    const spec = resolveDeployRequest(applyRecipe({ name: 'my-model', recipe_name: 'inference/vllm-elastic', huggingface_id: 'acme/chat-7b' }));
+    const spec = resolveOnBuiltInCatalog(applyRecipe({ name: 'my-model', recipe_name: 'inference/vllm-elastic', huggingface_id: 'acme/chat-7b' }));
     expect(isCustomSpec(spec)).toBe(true);
     if (!isCustomSpec(spec)) return;
     expect(spec.custom.huggingface_id).toBe('acme/chat-7b');
@@ -195,7 +195,7 @@ describe('custom models with a scale range and a recipe', () => {
   });
 
   it('get their load budget (the reconcile\'s hard deadline) from their declared size', () => {
-    const recordOf = (body: Record<string, unknown>) => newDeploymentRecord({ org_id: 'org-a', project_id: 'prj-a' }, resolveDeployRequest(body), { id: 'dep-abc', executionArn: 'arn:x' }, new Date());
+    const recordOf = (body: Record<string, unknown>) => newDeploymentRecord({ org_id: 'org-a', project_id: 'prj-a' }, resolveOnBuiltInCatalog(body), { id: 'dep-abc', executionArn: 'arn:x' }, new Date());
     const sized = recordOf(custom({ model_size_gib: 14 }));
     const unsized = recordOf(custom());
     expect(sized.catalog_id).toBe('hf:acme/chat-7b');

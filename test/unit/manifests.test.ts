@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import { findCatalogModel, findGpuConfig } from '../../contract/catalog';
-import { resolveDeployRequest } from '../../functions/domain/custom-model';
+import { resolveOnBuiltInCatalog } from '../support/built-in-catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { checkTenantLabelValues, MODEL_UID, renderModelWorkload, VLLM_IMAGE } from '../../functions/domain/manifests';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
@@ -24,7 +24,7 @@ const catalogBody = (extra: Record<string, unknown> = {}) => ({
 });
 
 const render = (body: Record<string, unknown>, image: string = VLLM_IMAGE) => {
-  const spec = resolveDeployRequest(body);
+  const spec = resolveOnBuiltInCatalog(body);
   const record = newDeploymentRecord(tenant, spec, { id: 'dep-abc', executionArn: 'arn:x' }, new Date('2026-01-01T00:00:00Z'));
   const model = 'custom' in spec ? undefined : findCatalogModel(String(body.catalog_id));
   return renderModelWorkload(record, model, findGpuConfig(String(body.gpu_config_id))!, 'models', ingress, image);

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ApiError, ValidationError } from '../../functions/domain/errors';
 import { checkServing, modelServerBudgetMs, modelServerError, modelServerRequest, promptAnswer, promptRequestSchema, servedModels, MAX_PROMPT_CHARS } from '../../functions/domain/prompt';
 import { applyRecipe, RECIPES } from '../../functions/domain/recipes';
-import { resolveDeployRequest } from '../../functions/domain/custom-model';
+import { resolveOnBuiltInCatalog } from '../support/built-in-catalog';
 import { parseOrThrow, type ResolvedDeploymentSpec } from '../../functions/domain/requests';
 
 /** The deploy path on paper (use-cases/resolve-deployment.ts without the catalog read). */
-const resolveOnPaper = (body: unknown) => resolveDeployRequest(applyRecipe(body)) as ResolvedDeploymentSpec;
+const resolveOnPaper = (body: unknown) => resolveOnBuiltInCatalog(applyRecipe(body)) as ResolvedDeploymentSpec;
 
 describe('recipes', () => {
   it('offer inference/vllm with the SLURM default model', () => {

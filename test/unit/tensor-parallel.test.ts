@@ -5,14 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CATALOG, findCatalogModel, findGpuConfig, INVENTORY } from '../../contract/catalog';
-import { resolveDeployRequest } from '../../functions/domain/custom-model';
+import { resolveOnBuiltInCatalog } from '../support/built-in-catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { minimumGpus } from '../../functions/domain/memory-fit';
 import { catalogHeads, isValidTensorParallelSize, validTensorParallelSizes } from '../../functions/domain/tensor-parallel';
 
 const rejection = (body: Record<string, unknown>): ValidationError => {
   try {
-    resolveDeployRequest(body);
+    resolveOnBuiltInCatalog(body);
   } catch (error) {
     if (error instanceof ValidationError) return error;
     throw error;
@@ -72,11 +72,11 @@ describe('admission of gpu_count (M9)', () => {
       expect(error.message).toMatch(new RegExp(`^gpu_count ${count} is not a valid tensor-parallel size: the model's 64 attention heads and 8 key/value heads`));
       expect(error.message).toContain('valid gpu_count values on this GPU config: 1, 2, 4, 8');
     }
-    expect(() => resolveDeployRequest(catalog('meta-llama-Llama-3.3-70B-Instruct', 'h100-80gb', 4))).not.toThrow();
+    expect(() => resolveOnBuiltInCatalog(catalog('meta-llama-Llama-3.3-70B-Instruct', 'h100-80gb', 4))).not.toThrow();
   });
 
   it('accepts 5 GPUs where the heads divide (Llama-2-13B: 40/40), refuses 3 for the 0.5B model (14/2)', () => {
-    expect(() => resolveDeployRequest(catalog('meta-llama-Llama-2-13b-chat-hf', 'a100-80gb', 5))).not.toThrow();
+    expect(() => resolveOnBuiltInCatalog(catalog('meta-llama-Llama-2-13b-chat-hf', 'a100-80gb', 5))).not.toThrow();
     expect(rejection(catalog('Qwen-Qwen2.5-0.5B-Instruct', 'l4-24gb', 3, { hf_token: undefined })).field).toBe('gpu_count');
   });
 
@@ -96,10 +96,10 @@ describe('admission of gpu_count (M9)', () => {
     const error = rejection(custom({ gpu_count: 6 }));
     expect(error.field).toBe('gpu_count');
     expect(error.message).toContain('only powers of two');
-    expect(() => resolveDeployRequest(custom({ gpu_count: 6, num_attention_heads: 48, num_key_value_heads: 6 }))).not.toThrow();
+    expect(() => resolveOnBuiltInCatalog(custom({ gpu_count: 6, num_attention_heads: 48, num_key_value_heads: 6 }))).not.toThrow();
     expect(rejection(custom({ gpu_count: 4, num_attention_heads: 48, num_key_value_heads: 6 })).message).toContain('valid gpu_count values on this GPU config: 1, 2, 3, 6');
     expect(rejection(custom({ gpu_count: 2, num_attention_heads: 48 })).field).toBe('num_key_value_heads');
-    expect(() => resolveDeployRequest(custom({ gpu_count: 3, command: ['python', '-m', 'server', '--served-model-name', 'own'] }))).not.toThrow();
+    expect(() => resolveOnBuiltInCatalog(custom({ gpu_count: 3, command: ['python', '-m', 'server', '--served-model-name', 'own'] }))).not.toThrow();
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Condition, Node } from './types.js';
+import type { Condition, Node, Pod } from './types.js';
 
 /** Upserts a condition, keeping lastTransitionTime when the status did not change. */
 export const setCondition = (conditions: Condition[] | undefined, next: Condition): Condition[] => {
@@ -14,5 +14,14 @@ export const setCondition = (conditions: Condition[] | undefined, next: Conditio
   return list;
 };
 
-export const isNodeReady = (node: Node): boolean =>
-  node.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+/** The condition of that type, if reported (apimachinery's meta.FindStatusCondition); it reads untyped objects too. */
+export const findCondition = <C extends { type?: unknown }>(conditions: readonly C[] | undefined, type: string): C | undefined =>
+  conditions?.find((c) => c.type === type);
+
+/** Whether the condition is True (controller-runtime's meta.IsStatusConditionTrue). */
+export const isConditionTrue = (object: { status?: { conditions?: readonly Condition[] } }, type: string): boolean =>
+  findCondition(object.status?.conditions, type)?.status === 'True';
+
+export const isNodeReady = (node: Node): boolean => isConditionTrue(node, 'Ready');
+
+export const isPodReady = (pod: Pod): boolean => isConditionTrue(pod, 'Ready');

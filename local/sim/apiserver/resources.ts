@@ -4,10 +4,10 @@ import { BOOTSTRAP_RESOURCES } from './rbac-resources.js';
 import { requirementsFromSelector, labelsMatch } from './selectors.js';
 import type { ResourceType } from './resource-type.js';
 import type { FieldError } from './status.js';
-import { clone, isRecord, type Container, type DaemonSet, type Deployment, type KubeObject, type Pod, type PodSpec } from './types.js';
+import { clone, isRecord, type Container, type DaemonSet, type Deployment, type Pod, type PodSpec } from './types.js';
 import { defaultContainerApiFields, normalizeTemplateMeta } from './defaulting.js';
 import { networkpolicies, poddisruptionbudgets } from './policy-resources.js';
-import { validateAnnotations, validateLabels, validateName, validatePodSpec } from './validation.js';
+import { validateAnnotations, validateLabels, validatePodSpec } from './validation.js';
 
 export type { AdmissionContext, ResourceType } from './resource-type.js';
 

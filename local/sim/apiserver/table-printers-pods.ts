@@ -1,4 +1,5 @@
 /** The pod and node printers: the STATUS reasons kubectl shows, READY, RESTARTS, ROLES. */
+import { findCondition } from './conditions.js';
 import { AGE, arr, col, humanDuration, NAME, num, orNone, rec, str, age, type Printer } from './table-format.js';
 import { isRecord, type KubeObject } from './types.js';
 
@@ -45,7 +46,7 @@ const podStatus = (pod: KubeObject, now: number): { ready: string; reason: strin
       }
     }
     if (reason === 'Completed' && hasRunning) {
-      const readyCondition = arr(status.conditions).find((c) => c.type === 'Ready');
+      const readyCondition = findCondition(arr(status.conditions), 'Ready');
       reason = readyCondition?.status === 'True' ? 'Running' : 'NotReady';
     }
   }
@@ -99,7 +100,7 @@ export const nodes: Printer = {
   ],
   cells(node, now) {
     const status = rec(node.status);
-    const ready = arr(status.conditions).find((c) => c.type === 'Ready');
+    const ready = findCondition(arr(status.conditions), 'Ready');
     const states = [ready === undefined ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady'];
     if (rec(node.spec).unschedulable === true) states.push('SchedulingDisabled');
     const address = (type: string): string => orNone(arr(status.addresses).filter((a) => a.type === type).map((a) => str(a.address))[0] ?? '');

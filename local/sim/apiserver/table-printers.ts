@@ -6,7 +6,7 @@
 import { selectorToString } from './selectors.js';
 import { AGE, age, arr, col, NAME, num, orNone, rec, since, str, type Printer, type Rec } from './table-format.js';
 import { nodes, pods } from './table-printers-pods.js';
-import type { KubeObject, LabelSelector } from './types.js';
+import type { LabelSelector } from './types.js';
 
 export { humanDuration } from './table-format.js';
 

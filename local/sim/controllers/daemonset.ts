@@ -14,11 +14,12 @@
  *   only when someone deletes them. Pods carry `controller-revision-hash` (a hash of the
  *   template; the simulator keeps no ControllerRevision objects) and `pod-template-generation`.
  */
-import { canonicalJson, randomSuffix, safeHash } from '../ids.js';
+import { findCondition, isPodReady } from '../apiserver/conditions.js';
+import { canonicalJson, safeHash } from '../ids.js';
 import { matchesNodeAffinity, tolerates } from '../scheduler/predicates.js';
 import type { SimContext } from '../context.js';
 import { DAEMONSET, NODE, POD } from '../apiserver/resources.js';
-import { KubeError } from '../apiserver/status.js';
+import { createPodFromTemplate, ownedBy } from './pod-control.js';
 import { clone, type DaemonSet, type DaemonSetStatus, type IntOrString, type Node, type Pod, type PodSpec, type Taint, type Toleration } from '../apiserver/types.js';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
@@ -64,12 +65,11 @@ export const nodeEligibility = (ds: DaemonSet, node: Node): Eligibility => {
 
 const templateHash = (ds: DaemonSet): string => safeHash(canonicalJson(ds.spec.template), 10);
 
-const isPodReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 const isAvailable = (pod: Pod, minReadySeconds: number, now: number): boolean => {
   if (!isPodReady(pod)) return false;
   if (minReadySeconds <= 0) return true;
-  const since = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+  const since = findCondition(pod.status?.conditions, 'Ready')?.lastTransitionTime;
   return since !== undefined && since !== null && Date.parse(since) + minReadySeconds * 1000 <= now;
 };
 
@@ -79,8 +79,6 @@ export const daemonPodNode = (pod: Pod): string | undefined =>
   pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms
     .flatMap((term) => term.matchFields ?? [])
     .find((req) => req.key === 'metadata.name' && req.operator === 'In')?.values?.[0];
-
-const ownedBy = (uid: string) => (pod: Pod): boolean => pod.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller === true) ?? false;
 
 const createDaemonPod = (world: SimContext, ds: DaemonSet, nodeName: string, hash: string): void => {
   const template = ds.spec.template;
@@ -94,31 +92,8 @@ const createDaemonPod = (world: SimContext, ds: DaemonSet, nodeName: string, has
       requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
     },
   };
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `${ds.metadata.name}-${randomSuffix(5)}`,
-        generateName: `${ds.metadata.name}-`,
-        namespace: ds.metadata.namespace,
-        uid: '',
-        resourceVersion: '',
-        creationTimestamp: '',
-        labels: { ...(template.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash, [GENERATION_LABEL]: String(ds.metadata.generation ?? 1) },
-        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: ds.metadata.name, uid: ds.metadata.uid, controller: true, blockOwnerDeletion: true }],
-      },
-      spec,
-    };
-    try {
-      const created = world.api.createInternal(POD, pod);
-      world.events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, MANAGER);
-      return;
-    } catch (error) {
-      if (!(error instanceof KubeError && error.status.reason === 'AlreadyExists')) throw error;
-    }
-  }
+  const labels = { ...(template.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash, [GENERATION_LABEL]: String(ds.metadata.generation ?? 1) };
+  createPodFromTemplate(world, { owner: ds, kind: 'DaemonSet', template, labels, spec, source: MANAGER });
 };
 
 const deleteDaemonPod = (world: SimContext, ds: DaemonSet, pod: Pod): void => {

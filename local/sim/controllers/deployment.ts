@@ -5,11 +5,11 @@
  * and Recreate strategies, the ReplicaSet's pod-deletion ranking on scale-down, and status
  * with the Available / Progressing conditions.
  */
-import { canonicalJson, nowIso, randomSuffix, safeHash } from '../ids.js';
+import { canonicalJson, nowIso, safeHash } from '../ids.js';
 import type { SimContext } from '../context.js';
-import { setCondition } from '../apiserver/conditions.js';
+import { isPodReady, setCondition } from '../apiserver/conditions.js';
 import { DEPLOYMENT, POD, REPLICASET } from '../apiserver/resources.js';
-import { KubeError } from '../apiserver/status.js';
+import { createPodFromTemplate, ownedBy } from './pod-control.js';
 import { clone, type Condition, type Deployment, type DeploymentStatus, type IntOrString, type Pod, type ReplicaSet } from '../apiserver/types.js';
 
 export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -23,7 +23,6 @@ const resolveIntOrPercent = (value: IntOrString | undefined, total: number, roun
   return roundUp ? Math.ceil(raw) : Math.floor(raw);
 };
 
-const isPodReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
@@ -35,9 +34,6 @@ const deletionOrder = (a: Pod, b: Pod): number =>
   (b.status?.containerStatuses?.[0]?.restartCount ?? 0) - (a.status?.containerStatuses?.[0]?.restartCount ?? 0) ||
   b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp) ||
   b.metadata.name.localeCompare(a.metadata.name);
-
-const ownedBy = (uid: string) => (obj: { metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }): boolean =>
-  obj.metadata.ownerReferences?.some((r) => r.uid === uid && r.controller === true) ?? false;
 
 const templateHash = (d: Deployment): string => safeHash(canonicalJson(d.spec.template), 10);
 
@@ -100,31 +96,7 @@ const ensureReplicaSet = (world: SimContext, d: Deployment, hash: string, owned:
 
 const createPod = (world: SimContext, rs: ReplicaSet): void => {
   const template = rs.spec.template;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const pod: Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `${rs.metadata.name}-${randomSuffix(5)}`,
-        generateName: `${rs.metadata.name}-`,
-        namespace: rs.metadata.namespace,
-        uid: '',
-        resourceVersion: '',
-        creationTimestamp: '',
-        labels: { ...(template.metadata?.labels ?? {}) },
-        ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
-      },
-      spec: clone(template.spec),
-    };
-    try {
-      const created = world.api.createInternal(POD, pod);
-      world.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, 'replicaset-controller');
-      return;
-    } catch (error) {
-      if (!(error instanceof KubeError && error.status.reason === 'AlreadyExists')) throw error;
-    }
-  }
+  createPodFromTemplate(world, { owner: rs, kind: 'ReplicaSet', template, labels: { ...(template.metadata?.labels ?? {}) }, spec: clone(template.spec), source: 'replicaset-controller' });
 };
 
 const deletePod = (world: SimContext, rs: ReplicaSet | undefined, pod: Pod): void => {

@@ -3,6 +3,7 @@
  * pods that have an IP, ready ones as addresses and the others as notReadyAddresses, with
  * each Service port's targetPort resolved against the pod's named container ports.
  */
+import { isPodReady } from '../apiserver/conditions.js';
 import { nowIso, safeHash, uuid } from '../ids.js';
 import type { SimContext } from '../context.js';
 import { ENDPOINTS, ENDPOINTSLICE, POD, SERVICE } from '../apiserver/resources.js';
@@ -16,7 +17,6 @@ interface ServicePort {
   protocol?: string;
 }
 
-const isReady = (pod: Pod): boolean => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 const resolvePort = (pod: Pod, port: ServicePort): number | undefined => {
   const target = port.targetPort ?? port.port;
@@ -79,7 +79,7 @@ export const reconcileEndpoints = (world: SimContext, now: number): void => {
       const subset = subsets.get(key) ?? { addresses: [], notReadyAddresses: [], ports: resolved };
       subsets.set(key, subset);
       const address = { ip: pod.status?.podIP, ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}), targetRef: targetRef(pod) };
-      (isReady(pod) || publishNotReady ? subset.addresses : subset.notReadyAddresses).push(address);
+      (isPodReady(pod) || publishNotReady ? subset.addresses : subset.notReadyAddresses).push(address);
     }
     const byIp = (a: unknown, b: unknown): number => String((a as { ip: string }).ip).localeCompare(String((b as { ip: string }).ip));
     const endpoints: KubeObject = {
@@ -97,10 +97,10 @@ export const reconcileEndpoints = (world: SimContext, now: number): void => {
 
     // EndpointSlice: terminating pods stay, flagged, as the EndpointSlice controller keeps them.
     const sliceEndpoints = pods.map((pod) => {
-      const ready = isReady(pod) && !pod.metadata.deletionTimestamp;
+      const ready = isPodReady(pod) && !pod.metadata.deletionTimestamp;
       return {
         addresses: [pod.status?.podIP],
-        conditions: { ready, serving: isReady(pod), terminating: Boolean(pod.metadata.deletionTimestamp) },
+        conditions: { ready, serving: isPodReady(pod), terminating: Boolean(pod.metadata.deletionTimestamp) },
         ...(pod.spec.nodeName ? { nodeName: pod.spec.nodeName } : {}),
         targetRef: targetRef(pod),
       };

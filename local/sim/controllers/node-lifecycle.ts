@@ -3,6 +3,7 @@
  * goes NotReady (unreachable taints), and TaintNodesByCondition keeps the unschedulable taint in
  * step with a cordon. Deleting the Node of a gone instance is the cloud node controller's (aws/nodegroups.ts).
  */
+import { findCondition } from '../apiserver/conditions.js';
 import { NODE } from '../apiserver/resources.js';
 import type { Node } from '../apiserver/types.js';
 import type { SimContext } from '../context.js';
@@ -36,7 +37,7 @@ export const syncUnschedulableTaint = (node: Node, at: number): void => {
   }
 };
 
-const isUnreachable = (node: Node): boolean => node.status.conditions.some((c) => c.type === 'Ready' && c.status === 'Unknown');
+const isUnreachable = (node: Node): boolean => findCondition(node.status.conditions, 'Ready')?.status === 'Unknown';
 
 export const reconcileNodeLifecycle = (world: SimContext, now: number): void => {
   for (const node of world.store.list<Node>(NODE.plural)) {

@@ -14,6 +14,7 @@
  * HTTP surface (vllm/serve.ts). Streamed answers are written straight to the client's socket,
  * so the proxy passes server-sent events through unbuffered.
  */
+import { isPodReady } from '../apiserver/conditions.js';
 import { jsonResponse, type SimRequest, type SimResponse } from '../http.js';
 import { POD, resource } from '../apiserver/resources.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
@@ -37,8 +38,8 @@ interface ServiceObject {
 const unavailable = (message: string): KubeError =>
   new KubeError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'ServiceUnavailable', code: 503 });
 
-export const isPodReady = (pod: Pod): boolean =>
-  pod.metadata.deletionTimestamp === undefined && (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+/** Ready and not being deleted: the pods a Service sends traffic to. */
+const servesTraffic = (pod: Pod): boolean => pod.metadata.deletionTimestamp === undefined && isPodReady(pod);
 
 /** The counters of a pod's current container run (fresh ones after a restart). */
 export const trafficOf = (world: SimContext, pod: Pod): PodTraffic => {
@@ -58,7 +59,7 @@ export const readyPodsOf = (world: SimContext, namespace: string, selector: Labe
   const requirements = requirementsFromSelector({ matchLabels: selector });
   return world.store
     .list<Pod>(POD.plural, namespace)
-    .filter((p) => labelsMatch(requirements, p.metadata.labels) && isPodReady(p))
+    .filter((p) => labelsMatch(requirements, p.metadata.labels) && servesTraffic(p))
     .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
 };
 
@@ -194,7 +195,7 @@ export const handleProxy = (world: SimContext, req: SimRequest, segments: string
     pod = pickEndpoint(world, namespace, name);
   } else {
     pod = world.api.get(POD, namespace, name) as Pod;
-    if (!isPodReady(pod)) {
+    if (!servesTraffic(pod)) {
       const ip = world.state.pods[pod.metadata.uid]?.podIP ?? pod.status?.podIP ?? '';
       throw unavailable(`error trying to reach service: dial tcp ${ip}:${serverArgs(pod).port}: connect: connection refused`);
     }

@@ -7,10 +7,9 @@
 import { nowIso } from '../ids.js';
 import { parseQuantity } from '../apiserver/quantity.js';
 import { NODE, POD } from '../apiserver/resources.js';
-import { setCondition } from '../apiserver/conditions.js';
+import { isNodeReady, setCondition } from '../apiserver/conditions.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
 import type { Container, LabelSelector, Labels, Node, Pod, Taint } from '../apiserver/types.js';
-import { isNodeReady } from '../apiserver/conditions.js';
 import { matchesNodeAffinity, tolerates } from './predicates.js';
 import { unschedulableOn } from '../faults.js';
 import type { SimContext } from '../context.js';

@@ -5,7 +5,7 @@ import { BodyParseError, jsonResponse, parseJsonBody, type SimRequest, type SimR
 import { nowIso, uuid } from '../ids.js';
 import { DEPLOYMENT, NODE, POD } from '../apiserver/resources.js';
 import type { Deployment, Node, Pod } from '../apiserver/types.js';
-import { isNodeReady } from '../apiserver/conditions.js';
+import { isNodeReady, isPodReady } from '../apiserver/conditions.js';
 import { nodegroupStatus, type NodegroupStatus } from '../aws/nodegroups.js';
 import { GPU_RESOURCE, nodeUsage } from '../scheduler/scheduler.js';
 import type { HealthIssue, InstanceLifecycle } from '../aws/state.js';
@@ -126,7 +126,7 @@ export const stateView = (world: World): SimStateView => {
         name: p.metadata.name,
         node: p.spec.nodeName,
         phase: p.status?.phase,
-        ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+        ready: isPodReady(p),
         stage: rt?.stage ?? 'unscheduled',
         restartCount: rt?.restartCount ?? 0,
         terminating: p.metadata.deletionTimestamp !== undefined,

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
+import { listen as bind } from '../../http/serve.js';
 import { handleAutoScaling } from '../aws/autoscaling.js';
 import { handleControl } from './control.js';
 import { handleEks, isEksPath, type ClusterEndpoint } from '../aws/eks.js';
@@ -150,17 +151,10 @@ export const listen = async (
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(options.port, options.host, () => {
-      front.off('error', reject);
-      resolve();
-    });
-  });
-  const address = front.address() as net.AddressInfo;
+  const port = await bind(front, options.host, options.port);
 
   return {
-    port: address.port,
+    port,
     close: async () => {
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

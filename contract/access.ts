@@ -1,0 +1,39 @@
+/**
+ * What a control-plane function may call: one vocabulary for API routes (contract/routes.ts),
+ * workflow tasks (contract/workflows.ts) and scheduled jobs (contract/schedules.ts). Infra
+ * grants exactly this (ControlPlaneFunction.grantAccess) and nothing else.
+ */
+export type WorkflowName = 'deploy' | 'scale' | 'delete';
+
+export type EksAction = 'eks:DescribeCluster' | 'eks:DescribeNodegroup' | 'eks:UpdateNodegroupConfig';
+export type AutoScalingAction =
+  | 'autoscaling:TerminateInstanceInAutoScalingGroup'
+  | 'autoscaling:DescribeAutoScalingGroups'
+  | 'autoscaling:DescribeScalingActivities';
+
+/**
+ * What a function may do in Kubernetes (its EKS access entry, infra/constructs/cluster.ts):
+ * - `workflow`: edit the model namespace and, as a member of KUBERNETES_GROUP, the cluster-scoped
+ *   calls the cluster bootstrap's ClusterRole allows (list, read and cordon nodes, list pods on a
+ *   node, create the model namespace; contract/cluster-manifests.ts);
+ * - `read`: read the model namespace, pod logs included;
+ * - `proxy`: `read`, and as a member of MODEL_PROXY_GROUP the model servers' HTTP API through
+ *   `services/proxy` (which no EKS access policy grants; the cluster bootstrap's Role does).
+ */
+export type KubernetesAccess = 'workflow' | 'read' | 'proxy';
+
+export interface FunctionAccess {
+  readonly table: 'R' | 'RW';
+  readonly workflows?: {
+    /** states:StartExecution (and the `<WORKFLOW>_STATE_MACHINE_ARN` variable). */
+    readonly start?: readonly WorkflowName[];
+    /** states:DescribeExecution on these state machines' executions. */
+    readonly describe?: readonly WorkflowName[];
+    /** states:StopExecution on these state machines' executions (a delete supersedes). */
+    readonly stop?: readonly WorkflowName[];
+  };
+  readonly eks?: readonly EksAction[];
+  readonly autoscaling?: readonly AutoScalingAction[];
+  /** Absent: the function never talks to the Kubernetes API. */
+  readonly kubernetes?: KubernetesAccess;
+}
