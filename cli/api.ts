@@ -17,8 +17,10 @@ import type {
   usageSchema,
 } from '../contract/api-schemas';
 import { ROUTES, type HttpMethod } from '../contract/routes';
-import type { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema } from '../functions/domain/requests';
-import type { scheduleSchema } from '../functions/domain/schedule';
+import type { createDeploymentSchema, deployQuerySchema } from '../contract/requests/deploy';
+import type { eventsQuerySchema, listQuerySchema, logsQuerySchema } from '../contract/requests/queries';
+import type { scaleDeploymentSchema } from '../contract/requests/scale';
+import type { scheduleSchema } from '../contract/requests/schedule';
 
 export type Deployment = z.infer<typeof deploymentSchema>;
 export type DeploymentList = z.infer<typeof deploymentListSchema>;

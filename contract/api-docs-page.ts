@@ -25,10 +25,11 @@ export const typeOf = (schema: Schema | undefined): string => {
   if (schema.const !== undefined) return `<code>${escape(JSON.stringify(schema.const))}</code>`;
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : schema.type ? [String(schema.type)] : [];
   const base = types
-    .map((t) => (t === 'array' ? `array of ${typeOf(schema.items as Schema)}` : t === 'object' && schema.properties ? 'object (below)' : t))
+    // Each piece is HTML already: an array's item type is rendered (links, limits), so the whole is not escaped again.
+    .map((t) => (t === 'array' ? `array of ${typeOf(schema.items as Schema)}` : t === 'object' && schema.properties ? 'object (below)' : escape(t)))
     .join(' | ');
   const limits = [
-    schema.format ? `${schema.format}` : '',
+    schema.format ? escape(schema.format) : '',
     schema.minimum !== undefined ? `≥ ${schema.minimum}` : '',
     schema.maximum !== undefined ? `≤ ${schema.maximum}` : '',
     schema.minLength !== undefined ? `length ≥ ${schema.minLength}` : '',
@@ -36,7 +37,7 @@ export const typeOf = (schema: Schema | undefined): string => {
     schema.pattern ? `pattern <code>${escape(schema.pattern)}</code>` : '',
     schema.default !== undefined ? `default <code>${escape(JSON.stringify(schema.default))}</code>` : '',
   ].filter(Boolean);
-  return `${escape(base || 'any')}${limits.length ? ` <span class="limits">(${limits.join(', ')})</span>` : ''}`;
+  return `${base || 'any'}${limits.length ? ` <span class="limits">(${limits.join(', ')})</span>` : ''}`;
 };
 
 /** The properties of an object schema as table rows, nested objects indented below their field. */

@@ -5,7 +5,7 @@
  * integration tests validate every answer they see against the document.
  */
 import * as z from 'zod';
-import { ERROR_CODES } from '../functions/domain/errors';
+import { ERROR_CODES } from './errors';
 import { MILESTONES } from './milestones';
 
 const timestamp = z.iso.datetime().describe('RFC 3339 timestamp (UTC)');

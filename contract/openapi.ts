@@ -1,11 +1,11 @@
 /**
  * The OpenAPI 3.1 document, generated from the route table (contract/routes.ts: each route's
- * `operation` says its summary, query, body and answers) and the zod schemas (requests.ts for
+ * `operation` says its summary, query, body and answers) and the zod schemas (requests/ for
  * what clients send, api-schemas.ts for what the API answers) with zod's own z.toJSONSchema:
  * no schema and no route is written twice. Pure.
  */
 import * as z from 'zod';
-import { API_BASE_PATH, deployBodySchema, ROUTES, type ApiRoute, type Operation } from './routes';
+import { API_BASE_PATH, ROUTES, type ApiRoute, type Operation } from './routes';
 import {
   catalogItemSchema,
   catalogListSchema,
@@ -23,9 +23,10 @@ import {
   servedModelListSchema,
   timelineSchema,
 } from './api-schemas';
-import { addCatalogModelSchema, updateCatalogModelSchema } from '../functions/domain/catalog-admin';
-import { promptRequestSchema } from '../functions/domain/prompt';
-import { scaleDeploymentSchema, scaleRangeSchema } from '../functions/domain/requests';
+import { addCatalogModelSchema, updateCatalogModelSchema } from './requests/catalog';
+import { deployBodySchema } from './requests/custom-model';
+import { promptRequestSchema } from './requests/prompt';
+import { scaleDeploymentSchema, scaleRangeSchema } from './requests/scale';
 
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {

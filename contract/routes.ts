@@ -22,35 +22,17 @@ import {
   scheduleViewSchema,
   usageSchema,
 } from './api-schemas';
-import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from '../functions/domain/catalog-admin';
-import { idempotencyHeadersSchema } from '../functions/domain/idempotency-key';
-import { scheduleSchema } from '../functions/domain/schedule';
-import { promptRequestSchema } from '../functions/domain/prompt';
-import { yamlDeployQuerySchema } from '../functions/domain/yaml-manifest';
-import { customModelFields } from '../functions/domain/custom-model';
-import { createDeploymentSchema, deployQuerySchema, eventsQuerySchema, listQuerySchema, logsQuerySchema, scaleDeploymentSchema, scaleRangeSchema } from '../functions/domain/requests';
+import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } from './requests/catalog';
+import { deployBodySchema } from './requests/custom-model';
+import { deployQuerySchema, yamlDeployQuerySchema } from './requests/deploy';
+import { idempotencyHeadersSchema } from './requests/idempotency-key';
+import { promptRequestSchema } from './requests/prompt';
+import { eventsQuerySchema, listQuerySchema, logsQuerySchema } from './requests/queries';
+import { scaleDeploymentSchema, scaleRangeSchema } from './requests/scale';
+import { scheduleSchema } from './requests/schedule';
 import type { FunctionAccess } from './access';
 
 export type { WorkflowName } from './access';
-
-/**
- * What POST …/aimodels accepts, as one schema for the document: the NeevCloud body (catalog_id)
- * or, as an extension, a model outside the catalog (huggingface_id and its fields). The handler
- * checks that exactly one of the two ids is given (functions/domain/custom-model.ts).
- */
-export const deployBodySchema = createDeploymentSchema
-  .partial({ catalog_id: true })
-  .extend(Object.fromEntries(Object.entries(customModelFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof customModelFields]: z.ZodOptional<(typeof customModelFields)[K]> })
-  .extend({
-    recipe_name: z
-      .string()
-      .optional()
-      .describe('Extension: a recipe of GET /api/v1beta1/recipes; its `deploy_body` fills in every field not given, so `name` alone deploys it.'),
-  })
-  .describe(
-    'A deploy request: `catalog_id` (NeevCloud) or, as an extension, `huggingface_id` with the custom-model fields; exactly one of the two. ' +
-      'Extensions: a scale range in one of three spellings (`autoscaling`, DeepInfra `settings`, Jan `autoscaling_config`), and `recipe_name`.',
-  );
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

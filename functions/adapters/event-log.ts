@@ -44,7 +44,7 @@ export const appendEvent = async (tenant: Tenant, deploymentId: string, event: D
 /**
  * Events oldest first; `limit` per page, continuing after `after`. Cursors (`after`, `next`)
  * are the sort-key suffix after the deployment id, `<iso time>#<seq>`; the API hands them out
- * base64url-encoded and checks that shape (domain/requests.ts, eventsQuerySchema).
+ * base64url-encoded and checks that shape (contract/requests/queries.ts, eventsQuerySchema).
  * One item more than asked is read, so `next` is only given when another page exists.
  */
 export const listEvents = async (

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { readEnv } from '../commons/env';
-import { IMAGE_REF } from '../domain/custom-model';
+import { IMAGE_REF } from '../../contract/requests/custom-model';
 import { VLLM_IMAGE } from '../domain/manifests';
 
 export const servingImage: string = readEnv({

@@ -1,7 +1,8 @@
 /** POST /api/v1beta1/aimodels-catalog (admin): offers a new model, or again a retired one. */
 import { apiHandler, authorizeAdmin, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
-import { addCatalogModelSchema, catalogItemView } from '../domain/catalog-admin';
+import { addCatalogModelSchema } from '../../contract/requests/catalog';
+import { catalogItemView } from '../domain/catalog-admin';
 import { parseOrThrow } from '../domain/requests';
 import { addCatalogModel } from '../use-cases/catalog';
 

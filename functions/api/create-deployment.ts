@@ -7,7 +7,8 @@ import { apiHandler, authorizeTenant, headerOf, json, type ApiEvent, type ApiRes
 import { idempotentTenantWrite } from '../commons/idempotency';
 import { parseJsonBody } from '../commons/json-body';
 import { toDeploymentView } from '../domain/deployment';
-import { deployQuerySchema, parseOrThrow } from '../domain/requests';
+import { deployQuerySchema } from '../../contract/requests/deploy';
+import { parseOrThrow } from '../domain/requests';
 import { createDeployment as create } from '../use-cases/deployments';
 import { planDeployment } from '../use-cases/plan-deployment';
 import { resolveDeployRequest } from '../use-cases/resolve-deployment';

@@ -7,7 +7,8 @@
 import { apiHandler, authorizeTenant, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { toDeploymentView } from '../domain/deployment';
 import { parseOrThrow } from '../domain/requests';
-import { parseManifest, resolveYamlDeployment, yamlDeployQuerySchema } from '../domain/yaml-manifest';
+import { yamlDeployQuerySchema } from '../../contract/requests/deploy';
+import { parseManifest, resolveYamlDeployment } from '../domain/yaml-manifest';
 import { createDeployment } from '../use-cases/deployments';
 import { planDeployment } from '../use-cases/plan-deployment';
 

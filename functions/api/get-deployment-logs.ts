@@ -9,7 +9,8 @@ import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type 
 import { NotFoundError } from '../domain/errors';
 import { deploymentSelector } from '../domain/manifests';
 import { MAX_REPLICAS } from '../domain/capacity';
-import { logsQuerySchema, parseOrThrow, type ReplicaSelector } from '../domain/requests';
+import { logsQuerySchema, type ReplicaSelector } from '../../contract/requests/queries';
+import { parseOrThrow } from '../domain/requests';
 import { getDeployment } from '../use-cases/deployments';
 
 /** Logs of all pods together stay well under Lambda's 6 MB response limit. */

@@ -4,7 +4,8 @@
  * retired ones too, with `retired_at`.
  */
 import { apiHandler, authorizeAdmin, callerOf, json, type ApiEvent, type ApiResult } from '../commons/http';
-import { catalogItemView, catalogQuerySchema } from '../domain/catalog-admin';
+import { catalogQuerySchema } from '../../contract/requests/catalog';
+import { catalogItemView } from '../domain/catalog-admin';
 import { parseOrThrow } from '../domain/requests';
 import { listCatalog as list, listCatalogWithRetired } from '../use-cases/catalog';
 

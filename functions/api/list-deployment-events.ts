@@ -1,7 +1,8 @@
 /** GET …/aimodels/{model_id}/events?limit=&cursor=: the deployment's history, oldest first. */
 import { listEvents, type DeploymentEvent } from '../adapters/event-log';
 import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type ApiResult } from '../commons/http';
-import { encodeEventCursor, eventsQuerySchema, parseOrThrow } from '../domain/requests';
+import { encodeEventCursor, eventsQuerySchema } from '../../contract/requests/queries';
+import { parseOrThrow } from '../domain/requests';
 import { getDeployment } from '../use-cases/deployments';
 
 /** Only the documented fields: whatever else an item holds stays in the table. */

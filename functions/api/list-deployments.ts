@@ -1,7 +1,8 @@
 /** GET …/aimodels?page=&limit= (or &cursor=): one page of the project's deployments, newest first. */
 import { apiHandler, authorizeTenant, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { toDeploymentView } from '../domain/deployment';
-import { encodeListCursor, listPageOf, listQuerySchema, parseOrThrow } from '../domain/requests';
+import { encodeListCursor, listPageOf, listQuerySchema } from '../../contract/requests/queries';
+import { parseOrThrow } from '../domain/requests';
 import { listDeployments as list } from '../use-cases/deployments';
 
 export const listDeployments = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {

@@ -5,7 +5,7 @@
  */
 import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
-import { promptRequestSchema } from '../domain/prompt';
+import { promptRequestSchema } from '../../contract/requests/prompt';
 import { parseOrThrow } from '../domain/requests';
 import { promptDeployment as prompt } from '../use-cases/model-server';
 

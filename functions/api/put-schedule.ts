@@ -2,7 +2,7 @@
 import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
 import { parseOrThrow } from '../domain/requests';
-import { scheduleSchema } from '../domain/schedule';
+import { scheduleSchema } from '../../contract/requests/schedule';
 import { putSchedule as put } from '../use-cases/schedules';
 
 export const putSchedule = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {

@@ -2,7 +2,8 @@
 import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
 import { toDeploymentView } from '../domain/deployment';
-import { parseOrThrow, scaleDeploymentSchema } from '../domain/requests';
+import { scaleDeploymentSchema } from '../../contract/requests/scale';
+import { parseOrThrow } from '../domain/requests';
 import { scaleDeployment as scale } from '../use-cases/deployments';
 
 export const scaleDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {

@@ -2,7 +2,8 @@
 import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
 import { toDeploymentView } from '../domain/deployment';
-import { parseOrThrow, scaleRangeSchema } from '../domain/requests';
+import { scaleRangeSchema } from '../../contract/requests/scale';
+import { parseOrThrow } from '../domain/requests';
 import { changeScaleRange } from '../use-cases/scale-range';
 
 export const setDeploymentAutoscaling = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {

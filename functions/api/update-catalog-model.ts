@@ -1,7 +1,8 @@
 /** PUT /api/v1beta1/aimodels-catalog/{catalog_id} (admin): partial update of a live model. */
 import { apiHandler, authorizeAdmin, catalogIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
 import { parseJsonBody } from '../commons/json-body';
-import { catalogItemView, updateCatalogModelSchema } from '../domain/catalog-admin';
+import { updateCatalogModelSchema } from '../../contract/requests/catalog';
+import { catalogItemView } from '../domain/catalog-admin';
 import { parseOrThrow } from '../domain/requests';
 import { updateCatalogModel as update } from '../use-cases/catalog';
 

@@ -19,7 +19,7 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import type { MiddlewareObj, Request } from '@middy/core';
 import { idempotencyStore } from '../adapters/idempotency-store';
 import { ApiError, ConflictError, ValidationError } from '../domain/errors';
-import { IDEMPOTENCY_HEADER as HEADER_NAME, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_TTL_SECONDS } from '../domain/idempotency-key';
+import { IDEMPOTENCY_HEADER as HEADER_NAME, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_TTL_SECONDS } from '../../contract/requests/idempotency-key';
 import { authorizeTenant, headerOf, type ApiEvent, type ApiResult } from './http';
 
 /** The header as API Gateway (and the local gateway) deliver it: lower case. */

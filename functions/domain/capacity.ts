@@ -9,8 +9,8 @@ import type { V1Pod } from '@kubernetes/client-node';
  * workflow computes it, so concurrent deploys converge on one desired size.
  */
 
-/** The most replicas one deployment may run: every request, schedule and autoscaling range is bounded by it. */
-export const MAX_REPLICAS = 16;
+/** The most replicas one deployment may run: a bound of the API's requests, so the contract says it. */
+export { MAX_REPLICAS } from '../../contract/requests/fields';
 
 export interface GpuDemand {
   gpuCount: number;

@@ -1,92 +1,18 @@
 /**
- * Deploys outside the catalog (Jan's custom models, DeepInfra's `hf` weights): the optional
- * NeevCloud extensions `huggingface_id` (instead of `catalog_id`), `revision`, `hf_token`,
- * `image`, `command`/`args`, `storage_size`, `model_size_gib`, `tags`, `display_name`,
- * `description`, their validation against the inventory, and the memory-fit rule for a model
- * whose size the catalog does not know (docs/custom-models.md). Pure.
+ * Deploys outside the catalog (Jan's custom models, DeepInfra's `hf` weights; their fields:
+ * contract/requests/custom-model.ts): which kind a deploy body asks for, its validation against
+ * the inventory, and the memory-fit rule for a model whose size the catalog does not know
+ * (docs/custom-models.md). Pure.
  */
-import * as z from 'zod';
 import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling } from './autoscaling';
 import type { CatalogModel, GpuConfig, Plan } from '../../contract/catalog';
+import { createDeploymentSchema, type CreateDeploymentRequest } from '../../contract/requests/deploy';
+import { CUSTOM_ONLY, customModelDeploymentSchema, type CustomModelDeploymentRequest } from '../../contract/requests/custom-model';
 import type { AutoscalingRange, CustomModel, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
-import { hfTokenSchema } from './hf-token';
 import { GPU_MEMORY_UTILIZATION } from './memory-fit';
 import { checkTensorParallelSize, validTensorParallelSizes } from './tensor-parallel';
-import { createDeploymentSchema, checkReplicasFitNodeGroup, parseOrThrow, resolveDeploymentSpec, resolvePlacement, servingConfigWithin, type CreateDeploymentRequest, type ResolvedDeploymentSpec } from './requests';
-
-const HF_REPO = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
-const REVISION = /^[\w.\-/]{1,128}$/;
-/** registry[:port]/path[:tag][@sha256:digest], lowercase path as the distribution spec says. */
-export const IMAGE_REF = /^(?:[a-z0-9.-]+(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+|\/)[a-z0-9]+)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-/** A storage quantity in binary units, or (Jan) a bare number of GiB. */
-const STORAGE_QUANTITY = /^([1-9]\d{0,6})(Mi|Gi|Ti)$/;
-const MAX_STORAGE_GIB = 16_384;
-
-const argList = (field: string) =>
-  z
-    .array(z.string({ error: `${field} must be an array of strings` }).min(1, { error: `${field} must not hold empty strings` }).max(4096), {
-      error: `${field} must be an array of strings`,
-    })
-    .min(1, { error: `${field} must not be empty` })
-    .max(128, { error: `${field} may hold at most 128 entries` });
-
-const storageSize = z
-  .union([z.number({ error: 'storage_size must be a quantity like "50Gi" or a number of GiB' }), z.string({ error: 'storage_size must be a quantity like "50Gi" or a number of GiB' })])
-  .transform((value, ctx) => {
-    const gib = typeof value === 'number' ? value : quantityGiB(value);
-    if (gib === undefined || !Number.isFinite(gib) || gib <= 0 || (typeof value === 'number' && !Number.isInteger(value))) {
-      ctx.addIssue({ code: 'custom', message: 'storage_size must be a quantity like "50Gi" (Mi, Gi or Ti) or a whole number of GiB' });
-      return z.NEVER;
-    }
-    if (gib < 1 || gib > MAX_STORAGE_GIB) {
-      ctx.addIssue({ code: 'custom', message: `storage_size must be between 1Gi and ${MAX_STORAGE_GIB}Gi` });
-      return z.NEVER;
-    }
-    return typeof value === 'number' ? `${value}Gi` : value;
-  });
-
-const quantityGiB = (quantity: string): number | undefined => {
-  const match = STORAGE_QUANTITY.exec(quantity);
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  return match[2] === 'Mi' ? amount / 1024 : match[2] === 'Ti' ? amount * 1024 : amount;
-};
-
-/** The fields a custom-model deploy adds to the NeevCloud body (all optional but huggingface_id). */
-export const customModelFields = {
-  huggingface_id: z
-    .string({ error: 'huggingface_id must be a string' })
-    .regex(HF_REPO, { error: 'huggingface_id must be a Hugging Face repository id, <owner>/<name>' }),
-  revision: z.string({ error: 'revision must be a string' }).regex(REVISION, { error: 'revision must be a branch, tag or commit (letters, digits, "_", "-", ".", "/"; at most 128)' }).optional(),
-  hf_token: hfTokenSchema.optional(),
-  image: z.string({ error: 'image must be a string' }).max(512, { error: 'image is too long' }).regex(IMAGE_REF, { error: 'image must be a container image reference, e.g. vllm/vllm-openai:v0.11.0' }).optional(),
-  command: argList('command').optional(),
-  args: argList('args').optional(),
-  storage_size: storageSize.optional(),
-  model_size_gib: z
-    .number({ error: 'model_size_gib must be a number' })
-    .positive({ error: 'model_size_gib must be positive' })
-    .max(4096, { error: 'model_size_gib must be at most 4096' })
-    .optional(),
-  tags: z
-    .array(z.string({ error: 'tags must be an array of strings' }).min(1, { error: 'tags must not hold empty strings' }).max(64, { error: 'a tag is at most 64 characters' }), {
-      error: 'tags must be an array of strings',
-    })
-    .max(20, { error: 'tags may hold at most 20 entries' })
-    .optional(),
-  display_name: z.string({ error: 'display_name must be a string' }).min(1, { error: 'display_name must not be empty' }).max(100, { error: 'display_name is at most 100 characters' }).optional(),
-  description: z.string({ error: 'description must be a string' }).max(1000, { error: 'description is at most 1000 characters' }).optional(),
-  /** The model's config.json head counts: with them, gpu_count may be any size vLLM can shard the model over, not only a power of two. */
-  num_attention_heads: z.number({ error: 'num_attention_heads must be an integer' }).int({ error: 'num_attention_heads must be an integer' }).min(1, { error: 'num_attention_heads must be at least 1' }).max(1024, { error: 'num_attention_heads must be at most 1024' }).optional(),
-  num_key_value_heads: z.number({ error: 'num_key_value_heads must be an integer' }).int({ error: 'num_key_value_heads must be an integer' }).min(1, { error: 'num_key_value_heads must be at least 1' }).max(1024, { error: 'num_key_value_heads must be at most 1024' }).optional(),
-};
-
-/** Fields that only make sense outside the catalog (a catalog model is served as the catalog defines it). */
-const CUSTOM_ONLY = ['revision', 'image', 'command', 'args', 'storage_size', 'model_size_gib', 'tags', 'display_name', 'description', 'num_attention_heads', 'num_key_value_heads'] as const;
-
-export const customModelDeploymentSchema = createDeploymentSchema.omit({ catalog_id: true }).extend(customModelFields);
-export type CustomModelDeploymentRequest = z.infer<typeof customModelDeploymentSchema>;
+import { checkReplicasFitNodeGroup, parseOrThrow, resolveDeploymentSpec, resolvePlacement, servingConfigWithin, type ResolvedDeploymentSpec } from './requests';
 
 /** Serving limits of a model the catalog does not describe: defaults and bounds. */
 export const CUSTOM_MAX_MODEL_LEN = { min: 256, max: 1_048_576, default: 4096 };

@@ -1,5 +1,5 @@
 // Type-only: a Lambda that reads records does not build the API's schemas at cold start.
-import type { DeploymentView, Eta } from '../../contract/api-schemas';
+import type { DEPLOYMENT_PHASES, DEPLOYMENT_STATUSES, DeploymentView, Eta } from '../../contract/api-schemas';
 import { MILESTONES } from '../../contract/milestones';
 import { findGpuConfig } from '../../contract/catalog';
 import type { Schedule, ScheduleState } from './schedule';
@@ -9,21 +9,10 @@ import { figures, totalsAt, type Usage } from './usage';
  * The deployment record as stored, its lifecycle vocabulary, and its API view.
  * Pure: no I/O, time comes in as an argument.
  */
-export type DeploymentStatus = 'initializing' | 'ready' | 'failed' | 'terminating';
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
-/** Fine-grained progress beside the contract's coarse status. */
-export type DeploymentPhase =
-  | 'accepted'
-  | 'provisioning_nodes'
-  | 'scheduling'
-  | 'pulling_image'
-  | 'loading_model'
-  | 'ready'
-  | 'scaling'
-  /** Scaled to 0: no pods; GPUs and nodes given back after the release delay. */
-  | 'paused'
-  | 'failed'
-  | 'deleting';
+/** Fine-grained progress beside the contract's coarse status; `paused`: scaled to 0, GPUs and nodes given back after the release delay. */
+export type DeploymentPhase = (typeof DEPLOYMENT_PHASES)[number];
 
 export type Operation = 'deploy' | 'scale' | 'delete';
 

@@ -3,22 +3,7 @@
  * (functions/commons/http.ts) turns them into `{code, message}` responses; workflow tasks
  * throw them too and Step Functions matches on `name`.
  */
-/** Every `code` an error response may carry (the gateway's own errors use the same ones). */
-export const ERROR_CODES = [
-  'invalid_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'unsupported_media_type',
-  'method_not_allowed',
-  'internal_error',
-  'bad_gateway',
-  'service_unavailable',
-  'gateway_timeout',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import type { ErrorCode } from '../../contract/errors';
 
 export class ApiError extends Error {
   constructor(

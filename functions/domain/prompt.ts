@@ -1,16 +1,14 @@
 /**
  * POST …/aimodels/{id}/prompt and GET …/{id}/models (the SLURM server's vLLM routes): the
- * request shape, the OpenAI-compatible call it becomes, and how the model server's answer
- * (or failure) becomes ours. Pure.
+ * OpenAI-compatible call a prompt (contract/requests/prompt.ts) becomes, and how the model
+ * server's answer (or failure) becomes ours. Pure.
  */
 import type { PromptAnswer, ServedModelList } from '../../contract/api-schemas';
+import type { PromptRequest } from '../../contract/requests/prompt';
 import * as z from 'zod';
 import type { DeploymentRecord } from './deployment';
 import { BadGatewayError, ConflictError, GatewayTimeoutError, ValidationError } from './errors';
 
-/** Characters; a prompt is a test or a quick question, not a batch job (use the endpoint for those). */
-export const MAX_PROMPT_CHARS = 32_768;
-export const MAX_PROMPT_TOKENS = 4096;
 /**
  * How long a model server may take. API handlers run with a 10 s Lambda timeout, so a slow
  * model server must be our 504 before the function is killed (which the caller would see as a
@@ -24,29 +22,6 @@ const ANSWER_MARGIN_MS = 1_000;
 /** The time the model server gets: the route's limit, or what the invocation has left minus a margin. */
 export const modelServerBudgetMs = (limitMs: number, remainingMs: number): number =>
   Math.max(1, Math.min(limitMs, remainingMs - ANSWER_MARGIN_MS));
-
-export const promptRequestSchema = z.strictObject({
-  prompt: z
-    .string({ error: 'prompt is required and must be a string' })
-    .min(1, { error: 'prompt must not be empty' })
-    .max(MAX_PROMPT_CHARS, { error: `prompt must be at most ${MAX_PROMPT_CHARS} characters` }),
-  /** The served model name; by default the deployment's (vLLM's --served-model-name). */
-  model: z.string({ error: 'model must be a string' }).min(1, { error: 'model must not be empty' }).max(256, { error: 'model is too long' }).optional(),
-  max_tokens: z
-    .number({ error: 'max_tokens must be an integer' })
-    .int({ error: 'max_tokens must be an integer' })
-    .min(1, { error: `max_tokens must be between 1 and ${MAX_PROMPT_TOKENS}` })
-    .max(MAX_PROMPT_TOKENS, { error: `max_tokens must be between 1 and ${MAX_PROMPT_TOKENS}` })
-    .default(256),
-  temperature: z
-    .number({ error: 'temperature must be a number' })
-    .min(0, { error: 'temperature must be between 0 and 2' })
-    .max(2, { error: 'temperature must be between 0 and 2' })
-    .optional(),
-  /** `chat` (default: the prompt is one user message, the model's chat template applies) or `completion` (raw text continuation). */
-  mode: z.enum(['chat', 'completion'], { error: 'mode must be chat or completion' }).default('chat'),
-});
-export type PromptRequest = z.infer<typeof promptRequestSchema>;
 
 /** Only a ready deployment serves (while scaling it still does, on its current replicas). */
 export const checkServing = (record: Pick<DeploymentRecord, 'id' | 'status' | 'phase'>): void => {
@@ -83,7 +58,7 @@ const completionAnswer = z.object({
   usage: usageSchema.optional(),
 });
 
-export type { PromptAnswer };
+export type { PromptAnswer, PromptRequest };
 
 /** Our answer from the model server's OpenAI response; anything else is a 502. */
 export const promptAnswer = (deploymentId: string, mode: PromptRequest['mode'], body: unknown): PromptAnswer => {

@@ -1,48 +1,16 @@
 /**
- * Scaling schedules of one deployment: cron windows in an IANA time zone ("0 at 20:00 on
- * weekdays in Europe/Berlin, 1 at 08:00") and an idle timeout. Pure: parsing and next-fire
- * computation with croner, and the sweeper's decision for one deployment at a given `now`.
+ * Scaling schedules of one deployment (contract/requests/schedule.ts): cron windows in an IANA
+ * time zone ("0 at 20:00 on weekdays in Europe/Berlin, 1 at 08:00") and an idle timeout. Pure:
+ * the checks the schema cannot make, next-fire computation with croner, and the sweeper's
+ * decision for one deployment at a given `now`.
  */
 import type { ScheduleView } from '../../contract/api-schemas';
+import type { Schedule, ScheduleWindow } from '../../contract/requests/schedule';
 import { Cron } from 'croner';
-import * as z from 'zod';
 import { ValidationError } from './errors';
-import { MAX_REPLICAS } from './capacity';
 
-export const MAX_WINDOWS = 16;
 /** How far ahead two windows are checked for firing at the same instant (runs of each). */
 const OVERLAP_RUNS = 2000;
-
-const integer = (field: string) =>
-  z.number({ error: `${field} must be an integer` }).int({ error: `${field} must be an integer` });
-
-export const scheduleSchema = z
-  .object({
-    time_zone: z.string({ error: 'time_zone is required: an IANA time zone such as Europe/Berlin' }).max(64, { error: 'time_zone is too long' }),
-    windows: z
-      .array(
-        z
-          .object({
-            cron: z.string({ error: 'cron must be a 5-field cron expression' }).max(100, { error: 'cron is too long' }),
-            replicas: integer('replicas')
-              .min(0, { error: `replicas must be between 0 and ${MAX_REPLICAS}` })
-              .max(MAX_REPLICAS, { error: `replicas must be between 0 and ${MAX_REPLICAS}` }),
-          })
-          .strict(),
-        { error: 'windows must be an array of {cron, replicas}' },
-      )
-      .max(MAX_WINDOWS, { error: `windows may hold at most ${MAX_WINDOWS} entries` })
-      .default([]),
-    idle_timeout_minutes: integer('idle_timeout_minutes')
-      .min(1, { error: 'idle_timeout_minutes must be between 1 and 10080 (a week)' })
-      .max(10_080, { error: 'idle_timeout_minutes must be between 1 and 10080 (a week)' })
-      .nullable()
-      .default(null),
-  })
-  .strict();
-
-export type Schedule = z.infer<typeof scheduleSchema>;
-export type ScheduleWindow = Schedule['windows'][number];
 
 const cronOf = (window: Pick<ScheduleWindow, 'cron'>, timeZone: string): Cron =>
   new Cron(window.cron, { timezone: timeZone, mode: '5-part', paused: true });
@@ -93,8 +61,8 @@ export const validateSchedule = (schedule: Schedule, maxReplicas: number, now: D
   return schedule;
 };
 
-/** GET/PUT …/schedule answer. */
-export type { ScheduleView };
+/** PUT …/schedule's body and GET/PUT …/schedule's answer. */
+export type { Schedule, ScheduleView, ScheduleWindow };
 
 export interface WindowFire {
   at: Date;

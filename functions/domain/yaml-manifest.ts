@@ -8,14 +8,15 @@
  * runs the same deploy workflow (docs/custom-models.md). Pure.
  */
 import { parseAllDocuments } from 'yaml';
-import * as z from 'zod';
 import { findGpuConfig, INVENTORY, type GpuConfig } from '../../contract/catalog';
-import { checkServedModelName, customModelDeploymentSchema, resolveCustomModelSpec, type ResolvedCustomModelSpec } from './custom-model';
+import { customModelDeploymentSchema } from '../../contract/requests/custom-model';
+import type { YamlDeployQuery } from '../../contract/requests/deploy';
+import { MAX_REPLICAS } from '../../contract/requests/fields';
+import { checkServedModelName, resolveCustomModelSpec, type ResolvedCustomModelSpec } from './custom-model';
 import { ApiError, ValidationError } from './errors';
 import { HF_TOKEN_ENV } from './hf-token';
 import { GPU_RESOURCE } from './manifests';
 import { nodeGroupGpuLimit } from './capacity';
-import { MAX_REPLICAS } from './capacity';
 import { parseOrThrow } from './requests';
 
 export const MAX_MANIFEST_BYTES = 64 * 1024;
@@ -58,19 +59,6 @@ export const parseManifest = (body: string | undefined, isBase64Encoded: boolean
     throw new ValidationError(`request body is not accepted YAML: ${(aliasError as Error).message.slice(0, 200)}`);
   }
 };
-
-/** Query of POST …/aimodels/yaml: where to run it, and optionally another name than metadata.name. */
-export const yamlDeployQuerySchema = z.object({
-  gpu_config_id: z.string({ error: 'gpu_config_id is required (query string) and must be a string' }).max(100, { error: 'gpu_config_id is too long' }),
-  plan_id: z.string({ error: 'plan_id is required (query string) and must be a string' }).max(100, { error: 'plan_id is too long' }),
-  region: z.string().max(64, { error: 'region is too long' }).optional(),
-  name: z.string().max(64, { error: 'name is too long' }).optional(),
-  dry_run: z
-    .enum(['true', 'false'], { error: 'dry_run must be true or false' })
-    .transform((v) => v === 'true')
-    .default(false),
-});
-export type YamlDeployQuery = z.infer<typeof yamlDeployQuerySchema>;
 
 const stringList = (value: unknown, path: string): string[] | undefined => {
   if (value === undefined) return undefined;

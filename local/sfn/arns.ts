@@ -51,6 +51,7 @@ export function parseExecutionArn(scope: ArnScope, arn: string): ArnParse<{ stat
 }
 
 // AWS: no whitespace, brackets, wildcards, special characters or control characters; 1-80 long.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what AWS forbids here
 const FORBIDDEN_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
 /** Why a state machine or execution name is invalid, or undefined when it is valid. */

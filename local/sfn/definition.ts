@@ -77,7 +77,7 @@ export function prepareDefinition(text: string, options: PrepareOptions): Prepar
   try {
     new StateMachine(parsed.value as unknown as StateMachineDefinition);
   } catch (error) {
-    throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 
   const root = structuredClone(parsed.value);

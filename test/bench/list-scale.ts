@@ -10,7 +10,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ORG, TABLE_NAME, deploymentsPath, startBenchCloud } from './harness';
 import { fmt, median, metWhen, ratioOf, table, type FigureResult, type Row } from './results';
 import { cloneDeployments, counterItem, documentClientFor, readyDeploymentItem, writeItems } from './seed';
-import { encodeListCursor } from '../../functions/domain/requests';
+import { encodeListCursor } from '../../contract/requests/queries';
 
 const SIZES = [10, 1_000, 10_000] as const;
 const LIMIT = 100;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentEvent } from '../../functions/adapters/event-log';
-import { encodeEventCursor } from '../../functions/domain/requests';
+import { encodeEventCursor } from '../../contract/requests/queries';
 import { BASE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 type AppendEvent = (tenant: { org_id: string; project_id: string }, deploymentId: string, event: DeploymentEvent) => Promise<void>;

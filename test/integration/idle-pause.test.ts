@@ -52,8 +52,10 @@ describe('idle timeout', () => {
     const busyId: string = busy.body.id;
     for (const id of [idleId, busyId]) await waitFor(() => get(id), (r) => r.body.phase === 'ready', `${id} ready`, 30_000);
     for (const id of [idleId, busyId]) {
-      const put = await t.api('PUT', `${BASE}/${id}/schedule`, { body: { time_zone: 'UTC', idle_timeout_minutes: 1 } });
+      // An idle timeout alone: no windows, so no time zone needed (UTC, as EventBridge Scheduler defaults).
+      const put = await t.api('PUT', `${BASE}/${id}/schedule`, { body: { idle_timeout_minutes: 1 } });
       expect(put.status, JSON.stringify(put.body)).toBe(200);
+      expect(put.body).toMatchObject({ time_zone: 'UTC', windows: [], idle_timeout_minutes: 1 });
     }
     await traffic(idleId, 3); // served before the first check: counted as the baseline, not as new activity later
 

@@ -15,7 +15,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { MAX_JSON_BODY_BYTES } from '../../functions/commons/json-body';
 import { CATALOG, INVENTORY } from '../../contract/catalog';
-import { createDeploymentSchema, scaleDeploymentSchema } from '../../functions/domain/requests';
+import { createDeploymentSchema } from '../../contract/requests/deploy';
+import { scaleDeploymentSchema } from '../../contract/requests/scale';
 import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../contract/routes';
 
 export interface FuzzTokens {
@@ -298,7 +299,7 @@ const wireHeaders = (r: FuzzRequest, tokens: FuzzTokens): Record<string, string>
   };
 };
 
-/** Codes of the contract (functions/domain/errors.ts) and of the gateway. */
+/** Codes of the contract (contract/errors.ts), the handlers' and the gateway's alike. */
 const ERROR_BODY = /^[a-z_]+$/;
 
 /** Why a response breaks the contract, or undefined when it keeps it. */

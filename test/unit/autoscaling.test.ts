@@ -6,7 +6,8 @@ import { ValidationError } from '../../functions/domain/errors';
 import { countInstances } from '../../functions/domain/pod-status';
 import { instanceCountsStale } from '../../functions/domain/reconcile';
 import { MAX_REPLICAS } from '../../functions/domain/capacity';
-import { createDeploymentSchema, parseOrThrow } from '../../functions/domain/requests';
+import { createDeploymentSchema } from '../../contract/requests/deploy';
+import { parseOrThrow } from '../../functions/domain/requests';
 
 const base = {
   name: 'qwen-small',

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG } from '../../contract/catalog';
-import {
-  addCatalogModelSchema,
-  catalogItemView,
-  mergeCatalog,
-  mergeCatalogEntries,
-  newCatalogModel,
-  updateCatalogModelSchema,
-  updatedCatalogModel,
-  type CatalogEntry,
-} from '../../functions/domain/catalog-admin';
+import { addCatalogModelSchema, updateCatalogModelSchema } from '../../contract/requests/catalog';
+import { catalogItemView, mergeCatalog, mergeCatalogEntries, newCatalogModel, updatedCatalogModel, type CatalogEntry } from '../../functions/domain/catalog-admin';
 import { ValidationError } from '../../functions/domain/errors';
 import { parseOrThrow } from '../../functions/domain/requests';
 

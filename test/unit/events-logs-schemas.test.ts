@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
-import { encodeEventCursor, eventsQuerySchema, logsQuerySchema, parseOrThrow } from '../../functions/domain/requests';
+import { encodeEventCursor, eventsQuerySchema, logsQuerySchema } from '../../contract/requests/queries';
+import { parseOrThrow } from '../../functions/domain/requests';
 
 const rejectedField = (run: () => unknown): string | undefined => {
   try {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { renderApiDocsPage } from '../../contract/api-docs-page';
+import { renderApiDocsPage, typeOf } from '../../contract/api-docs-page';
 import { buildOpenApiDocument } from '../../contract/openapi';
 import { ROUTES, type ApiRoute } from '../../contract/routes';
 import { contractViolation } from '../support/openapi-contract';
@@ -81,6 +81,13 @@ describe('the OpenAPI document and the route table', () => {
     for (const route of ROUTES) expect(page).toContain(`<code>${route.path}</code>`);
     for (const name of Object.keys(doc.components.schemas)) expect(page).toContain(`id="schema-${name}"`);
     expect(page).not.toMatch(/<script|src=|https?:\/\/(?!json-schema)/i);
+  });
+
+  it('renders markup once: an array of limited items shows its limits, not escaped tags', () => {
+    expect(typeOf({ type: 'array', items: { type: 'string', maxLength: 64 } })).toBe('array of string <span class="limits">(length ≤ 64)</span>');
+    expect(typeOf({ type: 'array', items: { $ref: '#/components/schemas/Deployment' } })).toBe('array of <a href="#schema-Deployment">Deployment</a>');
+    const page = renderApiDocsPage(buildOpenApiDocument());
+    expect(page).not.toMatch(/&lt;(span|a|code)\b/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, ValidationError } from '../../functions/domain/errors';
-import { checkServing, modelServerBudgetMs, modelServerError, modelServerRequest, promptAnswer, promptRequestSchema, servedModels, MAX_PROMPT_CHARS } from '../../functions/domain/prompt';
+import { MAX_PROMPT_CHARS, promptRequestSchema } from '../../contract/requests/prompt';
+import { checkServing, modelServerBudgetMs, modelServerError, modelServerRequest, promptAnswer, servedModels } from '../../functions/domain/prompt';
 import { applyRecipe, RECIPES } from '../../functions/domain/recipes';
 import { resolveOnBuiltInCatalog } from '../support/built-in-catalog';
 import { parseOrThrow, type ResolvedDeploymentSpec } from '../../functions/domain/requests';

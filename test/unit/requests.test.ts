@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
-import { checkReplicasFitNodeGroup, createDeploymentSchema, encodeListCursor, listPageOf, listQuerySchema, parseOrThrow, resolveDeploymentSpec, scaleDeploymentSchema } from '../../functions/domain/requests';
+import { createDeploymentSchema } from '../../contract/requests/deploy';
+import { encodeListCursor, listPageOf, listQuerySchema } from '../../contract/requests/queries';
+import { scaleDeploymentSchema } from '../../contract/requests/scale';
+import { checkReplicasFitNodeGroup, parseOrThrow, resolveDeploymentSpec } from '../../functions/domain/requests';
 import { findGpuConfig } from '../../contract/catalog';
 
 const valid = {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/domain/errors';
 import { parseOrThrow } from '../../functions/domain/requests';
-import { isIdle, latestFireIn, nextDueAt, nextFires, observeActivity, scheduleSchema, validateSchedule } from '../../functions/domain/schedule';
+import { scheduleSchema } from '../../contract/requests/schedule';
+import { isIdle, latestFireIn, nextDueAt, nextFires, observeActivity, validateSchedule } from '../../functions/domain/schedule';
 
 const NOW = new Date('2026-12-07T06:00:00Z'); // a Monday
 const berlin = (windows: { cron: string; replicas: number }[], idle: number | null = null) =>
@@ -43,7 +44,8 @@ describe('schedule validation', () => {
   it('the schema names fields too', () => {
     expect(() => parseOrThrow(scheduleSchema, { time_zone: 'UTC', windows: [{ cron: '* * * * *', replicas: -1 }] })).toThrow(/windows.0.replicas/);
     expect(() => parseOrThrow(scheduleSchema, { time_zone: 'UTC', idle_timeout_minutes: 0 })).toThrow(/idle_timeout_minutes must be between 1 and 10080/);
-    expect(() => parseOrThrow(scheduleSchema, { windows: [] })).toThrow(/time_zone is required/);
+    expect(parseOrThrow(scheduleSchema, { idle_timeout_minutes: 30 })).toEqual({ time_zone: 'UTC', windows: [], idle_timeout_minutes: 30 });
+    expect(() => parseOrThrow(scheduleSchema, { time_zone: 7 })).toThrow(/time_zone must be an IANA time zone/);
     expect(() => parseOrThrow(scheduleSchema, { time_zone: 'UTC', extra: 1 })).toThrow(/unknown fields: extra/);
   });
 });

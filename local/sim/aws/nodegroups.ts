@@ -216,7 +216,7 @@ const removeInstance = (world: SimContext, instance: InstanceState): void => {
   }
 };
 
-const syncNode = (world: SimContext, group: NodeGroupState, instance: InstanceState, now: number): void => {
+const syncNode = (world: SimContext, group: NodeGroupState, instance: InstanceState): void => {
   const existing = world.store.get<Node>(NODE.plural, undefined, instance.nodeName);
   if (!existing) {
     const node = world.api.createInternal(NODE, buildNode(group, instance, world.state.region));
@@ -242,7 +242,7 @@ export const reconcileNodeGroups = (world: SimContext, now: number): void => {
         world.touch();
       } else world.wakeAt(instance.bootedAt);
     }
-    if (instance.lifecycle === 'InService') syncNode(world, group, instance, now);
+    if (instance.lifecycle === 'InService') syncNode(world, group, instance);
     if (instance.lifecycle === 'Terminating' && instance.goneAt !== undefined) {
       if (instance.goneAt <= now) removeInstance(world, instance);
       else world.wakeAt(instance.goneAt);

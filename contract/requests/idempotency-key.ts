@@ -1,7 +1,7 @@
 /**
  * The `Idempotency-Key` request header of POST …/aimodels: its format, for the check in
- * functions/commons/idempotency.ts and for the OpenAPI document (openapi.ts), so the two say
- * the same. Pure.
+ * functions/commons/idempotency.ts and for the OpenAPI document (contract/openapi.ts), so the
+ * two say the same.
  */
 import * as z from 'zod';
 
