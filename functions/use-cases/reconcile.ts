@@ -26,6 +26,7 @@ import { isInFlight, markFailed } from '../domain/lifecycle';
 import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
 import { instanceCountsStale, judgeLedger, judgeOperation } from '../domain/reconcile';
+import { catalogStore } from '../wiring/catalog-store';
 import { deploymentModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
@@ -138,7 +139,7 @@ const repairStuckDeployment = async (
 ): Promise<void> => {
   const record = await repository.getDeployment(key, key.id);
   if (!record || !isInFlight(record.phase)) return;
-  const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), deploymentModelOf(record)]);
+  const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), deploymentModelOf({ catalog: catalogStore }, record)]);
   const verdict = judgeOperation(record, execution, at, timeScale, model);
   // Until repaired, an operation on this GPU config may still want its nodes.
   if (verdict.kind !== 'lost') inFlightConfigs.add(record.gpu_config_id);

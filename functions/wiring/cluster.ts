@@ -1,5 +1,6 @@
-/** The model cluster through the Kubernetes API (adapters/kubernetes.ts). */
+/** The model cluster through the Kubernetes API (adapters/kubernetes.ts, the service proxy in adapters/model-server-proxy.ts). */
 import * as kubernetes from '../adapters/kubernetes';
+import { callModelServer } from '../adapters/model-server-proxy';
 import type { Cluster } from '../ports';
 
 export const cluster: Cluster = {
@@ -17,5 +18,5 @@ export const cluster: Cluster = {
   uncordonNode: kubernetes.uncordonNode,
   listManagedObjects: kubernetes.listManagedObjects,
   deleteManagedObject: kubernetes.deleteManagedObject,
-  callModelServer: kubernetes.callModelServer,
+  callModelServer,
 };

@@ -13,6 +13,7 @@ import { enterPhase } from '../domain/lifecycle';
 import { renderModelWorkload, renderTokenSecret } from '../domain/manifests';
 import { readHfToken } from '../adapters/hf-token-secrets';
 import { deploymentModelOf } from '../use-cases/catalog';
+import { catalogStore } from '../wiring/catalog-store';
 import { modelIngress } from '../adapters/model-network';
 import { servingImage } from '../adapters/serving-image';
 
@@ -31,7 +32,7 @@ export interface WorkloadWait {
 
 export const applyWorkload = async (input: TaskInput): Promise<WorkloadWait> => {
   const record = await ownedDeployment(input);
-  const model = await deploymentModelOf(record); // admin-added and retired models too; none for a custom model
+  const model = await deploymentModelOf({ catalog: catalogStore }, record); // admin-added and retired models too; none for a custom model
   const config = findGpuConfig(record.gpu_config_id);
   if ((!model && !record.custom) || !config) throw new DeploymentFailedError('UnknownModel', `catalog model ${record.catalog_id} or gpu config ${record.gpu_config_id} is gone`);
   await ensureNamespace();

@@ -21,6 +21,7 @@ import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../domain/polling';
 import { median } from '../domain/eta';
 import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../domain/startup';
 import { deploymentModelOf } from '../use-cases/catalog';
+import { catalogStore } from '../wiring/catalog-store';
 import type { WorkloadWait } from './apply-workload';
 
 const LOG_LINES = 8;
@@ -72,7 +73,7 @@ const checkWorkloadOnce = async (input: TaskInput & { workload: WorkloadWait }):
     throw new DeploymentFailedError(progress.reason, log ? `${progress.message}. Last log lines:\n${log}` : progress.message);
   }
 
-  const model = await deploymentModelOf(record);
+  const model = await deploymentModelOf({ catalog: catalogStore }, record);
   const at = now();
   const phaseSince = input.workload.phase === progress.phase && input.workload.phase_since ? input.workload.phase_since : at.toISOString();
   const inPhase = elapsedSeconds(phaseSince, at);

@@ -8,7 +8,7 @@
  */
 import type { DeploymentRecord, Tenant } from '../../../functions/domain/deployment';
 import { ConflictError } from '../../../functions/domain/errors';
-import { isInFlightPhase } from '../../../functions/domain/reconcile';
+import { isInFlight } from '../../../functions/domain/lifecycle';
 import {
   StaleWriteError,
   type DeploymentChanges,
@@ -180,7 +180,7 @@ export class InMemoryDeploymentStore implements DeploymentStore {
   async inFlight(): Promise<DeploymentKey[]> {
     return [...this.items.values()]
       .map((s) => s.record)
-      .filter((r) => isInFlightPhase(r.phase))
+      .filter((r) => isInFlight(r.phase))
       .sort((a, b) => a.id.localeCompare(b.id))
       .map((r) => ({ org_id: r.org_id, project_id: r.project_id, id: r.id }));
   }
