@@ -27,6 +27,10 @@ import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
 import { instanceCountsStale, judgeLedger, judgeOperation } from '../domain/reconcile';
 import { catalogStore } from '../wiring/catalog-store';
+import { clock } from '../wiring/clock';
+import { cluster } from '../wiring/cluster';
+import { deploymentStore } from '../wiring/deployment-store';
+import { nodeGroups } from '../wiring/node-groups';
 import { deploymentModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
@@ -320,7 +324,7 @@ const returnPausedReservation = async (holder: repository.Reservation, config: G
 };
 
 const releaseNodesOf = async (config: GpuConfig, report: ReconcileReport): Promise<void> => {
-  const result = await releaseIdleNodesOf(config.config_id, { lowerUnlaunchedDesired: true });
+  const result = await releaseIdleNodesOf({ nodeGroups, cluster, deployments: deploymentStore, clock }, config.config_id, { lowerUnlaunchedDesired: true });
   for (const instanceId of result.released) {
     report.nodes_released.push({ gpu_config_id: config.config_id, node_group: config.node_group.name, instance_id: instanceId });
   }
