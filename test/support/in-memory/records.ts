@@ -1,5 +1,7 @@
 /** Deployment records for unit tests: a ready one-replica Qwen on L4 unless told otherwise. */
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { DeploymentRecord } from '../../../functions/domain/deployment';
+import { LABELS, NODE_GROUP_LABEL } from '../../../functions/domain/manifests';
 
 export const TENANT = { org_id: 'org-a', project_id: 'prj-a' } as const;
 
@@ -37,3 +39,17 @@ export const aDeployment = (overrides: Partial<DeploymentRecord> = {}): Deployme
     ...overrides,
   };
 };
+
+/** A GPU node of a node group, joined and Ready unless told otherwise. */
+export const aNode = (name: string, instanceId: string, options: { nodeGroup?: string; ready?: boolean; annotations?: Record<string, string>; unschedulable?: boolean } = {}): V1Node => ({
+  metadata: { name, labels: { [NODE_GROUP_LABEL]: options.nodeGroup ?? 'gpu-l4-24gb' }, annotations: { ...(options.annotations ?? {}) } },
+  spec: { providerID: `aws:///us-east-1a/${instanceId}`, unschedulable: options.unschedulable ?? false },
+  status: { conditions: [{ type: 'Ready', status: options.ready === false ? 'False' : 'True' }] },
+});
+
+/** A pod of a deployment, bound to a node. */
+export const aPod = (name: string, deploymentId: string, nodeName: string, extra: Partial<V1Pod['metadata']> = {}): V1Pod => ({
+  metadata: { name, labels: { [LABELS.deploymentId]: deploymentId, [LABELS.org]: TENANT.org_id, [LABELS.project]: TENANT.project_id }, ...extra },
+  spec: { nodeName, containers: [{ name: 'vllm' }], terminationGracePeriodSeconds: 30 },
+  status: { phase: 'Running' },
+});
