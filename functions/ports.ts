@@ -1,9 +1,15 @@
 /**
  * The ports: what the use cases need from the world, named by what the domain needs, not by
  * the service behind it. The adapters implement them (DynamoDB, Step Functions, EKS, Auto
- * Scaling, the Kubernetes API, Secrets Manager); functions/wiring/ plugs them in, once per
- * Lambda at cold start; test/support/in-memory/ implements them in memory for the use cases'
- * unit tests. A use case takes the ports it needs as its first argument, a `Pick<Ports, ...>`.
+ * Scaling, the Kubernetes API, Secrets Manager); test/support/in-memory/ implements them in
+ * memory for the use cases' unit tests. A use case takes the ports it needs as its first
+ * argument, a `Pick<Ports, ...>`, and never imports an adapter.
+ *
+ * functions/wiring/ plugs the adapters in: one module per port, and each entry (API handler,
+ * workflow task, scheduled handler) builds its ports object at module scope, once per cold
+ * start, from the modules it needs. One module per port rather than one factory for all, because
+ * an adapter reads its configuration and creates its client when imported: a catalog route must
+ * neither need EKS_CLUSTER_NAME nor bundle the Kubernetes client.
  *
  * Types only, plus the errors a port's contract promises.
  */
