@@ -340,6 +340,13 @@ export interface ServingSettings {
   namespace: string;
   image: string;
   ingress: ModelIngress;
+  /** A ready deployment's endpoint, with `{service}` and `{namespace}` to fill in. */
+  endpointUrlTemplate: string;
+}
+
+/** Which errors of the outside world (throttling, 5xx, dropped connections) the same call will likely get past a little later. */
+export interface TransientErrors {
+  isTransient(error: unknown): boolean;
 }
 
 export interface Ports {
@@ -355,4 +362,5 @@ export interface Ports {
   secrets: TokenSecrets;
   servingMetrics: ServingMetrics;
   serving: ServingSettings;
+  transientErrors: TransientErrors;
 }

@@ -5,8 +5,6 @@
  * and a trace subsegment with duration and outcome metrics (./observability.ts).
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import * as repository from '../adapters/deployment-records';
-import type { DeploymentRecord } from '../domain/deployment';
 import { DeploymentFailedError, SupersededError } from '../domain/errors';
 import { NotReadyYetError } from '../domain/polling';
 import { logger } from './logger';
@@ -24,21 +22,6 @@ export interface TaskInput {
   deployment: DeploymentRef;
   execution: string;
 }
-
-/** The record, if this execution still owns it; otherwise the workflow was superseded. */
-export const ownedDeployment = async (input: TaskInput): Promise<DeploymentRecord> => {
-  const record = await repository.getDeployment(input.deployment, input.deployment.id);
-  if (!record || record.execution_arn !== input.execution) {
-    throw new SupersededError(`deployment ${input.deployment.id} is now owned by another operation`);
-  }
-  return record;
-};
-
-/** A conditional write that lost to a newer operation also means superseded. */
-export const asSuperseded = (error: unknown): never => {
-  if (error instanceof repository.StaleWriteError) throw new SupersededError(error.message);
-  throw error;
-};
 
 /** Runs one invocation: its own logger keys (none of the previous invocation's, or locally of another function's) inside observeTask. */
 const invoke = <O>(

@@ -10,8 +10,9 @@ import { clock } from '../wiring/clock';
 import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';
 import { nodeGroups } from '../wiring/node-groups';
+import { transientErrors } from '../wiring/transient-errors';
 
-const ports = { deployments: deploymentStore, nodeGroups, cluster, clock };
+const ports = { deployments: deploymentStore, nodeGroups, cluster, clock, transientErrors };
 
 export const checkNodes = (input: TaskInput & { capacity: NodeWait }) => check(ports, input);
 

@@ -60,10 +60,10 @@ const growWait = (grew: boolean, expectedSeconds: number): number => {
   return grew && plan.kind === 'wait' ? plan.seconds : MIN_POLL_SECONDS;
 };
 
-type CheckPorts = Pick<Ports, 'deployments' | 'nodeGroups' | 'cluster' | 'clock'>;
+type CheckPorts = Pick<Ports, 'deployments' | 'nodeGroups' | 'cluster' | 'clock' | 'transientErrors'>;
 
 export const checkNodes = (ports: CheckPorts, input: TaskInput & { capacity: NodeWait }): Promise<NodeWait> =>
-  pollThroughTransientErrors(input.capacity, () => checkNodesOnce(ports, input));
+  pollThroughTransientErrors(input.capacity, () => checkNodesOnce(ports, input), ports.transientErrors.isTransient);
 
 const checkNodesOnce = async (ports: CheckPorts, input: TaskInput & { capacity: NodeWait }): Promise<NodeWait> => {
   const { clock } = ports;

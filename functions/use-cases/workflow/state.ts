@@ -24,3 +24,17 @@ export interface Removal {
   force_deleted?: number;
   gave_up?: true;
 }
+
+/** `$.workload`: the rollout this operation waits for (apply-workload, then check-workload). */
+export interface WorkloadWait {
+  started_at: string;
+  ready: boolean;
+  wait_seconds: number;
+  phase?: string;
+  /** When the pods entered `phase` (deadlines are per phase). */
+  phase_since?: string;
+  /** The replica count applied (0: a pause, which the scale workflow settles differently). */
+  replicas?: number;
+  /** Consecutive polls that met a transient API error (commons/poll.ts). */
+  transient_errors?: number;
+}

@@ -10,7 +10,7 @@ import { InMemoryCluster } from './cluster';
 import { InMemoryDeploymentStore } from './deployment-store';
 import { InMemoryEventLog } from './event-log';
 import { InMemoryNodeGroups } from './node-groups';
-import { InMemoryColdStartStats, InMemoryServingMetrics, InMemoryTokenSecrets, servingSettings } from './small-stores';
+import { InMemoryColdStartStats, InMemoryServingMetrics, InMemoryTokenSecrets, servingSettings, transientErrors } from './small-stores';
 import { InMemoryWorkflowEngine } from './workflow-engine';
 
 export const inMemoryPorts = (options: { start?: Date; timeScale?: number } = {}) => {
@@ -29,6 +29,7 @@ export const inMemoryPorts = (options: { start?: Date; timeScale?: number } = {}
     secrets: new InMemoryTokenSecrets(),
     servingMetrics: new InMemoryServingMetrics(),
     serving: servingSettings(),
+    transientErrors,
   } satisfies Ports;
 };
 

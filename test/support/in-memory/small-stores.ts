@@ -1,5 +1,5 @@
 /** The small ports in memory: cold-start samples, token secrets, serving metrics, serving settings. */
-import type { ColdStartStats, ServingMetrics, ServingReading, ServingSettings, TokenSecrets } from '../../../functions/ports';
+import type { ColdStartStats, ServingMetrics, ServingReading, ServingSettings, TokenSecrets, TransientErrors } from '../../../functions/ports';
 
 export class InMemoryColdStartStats implements ColdStartStats {
   readonly byKey = new Map<string, number[]>();
@@ -51,4 +51,12 @@ export const servingSettings = (): ServingSettings => ({
   namespace: 'models',
   image: 'vllm/vllm-openai:v0.11.0',
   ingress: { apiServerCidrs: ['10.0.0.0/16'] },
+  endpointUrlTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000/v1',
 });
+
+/** An error a test throws to stand for throttling or a dropped connection. */
+export class TransientTestError extends Error {
+  override name = 'TransientTestError';
+}
+
+export const transientErrors: TransientErrors = { isTransient: (error) => error instanceof TransientTestError };
