@@ -17,8 +17,10 @@ import { catalogStore } from '../wiring/catalog-store';
 import { deploymentStore } from '../wiring/deployment-store';
 import { idempotencyStore } from '../wiring/idempotency-store';
 import { servingSettings } from '../wiring/serving-settings';
+import { tokenSecrets } from '../wiring/token-secrets';
+import { workflowEngine } from '../wiring/workflow-engine';
 
-const ports = { catalog: catalogStore, deployments: deploymentStore, ledger: capacityLedger, serving: servingSettings };
+const ports = { catalog: catalogStore, deployments: deploymentStore, ledger: capacityLedger, serving: servingSettings, workflows: workflowEngine, secrets: tokenSecrets };
 
 export const createDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'write');
@@ -26,7 +28,7 @@ export const createDeployment = async (event: ApiEvent, { now }: RequestScope): 
   const spec = await resolveDeployRequest(ports, body);
   const { dry_run } = parseOrThrow(deployQuerySchema, event.queryStringParameters ?? {}, 'query string');
   if (dry_run) return json(200, await planDeployment(ports, tenant, spec, now));
-  const record = await create(tenant, spec, now);
+  const record = await create(ports, tenant, spec, now);
   return json(201, toDeploymentView(record, now));
 };
 

@@ -14,8 +14,10 @@ import { planDeployment } from '../use-cases/plan-deployment';
 import { capacityLedger } from '../wiring/capacity-ledger';
 import { deploymentStore } from '../wiring/deployment-store';
 import { servingSettings } from '../wiring/serving-settings';
+import { tokenSecrets } from '../wiring/token-secrets';
+import { workflowEngine } from '../wiring/workflow-engine';
 
-const ports = { deployments: deploymentStore, ledger: capacityLedger, serving: servingSettings };
+const ports = { deployments: deploymentStore, ledger: capacityLedger, serving: servingSettings, workflows: workflowEngine, secrets: tokenSecrets };
 
 export const deployYaml = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'write');
@@ -23,7 +25,7 @@ export const deployYaml = async (event: ApiEvent, { now }: RequestScope): Promis
   const manifest = parseManifest(event.body, event.isBase64Encoded, headerOf(event, 'content-type'));
   const spec = resolveYamlDeployment(manifest, query);
   if (query.dry_run) return json(200, await planDeployment(ports, tenant, spec, now));
-  const record = await createDeployment(tenant, spec, now);
+  const record = await createDeployment(ports, tenant, spec, now);
   return json(201, toDeploymentView(record, now));
 };
 

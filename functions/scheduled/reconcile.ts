@@ -9,6 +9,15 @@ import { logger } from '../commons/logger';
 import { metrics, metricsEnabled } from '../commons/observability';
 import { scheduledTask } from '../commons/workflow';
 import { reconcile, type ReconcileReport } from '../use-cases/reconcile';
+import { capacityLedger } from '../wiring/capacity-ledger';
+import { catalogStore } from '../wiring/catalog-store';
+import { clock } from '../wiring/clock';
+import { cluster } from '../wiring/cluster';
+import { deploymentStore } from '../wiring/deployment-store';
+import { nodeGroups } from '../wiring/node-groups';
+import { workflowEngine } from '../wiring/workflow-engine';
+
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, cluster, nodeGroups, clock, catalog: catalogStore };
 
 /** Metric names (dimension `task` = reconcile): what was found and repaired in one run. */
 export const RECONCILE_METRIC = {
@@ -26,7 +35,7 @@ const repairCount = (report: ReconcileReport): number =>
   report.ledger_repaired.length;
 
 export const handler = scheduledTask('reconcile', async (): Promise<ReconcileReport> => {
-  const report = await reconcile();
+  const report = await reconcile(ports);
   const repairs = repairCount(report);
   const errors = report.checked.errors.length;
   if (metricsEnabled) {

@@ -11,13 +11,15 @@ import { logger } from '../commons/logger';
 import { metrics, metricsEnabled } from '../commons/observability';
 import { scheduledTask } from '../commons/workflow';
 import { sweepSchedules as sweep, type SweepOptions, type SweepReport } from '../use-cases/schedule-sweep';
+import { capacityLedger } from '../wiring/capacity-ledger';
 import { clock } from '../wiring/clock';
 import { deploymentStore } from '../wiring/deployment-store';
 import { servingMetrics } from '../wiring/serving-metrics';
+import { workflowEngine } from '../wiring/workflow-engine';
 
 const MARGIN_MS = 30_000;
 
-const ports = { deployments: deploymentStore, clock, servingMetrics };
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, clock, servingMetrics };
 
 /** One sweep at `now` with the production ports (also what a test drives directly). */
 export const sweepSchedules = (now: Date, options: SweepOptions = {}): Promise<SweepReport> => sweep(ports, now, options);

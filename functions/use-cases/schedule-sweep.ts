@@ -20,7 +20,7 @@ import { clampReplicas } from '../domain/autoscaling';
 import type { DueDeployment, Ports } from '../ports';
 import { scaleDeployment } from './deployments';
 
-type SweepPorts = Pick<Ports, 'deployments' | 'clock' | 'servingMetrics'>;
+type SweepPorts = Pick<Ports, 'deployments' | 'ledger' | 'workflows' | 'clock' | 'servingMetrics'>;
 
 export interface SweepOptions {
   /** Wall milliseconds this sweep may spend; what is left stays due for the next one. */
@@ -134,7 +134,7 @@ const handleDue = async (ports: SweepPorts, entry: DueDeployment, now: Date, rep
   let dueNext = nextDueAt(schedule, now, timeScale);
   if (target) {
     try {
-      const scaled = await scaleDeployment(record, record.id, target.replicas, now, target.why);
+      const scaled = await scaleDeployment(ports, record, record.id, target.replicas, now, target.why);
       if (scaled.phase === 'scaling') report.scaled.push({ id: record.id, ...target }); // else already there
       // A paused deployment starts its idle clock afresh when it serves again.
       if (target.replicas === 0) next = { windows_checked_at: next.windows_checked_at };
