@@ -11,7 +11,8 @@
  * an adapter reads its configuration and creates its client when imported: a catalog route must
  * neither need EKS_CLUSTER_NAME nor bundle the Kubernetes client.
  *
- * Types only, plus the errors a port's contract promises.
+ * Types only, plus the errors a port's contract promises. One file of more than 300 lines on
+ * purpose: it is the whole vocabulary the use cases speak, read in one place.
  */
 import type { KubernetesObject, V1Node, V1PersistentVolumeClaim, V1Pod, V1PodDisruptionBudget, V1Secret } from '@kubernetes/client-node';
 import type { WorkflowName } from '../contract/routes';

@@ -11,7 +11,8 @@
  *   releaseNodesOf          GPU nodes nobody needs (the workflows' safe release)
  *   repairLedgerDrift       a GPU ledger that disagrees with the records, twice in a row
  *
- * One failing step never stops the others; its error lands in the report.
+ * One failing step never stops the others; its error lands in the report. Over 300 lines: one
+ * pass read top to bottom, each repair a small function (split by repair if it grows further).
  */
 import { logger } from '../commons/logger';
 import { INVENTORY, type GpuConfig } from '../../contract/catalog';
