@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCatalogModelSchema, updateCatalogModelSchema } from '../../../functions/domain/catalog-admin';
+import { addCatalogModelSchema, updateCatalogModelSchema } from '../../../contract/requests/catalog';
 import { ConflictError, NotFoundError, ValidationError } from '../../../functions/domain/errors';
 import { parseOrThrow } from '../../../functions/domain/requests';
 import {
