@@ -32,6 +32,29 @@ module.exports = {
       to: { path: 'node_modules/@kubernetes/client-node', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'use-cases-through-ports',
+      severity: 'error',
+      comment:
+        'Use cases, commons and the ports reach the world only through the ports (functions/ports.ts) they are given: no adapter, no wiring. ' +
+        'That is what lets every use case run on the in-memory ports in a unit test.',
+      from: { path: '^functions/(use-cases|commons|ports\\.ts)' },
+      to: { path: '^functions/(adapters|wiring)/' },
+    },
+    {
+      name: 'entries-wire-through-wiring',
+      severity: 'error',
+      comment: 'API handlers, workflow tasks and scheduled handlers get their adapters from functions/wiring/ (one module per port), never directly.',
+      from: { path: '^functions/(api|workflow|scheduled)/' },
+      to: { path: '^functions/adapters/' },
+    },
+    {
+      name: 'wiring-only-at-entries',
+      severity: 'error',
+      comment: 'The production ports are plugged in once, at an entry point (or by a test of the real adapters), nowhere below.',
+      from: { path: '^functions/', pathNot: '^functions/(api|workflow|scheduled|wiring)/' },
+      to: { path: '^functions/wiring/' },
+    },
+    {
       name: 'functions-not-outward',
       severity: 'error',
       comment: 'Lambda code depends on the contract, never on the stack, the local cloud, the CLI or the tests.',

@@ -14,6 +14,9 @@ import type { LedgerObservation } from '../domain/reconcile';
 import { documentClient, tableName } from './dynamodb';
 import { conditional } from './table/conditional';
 import { UpdateBuilder } from './table/update';
+import type { LedgerState } from '../ports';
+
+export type { LedgerState };
 
 const key = (gpuConfigId: string) => ({ pk: `CAPACITY#${gpuConfigId}`, sk: 'LEDGER' });
 
@@ -68,13 +71,6 @@ export const setReservedGpus = async (gpuConfigId: string, gpus: number): Promis
     }),
   );
 };
-
-export interface LedgerState {
-  reservedGpus: number;
-  /** When a reservation or release last changed it; null if it never was. */
-  updatedAt: string | null;
-  driftObserved?: LedgerObservation;
-}
 
 export const readLedger = async (gpuConfigId: string): Promise<LedgerState> => {
   const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: key(gpuConfigId), ConsistentRead: true }));

@@ -12,14 +12,12 @@ import type { CatalogEntry } from '../domain/catalog-admin';
 import { documentClient, tableName } from './dynamodb';
 import { conditional } from './table/conditional';
 import { queryAll } from './table/query';
+import { CatalogWriteConflict } from '../ports';
+
+export { CatalogWriteConflict };
 
 const PARTITION = 'CATALOG';
 const key = (id: string) => ({ pk: PARTITION, sk: `MODEL#${id}` });
-
-/** Thrown when the entry changed (or appeared) since it was read. */
-export class CatalogWriteConflict extends Error {
-  override name = 'CatalogWriteConflict';
-}
 
 const toEntry = (item: Record<string, unknown>): CatalogEntry => ({
   // Parsed: an item an older release wrote must not reach the planner malformed.

@@ -11,6 +11,9 @@ import { tableName } from './dynamodb';
 import { conditional } from './table/conditional';
 import { type DeploymentKey, deploymentKey, gpuConfigPartition, gpuIndex, IN_FLIGHT, inFlightIndex } from './table/keys';
 import { queryAll } from './table/query';
+import type { Reservation } from '../ports';
+
+export type { Reservation };
 
 export type { DeploymentKey } from './table/keys';
 
@@ -67,13 +70,6 @@ export const inFlightDeployments = async (): Promise<DeploymentKey[]> =>
       ProjectionExpression: 'org_id, project_id, id',
     })
   ).map((item) => ({ org_id: String(item.org_id), project_id: String(item.project_id), id: String(item.id) }));
-
-export interface Reservation extends DeploymentKey {
-  status: DeploymentStatus;
-  phase: DeploymentPhase;
-  reserved_gpus: number;
-  execution_arn: string;
-}
 
 /** The GPUs each deployment on one GPU config holds, as the records say (index `by-gpu-config`). */
 export const reservationsOn = async (gpuConfigId: string): Promise<Reservation[]> =>

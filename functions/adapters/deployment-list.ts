@@ -7,11 +7,9 @@ import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { documentClient, tableName } from './dynamodb';
 import { counterKey, DEPLOYMENT_PREFIX, deploymentKey, tenantKey, toRecord } from './table/keys';
 import { countAll, keyAfter, queryUpTo } from './table/query';
+import type { Page } from '../ports';
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
+export type { Page };
 
 /** Counts a deployment in (1) or out (-1) of its project. */
 export const adjustCount = async (tenant: Tenant, by: 1 | -1): Promise<void> => {

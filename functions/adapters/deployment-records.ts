@@ -5,7 +5,7 @@
  * applied by a superseded workflow.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeploymentPhase, DeploymentRecord, DeploymentStatus, Milestone, Tenant } from '../domain/deployment';
+import type { DeploymentPhase, DeploymentRecord, Tenant } from '../domain/deployment';
 import { isInFlight } from '../domain/lifecycle';
 import { adjustCount } from './deployment-list';
 import { claimName, releaseName } from './deployment-names';
@@ -14,14 +14,14 @@ import { appendEvent } from './event-log';
 import { conditional } from './table/conditional';
 import { deploymentKey, gpuIndexKey, inFlightKey, toRecord } from './table/keys';
 import { UpdateBuilder } from './table/update';
+import { StaleWriteError } from '../ports';
+import type { DeploymentChanges, WriteCondition, UpdateOptions } from '../ports';
+
+export { StaleWriteError };
+export type { WriteCondition, UpdateOptions };
 
 /** The sparse `in-flight` index lists a deployment while its phase is one an execution should be working on. */
 const inFlightEntry = (id: string, phase: DeploymentPhase) => (isInFlight(phase) ? inFlightKey(id) : undefined);
-
-/** Thrown when a conditional write finds the record changed or owned by another execution. */
-export class StaleWriteError extends Error {
-  override name = 'StaleWrite';
-}
 
 /**
  * Claims the name, then writes the record. (dynalite, the local DynamoDB, has no
@@ -54,30 +54,6 @@ export const getDeployment = async (tenant: Tenant, id: string): Promise<Deploym
   return Item ? toRecord(Item) : undefined;
 };
 
-export interface WriteCondition {
-  /** The version the caller read. */
-  version?: number;
-  /** The execution that must still own the deployment. */
-  executionArn?: string;
-  /** Allowed current statuses. */
-  statusIn?: readonly DeploymentStatus[];
-}
-
-type Changes = Partial<Omit<DeploymentRecord, 'org_id' | 'project_id' | 'id' | 'version' | 'timeline'>>;
-
-export interface UpdateOptions {
-  now: Date;
-  /** Cold-start milestones to stamp with `now`, each only the first time. */
-  milestones?: readonly Milestone[];
-  /** The history entry this change writes (status and phase are taken from the new record). */
-  event?: { type: string; message: string; reason?: string };
-  /**
-   * The deployment holds GPUs again (a resume after its reservation was taken): list it in the
-   * `by-gpu-config` index of this GPU config, so capacity planning counts it.
-   */
-  holdsCapacityOn?: string;
-}
-
 /**
  * Applies `changes` if `condition` holds, bumping version and updated_at, stamping
  * milestones, and appending an event to the deployment's history.
@@ -85,7 +61,7 @@ export interface UpdateOptions {
 export const updateDeployment = async (
   tenant: Tenant,
   id: string,
-  changes: Changes,
+  changes: DeploymentChanges,
   condition: WriteCondition,
   options: UpdateOptions,
 ): Promise<DeploymentRecord> => {

@@ -12,6 +12,9 @@ import {
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
+import type { NodeGroupState, ScalingActivity, GroupInstance } from '../ports';
+
+export type { NodeGroupState, ScalingActivity, GroupInstance };
 
 const env = readEnv({
   EKS_CLUSTER_NAME: z.string().min(1),
@@ -22,16 +25,6 @@ const env = readEnv({
 export const clusterName = env.EKS_CLUSTER_NAME;
 const eks = new EKSClient({ endpoint: env.EKS_ENDPOINT, maxAttempts: 5 });
 const autoscaling = new AutoScalingClient({ endpoint: env.AUTOSCALING_ENDPOINT, maxAttempts: 5 });
-
-export interface NodeGroupState {
-  name: string;
-  status: string;
-  minSize: number;
-  maxSize: number;
-  desiredSize: number;
-  autoScalingGroup: string | undefined;
-  healthIssues: { code: string; message: string }[];
-}
 
 export const describeNodeGroup = async (name: string): Promise<NodeGroupState> => {
   const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName: name }));
@@ -57,13 +50,6 @@ export const isNodeGroupBusy = (error: unknown): boolean => error instanceof Err
 export const isNoChange = (error: unknown): boolean =>
   error instanceof Error && error.name === 'InvalidParameterException' && /No changes needed/.test(error.message);
 
-export interface ScalingActivity {
-  statusCode: string;
-  statusMessage: string;
-  description: string;
-  startTime: Date;
-}
-
 /**
  * The group's scaling activities that started at or after `since`, newest first. Auto Scaling
  * lists newest first, so paging stops at the first older one (at most 5 pages of 100).
@@ -85,11 +71,6 @@ export const scalingActivitiesSince = async (autoScalingGroup: string, since: Da
   }
   return found;
 };
-
-export interface GroupInstance {
-  instanceId: string;
-  lifecycleState: string;
-}
 
 export const groupInstances = async (autoScalingGroup: string): Promise<GroupInstance[]> => {
   const { AutoScalingGroups } = await autoscaling.send(

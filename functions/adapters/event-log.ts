@@ -6,22 +6,14 @@
  */
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../contract/table';
-import type { DeploymentPhase, DeploymentStatus, Tenant } from '../domain/deployment';
+import type { Tenant } from '../domain/deployment';
 import { documentClient, tableName } from './dynamodb';
 import { tenantKey } from './table/keys';
+import type { DeploymentEvent } from '../ports';
+
+export type { DeploymentEvent };
 
 export const EVENT_RETENTION_DAYS = 30;
-
-export interface DeploymentEvent {
-  at: string;
-  status: DeploymentStatus;
-  phase: DeploymentPhase;
-  /** Machine-readable: e.g. `accepted`, `phase_changed`, `ready`, `failed`, `scale_requested`, `delete_requested`. */
-  type: string;
-  message: string;
-  reason?: string;
-  execution_arn?: string;
-}
 
 const eventPrefix = (deploymentId: string) => `EVT#${deploymentId}#`;
 let sequence = 0;

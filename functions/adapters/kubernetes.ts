@@ -6,9 +6,12 @@
 import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Node, type V1PersistentVolumeClaim, type V1Pod, type V1PodDisruptionBudget, type V1Secret } from '@kubernetes/client-node';
 import { logger } from '../commons/logger';
 import { isNodeReady, keepNewestBytes } from '../domain/kubernetes-objects';
-import type { NetworkPolicyManifest } from '../domain/manifests';
+import { MODEL_CONTAINER, type NetworkPolicyManifest } from '../domain/manifests';
 import { connect, FIELD_MANAGER, ignoreNotFound, isStatus, parseJson } from './kubernetes-client';
 import { namespace } from './model-namespace';
+import type { PodLogQuery, PodLog, ManagedKind, ManagedObject } from '../ports';
+
+export type { PodLogQuery, PodLog, ManagedKind, ManagedObject };
 
 export { namespace };
 
@@ -104,19 +107,6 @@ export const podsOnNodes = async (nodeNames: readonly string[]): Promise<Map<str
   }
   return result;
 };
-
-/** The model server's container in every pod we render (domain/manifests.ts). */
-export const MODEL_CONTAINER = 'vllm';
-
-export interface PodLogQuery {
-  tailLines: number;
-  previous?: boolean;
-  container?: string;
-  /** Keep at most this many bytes, dropping the oldest whole lines (the response must fit in a Lambda payload). */
-  maxBytes?: number;
-}
-
-export type PodLog = { log: string; truncated?: true } | { log: ''; error: string };
 
 /**
  * One pod's log, newest lines last. The API server's refusals (container still waiting to
@@ -233,16 +223,6 @@ export const uncordonNode = async (name: string, annotation: string, value: stri
     throw error;
   }
 };
-
-/** The kinds of namespaced objects this control plane creates for a model. */
-export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim' | 'PodDisruptionBudget' | 'NetworkPolicy';
-
-export interface ManagedObject {
-  kind: ManagedKind;
-  name: string;
-  uid: string;
-  labels: Record<string, string>;
-}
 
 /** Every Deployment, Service, Secret, PVC, PodDisruptionBudget and NetworkPolicy in the model namespace matching `labelSelector`. */
 export const listManagedObjects = async (labelSelector: string): Promise<ManagedObject[]> => {

@@ -5,21 +5,9 @@ import { ApiException, Observable, type ObservableMiddleware } from '@kubernetes
 import { logger } from '../commons/logger';
 import { connect, parseJson } from './kubernetes-client';
 import { namespace } from './model-namespace';
+import type { ModelServerResult, ModelServerCall } from '../ports';
 
-/** How a call to a model server through the service proxy ended (domain/prompt.ts maps it to the API's answer). */
-export type ModelServerResult =
-  | { kind: 'ok'; body: unknown }
-  | { kind: 'http_error'; status: number; body: unknown }
-  | { kind: 'timeout' }
-  | { kind: 'unreachable'; message: string };
-
-export interface ModelServerCall {
-  method: 'GET' | 'POST';
-  /** Path on the model server, e.g. `v1/models`. */
-  path: string;
-  body?: unknown;
-  timeoutMs: number;
-}
+export type { ModelServerResult, ModelServerCall };
 
 /** Sets the JSON body and the deadline on the generated client's request (its proxy calls take no body). */
 const requestMiddleware = (call: ModelServerCall, signal: AbortSignal): ObservableMiddleware => ({

@@ -11,6 +11,9 @@ import { conditional } from './table/conditional';
 import { type DeploymentKey, DUE_SHARDS, dueIndex, dueKey, dueShard, deploymentKey, toRecord } from './table/keys';
 import { queryUpTo } from './table/query';
 import { UpdateBuilder } from './table/update';
+import type { DueDeployment } from '../ports';
+
+export type { DueDeployment };
 
 export { DUE_SHARDS, dueKey } from './table/keys';
 
@@ -40,11 +43,6 @@ export const putSchedule = async (
     throw new StaleWriteError(`deployment ${id} is gone or being deleted`);
   });
 };
-
-export interface DueDeployment {
-  record: DeploymentRecord;
-  dueAt: string;
-}
 
 /**
  * Deployments due at `now`, one Query per shard on `schedule-due` (only due items are read),

@@ -14,14 +14,9 @@ import { isConditionTrue } from '../domain/kubernetes-objects';
 import { deploymentSelector, VLLM_PORT } from '../domain/manifests';
 import { sumMetrics } from '../domain/prometheus';
 import { listPods, podProxyGet } from './kubernetes';
+import type { ServingReading } from '../ports';
 
-export interface ServingReading {
-  /** Sum of request_success_total over the Ready pods. */
-  counter: number;
-  /** Sum of num_requests_running over the Ready pods. */
-  running: number;
-  pods: number;
-}
+export type { ServingReading };
 
 /** Ready and not on its way out: a terminating pod's counters are about to vanish. */
 const isReady = (pod: V1Pod): boolean => pod.metadata?.deletionTimestamp === undefined && isConditionTrue(pod, 'Ready');

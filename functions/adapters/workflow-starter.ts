@@ -7,6 +7,9 @@ import * as z from 'zod';
 import type { WorkflowName } from '../../contract/routes';
 import { optionalUrl, readEnv } from '../commons/env';
 import type { ExecutionState } from '../domain/reconcile';
+import type { WorkflowInput } from '../ports';
+
+export type { WorkflowInput };
 
 const env = readEnv({
   SFN_ENDPOINT: optionalUrl,
@@ -31,11 +34,6 @@ export const executionName = (deploymentId: string, workflow: WorkflowName, now:
 
 export const plannedExecutionArn = (workflow: WorkflowName, name: string): string =>
   `${machineArn(workflow).replace(':stateMachine:', ':execution:')}:${name}`;
-
-/** The execution input: references only, never a secret. */
-export interface WorkflowInput {
-  deployment: { org_id: string; project_id: string; id: string; gpu_config_id: string };
-}
 
 export const startWorkflow = async (workflow: WorkflowName, name: string, input: WorkflowInput): Promise<string> => {
   const { executionArn } = await client.send(

@@ -7,10 +7,13 @@ import { findGpuConfig } from '../../contract/catalog';
 import { unitPriceOf, uptimeSeconds } from '../domain/deployment';
 import { dailyUsage, figures, totalsAt, type UsageView } from '../domain/usage';
 import { getDeployment } from '../use-cases/deployments';
+import { deploymentStore } from '../wiring/deployment-store';
+
+const ports = { deployments: deploymentStore };
 
 export const getUsage = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');
-  const record = await getDeployment(tenant, deploymentIdOf(event));
+  const record = await getDeployment(ports, tenant, deploymentIdOf(event));
   const price = unitPriceOf(record);
   const plan = findGpuConfig(record.gpu_config_id)?.plans.find((p) => p.plan_id === record.plan_id);
   const view: UsageView = {

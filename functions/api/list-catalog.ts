@@ -8,15 +8,18 @@ import { catalogQuerySchema } from '../../contract/requests/catalog';
 import { catalogItemView } from '../domain/catalog-admin';
 import { parseOrThrow } from '../domain/requests';
 import { listCatalog as list, listCatalogWithRetired } from '../use-cases/catalog';
+import { catalogStore } from '../wiring/catalog-store';
+
+const ports = { catalog: catalogStore };
 
 const page = <T>(items: T[]) => ({ items, pagination: { total_items: items.length, total_pages: 1, current_page: 1, items_per_page: items.length } });
 
 export const listCatalog = async (event: ApiEvent): Promise<ApiResult> => {
   callerOf(event);
   const { include_retired } = parseOrThrow(catalogQuerySchema, event.queryStringParameters ?? {}, 'query string');
-  if (!include_retired) return json(200, page((await list()).map(catalogItemView)));
+  if (!include_retired) return json(200, page((await list(ports)).map(catalogItemView)));
   authorizeAdmin(event);
-  const items = (await listCatalogWithRetired()).map(({ model, retired_at }) => ({ ...catalogItemView(model), retired_at: retired_at ?? null }));
+  const items = (await listCatalogWithRetired(ports)).map(({ model, retired_at }) => ({ ...catalogItemView(model), retired_at: retired_at ?? null }));
   return json(200, page(items));
 };
 

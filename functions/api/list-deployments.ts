@@ -4,11 +4,14 @@ import { toDeploymentView } from '../domain/deployment';
 import { encodeListCursor, listPageOf, listQuerySchema } from '../../contract/requests/queries';
 import { parseOrThrow } from '../domain/requests';
 import { listDeployments as list } from '../use-cases/deployments';
+import { deploymentStore } from '../wiring/deployment-store';
+
+const ports = { deployments: deploymentStore };
 
 export const listDeployments = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');
   const { page, limit, after } = listPageOf(parseOrThrow(listQuerySchema, event.queryStringParameters ?? {}, 'query string'));
-  const { items, total } = await list(tenant, page, limit, after);
+  const { items, total } = await list(ports, tenant, page, limit, after);
   const last = items.at(-1);
   return json(200, {
     items: items.map((record) => toDeploymentView(record, now)),

@@ -8,12 +8,16 @@ import { parseJsonBody } from '../commons/json-body';
 import { promptRequestSchema } from '../../contract/requests/prompt';
 import { parseOrThrow } from '../domain/requests';
 import { promptDeployment as prompt } from '../use-cases/model-server';
+import { cluster } from '../wiring/cluster';
+import { deploymentStore } from '../wiring/deployment-store';
+
+const ports = { deployments: deploymentStore, cluster };
 
 export const promptDeployment = async (event: ApiEvent, { context }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');
   const id = deploymentIdOf(event);
   const request = parseOrThrow(promptRequestSchema, parseJsonBody(event.body, event.isBase64Encoded, headerOf(event, 'content-type')));
-  return json(200, await prompt(tenant, id, request, context.getRemainingTimeInMillis()));
+  return json(200, await prompt(ports, tenant, id, request, context.getRemainingTimeInMillis()));
 };
 
 export const handler = apiHandler(promptDeployment);

@@ -5,12 +5,17 @@ import { toDeploymentView } from '../domain/deployment';
 import { scaleDeploymentSchema } from '../../contract/requests/scale';
 import { parseOrThrow } from '../domain/requests';
 import { scaleDeployment as scale } from '../use-cases/deployments';
+import { capacityLedger } from '../wiring/capacity-ledger';
+import { deploymentStore } from '../wiring/deployment-store';
+import { workflowEngine } from '../wiring/workflow-engine';
+
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine };
 
 export const scaleDeployment = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'write');
   const id = deploymentIdOf(event);
   const { replicas } = parseOrThrow(scaleDeploymentSchema, parseJsonBody(event.body, event.isBase64Encoded, headerOf(event, 'content-type')));
-  const record = await scale(tenant, id, replicas, now);
+  const record = await scale(ports, tenant, id, replicas, now);
   return json(200, toDeploymentView(record, now));
 };
 

@@ -5,12 +5,15 @@ import { toDeploymentView } from '../domain/deployment';
 import { scaleRangeSchema } from '../../contract/requests/scale';
 import { parseOrThrow } from '../domain/requests';
 import { changeScaleRange } from '../use-cases/scale-range';
+import { deploymentStore } from '../wiring/deployment-store';
+
+const ports = { deployments: deploymentStore };
 
 export const setDeploymentAutoscaling = async (event: ApiEvent, { now }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'write');
   const id = deploymentIdOf(event);
   const range = parseOrThrow(scaleRangeSchema, parseJsonBody(event.body, event.isBase64Encoded, headerOf(event, 'content-type')));
-  return json(200, toDeploymentView(await changeScaleRange(tenant, id, range, now), now));
+  return json(200, toDeploymentView(await changeScaleRange(ports, tenant, id, range, now), now));
 };
 
 export const handler = apiHandler(setDeploymentAutoscaling);

@@ -1,6 +1,6 @@
 /**
  * `Idempotency-Key` on a write route (POST …/aimodels), with Powertools idempotency on our
- * table (adapters/idempotency-store.ts). Decisions (docs/reliability.md):
+ * table (the entry passes the store: functions/wiring/idempotency-store.ts). Decisions (docs/reliability.md):
  *
  * - The key is scoped to the tenant: the record is found by the caller's org, the path's org
  *   and project and the header's value, and the caller is authorised (404/403) before any
@@ -15,9 +15,9 @@
  * - Records expire after 24 h (DynamoDB TTL on `expires_at`); then the key can be used anew.
  */
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type { MiddlewareObj, Request } from '@middy/core';
-import { idempotencyStore } from '../adapters/idempotency-store';
 import { ApiError, ConflictError, ValidationError } from '../domain/errors';
 import { IDEMPOTENCY_HEADER as HEADER_NAME, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_TTL_SECONDS } from '../../contract/requests/idempotency-key';
 import { authorizeTenant, headerOf, type ApiEvent, type ApiResult } from './http';
@@ -44,10 +44,11 @@ const toApiError = (error: unknown): unknown => {
 /**
  * The middleware for a write route of a tenant's path. Register it last (innermost), so its
  * `after` stores the handler's own response and the error mapper still maps its errors.
+ * `persistenceStore` keeps the records of this route.
  */
-export const idempotentTenantWrite = (route: string): MiddlewareObj<ApiEvent, ApiResult> => {
+export const idempotentTenantWrite = (route: string, persistenceStore: BasePersistenceLayer): MiddlewareObj<ApiEvent, ApiResult> => {
   const powertools = makeHandlerIdempotent({
-    persistenceStore: idempotencyStore(route),
+    persistenceStore,
     keyPrefix: route,
     config: new IdempotencyConfig({
       eventKeyJmesPath: KEY_EXPRESSION,

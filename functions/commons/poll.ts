@@ -9,7 +9,6 @@
  * Consecutive transient failures are bounded, so an API that stays down still fails the
  * operation, through the state's Retry and Catch as before.
  */
-import { isTransientApiError } from '../adapters/transient-errors';
 import { logger } from './logger';
 
 export const TRANSIENT_WAIT_SECONDS = 5;
@@ -23,13 +22,14 @@ export interface PollState {
   transient_errors?: number;
 }
 
-export const pollThroughTransientErrors = async <S extends PollState>(state: S, poll: () => Promise<S>): Promise<S> => {
+/** `isTransient`: which errors of the clients are worth another poll (the ports' TransientErrors). */
+export const pollThroughTransientErrors = async <S extends PollState>(state: S, poll: () => Promise<S>, isTransient: (error: unknown) => boolean): Promise<S> => {
   try {
     const next = await poll();
     return { ...next, transient_errors: 0 };
   } catch (error) {
     const seen = (state.transient_errors ?? 0) + 1;
-    if (!isTransientApiError(error) || seen > MAX_CONSECUTIVE_TRANSIENT_ERRORS) throw error;
+    if (!isTransient(error) || seen > MAX_CONSECUTIVE_TRANSIENT_ERRORS) throw error;
     logger.info('transient API error: polling again', { attempt: seen, error: (error as Error).message.slice(0, 300) });
     return { ...state, ready: false, wait_seconds: TRANSIENT_WAIT_SECONDS, transient_errors: seen };
   }

@@ -1,14 +1,14 @@
 /**
- * What every workflow task shares: its input shape, loading the deployment it works on
- * (only while its execution still owns it), and logging around the task.
+ * The two kinds of handler that are plain functions, not HTTP: workflow tasks (Step Functions
+ * invokes them with the execution state) and scheduled handlers (EventBridge, or the local
+ * cron). Both get the same preamble: fresh logger keys for this invocation, the Lambda context,
+ * and a trace subsegment with duration and outcome metrics (./observability.ts).
  */
-import type { Context } from 'aws-lambda';
-import * as repository from '../adapters/deployment-records';
-import type { DeploymentRecord } from '../domain/deployment';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DeploymentFailedError, SupersededError } from '../domain/errors';
 import { NotReadyYetError } from '../domain/polling';
 import { logger } from './logger';
-import { observeTask } from './observability';
+import { observeTask, type TaskObservation } from './observability';
 
 export interface DeploymentRef {
   org_id: string;
@@ -23,30 +23,25 @@ export interface TaskInput {
   execution: string;
 }
 
-/** The record, if this execution still owns it; otherwise the workflow was superseded. */
-export const ownedDeployment = async (input: TaskInput): Promise<DeploymentRecord> => {
-  const record = await repository.getDeployment(input.deployment, input.deployment.id);
-  if (!record || record.execution_arn !== input.execution) {
-    throw new SupersededError(`deployment ${input.deployment.id} is now owned by another operation`);
-  }
-  return record;
-};
-
-/** A conditional write that lost to a newer operation also means superseded. */
-export const asSuperseded = (error: unknown): never => {
-  if (error instanceof repository.StaleWriteError) throw new SupersededError(error.message);
-  throw error;
+/** Runs one invocation: its own logger keys (none of the previous invocation's, or locally of another function's) inside observeTask. */
+const invoke = <O>(
+  keys: Record<string, unknown>,
+  observation: TaskObservation,
+  run: () => Promise<O>,
+  classify: Parameters<typeof observeTask>[2],
+): Promise<O> => {
+  logger.resetKeys();
+  if (observation.context) logger.addContext(observation.context);
+  logger.appendKeys(keys);
+  return observeTask(observation, run, classify);
 };
 
 export const workflowTask =
   <I extends TaskInput, O>(task: string, fn: (input: I) => Promise<O>) =>
-  async (input: I, context?: Context): Promise<O> => {
-    logger.resetKeys(); // keys of the previous invocation (or, locally, of another function) must not leak
-    if (context) logger.addContext(context);
-    logger.appendKeys({ task, deploymentId: input.deployment?.id, execution: input.execution });
-    const observation = { task, deploymentId: input.deployment?.id, execution: input.execution, context };
-    return observeTask(
-      observation,
+  async (input: I, context?: Context): Promise<O> =>
+    invoke(
+      { task, deploymentId: input.deployment?.id, execution: input.execution },
+      { task, deploymentId: input.deployment?.id, execution: input.execution, context },
       async () => {
         try {
           const output = await fn(input);
@@ -62,4 +57,9 @@ export const workflowTask =
       (error) =>
         error instanceof SupersededError ? 'superseded' : error instanceof NotReadyYetError ? 'not-ready' : error instanceof DeploymentFailedError ? 'classified' : 'failed',
     );
-  };
+
+/** A scheduled handler: `fn` gets the event (its `time` is when it was meant to run) and the context; any error is a failure. */
+export const scheduledTask =
+  <O>(task: string, fn: (event: Partial<ScheduledEvent>, context?: Context) => Promise<O>) =>
+  async (event?: Partial<ScheduledEvent>, context?: Context): Promise<O> =>
+    invoke({ task, scheduledAt: event?.time }, { task, context }, () => fn(event ?? {}, context), () => 'failed');

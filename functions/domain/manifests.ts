@@ -38,6 +38,8 @@ export const LABELS = {
   name: 'app.kubernetes.io/name',
 } as const;
 export const NODE_GROUP_LABEL = 'eks.amazonaws.com/nodegroup';
+/** The model server's container in every pod rendered here (its log is the deployment's log). */
+export const MODEL_CONTAINER = 'vllm';
 export const WEIGHTS_ANNOTATION = 'gpudeploy.io/weights-gib';
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
@@ -226,7 +228,7 @@ export const renderModelWorkload = (
           terminationGracePeriodSeconds: 30,
           containers: [
             {
-              name: 'vllm',
+              name: MODEL_CONTAINER,
               ...serverInvocation(record, servingImage),
               ports: [{ name: 'http', containerPort: VLLM_PORT }],
               env,

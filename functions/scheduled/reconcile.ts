@@ -5,10 +5,19 @@
  * repaired or a step failed, so a leak is visible) and as metrics, and returns it.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '../commons/logger';
-import { metrics, metricsEnabled, observeTask } from '../commons/observability';
+import { metrics, metricsEnabled } from '../commons/observability';
+import { scheduledTask } from '../commons/workflow';
 import { reconcile, type ReconcileReport } from '../use-cases/reconcile';
+import { capacityLedger } from '../wiring/capacity-ledger';
+import { catalogStore } from '../wiring/catalog-store';
+import { clock } from '../wiring/clock';
+import { cluster } from '../wiring/cluster';
+import { deploymentStore } from '../wiring/deployment-store';
+import { nodeGroups } from '../wiring/node-groups';
+import { workflowEngine } from '../wiring/workflow-engine';
+
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, cluster, nodeGroups, clock, catalog: catalogStore };
 
 /** Metric names (dimension `task` = reconcile): what was found and repaired in one run. */
 export const RECONCILE_METRIC = {
@@ -25,24 +34,15 @@ const repairCount = (report: ReconcileReport): number =>
   report.desired_lowered.length +
   report.ledger_repaired.length;
 
-export const handler = async (event?: Partial<ScheduledEvent>, context?: Context): Promise<ReconcileReport> => {
-  logger.resetKeys();
-  if (context) logger.addContext(context);
-  logger.appendKeys({ task: 'reconcile', scheduledAt: event?.time });
-  return observeTask(
-    { task: 'reconcile', context },
-    async () => {
-      const report = await reconcile();
-      const repairs = repairCount(report);
-      const errors = report.checked.errors.length;
-      if (metricsEnabled) {
-        metrics.addMetric(RECONCILE_METRIC.repairs, MetricUnit.Count, repairs);
-        metrics.addMetric(RECONCILE_METRIC.errors, MetricUnit.Count, errors);
-      }
-      if (repairs > 0 || errors > 0) logger.warn('reconcile report', { report });
-      else logger.info('reconcile report', { report });
-      return report;
-    },
-    () => 'failed',
-  );
-};
+export const handler = scheduledTask('reconcile', async (): Promise<ReconcileReport> => {
+  const report = await reconcile(ports);
+  const repairs = repairCount(report);
+  const errors = report.checked.errors.length;
+  if (metricsEnabled) {
+    metrics.addMetric(RECONCILE_METRIC.repairs, MetricUnit.Count, repairs);
+    metrics.addMetric(RECONCILE_METRIC.errors, MetricUnit.Count, errors);
+  }
+  if (repairs > 0 || errors > 0) logger.warn('reconcile report', { report });
+  else logger.info('reconcile report', { report });
+  return report;
+});

@@ -7,33 +7,34 @@
  * timeout: whatever is left stays due and the next sweep takes it.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, ScheduledEvent } from 'aws-lambda';
 import { logger } from '../commons/logger';
-import { metrics, metricsEnabled, observeTask } from '../commons/observability';
-import { sweepSchedules, type SweepReport } from '../use-cases/schedule-sweep';
+import { metrics, metricsEnabled } from '../commons/observability';
+import { scheduledTask } from '../commons/workflow';
+import { sweepSchedules as sweep, type SweepOptions, type SweepReport } from '../use-cases/schedule-sweep';
+import { capacityLedger } from '../wiring/capacity-ledger';
+import { clock } from '../wiring/clock';
+import { deploymentStore } from '../wiring/deployment-store';
+import { servingMetrics } from '../wiring/serving-metrics';
+import { workflowEngine } from '../wiring/workflow-engine';
 
 const MARGIN_MS = 30_000;
 
-export const handler = async (event?: Partial<ScheduledEvent>, context?: Context): Promise<SweepReport> => {
-  logger.resetKeys();
-  if (context) logger.addContext(context);
-  logger.appendKeys({ task: 'schedule-sweep', scheduledAt: event?.time });
-  const now = event?.time && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : new Date();
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, clock, servingMetrics };
+
+/** One sweep at `now` with the production ports (also what a test drives directly). */
+export const sweepSchedules = (now: Date, options: SweepOptions = {}): Promise<SweepReport> => sweep(ports, now, options);
+
+export const handler = scheduledTask('schedule-sweep', async (event, context): Promise<SweepReport> => {
+  const now = event.time && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : clock.now();
   const budgetMs = context ? Math.max(5_000, context.getRemainingTimeInMillis() - MARGIN_MS) : undefined;
-  return observeTask(
-    { task: 'schedule-sweep', context },
-    async () => {
-      const report = await sweepSchedules(now, budgetMs === undefined ? {} : { budgetMs });
-      if (metricsEnabled) {
-        metrics.addMetric('ScheduleScales', MetricUnit.Count, report.scaled.length);
-        metrics.addMetric('ScheduleDeferred', MetricUnit.Count, report.deferred.length);
-        metrics.addMetric('ScheduleErrors', MetricUnit.Count, report.errors.length);
-      }
-      const summary = { ...report, scaled: report.scaled.slice(0, 50), deferred: report.deferred.slice(0, 50), errors: report.errors.slice(0, 50) };
-      if (report.errors.length > 0 || report.left_over > 0) logger.warn('schedule sweep', { report: summary });
-      else logger.info('schedule sweep', { report: summary });
-      return report;
-    },
-    () => 'failed',
-  );
-};
+  const report = await sweepSchedules(now, budgetMs === undefined ? {} : { budgetMs });
+  if (metricsEnabled) {
+    metrics.addMetric('ScheduleScales', MetricUnit.Count, report.scaled.length);
+    metrics.addMetric('ScheduleDeferred', MetricUnit.Count, report.deferred.length);
+    metrics.addMetric('ScheduleErrors', MetricUnit.Count, report.errors.length);
+  }
+  const summary = { ...report, scaled: report.scaled.slice(0, 50), deferred: report.deferred.slice(0, 50), errors: report.errors.slice(0, 50) };
+  if (report.errors.length > 0 || report.left_over > 0) logger.warn('schedule sweep', { report: summary });
+  else logger.info('schedule sweep', { report: summary });
+  return report;
+});

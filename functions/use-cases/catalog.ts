@@ -4,7 +4,6 @@
  * model is not offered to new deploys, but its definition stays readable, so the deployments
  * already running it keep scaling, reporting and deleting normally.
  */
-import * as repository from '../adapters/catalog-repository';
 import { CATALOG, findCatalogModel, type CatalogModel } from '../../contract/catalog';
 import {
   mergeCatalog,
@@ -18,6 +17,9 @@ import {
 } from '../domain/catalog-admin';
 import type { DeploymentRecord } from '../domain/deployment';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors';
+import { isCatalogWriteConflict, type Ports } from '../ports';
+
+type CatalogPorts = Pick<Ports, 'catalog'>;
 
 interface Resolved {
   model: CatalogModel;
@@ -26,26 +28,26 @@ interface Resolved {
   entry?: CatalogEntry;
 }
 
-const resolve = async (id: string): Promise<Resolved | undefined> => {
-  const entry = await repository.getCatalogEntry(id);
+const resolve = async ({ catalog }: CatalogPorts, id: string): Promise<Resolved | undefined> => {
+  const entry = await catalog.get(id);
   if (entry) return { model: entry.model, retired: entry.retired_at !== undefined, entry };
   const builtIn = findCatalogModel(id);
   return builtIn ? { model: builtIn, retired: false } : undefined;
 };
 
 /** The model a deployment runs, retired or not (workflows, ETA): undefined only if it never existed. */
-export const catalogModelOf = async (id: string): Promise<CatalogModel | undefined> => (await resolve(id))?.model;
+export const catalogModelOf = async (ports: CatalogPorts, id: string): Promise<CatalogModel | undefined> => (await resolve(ports, id))?.model;
 
 /**
  * The catalog model of a deployment, retired or not; undefined for a custom model (its
  * `catalog_id` is `hf:<repository>`, never a catalog id), which is not looked up.
  */
-export const deploymentModelOf = async (record: Pick<DeploymentRecord, 'catalog_id' | 'custom'>): Promise<CatalogModel | undefined> =>
-  record.custom ? undefined : catalogModelOf(record.catalog_id);
+export const deploymentModelOf = async (ports: CatalogPorts, record: Pick<DeploymentRecord, 'catalog_id' | 'custom'>): Promise<CatalogModel | undefined> =>
+  record.custom ? undefined : catalogModelOf(ports, record.catalog_id);
 
 /** The model a new deploy may use: a retired one is a 400 naming catalog_id; unknown ones are left to resolveDeploymentSpec. */
-export const deployableCatalogModel = async (id: string): Promise<CatalogModel | undefined> => {
-  const found = await resolve(id);
+export const deployableCatalogModel = async (ports: CatalogPorts, id: string): Promise<CatalogModel | undefined> => {
+  const found = await resolve(ports, id);
   if (found?.retired) {
     throw new ValidationError(
       `catalog_id '${id}' has been retired from the catalog and cannot be deployed any more (existing deployments keep running); see GET /api/v1beta1/aimodels-catalog`,
@@ -55,13 +57,13 @@ export const deployableCatalogModel = async (id: string): Promise<CatalogModel |
   return found?.model;
 };
 
-export const listCatalog = async (): Promise<CatalogModel[]> => mergeCatalog(CATALOG, await repository.listCatalogEntries());
+export const listCatalog = async ({ catalog }: CatalogPorts): Promise<CatalogModel[]> => mergeCatalog(CATALOG, await catalog.list());
 
 /** The catalog with retired models too (`retired_at` set), for admins. */
-export const listCatalogWithRetired = async (): Promise<ListedModel[]> => mergeCatalogEntries(CATALOG, await repository.listCatalogEntries(), true);
+export const listCatalogWithRetired = async ({ catalog }: CatalogPorts): Promise<ListedModel[]> => mergeCatalogEntries(CATALOG, await catalog.list(), true);
 
 const conflictOnRace = (id: string) => (error: unknown) => {
-  if (error instanceof repository.CatalogWriteConflict) throw new ConflictError(`catalog model '${id}' was changed by someone else meanwhile; read it again and retry`);
+  if (isCatalogWriteConflict(error)) throw new ConflictError(`catalog model '${id}' was changed by someone else meanwhile; read it again and retry`);
   throw error;
 };
 
@@ -75,37 +77,37 @@ const entryOf = (model: CatalogModel, previous: Resolved | undefined, by: string
 });
 
 /** Adds a model; an id already offered is a 409, a retired one is offered again with the new definition. */
-export const addCatalogModel = async (request: AddCatalogModelRequest, by: string, now: Date): Promise<CatalogModel> => {
+export const addCatalogModel = async (ports: CatalogPorts, request: AddCatalogModelRequest, by: string, now: Date): Promise<CatalogModel> => {
   const model = newCatalogModel(request);
-  const current = await resolve(model.id);
+  const current = await resolve(ports, model.id);
   if (current && !current.retired) {
     throw new ConflictError(`catalog model '${model.id}' already exists; change it with PUT /api/v1beta1/aimodels-catalog/${model.id}`);
   }
-  await repository.putCatalogEntry(entryOf(model, current, by, now), current?.entry ? current.entry.version : 'absent').catch(conflictOnRace(model.id));
+  await ports.catalog.put(entryOf(model, current, by, now), current?.entry ? current.entry.version : 'absent').catch(conflictOnRace(model.id));
   return model;
 };
 
-const live = async (id: string): Promise<Resolved> => {
-  const current = await resolve(id);
+const live = async (ports: CatalogPorts, id: string): Promise<Resolved> => {
+  const current = await resolve(ports, id);
   if (!current) throw new NotFoundError(`catalog model '${id}' was not found`);
   if (current.retired) throw new ConflictError(`catalog model '${id}' is retired; add it again with POST /api/v1beta1/aimodels-catalog`);
   return current;
 };
 
 /** Partial update (fields given replace the stored ones); a built-in model gets an override. */
-export const updateCatalogModel = async (id: string, patch: UpdateCatalogModelRequest, by: string, now: Date): Promise<CatalogModel> => {
-  const current = await live(id);
+export const updateCatalogModel = async (ports: CatalogPorts, id: string, patch: UpdateCatalogModelRequest, by: string, now: Date): Promise<CatalogModel> => {
+  const current = await live(ports, id);
   const model = updatedCatalogModel(current.model, patch);
-  await repository.putCatalogEntry(entryOf(model, current, by, now), current.entry ? current.entry.version : 'absent').catch(conflictOnRace(id));
+  await ports.catalog.put(entryOf(model, current, by, now), current.entry ? current.entry.version : 'absent').catch(conflictOnRace(id));
   return model;
 };
 
 /** Retires a model (idempotent): no new deploys; the definition stays for the deployments that run it. */
-export const retireCatalogModel = async (id: string, by: string, now: Date): Promise<void> => {
-  const current = await resolve(id);
+export const retireCatalogModel = async (ports: CatalogPorts, id: string, by: string, now: Date): Promise<void> => {
+  const current = await resolve(ports, id);
   if (!current) throw new NotFoundError(`catalog model '${id}' was not found`);
   if (current.retired) return;
-  await repository
-    .putCatalogEntry(entryOf(current.model, current, by, now, now.toISOString()), current.entry ? current.entry.version : 'absent')
+  await ports.catalog
+    .put(entryOf(current.model, current, by, now, now.toISOString()), current.entry ? current.entry.version : 'absent')
     .catch(conflictOnRace(id));
 };

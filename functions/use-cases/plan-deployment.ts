@@ -3,26 +3,22 @@
  * GPUs it would reserve, the Kubernetes objects it would apply (secrets redacted), its memory
  * estimate and its cost per minute.
  */
-import { reservedGpus } from '../adapters/capacity-ledger';
-import { gpuDemandOf } from '../adapters/deployment-indexes';
-import { namespace } from '../adapters/model-namespace';
 import { ledgerGpus, nodeGroupGpuLimit, nodesNeeded } from '../domain/capacity';
 import type { Tenant } from '../domain/deployment';
 import { newDeploymentRecord } from '../domain/new-deployment';
 import { checkTenantLabelValues, renderModelWorkload } from '../domain/manifests';
 import { estimateMemory } from '../domain/memory-fit';
 import { isCustomSpec, type DeploySpec } from '../domain/custom-model';
-import { modelIngress } from '../adapters/model-network';
-import { servingImage } from '../adapters/serving-image';
+import type { Ports } from '../ports';
 
-export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date) => {
+export const planDeployment = async (ports: Pick<Ports, 'deployments' | 'ledger' | 'serving'>, tenant: Tenant, spec: DeploySpec, now: Date) => {
   checkTenantLabelValues(tenant);
   const group = spec.gpuConfig;
-  const demand = await gpuDemandOf(group.config_id);
+  const demand = await ports.deployments.gpuDemandOf(group.config_id);
   const nodesBefore = nodesNeeded(demand, group.gpus_per_node);
   const nodesAfter = nodesNeeded([...demand, { gpuCount: spec.request.gpu_count, replicas: spec.replicas }], group.gpus_per_node);
   const reserve = ledgerGpus(spec.request.gpu_count, spec.replicas, group.gpus_per_node);
-  const reserved = await reservedGpus(group.config_id);
+  const reserved = await ports.ledger.reserved(group.config_id);
   const limit = nodeGroupGpuLimit(group);
   // A token would be stored as a secret: the preview names a placeholder ARN, never the token.
   const hfTokenSecretArn = spec.request.hf_token === undefined ? undefined : 'arn:aws:secretsmanager:<region>:<account>:secret:<prefix>/hf-token/<deployment id>';
@@ -50,6 +46,6 @@ export const planDeployment = async (tenant: Tenant, spec: DeploySpec, now: Date
       currency: spec.plan.currency,
       formula: 'unit_price x gpu_count x replicas / 60',
     },
-    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, namespace, modelIngress, servingImage),
+    manifests: renderModelWorkload(preview, isCustomSpec(spec) ? undefined : spec.model, group, ports.serving.namespace, ports.serving.ingress, ports.serving.image),
   };
 };

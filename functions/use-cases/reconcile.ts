@@ -11,13 +11,9 @@
  *   releaseNodesOf          GPU nodes nobody needs (the workflows' safe release)
  *   repairLedgerDrift       a GPU ledger that disagrees with the records, twice in a row
  *
- * One failing step never stops the others; its error lands in the report.
+ * One failing step never stops the others; its error lands in the report. Over 300 lines: one
+ * pass read top to bottom, each repair a small function (split by repair if it grows further).
  */
-import * as ledger from '../adapters/capacity-ledger';
-import { now as clockNow, timeScale } from '../adapters/clock';
-import * as repository from '../adapters/deployment-repository';
-import { deleteManagedObject, deleteWorkloadObjects, listManagedObjects, listPods, type ManagedObject } from '../adapters/kubernetes';
-import { describeWorkflow, stopWorkflow } from '../adapters/workflow-starter';
 import { logger } from '../commons/logger';
 import { INVENTORY, type GpuConfig } from '../../contract/catalog';
 import { workloadName, type DeploymentRecord, type DeploymentStatus } from '../domain/deployment';
@@ -26,9 +22,12 @@ import { isInFlight, markFailed } from '../domain/lifecycle';
 import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
 import { instanceCountsStale, judgeLedger, judgeOperation } from '../domain/reconcile';
+import { isStaleWrite, type DeploymentKey, type ManagedObject, type Ports, type Reservation } from '../ports';
 import { deploymentModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
+
+export type ReconcilePorts = Pick<Ports, 'deployments' | 'ledger' | 'workflows' | 'cluster' | 'nodeGroups' | 'clock' | 'catalog'>;
 
 export interface ReconcileReport {
   /** In-flight deployments whose execution died, and what was done. */
@@ -95,32 +94,33 @@ const attempt = async <T>(report: ReconcileReport, step: string, target: string,
   }
 };
 
-export const reconcile = async (at: Date = clockNow()): Promise<ReconcileReport> => {
+export const reconcile = async (ports: ReconcilePorts, at: Date = ports.clock.now()): Promise<ReconcileReport> => {
+  const { deployments } = ports;
   const report = emptyReport();
   const inFlightConfigs = new Set<string>();
 
-  const inFlight = (await attempt(report, 'list_in_flight', 'in-flight index', () => repository.inFlightDeployments())) ?? [];
+  const inFlight = (await attempt(report, 'list_in_flight', 'in-flight index', () => deployments.inFlight())) ?? [];
   report.checked.in_flight = inFlight.length;
   for (const key of inFlight) {
-    await attempt(report, 'stuck_deployment', key.id, () => repairStuckDeployment(key, at, report, inFlightConfigs));
+    await attempt(report, 'stuck_deployment', key.id, () => repairStuckDeployment(ports, key, at, report, inFlightConfigs));
   }
 
-  await attempt(report, 'orphan_objects', 'model namespace', () => deleteOrphanObjects(report));
-  await attempt(report, 'instance_counts', 'model namespace', () => refreshInstanceCounts(report, at));
+  await attempt(report, 'orphan_objects', 'model namespace', () => deleteOrphanObjects(ports, report));
+  await attempt(report, 'instance_counts', 'model namespace', () => refreshInstanceCounts(ports, report, at));
 
   for (const config of INVENTORY.gpu_configs) {
     report.checked.gpu_configs += 1;
-    const holders = await attempt(report, 'reservations', config.config_id, () => repository.reservationsOn(config.config_id));
+    const holders = await attempt(report, 'reservations', config.config_id, () => deployments.reservationsOn(config.config_id));
     if (holders === undefined) continue;
     for (const holder of holders.filter((h) => h.status === 'failed' && h.reserved_gpus > 0)) {
-      await attempt(report, 'failed_reservation', holder.id, () => returnFailedReservation(holder, config, report));
+      await attempt(report, 'failed_reservation', holder.id, () => returnFailedReservation(ports, holder, config, report));
     }
     for (const holder of holders.filter((h) => h.phase === 'paused' && h.reserved_gpus > 0)) {
-      await attempt(report, 'paused_reservation', holder.id, () => returnPausedReservation(holder, config, report));
+      await attempt(report, 'paused_reservation', holder.id, () => returnPausedReservation(ports, holder, config, report));
     }
     if (inFlightConfigs.has(config.config_id)) report.checked.node_release_deferred.push(config.config_id);
-    else await attempt(report, 'release_nodes', config.config_id, () => releaseNodesOf(config, report));
-    await attempt(report, 'ledger', config.config_id, () => repairLedgerDrift(config, at, report));
+    else await attempt(report, 'release_nodes', config.config_id, () => releaseNodesOf(ports, config, report));
+    await attempt(report, 'ledger', config.config_id, () => repairLedgerDrift(ports, config, at, report));
   }
   return report;
 };
@@ -131,15 +131,16 @@ export const reconcile = async (at: Date = clockNow()): Promise<ReconcileReport>
  * anything wrote since, the write fails and this run leaves it alone.
  */
 const repairStuckDeployment = async (
-  key: repository.DeploymentKey,
+  ports: ReconcilePorts,
+  key: DeploymentKey,
   at: Date,
   report: ReconcileReport,
   inFlightConfigs: Set<string>,
 ): Promise<void> => {
-  const record = await repository.getDeployment(key, key.id);
+  const record = await ports.deployments.get(key, key.id);
   if (!record || !isInFlight(record.phase)) return;
-  const [execution, model] = await Promise.all([describeWorkflow(record.execution_arn), deploymentModelOf(record)]);
-  const verdict = judgeOperation(record, execution, at, timeScale, model);
+  const [execution, model] = await Promise.all([ports.workflows.describe(record.execution_arn), deploymentModelOf(ports, record)]);
+  const verdict = judgeOperation(record, execution, at, ports.clock.timeScale, model);
   // Until repaired, an operation on this GPU config may still want its nodes.
   if (verdict.kind !== 'lost') inFlightConfigs.add(record.gpu_config_id);
   switch (verdict.kind) {
@@ -152,7 +153,7 @@ const repairStuckDeployment = async (
       report.checked.slow_deletes.push({ id: record.id, running_seconds: verdict.runningSeconds });
       return;
     case 'overdue':
-      await stopOverdueOperation(record, verdict.runningSeconds, verdict.deadlineSeconds);
+      await stopOverdueOperation(ports, record, verdict.runningSeconds, verdict.deadlineSeconds);
       report.overdue_stopped.push({
         id: record.id,
         execution_arn: record.execution_arn,
@@ -163,7 +164,7 @@ const repairStuckDeployment = async (
     case 'lost': {
       const restart = record.status === 'terminating';
       const reason = formatFailure(verdict.failure);
-      const repaired = restart ? await restartLostDelete(record, at, reason) : await failLostOperation(record, at, verdict.failure);
+      const repaired = restart ? await restartLostDelete(ports, record, at, reason) : await failLostOperation(ports, record, at, verdict.failure);
       // A record that moved on, or a new delete execution, may still want the nodes.
       if (!repaired || restart) inFlightConfigs.add(record.gpu_config_id);
       if (!repaired) return;
@@ -183,8 +184,8 @@ const repairStuckDeployment = async (
  * Its workflow's own deadlines should have failed it long ago. Stopping it is all this run
  * does: once the execution has been over for SETTLE_SECONDS, a later run repairs it as lost.
  */
-const stopOverdueOperation = (record: DeploymentRecord, runningSeconds: number, deadlineSeconds: number) =>
-  stopWorkflow(
+const stopOverdueOperation = ({ workflows }: ReconcilePorts, record: DeploymentRecord, runningSeconds: number, deadlineSeconds: number) =>
+  workflows.stop(
     record.execution_arn,
     `stopped by the reconcile: running ${runningSeconds} s, past the hard deadline of ${deadlineSeconds} s`,
     'DeadlineExceeded',
@@ -195,27 +196,28 @@ const stopOverdueOperation = (record: DeploymentRecord, runningSeconds: number, 
  * and on the same execution), remove its workload, and give its GPUs back exactly once.
  * Returns false if the record moved on meanwhile.
  */
-const failLostOperation = async (record: DeploymentRecord, at: Date, failure: Failure): Promise<boolean> => {
+const failLostOperation = async (ports: ReconcilePorts, record: DeploymentRecord, at: Date, failure: Failure): Promise<boolean> => {
+  const { deployments } = ports;
   try {
     const failed = markFailed(record, at, failure);
-    await repository.updateDeployment(record, record.id, failed.changes, { version: record.version, executionArn: record.execution_arn }, {
+    await deployments.update(record, record.id, failed.changes, { version: record.version, executionArn: record.execution_arn }, {
       now: at,
       event: failed.event,
     });
   } catch (error) {
-    if (error instanceof repository.StaleWriteError) return false;
+    if (isStaleWrite(error)) return false;
     throw error;
   }
-  await deleteWorkloadObjects(workloadName(record.id));
-  const taken = await repository.takeReservation(record, record.id, record.execution_arn);
-  await ledger.releaseGpus(record.gpu_config_id, taken.gpus);
+  await ports.cluster.deleteWorkloadObjects(workloadName(record.id));
+  const taken = await deployments.takeReservation(record, record.id, record.execution_arn);
+  await ports.ledger.release(record.gpu_config_id, taken.gpus);
   return true;
 };
 
 /** A delete whose execution died: a new delete execution takes over (conditional hand-over). */
-const restartLostDelete = async (record: DeploymentRecord, at: Date, reason: string): Promise<boolean> => {
+const restartLostDelete = async (ports: ReconcilePorts, record: DeploymentRecord, at: Date, reason: string): Promise<boolean> => {
   try {
-    await restartDelete(record, at, reason);
+    await restartDelete(ports, record, at, reason);
     return true;
   } catch (error) {
     if (error instanceof ConflictError) return false;
@@ -228,8 +230,8 @@ const restartLostDelete = async (record: DeploymentRecord, at: Date, reason: str
  * record is `failed` (a failed deployment holds nothing), are deleted: exactly the object
  * listed, by uid. Objects of any other record are never touched.
  */
-const deleteOrphanObjects = async (report: ReconcileReport): Promise<void> => {
-  const objects = await listManagedObjects(managedSelector);
+const deleteOrphanObjects = async ({ cluster, deployments }: ReconcilePorts, report: ReconcileReport): Promise<void> => {
+  const objects = await cluster.listManagedObjects(managedSelector);
   report.checked.managed_objects = objects.length;
   const byDeployment = new Map<string, { tenant: { org_id: string; project_id: string }; objects: ManagedObject[] }>();
   for (const object of objects) {
@@ -245,11 +247,11 @@ const deleteOrphanObjects = async (report: ReconcileReport): Promise<void> => {
     byDeployment.set(id, entry);
   }
   for (const [id, { tenant, objects: owned }] of byDeployment) {
-    const record = await repository.getDeployment(tenant, id);
+    const record = await deployments.get(tenant, id);
     const why = orphanReason(record?.status);
     if (why === undefined) continue;
     for (const object of owned) {
-      const outcome = await attempt(report, 'delete_object', `${object.kind}/${object.name}`, () => deleteManagedObject(object));
+      const outcome = await attempt(report, 'delete_object', `${object.kind}/${object.name}`, () => cluster.deleteManagedObject(object));
       if (outcome === 'deleted') report.orphan_objects_deleted.push({ kind: object.kind, name: object.name, deployment_id: id, why });
     }
   }
@@ -261,8 +263,8 @@ const deleteOrphanObjects = async (report: ReconcileReport): Promise<void> => {
  * meanwhile wins and this run leaves the record alone. A deployment with no pod at all is not
  * in the list, so its counts stay as last recorded (docs/seed-features.md).
  */
-const refreshInstanceCounts = async (report: ReconcileReport, at: Date): Promise<void> => {
-  const pods = await listPods(managedSelector);
+const refreshInstanceCounts = async ({ cluster, deployments }: ReconcilePorts, report: ReconcileReport, at: Date): Promise<void> => {
+  const pods = await cluster.listPods(managedSelector);
   const byDeployment = new Map<string, { tenant: { org_id: string; project_id: string }; pods: typeof pods }>();
   for (const pod of pods) {
     const labels = pod.metadata?.labels ?? {};
@@ -275,13 +277,13 @@ const refreshInstanceCounts = async (report: ReconcileReport, at: Date): Promise
     byDeployment.set(id, entry);
   }
   for (const [id, { tenant, pods: owned }] of byDeployment) {
-    const record = await repository.getDeployment(tenant, id);
+    const record = await deployments.get(tenant, id);
     const counts = countInstances(owned);
     if (!record || !instanceCountsStale(record, counts)) continue;
     try {
-      await repository.updateDeployment(record, id, { instances: { ...counts, observed_at: at.toISOString() } }, { version: record.version }, { now: at });
+      await deployments.update(record, id, { instances: { ...counts, observed_at: at.toISOString() } }, { version: record.version }, { now: at });
     } catch (error) {
-      if (error instanceof repository.StaleWriteError) continue;
+      if (isStaleWrite(error)) continue;
       throw error;
     }
     report.instances_refreshed.push({ id, from: { running: record.instances?.running ?? 0, pending: record.instances?.pending ?? 0 }, to: counts });
@@ -298,10 +300,10 @@ const orphanReason = (status: DeploymentStatus | undefined): 'no_record' | 'depl
  * A failed deployment that still holds GPUs (a crash between recording the failure and
  * giving the GPUs back): takeReservation is atomic, so whoever takes it first releases them.
  */
-const returnFailedReservation = async (holder: repository.Reservation, config: GpuConfig, report: ReconcileReport): Promise<void> => {
-  const taken = await repository.takeReservation(holder, holder.id, holder.execution_arn);
+const returnFailedReservation = async ({ deployments, ledger }: ReconcilePorts, holder: Reservation, config: GpuConfig, report: ReconcileReport): Promise<void> => {
+  const taken = await deployments.takeReservation(holder, holder.id, holder.execution_arn);
   if (taken.gpus <= 0) return;
-  await ledger.releaseGpus(config.config_id, taken.gpus);
+  await ledger.release(config.config_id, taken.gpus);
   report.reservations_returned.push({ id: holder.id, gpu_config_id: config.config_id, gpus: taken.gpus });
 };
 
@@ -312,14 +314,14 @@ const returnFailedReservation = async (holder: repository.Reservation, config: G
  * back as the execution would have. takeReservation is conditional on that execution still
  * owning the record, so a resume that took over meanwhile keeps its reservation.
  */
-const returnPausedReservation = async (holder: repository.Reservation, config: GpuConfig, report: ReconcileReport): Promise<void> => {
-  const execution = await describeWorkflow(holder.execution_arn);
+const returnPausedReservation = async (ports: ReconcilePorts, holder: Reservation, config: GpuConfig, report: ReconcileReport): Promise<void> => {
+  const execution = await ports.workflows.describe(holder.execution_arn);
   if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') return;
-  await returnFailedReservation(holder, config, report);
+  await returnFailedReservation(ports, holder, config, report);
 };
 
-const releaseNodesOf = async (config: GpuConfig, report: ReconcileReport): Promise<void> => {
-  const result = await releaseIdleNodesOf(config.config_id, { lowerUnlaunchedDesired: true });
+const releaseNodesOf = async (ports: ReconcilePorts, config: GpuConfig, report: ReconcileReport): Promise<void> => {
+  const result = await releaseIdleNodesOf(ports, config.config_id, { lowerUnlaunchedDesired: true });
   for (const instanceId of result.released) {
     report.nodes_released.push({ gpu_config_id: config.config_id, node_group: config.node_group.name, instance_id: instanceId });
   }
@@ -332,24 +334,24 @@ const releaseNodesOf = async (config: GpuConfig, report: ReconcileReport): Promi
  * or release in flight: only the same drift seen twice, LEDGER_CONFIRM_SECONDS apart, with
  * the ledger untouched in between, is repaired (and only if it still holds what was judged).
  */
-const repairLedgerDrift = async (config: GpuConfig, at: Date, report: ReconcileReport): Promise<void> => {
-  const state = await ledger.readLedger(config.config_id);
-  const holders = await repository.reservationsOn(config.config_id);
+const repairLedgerDrift = async ({ deployments, ledger, clock }: ReconcilePorts, config: GpuConfig, at: Date, report: ReconcileReport): Promise<void> => {
+  const state = await ledger.read(config.config_id);
+  const holders = await deployments.reservationsOn(config.config_id);
   const records = holders.reduce((sum, h) => sum + h.reserved_gpus, 0);
-  const verdict = judgeLedger({ ledger: state.reservedGpus, ledgerUpdatedAt: state.updatedAt, records, previous: state.driftObserved }, at, timeScale);
+  const verdict = judgeLedger({ ledger: state.reservedGpus, ledgerUpdatedAt: state.updatedAt, records, previous: state.driftObserved }, at, clock.timeScale);
   switch (verdict.kind) {
     case 'in_sync':
-      if (state.driftObserved) await ledger.recordLedgerDrift(config.config_id, null);
+      if (state.driftObserved) await ledger.recordDrift(config.config_id, null);
       return;
     case 'observe':
-      await ledger.recordLedgerDrift(config.config_id, verdict.observation);
+      await ledger.recordDrift(config.config_id, verdict.observation);
       report.checked.ledger_drift_pending.push({ gpu_config_id: config.config_id, ledger: state.reservedGpus, records, since: verdict.observation.at });
       return;
     case 'wait':
       report.checked.ledger_drift_pending.push({ gpu_config_id: config.config_id, ledger: state.reservedGpus, records, since: verdict.since });
       return;
     case 'repair':
-      if (await ledger.repairLedger(config.config_id, verdict.to, state)) {
+      if (await ledger.repair(config.config_id, verdict.to, state)) {
         report.ledger_repaired.push({ gpu_config_id: config.config_id, from: verdict.from, to: verdict.to });
       }
       return;

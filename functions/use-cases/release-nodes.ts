@@ -12,15 +12,14 @@
  * Shared by the workflows' release-idle-nodes task and the reconcile.
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { describeNodeGroup, groupInstances, setDesiredSize, terminateInstance } from '../adapters/eks-node-groups';
-import { gpuDemandOf } from '../adapters/deployment-indexes';
-import { elapsedSeconds, now } from '../adapters/clock';
-import { cordonNode, listNodes, podsOnNodes, uncordonNode } from '../adapters/kubernetes';
-import { instanceIdOf, isNodeReady } from '../domain/kubernetes-objects';
 import { logger } from '../commons/logger';
 import { nodesNeeded, pickInstancesToRelease, podKeepsNodeBusy, RELEASE_CORDON_ANNOTATION, STALE_CORDON_SECONDS, type GroupMember } from '../domain/capacity';
 import { findGpuConfig } from '../../contract/catalog';
 import { NODE_GROUP_LABEL } from '../domain/manifests';
+import { instanceIdOf, isNodeReady } from '../domain/kubernetes-objects';
+import type { Ports } from '../ports';
+
+type ReleasePorts = Pick<Ports, 'nodeGroups' | 'cluster' | 'deployments' | 'clock'>;
 
 const LIVE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService']);
 
@@ -43,35 +42,32 @@ export interface ReleaseOptions {
   lowerUnlaunchedDesired?: boolean;
 }
 
-/** The Auto Scaling group refuses a second termination; someone else released that instance. */
-const alreadyReleased = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ValidationError' && /Terminating state|not found/i.test(error.message);
-
 /** Uncordons the nodes a release of ours cordoned and then left: kept, or cut short by a crash. */
-const liftStaleCordons = async (nodes: readonly V1Node[]): Promise<void> => {
+const liftStaleCordons = async ({ cluster, clock }: ReleasePorts, nodes: readonly V1Node[]): Promise<void> => {
   for (const node of nodes) {
     const name = node.metadata?.name;
     const cordonedAt = node.metadata?.annotations?.[RELEASE_CORDON_ANNOTATION];
-    if (!name || cordonedAt === undefined || !(elapsedSeconds(cordonedAt) > STALE_CORDON_SECONDS)) continue;
-    if (await uncordonNode(name, RELEASE_CORDON_ANNOTATION, cordonedAt)) {
+    if (!name || cordonedAt === undefined || !(clock.elapsedSeconds(cordonedAt) > STALE_CORDON_SECONDS)) continue;
+    if (await cluster.uncordonNode(name, RELEASE_CORDON_ANNOTATION, cordonedAt)) {
       logger.warn('lifted a cordon a node release left behind', { node: name, cordonedAt });
     }
   }
 };
 
-export const releaseIdleNodesOf = async (gpuConfigId: string, options: ReleaseOptions = {}): Promise<NodeRelease> => {
+export const releaseIdleNodesOf = async (ports: ReleasePorts, gpuConfigId: string, options: ReleaseOptions = {}): Promise<NodeRelease> => {
+  const { nodeGroups, cluster, deployments, clock } = ports;
   const config = findGpuConfig(gpuConfigId);
   if (!config) return { released: [], needed: 0 };
-  const group = await describeNodeGroup(config.node_group.name);
+  const group = await nodeGroups.describe(config.node_group.name);
   if (!group.autoScalingGroup) return { released: [], needed: 0 };
   // The cluster first, the records second: a deployment whose node is being launched was
   // recorded before the launch, so its record has had the longest time to reach the index.
-  const instances = (await groupInstances(group.autoScalingGroup)).filter((i) => LIVE_STATES.has(i.lifecycleState));
-  const nodes = instances.length > 0 ? await listNodes(`${NODE_GROUP_LABEL}=${config.node_group.name}`) : [];
+  const instances = (await nodeGroups.instances(group.autoScalingGroup)).filter((i) => LIVE_STATES.has(i.lifecycleState));
+  const nodes = instances.length > 0 ? await cluster.listNodes(`${NODE_GROUP_LABEL}=${config.node_group.name}`) : [];
   const nodeByInstance = new Map(nodes.map((n) => [instanceIdOf(n), n]));
-  const pods = await podsOnNodes(nodes.map((n) => n.metadata?.name ?? ''));
+  const pods = await cluster.podsOnNodes(nodes.map((n) => n.metadata?.name ?? ''));
   const busyPods = (nodeName: string, on: Map<string, V1Pod[]>): number => (on.get(nodeName) ?? []).filter(podKeepsNodeBusy).length;
-  const needed = nodesNeeded(await gpuDemandOf(config.config_id), config.gpus_per_node);
+  const needed = nodesNeeded(await deployments.gpuDemandOf(config.config_id), config.gpus_per_node);
   const members: GroupMember[] = instances.map((i) => {
     const node = nodeByInstance.get(i.instanceId);
     return {
@@ -87,25 +83,20 @@ export const releaseIdleNodesOf = async (gpuConfigId: string, options: ReleaseOp
     const node = nodeByInstance.get(instanceId);
     const nodeName = node?.metadata?.name;
     if (nodeName) {
-      const cordonedAt = now().toISOString();
-      await cordonNode(nodeName, { [RELEASE_CORDON_ANNOTATION]: cordonedAt });
-      const after = await podsOnNodes([nodeName]);
+      const cordonedAt = clock.now().toISOString();
+      await cluster.cordonNode(nodeName, { [RELEASE_CORDON_ANNOTATION]: cordonedAt });
+      const after = await cluster.podsOnNodes([nodeName]);
       if (busyPods(nodeName, after) > 0) {
         logger.warn('a pod landed on a node chosen for release; keeping it', { node: nodeName });
-        await uncordonNode(nodeName, RELEASE_CORDON_ANNOTATION, cordonedAt);
+        await cluster.uncordonNode(nodeName, RELEASE_CORDON_ANNOTATION, cordonedAt);
         continue;
       }
     }
-    try {
-      await terminateInstance(instanceId);
-      released.push(instanceId);
-    } catch (error) {
-      if (!alreadyReleased(error)) throw error;
-      logger.info('instance already being released by another operation', { instanceId });
-    }
+    if ((await nodeGroups.terminateInstance(instanceId)) === 'terminated') released.push(instanceId);
+    else logger.info('instance already being released by another operation', { instanceId });
   }
 
-  await liftStaleCordons(nodes.filter((n) => !chosen.includes(instanceIdOf(n) ?? '')));
+  await liftStaleCordons(ports, nodes.filter((n) => !chosen.includes(instanceIdOf(n) ?? '')));
 
   const result: NodeRelease = { released, needed };
   if (options.lowerUnlaunchedDesired === true) {
@@ -113,13 +104,8 @@ export const releaseIdleNodesOf = async (gpuConfigId: string, options: ReleaseOp
     const desired = group.desiredSize - released.length;
     const target = Math.max(needed, group.minSize, remaining.length);
     if (desired > target && remaining.every((m) => m.workloadPods === 0)) {
-      try {
-        await setDesiredSize(group.name, target);
-        result.desired_lowered = { from: desired, to: target };
-      } catch (error) {
-        // Another update of the node group is in progress: the next release looks again.
-        if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
-      }
+      // Busy (another update of the node group is in progress) or already there: the next release looks again.
+      if ((await nodeGroups.setDesiredSize(group.name, target)) === 'set') result.desired_lowered = { from: desired, to: target };
     }
   }
   return result;

@@ -7,10 +7,11 @@
  */
 import { parseDeployRequest, resolveParsedDeployRequest, type DeploySpec } from '../domain/custom-model';
 import { applyRecipe } from '../domain/recipes';
+import type { Ports } from '../ports';
 import { deployableCatalogModel } from './catalog';
 
-export const resolveDeployRequest = async (body: unknown): Promise<DeploySpec> => {
+export const resolveDeployRequest = async (ports: Pick<Ports, 'catalog'>, body: unknown): Promise<DeploySpec> => {
   const parsed = parseDeployRequest(applyRecipe(body));
-  const model = parsed.custom ? undefined : await deployableCatalogModel(parsed.request.catalog_id);
+  const model = parsed.custom ? undefined : await deployableCatalogModel(ports, parsed.request.catalog_id);
   return resolveParsedDeployRequest(parsed, model);
 };

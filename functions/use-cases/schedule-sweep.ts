@@ -13,14 +13,14 @@
  * Its own module, so the schedule routes do not bundle the Kubernetes client it reads metrics
  * with. Every function takes `now`: a test drives a day of windows in milliseconds.
  */
-import * as repository from '../adapters/schedule-due';
-import { timeScale } from '../adapters/clock';
-import { readServingMetrics, type ServingReading } from '../adapters/serving-metrics';
 import { logger } from '../commons/logger';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { isIdle, latestFireIn, nextDueAt, observeActivity, type ScheduleState } from '../domain/schedule';
 import { clampReplicas } from '../domain/autoscaling';
+import type { DueDeployment, Ports } from '../ports';
 import { scaleDeployment } from './deployments';
+
+type SweepPorts = Pick<Ports, 'deployments' | 'ledger' | 'workflows' | 'clock' | 'servingMetrics'>;
 
 export interface SweepOptions {
   /** Wall milliseconds this sweep may spend; what is left stays due for the next one. */
@@ -29,8 +29,6 @@ export interface SweepOptions {
   concurrency?: number;
   /** At most this many due entries per sweep. */
   maxItems?: number;
-  /** The serving-metrics reader (the Kubernetes pod proxy by default). */
-  readMetrics?: (deploymentId: string) => Promise<ServingReading>;
 }
 
 export interface SweepReport {
@@ -53,14 +51,13 @@ export interface SweepReport {
 const LEASE_SECONDS = 300;
 const RETRY_SECONDS = 60;
 
-const later = (now: Date, clusterSeconds: number) => new Date(now.getTime() + clusterSeconds * 1000 * timeScale);
+const later = (timeScale: number, now: Date, clusterSeconds: number) => new Date(now.getTime() + clusterSeconds * 1000 * timeScale);
 
-export const sweepSchedules = async (now: Date, options: SweepOptions = {}): Promise<SweepReport> => {
+export const sweepSchedules = async (ports: SweepPorts, now: Date, options: SweepOptions = {}): Promise<SweepReport> => {
   const started = Date.now();
   const budgetMs = options.budgetMs ?? 240_000;
   const concurrency = options.concurrency ?? 32;
-  const readMetrics = options.readMetrics ?? readServingMetrics;
-  const { due, itemsRead } = await repository.dueDeployments(now, options.maxItems ?? 50_000);
+  const { due, itemsRead } = await ports.deployments.dueDeployments(now, options.maxItems ?? 50_000);
   const report: SweepReport = {
     now: now.toISOString(),
     items_read: itemsRead,
@@ -80,9 +77,9 @@ export const sweepSchedules = async (now: Date, options: SweepOptions = {}): Pro
         next = due.length;
         return;
       }
-      const entry = due[next++] as repository.DueDeployment;
+      const entry = due[next++] as DueDeployment;
       try {
-        await handleDue(entry, now, readMetrics, report);
+        await handleDue(ports, entry, now, report);
       } catch (error) {
         // The claim lapses after its lease; the next sweep after that tries again.
         logger.warn('schedule entry failed', { deploymentId: entry.record.id, error: error as Error });
@@ -95,22 +92,19 @@ export const sweepSchedules = async (now: Date, options: SweepOptions = {}): Pro
   return report;
 };
 
-const handleDue = async (
-  entry: repository.DueDeployment,
-  now: Date,
-  readMetrics: (deploymentId: string) => Promise<ServingReading>,
-  report: SweepReport,
-): Promise<void> => {
+const handleDue = async (ports: SweepPorts, entry: DueDeployment, now: Date, report: SweepReport): Promise<void> => {
+  const { deployments, clock, servingMetrics } = ports;
+  const { timeScale } = clock;
   const { record, dueAt } = entry;
-  const lease = later(now, LEASE_SECONDS).toISOString();
-  if (!(await repository.claimDue(record, dueAt, lease))) {
+  const lease = later(timeScale, now, LEASE_SECONDS).toISOString();
+  if (!(await deployments.claimDue(record, dueAt, lease))) {
     report.taken++;
     return;
   }
   report.claimed++;
   const schedule = record.schedule;
   if (!schedule) {
-    await repository.finishDue(record, lease, { windows_checked_at: now.toISOString() }, null);
+    await deployments.finishDue(record, lease, { windows_checked_at: now.toISOString() }, null);
     return;
   }
   const state: ScheduleState = record.schedule_state ?? { windows_checked_at: record.created_at };
@@ -122,7 +116,7 @@ const handleDue = async (
     target = { replicas: fire.replicas, why: `by the schedule window of ${fire.at.toISOString()}` };
   } else if (schedule.idle_timeout_minutes !== null && record.status === 'ready' && record.phase === 'ready' && record.replicas > 0) {
     // Metrics that cannot be read say nothing about idleness: keep the state, look again next check.
-    const reading = await readMetrics(record.id).catch((error: unknown) => {
+    const reading = await servingMetrics.read(record.id).catch((error: unknown) => {
       logger.warn('serving metrics unreadable; idle check skipped', { deploymentId: record.id, error: error as Error });
       return undefined;
     });
@@ -140,7 +134,7 @@ const handleDue = async (
   let dueNext = nextDueAt(schedule, now, timeScale);
   if (target) {
     try {
-      const scaled = await scaleDeployment(record, record.id, target.replicas, now, target.why);
+      const scaled = await scaleDeployment(ports, record, record.id, target.replicas, now, target.why);
       if (scaled.phase === 'scaling') report.scaled.push({ id: record.id, ...target }); // else already there
       // A paused deployment starts its idle clock afresh when it serves again.
       if (target.replicas === 0) next = { windows_checked_at: next.windows_checked_at };
@@ -149,9 +143,9 @@ const handleDue = async (
       report.deferred.push({ id: record.id, reason: error.message });
       // Keep the fire pending: the next sweep tries again, until a later window supersedes it.
       next = { ...next, windows_checked_at: state.windows_checked_at };
-      const retry = later(now, RETRY_SECONDS);
+      const retry = later(timeScale, now, RETRY_SECONDS);
       if (dueNext === null || retry < dueNext) dueNext = retry;
     }
   }
-  await repository.finishDue(record, lease, next, dueNext?.toISOString() ?? null);
+  await deployments.finishDue(record, lease, next, dueNext?.toISOString() ?? null);
 };

@@ -16,15 +16,16 @@
  *
  * Every function takes `now`: a test drives a day of windows in milliseconds.
  */
-import * as repository from '../adapters/deployment-repository';
-import { timeScale } from '../adapters/clock';
 import { ledgerGpusPerReplica, nodeGroupGpuLimit } from '../domain/capacity';
 import { findGpuConfig } from '../../contract/catalog';
 import type { DeploymentRecord, Tenant } from '../domain/deployment';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import { MAX_REPLICAS } from '../domain/capacity';
 import { nextDueAt, nextFires, validateSchedule, type Schedule, type ScheduleState, type ScheduleView } from '../domain/schedule';
-import { getDeployment } from './deployments';
+import type { Ports } from '../ports';
+import { findDeployment, onStaleWrite } from './ownership';
+
+type SchedulePorts = Pick<Ports, 'deployments' | 'clock'>;
 
 /**
  * The most replicas of this deployment its node group can hold (and the API allows); a model
@@ -46,31 +47,25 @@ const viewOf = (schedule: Schedule, state: ScheduleState | undefined, dueAt: str
 
 const stale = (id: string) => new ConflictError(`deployment '${id}' is being deleted; its schedule cannot change`);
 
-export const putSchedule = async (tenant: Tenant, id: string, schedule: Schedule, now: Date): Promise<ScheduleView> => {
-  const record = await getDeployment(tenant, id);
+export const putSchedule = async (ports: SchedulePorts, tenant: Tenant, id: string, schedule: Schedule, now: Date): Promise<ScheduleView> => {
+  const record = await findDeployment(ports, tenant, id);
   if (record.status === 'terminating') throw stale(id);
   validateSchedule(schedule, maxReplicasOf(record), now);
   // Windows count from now on: a fire before the schedule existed is not replayed.
   const state: ScheduleState = { windows_checked_at: now.toISOString() };
-  const due = nextDueAt(schedule, now, timeScale)?.toISOString() ?? null;
-  await repository.putSchedule(tenant, id, { schedule, state }, due).catch((error: unknown) => {
-    if (error instanceof repository.StaleWriteError) throw stale(id);
-    throw error;
-  });
+  const due = nextDueAt(schedule, now, ports.clock.timeScale)?.toISOString() ?? null;
+  await ports.deployments.putSchedule(tenant, id, { schedule, state }, due).catch(onStaleWrite(() => stale(id)));
   return viewOf(schedule, state, due, now);
 };
 
-export const getSchedule = async (tenant: Tenant, id: string, now: Date): Promise<ScheduleView> => {
-  const record = await getDeployment(tenant, id);
+export const getSchedule = async (ports: Pick<Ports, 'deployments'>, tenant: Tenant, id: string, now: Date): Promise<ScheduleView> => {
+  const record = await findDeployment(ports, tenant, id);
   if (!record.schedule) throw new NotFoundError(`deployment '${id}' has no schedule`);
-  return viewOf(record.schedule, record.schedule_state, await repository.scheduleDueAt(tenant, id), now);
+  return viewOf(record.schedule, record.schedule_state, await ports.deployments.scheduleDueAt(tenant, id), now);
 };
 
-export const deleteSchedule = async (tenant: Tenant, id: string): Promise<void> => {
-  const record = await getDeployment(tenant, id);
+export const deleteSchedule = async (ports: Pick<Ports, 'deployments'>, tenant: Tenant, id: string): Promise<void> => {
+  const record = await findDeployment(ports, tenant, id);
   if (!record.schedule) return;
-  await repository.putSchedule(tenant, id, null, null).catch((error: unknown) => {
-    if (error instanceof repository.StaleWriteError) throw stale(id);
-    throw error;
-  });
+  await ports.deployments.putSchedule(tenant, id, null, null).catch(onStaleWrite(() => stale(id)));
 };

@@ -1,17 +1,11 @@
-/**
- * Removes the deployment record once its objects and GPUs are gone; the API then answers 404.
- * Its Hugging Face token secret goes first (force, no recovery window): a retry after the record
- * is gone would no longer know the secret's ARN.
- */
-import { deleteDeployment } from '../adapters/deployment-records';
-import { deleteHfToken } from '../adapters/hf-token-secrets';
-import { asSuperseded, ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
+/** Removes the record (and its token secret) once the deployment's objects and GPUs are gone (use-cases/workflow/finish-delete.ts). */
+import { workflowTask, type TaskInput } from '../commons/workflow';
+import { finishDelete as finish } from '../use-cases/workflow/finish-delete';
+import { deploymentStore } from '../wiring/deployment-store';
+import { tokenSecrets } from '../wiring/token-secrets';
 
-export const finishDelete = async (input: TaskInput) => {
-  const record = await ownedDeployment(input);
-  if (typeof record.hf_token_secret_arn === 'string') await deleteHfToken(record.hf_token_secret_arn);
-  await deleteDeployment(record, input.execution).catch(asSuperseded);
-  return { deleted: record.id };
-};
+const ports = { deployments: deploymentStore, secrets: tokenSecrets };
+
+export const finishDelete = (input: TaskInput) => finish(ports, input);
 
 export const handler = workflowTask('finish-delete', finishDelete);

@@ -5,7 +5,13 @@
  */
 import { workflowTask, type TaskInput } from '../commons/workflow';
 import { releaseIdleNodesOf } from '../use-cases/release-nodes';
+import { clock } from '../wiring/clock';
+import { cluster } from '../wiring/cluster';
+import { deploymentStore } from '../wiring/deployment-store';
+import { nodeGroups } from '../wiring/node-groups';
 
-export const releaseIdleNodes = (input: TaskInput) => releaseIdleNodesOf(input.deployment.gpu_config_id, { lowerUnlaunchedDesired: true });
+const ports = { nodeGroups, cluster, deployments: deploymentStore, clock };
+
+export const releaseIdleNodes = (input: TaskInput) => releaseIdleNodesOf(ports, input.deployment.gpu_config_id, { lowerUnlaunchedDesired: true });
 
 export const handler = workflowTask('release-idle-nodes', releaseIdleNodes);

@@ -1,19 +1,11 @@
-/**
- * Gives the deployment's reserved GPUs back to the capacity ledger, exactly once: the record's
- * reservation is taken (atomically, only while this execution owns it) before the ledger is
- * released, so a retry or a second caller finds nothing left to give back. The deployment then
- * no longer counts toward its node group's demand. Used by a delete and by a pause's release.
- */
-import { releaseGpus } from '../adapters/capacity-ledger';
-import { takeReservation } from '../adapters/deployment-indexes';
-import { ownedDeployment, workflowTask, type TaskInput } from '../commons/workflow';
+/** Gives the deployment's reserved GPUs back to the ledger, exactly once (use-cases/workflow/release-reservation.ts). */
+import { workflowTask, type TaskInput } from '../commons/workflow';
+import { releaseReservation as release } from '../use-cases/workflow/release-reservation';
+import { capacityLedger } from '../wiring/capacity-ledger';
+import { deploymentStore } from '../wiring/deployment-store';
 
-export const releaseReservation = async (input: TaskInput): Promise<{ released_gpus: number }> => {
-  // A newer operation (a resume, a delete) owns the deployment and its reservation: end quietly.
-  await ownedDeployment(input);
-  const taken = await takeReservation(input.deployment, input.deployment.id, input.execution);
-  await releaseGpus(input.deployment.gpu_config_id, taken.gpus);
-  return { released_gpus: taken.gpus };
-};
+const ports = { deployments: deploymentStore, ledger: capacityLedger };
+
+export const releaseReservation = (input: TaskInput) => release(ports, input);
 
 export const handler = workflowTask('release-reservation', releaseReservation);

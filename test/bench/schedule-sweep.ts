@@ -73,7 +73,7 @@ export const measure = async (): Promise<FigureResult> => {
     const { dueKey } = await import('../../functions/adapters/schedule-due');
     const { documentClient } = await import('../../functions/adapters/dynamodb');
     const { nextFires } = await import('../../functions/domain/schedule');
-    const { sweepSchedules } = await import('../../functions/use-cases/schedule-sweep');
+    const { sweepSchedules } = await import('../../functions/scheduled/schedule-sweep');
     const { newDeploymentId } = await import('../../functions/domain/ids');
 
     const schedule = { time_zone: 'Europe/Berlin', windows: [{ cron: '0 20 * * 1-5', replicas: 0 }], idle_timeout_minutes: null };

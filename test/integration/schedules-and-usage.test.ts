@@ -198,7 +198,7 @@ describe('scaling windows', () => {
     expect(again.flatMap((r) => r.scaled)).toEqual([]);
 
     // two sweeps racing on the morning window: exactly one resume
-    const { sweepSchedules } = await import('../../functions/use-cases/schedule-sweep');
+    const { sweepSchedules } = await import('../../functions/scheduled/schedule-sweep');
     const raced = await Promise.all([sweepSchedules(new Date(morning.at)), sweepSchedules(new Date(morning.at))]);
     expect(raced.flatMap((r) => r.scaled)).toEqual([expect.objectContaining({ id, replicas: 1 })]);
     expect(raced.reduce((n, r) => n + r.claimed, 0)).toBe(1);

@@ -32,25 +32,25 @@ describe('pollThroughTransientErrors', () => {
   const state: { ready: boolean; wait_seconds: number; started_at: string; transient_errors?: number } = { ready: false, wait_seconds: 30, started_at: '2026-12-06T10:00:00Z' };
 
   it('turns a transient error into a short wait, counting consecutive ones', async () => {
-    const first = await pollThroughTransientErrors(state, () => Promise.reject(k8s(429)));
+    const first = await pollThroughTransientErrors(state, () => Promise.reject(k8s(429)), isTransientApiError);
     expect(first).toEqual({ ...state, ready: false, wait_seconds: TRANSIENT_WAIT_SECONDS, transient_errors: 1 });
-    const second = await pollThroughTransientErrors(first, () => Promise.reject(dropped()));
+    const second = await pollThroughTransientErrors(first, () => Promise.reject(dropped()), isTransientApiError);
     expect(second.transient_errors).toBe(2);
   });
 
   it('resets the count once a poll gets through', async () => {
-    const after = await pollThroughTransientErrors({ ...state, transient_errors: 7 }, async () => ({ ...state, transient_errors: 7, ready: true, wait_seconds: 0 }));
+    const after = await pollThroughTransientErrors({ ...state, transient_errors: 7 }, async () => ({ ...state, transient_errors: 7, ready: true, wait_seconds: 0 }), isTransientApiError);
     expect(after).toMatchObject({ ready: true, transient_errors: 0 });
   });
 
   it('gives up past the bound, so an API that stays down still fails the operation', async () => {
     const worn = { ...state, transient_errors: MAX_CONSECUTIVE_TRANSIENT_ERRORS };
-    await expect(pollThroughTransientErrors(worn, () => Promise.reject(k8s(503)))).rejects.toBeInstanceOf(ApiException);
+    await expect(pollThroughTransientErrors(worn, () => Promise.reject(k8s(503)), isTransientApiError)).rejects.toBeInstanceOf(ApiException);
   });
 
   it('rethrows what is not transient: a classified failure, a not-ready retry, a refusal', async () => {
-    await expect(pollThroughTransientErrors(state, () => Promise.reject(new DeploymentFailedError('ImageNotFound', 'no such image')))).rejects.toBeInstanceOf(DeploymentFailedError);
-    await expect(pollThroughTransientErrors(state, () => Promise.reject(new NotReadyYetError('x')))).rejects.toBeInstanceOf(NotReadyYetError);
-    await expect(pollThroughTransientErrors(state, () => Promise.reject(k8s(403)))).rejects.toBeInstanceOf(ApiException);
+    await expect(pollThroughTransientErrors(state, () => Promise.reject(new DeploymentFailedError('ImageNotFound', 'no such image')), isTransientApiError)).rejects.toBeInstanceOf(DeploymentFailedError);
+    await expect(pollThroughTransientErrors(state, () => Promise.reject(new NotReadyYetError('x')), isTransientApiError)).rejects.toBeInstanceOf(NotReadyYetError);
+    await expect(pollThroughTransientErrors(state, () => Promise.reject(k8s(403)), isTransientApiError)).rejects.toBeInstanceOf(ApiException);
   });
 });

@@ -5,11 +5,9 @@
  */
 import { TABLE } from '../../../contract/table';
 import type { DeploymentRecord, Tenant } from '../../domain/deployment';
+import type { DeploymentKey } from '../../ports';
 
-/** Where a deployment record lives: enough to read it. */
-export interface DeploymentKey extends Tenant {
-  id: string;
-}
+export type { DeploymentKey };
 
 export const [gpuIndex, inFlightIndex, dueIndex] = TABLE.indexes;
 

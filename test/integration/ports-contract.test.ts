@@ -1,0 +1,42 @@
+/**
+ * The DynamoDB adapters, as the production wiring plugs them into the ports, keep the same
+ * contract as the in-memory ports the use cases' unit tests run on (test/support/in-memory/contract.ts).
+ * Only dynalite is started: no local cloud needed.
+ */
+import { afterAll, beforeAll, describe } from 'vitest';
+import { ensureTable, startDynamo, type LocalDynamo } from '../../local/dynamodb';
+import { portsContract, type ContractPorts } from '../support/in-memory/contract';
+
+const TABLE_NAME = 'ports-contract';
+let dynamo: LocalDynamo | undefined;
+let ports: ContractPorts | undefined;
+
+beforeAll(async () => {
+  dynamo = await startDynamo({ host: '127.0.0.1' });
+  await ensureTable(dynamo.url, TABLE_NAME);
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    TABLE_NAME,
+    DYNAMODB_ENDPOINT: dynamo.url,
+  });
+  // The adapters read their configuration when first imported.
+  const [{ deploymentStore }, { eventLog }, { capacityLedger }] = await Promise.all([
+    import('../../functions/wiring/deployment-store'),
+    import('../../functions/wiring/event-log'),
+    import('../../functions/wiring/capacity-ledger'),
+  ]);
+  ports = { deployments: deploymentStore, events: eventLog, ledger: capacityLedger };
+});
+
+afterAll(async () => {
+  await dynamo?.close();
+});
+
+describe('DynamoDB ports keep the contract of the in-memory ones', () => {
+  portsContract(() => {
+    if (!ports) throw new Error('dynalite did not start');
+    return ports;
+  });
+});

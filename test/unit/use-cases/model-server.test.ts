@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, GatewayTimeoutError } from '../../../functions/domain/errors';
+import { listServedModels, promptDeployment } from '../../../functions/use-cases/model-server';
+import { inMemoryPorts } from '../../support/in-memory';
+import { aDeployment, TENANT } from '../../support/in-memory/records';
+
+describe('model server use cases', () => {
+  it("sends a chat prompt to the deployment's service and returns the answer", async () => {
+    const ports = inMemoryPorts();
+    ports.deployments.seed(aDeployment());
+    ports.cluster.modelServer.set('model-0001', {
+      kind: 'ok',
+      body: { model: 'qwen-dep-0001', choices: [{ message: { role: 'assistant', content: 'Paris.' }, finish_reason: 'stop' }] },
+    });
+    const answer = await promptDeployment(ports, TENANT, 'dep-0001', { mode: 'chat', prompt: 'Capital of France?', max_tokens: 16 }, 20_000);
+    expect(answer).toMatchObject({ deployment_id: 'dep-0001', answer: 'Paris.', finish_reason: 'stop' });
+    expect(ports.cluster.calls).toEqual([
+      { service: 'model-0001', call: expect.objectContaining({ method: 'POST', path: 'v1/chat/completions', body: expect.objectContaining({ model: 'qwen-dep-0001' }) }) },
+    ]);
+  });
+
+  it('asks only a ready deployment, and maps a slow model server to 504', async () => {
+    const ports = inMemoryPorts();
+    ports.deployments.seed(aDeployment({ id: 'dep-0002', status: 'initializing', phase: 'loading_model' }));
+    await expect(listServedModels(ports, TENANT, 'dep-0002', 20_000)).rejects.toBeInstanceOf(ConflictError);
+    expect(ports.cluster.calls).toEqual([]);
+    ports.deployments.seed(aDeployment());
+    ports.cluster.modelServer.set('model-0001', { kind: 'timeout' });
+    await expect(listServedModels(ports, TENANT, 'dep-0001', 20_000)).rejects.toBeInstanceOf(GatewayTimeoutError);
+  });
+});
