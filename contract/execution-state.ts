@@ -14,6 +14,12 @@ export interface DeploymentRef {
   gpu_config_id: string;
 }
 
+/** What every task receives: the deployment and its own execution's ARN (`$$.Execution.Id`), so it acts only while that execution owns the deployment. */
+export interface TaskInput {
+  deployment: DeploymentRef;
+  execution: string;
+}
+
 /** `$.capacity`: the wait for GPU nodes (GrowNodeGroup writes it, CheckNodes polls it). */
 export interface NodeWait {
   needed: number;

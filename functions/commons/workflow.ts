@@ -5,23 +5,14 @@
  * and a trace subsegment with duration and outcome metrics (./observability.ts).
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { TaskInput } from '../../contract/execution-state';
 import { DeploymentFailedError, SupersededError } from '../domain/errors';
 import { NotReadyYetError } from '../domain/polling';
 import { logger } from './logger';
 import { observeTask, type TaskObservation } from './observability';
 
-export interface DeploymentRef {
-  org_id: string;
-  project_id: string;
-  id: string;
-  gpu_config_id: string;
-}
 
-/** Every task gets the deployment reference and its own execution ARN ($$.Execution.Id). */
-export interface TaskInput {
-  deployment: DeploymentRef;
-  execution: string;
-}
+export type { DeploymentRef, TaskInput } from '../../contract/execution-state';
 
 /** Runs one invocation: its own logger keys (none of the previous invocation's, or locally of another function's) inside observeTask. */
 const invoke = <O>(

@@ -4,6 +4,7 @@
  * throw them too and Step Functions matches on `name`.
  */
 import type { ErrorCode } from '../../contract/errors';
+import type { CaughtError } from '../../contract/execution-state';
 
 export class ApiError extends Error {
   constructor(
@@ -99,11 +100,7 @@ export class DeploymentFailedError extends Error {
   }
 }
 
-/** An error as a Step Functions Catch hands it on (`$.error`). */
-export interface CaughtError {
-  Error: string;
-  Cause?: string;
-}
+export type { CaughtError };
 
 /**
  * The failure behind a caught error. Lambda errors arrive as `{Error: name, Cause:

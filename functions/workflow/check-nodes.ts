@@ -5,7 +5,7 @@
  */
 import { workflowTask, type TaskInput } from '../commons/workflow';
 import { checkNodes as check } from '../use-cases/workflow/node-capacity';
-import type { NodeWait } from '../use-cases/workflow/state';
+import type { NodeWait } from '../../contract/execution-state';
 import { clock } from '../wiring/clock';
 import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';

@@ -3,7 +3,7 @@
  * failing fast with a classified reason (use-cases/workflow/workload.ts).
  */
 import { workflowTask, type TaskInput } from '../commons/workflow';
-import type { WorkloadWait } from '../use-cases/workflow/state';
+import type { WorkloadWait } from '../../contract/execution-state';
 import { checkWorkload as check } from '../use-cases/workflow/workload';
 import { catalogStore } from '../wiring/catalog-store';
 import { clock } from '../wiring/clock';

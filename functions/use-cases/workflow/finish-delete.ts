@@ -5,7 +5,7 @@
  */
 import type { Ports } from '../../ports';
 import { asSuperseded, ownedDeployment } from '../ownership';
-import type { TaskInput } from './state';
+import type { TaskInput } from '../../../contract/execution-state';
 
 export const finishDelete = async (ports: Pick<Ports, 'deployments' | 'secrets'>, input: TaskInput): Promise<{ deleted: string }> => {
   const record = await ownedDeployment(ports, input);

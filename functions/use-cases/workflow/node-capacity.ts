@@ -23,7 +23,7 @@ import { MIN_POLL_SECONDS, NODE_GROUP_BUSY_WAIT_SECONDS, planNextPoll, waitOrRet
 import { nodeProvisioning } from '../../domain/startup';
 import type { NodeGroupState, Ports } from '../../ports';
 import { asSuperseded, ownedDeployment } from '../ownership';
-import type { NodeWait, TaskInput } from './state';
+import type { NodeWait, TaskInput } from '../../../contract/execution-state';
 
 /** Clock skew allowed between this function and Auto Scaling when comparing activity times. */
 const SKEW_MS = 2000;

@@ -10,7 +10,7 @@ import { failureOfCaught, type CaughtError } from '../../domain/errors';
 import { failureClass } from '../../domain/failure-class';
 import { markDeleteFailed, markFailed } from '../../domain/lifecycle';
 import { isStaleWrite, type Ports } from '../../ports';
-import type { TaskInput } from './state';
+import type { TaskInput } from '../../../contract/execution-state';
 
 export interface RecordFailureInput extends TaskInput {
   error: CaughtError;

@@ -5,7 +5,7 @@
 import { ASL_EVENT_PHASES, enterPhase, type AslEvent } from '../../domain/lifecycle';
 import type { Ports } from '../../ports';
 import { asSuperseded, ownedDeployment } from '../ownership';
-import type { TaskInput } from './state';
+import type { TaskInput } from '../../../contract/execution-state';
 
 export interface RecordPhaseInput extends TaskInput {
   event: AslEvent;

@@ -6,7 +6,7 @@
  */
 import type { Ports } from '../../ports';
 import { ownedDeployment } from '../ownership';
-import type { TaskInput } from './state';
+import type { TaskInput } from '../../../contract/execution-state';
 
 export const releaseReservation = async (ports: Pick<Ports, 'deployments' | 'ledger'>, input: TaskInput): Promise<{ released_gpus: number }> => {
   // A newer operation (a resume, a delete) owns the deployment and its reservation: end quietly.

@@ -12,7 +12,7 @@ import { workloadName } from '../../domain/deployment';
 import { deploymentSelector } from '../../domain/manifests';
 import { MAX_REMOVAL_POLLS, podsToForceDelete, removalWaitSeconds, type RemainingPod } from '../../domain/pod-removal';
 import type { Ports } from '../../ports';
-import type { Removal, TaskInput } from './state';
+import type { Removal, TaskInput } from '../../../contract/execution-state';
 
 type RemovalPorts = Pick<Ports, 'cluster' | 'clock'>;
 

@@ -9,12 +9,12 @@ import { workloadName } from '../../domain/deployment';
 import * as lifecycle from '../../domain/lifecycle';
 import type { Ports, ServingSettings } from '../../ports';
 import { asSuperseded, ownedDeployment } from '../ownership';
-import type { TaskInput } from './state';
+import type { Settled, TaskInput } from '../../../contract/execution-state';
 
 export const endpointUrl = (serving: ServingSettings, service: string): string =>
   serving.endpointUrlTemplate.replaceAll('{service}', service).replaceAll('{namespace}', serving.namespace);
 
-export const markReady = async (ports: Pick<Ports, 'deployments' | 'coldStarts' | 'clock' | 'serving'>, input: TaskInput) => {
+export const markReady = async (ports: Pick<Ports, 'deployments' | 'coldStarts' | 'clock' | 'serving'>, input: TaskInput): Promise<Settled> => {
   const record = await ownedDeployment(ports, input);
   const at = ports.clock.now();
   const settled = lifecycle.markReady(record, at, endpointUrl(ports.serving, workloadName(record.id)));
@@ -28,7 +28,7 @@ export const markReady = async (ports: Pick<Ports, 'deployments' | 'coldStarts' 
 };
 
 /** `releaseAfterSeconds`: cluster seconds a paused deployment keeps its GPUs and nodes. */
-export const markPaused = async (ports: Pick<Ports, 'deployments' | 'clock'>, input: TaskInput, releaseAfterSeconds: number) => {
+export const markPaused = async (ports: Pick<Ports, 'deployments' | 'clock'>, input: TaskInput, releaseAfterSeconds: number): Promise<Settled> => {
   const record = await ownedDeployment(ports, input);
   const at = ports.clock.now();
   const settled = lifecycle.markPaused(record, at, releaseAfterSeconds);

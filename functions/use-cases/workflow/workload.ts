@@ -24,7 +24,7 @@ import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSecon
 import type { Ports } from '../../ports';
 import { deploymentModelOf } from '../catalog';
 import { asSuperseded, ownedDeployment } from '../ownership';
-import type { TaskInput, WorkloadWait } from './state';
+import type { TaskInput, WorkloadWait } from '../../../contract/execution-state';
 
 export const applyWorkload = async (ports: Pick<Ports, 'deployments' | 'catalog' | 'cluster' | 'secrets' | 'clock' | 'serving'>, input: TaskInput): Promise<WorkloadWait> => {
   const { cluster, serving, clock } = ports;
