@@ -13,7 +13,9 @@ import { ROUTES, type RouteDefinition } from '../contract/routes';
 import { SCHEDULES } from '../contract/schedules';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefinition } from '../contract/workflows';
 import { startApiGateway, type LambdaHandler } from './gateway';
+import type { Context } from 'aws-lambda';
 import { startCron, type ScheduledEventLike } from './cron';
+import { lambdaContext } from './lambda-context';
 import { ensureTable, startDynamo } from './dynamodb';
 import { LocalFaults } from './faults';
 import { allowEverything, createAuthorizer, type LocalAuthorizer } from './iam/authorizer';
@@ -29,6 +31,8 @@ import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type Runnin
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
 const WORKFLOW_FUNCTION_TIMEOUT_SECONDS = 60;
+/** And the one it gives scheduled functions. */
+const SCHEDULED_FUNCTION_TIMEOUT_SECONDS = 300;
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const REGION = 'us-east-1';
@@ -146,10 +150,10 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     const functions: Record<string, LocalTaskFunction> = {};
     for (const task of TASK_FUNCTIONS) {
-      const load = lazyHandler<(event: unknown) => Promise<unknown>>(task.entry);
+      const load = lazyHandler<(event: unknown, context: Context) => Promise<unknown>>(task.entry);
       const name = functionName(prefix, task);
       functions[name] = async (event) => {
-        const result = await runAsFunction(name, async () => (await load())(event));
+        const result = await runAsFunction(name, async () => (await load())(event, lambdaContext(name, WORKFLOW_FUNCTION_TIMEOUT_SECONDS * 1000)));
         // An injected timeout: the function ran (its side effects stay) but its result is lost, as when Lambda cuts it off.
         const timeout = faults.take('lambda-timeout', name, name);
         if (timeout) throw lambdaTimeout(timeout.code ?? 'Sandbox.Timedout', WORKFLOW_FUNCTION_TIMEOUT_SECONDS);
@@ -230,12 +234,12 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     // EventBridge: the same schedule list CDK deploys, started once the API is up.
     const cron = startCron(
       SCHEDULES.map((schedule) => {
-        const load = lazyHandler<(event: ScheduledEventLike) => Promise<unknown>>(schedule.entry);
+        const load = lazyHandler<(event: ScheduledEventLike, context: Context) => Promise<unknown>>(schedule.entry);
         const name = `${prefix}-${schedule.name}`;
         return {
           name: schedule.name,
           everyMs: schedule.everyMinutes * 60_000 * options.timeScale,
-          run: async (event) => runAsFunction(name, async () => (await load())(event)),
+          run: async (event) => runAsFunction(name, async () => (await load())(event, lambdaContext(name, SCHEDULED_FUNCTION_TIMEOUT_SECONDS * 1000))),
         };
       }),
       {

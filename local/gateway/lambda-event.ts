@@ -1,8 +1,8 @@
 /** The Lambda side: the payload 2.0 event, the context, one loaded handler per route, the timeout. */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { RouteDefinition } from '../../contract/routes';
+import { lambdaContext } from '../lambda-context';
 import type { EncodedBody } from './body';
 import type { CompiledRoute, RequestInfo } from './routing';
 
@@ -12,7 +12,6 @@ export type LambdaHandler = (
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const ACCOUNT_ID = '000000000000';
-const REGION = 'us-east-1';
 const FUNCTION_PREFIX = 'gpu-control-plane-';
 
 interface EventInput {
@@ -114,25 +113,7 @@ function formatRequestTime(date: Date): string {
 }
 
 export function createLambdaContext(route: RouteDefinition, timeoutMs: number): Context {
-  const functionName = `${FUNCTION_PREFIX}${route.name}`;
-  const deadline = Date.now() + timeoutMs;
-  const callbackStyle = () => {
-    throw new Error('callback-style completion is not supported; return a promise from the handler');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]local`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: callbackStyle,
-    fail: callbackStyle,
-    succeed: callbackStyle,
-  };
+  return lambdaContext(`${FUNCTION_PREFIX}${route.name}`, timeoutMs);
 }
 
 /** One promise per route: the first request imports the module, later ones reuse it. */
