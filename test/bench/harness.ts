@@ -1,42 +1,33 @@
 /**
- * The local cloud for the benchmarks, started piece by piece (the same pieces and wiring as
- * local/cloud.ts) because the benchmarks need two things `startLocalCloud` does not offer:
+ * The local cloud for the benchmarks: `startLocalCloud` (local/cloud.ts), the same cloud as the
+ * tests and `npm start` (IAM enforced, Secrets Manager, faults, each handler as its function),
+ * plus what only the benchmarks need, through its options:
  *
  * - custom simulator delays (e.g. a model load of ten cluster minutes);
  * - a second Step Functions endpoint running the fixed-10-second-polling variant of
  *   statemachines/deploy.asl.json under the SAME state machine name. The API derives the
  *   execution ARN it records from the state machine ARN, and every task checks that its
  *   execution owns the deployment, so the baseline must live under the same ARN; a small
- *   router in front of both endpoints sends the deploys of the baseline projects to it.
- *   Everything else (API, DynamoDB, the simulated cluster, the task code) is shared, so
- *   adaptive and fixed polling are measured side by side on the same cloud.
+ *   router in front of both endpoints (the cloud's `stepFunctionsFront`) sends the deploys of
+ *   the baseline projects to it. Everything else (API, DynamoDB, the simulated cluster, the
+ *   task functions, IAM) is shared, so adaptive and fixed polling are measured side by side.
  *
  * Handlers read their configuration once at import, so one process runs one bench cloud.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import inventory from '../../contract/data/inventory.json';
-import { ROUTES, type RouteDefinition } from '../../contract/routes';
-import { SCHEDULES } from '../../contract/schedules';
-import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName } from '../../contract/workflows';
-import { startApiGateway, type LambdaHandler } from '../../local/gateway';
-import { startCron, type ScheduledEventLike } from '../../local/cron';
-import { ensureTable, startDynamo } from '../../local/dynamodb';
-import { loadOrCreateDevKey, signDevToken, type DevKey } from '../../local/jwt';
-import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from '../../local/sfn/index';
-import { nodeGroupsFromInventory, startSimulator, type RunningSimulator, type SimDelays } from '../../local/sim/index';
+import { startLocalCloud, type LocalCloud, type StepFunctionsParts } from '../../local/cloud';
+import { loadOrCreateDevKey, signDevToken } from '../../local/jwt';
+import type { LocalTaskFunction, RunningStepFunctions } from '../../local/sfn/index';
+import type { RunningSimulator, SimDelays } from '../../local/sim/index';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
 const PREFIX = 'gpu-control-plane';
-export const CLUSTER = 'gpu-models';
-export const NAMESPACE = 'models';
 export const TABLE_NAME = `${PREFIX}-deployments`;
 export const ORG = 'org-bench';
 export const API_BASE = '/api/v1beta1';
@@ -133,11 +124,6 @@ const fixedPollFunctions = (functions: Record<string, LocalTaskFunction>): Recor
     }),
   );
 
-const lazyHandler = <T>(entry: string): (() => Promise<T>) => {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= import(join(ROOT, entry)).then((m: { handler: T }) => m.handler));
-};
-
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((done, fail) => {
     const chunks: Buffer[] = [];
@@ -205,170 +191,114 @@ const startSfnRouter = async (real: RunningStepFunctions, baseline: RunningStepF
   };
 };
 
+/** The fixed-poll baseline endpoint beside the cloud's own, and the router in front of both. */
+const fixedPollFront = (fixedProjects: ReadonlySet<string>, dataDir: string) => {
+  let route: Awaited<ReturnType<typeof startSfnRouter>> | undefined;
+  let baseline: RunningStepFunctions | undefined;
+  const front = async (parts: StepFunctionsParts) => {
+    const { deploy } = parts.stateMachines;
+    const started = await parts.start({
+      stateMachines: [{ name: deploy.name, definition: fixedPollDeployDefinition(deploy.definition) }],
+      functions: fixedPollFunctions(parts.functions),
+      dataDir: join(dataDir, 'sfn-fixed-poll'),
+    });
+    const router = await startSfnRouter(parts.stepFunctions, started, parts.stepFunctions.stateMachineArn(deploy.name), fixedProjects).catch(async (error: unknown) => {
+      await started.close();
+      throw error;
+    });
+    baseline = started;
+    route = router;
+    return {
+      url: router.url,
+      close: async () => {
+        await router.close();
+        await started.close();
+      },
+    };
+  };
+  /** The endpoint that runs an execution: the baseline's for a fixed-poll deploy. */
+  const endpointOf = (cloud: LocalCloud, executionArn: string): RunningStepFunctions =>
+    baseline && route?.isBaseline(executionArn) ? baseline : cloud.stepFunctions;
+  return { front, endpointOf };
+};
+
 export const startBenchCloud = async (options: BenchCloudOptions): Promise<BenchCloud> => {
   const dataDir = await mkdtemp(join(tmpdir(), 'gpu-cp-bench-'));
-  const closers: (() => Promise<void>)[] = [async () => rm(dataDir, { recursive: true, force: true })];
-  const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  const fixedProjects = new Set(options.fixedPollProjects ?? []);
+  const fixedPoll = fixedProjects.size > 0 ? fixedPollFront(fixedProjects, dataDir) : undefined;
+  let cloud: LocalCloud;
   try {
-    const dynamo = await startDynamo({ host: '127.0.0.1', dataDir: join(dataDir, 'dynamodb') });
-    closers.push(dynamo.close);
-    await ensureTable(dynamo.url, TABLE_NAME);
-
-    const simulator = await startSimulator({
-      host: '127.0.0.1',
-      port: 0,
-      clusterName: CLUSTER,
-      region: REGION,
-      nodeGroups: nodeGroupsFromInventory(inventory),
+    cloud = await startLocalCloud({
+      dataDir,
       timeScale: options.timeScale,
-      ...(options.delays ? { delays: options.delays } : {}),
+      cron: options.cron ?? false,
+      ...(options.delays ? { simulatorDelays: options.delays } : {}),
+      ...(fixedPoll ? { stepFunctionsFront: fixedPoll.front } : {}),
     });
-    closers.push(simulator.close);
-
-    const functions: Record<string, LocalTaskFunction> = {};
-    for (const task of TASK_FUNCTIONS) {
-      const load = lazyHandler<(event: unknown) => Promise<unknown>>(task.entry);
-      functions[`${PREFIX}-${task.name}`] = async (event) => (await load())(event);
-    }
-    const substitutions = Object.fromEntries(
-      TASK_FUNCTIONS.map((t) => [t.substitution, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${PREFIX}-${t.name}`]),
-    );
-    const substitute = (file: string, text: string) =>
-      text.replace(/\$\{(\w+)\}/g, (placeholder, key: string) => {
-        const value = substitutions[key];
-        if (!value) throw new Error(`${file}: no substitution for ${placeholder}`);
-        return value;
-      });
-    const machines = STATE_MACHINES.map((machine) => ({
-      workflow: machine.workflow,
-      name: stateMachineName(PREFIX, machine.workflow),
-      definition: substitute(machine.file, readFileSync(join(ROOT, machine.file), 'utf8')),
-    }));
-    const sfnOptions = { host: '127.0.0.1', port: 0, region: REGION, accountId: ACCOUNT, functions, timeScale: options.timeScale };
-    const real = await startStepFunctions({ ...sfnOptions, stateMachines: machines, dataDir: join(dataDir, 'sfn-real') });
-    closers.push(real.close);
-    const deploy = machines.find((m) => m.workflow === 'deploy');
-    if (!deploy) throw new Error('no deploy state machine');
-    const deployArn = real.stateMachineArn(deploy.name);
-
-    let sfnUrl = real.url;
-    let transitions = (arn: string) => real.transitions(arn);
-    let endpointOf = (_arn: string) => real.url;
-    const fixedProjects = new Set(options.fixedPollProjects ?? []);
-    if (fixedProjects.size > 0) {
-      const baseline = await startStepFunctions({
-        ...sfnOptions,
-        functions: fixedPollFunctions(functions),
-        stateMachines: [{ name: deploy.name, definition: fixedPollDeployDefinition(deploy.definition) }],
-        dataDir: join(dataDir, 'sfn-fixed-poll'),
-      });
-      closers.push(baseline.close);
-      const router = await startSfnRouter(real, baseline, deployArn, fixedProjects);
-      closers.push(router.close);
-      sfnUrl = router.url;
-      transitions = (arn) => (router.isBaseline(arn) ? baseline.transitions(arn) : real.transitions(arn));
-      endpointOf = (arn) => (router.isBaseline(arn) ? baseline.url : real.url);
-    }
-
-    // What local/cloud.ts sets: the variables CDK sets in AWS plus the local endpoint overrides.
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      TABLE_NAME,
-      DYNAMODB_ENDPOINT: dynamo.url,
-      SFN_ENDPOINT: sfnUrl,
-      DEPLOY_STATE_MACHINE_ARN: deployArn,
-      SCALE_STATE_MACHINE_ARN: real.stateMachineArn(stateMachineName(PREFIX, 'scale')),
-      DELETE_STATE_MACHINE_ARN: real.stateMachineArn(stateMachineName(PREFIX, 'delete')),
-      EKS_CLUSTER_NAME: CLUSTER,
-      EKS_ENDPOINT: simulator.url,
-      AUTOSCALING_ENDPOINT: simulator.url,
-      MODEL_NAMESPACE: NAMESPACE,
-      WORKFLOW_TIME_SCALE: String(options.timeScale),
-      ENDPOINT_URL_TEMPLATE: `${simulator.url}/api/v1/namespaces/{namespace}/services/{service}:http/proxy/v1`,
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
-    });
-
-    const key: DevKey = await loadOrCreateDevKey(dataDir);
-    const handlers = new Map(ROUTES.map((r) => [r.name, lazyHandler<LambdaHandler>(r.entry)]));
-    const gateway = await startApiGateway({
-      host: '127.0.0.1',
-      port: 0,
-      routes: ROUTES,
-      loadHandler: (route: RouteDefinition) => handlers.get(route.name)!(),
-      key,
-    });
-    closers.push(gateway.close);
-
-    if (options.cron) {
-      const cron = startCron(
-        SCHEDULES.map((schedule) => {
-          const load = lazyHandler<(event: ScheduledEventLike) => Promise<unknown>>(schedule.entry);
-          return { name: schedule.name, everyMs: schedule.everyMinutes * 60_000 * options.timeScale, run: async (event) => (await load())(event) };
-        }),
-        { timer: true, region: REGION, account: ACCOUNT, onError: (name, error) => console.error(`schedule ${name} failed:`, error) },
-      );
-      closers.push(cron.close);
-    }
-
-    const tokens = new Map<string, Promise<string>>();
-    const token = (project = '*') => {
-      let signed = tokens.get(project);
-      if (!signed) {
-        signed = signDevToken(key, { org_id: ORG, project_ids: project, ttlSeconds: 6 * 3600 });
-        tokens.set(project, signed);
-      }
-      return signed;
-    };
-    return {
-      apiUrl: gateway.url,
-      dynamoUrl: dynamo.url,
-      simulator,
-      timeScale: options.timeScale,
-      token,
-      api: async (method, path, body) => {
-        const headers: Record<string, string> = { authorization: `Bearer ${await token()}` };
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        const response = await fetch(`${gateway.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-        const text = await response.text();
-        return { status: response.status, body: text ? JSON.parse(text) : undefined };
-      },
-      transitions: (arn) => transitions(arn),
-      execution: async (arn) => {
-        const response = await fetch(`${endpointOf(arn)}/_local/executions/${encodeURIComponent(arn)}`);
-        if (!response.ok) throw new Error(`no execution ${arn}: ${response.status}`);
-        return (await response.json()) as { status: string; transitions: number };
-      },
-      history: async (arn) => {
-        const entries: HistoryEntry[] = [];
-        let nextToken: string | undefined;
-        do {
-          const response = await fetch(sfnUrl, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.GetExecutionHistory' },
-            body: JSON.stringify({ executionArn: arn, maxResults: 1000, includeExecutionData: false, ...(nextToken ? { nextToken } : {}) }),
-          });
-          if (!response.ok) throw new Error(`GetExecutionHistory ${arn}: ${response.status} ${await response.text()}`);
-          const page = (await response.json()) as {
-            events: { timestamp: number; type: string; stateEnteredEventDetails?: { name?: string } }[];
-            nextToken?: string;
-          };
-          for (const event of page.events) {
-            entries.push({ at: event.timestamp * 1000, type: event.type, ...(event.stateEnteredEventDetails?.name ? { state: event.stateEnteredEventDetails.name } : {}) });
-          }
-          nextToken = page.nextToken;
-        } while (nextToken);
-        return entries;
-      },
-      close: closeAll,
-    };
   } catch (error) {
-    await closeAll();
+    await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
+  const endpointOf = (arn: string) => fixedPoll?.endpointOf(cloud, arn) ?? cloud.stepFunctions;
+  const key = await loadOrCreateDevKey(dataDir);
+  const tokens = new Map<string, Promise<string>>();
+  const token = (project = '*') => {
+    let signed = tokens.get(project);
+    if (!signed) {
+      signed = signDevToken(key, { org_id: ORG, project_ids: project, ttlSeconds: 6 * 3600 });
+      tokens.set(project, signed);
+    }
+    return signed;
+  };
+  return {
+    apiUrl: cloud.apiUrl,
+    dynamoUrl: cloud.dynamoUrl,
+    simulator: cloud.simulator,
+    timeScale: options.timeScale,
+    token,
+    api: async (method, path, body) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${await token()}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${cloud.apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    transitions: (arn) => endpointOf(arn).transitions(arn),
+    execution: async (arn) => {
+      const response = await fetch(`${endpointOf(arn).url}/_local/executions/${encodeURIComponent(arn)}`);
+      if (!response.ok) throw new Error(`no execution ${arn}: ${response.status}`);
+      return (await response.json()) as { status: string; transitions: number };
+    },
+    history: async (arn) => {
+      const entries: HistoryEntry[] = [];
+      let nextToken: string | undefined;
+      do {
+        const response = await fetch(cloud.sfnUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.GetExecutionHistory' },
+          body: JSON.stringify({ executionArn: arn, maxResults: 1000, includeExecutionData: false, ...(nextToken ? { nextToken } : {}) }),
+        });
+        if (!response.ok) throw new Error(`GetExecutionHistory ${arn}: ${response.status} ${await response.text()}`);
+        const page = (await response.json()) as {
+          events: { timestamp: number; type: string; stateEnteredEventDetails?: { name?: string } }[];
+          nextToken?: string;
+        };
+        for (const event of page.events) {
+          entries.push({ at: event.timestamp * 1000, type: event.type, ...(event.stateEnteredEventDetails?.name ? { state: event.stateEnteredEventDetails.name } : {}) });
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return entries;
+    },
+    close: async () => {
+      try {
+        await cloud.close();
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
 };
 
 /** A fresh directory for a benchmark's scratch files. */
