@@ -10,7 +10,9 @@
  *   execution owns the deployment, so the baseline must live under the same ARN; a small
  *   router in front of both endpoints (the cloud's `stepFunctionsFront`) sends the deploys of
  *   the baseline projects to it. Everything else (API, DynamoDB, the simulated cluster, the
- *   task functions, IAM) is shared, so adaptive and fixed polling are measured side by side.
+ *   task functions, IAM) is shared, so adaptive and fixed polling are measured side by side;
+ * - the same way, for the sweep figure, a scale state machine of one Succeed state, so 10,000
+ *   scale executions are started for real but do no cluster work.
  *
  * Handlers read their configuration once at import, so one process runs one bench cloud.
  */
@@ -42,6 +44,8 @@ export interface BenchCloudOptions {
   delays?: Partial<SimDelays>;
   /** Projects whose deploys run the fixed-10-second-polling deploy definition. */
   fixedPollProjects?: readonly string[];
+  /** The sweep figure: every scale execution is one Succeed state (StartExecution is real, no cluster work). */
+  succeedingScale?: boolean;
   /** Fire the schedule list (reconcile) like `npm start` does; off by default. */
   cron?: boolean;
 }
@@ -60,6 +64,9 @@ export interface HistoryEntry {
 export interface BenchCloud {
   apiUrl: string;
   dynamoUrl: string;
+  /** What the functions call for Step Functions (the router when a variant runs). */
+  sfnUrl: string;
+  stateMachineArns: LocalCloud['stateMachineArns'];
   simulator: RunningSimulator;
   timeScale: number;
   token(project?: string): Promise<string>;
@@ -139,86 +146,97 @@ const listen = (server: Server): Promise<string> =>
   });
 
 /**
- * Sends StartExecution of a fixed-poll project's deploy to the baseline endpoint and any call
- * naming one of its executions there too; everything else goes to the real endpoint.
+ * A second Step Functions endpoint beside the cloud's own, under the same state machine names,
+ * serving the StartExecution (and ListExecutions) calls `routes` picks and every later call
+ * naming one of its executions.
  */
-const startSfnRouter = async (real: RunningStepFunctions, baseline: RunningStepFunctions, deployArn: string, fixedProjects: ReadonlySet<string>) => {
-  const baselineExecutions = new Set<string>();
-  const server = createServer((request, response) => {
-    void (async () => {
-      const body = await readBody(request);
-      const target = String(request.headers['x-amz-target'] ?? '');
-      let toBaseline = false;
-      try {
-        const parsed = JSON.parse(body.toString('utf8') || '{}') as { stateMachineArn?: string; executionArn?: string; input?: string };
-        if (target.endsWith('.StartExecution') && parsed.stateMachineArn === deployArn && parsed.input) {
-          const input = JSON.parse(parsed.input) as { deployment?: { project_id?: string } };
-          toBaseline = fixedProjects.has(input.deployment?.project_id ?? '');
-        } else if (parsed.executionArn) {
-          toBaseline = baselineExecutions.has(parsed.executionArn);
-        }
-      } catch {
-        // not JSON: let the real endpoint answer it
-      }
-      const upstream = await fetch(toBaseline ? baseline.url : real.url, {
-        method: request.method,
-        headers: Object.fromEntries(
-          Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host' && entry[0] !== 'content-length'),
-        ),
-        body: request.method === 'POST' ? body : undefined,
-      });
-      const text = await upstream.text();
-      if (toBaseline && target.endsWith('.StartExecution') && upstream.ok) {
-        const started = JSON.parse(text) as { executionArn?: string };
-        if (started.executionArn) baselineExecutions.add(started.executionArn);
-      }
-      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/x-amz-json-1.0' });
-      response.end(text);
-    })().catch((error: unknown) => {
-      response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-      response.end(JSON.stringify({ __type: 'InternalFailure', message: String(error) }));
-    });
-  });
-  const url = await listen(server);
-  return {
-    url,
-    isBaseline: (executionArn: string) => baselineExecutions.has(executionArn),
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      }),
-  };
+interface Variant {
+  stateMachines(parts: StepFunctionsParts): { name: string; definition: string }[];
+  functions(parts: StepFunctionsParts): Record<string, LocalTaskFunction>;
+  routes(parts: StepFunctionsParts): (stateMachineArn: string, input: { deployment?: { project_id?: string } } | undefined) => boolean;
+}
+
+/** The fixed-poll baseline: the deploys of `projects` run the fixed-10-second-polling definition. */
+const fixedPollVariant = (projects: ReadonlySet<string>): Variant => ({
+  stateMachines: ({ stateMachines: { deploy } }) => [{ name: deploy.name, definition: fixedPollDeployDefinition(deploy.definition) }],
+  functions: (parts) => fixedPollFunctions(parts.functions),
+  routes: (parts) => {
+    const deployArn = parts.stepFunctions.stateMachineArn(parts.stateMachines.deploy.name);
+    return (arn, input) => arn === deployArn && projects.has(input?.deployment?.project_id ?? '');
+  },
+});
+
+/** Every scale execution is one Succeed state: StartExecution is real, the execution does no cluster work. */
+const succeedingScaleVariant: Variant = {
+  stateMachines: ({ stateMachines: { scale } }) => [{ name: scale.name, definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }) }],
+  functions: () => ({}),
+  routes: (parts) => {
+    const scaleArn = parts.stepFunctions.stateMachineArn(parts.stateMachines.scale.name);
+    return (arn) => arn === scaleArn;
+  },
 };
 
-/** The fixed-poll baseline endpoint beside the cloud's own, and the router in front of both. */
-const fixedPollFront = (fixedProjects: ReadonlySet<string>, dataDir: string) => {
-  let route: Awaited<ReturnType<typeof startSfnRouter>> | undefined;
-  let baseline: RunningStepFunctions | undefined;
+/** Starts the variant endpoint and the router in front of both: the cloud's `stepFunctionsFront`. */
+const variantFront = (variant: Variant, dataDir: string) => {
+  const variantExecutions = new Set<string>();
+  let endpoint: RunningStepFunctions | undefined;
   const front = async (parts: StepFunctionsParts) => {
-    const { deploy } = parts.stateMachines;
-    const started = await parts.start({
-      stateMachines: [{ name: deploy.name, definition: fixedPollDeployDefinition(deploy.definition) }],
-      functions: fixedPollFunctions(parts.functions),
-      dataDir: join(dataDir, 'sfn-fixed-poll'),
+    const routes = variant.routes(parts);
+    const started = await parts.start({ stateMachines: variant.stateMachines(parts), functions: variant.functions(parts), dataDir: join(dataDir, 'sfn-variant') });
+    const server = createServer((request, response) => {
+      void (async () => {
+        const body = await readBody(request);
+        const target = String(request.headers['x-amz-target'] ?? '');
+        let toVariant = false;
+        try {
+          const parsed = JSON.parse(body.toString('utf8') || '{}') as { stateMachineArn?: string; executionArn?: string; input?: string };
+          if (parsed.stateMachineArn && (target.endsWith('.StartExecution') || target.endsWith('.ListExecutions'))) {
+            toVariant = routes(parsed.stateMachineArn, parsed.input ? (JSON.parse(parsed.input) as { deployment?: { project_id?: string } }) : undefined);
+          } else if (parsed.executionArn) {
+            toVariant = variantExecutions.has(parsed.executionArn);
+          }
+        } catch {
+          // not JSON: let the cloud's endpoint answer it
+        }
+        const upstream = await fetch(toVariant ? started.url : parts.stepFunctions.url, {
+          method: request.method,
+          // The caller header goes along: the variant authorizes each function's call as the cloud's endpoint does.
+          headers: Object.fromEntries(
+            Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host' && entry[0] !== 'content-length'),
+          ),
+          body: request.method === 'POST' ? body : undefined,
+        });
+        const text = await upstream.text();
+        if (toVariant && target.endsWith('.StartExecution') && upstream.ok) {
+          const execution = JSON.parse(text) as { executionArn?: string };
+          if (execution.executionArn) variantExecutions.add(execution.executionArn);
+        }
+        response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/x-amz-json-1.0' });
+        response.end(text);
+      })().catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify({ __type: 'InternalFailure', message: String(error) }));
+      });
     });
-    const router = await startSfnRouter(parts.stepFunctions, started, parts.stepFunctions.stateMachineArn(deploy.name), fixedProjects).catch(async (error: unknown) => {
+    const url = await listen(server).catch(async (error: unknown) => {
       await started.close();
       throw error;
     });
-    baseline = started;
-    route = router;
+    endpoint = started;
     return {
-      url: router.url,
+      url,
       close: async () => {
-        await router.close();
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
         await started.close();
       },
     };
   };
-  /** The endpoint that runs an execution: the baseline's for a fixed-poll deploy. */
+  /** The endpoint that runs an execution: the variant's for one it started. */
   const endpointOf = (cloud: LocalCloud, executionArn: string): RunningStepFunctions =>
-    baseline && route?.isBaseline(executionArn) ? baseline : cloud.stepFunctions;
+    endpoint && variantExecutions.has(executionArn) ? endpoint : cloud.stepFunctions;
   return { front, endpointOf };
 };
 
@@ -226,7 +244,9 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
   const dataDir = await mkdtemp(join(tmpdir(), 'gpu-cp-bench-'));
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const fixedProjects = new Set(options.fixedPollProjects ?? []);
-  const fixedPoll = fixedProjects.size > 0 ? fixedPollFront(fixedProjects, dataDir) : undefined;
+  if (fixedProjects.size > 0 && options.succeedingScale) throw new Error('one Step Functions variant at a time: fixedPollProjects or succeedingScale');
+  const variant = fixedProjects.size > 0 ? fixedPollVariant(fixedProjects) : options.succeedingScale ? succeedingScaleVariant : undefined;
+  const routed = variant ? variantFront(variant, dataDir) : undefined;
   let cloud: LocalCloud;
   try {
     cloud = await startLocalCloud({
@@ -234,13 +254,13 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
       timeScale: options.timeScale,
       cron: options.cron ?? false,
       ...(options.delays ? { simulatorDelays: options.delays } : {}),
-      ...(fixedPoll ? { stepFunctionsFront: fixedPoll.front } : {}),
+      ...(routed ? { stepFunctionsFront: routed.front } : {}),
     });
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const endpointOf = (arn: string) => fixedPoll?.endpointOf(cloud, arn) ?? cloud.stepFunctions;
+  const endpointOf = (arn: string) => routed?.endpointOf(cloud, arn) ?? cloud.stepFunctions;
   const key = await loadOrCreateDevKey(dataDir);
   const tokens = new Map<string, Promise<string>>();
   const token = (project = '*') => {
@@ -254,6 +274,8 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
   return {
     apiUrl: cloud.apiUrl,
     dynamoUrl: cloud.dynamoUrl,
+    sfnUrl: cloud.sfnUrl,
+    stateMachineArns: cloud.stateMachineArns,
     simulator: cloud.simulator,
     timeScale: options.timeScale,
     token,
