@@ -27,7 +27,7 @@ import { loadOrCreateDevKey } from './jwt';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { TaskFailure } from './sfn/task-errors';
-import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator } from './sim/index';
+import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator, type SimDelays } from './sim/index';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
 const WORKFLOW_FUNCTION_TIMEOUT_SECONDS = 60;
@@ -62,6 +62,25 @@ export interface LocalCloudOptions {
    * (docs/local-iam.md). Default true; LOCAL_IAM=off turns it off, for debugging only.
    */
   iam?: boolean;
+  /** Simulated cluster delays in cluster seconds, over the defaults (the benchmarks' slow model loads). */
+  simulatorDelays?: Partial<SimDelays>;
+  /**
+   * Puts a front before the Step Functions endpoint: the functions' SFN_ENDPOINT and `sfnUrl`
+   * become its URL. The benchmark routes some deploys through it to a variant endpoint started
+   * with `endpoint.start`, which shares the cloud's task functions, IAM and faults.
+   */
+  stepFunctionsFront?: (endpoint: StepFunctionsParts) => Promise<{ url: string; close(): Promise<void> }>;
+}
+
+/** The Step Functions endpoint and what a second endpoint beside it needs (see `stepFunctionsFront`). */
+export interface StepFunctionsParts {
+  stepFunctions: RunningStepFunctions;
+  /** The state machines, placeholders substituted, by workflow. */
+  stateMachines: Record<'deploy' | 'scale' | 'delete', { name: string; definition: string }>;
+  /** The task functions as the endpoint invokes them (each as its own function, with injected timeouts). */
+  functions: Record<string, LocalTaskFunction>;
+  /** Starts another endpoint with the same region, account, time scale, IAM and faults. */
+  start(options: { stateMachines: { name: string; definition: string }[]; functions: Record<string, LocalTaskFunction>; dataDir: string }): Promise<RunningStepFunctions>;
 }
 
 export interface LocalCloud {
@@ -140,6 +159,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       // The GPU node groups of the inventory, and the stack's system node group beside them.
       nodeGroups: [...nodeGroupsFromInventory(inventory), SYSTEM_NODE_GROUP],
       timeScale: options.timeScale,
+      ...(options.simulatorDelays ? { delays: options.simulatorDelays } : {}),
       stateFile: join(dataDir, 'cluster-state.json'),
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
       awsGate: createSimGate(authorizer, faults),
@@ -161,27 +181,29 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       };
     }
     const substitutions = Object.fromEntries(TASK_FUNCTIONS.map((t) => [t.substitution, localFunctionArn(functionName(prefix, t))]));
-    const stateMachines = STATE_MACHINES.map((machine) => ({
-      name: stateMachineName(prefix, machine.workflow),
-      definition: readFileSync(join(ROOT, machine.file), 'utf8').replace(/\$\{(\w+)\}/g, (placeholder, key: string) => {
-        const value = substitutions[key];
-        if (!value) throw new Error(`${machine.file}: no substitution for ${placeholder}`);
-        return value;
-      }),
-    }));
-    const sfn = await startStepFunctions({
-      host,
-      port: 0,
-      region: REGION,
-      accountId: ACCOUNT,
-      stateMachines,
-      functions,
-      timeScale: options.timeScale,
-      dataDir: join(dataDir, 'stepfunctions'),
-      authorizer,
-      faults,
-    });
+    const definitions = Object.fromEntries(
+      STATE_MACHINES.map((machine) => [
+        machine.workflow,
+        {
+          name: stateMachineName(prefix, machine.workflow),
+          definition: readFileSync(join(ROOT, machine.file), 'utf8').replace(/\$\{(\w+)\}/g, (placeholder, key: string) => {
+            const value = substitutions[key];
+            if (!value) throw new Error(`${machine.file}: no substitution for ${placeholder}`);
+            return value;
+          }),
+        },
+      ]),
+    ) as StepFunctionsParts['stateMachines'];
+    const startEndpoint: StepFunctionsParts['start'] = (endpoint) =>
+      startStepFunctions({ host, port: 0, region: REGION, accountId: ACCOUNT, timeScale: options.timeScale, authorizer, faults, ...endpoint });
+    const sfn = await startEndpoint({ stateMachines: Object.values(definitions), functions, dataDir: join(dataDir, 'stepfunctions') });
     closers.push(sfn.close);
+    let sfnUrl = sfn.url;
+    if (options.stepFunctionsFront) {
+      const front = await options.stepFunctionsFront({ stepFunctions: sfn, stateMachines: definitions, functions, start: startEndpoint });
+      closers.push(front.close);
+      sfnUrl = front.url;
+    }
     const stateMachineArns = {
       deploy: sfn.stateMachineArn(stateMachineName(prefix, 'deploy')),
       scale: sfn.stateMachineArn(stateMachineName(prefix, 'scale')),
@@ -195,7 +217,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       AWS_SECRET_ACCESS_KEY: 'local',
       TABLE_NAME: tableName,
       DYNAMODB_ENDPOINT: dynamo.url,
-      SFN_ENDPOINT: sfn.url,
+      SFN_ENDPOINT: sfnUrl,
       SECRETS_MANAGER_ENDPOINT: secretsManager.url,
       // What infra/constructs/secrets.ts passes to the functions that handle tokens.
       HF_TOKEN_SECRET_PREFIX: `${prefix}/hf-token/`,
@@ -254,7 +276,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
     return {
       apiUrl: api.url,
       dynamoUrl: dynamo.url,
-      sfnUrl: sfn.url,
+      sfnUrl,
       secretsManager,
       simulator,
       stepFunctions: sfn,

@@ -114,6 +114,8 @@ export const measure = async (): Promise<FigureResult> => {
       else r.code = String(body?.code ?? status);
     }
     const accepted = requests.filter((r) => r.status === 201);
+    // Nothing accepted means nothing to measure (every deploy answered an error): fail rather than report zeros as a met goal.
+    if (accepted.length === 0) throw new Error(`no deploy request was accepted: ${[...new Set(requests.map((r) => `${r.status} ${r.code}`))].join(', ')}`);
     await waitForOutcomes(cloud, accepted, 2000 * 1000 * TIME_SCALE);
     await sleep(1000 * 10 * TIME_SCALE);
     const ready = accepted.filter((r) => r.outcome === 'ready');

@@ -2,24 +2,25 @@
  * Schedule sweep at 10,000 deployments: all of them have the same evening window (0 replicas
  * at 20:00 on weekdays in Europe/Berlin), so one sweep finds 10,000 due at once, claims each,
  * starts 10,000 scale executions (bounded concurrency) and writes 10,000 next due times.
- * Measured in one process against dynalite and the local Step Functions endpoint (the scale
- * state machine replaced by a single Succeed state: StartExecution is real, the 10,000
- * executions do no cluster work). Items read are counted by a middleware on the sweeper's own
- * DynamoDB client (ScannedCount of every Query, 1 per GetItem).
+ * Measured in one process against the local cloud (startBenchCloud: IAM enforced, the sweep
+ * runs as its function), the scale state machine replaced by a single Succeed state
+ * (StartExecution is real, the 10,000 executions do no cluster work). Items read are counted by
+ * a middleware on the sweeper's own DynamoDB client (ScannedCount of every Query, 1 per GetItem).
  *
  *   npx tsx test/bench/schedule-sweep.ts         prints the figures
  *   npm run bench -- --only sweep                 as part of docs/performance.md
  */
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { fileURLToPath } from 'node:url';
-import { ensureTable, startDynamo } from '../../local/dynamodb';
-import { startStepFunctions } from '../../local/sfn/index';
+import { runAsFunction } from '../../local/identity';
+import { startBenchCloud } from './harness';
 import { fmt, metWhen, table, type FigureResult } from './results';
 import { writeItems } from './seed';
 
 const DEPLOYMENTS = 10_000;
 const PREFIX = 'gpu-control-plane';
-const TABLE_NAME = `${PREFIX}-deployments`;
+/** The sweeper's function: its calls are authorized against its role, as in AWS. */
+const SWEEP_FUNCTION = `${PREFIX}-schedule-sweep`;
 /** The budget a sweep has (the Lambda's timeout less a margin, infra: scheduled functions 300 s). */
 const BUDGET_MS = 240_000;
 const ORG = 'org-bench';
@@ -45,30 +46,7 @@ const countExecutions = async (endpoint: string, stateMachineArn: string): Promi
 
 export const measure = async (): Promise<FigureResult> => {
   const started = performance.now();
-  const dynamo = await startDynamo({ host: '127.0.0.1' });
-  await ensureTable(dynamo.url, TABLE_NAME);
-  const sfn = await startStepFunctions({
-    host: '127.0.0.1',
-    port: 0,
-    stateMachines: [{ name: `${PREFIX}-scale`, definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }) }],
-    functions: {},
-    timeScale: 1,
-  });
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    TABLE_NAME,
-    DYNAMODB_ENDPOINT: dynamo.url,
-    SFN_ENDPOINT: sfn.url,
-    SCALE_STATE_MACHINE_ARN: sfn.stateMachineArn(`${PREFIX}-scale`),
-    DEPLOY_STATE_MACHINE_ARN: sfn.stateMachineArn(`${PREFIX}-deploy`),
-    DELETE_STATE_MACHINE_ARN: sfn.stateMachineArn(`${PREFIX}-delete`),
-    // The Kubernetes adapter is loaded but never called: no idle timeouts in this figure.
-    EKS_CLUSTER_NAME: 'gpu-models',
-    MODEL_NAMESPACE: 'models',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
+  const cloud = await startBenchCloud({ timeScale: 1, succeedingScale: true });
   try {
     const { dueKey } = await import('../../functions/adapters/schedule-due');
     const { documentClient } = await import('../../functions/adapters/dynamodb');
@@ -119,7 +97,7 @@ export const measure = async (): Promise<FigureResult> => {
         ...dueKey(id, dueAt),
       };
     });
-    await writeItems(dynamo.url, items, 8);
+    await writeItems(cloud.dynamoUrl, items, 8);
     const seedSeconds = (performance.now() - t0) / 1000;
 
     const counters: Counters = { calls: 0, itemsRead: 0 };
@@ -138,7 +116,7 @@ export const measure = async (): Promise<FigureResult> => {
     const sweepAt = async (at: Date) => {
       const before = snapshot();
       const t = performance.now();
-      const report = await sweepSchedules(at, { budgetMs: BUDGET_MS });
+      const report = await runAsFunction(SWEEP_FUNCTION, () => sweepSchedules(at, { budgetMs: BUDGET_MS }));
       return { report, ms: performance.now() - t, calls: counters.calls - before.calls, itemsRead: counters.itemsRead - before.itemsRead };
     };
 
@@ -146,7 +124,7 @@ export const measure = async (): Promise<FigureResult> => {
     const main = await sweepAt(window);
     const again = await sweepAt(new Date(window.getTime() + 30_000));
 
-    const fired = await countExecutions(sfn.url, sfn.stateMachineArn(`${PREFIX}-scale`));
+    const fired = await countExecutions(cloud.sfnUrl, cloud.stateMachineArns.scale);
     const row = (measure: string, value: string, baseline: string, goal: string, met: 'yes' | 'no' | 'n/a') => ({ measure, value, baseline, ratio: 'n/a', goal, met });
     const rows = [
       row(
@@ -185,9 +163,9 @@ export const measure = async (): Promise<FigureResult> => {
       id: 'sweep',
       title: 'Schedule sweep at 10,000 deployments',
       method: [
-        `${DEPLOYMENTS.toLocaleString('en-US')} ready deployments with the same evening window, written straight into dynalite with their due-index keys.`,
-        'Three sweeps through the production use case (functions/use-cases/schedule-sweep.ts): a minute before the window, at it, 30 s after.',
-        'The scale state machine is one Succeed state on the local Step Functions endpoint: StartExecution is real, the executions do no cluster work.',
+        `${DEPLOYMENTS.toLocaleString('en-US')} ready deployments with the same evening window, written straight into the local cloud's DynamoDB with their due-index keys.`,
+        'Three sweeps through the production use case (functions/use-cases/schedule-sweep.ts), run as the schedule-sweep function (IAM enforced on its calls): a minute before the window, at it, 30 s after.',
+        'The scale state machine is one Succeed state on a second local Step Functions endpoint under the same name: StartExecution is real, the executions do no cluster work.',
       ],
       rows,
       details,
@@ -197,8 +175,7 @@ export const measure = async (): Promise<FigureResult> => {
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await sfn.close();
-    await dynamo.close();
+    await cloud.close();
   }
 };
 
