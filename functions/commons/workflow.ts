@@ -49,6 +49,10 @@ export const workflowTask =
         error instanceof SupersededError ? 'superseded' : error instanceof NotReadyYetError ? 'not-ready' : error instanceof DeploymentFailedError ? 'classified' : 'failed',
     );
 
+/** When a scheduled event was meant to run (EventBridge's `time`), if it says; a handler falls back to its clock. */
+export const scheduledTime = (event: Partial<ScheduledEvent>): Date | undefined =>
+  event.time && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : undefined;
+
 /** A scheduled handler: `fn` gets the event (its `time` is when it was meant to run) and the context; any error is a failure. */
 export const scheduledTask =
   <O>(task: string, fn: (event: Partial<ScheduledEvent>, context?: Context) => Promise<O>) =>

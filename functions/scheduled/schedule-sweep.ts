@@ -9,7 +9,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logger } from '../commons/logger';
 import { metrics, metricsEnabled } from '../commons/observability';
-import { scheduledTask } from '../commons/workflow';
+import { scheduledTask, scheduledTime } from '../commons/workflow';
 import { sweepSchedules as sweep, type SweepOptions, type SweepReport } from '../use-cases/schedule-sweep';
 import { capacityLedger } from '../wiring/capacity-ledger';
 import { clock } from '../wiring/clock';
@@ -25,7 +25,7 @@ const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows:
 export const sweepSchedules = (now: Date, options: SweepOptions = {}): Promise<SweepReport> => sweep(ports, now, options);
 
 export const handler = scheduledTask('schedule-sweep', async (event, context): Promise<SweepReport> => {
-  const now = event.time && !Number.isNaN(Date.parse(event.time)) ? new Date(event.time) : clock.now();
+  const now = scheduledTime(event) ?? clock.now();
   const budgetMs = context ? Math.max(5_000, context.getRemainingTimeInMillis() - MARGIN_MS) : undefined;
   const report = await sweepSchedules(now, budgetMs === undefined ? {} : { budgetMs });
   if (metricsEnabled) {

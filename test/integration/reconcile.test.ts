@@ -23,7 +23,7 @@ import type { ReconcileReport } from '../../functions/use-cases/reconcile';
 import { waitFor } from '../support/local-cloud';
 
 const TIME_SCALE = 0.01;
-/** Past SETTLE_SECONDS / LEDGER_CONFIRM_SECONDS (cluster seconds) at this time scale, with margin. */
+/** Past SETTLE_SECONDS / LEDGER_CONFIRM_SECONDS (cluster seconds) at this time scale, with margin: how much later a run is dated. */
 const SETTLE_WALL_MS = 120 * 1000 * TIME_SCALE + 300;
 const CONFIRM_WALL_MS = 180 * 1000 * TIME_SCALE + 300;
 
@@ -54,7 +54,12 @@ const api = async (method: string, path: string, body?: unknown): Promise<{ stat
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 };
 const getDeployment = (id: string) => api('GET', `${BASE}/${id}`);
-const reconcile = async () => (await cloud.runSchedule('reconcile')) as ReconcileReport;
+/**
+ * One reconcile run; `afterMs` dates it that much later (its event time) instead of sleeping.
+ * Event times are whole seconds (EventBridge's), hence the extra second.
+ */
+const reconcile = async (afterMs?: number) =>
+  (await cloud.runSchedule('reconcile', afterMs === undefined ? undefined : { time: new Date(Date.now() + afterMs + 1000) })) as ReconcileReport;
 
 const deploy = async (name: string, gpuConfig: string): Promise<string> => {
   const created = await api('POST', BASE, {
@@ -157,8 +162,7 @@ describe('the reconcile', () => {
     expect(early.checked.settling).toEqual([{ id, why: expect.stringContaining('ended ABORTED moments ago') }]);
     expect(early.checked.node_release_deferred).toContain('a10g-24gb');
 
-    await sleep(SETTLE_WALL_MS);
-    const report = await reconcile();
+    const report = await reconcile(SETTLE_WALL_MS);
     expect(report.stuck_repaired).toEqual([
       { id, org_id: ORG, project_id: PROJECT, action: 'marked_failed', reason: expect.stringMatching(/^WorkflowLost: the deploy execution .* ended ABORTED/) },
     ]);
@@ -205,8 +209,7 @@ describe('the reconcile', () => {
     expect(await executionStatus(deleteArn)).toBe('RUNNING');
     await sfn.send(new StopExecutionCommand({ executionArn: deleteArn, error: 'Test', cause: 'lost on purpose' }));
 
-    await sleep(SETTLE_WALL_MS);
-    const report = await reconcile();
+    const report = await reconcile(SETTLE_WALL_MS);
     expect(report.stuck_repaired).toEqual([
       { id, org_id: ORG, project_id: PROJECT, action: 'delete_restarted', reason: expect.stringMatching(/^WorkflowLost: the delete execution .* ended ABORTED/) },
     ]);
@@ -317,13 +320,11 @@ describe('the reconcile', () => {
     expect(again.checked.ledger_drift_pending[0]?.since).toBe(first.checked.ledger_drift_pending[0]?.since);
 
     await setLedger(6); // the ledger moved: that sighting no longer counts
-    await sleep(CONFIRM_WALL_MS);
-    const moved = await reconcile();
+    const moved = await reconcile(CONFIRM_WALL_MS);
     expect(moved.ledger_repaired).toEqual([]);
     expect(Number((await ledger('a100-80gb'))?.reserved_gpus)).toBe(6);
 
-    await sleep(CONFIRM_WALL_MS);
-    const confirmed = await reconcile();
+    const confirmed = await reconcile(2 * CONFIRM_WALL_MS + 1000); // a confirm period after the moved sighting, even with both times cut to whole seconds
     expect(confirmed.ledger_repaired).toEqual([{ gpu_config_id: 'a100-80gb', from: 6, to: 0 }]);
     expect(confirmed.checked.ledger_drift_pending).toEqual([]);
     const repaired = await ledger('a100-80gb');
@@ -383,9 +384,7 @@ describe('the reconcile', () => {
     const arn: string = scaled.body.workflow.execution_arn;
     await waitFor(() => podsOf(id), (pods) => pods.length === 2, 'the second replica to start');
     await sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'Test', cause: 'scale lost on purpose' }));
-    await sleep(SETTLE_WALL_MS);
-
-    const report = await reconcile();
+    const report = await reconcile(SETTLE_WALL_MS);
     expect(report.stuck_repaired).toEqual([expect.objectContaining({ id, action: 'marked_failed' })]);
     const failed = await getDeployment(id);
     expect(failed.body).toMatchObject({ status: 'failed', phase: 'failed', instances: { running: 0, pending: 0 } });
