@@ -337,12 +337,16 @@ export interface ServingMetrics {
 }
 
 /** How model workloads are rendered in this installation. */
-export interface ServingSettings {
+/** Where a ready model answers. */
+export interface ServingEndpoint {
   namespace: string;
-  image: string;
-  ingress: ModelIngress;
   /** A ready deployment's endpoint, with `{service}` and `{namespace}` to fill in. */
   endpointUrlTemplate: string;
+}
+
+export interface ServingSettings extends ServingEndpoint {
+  image: string;
+  ingress: ModelIngress;
 }
 
 /** Which errors of the outside world (throttling, 5xx, dropped connections) the same call will likely get past a little later. */

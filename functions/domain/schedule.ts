@@ -30,6 +30,10 @@ const knownTimeZone = (zone: string): boolean => {
  * same instant (checked over the next OVERLAP_RUNS runs of each).
  */
 export const validateSchedule = (schedule: Schedule, maxReplicas: number, now: Date): Schedule => {
+  if (schedule.windows.length === 0 && schedule.idle_timeout_minutes === null) {
+    // Both are optional since time_zone defaults to UTC; an empty body must not pass as "a schedule that does nothing".
+    throw new ValidationError('a schedule needs windows or idle_timeout_minutes (DELETE …/schedule removes one)', 'windows');
+  }
   if (!knownTimeZone(schedule.time_zone)) {
     throw new ValidationError(`time_zone '${schedule.time_zone}' is not a known IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`, 'time_zone');
   }

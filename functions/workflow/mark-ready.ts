@@ -4,9 +4,9 @@ import { markReady as settle } from '../use-cases/workflow/settle';
 import { clock } from '../wiring/clock';
 import { coldStartStats } from '../wiring/cold-start-stats';
 import { deploymentStore } from '../wiring/deployment-store';
-import { servingSettings } from '../wiring/serving-settings';
+import { servingEndpoint } from '../wiring/serving-endpoint';
 
-const ports = { deployments: deploymentStore, coldStarts: coldStartStats, clock, serving: servingSettings };
+const ports = { deployments: deploymentStore, coldStarts: coldStartStats, clock, serving: servingEndpoint };
 
 export const markReady = (input: TaskInput) => settle(ports, input);
 

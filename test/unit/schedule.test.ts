@@ -32,6 +32,7 @@ describe('schedule validation', () => {
     rejects(() => validateSchedule(berlin([{ cron: '0 25 * * *', replicas: 0 }]), 16, NOW), 'windows.0.cron', /not a valid 5-field cron/);
     rejects(() => validateSchedule(berlin([{ cron: '0 8 * * * *', replicas: 0 }]), 16, NOW), 'windows.0.cron', /not a valid/);
     rejects(() => validateSchedule({ ...officeHours, time_zone: 'Mars/Olympus' }, 16, NOW), 'time_zone', /not a known IANA/);
+    rejects(() => validateSchedule({ time_zone: 'UTC', windows: [], idle_timeout_minutes: null }, 16, NOW), 'windows', /needs windows or idle_timeout_minutes/);
     rejects(() => validateSchedule(berlin([{ cron: '0 8 * * *', replicas: 5 }]), 4, NOW), 'windows.0.replicas', /exceeds what the node group can hold/);
     rejects(
       () => validateSchedule(berlin([{ cron: '0 20 * * 1-5', replicas: 0 }, { cron: '0 20 * * 5', replicas: 2 }]), 16, NOW),

@@ -7,14 +7,14 @@
  */
 import { workloadName } from '../../domain/deployment';
 import * as lifecycle from '../../domain/lifecycle';
-import type { Ports, ServingSettings } from '../../ports';
+import type { Ports, ServingEndpoint } from '../../ports';
 import { asSuperseded, ownedDeployment } from '../ownership';
 import type { Settled, TaskInput } from '../../../contract/execution-state';
 
-export const endpointUrl = (serving: ServingSettings, service: string): string =>
+export const endpointUrl = (serving: ServingEndpoint, service: string): string =>
   serving.endpointUrlTemplate.replaceAll('{service}', service).replaceAll('{namespace}', serving.namespace);
 
-export const markReady = async (ports: Pick<Ports, 'deployments' | 'coldStarts' | 'clock' | 'serving'>, input: TaskInput): Promise<Settled> => {
+export const markReady = async (ports: Pick<Ports, 'deployments' | 'coldStarts' | 'clock'> & { serving: ServingEndpoint }, input: TaskInput): Promise<Settled> => {
   const record = await ownedDeployment(ports, input);
   const at = ports.clock.now();
   const settled = lifecycle.markReady(record, at, endpointUrl(ports.serving, workloadName(record.id)));
