@@ -3,13 +3,13 @@
  * read, deleted), its pods and their logs, the GPU nodes, and the objects the reconcile lists.
  * Clients and connection: kubernetes-client.ts; the model server itself: model-server-proxy.ts.
  */
-import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Node, type V1PersistentVolumeClaim, type V1Pod, type V1PodDisruptionBudget, type V1Secret } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { logger } from '../commons/logger';
 import { isNodeReady, keepNewestBytes } from '../domain/kubernetes-objects';
-import { MODEL_CONTAINER, type NetworkPolicyManifest } from '../domain/manifests';
+import { MODEL_CONTAINER } from '../domain/manifests';
 import { connect, FIELD_MANAGER, ignoreNotFound, isStatus, parseJson } from './kubernetes-client';
 import { namespace } from './model-namespace';
-import type { PodLogQuery, PodLog, ManagedKind, ManagedObject } from '../ports';
+import type { PodLogQuery, PodLog, ManagedKind, ManagedObject, WorkloadObjects } from '../ports';
 
 export type { PodLogQuery, PodLog, ManagedKind, ManagedObject };
 
@@ -37,14 +37,7 @@ export const ensureNamespace = async (): Promise<void> => {
  * network policy too, so a pod is never unprotected nor (behind the namespace's default deny)
  * unreachable by the API server's proxy.
  */
-export const applyObjects = async (objects: {
-  deployment: KubernetesObject;
-  service: KubernetesObject;
-  podDisruptionBudget: V1PodDisruptionBudget;
-  networkPolicy: NetworkPolicyManifest;
-  secret?: V1Secret;
-  persistentVolumeClaim?: V1PersistentVolumeClaim;
-}): Promise<void> => {
+export const applyObjects = async (objects: WorkloadObjects): Promise<void> => {
   const { core, apps, policy, networking } = await connect();
   const name = objects.deployment.metadata?.name ?? '';
   if (objects.secret) {
