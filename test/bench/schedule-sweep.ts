@@ -13,6 +13,7 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { fileURLToPath } from 'node:url';
 import { runAsFunction } from '../../local/identity';
+import { aDeployment } from '../support/in-memory/records';
 import { startBenchCloud } from './harness';
 import { fmt, metWhen, table, type FigureResult } from './results';
 import { writeItems } from './seed';
@@ -62,40 +63,22 @@ export const measure = async (): Promise<FigureResult> => {
     const items = Array.from({ length: DEPLOYMENTS }, (_, i) => {
       const id = newDeploymentId(new Date(Date.now() - (DEPLOYMENTS - i) * 1000));
       const project = `prj-${i % 100}`;
-      return {
-        pk: `TENANT#${ORG}#${project}`,
-        sk: `DEP#${id}`,
+      // The unit tests' record builder, without instance counts or usage (the sweep reads neither).
+      const { instances: _instances, usage: _usage, ...record } = aDeployment({
         id,
         org_id: ORG,
         project_id: project,
         name: `sweep-${i}`,
-        catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-        model_id: 'Qwen/Qwen2.5-0.5B-Instruct',
-        model_name: 'Qwen2.5-0.5B-Instruct',
-        region: 'us-east-1',
-        gpu_config_id: 'l4-24gb',
-        gpu_count: 1,
-        plan_id: 'plan-l4-24gb-ondemand',
-        config: { max_model_len: 4096, max_num_seqs: 64, extra_args: [] },
-        replicas: 1,
-        status: 'ready',
-        phase: 'ready',
-        fail_reason: null,
         endpoint_url: null,
         created_at: checked,
         updated_at: checked,
         ready_since: checked,
-        operation: 'deploy',
         execution_arn: `arn:aws:states:us-east-1:000000000000:execution:${PREFIX}-deploy:${id}`,
-        version: 5,
-        reserved_gpus: 1,
-        initial_delay_seconds: null,
         timeline: {},
         schedule,
         schedule_state: { windows_checked_at: checked },
-        schedule_due_at: dueAt,
-        ...dueKey(id, dueAt),
-      };
+      });
+      return { pk: `TENANT#${ORG}#${project}`, sk: `DEP#${id}`, ...record, schedule_due_at: dueAt, ...dueKey(id, dueAt) };
     });
     await writeItems(cloud.dynamoUrl, items, 8);
     const seedSeconds = (performance.now() - t0) / 1000;

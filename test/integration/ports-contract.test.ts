@@ -4,7 +4,8 @@
  * Only dynalite is started: no local cloud needed.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { ensureTable, startDynamo, type LocalDynamo } from '../../local/dynamodb';
+import type { LocalDynamo } from '../../local/dynamodb';
+import { startDynaliteTable } from '../support/dynalite';
 import { portsContract, type ContractPorts } from '../support/in-memory/contract';
 
 const TABLE_NAME = 'ports-contract';
@@ -12,15 +13,7 @@ let dynamo: LocalDynamo | undefined;
 let ports: ContractPorts | undefined;
 
 beforeAll(async () => {
-  dynamo = await startDynamo({ host: '127.0.0.1' });
-  await ensureTable(dynamo.url, TABLE_NAME);
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    TABLE_NAME,
-    DYNAMODB_ENDPOINT: dynamo.url,
-  });
+  dynamo = await startDynaliteTable(TABLE_NAME);
   // The adapters read their configuration when first imported.
   const [{ deploymentStore }, { eventLog }, { capacityLedger }] = await Promise.all([
     import('../../functions/wiring/deployment-store'),

@@ -5,14 +5,13 @@
 import { PutCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UpdateBuilder } from '../../functions/adapters/table/update';
-import { ensureTable, startDynamo, type LocalDynamo } from '../../local/dynamodb';
+import type { LocalDynamo } from '../../local/dynamodb';
+import { startDynaliteTable } from '../support/dynalite';
 
 const TABLE_NAME = 'table-toolkit-test';
 let dynamo: LocalDynamo;
 beforeAll(async () => {
-  dynamo = await startDynamo({ host: '127.0.0.1' });
-  await ensureTable(dynamo.url, TABLE_NAME);
-  Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', TABLE_NAME, DYNAMODB_ENDPOINT: dynamo.url });
+  dynamo = await startDynaliteTable(TABLE_NAME);
 });
 afterAll(() => dynamo?.close());
 

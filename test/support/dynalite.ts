@@ -1,0 +1,13 @@
+/**
+ * Dynalite (the local DynamoDB) alone, for tests of the DynamoDB adapters without the rest of
+ * the local cloud: starts it with the table, and sets the environment the adapters read when
+ * first imported (so a test imports them after this resolves).
+ */
+import { ensureTable, startDynamo, type LocalDynamo } from '../../local/dynamodb';
+
+export const startDynaliteTable = async (tableName: string): Promise<LocalDynamo> => {
+  const dynamo = await startDynamo({ host: '127.0.0.1' });
+  await ensureTable(dynamo.url, tableName);
+  Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', TABLE_NAME: tableName, DYNAMODB_ENDPOINT: dynamo.url });
+  return dynamo;
+};
