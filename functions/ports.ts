@@ -17,6 +17,7 @@
 import type { KubernetesObject, V1Node, V1PersistentVolumeClaim, V1Pod, V1PodDisruptionBudget, V1Secret } from '@kubernetes/client-node';
 import type { WorkflowName } from '../contract/routes';
 import type { GpuDemand } from './domain/capacity';
+import type { InferenceKeyRecord } from './domain/inference-keys';
 import type { CatalogEntry } from './domain/catalog-admin';
 import type { DeploymentPhase, DeploymentRecord, DeploymentStatus, Milestone, Tenant } from './domain/deployment';
 import type { ModelIngress, NetworkPolicyManifest } from './domain/manifests';
@@ -354,6 +355,79 @@ export interface TransientErrors {
   isTransient(error: unknown): boolean;
 }
 
+// ---- The data plane: inference keys, token usage, load ----
+
+/**
+ * Inference keys, one record per key, found by id alone (the id travels in the key), listed per
+ * project. `create` fails with StaleWriteError if the id exists; `revoke` sets `revoked_at` once
+ * and returns the record as it now is (undefined: no such key).
+ */
+export interface InferenceKeyStore {
+  create(record: InferenceKeyRecord): Promise<void>;
+  get(keyId: string): Promise<InferenceKeyRecord | undefined>;
+  /** Newest first; `total` is the project's key count. */
+  list(tenant: Tenant, page: { page: number; limit: number }): Promise<Page<InferenceKeyRecord>>;
+  revoke(keyId: string, at: Date): Promise<InferenceKeyRecord | undefined>;
+}
+
+/** What the gateway metered for one key on one deployment in one UTC day, added to the counters. */
+export interface UsageIncrement extends Tenant {
+  keyId: string;
+  deploymentId: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Requests whose counts were estimated (a stream cut before vLLM's usage chunk). */
+  estimatedRequests: number;
+}
+
+export interface TokenUsageDay {
+  day: string;
+  deploymentId: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  estimatedRequests: number;
+}
+
+/** Token counters per key and per deployment, per UTC day (atomic ADDs: several gateways write them). */
+export interface TokenUsageStore {
+  add(increments: readonly UsageIncrement[]): Promise<void>;
+  /** A key's days, per deployment, oldest first. */
+  ofKey(keyId: string): Promise<TokenUsageDay[]>;
+  /** A deployment's days (every key summed), oldest first. */
+  ofDeployment(deploymentId: string): Promise<TokenUsageDay[]>;
+}
+
+/** The keys derived from the gateway's master secret (domain/inference-keys.ts), read once per process. */
+export interface GatewaySecrets {
+  /** The pepper of the keys' stored hashes. */
+  keyHashPepper(): Promise<Buffer>;
+  /** The model server's own `--api-key` for one deployment. */
+  modelServerKey(deploymentId: string): Promise<string>;
+}
+
+/** What one gateway instance sees of a deployment's load, published every few seconds. */
+export interface LoadSnapshot {
+  deploymentId: string;
+  /** Requests being proxied now. */
+  inFlight: number;
+  /** Requests held waiting for a replica (scale from zero). */
+  held: number;
+  /** Requests answered since the previous snapshot. */
+  completed: number;
+  at: string;
+}
+
+/** The gateways' load signals, summed over the instances that published recently (the autoscaler's input). */
+export interface LoadSignals {
+  publish(instanceId: string, snapshots: readonly LoadSnapshot[]): Promise<void>;
+  /** The sum over instances whose snapshot is newer than `freshSince`. */
+  read(deploymentId: string, freshSince: Date): Promise<{ inFlight: number; held: number; completed: number; instances: number }>;
+}
+
 export interface Ports {
   deployments: DeploymentStore;
   events: EventLog;
@@ -368,4 +442,8 @@ export interface Ports {
   servingMetrics: ServingMetrics;
   serving: ServingSettings;
   transientErrors: TransientErrors;
+  inferenceKeys: InferenceKeyStore;
+  tokenUsage: TokenUsageStore;
+  gatewaySecrets: GatewaySecrets;
+  loadSignals: LoadSignals;
 }

@@ -7,6 +7,7 @@ import { InMemoryCapacityLedger } from './capacity-ledger';
 import { InMemoryCatalogStore } from './catalog-store';
 import { ManualClock } from './clock';
 import { InMemoryCluster } from './cluster';
+import { InMemoryGatewaySecrets, InMemoryInferenceKeyStore, InMemoryLoadSignals, InMemoryTokenUsage } from './data-plane';
 import { InMemoryDeploymentStore } from './deployment-store';
 import { InMemoryEventLog } from './event-log';
 import { InMemoryNodeGroups } from './node-groups';
@@ -30,6 +31,10 @@ export const inMemoryPorts = (options: { start?: Date; timeScale?: number } = {}
     servingMetrics: new InMemoryServingMetrics(),
     serving: servingSettings(),
     transientErrors,
+    inferenceKeys: new InMemoryInferenceKeyStore(),
+    tokenUsage: new InMemoryTokenUsage(),
+    gatewaySecrets: new InMemoryGatewaySecrets(),
+    loadSignals: new InMemoryLoadSignals(),
   } satisfies Ports;
 };
 
