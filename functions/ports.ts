@@ -186,6 +186,8 @@ export interface WorkloadObjects {
   podDisruptionBudget: V1PodDisruptionBudget;
   networkPolicy: NetworkPolicyManifest;
   secret?: V1Secret;
+  /** `<workload>-api-key`: the model server's own key (VLLM_API_KEY), which only the inference gateway also holds. */
+  apiKeySecret?: V1Secret;
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
 
