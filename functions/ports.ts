@@ -343,7 +343,7 @@ export interface ServingMetrics {
 /** Where a ready model answers. */
 export interface ServingEndpoint {
   namespace: string;
-  /** A ready deployment's endpoint, with `{service}` and `{namespace}` to fill in. */
+  /** A ready deployment's endpoint, with `{service}`, `{namespace}`, `{org}`, `{project}` and `{id}` to fill in. */
   endpointUrlTemplate: string;
 }
 

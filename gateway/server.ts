@@ -54,6 +54,8 @@ export interface GatewayOptions {
   /** Load signal interval (default 5 s). */
   loadIntervalMs?: number;
   instanceId?: string;
+  /** Runs each request and timer in a context (the local cloud: as the gateway's IAM principal). */
+  around?: <T>(work: () => T) => T;
   /** One line per request (never the key). */
   log?: (line: Record<string, unknown>) => void;
   now?: () => Date;
@@ -67,6 +69,14 @@ const COMPLETION_PATHS = new Set(['/v1/chat/completions', '/v1/completions']);
 /** Headers that describe one hop (RFC 9110 7.6.1) or the client's identity: never sent upstream. */
 const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'cookie', 'x-forwarded-for']);
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'server', 'date']);
+
+/** The body sent upstream, and what the client asked of a stream's usage. */
+interface Prepared {
+  body: Buffer;
+  streaming: boolean;
+  clientWantsUsage: boolean;
+  clientWantsContinuous: boolean;
+}
 
 interface DeploymentLoad {
   inFlight: number;
@@ -161,8 +171,9 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     });
 
   /** Forces usage into streamed completions (metering); says whether the client asked for it itself. */
-  const prepareBody = (path: string, body: Buffer): { body: Buffer; streaming: boolean; clientWantsUsage: boolean } => {
-    if (!COMPLETION_PATHS.has(path.split('?')[0] ?? '') || body.length === 0) return { body, streaming: false, clientWantsUsage: false };
+  const prepareBody = (path: string, body: Buffer): Prepared => {
+    const plain = { body, streaming: false, clientWantsUsage: false, clientWantsContinuous: false };
+    if (!COMPLETION_PATHS.has(path.split('?')[0] ?? '') || body.length === 0) return plain;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -171,12 +182,13 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('the request body must be a JSON object');
     const request = parsed as Record<string, unknown>;
-    if (request.stream !== true) return { body, streaming: false, clientWantsUsage: false };
+    if (request.stream !== true) return plain;
     const given = typeof request.stream_options === 'object' && request.stream_options !== null ? (request.stream_options as Record<string, unknown>) : {};
     const clientWantsUsage = given.include_usage === true;
+    const clientWantsContinuous = clientWantsUsage && given.continuous_usage_stats === true;
     // Continuous usage too: a stream cut by the client is then metered from vLLM's own counts up to the cut.
     request.stream_options = { ...given, include_usage: true, continuous_usage_stats: true };
-    return { body: Buffer.from(JSON.stringify(request)), streaming: true, clientWantsUsage };
+    return { body: Buffer.from(JSON.stringify(request)), streaming: true, clientWantsUsage, clientWantsContinuous };
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -228,7 +240,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     res: ServerResponse,
     record: DeploymentRecord,
     path: string,
-    prepared: { body: Buffer; streaming: boolean; clientWantsUsage: boolean },
+    prepared: Prepared,
   ): Promise<MeteredRequest | undefined> =>
     new Promise((done, fail) => {
       void (async () => {
@@ -297,7 +309,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
           }
           const eventStream = (answer.headers['content-type'] ?? '').startsWith('text/event-stream');
           if (eventStream && status === 200) {
-            relayStream(answer, res, prepared.clientWantsUsage, () => (firstByte = true), finish);
+            relayStream(answer, res, prepared, () => (firstByte = true), finish);
             return;
           }
           // JSON (or anything else): small; read whole to meter its usage, then answer.
@@ -341,14 +353,14 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
   const relayStream = (
     answer: IncomingMessage,
     res: ServerResponse,
-    clientWantsUsage: boolean,
+    prepared: Prepared,
     onFirstByte: () => void,
     finish: (value: MeteredRequest | undefined, error?: GatewayError) => void,
   ): void => {
     if (!res.headersSent) res.writeHead(200, sseHeaders);
     const { parser, tally } = sseRelay((text) => {
       if (!res.writableEnded) res.write(text);
-    }, clientWantsUsage);
+    }, prepared.clientWantsUsage, prepared.clientWantsContinuous);
     const result = (): MeteredRequest => {
       const counted = fromUsage(tally.usage, !tally.complete);
       // No usage at all (a server that ignores stream_options): one token per streamed chunk.
@@ -374,7 +386,8 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
 
   const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => void handle(req, res));
+  const around = options.around ?? (<T>(work: () => T): T => work());
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => void around(() => handle(req, res)));
 
   const publishLoad = async (): Promise<void> => {
     if (!ports.loadSignals) return;
@@ -397,15 +410,17 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
         server.once('error', fail);
         server.listen(port, host, () => ready());
       });
-      meter.start(options.flushIntervalMs ?? 10_000);
-      const loadTimer = setInterval(() => void publishLoad().catch((error: unknown) => log({ msg: 'load publish failed', error: String(error) })), options.loadIntervalMs ?? 5_000);
+      around(() => meter.start(options.flushIntervalMs ?? 10_000));
+      const loadTimer = around(() =>
+        setInterval(() => void publishLoad().catch((error: unknown) => log({ msg: 'load publish failed', error: String(error) })), options.loadIntervalMs ?? 5_000),
+      );
       loadTimer.unref();
       const address = server.address() as AddressInfo;
       return {
         url: `http://${host}:${address.port}`,
         server,
-        flushUsage: () => meter.flush(),
-        publishLoad,
+        flushUsage: () => around(() => meter.flush()),
+        publishLoad: () => around(publishLoad),
         close: async () => {
           clearInterval(loadTimer);
           const closed = new Promise<void>((ended) => server.close(() => ended()));
@@ -414,7 +429,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
           setTimeout(() => server.closeAllConnections(), 1_000).unref();
           await closed;
           agent.destroy();
-          await meter.close();
+          await around(() => meter.close());
         },
       };
     },

@@ -28,6 +28,9 @@ import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { TaskFailure } from './sfn/task-errors';
 import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator, type SimDelays } from './sim/index';
+import { inferenceGatewayPrincipal } from './iam/principals';
+import { ensureGatewaySecret, gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
+import type { GatewayOptions, RunningGateway } from '../gateway/server';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
 const WORKFLOW_FUNCTION_TIMEOUT_SECONDS = 60;
@@ -70,6 +73,10 @@ export interface LocalCloudOptions {
    * with `endpoint.start`, which shares the cloud's task functions, IAM and faults.
    */
   stepFunctionsFront?: (endpoint: StepFunctionsParts) => Promise<{ url: string; close(): Promise<void> }>;
+  /** The inference gateway's port; 0 (default) picks a free one. */
+  gatewayPort?: number;
+  /** Gateway settings over the defaults (tests: shorter key cache TTLs, keep-alive interval, body limit). */
+  gateway?: Partial<GatewayOptions>;
 }
 
 /** The Step Functions endpoint and what a second endpoint beside it needs (see `stepFunctionsFront`). */
@@ -85,6 +92,9 @@ export interface StepFunctionsParts {
 
 export interface LocalCloud {
   apiUrl: string;
+  /** The inference gateway: each ready deployment's endpoint_url is `<gatewayUrl>/orgs/…/aimodels/<id>/v1`. */
+  gatewayUrl: string;
+  gateway: RunningGateway;
   dynamoUrl: string;
   sfnUrl: string;
   /** Secrets Manager (Hugging Face tokens), encrypted on disk under DATA_DIR/secretsmanager. */
@@ -135,6 +145,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const tableName = `${prefix}-deployments`;
+  const gatewaySecretId = `${prefix}/inference-gateway`;
   const closers: (() => Promise<void>)[] = [];
   installCallerHeader();
   const kmsKeyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`;
@@ -164,6 +175,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
       awsGate: createSimGate(authorizer, faults),
       kubernetesAuth: { principals: Object.values(principals.principals), accessEntries: principals.accessEntries },
+      serviceNetwork: { sources: gatewayNetworkSources() },
     });
     closers.push(simulator.close);
     await applyClusterBootstrap(simulator.url, namespace);
@@ -230,9 +242,23 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       AUTOSCALING_ENDPOINT: simulator.url,
       MODEL_NAMESPACE: namespace,
       WORKFLOW_TIME_SCALE: String(options.timeScale),
-      ENDPOINT_URL_TEMPLATE: `${simulator.url}/api/v1/namespaces/{namespace}/services/{service}:http/proxy/v1`,
+      GATEWAY_SECRET_ID: gatewaySecretId,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
+
+    // The inference gateway, on its own port; a ready deployment's endpoint_url is its route.
+    await ensureGatewaySecret(secretsManager.url, gatewaySecretId, REGION);
+    const gatewayPrincipal = inferenceGatewayPrincipal(prefix);
+    const gateway = await startLocalInferenceGateway({
+      host,
+      port: options.gatewayPort ?? 0,
+      namespace,
+      serviceNetwork: simulator.serviceNetwork!,
+      principal: principals.principals[gatewayPrincipal] ? gatewayPrincipal : undefined,
+      ...(options.gateway ? { overrides: options.gateway } : {}),
+    });
+    closers.push(gateway.close);
+    process.env.ENDPOINT_URL_TEMPLATE = `${gateway.url}/orgs/{org}/projects/{project}/aimodels/{id}/v1`;
 
     // Each route's handler runs as its own function (local/identity.ts), like a Lambda with its role.
     const handlers = new Map(
@@ -275,6 +301,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     return {
       apiUrl: api.url,
+      gatewayUrl: gateway.url,
+      gateway,
       dynamoUrl: dynamo.url,
       sfnUrl,
       secretsManager,

@@ -1,0 +1,69 @@
+/**
+ * The inference gateway (gateway/) in the local cloud: the same server the cluster runs, on its
+ * own port, reading keys, deployments and the master secret through the production adapters
+ * (functions/wiring) against the local DynamoDB and Secrets Manager, and reaching the model
+ * servers through the simulator's Service network from 127.0.0.2, the address the simulator maps
+ * to the gateway's pods (so each model's NetworkPolicy admits it, and nothing else).
+ *
+ * Its AWS calls run as the principal of the gateway's IAM role in the synthesized template
+ * (`<prefix>-inference-gateway`, local/iam/principals.ts), as a function's run as its role.
+ */
+import { randomBytes } from 'node:crypto';
+import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createGateway, type GatewayOptions, type RunningGateway } from '../gateway/server';
+import { INFERENCE_GATEWAY_NAMESPACE, INFERENCE_GATEWAY_POD_LABELS } from '../functions/domain/model-policies';
+import { runAsFunction } from './identity';
+import type { NetworkSource } from './sim/index';
+
+/** The gateway pods' source address on the simulated Service network (loopback: no setup needed on Linux). */
+export const GATEWAY_SOURCE_ADDRESS = '127.0.0.2';
+
+/** What the simulator maps the gateway's source address to: its pods' namespace and labels. */
+export const gatewayNetworkSources = (): Record<string, NetworkSource> => ({
+  [GATEWAY_SOURCE_ADDRESS]: { namespace: INFERENCE_GATEWAY_NAMESPACE, labels: { ...INFERENCE_GATEWAY_POD_LABELS } },
+});
+
+/** The master secret the keys' pepper and the model server keys derive from: created at first start, as CDK creates it in AWS. */
+export const ensureGatewaySecret = async (endpoint: string, secretId: string, region: string): Promise<void> => {
+  const client = new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    await client.send(new CreateSecretCommand({ Name: secretId, SecretString: randomBytes(32).toString('base64'), Description: 'inference gateway master secret' }));
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+  } finally {
+    client.destroy();
+  }
+};
+
+export interface LocalGatewayOptions {
+  host: string;
+  port: number;
+  namespace: string;
+  serviceNetwork: { host: string; port: number };
+  /** The principal to run as; undefined when the template has no gateway role (calls are then not IAM-checked). */
+  principal: string | undefined;
+  overrides?: Partial<GatewayOptions>;
+}
+
+export const startLocalInferenceGateway = async (options: LocalGatewayOptions): Promise<RunningGateway> => {
+  // Imported here, after the local cloud set the environment the adapters read.
+  const [{ deploymentStore }, { inferenceKeyStore }, { tokenUsageStore }, { gatewaySecrets }] = await Promise.all([
+    import('../functions/wiring/deployment-store'),
+    import('../functions/wiring/inference-keys'),
+    import('../functions/wiring/token-usage'),
+    import('../functions/wiring/gateway-secrets'),
+  ]);
+  const principal = options.principal;
+  const gateway = createGateway(
+    { deployments: deploymentStore, inferenceKeys: inferenceKeyStore, tokenUsage: tokenUsageStore, gatewaySecrets },
+    {
+      namespace: options.namespace,
+      upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',
+      connectTo: options.serviceNetwork,
+      localAddress: GATEWAY_SOURCE_ADDRESS,
+      ...(principal ? { around: <T>(work: () => T): T => runAsFunction(principal, work) } : {}),
+      ...options.overrides,
+    },
+  );
+  return gateway.listen(options.port, options.host);
+};
