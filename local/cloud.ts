@@ -31,7 +31,7 @@ import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions }
 import { TaskFailure } from './sfn/task-errors';
 import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator, type SimDelays } from './sim/index';
 import { inferenceGatewayPrincipal } from './iam/principals';
-import { ensureGatewaySecret, gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
+import { gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
 import type { GatewayOptions, RunningGateway } from '../gateway/server';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
@@ -147,7 +147,6 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const tableName = `${prefix}-deployments`;
-  const gatewaySecretId = `${prefix}/inference-gateway`;
   const closers: (() => Promise<void>)[] = [];
   installCallerHeader();
   const kmsKeyArn = `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-hf-token-key`;
@@ -247,12 +246,10 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       AUTOSCALING_ENDPOINT: simulator.url,
       MODEL_NAMESPACE: namespace,
       WORKFLOW_TIME_SCALE: String(options.timeScale),
-      GATEWAY_SECRET_ID: gatewaySecretId,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
 
     // The inference gateway, on its own port; a ready deployment's endpoint_url is its route.
-    await ensureGatewaySecret(secretsManager.url, gatewaySecretId, REGION);
     const gatewayPrincipal = inferenceGatewayPrincipal(prefix);
     const gateway = await startLocalInferenceGateway({
       host,

@@ -8,8 +8,6 @@
  * Its AWS calls run as the principal of the gateway's IAM role in the synthesized template
  * (`<prefix>-inference-gateway`, local/iam/principals.ts), as a function's run as its role.
  */
-import { randomBytes } from 'node:crypto';
-import { CreateSecretCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createGateway, type GatewayOptions, type RunningGateway } from '../gateway/server';
 import { INFERENCE_GATEWAY_NAMESPACE, INFERENCE_GATEWAY_POD_LABELS } from '../functions/domain/model-policies';
 import { runAsFunction } from './identity';
@@ -22,18 +20,6 @@ export const GATEWAY_SOURCE_ADDRESS = '127.0.0.2';
 export const gatewayNetworkSources = (): Record<string, NetworkSource> => ({
   [GATEWAY_SOURCE_ADDRESS]: { namespace: INFERENCE_GATEWAY_NAMESPACE, labels: { ...INFERENCE_GATEWAY_POD_LABELS } },
 });
-
-/** The master secret the keys' pepper and the model server keys derive from: created at first start, as CDK creates it in AWS. */
-export const ensureGatewaySecret = async (endpoint: string, secretId: string, region: string): Promise<void> => {
-  const client = new SecretsManagerClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    await client.send(new CreateSecretCommand({ Name: secretId, SecretString: randomBytes(32).toString('base64'), Description: 'inference gateway master secret' }));
-  } catch (error) {
-    if (!(error instanceof ResourceExistsException)) throw error;
-  } finally {
-    client.destroy();
-  }
-};
 
 export interface LocalGatewayOptions {
   host: string;
