@@ -40,7 +40,8 @@ export class KeyAuthenticator {
     this.validTtlMs = options.validTtlMs ?? DEFAULT_VALID_TTL_MS;
     this.rejectedTtlMs = options.rejectedTtlMs ?? DEFAULT_REJECTED_TTL_MS;
     this.now = options.now ?? Date.now;
-    this.cache = new LRUCache({ max: options.max ?? 10_000, ttl: this.validTtlMs, ttlAutopurge: false, perf: { now: this.now } });
+    // ttlResolution 0: staleness is judged on the clock at each read, not a now cached for a tick.
+    this.cache = new LRUCache({ max: options.max ?? 10_000, ttl: this.validTtlMs, ttlResolution: 0, perf: { now: this.now } });
   }
 
   /** The caller's key record, or a 401. Never logs or keeps the presented key: the cache is keyed by its SHA-256. */

@@ -142,9 +142,10 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     const record = 'deploymentId' in route ? await cachedDeployment(route, route.deploymentId) : await deploymentNamed(route, route.deploymentName);
     if (!record || record.status === 'terminating') throw notFound(`no deployment ${'deploymentId' in route ? route.deploymentId : route.deploymentName} in this project`);
     if (!keyCovers(key, record.id)) throw forbidden();
+    // Paused first: a deployment scaled to zero is `initializing` again, but nothing is starting it.
+    if (record.phase === 'paused' || record.replicas === 0) throw unavailable('deployment_paused', `deployment ${record.id} is paused (0 replicas); scale it up to call it`, STARTING_RETRY_SECONDS);
     if (record.status === 'initializing') throw unavailable('deployment_initializing', `deployment ${record.id} is starting (${record.phase})`, STARTING_RETRY_SECONDS);
     if (record.status === 'failed') throw unavailable('deployment_failed', `deployment ${record.id} failed; see its events`);
-    if (record.phase === 'paused' || record.replicas === 0) throw unavailable('deployment_paused', `deployment ${record.id} is paused (0 replicas); scale it up to call it`, STARTING_RETRY_SECONDS);
     return record;
   };
 
@@ -271,13 +272,19 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
           headers,
           setNoDelay: true,
         } as http.RequestOptions);
-        // Until the first byte of a stream: SSE comments keep the client's connection (and the ALB's idle timer) alive.
+        // A stream idle for keepAliveMs (queued, prefilling, or before vLLM even answers) gets an SSE comment, so
+        // neither the client nor a load balancer's idle timer gives up on it; clients ignore comments.
         let firstByte = false;
+        let lastWrite = performance.now();
+        const send = (text: string): void => {
+          lastWrite = performance.now();
+          if (!res.writableEnded) res.write(text);
+        };
         const keepAlive = setInterval(() => {
-          if (!prepared.streaming || firstByte || res.writableEnded) return;
+          if (!prepared.streaming || res.writableEnded || performance.now() - lastWrite < keepAliveMs) return;
           if (!res.headersSent) res.writeHead(200, sseHeaders);
-          res.write(': keep-alive\n\n');
-        }, keepAliveMs);
+          send(': keep-alive\n\n');
+        }, Math.max(1, Math.floor(keepAliveMs / 3)));
         const deadline = setTimeout(() => {
           if (firstByte) return;
           upstream.destroy();
@@ -309,7 +316,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
           }
           const eventStream = (answer.headers['content-type'] ?? '').startsWith('text/event-stream');
           if (eventStream && status === 200) {
-            relayStream(answer, res, prepared, () => (firstByte = true), finish);
+            relayStream(answer, res, prepared, send, () => (firstByte = true), finish);
             return;
           }
           // JSON (or anything else): small; read whole to meter its usage, then answer.
@@ -354,13 +361,12 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     answer: IncomingMessage,
     res: ServerResponse,
     prepared: Prepared,
+    send: (text: string) => void,
     onFirstByte: () => void,
     finish: (value: MeteredRequest | undefined, error?: GatewayError) => void,
   ): void => {
     if (!res.headersSent) res.writeHead(200, sseHeaders);
-    const { parser, tally } = sseRelay((text) => {
-      if (!res.writableEnded) res.write(text);
-    }, prepared.clientWantsUsage, prepared.clientWantsContinuous);
+    const { parser, tally } = sseRelay(send, prepared.clientWantsUsage, prepared.clientWantsContinuous);
     const result = (): MeteredRequest => {
       const counted = fromUsage(tally.usage, !tally.complete);
       // No usage at all (a server that ignores stream_options): one token per streamed chunk.
