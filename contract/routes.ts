@@ -344,7 +344,8 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: `${deployments}/{model_id}/prompt`,
     entry: 'functions/api/prompt-deployment.ts',
-    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy' },
+    // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy', gatewaySecret: true },
     operation: {
       operationId: 'promptDeployment',
       tag: 'Deployments',
@@ -362,7 +363,8 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
-    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy' },
+    // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy', gatewaySecret: true },
     operation: {
       operationId: 'listDeploymentModels',
       tag: 'Deployments',

@@ -224,6 +224,8 @@ export interface ModelServerCall {
   path: string;
   body?: unknown;
   timeoutMs: number;
+  /** The model server's own key (its --api-key), sent as `Authorization: Bearer`. */
+  apiKey: string;
 }
 
 /** The model cluster: its objects in the model namespace, its pods and its nodes. */

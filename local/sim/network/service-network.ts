@@ -21,11 +21,8 @@ import { pickEndpoint, podServerOf } from '../kubelet/vllm-server.js';
 import { servePod } from '../kubelet/vllm/serve.js';
 import type { SimContext } from '../context.js';
 
-/** The pod a source address stands for. */
-export interface NetworkSource {
-  namespace: string;
-  labels: Labels;
-}
+/** What a source address stands for: a pod (its namespace and labels), or a host in the cluster's subnets (the address NetworkPolicy ipBlocks see). */
+export type NetworkSource = { namespace: string; labels: Labels } | { address: string };
 
 export interface ServiceNetworkOptions {
   host: string;
@@ -78,9 +75,10 @@ export const inCidr = (address: string, cidr: string): boolean => {
 
 const selects = (selector: LabelSelector | undefined, labels: Labels | undefined): boolean => labelsMatch(requirementsFromSelector(selector), labels);
 
-const peerAdmits = (peer: PolicyPeer, policyNamespace: string, address: string, source: NetworkSource | undefined): boolean => {
+const peerAdmits = (peer: PolicyPeer, policyNamespace: string, connectedFrom: string, source: NetworkSource | undefined): boolean => {
+  const address = source && 'address' in source ? source.address : connectedFrom;
   if (peer.ipBlock) return inCidr(address, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(address, c));
-  if (!source) return false;
+  if (!source || 'address' in source) return false;
   // Every namespace carries kubernetes.io/metadata.name (the API server sets it since 1.21).
   const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': source.namespace }) : source.namespace === policyNamespace;
   return namespaceOk && (peer.podSelector === undefined || selects(peer.podSelector, source.labels));
