@@ -536,13 +536,18 @@ const GATEWAY_AUTHS = ['own', 'otherProject', 'otherOrg', 'none', 'garbage', 'ba
  * the client's), every 4xx in OpenAI's shape, and a key of another project never a 2xx.
  */
 export const fuzzGateway = async (target: GatewayFuzzTarget, stats: GatewayFuzzStats, options: { runs: number; seed: number }): Promise<void> => {
+  // The fixture's own tenant, id, key and method weigh more, so that requests also reach the model server.
+  const own = { org: target.org, project: target.project };
   const tenant = fc.constantFrom(
+    own,
+    own,
+    own,
     { org: target.org, project: target.project },
     { org: target.org, project: 'prj-other' },
     { org: 'org-other', project: target.project },
     { org: 'x', project: '..' },
   );
-  const id = fc.oneof(fc.constant(target.deploymentId), fc.constant('dep-doesnotexist'), fc.stringMatching(/^[a-z0-9-]{1,24}$/));
+  const id = fc.oneof({ arbitrary: fc.constant(target.deploymentId), weight: 4 }, fc.constant('dep-doesnotexist'), fc.stringMatching(/^[a-z0-9-]{1,24}$/));
   const rest = fc.oneof(
     fc.constantFrom('/v1/models', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1', '/v1/', '/v1/chat/completions?stream=true', '/metrics', '/v1/../metrics', '/v1/models/x'),
     fc.stringMatching(/^\/v1\/[a-zA-Z0-9/_.%-]{0,40}$/),
@@ -559,8 +564,8 @@ export const fuzzGateway = async (target: GatewayFuzzTarget, stats: GatewayFuzzS
     tenant,
     id,
     rest,
-    method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
-    auth: fc.constantFrom(...GATEWAY_AUTHS),
+    method: fc.constantFrom('GET', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH'),
+    auth: fc.constantFrom('own', 'own', 'own', 'own', ...GATEWAY_AUTHS),
     body,
   });
   const keyOf = (auth: (typeof GATEWAY_AUTHS)[number]): string | undefined => {
