@@ -240,7 +240,8 @@ describe('the inference gateway', () => {
   const cases: { holder: KeyHolder; target: 'A' | 'A-missing' | 'B' | 'A-under-B'; want: number }[] = [
     { holder: 'keyA', target: 'A', want: 200 },
     { holder: 'keyA', target: 'B', want: 403 },
-    { holder: 'keyA', target: 'A-missing', want: 404 },
+    // keyA is scoped to deployment_ids [idA]: any other id of its project is outside its scope.
+    { holder: 'keyA', target: 'A-missing', want: 403 },
     { holder: 'keyB', target: 'A', want: 403 },
     { holder: 'keyB', target: 'A-missing', want: 403 },
     { holder: 'keyB', target: 'A-under-B', want: 404 },
