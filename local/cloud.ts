@@ -148,7 +148,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   try {
     const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb'), authorizer, faults, region: REGION, account: ACCOUNT });
     closers.push(dynamo.close);
-    await ensureTable(dynamo.url, tableName);
+    await ensureTable(dynamo.url, tableName, (line) => console.log(line));
 
     const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT, authorizer });
     closers.push(secretsManager.close);
