@@ -103,7 +103,9 @@ const start = async () => {
   try {
     const response = await fetch('/console/config.json');
     if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
-    render(<App config={(await response.json()) as ConsoleConfig} />, root);
+    const config = (await response.json()) as ConsoleConfig;
+    root.replaceChildren(); // the static "Loading" placeholder
+    render(<App config={config} />, root);
   } catch (error) {
     root.textContent = `The console could not load its configuration: ${(error as Error).message}`;
   }

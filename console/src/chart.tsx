@@ -15,7 +15,8 @@ export const UsageChart = ({ days, currency }: { days: { date: string; gpu_secon
         width,
         height: 220,
         title: 'Usage per day (UTC)',
-        scales: { x: { time: true }, cost: {} },
+        // A day either side, so a single day's bar is drawn rather than a zero-width range.
+        scales: { x: { time: true, range: (_u, min, max) => [min - 86_400, max + 86_400] }, cost: {} },
         series: [
           {},
           { label: 'GPU-hours', stroke: '#2563eb', fill: 'rgba(37,99,235,0.15)', width: 2, paths: uPlot.paths.bars?.({ size: [0.6, 60] }), points: { show: false } },

@@ -56,7 +56,7 @@ export const DeploymentPage = ({ id }: { id: string }) => {
               {d.gpu_count} × {d.gpu_config_id} per replica ({d.region})
             </dd>
             <dt>Endpoint</dt>
-            <dd class="mono">{d.endpoint_url ?? '—'}</dd>
+            <dd class="mono wrap">{d.endpoint_url ?? '—'}</dd>
             <dt>Uptime</dt>
             <dd>{duration(d.uptime_seconds)}</dd>
             <dt>Cost to date</dt>
@@ -229,7 +229,7 @@ const LogTail = ({ id }: { id: string }) => {
 
 const Usage = ({ id }: { id: string }) => {
   const { api } = useApp();
-  const usage = usePoll(() => api.call<UsageView>('getUsage', { params: { model_id: id } }), 10_000, [id]);
+  const usage = usePoll(() => api.call<UsageView>('getUsage', { params: { model_id: id } }), 5000, [id]);
   return (
     <section class="card" aria-labelledby="usage-title">
       <h2 id="usage-title">Usage</h2>
@@ -237,7 +237,7 @@ const Usage = ({ id }: { id: string }) => {
         <Loading error={usage.error} />
       ) : (
         <>
-          <p>
+          <p id="usage-summary">
             {duration(usage.data.serving_seconds)} serving, {(usage.data.gpu_seconds / 3600).toFixed(3)} GPU-hours, {money(usage.data.cost_to_date, usage.data.currency ?? 'USD')} at{' '}
             {money(usage.data.unit_price, usage.data.currency ?? 'USD')} per GPU-hour
           </p>

@@ -1,0 +1,181 @@
+/**
+ * The web console in a real browser: headless Chromium (Debian's `chromium`, or CHROMIUM_PATH)
+ * driven by puppeteer-core against a local cloud started here, as a user would use it: sign in,
+ * see the dry-run plan (and an API error next to the field it names), deploy, watch the
+ * timeline reach ready, scale, read the log, manage inference keys and the catalog, delete.
+ * Each page is saved to test-results/console/*.png; UPDATE_DOCS_SCREENSHOTS=1 also copies them
+ * to docs/console/ for docs/console.md.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../contract/routes';
+import { BASE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+
+// What the functions evaluated in the page use of the DOM (the tests' tsconfig has no DOM lib).
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+declare const location: { hash: string };
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = resolve('test-results/console');
+const DOCS_SHOTS = resolve('docs/console');
+const STEP_MS = 20_000;
+const HAS_KEY_ROUTES = ROUTES.some((r) => r.path.endsWith('/inference-keys'));
+
+let t: TestCloud;
+let browser: Browser;
+let page: Page;
+const shots: string[] = [];
+
+const shoot = async (name: string) => {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  shots.push(name);
+};
+
+/** Waits until the page's text matches, naming what it waited for when it does not. */
+const waitForText = async (selector: string, pattern: RegExp, what: string) => {
+  try {
+    await page.waitForFunction((s, source, flags) => new RegExp(source, flags).test(document.querySelector(s)?.textContent ?? ''), { timeout: STEP_MS, polling: 100 }, selector, pattern.source, pattern.flags);
+  } catch {
+    const text = await page.$eval(selector, (e) => e.textContent).catch(() => '(no such element)');
+    throw new Error(`waited ${STEP_MS} ms for ${what}: ${selector} shows ${JSON.stringify(text?.slice(0, 400))}`);
+  }
+};
+
+const typeInto = async (selector: string, text: string) => {
+  await page.click(selector, { count: 3 });
+  await page.keyboard.press('Backspace');
+  await page.type(selector, text);
+};
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
+  }
+  await mkdir(SHOTS, { recursive: true });
+  t = await startTestCloud(0.02);
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1366, height: 900 });
+  // Any script error or failed request fails the test it happens in, with the browser's message.
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  if (process.env.UPDATE_DOCS_SCREENSHOTS === '1') {
+    await mkdir(DOCS_SHOTS, { recursive: true });
+    for (const name of shots) await copyFile(join(SHOTS, `${name}.png`), join(DOCS_SHOTS, `${name}.png`));
+  }
+});
+
+describe('the web console, in Chromium', { timeout: 90_000 }, () => {
+  let deploymentId = '';
+
+  it('serves the app at / without a token and signs in through the local form', async () => {
+    const index = await fetch(`${t.cloud.apiUrl}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/text\/html/);
+    await page.goto(`${t.cloud.apiUrl}/`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('#local-sign-in');
+    await shoot('sign-in');
+    await typeInto('#org_id', ORG);
+    await typeInto('#project_ids', PROJECT);
+    await page.select('#role', 'admin');
+    await page.click('#local-sign-in');
+    await waitForText('main', /No deployments in project prj-web/, 'the empty deployments list');
+    expect(page.url()).toMatch(/#\/deployments$/);
+  });
+
+  it('shows the dry-run plan before deploying, and an API error next to the field it names', async () => {
+    await page.click('nav a[href="#/deploy"]');
+    await page.waitForSelector('#catalog_id option[value="Qwen-Qwen2.5-0.5B-Instruct"]');
+    await page.select('#catalog_id', 'Qwen-Qwen2.5-0.5B-Instruct');
+    await typeInto('#name', 'Not_A_Label');
+    await page.click('button[type="submit"]');
+    await waitForText('#name-error', /name must be a DNS-1123 label/, 'the name error under the name field');
+    await shoot('deploy-error');
+
+    await typeInto('#name', 'qwen-console');
+    await page.click('button[type="submit"]');
+    await waitForText('#plan', /fits/, 'the plan with its memory fit');
+    const plan = await page.$eval('#plan', (e) => e.textContent ?? '');
+    expect(plan).toMatch(/per minute/);
+    expect(plan).toMatch(/to add in/);
+    expect(await page.$('#name-error')).toBeNull();
+    await shoot('deploy-plan');
+    // Nothing started yet: the plan is a dry run.
+    expect((await t.api('GET', BASE)).body.items).toHaveLength(0);
+
+    await page.click('#deploy-now');
+    await page.waitForFunction(() => /#\/deployments\/dep-/.test(location.hash), { timeout: STEP_MS });
+    deploymentId = decodeURIComponent(page.url().split('#/deployments/')[1] ?? '');
+    expect(deploymentId).toMatch(/^dep-/);
+  });
+
+  it('draws the cold-start timeline until the deployment is ready, with its log', async () => {
+    await page.waitForSelector('section[data-status="ready"]', { timeout: STEP_MS });
+    await waitForText('.timeline-legend', /ready at/, 'the ready milestone in the timeline');
+    const segments = await page.$$eval('.timeline-segment', (nodes) => nodes.length);
+    expect(segments).toBeGreaterThanOrEqual(4);
+    await waitForText('#log', /vLLM API server version/, 'the vLLM log tail');
+    await waitForText('#events', /ready/, 'the ready event');
+    await page.waitForSelector('.chart canvas');
+    await shoot('deployment-ready');
+  });
+
+  it('scales to two replicas and shows both running', async () => {
+    await typeInto('#scale-replicas', '2');
+    await page.click('#ops-title ~ form button[type="submit"]');
+    await waitForText('#replicas-summary', /2 running, 0 pending, 2 desired/, 'two running replicas');
+    expect((await t.api('GET', `${BASE}/${deploymentId}`)).body.replicas).toBe(2);
+    await waitForText('#usage-summary', /[1-9]\d* s serving/, 'serving time in the usage');
+    await shoot('deployment-scaled');
+
+    await page.click('nav a[href="#/deployments"]');
+    await waitForText('table.list tbody', /qwen-console/, 'the deployment in the list');
+    await waitForText('table.list tbody', /2\/2/, 'two of two replicas in the list');
+    await shoot('deployments');
+  });
+
+  it.runIf(HAS_KEY_ROUTES)('creates an inference key, shows it once, and revokes it', async () => {
+    await page.click('nav a[href="#/keys"]');
+    await page.waitForSelector('#key-name');
+    await typeInto('#key-name', 'console-e2e');
+    await typeInto('#key-rpm', '60');
+    await page.click('#keys-title ~ form button[type="submit"]');
+    await page.waitForSelector('#new-key input', { timeout: STEP_MS });
+    const secret = await page.$eval('#new-key input', (e) => (e as unknown as { value: string }).value);
+    expect(secret).toMatch(/^sk-/);
+    await waitForText('#keys', /console-e2e/, 'the key in the list');
+    await shoot('keys');
+    // The list never shows the secret.
+    expect(await page.$eval('#keys', (e) => e.textContent ?? '')).not.toContain(secret);
+    await page.click('button[aria-label="Revoke console-e2e"]');
+    await page.waitForFunction(() => !document.querySelector('#keys') || !/console-e2e/.test(document.querySelector('#keys')?.textContent ?? ''), { timeout: STEP_MS });
+  });
+
+  it('lists the catalog for an admin, retired models too', async () => {
+    await page.click('nav a[href="#/catalog"]');
+    await waitForText('#catalog', /Qwen-Qwen2.5-0.5B-Instruct/, 'the catalog');
+    await shoot('catalog');
+  });
+
+  it('deletes the deployment after a confirmation', async () => {
+    await page.goto(`${t.cloud.apiUrl}/#/deployments/${encodeURIComponent(deploymentId)}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('section[data-status="ready"]', { timeout: STEP_MS });
+    const [deleteButton] = await page.$$('xpath/.//button[contains(., "Delete")]');
+    await deleteButton!.click();
+    await page.click('#confirm-delete');
+    await waitForText('main', /The delete was accepted/, 'the delete confirmation');
+    await waitFor(() => t.api('GET', `${BASE}/${deploymentId}`), (r) => r.status === 404, 'the deployment gone', STEP_MS);
+    await page.click('nav a[href="#/deployments"]');
+    await waitForText('main', /No deployments in project prj-web/, 'the empty list again');
+  });
+});
