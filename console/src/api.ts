@@ -27,7 +27,10 @@ export interface ApiClient {
   call<T>(name: RouteName, options?: { params?: Record<string, string>; query?: Record<string, string | number | boolean | undefined>; body?: unknown }): Promise<T>;
 }
 
-export const createApiClient = (apiUrl: string, session: Session, onUnauthorized: () => void): ApiClient => ({
+export const createApiClient = (apiBase: string, session: Session, onUnauthorized: () => void): ApiClient => {
+  // The stage URL ends with "/", the route paths start with one.
+  const apiUrl = apiBase.replace(/\/+$/, '');
+  return {
   async call<T>(name: RouteName, options: { params?: Record<string, string>; query?: Record<string, string | number | boolean | undefined>; body?: unknown } = {}) {
     const { method, path } = route(name, { org_id: session.org_id, project_id: session.project_id, ...options.params });
     const query = new URLSearchParams();
@@ -53,7 +56,8 @@ export const createApiClient = (apiUrl: string, session: Session, onUnauthorized
     }
     return body as T;
   },
-});
+  };
+};
 
 /**
  * The form field an API message names, if any: messages name the offending field first

@@ -8,6 +8,8 @@ import type { Session } from './api';
 
 export type ConsoleConfig =
   | { apiUrl: string; auth: { mode: 'local'; tokenUrl: string } }
+  /** A stack whose tokens come from an external OIDC issuer: the user pastes one. */
+  | { apiUrl: string; auth: { mode: 'token' } }
   | { apiUrl: string; auth: { mode: 'cognito'; domain: string; clientId: string; redirectUri: string; scopes: string[] } };
 
 const SESSION_KEY = 'gpu-console.session';

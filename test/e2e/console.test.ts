@@ -117,6 +117,9 @@ describe('the web console, in Chromium', { timeout: 90_000 }, () => {
     await page.waitForFunction(() => /#\/deployments\/dep-/.test(location.hash), { timeout: STEP_MS });
     deploymentId = decodeURIComponent(page.url().split('#/deployments/')[1] ?? '');
     expect(deploymentId).toMatch(/^dep-/);
+    // The nodes take seconds to boot even at this time scale: the timeline is caught in progress.
+    await page.waitForSelector('section[data-status="initializing"] .timeline-segment.open', { timeout: STEP_MS });
+    await shoot('deployment-starting');
   });
 
   it('draws the cold-start timeline until the deployment is ready, with its log', async () => {

@@ -22,6 +22,7 @@ export const SignInPage = ({ config, onSignedIn, error: initialError }: { config
         </section>
       ) : (
         <>
+          {auth.mode === 'local' ? (
           <section class="card local-only" aria-labelledby="local-title">
             <h2 id="local-title">Local cloud sign-in</h2>
             <p class="hint">
@@ -54,6 +55,7 @@ export const SignInPage = ({ config, onSignedIn, error: initialError }: { config
               </button>
             </form>
           </section>
+          ) : null}
           <section class="card" aria-labelledby="paste-title">
             <h2 id="paste-title">Or paste a token</h2>
             <form
