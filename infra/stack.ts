@@ -12,7 +12,7 @@ import { ClusterBootstrap } from './constructs/cluster-bootstrap';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
-import { HfTokenSecrets } from './constructs/secrets';
+import { GatewaySecret, HfTokenSecrets } from './constructs/secrets';
 import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
 import { ROUTES } from '../contract/routes';
@@ -228,6 +228,8 @@ export class GpuControlPlaneStack extends Stack {
   readonly config: ControlPlaneConfig;
   readonly data: ControlPlaneData;
   readonly secrets: HfTokenSecrets;
+  /** The inference gateway's master secret; the gateway's construct grants its pods read on it. */
+  readonly gatewaySecret: GatewaySecret;
   readonly cluster: GpuCluster;
   readonly workflows: Workflows;
   readonly auth: ApiAuth;
@@ -250,6 +252,7 @@ export class GpuControlPlaneStack extends Stack {
 
     this.data = new ControlPlaneData(this, 'Data');
     this.secrets = new HfTokenSecrets(this, 'HfTokenSecrets', { prefix: config.prefix });
+    this.gatewaySecret = new GatewaySecret(this, 'GatewaySecret', { prefix: config.prefix, key: this.secrets.key });
     this.cluster =
       config.cluster.mode === 'create'
         ? new NewGpuCluster(this, 'Cluster', {
@@ -283,6 +286,7 @@ export class GpuControlPlaneStack extends Stack {
       table: this.data.table,
       cluster: this.cluster,
       secrets: this.secrets,
+      gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
       kubernetesTaskConcurrency: config.kubernetesTaskConcurrency,
     });
@@ -300,6 +304,7 @@ export class GpuControlPlaneStack extends Stack {
       jwtAudience: this.auth.audience,
       cluster: this.cluster,
       secrets: this.secrets,
+      gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
     });
     this.console.publish({

@@ -27,6 +27,8 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   /^(Annotation::)?AwsSolutions-IAM4\[Policy::\{"Fn::If":\["ClusterKubectlProviderHandlerHasEcrPublic[0-9A-F]+",.*AmazonElasticContainerRegistryPublicReadOnly.*\]$/,
   // The public routes (OpenAPI document and its page), acknowledged on those routes only.
   /^(Annotation::)?AwsSolutions-APIG4$/,
+  // The inference gateway's master secret: every inference key and model server key derives from it, so it is rotated by hand.
+  /^(Annotation::)?AwsSolutions-SMG4$/,
   /^CloudFormation-Validate::W9009$/,
   // The web console (infra/constructs/console.ts): its CloudFront distribution (no geo restriction, no WAF for
   // static files, the default certificate's TLS policy), its log bucket, and BucketDeployment's deploy-time handler.
