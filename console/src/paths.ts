@@ -26,7 +26,7 @@ export const CONSOLE_ROUTES = {
   getUsage: ['GET', `${deployments}/{model_id}/usage`],
 } as const;
 
-/** Issue 15's routes, on branch h-keys until it is merged. */
+/** Issue 15's inference keys. */
 export const KEY_ROUTES = {
   listKeys: ['GET', keys],
   createKey: ['POST', keys],

@@ -241,6 +241,12 @@ const Usage = ({ id }: { id: string }) => {
             {duration(usage.data.serving_seconds)} serving, {(usage.data.gpu_seconds / 3600).toFixed(3)} GPU-hours, {money(usage.data.cost_to_date, usage.data.currency ?? 'USD')} at{' '}
             {money(usage.data.unit_price, usage.data.currency ?? 'USD')} per GPU-hour
           </p>
+          {usage.data.tokens ? (
+            <p id="usage-tokens">
+              Through the inference gateway: {usage.data.tokens.total.requests} requests, {usage.data.tokens.total.prompt_tokens} prompt and {usage.data.tokens.total.completion_tokens}{' '}
+              completion tokens
+            </p>
+          ) : null}
           <UsageChart days={usage.data.days} currency={usage.data.currency ?? 'USD'} />
         </>
       )}
