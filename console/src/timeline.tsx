@@ -46,7 +46,7 @@ export const Timeline = ({ deployment, now }: { deployment: DeploymentView; now:
             title={`${s.label}: ${duration((s.to - s.from) / 1000)}`}
           />
         ))}
-        {!ready && eta ? <div class="timeline-eta" style={{ left: pct(eta) }} title="ETA" /> : null}
+        {!ready && eta ? <div class="timeline-eta" style={{ left: `min(${pct(eta)}, calc(100% - 3px))` }} title={`ETA ${time(deployment.eta!.expected_ready_at)}`} /> : null}
       </div>
       <div class="timeline-axis" aria-hidden="true">
         <span>0 s</span>

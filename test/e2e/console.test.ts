@@ -117,6 +117,7 @@ describe('the web console, in Chromium', { timeout: 90_000 }, () => {
     expect(deploymentId).toMatch(/^dep-/);
     // The nodes take seconds to boot even at this time scale: the timeline is caught in progress.
     await page.waitForSelector('section[data-status="initializing"] .timeline-segment.open', { timeout: STEP_MS });
+    await page.waitForSelector('#events li', { timeout: STEP_MS });
     await shoot('deployment-starting');
   });
 
@@ -137,6 +138,8 @@ describe('the web console, in Chromium', { timeout: 90_000 }, () => {
     await waitForText('#replicas-summary', /2 running, 0 pending, 2 desired/, 'two running replicas');
     expect((await t.api('GET', `${BASE}/${deploymentId}`)).body.replicas).toBe(2);
     await waitForText('#usage-summary', /[1-9]\d* s serving/, 'serving time in the usage');
+    await page.waitForSelector('section[data-phase="ready"]', { timeout: STEP_MS });
+    await waitForText('#events', /scale requested/, 'the scale in the events');
     await shoot('deployment-scaled');
 
     await page.click('nav a[href="#/deployments"]');

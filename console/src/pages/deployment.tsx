@@ -61,7 +61,7 @@ export const DeploymentPage = ({ id }: { id: string }) => {
             <dd>{duration(d.uptime_seconds)}</dd>
             <dt>Cost to date</dt>
             <dd>
-              {money(d.cost_to_date)} ({(d.gpu_seconds / 3600).toFixed(2)} GPU-hours)
+              {money(d.cost_to_date)} ({(d.gpu_seconds / 3600).toFixed(4)} GPU-hours)
             </dd>
             <dt>Serving</dt>
             <dd>
