@@ -172,10 +172,36 @@ describe('the web console, in Chromium', { timeout: 90_000 }, () => {
     await shoot('keys');
   });
 
-  it('lists the catalog for an admin, retired models too', async () => {
+  it('lets an admin add a model to the catalog, update it and retire it', async () => {
     await page.click('nav a[href="#/catalog"]');
     await waitForText('#catalog', /Qwen-Qwen2.5-0.5B-Instruct/, 'the catalog');
+    await page.click('#catalog-title ~ button');
+    await typeInto('#cat-model_id', 'acme/tiny-chat-1b');
+    await typeInto('#cat-parameters', '1.1');
+    await typeInto('#cat-layers', '22');
+    await typeInto('#cat-kv', '4');
+    await typeInto('#cat-head-dim', '64');
+    await typeInto('#cat-name', 'Tiny Chat 1B');
+    await typeInto('#cat-vendor', 'Acme');
+    await page.select('#cat-gpu', 'l4-24gb');
+    // A default outside its range: the API's message lands under that field.
+    await typeInto('#cat-len-default', '999999');
+    await page.click('#catalog-form-title ~ .actions button[type="submit"]');
+    await waitForText('#cat-len-default-error', /configurations\.max_model_len/, 'the range error under its field');
+    await typeInto('#cat-len-default', '4096');
+    await page.click('#catalog-form-title ~ .actions button[type="submit"]');
+    await waitForText('#catalog', /acme-tiny-chat-1b/, 'the new model in the catalog');
+    expect((await t.api('GET', '/api/v1beta1/aimodels-catalog')).body.items.map((m: { id: string }) => m.id)).toContain('acme-tiny-chat-1b');
+
+    await page.click('button[aria-label="Edit acme-tiny-chat-1b"]');
+    await typeInto('#cat-name', 'Tiny Chat 1B v2');
+    await page.click('#catalog-form-title ~ .actions button[type="submit"]');
+    await waitForText('#catalog', /Tiny Chat 1B v2/, 'the updated name');
+    await page.click('button[aria-label="Retire acme-tiny-chat-1b"]');
+    await waitForText('#catalog', /retired/, 'the model marked retired');
     await shoot('catalog');
+    const offered = (await t.api('GET', '/api/v1beta1/aimodels-catalog')).body.items.map((m: { id: string }) => m.id);
+    expect(offered).not.toContain('acme-tiny-chat-1b');
   });
 
   it('deletes the deployment after a confirmation', async () => {
