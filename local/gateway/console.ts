@@ -21,9 +21,9 @@ const TOKEN_TTL_SECONDS = 12 * 60 * 60;
 const MAX_TOKEN_REQUEST_BYTES = 4096;
 
 const tokenRequestSchema = z.object({
-  org_id: z.string().trim().min(1, { error: 'org_id is required' }).max(64, { error: 'org_id is too long' }).regex(/^\S+$/, { error: 'org_id must not contain spaces' }),
+  org_id: z.string({ error: 'org_id is required' }).trim().min(1, { error: 'org_id is required' }).max(64, { error: 'org_id is too long' }).regex(/^\S+$/, { error: 'org_id must not contain spaces' }),
   project_ids: z
-    .string()
+    .string({ error: 'project_ids is required: one or more project ids, comma separated, or *' })
     .trim()
     .min(1, { error: 'project_ids is required: one or more project ids, comma separated, or *' })
     .max(2048, { error: 'project_ids is too long' }),
