@@ -215,4 +215,14 @@ describe('the web console, in Chromium', { timeout: 90_000 }, () => {
     await page.click('nav a[href="#/deployments"]');
     await waitForText('main', /No deployments in project prj-web/, 'the empty list again');
   });
+
+  it('signs out, and back in with a pasted token of a viewer, who sees the catalog page refused', async () => {
+    await page.click('xpath/.//button[contains(., "Sign out")]');
+    await page.waitForSelector('#token');
+    await page.type('#token', await t.token({ role: 'viewer' }));
+    await page.click('#paste-title ~ form button[type="submit"]');
+    await waitForText('.topbar', /org-acme · viewer/, 'the viewer session');
+    await page.click('nav a[href="#/catalog"]');
+    await waitForText('main', /needs the admin role/, 'the admin-only notice');
+  });
 });
