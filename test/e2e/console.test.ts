@@ -140,12 +140,37 @@ describe('the web console, in Chromium', { timeout: 90_000 }, () => {
     await waitForText('#usage-summary', /[1-9]\d* s serving/, 'serving time in the usage');
     await page.waitForSelector('section[data-phase="ready"]', { timeout: STEP_MS });
     await waitForText('#events', /scale requested/, 'the scale in the events');
+
+    // The scale range and the idle timeout, saved through their forms.
+    await typeInto('#min_replicas', '1');
+    await typeInto('#max_replicas', '3');
+    await page.click('#autoscaling-title ~ form button[type="submit"]');
+    await waitForText('#autoscaling-title + p', /Range 1–3/, 'the saved scale range');
+    await typeInto('#idle_timeout_minutes', '30');
+    await page.click('#schedule-title ~ form button[type="submit"]');
+    await waitForText('#schedule-title ~ dl', /UTC/, 'the saved schedule');
+    expect((await t.api('GET', `${BASE}/${deploymentId}/schedule`)).body).toMatchObject({ time_zone: 'UTC', idle_timeout_minutes: 30 });
     await shoot('deployment-scaled');
 
     await page.click('nav a[href="#/deployments"]');
     await waitForText('table.list tbody', /qwen-console/, 'the deployment in the list');
     await waitForText('table.list tbody', /2\/2/, 'two of two replicas in the list');
     await shoot('deployments');
+
+    // Keyboard: from the top of the page, Tab reaches the skip button, then the navigation, in order.
+    // (A reload starts focus at the top; the session is kept in sessionStorage.)
+    await page.reload({ waitUntil: 'networkidle0' });
+    await waitForText('table.list tbody', /qwen-console/, 'the list after a reload');
+    const focused: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(await page.evaluate('document.activeElement ? document.activeElement.textContent.trim() : ""') as string);
+    }
+    expect(focused).toEqual(['Skip to content', 'Deployments', 'Deploy', 'Inference keys', 'Catalog']);
+    // And Enter follows a focused link.
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#catalog-title', { timeout: STEP_MS });
+    await page.click('nav a[href="#/deployments"]');
   });
 
   it('creates an inference key, shows it once, and revokes it', async () => {
