@@ -101,7 +101,8 @@ export const CatalogPage = () => {
                 {m.recommended_gpu.gpu_count} × {m.recommended_gpu.gpu_config_id}
               </td>
               <td>{m.retired_at ? `retired ${time(m.retired_at)}` : m.gated ? 'offered (gated)' : 'offered'}</td>
-              <td class="actions">
+              <td>
+                  <div class="actions">
                 <button type="button" class="button" onClick={() => setEditing(m)} aria-label={`Edit ${m.id}`}>
                   Edit
                 </button>
@@ -110,7 +111,8 @@ export const CatalogPage = () => {
                     Retire
                   </button>
                 )}
-              </td>
+                  </div>
+                </td>
             </tr>
           ))}
         </tbody>

@@ -119,7 +119,8 @@ export const KeysPage = () => {
                     .filter((s) => s)
                     .join(', ') || '—'}
                 </td>
-                <td class="actions">
+                <td>
+                  <div class="actions">
                   <button type="button" class="button" onClick={() => setUsageOf(usageOf === k.id ? undefined : k.id)} aria-expanded={usageOf === k.id}>
                     Usage
                   </button>
@@ -128,6 +129,7 @@ export const KeysPage = () => {
                       Revoke
                     </button>
                   ) : null}
+                  </div>
                 </td>
               </tr>
             ))}
