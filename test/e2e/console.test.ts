@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 // What the functions evaluated in the page use of the DOM (the tests' tsconfig has no DOM lib).
@@ -26,6 +26,8 @@ let t: TestCloud;
 let browser: Browser;
 let page: Page;
 const shots: string[] = [];
+/** Uncaught script errors in the page; any fails the test it happened in. */
+const pageErrors: string[] = [];
 
 const shoot = async (name: string) => {
   const path = join(SHOTS, `${name}.png`);
@@ -58,10 +60,11 @@ beforeAll(async () => {
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
   page = await browser.newPage();
   await page.setViewport({ width: 1366, height: 900 });
-  // Any script error or failed request fails the test it happens in, with the browser's message.
-  page.on('pageerror', (error) => {
-    throw error;
-  });
+  page.on('pageerror', (error) => pageErrors.push(error instanceof Error ? error.message : String(error)));
+});
+
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
 });
 
 afterAll(async () => {
@@ -73,7 +76,7 @@ afterAll(async () => {
   }
 });
 
-describe('the web console, in Chromium', { timeout: 90_000 }, () => {
+describe('the web console, in Chromium', { timeout: 45_000 }, () => {
   let deploymentId = '';
 
   it('serves the app at / without a token and signs in through the local form', async () => {
