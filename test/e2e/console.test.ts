@@ -149,6 +149,7 @@ describe('the web console, in Chromium', { timeout: 45_000 }, () => {
     await typeInto('#max_replicas', '3');
     await page.click('#autoscaling-title ~ form button[type="submit"]');
     await waitForText('#autoscaling-title + p', /Range 1–3/, 'the saved scale range');
+    await waitForText('#scale-decisions', /scale from 1 to 2 replicas/, 'the scale among the scale decisions');
     await typeInto('#idle_timeout_minutes', '30');
     await page.click('#schedule-title ~ form button[type="submit"]');
     await waitForText('#schedule-title ~ dl', /UTC/, 'the saved schedule');

@@ -13,6 +13,7 @@ export const DeploymentPage = ({ id }: { id: string }) => {
   const { api } = useApp();
   const params = { model_id: id };
   const deployment = usePoll(() => api.call<DeploymentView>('getDeployment', { params }), 2000, [id]);
+  const events = useEvents(id);
   const [deleted, setDeleted] = useState(false);
   if (deleted) {
     return (
@@ -82,12 +83,12 @@ export const DeploymentPage = ({ id }: { id: string }) => {
         <Timeline deployment={d} now={Date.now()} />
       </section>
       <div class="cards">
-        <Events id={id} />
+        <EventsCard events={events} />
         <LogTail id={id} />
       </div>
       <Usage id={id} />
       <div class="cards">
-        <Autoscaling deployment={d} onChange={deployment.reload} />
+        <Autoscaling deployment={d} events={events} onChange={deployment.reload} />
         <Schedule id={id} />
       </div>
     </section>
@@ -162,9 +163,10 @@ const Operations = ({ deployment: d, onChange, onDeleted }: { deployment: Deploy
   );
 };
 
-const Events = ({ id }: { id: string }) => {
+/** The deployment's events, newest first: the events card and the scale decisions both read them. */
+const useEvents = (id: string) => {
   const { api } = useApp();
-  const events = usePoll(
+  return usePoll(
     async () => {
       // Oldest first, by pages: follow the cursor to the newest (a deployment's history is short).
       const items: EventList['items'] = [];
@@ -180,25 +182,27 @@ const Events = ({ id }: { id: string }) => {
     3000,
     [id],
   );
-  return (
-    <section class="card" aria-labelledby="events-title">
-      <h2 id="events-title">Events</h2>
-      {!events.data ? (
-        <Loading error={events.error} />
-      ) : (
-        <ol class="events" id="events">
-          {events.data.map((e, i) => (
-            <li key={`${e.at}-${i}`}>
-              <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.type.replace(/_/g, ' ')}</strong> <span class="hint">{e.phase.replace(/_/g, ' ')}</span>
-              <div>{e.message}</div>
-              {e.reason ? <div class="form-error">{e.reason}</div> : null}
-            </li>
-          ))}
-        </ol>
-      )}
-    </section>
-  );
 };
+type EventsPoll = ReturnType<typeof useEvents>;
+
+const EventsCard = ({ events }: { events: EventsPoll }) => (
+  <section class="card" aria-labelledby="events-title">
+    <h2 id="events-title">Events</h2>
+    {!events.data ? (
+      <Loading error={events.error} />
+    ) : (
+      <ol class="events" id="events">
+        {events.data.map((e, i) => (
+          <li key={`${e.at}-${i}`}>
+            <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.type.replace(/_/g, ' ')}</strong> <span class="hint">{e.phase.replace(/_/g, ' ')}</span>
+            <div>{e.message}</div>
+            {e.reason ? <div class="form-error">{e.reason}</div> : null}
+          </li>
+        ))}
+      </ol>
+    )}
+  </section>
+);
 
 const LogTail = ({ id }: { id: string }) => {
   const { api } = useApp();
@@ -254,7 +258,10 @@ const Usage = ({ id }: { id: string }) => {
   );
 };
 
-const Autoscaling = ({ deployment: d, onChange }: { deployment: DeploymentView; onChange: () => Promise<void> }) => {
+const SCALE_EVENTS = new Set(['scale_requested', 'pause_requested', 'resume_requested']);
+
+const Autoscaling = ({ deployment: d, events, onChange }: { deployment: DeploymentView; events: EventsPoll; onChange: () => Promise<void> }) => {
+  const decisions = (events.data ?? []).filter((e) => SCALE_EVENTS.has(e.type)).slice(0, 5);
   const { api } = useApp();
   const [range, setRange] = useState({ min: String(d.autoscaling?.min_replicas ?? ''), max: String(d.autoscaling?.max_replicas ?? '') });
   const [error, setError] = useState<{ field?: string; message: string } | undefined>(undefined);
@@ -274,8 +281,20 @@ const Autoscaling = ({ deployment: d, onChange }: { deployment: DeploymentView; 
     <section class="card" aria-labelledby="autoscaling-title">
       <h2 id="autoscaling-title">Autoscaling</h2>
       <p class="hint">
-        {d.autoscaling ? `Range ${d.autoscaling.min_replicas}–${d.autoscaling.max_replicas}.` : 'No range set (0 to 16).'} The autoscaler's decisions appear in the events as scale requests.
+        {d.autoscaling ? `Range ${d.autoscaling.min_replicas}–${d.autoscaling.max_replicas}.` : 'No range set (0 to 16).'} The latest scale, pause and resume requests,
+        by people, the schedule or the autoscaler:
       </p>
+      {decisions.length === 0 ? (
+        <p class="empty">None yet.</p>
+      ) : (
+        <ol class="events" id="scale-decisions">
+          {decisions.map((e, i) => (
+            <li key={`${e.at}-${i}`}>
+              <time dateTime={e.at}>{time(e.at)}</time> {e.message}
+            </li>
+          ))}
+        </ol>
+      )}
       <form
         class="form inline-form"
         onSubmit={(e) => {
