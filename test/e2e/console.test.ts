@@ -152,7 +152,7 @@ describe('the web console, in Chromium', { timeout: 45_000 }, () => {
     await waitForText('#scale-decisions', /scale from 1 to 2 replicas/, 'the scale among the scale decisions');
     await typeInto('#idle_timeout_minutes', '30');
     await page.click('#schedule-title ~ form button[type="submit"]');
-    await waitForText('#schedule-title ~ dl', /UTC/, 'the saved schedule');
+    await waitForText('#schedule-title ~ dl', /30 min/, 'the saved schedule');
     expect((await t.api('GET', `${BASE}/${deploymentId}/schedule`)).body).toMatchObject({ time_zone: 'UTC', idle_timeout_minutes: 30 });
     await shoot('deployment-scaled');
 

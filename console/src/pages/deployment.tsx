@@ -367,6 +367,8 @@ const Schedule = ({ id }: { id: string }) => {
           <dd>{s.windows.length === 0 ? 'none' : s.windows.map((w) => `${w.cron} → ${w.replicas}`).join('; ')}</dd>
           <dt>Next</dt>
           <dd>{s.next_windows.length === 0 ? '—' : s.next_windows.map((w) => `${time(w.at)} → ${w.replicas}`).join('; ')}</dd>
+          <dt>Pause after idle</dt>
+          <dd>{s.idle_timeout_minutes === null ? 'never' : `${s.idle_timeout_minutes} min`}</dd>
           <dt>Last activity</dt>
           <dd>{time(s.last_activity_at)}</dd>
         </dl>
