@@ -20,7 +20,7 @@ declare const location: { hash: string };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = resolve('test-results/console');
 const DOCS_SHOTS = resolve('docs/console');
-const STEP_MS = 20_000;
+const STEP_MS = 30_000;
 
 let t: TestCloud;
 let browser: Browser;
