@@ -5,9 +5,7 @@
  * the S3 deployment uploads (infra/constructs/console.ts). `config.json` is not part of it:
  * each host writes its own.
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, buildSync, type BuildOptions, type OutputFile } from 'esbuild';
@@ -62,12 +60,4 @@ export const writeConsoleSync = (outDir: string): string => {
     writeFileSync(join(out, file.path), file.body);
   }
   return out;
-};
-
-/** Writes the files under `outDir` (e.g. for a static host other than the CDK app's). */
-export const writeConsole = async (outDir: string): Promise<void> => {
-  for (const file of await buildConsole()) {
-    await mkdir(dirname(join(outDir, file.path)), { recursive: true });
-    await writeFile(join(outDir, file.path), file.body);
-  }
 };

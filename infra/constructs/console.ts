@@ -57,7 +57,8 @@ export class ConsoleHosting extends Construct {
       versioned: false,
       serverAccessLogsBucket: logs,
       serverAccessLogsPrefix: 'assets/',
-      // Static files rebuilt on every deploy: nothing in it is durable state.
+      // Kept on stack deletion like the logs: CloudFormation cannot delete a non-empty bucket, and
+      // emptying it would take one more custom resource for files any deploy rebuilds.
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -134,7 +135,7 @@ export class ConsoleHosting extends Construct {
     if (props.auth.mode === 'cognito') this.authDomain = props.auth.domain;
 
     const bundle = s3deploy.Source.asset(join(PROJECT_ROOT, 'console'), {
-      exclude: ['out', 'tsconfig.json'],
+      exclude: ['tsconfig.json'],
       bundling: {
         // esbuild runs in-process (console/build.ts); the image is never pulled.
         image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24-alpine'),
