@@ -598,7 +598,7 @@ export const fuzzGateway = async (target: GatewayFuzzTarget, stats: GatewayFuzzS
         stats.violations.push({ request: described, status: response.status, body: excerpt, why: "another project's key was answered" });
       }
       if (response.status >= 400 && response.status < 500) {
-        let shaped = false;
+        let shaped: boolean;
         try {
           const parsed = JSON.parse(response.text) as { error?: { message?: unknown; type?: unknown; code?: unknown } };
           shaped = typeof parsed.error?.message === 'string' && typeof parsed.error.type === 'string' && parsed.error.code !== undefined;
