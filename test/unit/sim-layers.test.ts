@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SIM = join(__dirname, '../../local/sim');
 
 /** A file's layer: its first folder under local/sim; root files are `shared` leaves, index.ts is the `entry`. */
-type Layer = 'entry' | 'shared' | 'apiserver' | 'controllers' | 'scheduler' | 'kubelet' | 'aws' | 'runtime' | 'server';
+type Layer = 'entry' | 'shared' | 'apiserver' | 'controllers' | 'scheduler' | 'kubelet' | 'aws' | 'runtime' | 'server' | 'network';
 
 const layerOf = (file: string): Layer => {
   const parts = file.split('/');
@@ -22,7 +22,7 @@ const layerOf = (file: string): Layer => {
 /** Layers each layer may import (its own always allowed). */
 export const LAYER_RULES: Record<Layer, readonly Layer[]> = {
   // The public entry composes everything.
-  entry: ['shared', 'apiserver', 'controllers', 'scheduler', 'kubelet', 'aws', 'runtime', 'server'],
+  entry: ['shared', 'apiserver', 'controllers', 'scheduler', 'kubelet', 'aws', 'runtime', 'server', 'network'],
   // The HTTP front routes to every API the simulator serves; it reaches the World through runtime.
   server: ['shared', 'apiserver', 'controllers', 'scheduler', 'kubelet', 'aws', 'runtime'],
   // The composition root: the reconcile loop calls each component with the context.
@@ -31,6 +31,8 @@ export const LAYER_RULES: Record<Layer, readonly Layer[]> = {
   controllers: ['shared', 'apiserver'],
   scheduler: ['shared', 'apiserver'],
   kubelet: ['shared', 'apiserver'],
+  // The Service network (kube-proxy and NetworkPolicy): Services and policies from the API server, the pods' servers from the kubelet.
+  network: ['shared', 'apiserver', 'kubelet'],
   aws: ['shared', 'apiserver'],
   // Leaves: context, ids, http, config, fault rules. They may name API types.
   shared: ['apiserver'],
