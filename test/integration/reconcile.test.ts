@@ -142,7 +142,7 @@ describe('the reconcile', () => {
       reservations_returned: [],
       checked: { errors: [], gpu_configs: 6 },
     });
-    expect(report.checked.managed_objects).toBe(4); // the healthy deployment's Deployment, Service, PodDisruptionBudget and NetworkPolicy
+    expect(report.checked.managed_objects).toBe(5); // the healthy deployment's Deployment, Service, PodDisruptionBudget, NetworkPolicy and its model server key's Secret
   });
 
   it('fails a deploy whose execution was stopped, removes its objects and gives its GPUs back', async () => {
