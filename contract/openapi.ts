@@ -44,7 +44,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'The body is not `application/json`.',
   422: 'Extension: the `Idempotency-Key` was already used (within 24 h, by this project) with a different request body; nothing was done. Use a new key for a new request.',
   500: 'An unexpected error; the request id is in the logs.',
-  502: 'The deployment\'s model server failed, or could not be reached through the Kubernetes service proxy.',
+  502: 'The deployment\'s model server failed, or could not be reached.',
   503: 'A workflow could not be started; nothing was changed, retry shortly.',
   504: 'The deployment\'s model server did not answer in time.',
 };

@@ -351,8 +351,8 @@ export const ROUTES: readonly ApiRoute[] = [
       tag: 'Deployments',
       summary: 'Extension: send one prompt to a ready deployment (SLURM vllm/{id}/prompt)',
       description:
-        'Through the Kubernetes API service proxy to its vLLM OpenAI API: `chat` (default) or `completion`. 409 until it is ready; the model server\'s own ' +
-        'refusal is a 400, its failure a 502, no answer within 8 s a 504. For real traffic use `endpoint_url`.',
+        'To its vLLM OpenAI API on the inference gateway\'s path (its Service, with its own key): `chat` (default) or `completion`. 409 until it is ready; the model server\'s own ' +
+        'refusal is a 400, its failure a 502, no answer before the request\'s time runs out a 504. For real traffic use `endpoint_url`.',
       body: promptRequestSchema,
       responses: { 200: { description: 'The model\'s answer.', json: promptAnswerSchema } },
       errors: [...TENANT_ERRORS, 409, 415, 502, 504],

@@ -1,7 +1,7 @@
 /**
  * The SLURM server seed's routes over real HTTP on the local cloud: recipes, a deploy by
- * `recipe_name`, a prompt answered by the simulated vLLM server through the Kubernetes API
- * service proxy, the served models list, and the failures: not ready (409), another tenant
+ * `recipe_name`, a prompt answered by the simulated vLLM server on the inference gateway's
+ * path (its Service, with its own key), the served models list, and the failures: not ready (409), another tenant
  * (404), bad input and a wrong model (400), no Ready replica behind the Service (502).
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
