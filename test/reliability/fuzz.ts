@@ -549,6 +549,7 @@ export const fuzzGateway = async (target: GatewayFuzzTarget, stats: GatewayFuzzS
   );
   const id = fc.oneof({ arbitrary: fc.constant(target.deploymentId), weight: 4 }, fc.constant('dep-doesnotexist'), fc.stringMatching(/^[a-z0-9-]{1,24}$/));
   const rest = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('/v1/models', '/v1/chat/completions') },
     fc.constantFrom('/v1/models', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1', '/v1/', '/v1/chat/completions?stream=true', '/metrics', '/v1/../metrics', '/v1/models/x'),
     fc.stringMatching(/^\/v1\/[a-zA-Z0-9/_.%-]{0,40}$/),
   );

@@ -121,6 +121,7 @@ const sorted = (o: Record<string, number> | undefined) => Object.entries(o ?? {}
 const render = ({ suites, results, figures, command, started, seconds, vitestStatus }: RenderInput): string => {
   const fuzz = figures('fuzz');
   const raw = figures('fuzz-raw');
+  const gatewayFuzz = figures('fuzz-gateway');
   const races = figures('races');
   const crash = figures('crash');
   const isolation = figures('isolation');
@@ -137,7 +138,7 @@ const render = ({ suites, results, figures, command, started, seconds, vitestSta
   const failedOf = (file: string) => resultOf(file)?.assertionResults.filter((a) => a.status === 'failed').length ?? 0;
   const raceList = (races.races ?? []) as { race: string; requests: number; outcomes: Record<string, number>; consistent: boolean }[];
   const crashList = (crash.crashes ?? []) as { when: string; outcome: string; convergedSeconds: number; leaks: number }[];
-  const fiveXx = count5xx(fuzz.byStatus) + count5xx(raw.byStatus);
+  const fiveXx = count5xx(fuzz.byStatus) + count5xx(raw.byStatus) + count5xx(gatewayFuzz.byStatus);
   const leaks = crashList.reduce((a, c) => a + c.leaks, 0);
   const failed = results === undefined ? 'unknown (vitest wrote no report)' : String(results.numFailedTests);
   const hygiene = suites.find((s) => s.file.endsWith('secret-hygiene.test.ts'));
@@ -158,6 +159,8 @@ ${table(
   [
     ['API requests tried by the fuzzer (every route)', fuzz.requests ?? 0],
     ['malformed HTTP messages tried (below the router)', raw.requests ?? 0],
+    ['inference gateway requests tried by the fuzzer (keys of three projects, any path and body)', gatewayFuzz.requests ?? 0],
+    ['gateway: 4xx not in OpenAI\'s shape, or another project\'s key answered', gatewayFuzz.violations?.length ?? '?'],
     ['5xx seen', fiveXx],
     ['4xx that were not `{code, message}`', (fuzz.contractViolations?.length ?? 0) + (raw.contractViolations?.length ?? 0)],
     ['store exact after the fuzzer (no record, name claim, GPU, node or object left)', fuzz.storeExactAfterCleanup === true ? 'yes' : 'no'],
