@@ -1,4 +1,5 @@
 import { Annotations, App, Aspects, AspectPriority, CfnOutput, Stack, Token, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct, Node } from 'constructs';
 import { AZ_ID, INVENTORY } from '../contract/catalog';
 import { ControlPlaneApi } from './constructs/api';
@@ -12,6 +13,7 @@ import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
 import { HfTokenSecrets } from './constructs/secrets';
+import { InferenceGateway } from './constructs/inference-gateway';
 import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
 import { ROUTES } from '../contract/routes';
@@ -234,6 +236,7 @@ export class GpuControlPlaneStack extends Stack {
   readonly schedules: Schedules;
   readonly monitoring: Monitoring;
   readonly imageCache: ServingImageCache;
+  readonly inferenceGateway: InferenceGateway;
 
   constructor(scope: Construct, id: string, props: GpuControlPlaneStackProps) {
     super(scope, id, props);
@@ -324,6 +327,12 @@ export class GpuControlPlaneStack extends Stack {
         'Context modelIngressCidrs is not set: the model NetworkPolicies admit 10.0.0.0/16, which may not be where this cluster\'s API server reaches its pods. Set it to the cluster subnets\' CIDRs (docs/deploy.md).',
       );
     }
+    this.inferenceGateway = new InferenceGateway(this, 'InferenceGateway', {
+      table: this.data.table,
+      scaleStateMachine: this.workflows.stateMachines.get('scale')!,
+      masterSecret: secretsmanager.Secret.fromSecretNameV2(this, 'InferenceGatewaySecret', `${config.prefix}/inference-gateway`),
+      clusterName: this.cluster.clusterName,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       prefix: config.prefix,
       metricsNamespace: METRICS_NAMESPACE,
