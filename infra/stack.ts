@@ -1,5 +1,4 @@
 import { Annotations, App, Aspects, AspectPriority, CfnOutput, Stack, Token, type AppProps, type Environment, type StackProps } from 'aws-cdk-lib';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct, Node } from 'constructs';
 import { AZ_ID, INVENTORY } from '../contract/catalog';
 import { ControlPlaneApi } from './constructs/api';
@@ -12,7 +11,7 @@ import { ClusterBootstrap } from './constructs/cluster-bootstrap';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
-import { HfTokenSecrets } from './constructs/secrets';
+import { GatewaySecret, HfTokenSecrets } from './constructs/secrets';
 import { InferenceGateway } from './constructs/inference-gateway';
 import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
@@ -229,6 +228,8 @@ export class GpuControlPlaneStack extends Stack {
   readonly config: ControlPlaneConfig;
   readonly data: ControlPlaneData;
   readonly secrets: HfTokenSecrets;
+  /** The inference gateway's master secret; the gateway's construct grants its pods read on it. */
+  readonly gatewaySecret: GatewaySecret;
   readonly cluster: GpuCluster;
   readonly workflows: Workflows;
   readonly auth: ApiAuth;
@@ -251,6 +252,7 @@ export class GpuControlPlaneStack extends Stack {
 
     this.data = new ControlPlaneData(this, 'Data');
     this.secrets = new HfTokenSecrets(this, 'HfTokenSecrets', { prefix: config.prefix });
+    this.gatewaySecret = new GatewaySecret(this, 'GatewaySecret', { prefix: config.prefix, key: this.secrets.key });
     this.cluster =
       config.cluster.mode === 'create'
         ? new NewGpuCluster(this, 'Cluster', {
@@ -284,6 +286,7 @@ export class GpuControlPlaneStack extends Stack {
       table: this.data.table,
       cluster: this.cluster,
       secrets: this.secrets,
+      gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
       kubernetesTaskConcurrency: config.kubernetesTaskConcurrency,
     });
@@ -299,6 +302,7 @@ export class GpuControlPlaneStack extends Stack {
       jwtAudience: this.auth.audience,
       cluster: this.cluster,
       secrets: this.secrets,
+      gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
     });
     this.schedules = new Schedules(this, 'Schedules', {
@@ -330,7 +334,7 @@ export class GpuControlPlaneStack extends Stack {
     this.inferenceGateway = new InferenceGateway(this, 'InferenceGateway', {
       table: this.data.table,
       scaleStateMachine: this.workflows.stateMachines.get('scale')!,
-      masterSecret: secretsmanager.Secret.fromSecretNameV2(this, 'InferenceGatewaySecret', `${config.prefix}/inference-gateway`),
+      masterSecret: this.gatewaySecret,
       clusterName: this.cluster.clusterName,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {

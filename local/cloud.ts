@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gatewaySecretName } from '../contract/access';
 import inventory from '../contract/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../contract/routes';
 import { SCHEDULES } from '../contract/schedules';
@@ -24,6 +25,7 @@ import { createSimGate } from './iam/sim-gate';
 import { applyClusterBootstrap } from './cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from './identity';
 import { loadOrCreateDevKey } from './jwt';
+import { ensureGatewaySecret } from './secrets/gateway-secret';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { TaskFailure } from './sfn/task-errors';
@@ -150,6 +152,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT, authorizer });
     closers.push(secretsManager.close);
+    await ensureGatewaySecret(secretsManager.url, { name: gatewaySecretName(prefix), kmsKeyArn, region: REGION });
 
     const simulator = await startSimulator({
       host,
@@ -222,6 +225,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       // What infra/constructs/secrets.ts passes to the functions that handle tokens.
       HF_TOKEN_SECRET_PREFIX: `${prefix}/hf-token/`,
       HF_TOKEN_KMS_KEY_ARN: kmsKeyArn,
+      // What infra's GatewaySecret passes to the functions granted `gatewaySecret` (CDK passes the ARN; the name works the same).
+      GATEWAY_SECRET_ID: gatewaySecretName(prefix),
       DEPLOY_STATE_MACHINE_ARN: stateMachineArns.deploy,
       SCALE_STATE_MACHINE_ARN: stateMachineArns.scale,
       DELETE_STATE_MACHINE_ARN: stateMachineArns.delete,

@@ -10,10 +10,10 @@
 import { Aws } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { TABLE } from '../../contract/table';
+import type { GatewaySecret } from './secrets';
 
 /** Where the gateway runs in the cluster (its Pod Identity association names both). */
 export const GATEWAY_NAMESPACE = 'inference-gateway';
@@ -37,7 +37,7 @@ export interface InferenceGatewayProps {
   /** The scale workflow's state machine: the gateway starts it to wake a deployment paused at zero. */
   readonly scaleStateMachine: sfn.IStateMachine;
   /** `${prefix}/inference-gateway`: the master secret the key pepper and the model server keys derive from. */
-  readonly masterSecret: secretsmanager.ISecret;
+  readonly masterSecret: GatewaySecret;
   /** EKS cluster name the pods run in (the trust policy admits only its pods). */
   readonly clusterName: string;
 }
@@ -68,8 +68,6 @@ export class InferenceGateway extends Construct {
         .withSessionTags(),
     });
 
-    // A secret imported by name has a partial ARN: Secrets Manager appends 6 random characters.
-    const secretArn = props.masterSecret.secretFullArn ?? `${props.masterSecret.secretArn}-??????`;
     const tableArn = props.table.tableArn;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -96,28 +94,8 @@ export class InferenceGateway extends Construct {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_WRITE_PARTITIONS] } },
       }),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadMasterSecret',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [secretArn],
-      }),
-    );
-    const key = props.masterSecret.encryptionKey;
-    if (key) {
-      // Only through Secrets Manager, and only for this secret (its ARN is the encryption context).
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'DecryptMasterSecret',
-          actions: ['kms:Decrypt'],
-          resources: [key.keyArn],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
-            StringLike: { 'kms:EncryptionContext:SecretARN': secretArn },
-          },
-        }),
-      );
-    }
+    // GetSecretValue on this one secret, kms:Decrypt only through Secrets Manager and for it.
+    props.masterSecret.grantRead(role);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WakeFromZero',

@@ -51,7 +51,14 @@ describe('the gateway role', () => {
   });
 
   it('grants exactly the calls the gateway makes', () => {
-    expect(actionsOf(statements)).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'states:StartExecution']);
+    expect(actionsOf(statements)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'kms:Decrypt',
+      'secretsmanager:GetSecretValue',
+      'states:StartExecution',
+    ]);
     const tableId = s.ofType('AWS::DynamoDB::Table')[0]![0];
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     expect(resourcesFor(statements, 'dynamodb:GetItem')).toEqual([tableArn]);
@@ -59,7 +66,14 @@ describe('the gateway role', () => {
     const indexes = TABLE.indexes.map((index) => JSON.stringify({ 'Fn::Join': ['', [tableArn, `/index/${index.name}`]] }));
     expect(resourcesFor(statements, 'dynamodb:Query').map((r) => JSON.stringify(r)).sort()).toEqual([JSON.stringify(tableArn), ...indexes].sort());
     expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: s.stateMachineId('scale') }]);
-    expect(JSON.stringify(resourcesFor(statements, 'secretsmanager:GetSecretValue'))).toContain(`:secret:${prefix}/inference-gateway-??????`);
+    expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([s.stack.resolve(s.stack.gatewaySecret.secretArnPattern)]);
+    // The secrets key, only through Secrets Manager and only for this secret.
+    const [decrypt] = statements.filter((statement) => actionsOf([statement]).includes('kms:Decrypt'));
+    expect(decrypt!.Resource).toEqual(s.stack.resolve(s.stack.secrets.key.keyArn));
+    expect(decrypt!.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+      StringLike: { 'kms:EncryptionContext:SecretARN': s.stack.resolve(s.stack.gatewaySecret.secretArnPattern) },
+    });
   });
 
   it('writes only the usage and load partitions (dynamodb:LeadingKeys)', () => {
