@@ -134,7 +134,7 @@ describe('gpuctl --wait progress', () => {
       '    dep-1-def  Running ready  restarts 1  INFO Application startup complete.',
     ]);
     // The second poll's block as it stood until the third poll moved up to redraw it.
-    const second = terminal(text().slice(0, text().indexOf('\x1b[1A')));
+    const second = terminal(text().slice(0, text().indexOf('\r\x1b[2K\x1b[1A')));
     expect(second.slice(-3)).toEqual([
       expect.stringMatching(/^dep-1 {2}initializing\/loading_model {2}replicas 1 {2}\[#{6}\.\] 6\/7 {2}waited \d+s$/),
       '    dep-1-abc  Pending',
