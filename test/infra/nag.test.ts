@@ -30,6 +30,8 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   // The inference gateway's public ALB (443, and 80 for the redirect) and its access log bucket.
   /^(Annotation::)?AwsSolutions-EC23$/,
   /^(Annotation::)?AwsSolutions-S1$/,
+  // The inference gateway's master secret: every inference key and model server key derives from it, so it is rotated by hand.
+  /^(Annotation::)?AwsSolutions-SMG4$/,
   /^CloudFormation-Validate::W9009$/,
   // Added by the CDK itself: literal AZs from stack.availabilityZones (W3010), and the flow log's
   // camelCase DestinationOptions (F3002, F3003).
