@@ -48,13 +48,32 @@ export const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
 export const GATEWAY_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
 
 /**
- * The partitions the gateway writes (DATAPLANE.md): usage per key (`INFKEY#<key id>`, sk
- * `USAGE#…`), usage per deployment (`TOKENS#<deployment id>`) and its load items
- * (`LOAD#<deployment id>`). UpdateItem only: counters are ADDed, load items upserted.
+ * What the gateway writes (DATAPLANE.md), by partition and by attribute, so that it can never
+ * touch a deployment, a capacity reservation, or a key's own fields (hash, expiry, revocation,
+ * limits) that share the key's partition:
+ * - token counters ADDed with UpdateItem (functions/adapters/token-usage.ts): per key
+ *   (`INFKEY#<key id>`, sk `USAGE#…`) and per deployment (`TOKENS#<deployment id>`);
+ * - load items (`LOAD#<deployment id>`, sk `GW#<instance>`) Put in batches with BatchWriteItem
+ *   (functions/adapters/load-signals.ts), so UpdateItem is not granted on them.
  */
-export const GATEWAY_WRITE_PARTITIONS = ['INFKEY#*', 'TOKENS#*', 'LOAD#*'] as const;
+export const GATEWAY_USAGE_PARTITIONS = ['INFKEY#*', 'TOKENS#*'] as const;
+export const GATEWAY_USAGE_ATTRIBUTES = [
+  TABLE.partitionKey,
+  TABLE.sortKey,
+  'org_id',
+  'project_id',
+  'key_id',
+  'deployment_id',
+  'day',
+  'requests',
+  'prompt_tokens',
+  'completion_tokens',
+  'estimated_requests',
+] as const;
+export const GATEWAY_LOAD_PARTITIONS = ['LOAD#*'] as const;
+export const GATEWAY_LOAD_ATTRIBUTES = [TABLE.partitionKey, TABLE.sortKey, 'deployment_id', 'instance_id', 'in_flight', 'held', 'completed', 'at', 'expires_at'] as const;
 
-/** The gateway's container port (GATEWAY_PORT); the ALB reaches the pods on it and nothing else. */
+/** The gateway's container port (PORT, gateway/main.ts); the ALB reaches the pods on it and nothing else. */
 export const GATEWAY_PORT = 8080;
 /** The gateway answers these without a key (gateway/server.ts): readiness, liveness and the ALB's health check. */
 export const GATEWAY_HEALTH_PATH = '/healthz';
@@ -187,15 +206,14 @@ export const gatewayWorkloadManifests = (options: GatewayWorkloadOptions): Clust
                 image: options.image,
                 ports: [{ name: 'http', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
                 env: [
-                  { name: 'GATEWAY_PORT', value: String(GATEWAY_PORT) },
+                  { name: 'PORT', value: String(GATEWAY_PORT) },
                   { name: 'AWS_REGION', value: options.region },
                   { name: 'TABLE_NAME', value: options.tableName },
                   { name: 'GATEWAY_SECRET_ID', value: options.masterSecretId },
+                  // The wake from zero starts the scale workflow (issue 16), as the functions do.
                   { name: 'SCALE_STATE_MACHINE_ARN', value: options.scaleStateMachineArn },
                   { name: 'MODEL_NAMESPACE', value: options.modelNamespace },
                   { name: 'UPSTREAM_URL_TEMPLATE', value: 'http://{service}.{namespace}.svc.cluster.local:8000' },
-                  // The instance id of the gateway's load items (LOAD#<deployment>, GW#<instance>).
-                  { name: 'GATEWAY_INSTANCE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                   { name: 'NODE_OPTIONS', value: '--enable-source-maps' },
                 ],
                 readinessProbe: probe(5, 2),
@@ -502,14 +520,28 @@ export class InferenceGateway extends Construct {
         resources: TABLE.indexes.map((index) => `${tableArn}/index/${index.name}`),
       }),
     );
-    // dynamodb:LeadingKeys is the partition key of the item UpdateItem writes: the gateway can
-    // never write a deployment, a capacity reservation or another control-plane item.
+    // dynamodb:LeadingKeys is the partition key of each item written, dynamodb:Attributes the
+    // top-level attributes the write names (keys included). ForAllValues holds for a key absent
+    // from the request, hence the Null check: DynamoDB always sets LeadingKeys on an item write.
+    const writes = (partitions: readonly string[], attributes: readonly string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'WriteUsageAndLoad',
+        sid: 'AddTokenUsage',
         actions: ['dynamodb:UpdateItem'],
         resources: [tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_WRITE_PARTITIONS] } },
+        conditions: writes(GATEWAY_USAGE_PARTITIONS, GATEWAY_USAGE_ATTRIBUTES),
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishLoad',
+        actions: ['dynamodb:BatchWriteItem'],
+        resources: [tableArn],
+        conditions: writes(GATEWAY_LOAD_PARTITIONS, GATEWAY_LOAD_ATTRIBUTES),
       }),
     );
     // GetSecretValue on this one secret, kms:Decrypt only through Secrets Manager and for it.

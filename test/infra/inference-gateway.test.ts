@@ -20,12 +20,16 @@ import {
   GATEWAY_POD_LABELS,
   GATEWAY_PORT,
   GATEWAY_SERVICE_ACCOUNT,
-  GATEWAY_WRITE_PARTITIONS,
+  GATEWAY_LOAD_ATTRIBUTES,
+  GATEWAY_LOAD_PARTITIONS,
+  GATEWAY_USAGE_ATTRIBUTES,
+  GATEWAY_USAGE_PARTITIONS,
   LB_CONTROLLER,
   LB_CONTROLLER_TARGET_ACTIONS,
   STREAM_DRAIN_SECONDS,
 } from '../../infra/constructs/inference-gateway';
 import { DEFAULTS, DEFAULT_CONFIG, ENDPOINT_URL_FUNCTIONS, configFromContext, createControlPlaneApp, type ControlPlaneConfig, type GpuControlPlaneStack } from '../../infra/stack';
+import { dynamoRequests } from '../../local/iam/dynamodb-requests';
 import { evaluate, type AuthorizationRequest } from '../../local/iam/evaluate';
 import { intrinsicResolver, type PolicyStatement } from '../../local/iam/principals';
 import type { TemplateJson } from '../../local/iam/synth';
@@ -106,6 +110,7 @@ describe('the gateway role', () => {
 
   it('grants exactly the calls the gateway makes', () => {
     expect(actionsOf(statements)).toEqual([
+      'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
@@ -117,6 +122,7 @@ describe('the gateway role', () => {
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     expect(resourcesFor(statements, 'dynamodb:GetItem')).toEqual([tableArn]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([tableArn]);
+    expect(resourcesFor(statements, 'dynamodb:BatchWriteItem')).toEqual([tableArn]);
     const indexes = TABLE.indexes.map((index) => JSON.stringify({ 'Fn::Join': ['', [tableArn, `/index/${index.name}`]] }));
     expect(resourcesFor(statements, 'dynamodb:Query').map((r) => JSON.stringify(r)).sort()).toEqual([JSON.stringify(tableArn), ...indexes].sort());
     expect(resourcesFor(statements, 'states:StartExecution')).toEqual([{ Ref: s.stateMachineId('scale') }]);
@@ -130,19 +136,47 @@ describe('the gateway role', () => {
     });
   });
 
-  it('writes only the usage and load partitions (dynamodb:LeadingKeys)', () => {
-    const [update] = statements.filter((statement) => actionsOf([statement]).includes('dynamodb:UpdateItem'));
-    expect(update!.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_WRITE_PARTITIONS] } });
+  it('writes only the usage and load partitions and their attributes (dynamodb:LeadingKeys, dynamodb:Attributes)', () => {
+    const conditionOf = (action: string) => statements.filter((statement) => actionsOf([statement]).includes(action)).map((statement) => statement.Condition);
+    expect(conditionOf('dynamodb:UpdateItem')).toEqual([
+      {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_USAGE_PARTITIONS] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...GATEWAY_USAGE_ATTRIBUTES] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    ]);
+    expect(conditionOf('dynamodb:BatchWriteItem')).toEqual([
+      {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_LOAD_PARTITIONS] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...GATEWAY_LOAD_ATTRIBUTES] },
+        Null: { 'dynamodb:LeadingKeys': 'false' },
+      },
+    ]);
   });
 });
 
 describe('the gateway role under the local IAM evaluator', () => {
   let policy: PolicyStatement[];
+  const scope = { region: REGION, account: ACCOUNT };
+  /** IAM's answer for a DynamoDB call as the local endpoint sees it (local/iam/dynamodb-requests.ts). */
+  const call = (operation: string, body: Json) => dynamoRequests(operation, { TableName: `${prefix}-deployments`, ...body }, scope).map((request) => evaluate(policy, request));
   const decide = (request: AuthorizationRequest) => evaluate(policy, request);
-  const updateOf = (partition: string): AuthorizationRequest => ({
-    action: 'dynamodb:UpdateItem',
-    resource: TABLE_ARN,
-    context: { 'dynamodb:LeadingKeys': [partition] },
+  const S = (value: string) => ({ S: value });
+  const N = (value: number) => ({ N: String(value) });
+  /** The UpdateItem functions/adapters/token-usage.ts sends for one counter item. */
+  const addUsage = (pk: string, sk: string) => ({
+    Key: { pk: S(pk), sk: S(sk) },
+    UpdateExpression: 'SET #org_id = :org_id, #project_id = :project_id, #deployment_id = :deployment_id, #day = :day ADD #requests :requests, #prompt_tokens :prompt_tokens',
+    ExpressionAttributeNames: { '#org_id': 'org_id', '#project_id': 'project_id', '#deployment_id': 'deployment_id', '#day': 'day', '#requests': 'requests', '#prompt_tokens': 'prompt_tokens' },
+    ExpressionAttributeValues: { ':org_id': S('o'), ':project_id': S('p'), ':deployment_id': S('dep-1'), ':day': S('2026-12-07'), ':requests': N(1), ':prompt_tokens': N(9) },
+  });
+  /** The BatchWriteItem functions/adapters/load-signals.ts sends. */
+  const putLoad = (...pks: string[]) => ({
+    RequestItems: {
+      [`${prefix}-deployments`]: pks.map((pk) => ({
+        PutRequest: { Item: { pk: S(pk), sk: S('GW#pod-a'), deployment_id: S('dep-1'), instance_id: S('pod-a'), in_flight: N(1), held: N(0), completed: N(3), at: S('t'), expires_at: N(1) } },
+      })),
+    },
   });
 
   beforeAll(() => {
@@ -157,22 +191,30 @@ describe('the gateway role under the local IAM evaluator', () => {
     policy = resolve(statements) as PolicyStatement[];
   });
 
-  it('allows reading keys and deployments and adding to usage counters and load items', () => {
-    expect(decide({ action: 'dynamodb:GetItem', resource: TABLE_ARN })).toBe('allow');
+  it('allows reading keys and deployments, adding to token counters, publishing load, the master secret and the wake', () => {
+    expect(call('GetItem', { Key: { pk: S('INFKEY#ik1'), sk: S('INFKEY') } })).toEqual(['allow']);
+    expect(call('GetItem', { Key: { pk: S('TENANT#o#p'), sk: S('DEP#dep-1') } })).toEqual(['allow']);
     expect(decide({ action: 'dynamodb:Query', resource: `${TABLE_ARN}/index/${TABLE.indexes[0]!.name}` })).toBe('allow');
-    for (const partition of ['INFKEY#ikabc', 'TOKENS#dep-1', 'LOAD#dep-1']) expect(decide(updateOf(partition)), partition).toBe('allow');
+    expect(call('UpdateItem', addUsage('INFKEY#ik1', 'USAGE#2026-12-07#dep-1'))).toEqual(['allow']);
+    expect(call('UpdateItem', addUsage('TOKENS#dep-1', 'DAY#2026-12-07'))).toEqual(['allow']);
+    expect(call('BatchWriteItem', putLoad('LOAD#dep-1', 'LOAD#dep-2'))).toEqual(['allow']);
     expect(decide({ action: 'states:StartExecution', resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${prefix}-scale` })).toBe('allow');
     expect(decide({ action: 'secretsmanager:GetSecretValue', resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${prefix}/inference-gateway-AbCdEf` })).toBe('allow');
   });
 
-  it('denies writing any other item, deleting, scanning, other workflows and other secrets', () => {
-    expect(decide(updateOf(`TENANT#org#project`))).toBe('implicit-deny');
-    expect(decide(updateOf('CATALOG'))).toBe('implicit-deny');
-    // A request naming an allowed partition and another one (a batch) is denied as a whole.
-    expect(decide({ ...updateOf('LOAD#dep-1'), context: { 'dynamodb:LeadingKeys': ['LOAD#dep-1', 'TENANT#org#project'] } })).toBe('implicit-deny');
-    for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems']) {
-      expect(decide({ action, resource: TABLE_ARN }), action).toBe('implicit-deny');
-    }
+  it('denies writing other items, a key\'s own fields, deletes and scans, other workflows and other secrets', () => {
+    // A deployment, a catalog item, a load item by UpdateItem: other partitions.
+    expect(call('UpdateItem', addUsage('TENANT#o#p', 'DEP#dep-1'))).toEqual(['implicit-deny']);
+    expect(call('UpdateItem', addUsage('CATALOG', 'MODEL#m'))).toEqual(['implicit-deny']);
+    expect(call('UpdateItem', addUsage('LOAD#dep-1', 'GW#pod-a'))).toEqual(['implicit-deny']);
+    // Un-revoking or extending a key: its partition, but not a counter's attributes.
+    const unrevoke = { Key: { pk: S('INFKEY#ik1'), sk: S('INFKEY') }, UpdateExpression: 'REMOVE revoked_at SET #e = :e', ExpressionAttributeNames: { '#e': 'expires_at' }, ExpressionAttributeValues: { ':e': S('2999') } };
+    expect(call('UpdateItem', unrevoke)).toEqual(['implicit-deny']);
+    // A batch with one item outside the load partitions is refused whole; a batch that deletes a deployment too.
+    expect(call('BatchWriteItem', putLoad('LOAD#dep-1', 'TENANT#o#p'))).toEqual(['implicit-deny']);
+    expect(call('BatchWriteItem', { RequestItems: { [`${prefix}-deployments`]: [{ DeleteRequest: { Key: { pk: S('TENANT#o#p'), sk: S('DEP#dep-1') } } }] } })).toEqual(['implicit-deny']);
+    for (const operation of ['PutItem', 'DeleteItem']) expect(call(operation, { Key: { pk: S('INFKEY#ik1'), sk: S('INFKEY') }, Item: { pk: S('INFKEY#ik1'), sk: S('INFKEY') } }), operation).toEqual(['implicit-deny']);
+    for (const action of ['dynamodb:Scan', 'dynamodb:TransactWriteItems']) expect(decide({ action, resource: TABLE_ARN }), action).toBe('implicit-deny');
     expect(decide({ action: 'dynamodb:GetItem', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other` })).toBe('implicit-deny');
     for (const workflow of ['deploy', 'delete']) {
       expect(decide({ action: 'states:StartExecution', resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${prefix}-${workflow}` })).toBe('implicit-deny');
@@ -223,9 +265,10 @@ describe('the gateway workload in the new cluster', () => {
     expect(container.resources.limits.memory).toBeDefined();
     const env = Object.fromEntries((container.env as Json[]).map((v) => [v.name, v.value ?? v.valueFrom]));
     expect(Object.keys(env)).toEqual(
-      expect.arrayContaining(['GATEWAY_PORT', 'AWS_REGION', 'TABLE_NAME', 'GATEWAY_SECRET_ID', 'SCALE_STATE_MACHINE_ARN', 'MODEL_NAMESPACE', 'UPSTREAM_URL_TEMPLATE']),
+      expect.arrayContaining(['PORT', 'AWS_REGION', 'TABLE_NAME', 'GATEWAY_SECRET_ID', 'SCALE_STATE_MACHINE_ARN', 'MODEL_NAMESPACE', 'UPSTREAM_URL_TEMPLATE']),
     );
     expect(env.MODEL_NAMESPACE).toBe(DEFAULTS.modelNamespace);
+    expect(env.PORT).toBe(String(GATEWAY_PORT));
     // The image is the stack's asset in the CDK bootstrap repository.
     expect(JSON.stringify(container.image)).toContain('container-assets');
   });
