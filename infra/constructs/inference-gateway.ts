@@ -73,7 +73,7 @@ export const GATEWAY_USAGE_ATTRIBUTES = [
 export const GATEWAY_LOAD_PARTITIONS = ['LOAD#*'] as const;
 export const GATEWAY_LOAD_ATTRIBUTES = [TABLE.partitionKey, TABLE.sortKey, 'deployment_id', 'instance_id', 'in_flight', 'held', 'completed', 'at', 'expires_at'] as const;
 
-/** The gateway's container port (PORT, gateway/main.ts); the ALB reaches the pods on it and nothing else. */
+/** The gateway's container port (GATEWAY_PORT, gateway/main.ts); the ALB reaches the pods on it and nothing else. */
 export const GATEWAY_PORT = 8080;
 /** The gateway answers these without a key (gateway/server.ts): readiness, liveness and the ALB's health check. */
 export const GATEWAY_HEALTH_PATH = '/healthz';
@@ -206,7 +206,7 @@ export const gatewayWorkloadManifests = (options: GatewayWorkloadOptions): Clust
                 image: options.image,
                 ports: [{ name: 'http', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
                 env: [
-                  { name: 'PORT', value: String(GATEWAY_PORT) },
+                  { name: 'GATEWAY_PORT', value: String(GATEWAY_PORT) },
                   { name: 'AWS_REGION', value: options.region },
                   { name: 'TABLE_NAME', value: options.tableName },
                   { name: 'GATEWAY_SECRET_ID', value: options.masterSecretId },

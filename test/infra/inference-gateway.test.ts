@@ -265,10 +265,10 @@ describe('the gateway workload in the new cluster', () => {
     expect(container.resources.limits.memory).toBeDefined();
     const env = Object.fromEntries((container.env as Json[]).map((v) => [v.name, v.value ?? v.valueFrom]));
     expect(Object.keys(env)).toEqual(
-      expect.arrayContaining(['PORT', 'AWS_REGION', 'TABLE_NAME', 'GATEWAY_SECRET_ID', 'SCALE_STATE_MACHINE_ARN', 'MODEL_NAMESPACE', 'UPSTREAM_URL_TEMPLATE']),
+      expect.arrayContaining(['GATEWAY_PORT', 'AWS_REGION', 'TABLE_NAME', 'GATEWAY_SECRET_ID', 'SCALE_STATE_MACHINE_ARN', 'MODEL_NAMESPACE', 'UPSTREAM_URL_TEMPLATE']),
     );
     expect(env.MODEL_NAMESPACE).toBe(DEFAULTS.modelNamespace);
-    expect(env.PORT).toBe(String(GATEWAY_PORT));
+    expect(env.GATEWAY_PORT).toBe(String(GATEWAY_PORT));
     // The image is the stack's asset in the CDK bootstrap repository.
     expect(JSON.stringify(container.image)).toContain('container-assets');
   });
