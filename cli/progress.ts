@@ -133,9 +133,8 @@ export const waitForDeployment = async <Goal extends WaitGoal>(client: Client, i
       options.out.write(screen + block.join('\n\r\x1b[2K'));
       drawn = block.length;
     } else {
-      for (const m of fresh) options.out.write(`[${elapsed}] ${id} milestone ${milestoneText(d, [m])}\n`);
       // One line per replica whose phase, readiness or restarts changed, and one when it is gone;
-      // before the status line, so that the last line says whether the goal holds.
+      // then the milestones the pods led to, then the status: the last line says whether the goal holds.
       for (const pod of pods) {
         const podKey = `${podState(pod)} restarts=${pod.restarts}`;
         if (podKeys.get(pod.name) !== podKey) options.out.write(`[${elapsed}] ${id} replica ${pod.name} ${podKey}\n`);
@@ -145,6 +144,7 @@ export const waitForDeployment = async <Goal extends WaitGoal>(client: Client, i
         options.out.write(`[${elapsed}] ${id} replica ${name} gone\n`);
         podKeys.delete(name);
       }
+      for (const m of fresh) options.out.write(`[${elapsed}] ${id} milestone ${milestoneText(d, [m])}\n`);
       const key = `${status} ${d.replicas}`;
       if (key !== lastKey) options.out.write(`[${elapsed}] ${id} ${status}${d.replicas === undefined ? '' : ` replicas=${d.replicas}`}${eta ? ` ${eta}` : ''}\n`);
       lastKey = key;

@@ -160,8 +160,8 @@ describe('gpuctl --wait progress', () => {
       'replica dep-1-def Running ready restarts=0',
       'replica dep-1-abc gone',
     ]);
-    // Each poll's milestones and replicas come before its status: the last line says the goal holds.
-    expect(lines.slice(-4)).toEqual(['milestone ready +1m35s', 'replica dep-1-def Running ready restarts=0', 'replica dep-1-abc gone', 'ready/ready replicas=1']);
+    // Each poll's replicas, then its milestones, then its status: the last line says the goal holds.
+    expect(lines.slice(-4)).toEqual(['replica dep-1-def Running ready restarts=0', 'replica dep-1-abc gone', 'milestone ready +1m35s', 'ready/ready replicas=1']);
     expect(text()).not.toContain('\r');
     expect(text()).not.toContain('\x1b');
   });
