@@ -141,6 +141,11 @@ export interface GatewayWorkloadOptions {
   readonly tableName: string;
   readonly masterSecretId: string;
   readonly scaleStateMachineArn: string;
+  /**
+   * The Load Balancer Controller's pod readiness gate (with the edge): a new pod counts as ready
+   * only once the ALB sees it healthy, so a rolling update never leaves the target group empty.
+   */
+  readonly readinessGate: boolean;
 }
 
 /**
@@ -168,6 +173,7 @@ export const gatewayWorkloadManifests = (options: GatewayWorkloadOptions): Clust
           'pod-security.kubernetes.io/enforce-version': 'latest',
           'pod-security.kubernetes.io/warn': POD_SECURITY_LEVEL,
           'pod-security.kubernetes.io/audit': POD_SECURITY_LEVEL,
+          ...(options.readinessGate ? { 'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled' } : {}),
         },
       },
     },
@@ -317,6 +323,7 @@ export class InferenceGateway extends Construct {
       tableName: props.table.tableName,
       masterSecretId: props.masterSecret.secret.secretArn,
       scaleStateMachineArn: props.scaleStateMachine.stateMachineArn,
+      readinessGate: props.edge !== undefined,
     });
     const namespaceManifest = new eks.KubernetesManifest(this, 'Namespace', { cluster, manifest: [namespace!], overwrite: true });
     const workload = new eks.KubernetesManifest(this, 'Workload', { cluster, manifest: objects, overwrite: true });

@@ -242,6 +242,8 @@ describe('the gateway workload in the new cluster', () => {
     const manifests = [...manifestsOf(s, 'InferenceGatewayNamespace'), ...manifestsOf(s, 'InferenceGatewayWorkload')];
     expect(manifests.map((m) => m.kind)).toEqual(['Namespace', 'ServiceAccount', 'Deployment', 'PodDisruptionBudget', 'Service']);
     expect(byKind(manifests, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    // No Load Balancer Controller without the edge, so no readiness gate to wait for.
+    expect(byKind(manifests, 'Namespace').metadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject']).toBeUndefined();
     expect(manifests.every((m) => m.kind === 'Namespace' || m.metadata.namespace === GATEWAY_NAMESPACE)).toBe(true);
     expect(byKind(manifests, 'PodDisruptionBudget').spec.minAvailable).toBe(1);
     expect(byKind(manifests, 'Service').spec.ports).toEqual([{ name: 'http', port: GATEWAY_PORT, targetPort: 'http', protocol: 'TCP' }]);
@@ -374,6 +376,9 @@ describe('the edge (context inferenceDomain, inferenceHostedZoneId, inferenceHos
     );
     expect(binding).toContain('TargetGroupBinding');
     expect(binding).toContain(tgId);
+    // New gateway pods are ready only once the ALB sees them healthy (the controller's readiness gate).
+    const namespace = ofType('Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => id.startsWith('InferenceGatewayNamespace'))!;
+    expect(JSON.stringify(namespace[1].Properties.Manifest)).toContain('elbv2.k8s.aws/pod-readiness-gate-inject');
     const [[chartId, chart]] = ofType('Custom::AWSCDK-EKS-HelmChart') as [[string, Json]];
     expect(chart.Properties.Chart).toBe(LB_CONTROLLER.chart);
     expect(chart.Properties.Version).toBe(LB_CONTROLLER.version);
