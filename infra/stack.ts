@@ -405,6 +405,12 @@ export class GpuControlPlaneStack extends Stack {
       new CfnOutput(this, `${constructIdFor(workflow)}StateMachineArn`, { value: stateMachine.stateMachineArn });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    if (config.inferenceEdge && this.inferenceGateway.loadBalancer) {
+      new CfnOutput(this, 'InferenceEndpoint', {
+        value: `https://${config.inferenceEdge.domain}`,
+        description: 'Base of every endpoint_url (…/orgs/{org}/projects/{project}/aimodels/{id}/v1); the inference gateway behind the ALB',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: config.prefix });
   }
 }

@@ -360,6 +360,10 @@ describe('the edge (context inferenceDomain, inferenceHostedZoneId, inferenceHos
     expect(ingressFromAlb.map(([, r]) => [r.Properties.FromPort, r.Properties.ToPort])).toEqual([[GATEWAY_PORT, GATEWAY_PORT]]);
   });
 
+  it('names the endpoint base in a stack output', () => {
+    expect(e.Outputs.InferenceEndpoint.Value).toBe('https://inference.example.com');
+  });
+
   it('points an alias A record of the domain at the ALB', () => {
     edge.hasResourceProperties('AWS::Route53::RecordSet', {
       Name: `${EDGE.inferenceDomain}.`,
