@@ -5,7 +5,8 @@
  *
  * - Identity: an IAM role the gateway pods assume through EKS Pod Identity, allowed exactly what
  *   the gateway calls: read keys and deployments, add to the usage counters and load items, read
- *   the master secret, start the scale workflow (the wake from zero of issue 16).
+ *   the master secret, and wake a paused deployment (issue 16: the scale use case's writes and
+ *   the scale workflow's start).
  * - Workload (new cluster only; an imported cluster is not this stack's to change): its own
  *   namespace, a Deployment of 2+ replicas on the system nodes spread over AZs, a PDB, a Service,
  *   applied through the cluster's kubectl provider like the cluster bootstrap; the image is built
@@ -71,6 +72,16 @@ export const GATEWAY_USAGE_ATTRIBUTES = [
   'estimated_requests',
 ] as const;
 export const GATEWAY_LOAD_PARTITIONS = ['LOAD#*'] as const;
+/**
+ * The wake from zero (issue 16) runs in the gateway: `wakeDeployment` (functions/use-cases/wake.ts)
+ * resumes a paused deployment through the scale use case, which reserves GPUs in the capacity
+ * ledger (`CAPACITY#<gpu config>`, UpdateItem), hands the deployment over to the scale workflow
+ * (`TENANT#<org>#<project>`, a conditional UpdateItem), records the event (PutItem, same
+ * partition) and starts the scale execution. IAM cannot tell a resume from any other change to
+ * those items; docs/deploy.md says what this lets the gateway do.
+ */
+export const GATEWAY_WAKE_UPDATE_PARTITIONS = ['TENANT#*', 'CAPACITY#*'] as const;
+export const GATEWAY_WAKE_PUT_PARTITIONS = ['TENANT#*'] as const;
 export const GATEWAY_LOAD_ATTRIBUTES = [TABLE.partitionKey, TABLE.sortKey, 'deployment_id', 'instance_id', 'in_flight', 'held', 'completed', 'at', 'expires_at'] as const;
 
 /** The gateway's container port (GATEWAY_PORT, gateway/main.ts); the ALB reaches the pods on it and nothing else. */
@@ -553,6 +564,16 @@ export class InferenceGateway extends Construct {
     );
     // GetSecretValue on this one secret, kms:Decrypt only through Secrets Manager and for it.
     props.masterSecret.grantRead(role);
+    const partitions = (values: readonly string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...values] },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'WakeHandOver', actions: ['dynamodb:UpdateItem'], resources: [tableArn], conditions: partitions(GATEWAY_WAKE_UPDATE_PARTITIONS) }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'WakeEvent', actions: ['dynamodb:PutItem'], resources: [tableArn], conditions: partitions(GATEWAY_WAKE_PUT_PARTITIONS) }),
+    );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WakeFromZero',

@@ -24,6 +24,8 @@ import {
   GATEWAY_LOAD_PARTITIONS,
   GATEWAY_USAGE_ATTRIBUTES,
   GATEWAY_USAGE_PARTITIONS,
+  GATEWAY_WAKE_PUT_PARTITIONS,
+  GATEWAY_WAKE_UPDATE_PARTITIONS,
   LB_CONTROLLER,
   LB_CONTROLLER_TARGET_ACTIONS,
   STREAM_DRAIN_SECONDS,
@@ -112,6 +114,7 @@ describe('the gateway role', () => {
     expect(actionsOf(statements)).toEqual([
       'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'kms:Decrypt',
@@ -121,7 +124,8 @@ describe('the gateway role', () => {
     const tableId = s.ofType('AWS::DynamoDB::Table')[0]![0];
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
     expect(resourcesFor(statements, 'dynamodb:GetItem')).toEqual([tableArn]);
-    expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([tableArn]);
+    expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([tableArn, tableArn]);
+    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual([tableArn]);
     expect(resourcesFor(statements, 'dynamodb:BatchWriteItem')).toEqual([tableArn]);
     const indexes = TABLE.indexes.map((index) => JSON.stringify({ 'Fn::Join': ['', [tableArn, `/index/${index.name}`]] }));
     expect(resourcesFor(statements, 'dynamodb:Query').map((r) => JSON.stringify(r)).sort()).toEqual([JSON.stringify(tableArn), ...indexes].sort());
@@ -144,6 +148,11 @@ describe('the gateway role', () => {
         'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...GATEWAY_USAGE_ATTRIBUTES] },
         Null: { 'dynamodb:LeadingKeys': 'false' },
       },
+      // The wake's hand-over and GPU reservation (functions/use-cases/wake.ts through the scale use case).
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_WAKE_UPDATE_PARTITIONS] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    ]);
+    expect(conditionOf('dynamodb:PutItem')).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...GATEWAY_WAKE_PUT_PARTITIONS] }, Null: { 'dynamodb:LeadingKeys': 'false' } },
     ]);
     expect(conditionOf('dynamodb:BatchWriteItem')).toEqual([
       {
@@ -192,6 +201,11 @@ describe('the gateway role under the local IAM evaluator', () => {
   });
 
   it('allows reading keys and deployments, adding to token counters, publishing load, the master secret and the wake', () => {
+    // The wake: the deployment's hand-over, the GPU reservation, the event, the scale execution.
+    const set = (pk: string, sk: string) => ({ Key: { pk: S(pk), sk: S(sk) }, UpdateExpression: 'SET #p = :p', ExpressionAttributeNames: { '#p': 'phase' } });
+    expect(call('UpdateItem', set('TENANT#o#p', 'DEP#dep-1'))).toEqual(['allow']);
+    expect(call('UpdateItem', set('CAPACITY#l4-24gb', 'LEDGER'))).toEqual(['allow']);
+    expect(call('PutItem', { Item: { pk: S('TENANT#o#p'), sk: S('EVT#dep-1#t#0'), type: S('resume_requested') } })).toEqual(['allow']);
     expect(call('GetItem', { Key: { pk: S('INFKEY#ik1'), sk: S('INFKEY') } })).toEqual(['allow']);
     expect(call('GetItem', { Key: { pk: S('TENANT#o#p'), sk: S('DEP#dep-1') } })).toEqual(['allow']);
     expect(decide({ action: 'dynamodb:Query', resource: `${TABLE_ARN}/index/${TABLE.indexes[0]!.name}` })).toBe('allow');
@@ -203,9 +217,9 @@ describe('the gateway role under the local IAM evaluator', () => {
   });
 
   it('denies writing other items, a key\'s own fields, deletes and scans, other workflows and other secrets', () => {
-    // A deployment, a catalog item, a load item by UpdateItem: other partitions.
-    expect(call('UpdateItem', addUsage('TENANT#o#p', 'DEP#dep-1'))).toEqual(['implicit-deny']);
+    // The catalog, cold-start statistics, a load item by UpdateItem: partitions no grant names.
     expect(call('UpdateItem', addUsage('CATALOG', 'MODEL#m'))).toEqual(['implicit-deny']);
+    expect(call('UpdateItem', addUsage('STATS#m#g', 'COLD_START'))).toEqual(['implicit-deny']);
     expect(call('UpdateItem', addUsage('LOAD#dep-1', 'GW#pod-a'))).toEqual(['implicit-deny']);
     // Un-revoking or extending a key: its partition, but not a counter's attributes.
     const unrevoke = { Key: { pk: S('INFKEY#ik1'), sk: S('INFKEY') }, UpdateExpression: 'REMOVE revoked_at SET #e = :e', ExpressionAttributeNames: { '#e': 'expires_at' }, ExpressionAttributeValues: { ':e': S('2999') } };
@@ -214,6 +228,8 @@ describe('the gateway role under the local IAM evaluator', () => {
     expect(call('BatchWriteItem', putLoad('LOAD#dep-1', 'TENANT#o#p'))).toEqual(['implicit-deny']);
     expect(call('BatchWriteItem', { RequestItems: { [`${prefix}-deployments`]: [{ DeleteRequest: { Key: { pk: S('TENANT#o#p'), sk: S('DEP#dep-1') } } }] } })).toEqual(['implicit-deny']);
     for (const operation of ['PutItem', 'DeleteItem']) expect(call(operation, { Key: { pk: S('INFKEY#ik1'), sk: S('INFKEY') }, Item: { pk: S('INFKEY#ik1'), sk: S('INFKEY') } }), operation).toEqual(['implicit-deny']);
+    expect(call('PutItem', { Item: { pk: S('CATALOG'), sk: S('MODEL#m') } })).toEqual(['implicit-deny']);
+    expect(call('DeleteItem', { Key: { pk: S('TENANT#o#p'), sk: S('DEP#dep-1') } })).toEqual(['implicit-deny']);
     for (const action of ['dynamodb:Scan', 'dynamodb:TransactWriteItems']) expect(decide({ action, resource: TABLE_ARN }), action).toBe('implicit-deny');
     expect(decide({ action: 'dynamodb:GetItem', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/other` })).toBe('implicit-deny');
     for (const workflow of ['deploy', 'delete']) {
