@@ -13,6 +13,7 @@ import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
 import { GatewaySecret, HfTokenSecrets } from './constructs/secrets';
+import { InferenceGateway, type InferenceEdgeConfig } from './constructs/inference-gateway';
 import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
 import { ROUTES } from '../contract/routes';
@@ -72,6 +73,11 @@ export interface ControlPlaneConfig {
    * cluster needs it (docs/deploy.md).
    */
   readonly modelIngressCidrs?: readonly string[];
+  /**
+   * Context inferenceDomain, inferenceHostedZoneId, inferenceHostedZoneName: the inference
+   * gateway's public hostname and its Route 53 zone. Without them no load balancer is created.
+   */
+  readonly inferenceEdge?: InferenceEdgeConfig;
 }
 
 export const DEFAULTS = {
@@ -191,6 +197,24 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
         instanceTypeOfferings: parseOfferings(raw('gpuInstanceOfferings')),
       };
 
+  const inferenceEdge = (): InferenceEdgeConfig | undefined => {
+    const hostname = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+    const domain = optional('inferenceDomain', hostname, 'a lower-case DNS name such as inference.example.com');
+    const hostedZoneId = optional('inferenceHostedZoneId', /^Z[A-Z0-9]{1,31}$/, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ');
+    const hostedZoneName = optional('inferenceHostedZoneName', new RegExp(`${hostname.source.slice(0, -1)}\\.?$`), 'the hosted zone\'s DNS name such as example.com')?.replace(
+      /\.$/,
+      '',
+    );
+    if (!domain && !hostedZoneId && !hostedZoneName) return undefined;
+    if (!domain || !hostedZoneId || !hostedZoneName) {
+      throw new Error('Context values inferenceDomain, inferenceHostedZoneId and inferenceHostedZoneName go together: give all three or none.');
+    }
+    if (domain !== hostedZoneName && !domain.endsWith(`.${hostedZoneName}`)) {
+      throw new Error(`Context value inferenceDomain=${JSON.stringify(domain)} is not in the hosted zone ${JSON.stringify(hostedZoneName)}.`);
+    }
+    return { domain, hostedZoneId, hostedZoneName };
+  };
+
   const jwtIssuer = optional('jwtIssuer', /^https:\/\/\S+$/, 'an https:// issuer URL');
   const auth: AuthConfig = jwtIssuer
     ? { mode: 'external', issuer: jwtIssuer, audience: text('jwtAudience', DEFAULTS.jwtAudience, /^\S+$/, 'a non-empty audience') }
@@ -204,6 +228,7 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
     auth,
     alarmEmail: optional('alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'),
     kubernetesTaskConcurrency: count('kubernetesTaskConcurrency', DEFAULTS.kubernetesTaskConcurrency, 0, 100),
+    inferenceEdge: inferenceEdge(),
     modelIngressCidrs: list('modelIngressCidrs', /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'IPv4 CIDR blocks'),
     imageCache: {
       // The ARN's shape is checked by the cache construct, which also knows the stack's account and region.
@@ -212,6 +237,9 @@ export const configFromContext = (node: Node): ControlPlaneConfig => {
     },
   };
 };
+
+/** The functions whose code reads ENDPOINT_URL_TEMPLATE (through functions/wiring/serving-endpoint.ts). */
+export const ENDPOINT_URL_FUNCTIONS = ['apply-workload', 'create-deployment', 'deploy-yaml', 'list-recipes', 'mark-ready'] as const;
 
 /** The functions that render model manifests, NetworkPolicy included. */
 export const MODEL_INGRESS_FUNCTIONS = ['apply-workload', 'create-deployment', 'deploy-yaml'] as const;
@@ -238,6 +266,7 @@ export class GpuControlPlaneStack extends Stack {
   readonly schedules: Schedules;
   readonly monitoring: Monitoring;
   readonly imageCache: ServingImageCache;
+  readonly inferenceGateway: InferenceGateway;
 
   constructor(scope: Construct, id: string, props: GpuControlPlaneStackProps) {
     super(scope, id, props);
@@ -340,6 +369,26 @@ export class GpuControlPlaneStack extends Stack {
         'Context modelIngressCidrs is not set: the model NetworkPolicies admit 10.0.0.0/16, which may not be where this cluster\'s API server reaches its pods. Set it to the cluster subnets\' CIDRs (docs/deploy.md).',
       );
     }
+    this.inferenceGateway = new InferenceGateway(this, 'InferenceGateway', {
+      table: this.data.table,
+      scaleStateMachine: this.workflows.stateMachines.get('scale')!,
+      masterSecret: this.gatewaySecret,
+      clusterName: this.cluster.clusterName,
+      modelNamespace: config.modelNamespace,
+      cluster:
+        this.cluster instanceof NewGpuCluster
+          ? { cluster: this.cluster.cluster, vpc: this.cluster.vpc, podSecurityGroup: this.cluster.cluster.clusterSecurityGroup }
+          : undefined,
+      edge: config.inferenceEdge,
+    });
+    // The functions that name a ready deployment's endpoint_url (functions/wiring/serving-endpoint.ts).
+    if (this.inferenceGateway.endpointUrlTemplate) {
+      for (const name of ENDPOINT_URL_FUNCTIONS) {
+        const fn = functions.get(name);
+        if (!fn) throw new Error(`ENDPOINT_URL_FUNCTIONS names ${name}, which no route, task or schedule defines.`);
+        fn.addEnvironment('ENDPOINT_URL_TEMPLATE', this.inferenceGateway.endpointUrlTemplate);
+      }
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       prefix: config.prefix,
       metricsNamespace: METRICS_NAMESPACE,
@@ -367,6 +416,12 @@ export class GpuControlPlaneStack extends Stack {
       new CfnOutput(this, `${constructIdFor(workflow)}StateMachineArn`, { value: stateMachine.stateMachineArn });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    if (config.inferenceEdge && this.inferenceGateway.loadBalancer) {
+      new CfnOutput(this, 'InferenceEndpoint', {
+        value: `https://${config.inferenceEdge.domain}`,
+        description: 'Base of every endpoint_url (…/orgs/{org}/projects/{project}/aimodels/{id}/v1); the inference gateway behind the ALB',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: config.prefix });
   }
 }

@@ -27,6 +27,9 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   /^(Annotation::)?AwsSolutions-IAM4\[Policy::\{"Fn::If":\["ClusterKubectlProviderHandlerHasEcrPublic[0-9A-F]+",.*AmazonElasticContainerRegistryPublicReadOnly.*\]$/,
   // The public routes (OpenAPI document and its page), acknowledged on those routes only.
   /^(Annotation::)?AwsSolutions-APIG4$/,
+  // The inference gateway's public ALB (443, and 80 for the redirect) and its access log bucket.
+  /^(Annotation::)?AwsSolutions-EC23$/,
+  /^(Annotation::)?AwsSolutions-S1$/,
   // The inference gateway's master secret: every inference key and model server key derives from it, so it is rotated by hand.
   /^(Annotation::)?AwsSolutions-SMG4$/,
   /^CloudFormation-Validate::W9009$/,

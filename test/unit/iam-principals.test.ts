@@ -87,4 +87,28 @@ describe('DynamoDB requests as IAM sees them', () => {
       { action: 'dynamodb:UpdateItem', resource: t('b') },
     ]);
   });
+
+  it('carries the partition keys and, for writes, the attribute names of the items (dynamodb:LeadingKeys, dynamodb:Attributes)', () => {
+    const t = `arn:aws:dynamodb:us-east-1:000000000000:table/a`;
+    const S = (value: string) => ({ S: value });
+    expect(dynamoRequests('GetItem', { TableName: 'a', Key: { pk: S('INFKEY#k'), sk: S('INFKEY') } }, scope)).toEqual([
+      { action: 'dynamodb:GetItem', resource: t, context: { 'dynamodb:LeadingKeys': ['INFKEY#k'] } },
+    ]);
+    const update = {
+      TableName: 'a',
+      Key: { pk: S('TOKENS#d'), sk: S('DAY#1') },
+      UpdateExpression: 'SET #day = if_not_exists(#day, :day), plain = :p, nested.member = :m REMOVE old ADD #n :one',
+      ExpressionAttributeNames: { '#day': 'day', '#n': 'requests' },
+    };
+    expect(dynamoRequests('UpdateItem', update, scope)).toEqual([
+      { action: 'dynamodb:UpdateItem', resource: t, context: { 'dynamodb:LeadingKeys': ['TOKENS#d'], 'dynamodb:Attributes': ['pk', 'sk', 'day', 'plain', 'nested', 'old', 'requests'] } },
+    ]);
+    const batch = { RequestItems: { a: [{ PutRequest: { Item: { pk: S('LOAD#1'), sk: S('GW#x'), held: { N: '0' } } } }, { DeleteRequest: { Key: { pk: S('LOAD#2'), sk: S('GW#y') } } }] } };
+    expect(dynamoRequests('BatchWriteItem', batch, scope)).toEqual([
+      { action: 'dynamodb:BatchWriteItem', resource: t, context: { 'dynamodb:LeadingKeys': ['LOAD#1', 'LOAD#2'], 'dynamodb:Attributes': ['pk', 'sk', 'held'] } },
+    ]);
+    expect(dynamoRequests('TransactWriteItems', { TransactItems: [{ Put: { TableName: 'a', Item: { pk: S('P#1'), sk: S('x'), v: S('1') } } }] }, scope)).toEqual([
+      { action: 'dynamodb:PutItem', resource: t, context: { 'dynamodb:LeadingKeys': ['P#1'], 'dynamodb:Attributes': ['pk', 'sk', 'v'] } },
+    ]);
+  });
 });
