@@ -3,6 +3,7 @@ import type { DEPLOYMENT_PHASES, DEPLOYMENT_STATUSES, DeploymentView, Eta } from
 import { MILESTONES } from '../../contract/milestones';
 import { findGpuConfig } from '../../contract/catalog';
 import type { Schedule, ScheduleState } from './schedule';
+import type { LoadScaling } from '../../contract/requests/scale';
 import { figures, totalsAt, type Usage } from './usage';
 
 /**
@@ -86,6 +87,8 @@ export interface DeploymentRecord extends Tenant {
   timeline: Timeline;
   /** null: no range was set; replicas may be anything from 0 to MAX_REPLICAS. */
   autoscaling?: AutoscalingRange | null;
+  /** The load autoscaler's settings (domain/autoscaling-policy.ts); absent or null: off, the range only bounds manual and scheduled scaling. */
+  load_scaling?: LoadScaling | null;
   instances?: InstanceCounts;
   /** Serving time and GPU time so far (functions/domain/usage.ts); absent on older records. */
   usage?: Usage;
