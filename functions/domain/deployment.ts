@@ -152,6 +152,14 @@ export const executionConsoleUrl = (executionArn: string): string => {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 };
 
+/** The range, plus the load autoscaler's settings and last decision when it is on (range-only views are as before). */
+export const autoscalingView = (record: Pick<DeploymentRecord, 'autoscaling' | 'load_scaling' | 'schedule_state'>): DeploymentView['autoscaling'] => {
+  if (!record.autoscaling) return null;
+  if (!record.load_scaling) return record.autoscaling;
+  const state = record.schedule_state?.autoscaler;
+  return { ...record.autoscaling, enabled: true, ...record.load_scaling, desired_replicas: state?.desired ?? null, last_decision: state?.last_decision ?? null };
+};
+
 export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta | null = null): DeploymentView => ({
   id: record.id,
   name: record.name,
@@ -175,7 +183,7 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta |
   initial_delay_seconds: record.initial_delay_seconds ?? null,
   timeline: record.timeline ?? {},
   eta: record.status === 'initializing' && record.phase !== 'paused' ? eta : null,
-  autoscaling: record.autoscaling ?? null,
+  autoscaling: autoscalingView(record),
   instances: record.instances ?? NO_INSTANCES,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
   ...customModelView(record),
