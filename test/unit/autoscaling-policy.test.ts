@@ -148,12 +148,13 @@ describe('decide, properties', () => {
     { minLength: 1, maxLength: 60 },
   );
 
-  const simulate = (settings: LoadScaling, range: { min_replicas: number; max_replicas: number }, start: number, trace: fc.RecordValue<unknown>[] | { gap: number; inFlight: number; held: number; waiting: number; kv: number; completed: number }[]) => {
+  type Step = { gap: number; inFlight: number; held: number; waiting: number; kv: number; completed: number };
+  const simulate = (settings: LoadScaling, range: { min_replicas: number; max_replicas: number }, start: number, trace: Step[]) => {
     let replicas = start;
     let state: PolicyState = {};
     let t = 0;
     const steps: { t: number; from: number; to: number; wake: boolean; inRange: boolean }[] = [];
-    for (const s of trace as { gap: number; inFlight: number; held: number; waiting: number; kv: number; completed: number }[]) {
+    for (const s of trace) {
       t += s.gap;
       const wasInRange = replicas >= range.min_replicas && replicas <= range.max_replicas;
       const vllm = replicas > 0 ? { pods: replicas, running: Math.min(s.inFlight, 64 * replicas), waiting: s.waiting, kvCacheUsage: s.kv } : null;
