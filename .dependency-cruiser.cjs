@@ -62,6 +62,22 @@ module.exports = {
       to: { path: '^(infra|local|cli|test)/' },
     },
     {
+      name: 'gateway-uses-the-control-plane-core',
+      severity: 'error',
+      comment:
+        'The inference gateway (gateway/) is an entry point like a Lambda: it may use the ports, domain, use cases, commons and wiring of functions/ and the contract, ' +
+        'never an adapter directly, an API or workflow handler, the stack, the local cloud, the CLI or the tests.',
+      from: { path: '^gateway/' },
+      to: { path: '^(functions/(adapters|api|workflow|scheduled)/|infra/|local/|cli/|test/|scripts/|console/)' },
+    },
+    {
+      name: 'nothing-imports-the-gateway',
+      severity: 'error',
+      comment: 'The gateway is a process of its own: only the local cloud (which runs it) and the tests import it.',
+      from: { pathNot: '^(gateway|local|test)/' },
+      to: { path: '^gateway/' },
+    },
+    {
       name: 'contract-is-shared',
       severity: 'error',
       comment:

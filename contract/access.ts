@@ -22,6 +22,9 @@ export type AutoScalingAction =
  */
 export type KubernetesAccess = 'workflow' | 'read' | 'proxy';
 
+/** The inference gateway's master secret in Secrets Manager (CDK creates it; the local cloud at start). */
+export const gatewaySecretName = (prefix: string): string => `${prefix}/inference-gateway`;
+
 export interface FunctionAccess {
   readonly table: 'R' | 'RW';
   readonly workflows?: {
@@ -36,4 +39,11 @@ export interface FunctionAccess {
   readonly autoscaling?: readonly AutoScalingAction[];
   /** Absent: the function never talks to the Kubernetes API. */
   readonly kubernetes?: KubernetesAccess;
+  /**
+   * Reads the inference gateway's master secret (`<prefix>/inference-gateway`, named by the
+   * GATEWAY_SECRET_ID variable): secretsmanager:GetSecretValue on it, and kms:Decrypt through
+   * Secrets Manager for it only. Only the functions that derive keys from it: the pepper of the
+   * inference keys' hashes, a model server's own key.
+   */
+  readonly gatewaySecret?: true;
 }

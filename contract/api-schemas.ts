@@ -351,7 +351,7 @@ const usageFiguresSchema = z.object({
   cost_to_date: z.number().min(0),
 });
 
-export const usageSchema = usageFiguresSchema
+const usageWithoutTokensSchema = usageFiguresSchema
   .extend({
     id: z.string(),
     as_of: timestamp.describe('The instant the figures are computed at.'),
@@ -362,8 +362,58 @@ export const usageSchema = usageFiguresSchema
     replicas: z.number().int().min(0),
     serving_since: timestamp.nullable().describe('Start of the ready period in progress; null when not serving.'),
     days: z.array(usageFiguresSchema.extend({ date: z.string().describe('UTC day, YYYY-MM-DD.') })).describe('Per UTC day, oldest first.'),
+  });
+
+const tokenFiguresSchema = z.object({
+  requests: count,
+  prompt_tokens: count,
+  completion_tokens: count,
+  estimated_requests: count.describe('Requests whose token counts are estimates (a stream cut before the model server reported its usage).'),
+});
+
+export const usageSchema = usageWithoutTokensSchema
+  .extend({
+    tokens: z
+      .object({ total: tokenFiguresSchema, days: z.array(tokenFiguresSchema.extend({ date: z.string().describe('UTC day, YYYY-MM-DD.') })).describe('Per UTC day, oldest first.') })
+      .optional()
+      .describe('What the inference gateway metered for this deployment, every key summed (always present; optional for clients of earlier servers).'),
   })
-  .describe('Extension: serving time, GPU time and cost of one deployment.');
+  .describe('Extension: serving time, GPU time, cost and tokens of one deployment.');
+
+export const inferenceKeyLimitsViewSchema = z.object({
+  requests_per_minute: z.number().int().min(1).optional(),
+  tokens_per_minute: z.number().int().min(1).optional(),
+  concurrent_requests: z.number().int().min(1).optional(),
+});
+
+export const inferenceKeySchema = z
+  .object({
+    id: z.string().describe('The key id (`ik…`), also the start of the key itself.'),
+    name: z.string(),
+    key_prefix: z.string().describe('The key\'s first characters, to recognise it; not enough to use it.'),
+    created_at: timestamp,
+    expires_at: timestamp.nullable(),
+    revoked_at: timestamp.nullable(),
+    state: z.enum(['active', 'expired', 'revoked']),
+    deployment_ids: z.array(z.string()).nullable().describe('The deployments it may call; null: every deployment of the project.'),
+    limits: inferenceKeyLimitsViewSchema.describe('Per key; a limit left out is unlimited.'),
+  })
+  .describe('Extension: an inference key, without its secret.');
+
+export const createdInferenceKeySchema = inferenceKeySchema
+  .extend({ key: z.string().describe('The key: `Authorization: Bearer <key>` at the inference endpoint. Shown only in this answer; store it now.') })
+  .describe('Extension: a new inference key, with the key itself (shown only here).');
+
+export const inferenceKeyListSchema = z.object({ items: z.array(inferenceKeySchema).describe('Newest first.'), pagination: paginationSchema });
+
+export const inferenceKeyUsageSchema = z
+  .object({
+    key_id: z.string(),
+    as_of: timestamp,
+    total: tokenFiguresSchema,
+    days: z.array(tokenFiguresSchema.extend({ date: z.string().describe('UTC day, YYYY-MM-DD.'), deployment_id: z.string() })).describe('Per UTC day and deployment, oldest first.'),
+  })
+  .describe('Extension: what the inference gateway metered for one key.');
 
 export const scheduleViewSchema = z
   .object({
@@ -382,6 +432,10 @@ export type DeploymentView = z.infer<typeof deploymentSchema>;
 export type Eta = z.infer<typeof etaSchema>;
 export type ScheduleView = z.infer<typeof scheduleViewSchema>;
 export type UsageView = z.infer<typeof usageSchema>;
+export type TokenFigures = z.infer<typeof tokenFiguresSchema>;
+export type InferenceKeyView = z.infer<typeof inferenceKeySchema>;
+export type CreatedInferenceKeyView = z.infer<typeof createdInferenceKeySchema>;
+export type InferenceKeyUsageView = z.infer<typeof inferenceKeyUsageSchema>;
 export type MemoryEstimate = z.infer<typeof memorySchema>;
 export type CatalogItemView = z.infer<typeof catalogItemSchema>;
 export type RecipeView = z.infer<typeof recipeSchema>;

@@ -9,11 +9,15 @@ import { API_BASE_PATH, ROUTES, type ApiRoute, type Operation } from './routes';
 import {
   catalogItemSchema,
   catalogListSchema,
+  createdInferenceKeySchema,
   deploymentListSchema,
   deploymentSchema,
   errorSchema,
   etaSchema,
   eventListSchema,
+  inferenceKeyListSchema,
+  inferenceKeySchema,
+  inferenceKeyUsageSchema,
   inventoryListSchema,
   logsSchema,
   paginationSchema,
@@ -24,6 +28,7 @@ import {
   timelineSchema,
 } from './api-schemas';
 import { addCatalogModelSchema, updateCatalogModelSchema } from './requests/catalog';
+import { createInferenceKeySchema } from './requests/inference-keys';
 import { deployBodySchema } from './requests/custom-model';
 import { promptRequestSchema } from './requests/prompt';
 import { scaleDeploymentSchema, scaleRangeSchema } from './requests/scale';
@@ -52,6 +57,7 @@ const REQUESTS: [string, z.ZodType][] = [
   ['PromptRequest', promptRequestSchema],
   ['AddCatalogModelRequest', addCatalogModelSchema],
   ['UpdateCatalogModelRequest', updateCatalogModelSchema],
+  ['CreateInferenceKeyRequest', createInferenceKeySchema],
 ];
 const RESPONSES: [string, z.ZodType][] = [
   ['ErrorResponse', errorSchema],
@@ -69,6 +75,10 @@ const RESPONSES: [string, z.ZodType][] = [
   ['InventoryListResponse', inventoryListSchema],
   ['EventListResponse', eventListSchema],
   ['LogsResponse', logsSchema],
+  ['InferenceKey', inferenceKeySchema],
+  ['CreatedInferenceKey', createdInferenceKeySchema],
+  ['InferenceKeyListResponse', inferenceKeyListSchema],
+  ['InferenceKeyUsageResponse', inferenceKeyUsageSchema],
 ];
 
 type JsonSchema = Record<string, unknown>;
@@ -202,6 +212,7 @@ export const buildOpenApiDocument = (routes: readonly ApiRoute[] = ROUTES): Open
       { name: 'Deployments', description: 'Deploy, read, scale and delete dedicated model deployments.' },
       { name: 'Catalog', description: 'What can be deployed, and on which GPUs.' },
       { name: 'Observability', description: 'A deployment\'s history and logs.' },
+      { name: 'Inference keys', description: 'Extension: the keys that call a project\'s deployments through the inference gateway, and what they used.' },
       { name: 'Meta', description: 'This API\'s own description.' },
     ],
     paths,

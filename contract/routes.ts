@@ -10,9 +10,13 @@ import * as z from 'zod';
 import {
   catalogItemSchema,
   catalogListSchema,
+  createdInferenceKeySchema,
   deploymentListSchema,
   deploymentSchema,
   eventListSchema,
+  inferenceKeyListSchema,
+  inferenceKeySchema,
+  inferenceKeyUsageSchema,
   inventoryListSchema,
   logsSchema,
   planSchemaOfDryRun,
@@ -26,6 +30,7 @@ import { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchema } f
 import { deployBodySchema } from './requests/custom-model';
 import { deployQuerySchema, yamlDeployQuerySchema } from './requests/deploy';
 import { idempotencyHeadersSchema } from './requests/idempotency-key';
+import { createInferenceKeySchema, keyListQuerySchema } from './requests/inference-keys';
 import { promptRequestSchema } from './requests/prompt';
 import { eventsQuerySchema, listQuerySchema, logsQuerySchema } from './requests/queries';
 import { scaleDeploymentSchema, scaleRangeSchema } from './requests/scale';
@@ -54,7 +59,7 @@ export interface RouteDefinition {
 /** What the OpenAPI document says of a route beside its method and path. */
 export interface Operation {
   readonly operationId: string;
-  readonly tag: 'Deployments' | 'Catalog' | 'Observability' | 'Meta';
+  readonly tag: 'Deployments' | 'Catalog' | 'Observability' | 'Inference keys' | 'Meta';
   readonly summary: string;
   readonly description?: string;
   readonly query?: z.ZodObject;
@@ -77,6 +82,7 @@ export interface ApiRoute extends RouteDefinition {
 
 export const API_BASE_PATH = '/api/v1beta1';
 const deployments = `${API_BASE_PATH}/orgs/{org_id}/projects/{project_id}/aimodels`;
+const inferenceKeys = `${API_BASE_PATH}/orgs/{org_id}/projects/{project_id}/inference-keys`;
 
 const TENANT_ERRORS = [400, 403, 404];
 const WRITE_ERRORS = [...TENANT_ERRORS, 409, 415, 503];
@@ -342,7 +348,8 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: `${deployments}/{model_id}/prompt`,
     entry: 'functions/api/prompt-deployment.ts',
-    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy' },
+    // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy', gatewaySecret: true },
     operation: {
       operationId: 'promptDeployment',
       tag: 'Deployments',
@@ -360,7 +367,8 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
-    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy' },
+    // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
+    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy', gatewaySecret: true },
     operation: {
       operationId: 'listDeploymentModels',
       tag: 'Deployments',
@@ -427,8 +435,90 @@ export const ROUTES: readonly ApiRoute[] = [
       operationId: 'getDeploymentUsage',
       tag: 'Observability',
       summary: 'Serving time, GPU time and cost of a deployment',
-      description: 'Extension. Totals and per UTC day; cost = gpu_seconds x unit_price (per GPU-hour) / 3600.',
+      description: 'Extension. Totals and per UTC day; cost = gpu_seconds x unit_price (per GPU-hour) / 3600. `tokens`: what the inference gateway metered, every key summed.',
       responses: { 200: { description: 'The usage so far.', json: usageSchema } },
+      errors: TENANT_ERRORS,
+    },
+  },
+  {
+    name: 'create-inference-key',
+    method: 'POST',
+    path: inferenceKeys,
+    entry: 'functions/api/create-inference-key.ts',
+    // the pepper of the stored hash derives from the gateway's master secret
+    access: { table: 'RW', gatewaySecret: true },
+    operation: {
+      operationId: 'createInferenceKey',
+      tag: 'Inference keys',
+      summary: 'Create an inference key',
+      description:
+        'Extension (role editor). A key `sk-<id>.<secret>` (256 random bits) for `Authorization: Bearer` at the deployments\' `endpoint_url`. ' +
+        'The key is in this answer only: the API keeps an HMAC of its secret, never the key. `deployment_ids` must name deployments of this project.',
+      body: createInferenceKeySchema,
+      responses: { 201: { description: 'The new key, with the key itself.', json: createdInferenceKeySchema } },
+      errors: [...TENANT_ERRORS, 415],
+    },
+  },
+  {
+    name: 'list-inference-keys',
+    method: 'GET',
+    path: inferenceKeys,
+    entry: 'functions/api/list-inference-keys.ts',
+    access: { table: 'R' },
+    operation: {
+      operationId: 'listInferenceKeys',
+      tag: 'Inference keys',
+      summary: 'List the project\'s inference keys',
+      description: 'Extension. Newest first, revoked and expired keys included (with their `state`); never a key itself.',
+      query: keyListQuerySchema,
+      responses: { 200: { description: 'One page of keys.', json: inferenceKeyListSchema } },
+      errors: TENANT_ERRORS,
+    },
+  },
+  {
+    name: 'get-inference-key',
+    method: 'GET',
+    path: `${inferenceKeys}/{key_id}`,
+    entry: 'functions/api/get-inference-key.ts',
+    access: { table: 'R' },
+    operation: {
+      operationId: 'getInferenceKey',
+      tag: 'Inference keys',
+      summary: 'Get an inference key',
+      description: 'Extension. Never the key itself.',
+      responses: { 200: { description: 'The key.', json: inferenceKeySchema } },
+      errors: TENANT_ERRORS,
+    },
+  },
+  {
+    name: 'revoke-inference-key',
+    method: 'DELETE',
+    path: `${inferenceKeys}/{key_id}`,
+    entry: 'functions/api/revoke-inference-key.ts',
+    access: { table: 'RW' },
+    operation: {
+      operationId: 'revokeInferenceKey',
+      tag: 'Inference keys',
+      summary: 'Revoke an inference key',
+      description:
+        'Extension (role editor). The key stops working at every gateway within 30 s. It stays listed, with `revoked_at`, and its usage stays readable. ' +
+        'Idempotent: revoking a revoked key answers 204 again and keeps the first `revoked_at`.',
+      responses: { 204: { description: 'Revoked.' } },
+      errors: TENANT_ERRORS,
+    },
+  },
+  {
+    name: 'get-inference-key-usage',
+    method: 'GET',
+    path: `${inferenceKeys}/{key_id}/usage`,
+    entry: 'functions/api/get-inference-key-usage.ts',
+    access: { table: 'R' },
+    operation: {
+      operationId: 'getInferenceKeyUsage',
+      tag: 'Inference keys',
+      summary: 'Tokens an inference key used',
+      description: 'Extension. Requests, prompt and completion tokens per deployment per UTC day, as the gateways metered them (written every few seconds).',
+      responses: { 200: { description: 'The key\'s usage so far.', json: inferenceKeyUsageSchema } },
       errors: TENANT_ERRORS,
     },
   },

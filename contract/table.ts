@@ -12,6 +12,15 @@
  *                retired, `version` (writes are conditional on it), `updated_at`, `updated_by`.
  *                GET /aimodels-catalog is the built-in list with these laid over it; one small
  *                partition, read with one Query.
+ *   inference key  pk = INFKEY#<key id>     sk = INFKEY
+ *                one customer key of the gateway (adapters/inference-keys.ts): its name, prefix,
+ *                HMAC of its secret (never the key), expiry, revocation, deployments and limits.
+ *                The key id travels in the key, so the gateway finds it with one GetItem.
+ *   key usage      pk = INFKEY#<key id>     sk = USAGE#<UTC day>#<deployment id>
+ *   tokens         pk = TOKENS#<deployment id>  sk = DAY#<UTC day>
+ *                token counters (adapters/token-usage.ts) the gateways ADD to: requests,
+ *                prompt_tokens, completion_tokens, estimated_requests; per key and deployment
+ *                (a key's usage route) and per deployment (the deployment's usage route).
  *
  * Index `by-gpu-config` (gsi1pk = GPUCFG#<gpu config id>, gsi1sk = DEP#<id>) lists the live
  * deployments of one GPU node group, which is what capacity planning needs; a deployment
@@ -27,6 +36,10 @@
  * the sweeper should look at them next, so a sweep reads only what is due, with one Query per
  * shard (`gsi3sk <= now`), never a Scan. Shards spread the writes of many deployments due at
  * the same minute; an overdue entry stays found however late the sweep (no time bucket to miss).
+ *
+ * Index `inference-keys` (gsi4pk = KEYS#<org>#<project>, gsi4sk = <created_at>#<key id>) is
+ * sparse: only inference key items carry it, so a project's keys are listed newest first with
+ * one Query (revoked keys stay listed, with `revoked_at`), and counted with a COUNT Query.
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -37,5 +50,6 @@ export const TABLE = {
     { name: 'by-gpu-config', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { name: 'in-flight', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
     { name: 'schedule-due', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    { name: 'inference-keys', partitionKey: 'gsi4pk', sortKey: 'gsi4sk' },
   ],
 } as const;

@@ -24,6 +24,7 @@ interface TaskAccess {
   readonly eks: readonly EksAction[];
   readonly autoscaling: readonly AutoScalingAction[];
   readonly kubernetes: boolean;
+  readonly gatewaySecret?: true;
 }
 
 const task = (name: string, substitution: string, { kubernetes, ...access }: TaskAccess): TaskFunctionDefinition => ({
@@ -53,7 +54,8 @@ export const TASK_FUNCTIONS: readonly TaskFunctionDefinition[] = [
     kubernetes: true,
   }),
   // RW: it records the scheduling phase on the deployment (UpdateItem).
-  task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
+  // gatewaySecret: it writes the model server's own key (derived from the master secret) into the workload's Secret.
+  task('apply-workload', 'ApplyWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true, gatewaySecret: true }),
   task('check-workload', 'CheckWorkloadFunctionArn', { table: 'RW', eks: [describeCluster], autoscaling: [], kubernetes: true }),
   task('mark-ready', 'MarkReadyFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),
   task('mark-paused', 'MarkPausedFunctionArn', { table: 'RW', eks: [], autoscaling: [], kubernetes: false }),

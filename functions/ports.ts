@@ -186,6 +186,8 @@ export interface WorkloadObjects {
   podDisruptionBudget: V1PodDisruptionBudget;
   networkPolicy: NetworkPolicyManifest;
   secret?: V1Secret;
+  /** `<workload>-api-key`: the model server's own key (VLLM_API_KEY), which only the inference gateway also holds. */
+  apiKeySecret?: V1Secret;
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
 
@@ -222,6 +224,8 @@ export interface ModelServerCall {
   path: string;
   body?: unknown;
   timeoutMs: number;
+  /** The model server's own key (its --api-key), sent as `Authorization: Bearer`. */
+  apiKey: string;
 }
 
 /** The model cluster: its objects in the model namespace, its pods and its nodes. */
@@ -345,7 +349,7 @@ export interface ServingMetrics {
 /** Where a ready model answers. */
 export interface ServingEndpoint {
   namespace: string;
-  /** A ready deployment's endpoint, with `{service}` and `{namespace}` to fill in. */
+  /** A ready deployment's endpoint, with `{service}`, `{namespace}`, `{org}`, `{project}` and `{id}` to fill in. */
   endpointUrlTemplate: string;
 }
 

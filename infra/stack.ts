@@ -11,7 +11,7 @@ import { ClusterBootstrap } from './constructs/cluster-bootstrap';
 import { ControlPlaneData } from './constructs/data';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
-import { HfTokenSecrets } from './constructs/secrets';
+import { GatewaySecret, HfTokenSecrets } from './constructs/secrets';
 import { REPOSITORY_PREFIX, SERVING_IMAGE_FUNCTIONS, SERVING_IMAGE_VARIABLE, ServingImageCache } from './constructs/image-cache';
 import { Workflows } from './constructs/workflows';
 import { ROUTES } from '../contract/routes';
@@ -227,6 +227,8 @@ export class GpuControlPlaneStack extends Stack {
   readonly config: ControlPlaneConfig;
   readonly data: ControlPlaneData;
   readonly secrets: HfTokenSecrets;
+  /** The inference gateway's master secret; the gateway's construct grants its pods read on it. */
+  readonly gatewaySecret: GatewaySecret;
   readonly cluster: GpuCluster;
   readonly workflows: Workflows;
   readonly auth: ApiAuth;
@@ -248,6 +250,7 @@ export class GpuControlPlaneStack extends Stack {
 
     this.data = new ControlPlaneData(this, 'Data');
     this.secrets = new HfTokenSecrets(this, 'HfTokenSecrets', { prefix: config.prefix });
+    this.gatewaySecret = new GatewaySecret(this, 'GatewaySecret', { prefix: config.prefix, key: this.secrets.key });
     this.cluster =
       config.cluster.mode === 'create'
         ? new NewGpuCluster(this, 'Cluster', {
@@ -281,6 +284,7 @@ export class GpuControlPlaneStack extends Stack {
       table: this.data.table,
       cluster: this.cluster,
       secrets: this.secrets,
+      gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
       kubernetesTaskConcurrency: config.kubernetesTaskConcurrency,
     });
@@ -296,6 +300,7 @@ export class GpuControlPlaneStack extends Stack {
       jwtAudience: this.auth.audience,
       cluster: this.cluster,
       secrets: this.secrets,
+      gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
     });
     this.schedules = new Schedules(this, 'Schedules', {

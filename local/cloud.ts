@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gatewaySecretName } from '../contract/access';
 import inventory from '../contract/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../contract/routes';
 import { SCHEDULES } from '../contract/schedules';
@@ -24,10 +25,14 @@ import { createSimGate } from './iam/sim-gate';
 import { applyClusterBootstrap } from './cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from './identity';
 import { loadOrCreateDevKey } from './jwt';
+import { ensureGatewaySecret } from './secrets/gateway-secret';
 import { startSecretsManager, type LocalSecretsManager } from './secrets/index';
 import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions } from './sfn/index';
 import { TaskFailure } from './sfn/task-errors';
 import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator, type SimDelays } from './sim/index';
+import { inferenceGatewayPrincipal } from './iam/principals';
+import { FUNCTIONS_SOURCE_ADDRESS, gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
+import type { GatewayOptions, RunningGateway } from '../gateway/server';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
 const WORKFLOW_FUNCTION_TIMEOUT_SECONDS = 60;
@@ -70,6 +75,10 @@ export interface LocalCloudOptions {
    * with `endpoint.start`, which shares the cloud's task functions, IAM and faults.
    */
   stepFunctionsFront?: (endpoint: StepFunctionsParts) => Promise<{ url: string; close(): Promise<void> }>;
+  /** The inference gateway's port; 0 (default) picks a free one. */
+  gatewayPort?: number;
+  /** Gateway settings over the defaults (tests: shorter key cache TTLs, keep-alive interval, body limit). */
+  gateway?: Partial<GatewayOptions>;
 }
 
 /** The Step Functions endpoint and what a second endpoint beside it needs (see `stepFunctionsFront`). */
@@ -85,6 +94,9 @@ export interface StepFunctionsParts {
 
 export interface LocalCloud {
   apiUrl: string;
+  /** The inference gateway: each ready deployment's endpoint_url is `<gatewayUrl>/orgs/…/aimodels/<id>/v1`. */
+  gatewayUrl: string;
+  gateway: RunningGateway;
   dynamoUrl: string;
   sfnUrl: string;
   /** Secrets Manager (Hugging Face tokens), encrypted on disk under DATA_DIR/secretsmanager. */
@@ -150,6 +162,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT, authorizer });
     closers.push(secretsManager.close);
+    await ensureGatewaySecret(secretsManager.url, { name: gatewaySecretName(prefix), kmsKeyArn, region: REGION });
 
     const simulator = await startSimulator({
       host,
@@ -164,6 +177,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       ...(options.gatedModels ? { gatedModels: options.gatedModels } : {}),
       awsGate: createSimGate(authorizer, faults),
       kubernetesAuth: { principals: Object.values(principals.principals), accessEntries: principals.accessEntries },
+      serviceNetwork: { sources: gatewayNetworkSources() },
     });
     closers.push(simulator.close);
     await applyClusterBootstrap(simulator.url, namespace);
@@ -222,6 +236,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       // What infra/constructs/secrets.ts passes to the functions that handle tokens.
       HF_TOKEN_SECRET_PREFIX: `${prefix}/hf-token/`,
       HF_TOKEN_KMS_KEY_ARN: kmsKeyArn,
+      // What infra's GatewaySecret passes to the functions granted `gatewaySecret` (CDK passes the ARN; the name works the same).
+      GATEWAY_SECRET_ID: gatewaySecretName(prefix),
       DEPLOY_STATE_MACHINE_ARN: stateMachineArns.deploy,
       SCALE_STATE_MACHINE_ARN: stateMachineArns.scale,
       DELETE_STATE_MACHINE_ARN: stateMachineArns.delete,
@@ -230,9 +246,24 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       AUTOSCALING_ENDPOINT: simulator.url,
       MODEL_NAMESPACE: namespace,
       WORKFLOW_TIME_SCALE: String(options.timeScale),
-      ENDPOINT_URL_TEMPLATE: `${simulator.url}/api/v1/namespaces/{namespace}/services/{service}:http/proxy/v1`,
+      // /prompt and /models reach the model's Service over the simulated Service network (adapters/model-server-proxy.ts).
+      MODEL_SERVER_CONNECT: `${simulator.serviceNetwork!.host}:${simulator.serviceNetwork!.port}`,
+      MODEL_SERVER_SOURCE_ADDRESS: FUNCTIONS_SOURCE_ADDRESS,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
+
+    // The inference gateway, on its own port; a ready deployment's endpoint_url is its route.
+    const gatewayPrincipal = inferenceGatewayPrincipal(prefix);
+    const gateway = await startLocalInferenceGateway({
+      host,
+      port: options.gatewayPort ?? 0,
+      namespace,
+      serviceNetwork: simulator.serviceNetwork!,
+      principal: principals.principals[gatewayPrincipal] ? gatewayPrincipal : undefined,
+      ...(options.gateway ? { overrides: options.gateway } : {}),
+    });
+    closers.push(gateway.close);
+    process.env.ENDPOINT_URL_TEMPLATE = `${gateway.url}/orgs/{org}/projects/{project}/aimodels/{id}/v1`;
 
     // Each route's handler runs as its own function (local/identity.ts), like a Lambda with its role.
     const handlers = new Map(
@@ -275,6 +306,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     return {
       apiUrl: api.url,
+      gatewayUrl: gateway.url,
+      gateway,
       dynamoUrl: dynamo.url,
       sfnUrl,
       secretsManager,

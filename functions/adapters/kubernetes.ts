@@ -43,6 +43,10 @@ export const applyObjects = async (objects: WorkloadObjects): Promise<void> => {
   if (objects.secret) {
     await core.patchNamespacedSecret({ name: objects.secret.metadata?.name ?? '', namespace, body: objects.secret, fieldManager: FIELD_MANAGER, force: true }, apply);
   }
+  if (objects.apiKeySecret) {
+    const keySecret = objects.apiKeySecret;
+    await core.patchNamespacedSecret({ name: keySecret.metadata?.name ?? '', namespace, body: keySecret, fieldManager: FIELD_MANAGER, force: true }, apply);
+  }
   if (objects.persistentVolumeClaim) {
     const claim = objects.persistentVolumeClaim;
     await core.patchNamespacedPersistentVolumeClaim({ name: claim.metadata?.name ?? '', namespace, body: claim, fieldManager: FIELD_MANAGER, force: true }, apply);
@@ -139,6 +143,7 @@ export const deleteWorkloadObjects = async (name: string): Promise<void> => {
   await ignoreNotFound(() => apps.deleteNamespacedDeployment({ name, namespace, propagationPolicy: 'Foreground' }));
   await ignoreNotFound(() => core.deleteNamespacedService({ name, namespace }));
   await ignoreNotFound(() => core.deleteNamespacedSecret({ name, namespace }));
+  await ignoreNotFound(() => core.deleteNamespacedSecret({ name: `${name}-api-key`, namespace }));
   await ignoreNotFound(() => core.deleteNamespacedPersistentVolumeClaim({ name, namespace }));
   await ignoreNotFound(() => policy.deleteNamespacedPodDisruptionBudget({ name, namespace }));
   await ignoreNotFound(() => networking.deleteNamespacedNetworkPolicy({ name, namespace }));

@@ -3,8 +3,9 @@ import { apiHandler, authorizeTenant, deploymentIdOf, json, type ApiEvent, type 
 import { listServedModels } from '../use-cases/model-server';
 import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';
+import { gatewaySecrets } from '../wiring/gateway-secrets';
 
-const ports = { deployments: deploymentStore, cluster };
+const ports = { deployments: deploymentStore, cluster, gatewaySecrets };
 
 export const listDeploymentModels = async (event: ApiEvent, { context }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');

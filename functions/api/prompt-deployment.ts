@@ -1,6 +1,6 @@
 /**
- * POST …/aimodels/{model_id}/prompt: one prompt to the deployment's model server, through the
- * Kubernetes API service proxy; answers with the model's text (409 until ready, 502/504 when
+ * POST …/aimodels/{model_id}/prompt: one prompt to the deployment's model server, on the
+ * inference gateway's path (its Service, with its own key); answers with the model's text (409 until ready, 502/504 when
  * the model server fails or is too slow).
  */
 import { apiHandler, authorizeTenant, deploymentIdOf, headerOf, json, type ApiEvent, type ApiResult, type RequestScope } from '../commons/http';
@@ -10,8 +10,9 @@ import { parseOrThrow } from '../domain/requests';
 import { promptDeployment as prompt } from '../use-cases/model-server';
 import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';
+import { gatewaySecrets } from '../wiring/gateway-secrets';
 
-const ports = { deployments: deploymentStore, cluster };
+const ports = { deployments: deploymentStore, cluster, gatewaySecrets };
 
 export const promptDeployment = async (event: ApiEvent, { context }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');

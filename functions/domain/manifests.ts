@@ -106,6 +106,21 @@ export const renderTokenSecret = (record: DeploymentRecord, token: string, names
   data: { [HF_TOKEN_ENV]: Buffer.from(token, 'utf8').toString('base64') },
 });
 
+/** The model server's own key (vLLM reads VLLM_API_KEY as its --api-key): only the inference gateway holds it. */
+export const MODEL_SERVER_KEY_ENV = 'VLLM_API_KEY';
+
+/** The Secret holding a deployment's model server key, `<workload>-api-key`. */
+export const apiKeySecretName = (deploymentId: string): string => `${workloadName(deploymentId)}-api-key`;
+
+/** The Kubernetes Secret with the model server key (domain/inference-keys.ts modelServerKey) the gateway sends upstream. */
+export const renderApiKeySecret = (record: DeploymentRecord, key: string, namespace: string): V1Secret => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: apiKeySecretName(record.id), namespace, labels: workloadLabels(record) },
+  type: 'Opaque',
+  data: { [MODEL_SERVER_KEY_ENV]: Buffer.from(key, 'utf8').toString('base64') },
+});
+
 const MODEL_CACHE_PATH = '/models';
 /** gp3, WaitForFirstConsumer (the stack creates it with the EBS CSI driver). */
 export const MODEL_CACHE_STORAGE_CLASS = 'model-cache-gp3';
@@ -179,6 +194,8 @@ export const renderModelWorkload = (
     ...(typeof record.hf_token_secret_arn === 'string'
       ? [{ name: HF_TOKEN_ENV, valueFrom: { secretKeyRef: { name, key: HF_TOKEN_ENV } } }]
       : []),
+    // Last, so a custom model's own env cannot replace the key the gateway authenticates with.
+    { name: MODEL_SERVER_KEY_ENV, valueFrom: { secretKeyRef: { name: apiKeySecretName(record.id), key: MODEL_SERVER_KEY_ENV } } },
   ];
   const cache: V1Volume = custom?.storage_size ? { name: 'model-cache', persistentVolumeClaim: { claimName: name } } : { name: 'model-cache', emptyDir: {} };
   const selector = { [LABELS.deploymentId]: record.id };

@@ -18,9 +18,17 @@ export interface NetworkPolicyManifest {
   spec: {
     podSelector: V1LabelSelector;
     policyTypes: ('Ingress' | 'Egress')[];
-    ingress: { from: { ipBlock: { cidr: string } }[]; ports: { protocol: 'TCP'; port: number }[] }[];
+    ingress: { from: NetworkPolicyPeer[]; ports: { protocol: 'TCP'; port: number }[] }[];
   };
 }
+
+type NetworkPolicyPeer =
+  | { ipBlock: { cidr: string } }
+  | { namespaceSelector: { matchLabels: Record<string, string> }; podSelector: { matchLabels: Record<string, string> } };
+
+/** Where the inference gateway runs (infra/constructs/inference-gateway.ts deploys it there): the one other caller of a model server. */
+export const INFERENCE_GATEWAY_NAMESPACE = 'inference-gateway';
+export const INFERENCE_GATEWAY_POD_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'inference-gateway' };
 
 /** Where connections to the model server may come from (adapters/model-network.ts reads it from the environment). */
 export interface ModelIngress {
@@ -77,8 +85,19 @@ export const renderNetworkPolicy = (
   spec: {
     podSelector: { matchLabels: selector },
     policyTypes: ['Ingress'],
-    // Only the API server (its service proxy carries prompts, model lists and metrics);
-    // no other pod, including other tenants' models. The inference gateway joins here later.
-    ingress: [{ from: ingress.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port }] }],
+    // The API server (its service proxy carries metrics) and the inference gateway's pods (customers'
+    // requests, /prompt and /models); no other pod, including other tenants' models.
+    ingress: [
+      {
+        from: [
+          ...ingress.apiServerCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': INFERENCE_GATEWAY_NAMESPACE } },
+            podSelector: { matchLabels: { ...INFERENCE_GATEWAY_POD_LABELS } },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port }],
+      },
+    ],
   },
 });

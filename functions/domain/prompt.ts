@@ -10,18 +10,13 @@ import type { DeploymentRecord } from './deployment';
 import { BadGatewayError, ConflictError, GatewayTimeoutError, ValidationError } from './errors';
 
 /**
- * How long a model server may take. API handlers run with a 10 s Lambda timeout, so a slow
- * model server must be our 504 before the function is killed (which the caller would see as a
- * bare 500/503 from the gateway): at most this, and never more than the invocation has left
- * minus a margin to answer (see modelServerBudgetMs).
+ * How long a model server may take: what the invocation has left minus a margin to answer, so a
+ * slow model server is our 504 before the function is killed (which the caller would see as a
+ * bare 500/503 from the API gateway). The route's Lambda timeout is the only limit.
  */
-export const PROMPT_TIMEOUT_MS = 8_000;
-export const MODELS_TIMEOUT_MS = 5_000;
 const ANSWER_MARGIN_MS = 1_000;
 
-/** The time the model server gets: the route's limit, or what the invocation has left minus a margin. */
-export const modelServerBudgetMs = (limitMs: number, remainingMs: number): number =>
-  Math.max(1, Math.min(limitMs, remainingMs - ANSWER_MARGIN_MS));
+export const modelServerBudgetMs = (remainingMs: number): number => Math.max(1, remainingMs - ANSWER_MARGIN_MS);
 
 /** Only a ready deployment serves (while scaling it still does, on its current replicas). */
 export const checkServing = (record: Pick<DeploymentRecord, 'id' | 'status' | 'phase'>): void => {
@@ -120,8 +115,8 @@ export const modelServerError = (deploymentId: string, failure: ModelServerFailu
     return new BadGatewayError(`the model server of deployment '${deploymentId}' could not be reached: ${failure.message}`);
   }
   const detail = messageOf(failure.body) ?? `HTTP ${failure.status}`;
-  // A Kubernetes Status comes from the API server's proxy itself (no Ready endpoint, Service gone), not from vLLM.
-  // 401/403 are the API server refusing our credentials or RBAC (vLLM runs without --api-key).
+  // A Kubernetes Status comes from an API server proxy (no Ready endpoint, Service gone), not from vLLM.
+  // 401/403 are the model server refusing its own key: ours to fix, not the caller's.
   const fromProxy =
     failure.status === 401 || failure.status === 403 || (typeof failure.body === 'object' && failure.body !== null && (failure.body as { kind?: unknown }).kind === 'Status');
   if (!fromProxy && failure.status >= 400 && failure.status < 500 && failure.status !== 429) {

@@ -10,7 +10,11 @@ import { readEnv } from '../commons/env';
 import type { ServingEndpoint } from '../ports';
 
 const env = readEnv({
-  ENDPOINT_URL_TEMPLATE: z.string().includes('{service}').default('http://{service}.{namespace}.svc.cluster.local:8000/v1'),
+  // `{service}` and `{namespace}` (the model's Service), or `{org}`, `{project}` and `{id}` (the inference gateway's route).
+  ENDPOINT_URL_TEMPLATE: z
+    .string()
+    .refine((t) => t.includes('{service}') || t.includes('{id}'), { error: 'ENDPOINT_URL_TEMPLATE must name the deployment: {service} or {id}' })
+    .default('http://{service}.{namespace}.svc.cluster.local:8000/v1'),
 });
 
 export const servingEndpoint: ServingEndpoint = { namespace, endpointUrlTemplate: env.ENDPOINT_URL_TEMPLATE };

@@ -5,10 +5,11 @@ import { catalogStore } from '../wiring/catalog-store';
 import { clock } from '../wiring/clock';
 import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';
+import { gatewaySecrets } from '../wiring/gateway-secrets';
 import { servingSettings } from '../wiring/serving-settings';
 import { tokenSecrets } from '../wiring/token-secrets';
 
-const ports = { deployments: deploymentStore, catalog: catalogStore, cluster, secrets: tokenSecrets, clock, serving: servingSettings };
+const ports = { deployments: deploymentStore, catalog: catalogStore, cluster, secrets: tokenSecrets, clock, serving: servingSettings, gatewaySecrets };
 
 export const applyWorkload = (input: TaskInput) => apply(ports, input);
 

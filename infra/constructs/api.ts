@@ -12,7 +12,7 @@ import { ROUTES, type RouteDefinition } from '../../contract/routes';
 import { acknowledgeRule } from '../nag';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
-import { HF_TOKEN_SECRET_ACCESS, type HfTokenSecrets } from './secrets';
+import { HF_TOKEN_SECRET_ACCESS, type GatewaySecret, type HfTokenSecrets } from './secrets';
 
 export interface ControlPlaneApiProps {
   /** Prefix of the API and function names. */
@@ -28,6 +28,8 @@ export interface ControlPlaneApiProps {
   readonly cluster: GpuCluster;
   /** The Hugging Face token secrets, for the routes that create or delete them. */
   readonly secrets: HfTokenSecrets;
+  /** The inference gateway's master secret, for the routes that read it (`gatewaySecret` access). */
+  readonly gatewaySecret: GatewaySecret;
   readonly metricsNamespace: string;
   readonly logLevel?: string;
   /** Stage throttling: steady-state requests per second, and burst. @default 50 and 100 */

@@ -32,6 +32,8 @@ export interface AccessTargets {
     grantAutoScaling(role: iam.IRole, actions: readonly AutoScalingAction[]): void;
     addKubernetesAccess(id: string, role: iam.IRole, access: KubernetesAccess): unknown;
   };
+  /** The inference gateway's master secret, for the functions whose access declares `gatewaySecret`. */
+  readonly gatewaySecret?: { grantFunction(fn: ControlPlaneFunction): void };
 }
 
 export interface ControlPlaneFunctionProps {
@@ -238,7 +240,8 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
   /**
    * Grants exactly what `access` (contract/access.ts) declares, for a route, a workflow task or a
    * scheduled job alike: the table, the workflows it starts, describes or stops, the EKS and Auto
-   * Scaling actions, and an EKS access entry (named after this function) when it talks to Kubernetes.
+   * Scaling actions, an EKS access entry (named after this function) when it talks to Kubernetes,
+   * and read on the gateway's master secret.
    */
   grantAccess(access: FunctionAccess, targets: AccessTargets): this {
     this.bindTable(targets.table, access.table);
@@ -262,6 +265,10 @@ export class ControlPlaneFunction extends nodejs.NodejsFunction {
       targets.cluster.addKubernetesAccess(`${this.node.id}AccessEntry`, this.executionRole, access.kubernetes);
       this.addEnvironment('EKS_CLUSTER_NAME', targets.cluster.clusterName);
       this.addEnvironment('MODEL_NAMESPACE', targets.cluster.modelNamespace);
+    }
+    if (access.gatewaySecret) {
+      if (!targets.gatewaySecret) throw new Error(`${this.node.id} reads the gateway secret, which its construct was not given.`);
+      targets.gatewaySecret.grantFunction(this);
     }
     return this;
   }

@@ -11,8 +11,10 @@
 import { ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledgeWildcardResources } from '../nag';
+import { gatewaySecretName } from '../../contract/access';
+import { acknowledgeRule, acknowledgeWildcardResources } from '../nag';
 import type { ControlPlaneFunction } from './control-plane-function';
 
 export type SecretAccess = 'create' | 'read' | 'delete';
@@ -129,5 +131,76 @@ export class HfTokenSecrets extends Construct {
         'hf-token prefix of this control plane (and Secrets Manager appends a random suffix to every secret ARN).',
     );
     fn.addEnvironment('HF_TOKEN_SECRET_PREFIX', this.namePrefix);
+  }
+}
+
+export interface GatewaySecretProps {
+  readonly prefix: string;
+  /** The stack's key for secrets (the Hugging Face tokens' key). */
+  readonly key: kms.IKey;
+}
+
+/**
+ * The inference gateway's master secret, `<prefix>/inference-gateway`: 44 random alphanumerics
+ * (read as base64: 33 bytes, ~262 bits), from which the pepper of the inference keys' hashes and
+ * each model server's own key are derived (functions/domain/inference-keys.ts). Readers: the
+ * functions whose access declares `gatewaySecret` (contract/access.ts) and the gateway itself
+ * (its construct calls {@link grantRead} on its pod role). Nobody writes it after creation.
+ */
+export class GatewaySecret extends Construct {
+  readonly secret: secretsmanager.Secret;
+  /** ARN pattern of this one secret (Secrets Manager appends 6 random characters to its name). */
+  readonly secretArnPattern: string;
+  private readonly key: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: GatewaySecretProps) {
+    super(scope, id);
+    this.key = props.key;
+    const name = gatewaySecretName(props.prefix);
+    this.secret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: name,
+      description: 'Master secret of the inference gateway: derives the inference keys\' hash pepper and the model servers\' keys',
+      encryptionKey: props.key,
+      generateSecretString: { passwordLength: 44, excludePunctuation: true, includeSpace: false },
+      // The table keeps the keys' hashes after a stack deletion (RETAIN); they are worthless without this secret.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeRule(
+      this.secret,
+      'SMG4',
+      'Rotating the master secret changes every derived key at once: every inference key stops working and every model server needs a new key. ' +
+        'It is rotated by hand, with its consumers (docs/inference.md), not on a schedule.',
+    );
+    this.secretArnPattern = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${name}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * secretsmanager:GetSecretValue on this secret, and kms:Decrypt on the key only through Secrets
+   * Manager and only for this secret. Named by an ARN pattern rather than the secret's own ARN,
+   * so that the local cloud (which gives the secret its own random suffix) enforces the same policy.
+   */
+  grantRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secretArnPattern] }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [this.key.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+          StringLike: { 'kms:EncryptionContext:SecretARN': this.secretArnPattern },
+        },
+      }),
+    );
+  }
+
+  /** {@link grantRead} for a control-plane function, which finds the secret by GATEWAY_SECRET_ID. */
+  grantFunction(fn: ControlPlaneFunction): void {
+    this.grantRead(fn.executionRole);
+    fn.addEnvironment('GATEWAY_SECRET_ID', this.secret.secretArn);
   }
 }

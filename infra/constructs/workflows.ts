@@ -12,7 +12,7 @@ import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type StateMachineDefi
 import { acknowledgeWildcardResources } from '../nag';
 import type { GpuCluster } from './cluster';
 import { ControlPlaneFunction, constructIdFor } from './control-plane-function';
-import { HF_TOKEN_SECRET_ACCESS, type HfTokenSecrets } from './secrets';
+import { HF_TOKEN_SECRET_ACCESS, type GatewaySecret, type HfTokenSecrets } from './secrets';
 
 export interface WorkflowsProps {
   /** Prefix of function and state machine names. */
@@ -20,6 +20,8 @@ export interface WorkflowsProps {
   readonly table: dynamodb.ITable;
   readonly cluster: GpuCluster;
   readonly secrets: HfTokenSecrets;
+  /** The inference gateway's master secret, for the tasks that read it (`gatewaySecret` access). */
+  readonly gatewaySecret: GatewaySecret;
   readonly metricsNamespace: string;
   /**
    * Concurrency reserved for (and capping) each task function that calls the Kubernetes API, so
@@ -55,7 +57,7 @@ export class Workflows extends Construct {
         reservedConcurrency: task.access.kubernetes && props.kubernetesTaskConcurrency > 0 ? props.kubernetesTaskConcurrency : undefined,
         environment: { EKS_CLUSTER_NAME: props.cluster.clusterName, MODEL_NAMESPACE: props.cluster.modelNamespace },
       });
-      fn.grantAccess(task.access, { table: props.table, stateMachines: new Map(), cluster: props.cluster });
+      fn.grantAccess(task.access, { table: props.table, stateMachines: new Map(), cluster: props.cluster, gatewaySecret: props.gatewaySecret });
       props.secrets.grant(fn, HF_TOKEN_SECRET_ACCESS[task.name] ?? []);
       tasks.set(task.name, fn);
     }

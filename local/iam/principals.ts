@@ -164,6 +164,12 @@ export const intrinsicResolver = (template: TemplateJson, options: LocalIamOptio
   return resolve;
 };
 
+/** The logical id (a prefix of it: CDK appends a hash) of the gateway's IAM role in the template (infra). */
+const INFERENCE_GATEWAY_ROLE_ID = 'InferenceGatewayRole';
+
+/** The principal name the local cloud runs the inference gateway as. */
+export const inferenceGatewayPrincipal = (prefix: string): string => `${prefix}-inference-gateway`;
+
 /** Every function's principal and every access entry, from a template. */
 export const principalsFromTemplate = (template: TemplateJson, options: LocalIamOptions): LocalPrincipals => {
   const resolve = intrinsicResolver(template, options);
@@ -185,6 +191,20 @@ export const principalsFromTemplate = (template: TemplateJson, options: LocalIam
       roleArn: `arn:aws:iam::${options.account}:role/${roleName}`,
       assumedRoleArn: `arn:aws:sts::${options.account}:assumed-role/${roleName}/${functionName}`,
       statements: statementsOf(roleId),
+    };
+  }
+  // The inference gateway is a pod, not a function: its role (EKS Pod Identity) is found by logical id,
+  // and the local cloud runs the gateway's calls as this principal.
+  const gatewayRole = entries.find(([id, r]) => r.Type === 'AWS::IAM::Role' && id.includes(INFERENCE_GATEWAY_ROLE_ID));
+  if (gatewayRole) {
+    const functionName = inferenceGatewayPrincipal(options.prefix);
+    const roleName = roleNameOf(gatewayRole[0]);
+    principals[functionName] = {
+      functionName,
+      roleName,
+      roleArn: `arn:aws:iam::${options.account}:role/${roleName}`,
+      assumedRoleArn: `arn:aws:sts::${options.account}:assumed-role/${roleName}/${functionName}`,
+      statements: statementsOf(gatewayRole[0]),
     };
   }
   const accessEntries = entries

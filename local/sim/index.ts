@@ -13,12 +13,14 @@ import { clone, type Node, type Pod } from './apiserver/types.js';
 import { listen, type AwsGate } from './server/server.js';
 import { loadPersisted, StatePersister } from './runtime/state.js';
 import { World } from './runtime/world.js';
+import { startServiceNetwork, type NetworkSource, type RunningServiceNetwork } from './network/service-network.js';
 
 export { DEFAULT_DELAYS, nodeGroupsFromInventory, SYSTEM_NODE_GROUP, type SimDelays, type SimNodeGroupConfig, type SimTaint } from './config.js';
 export { FAULT_ANNOTATION, NODE_GROUP_FAULTS, POD_FAULTS, type FaultKind, type FaultRequest, type FaultRule } from './faults.js';
 export { WEIGHTS_ANNOTATION } from './kubelet/vllm-logs.js';
 export type { InstanceView, NodeGroupView, NodeView, PodView, SimStateView } from './server/control.js';
 export type { KubernetesAuthConfig } from './apiserver/authorizer.js';
+export type { NetworkSource } from './network/service-network.js';
 export { KUBERNETES_FAULTS, type KubernetesFaultRequest, type KubernetesFaultRule } from './apiserver/protocol-faults.js';
 export type { Node as SimNode, Pod as SimPod } from './apiserver/types.js';
 
@@ -51,6 +53,11 @@ export interface SimulatorOptions {
    * Unauthorized, like a role without an access entry; requests without one are the operator.
    */
   kubernetesAuth?: KubernetesAuthConfig;
+  /**
+   * Also listen as the cluster's Service network (local/sim/network/service-network.ts): source
+   * address → the pod it stands for (the local cloud maps 127.0.0.2 to the inference gateway).
+   */
+  serviceNetwork?: { sources: Record<string, NetworkSource> };
 }
 
 /** Plain options for `KubeConfig.loadFromOptions`. */
@@ -70,6 +77,8 @@ export interface RunningSimulator {
   caData: string;
   clusterName: string;
   region: string;
+  /** Where the Service network listens (with `serviceNetwork`): connect here, name the Service in Host. */
+  serviceNetwork?: { host: string; port: number };
   /** A kubeconfig for this simulator; `tls: false` uses the plain URL with skipTLSVerify. */
   kubeConfig(options?: { tls?: boolean }): SimKubeConfigOptions;
   state(): SimStateView;
@@ -123,6 +132,13 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
     cluster: () => ({ endpoint: httpsUrl, caData }),
     ...(options.awsGate ? { awsGate: options.awsGate } : {}),
   });
+  let services: RunningServiceNetwork | undefined;
+  try {
+    services = options.serviceNetwork ? await startServiceNetwork(world, { host: publicHost, sources: options.serviceNetwork.sources }) : undefined;
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
   const url = `http://${publicHost}:${server.port}`;
   httpsUrl = `https://${publicHost}:${server.port}`;
   world.reconcile();
@@ -140,6 +156,7 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
     caData,
     clusterName: options.clusterName,
     region: world.state.region,
+    ...(services ? { serviceNetwork: { host: services.host, port: services.port } } : {}),
     kubeConfig: ({ tls = true } = {}) => ({
       clusters: [tls ? { name: options.clusterName, server: httpsUrl, caData, skipTLSVerify: false } : { name: options.clusterName, server: url, skipTLSVerify: true }],
       users: [{ name: 'simulator', token: 'simulator-token' }],
@@ -160,6 +177,7 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
       if (closed) return;
       closed = true;
       world.close();
+      await services?.close();
       await server.close();
       if (persister) persister.flush();
     },

@@ -22,6 +22,9 @@ export const SECRETS = {
   delete: ['secretsmanager:DeleteSecret'],
 } as const;
 
+/** Reading the inference gateway's master secret (`gatewaySecret` access). */
+export const GATEWAY_SECRET_READ = ['secretsmanager:GetSecretValue', 'kms:Decrypt'];
+
 const secretActions = (name: string): string[] => (HF_TOKEN_SECRET_ACCESS[name] ?? []).flatMap((part) => SECRETS[part]);
 /**
  * The network interface actions of a function that runs in a VPC: those that call the Kubernetes
@@ -40,6 +43,7 @@ const accessActions = (access: FunctionAccess, inVpc: boolean): string[] => [
   ...((access.workflows?.describe ?? []).length > 0 ? ['states:DescribeExecution'] : []),
   ...(access.eks ?? []),
   ...(access.autoscaling ?? []),
+  ...(access.gatewaySecret ? GATEWAY_SECRET_READ : []),
 ];
 export const routeActions = (route: RouteDefinition, inVpc = false): string[] => [...accessActions(route.access, inVpc), ...secretActions(route.name)];
 export const taskActions = (task: TaskFunctionDefinition, inVpc = false): string[] => [...accessActions(task.access, inVpc), ...secretActions(task.name)];

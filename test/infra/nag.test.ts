@@ -27,6 +27,8 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   /^(Annotation::)?AwsSolutions-IAM4\[Policy::\{"Fn::If":\["ClusterKubectlProviderHandlerHasEcrPublic[0-9A-F]+",.*AmazonElasticContainerRegistryPublicReadOnly.*\]$/,
   // The public routes (OpenAPI document and its page), acknowledged on those routes only.
   /^(Annotation::)?AwsSolutions-APIG4$/,
+  // The inference gateway's master secret: every inference key and model server key derives from it, so it is rotated by hand.
+  /^(Annotation::)?AwsSolutions-SMG4$/,
   /^CloudFormation-Validate::W9009$/,
   // Added by the CDK itself: literal AZs from stack.availabilityZones (W3010), and the flow log's
   // camelCase DestinationOptions (F3002, F3003).

@@ -83,7 +83,7 @@ describe('API fuzzing', () => {
       const started = Date.now();
       try {
         await fuzzApi(
-          { apiUrl: t.cloud.apiUrl, org: ORG, project: PROJECT, tokens, deploymentIds: () => [fixtureId, ...stats.created.map((c) => c.id)] },
+          { apiUrl: t.cloud.apiUrl, org: ORG, project: PROJECT, tokens, deploymentIds: () => [fixtureId, ...stats.created.map((c) => c.id)], keyIds: () => stats.keys },
           stats,
           {
             runs: RUNS,

@@ -126,6 +126,20 @@ describe('a function is refused what its role does not grant, as AWS words it', 
     });
     expect((await refusal('create-deployment', () => secrets.send(extraTag))).message).toMatch(/not authorized to perform: secretsmanager:TagResource on resource: .*:secret:gpu-control-plane\/hf-token\/dep-iam-tag-\w{6} /);
   });
+
+  it('Secrets Manager: only the functions granted gatewaySecret read the gateway\'s master secret, which the cloud created at start', async () => {
+    const { secrets } = clients();
+    const name = `${PREFIX}/inference-gateway`;
+    const value = await runAsFunction(fn('create-inference-key'), () => secrets.send(new GetSecretValueCommand({ SecretId: name })));
+    expect(Buffer.from(value.SecretString!, 'base64').length).toBeGreaterThanOrEqual(32);
+    for (const other of ['get-deployment', 'list-inference-keys', 'get-inference-key-usage']) {
+      expect(await refusal(other, () => secrets.send(new GetSecretValueCommand({ SecretId: name }))), other).toEqual({
+        name: 'AccessDeniedException',
+        message: denied(other, 'secretsmanager:GetSecretValue', value.ARN!),
+        status: 400,
+      });
+    }
+  });
 });
 
 describe('an operator (no function header) is the account administrator', () => {

@@ -1,16 +1,18 @@
 /**
- * The official `openai` npm client against a ready deployment's endpoint_url (today the
- * Kubernetes API server's service proxy in front of the simulated vLLM 0.11 server): models,
+ * The official `openai` npm client against a ready deployment's endpoint_url (the inference
+ * gateway, in front of the simulated vLLM 0.11 server) with an inference key: models,
  * chat and text completions, streamed and not, usage, finish_reason, n, errors as the SDK
  * surfaces them, and queueing beyond max_num_seqs seen in vLLM's own /metrics.
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { createInferenceKey } from '../support/inference-keys';
+import { BASE, NAMESPACE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 let t: TestCloud;
 let client: OpenAI;
 let endpoint: string;
+let metricsUrl: string;
 const MODEL = 'oai-client';
 const MAX_NUM_SEQS = 2;
 
@@ -30,19 +32,17 @@ beforeAll(async () => {
   expect(created.status).toBe(201);
   const ready = await waitFor(() => t.api('GET', `${BASE}/${created.body.id}`), (r) => r.body.status === 'ready', 'ready', 60_000);
   endpoint = ready.body.endpoint_url;
-  // Through the API server proxy the SDK's bearer token authenticates to Kubernetes (as in EKS),
-  // so the apiKey is the cluster's token.
-  const token = t.cloud.simulator.kubeConfig({ tls: false }).users[0]?.token ?? 'unused';
-  client = new OpenAI({ baseURL: endpoint, apiKey: token, maxRetries: 0 });
+  expect(endpoint).toBe(`${t.cloud.gatewayUrl}/orgs/${ORG}/projects/${PROJECT}/aimodels/${created.body.id}/v1`);
+  const { key } = await createInferenceKey({ org_id: ORG, project_id: PROJECT });
+  client = new OpenAI({ baseURL: endpoint, apiKey: key, maxRetries: 0 });
+  // vLLM's own /metrics, read as an operator through the API server's service proxy (the gateway serves /v1 only).
+  metricsUrl = `${t.cloud.simulator.url}/api/v1/namespaces/${NAMESPACE}/services/model-${String(created.body.id).replace(/^dep-/, '')}:http/proxy/metrics`;
 }, 90_000);
 afterAll(async () => {
   await t?.close();
 });
 
-const metrics = async (): Promise<string> => {
-  const url = endpoint.replace(/\/v1$/, '/metrics');
-  return (await fetch(url)).text();
-};
+const metrics = async (): Promise<string> => (await fetch(metricsUrl)).text();
 const sample = (text: string, name: string): number =>
   [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([\\d.e+-]+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
 

@@ -15,12 +15,14 @@ let ports: ContractPorts | undefined;
 beforeAll(async () => {
   dynamo = await startDynaliteTable(TABLE_NAME);
   // The adapters read their configuration when first imported.
-  const [{ deploymentStore }, { eventLog }, { capacityLedger }] = await Promise.all([
+  const [{ deploymentStore }, { eventLog }, { capacityLedger }, { inferenceKeyStore }, { tokenUsageStore }] = await Promise.all([
     import('../../functions/wiring/deployment-store'),
     import('../../functions/wiring/event-log'),
     import('../../functions/wiring/capacity-ledger'),
+    import('../../functions/wiring/inference-keys'),
+    import('../../functions/wiring/token-usage'),
   ]);
-  ports = { deployments: deploymentStore, events: eventLog, ledger: capacityLedger };
+  ports = { deployments: deploymentStore, events: eventLog, ledger: capacityLedger, inferenceKeys: inferenceKeyStore, tokenUsage: tokenUsageStore };
 });
 
 afterAll(async () => {

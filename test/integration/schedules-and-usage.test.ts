@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qwenBody } from '../support/failures';
 import { liveInstances } from '../support/leaks';
-import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 const CONFIG = 'l4-24gb';
 const GROUP = 'gpu-l4-24gb';
@@ -98,7 +98,7 @@ describe('pause and resume', () => {
     expect(await t.ledger(CONFIG)).toBe(4);
     const ready = await untilPhase(id, 'ready', 1);
     expect(ready.body.status).toBe('ready');
-    expect(ready.body.endpoint_url).toContain('/proxy/v1');
+    expect(ready.body.endpoint_url).toBe(`${t.cloud.gatewayUrl}/orgs/${ORG}/projects/${PROJECT}/aimodels/${id}/v1`);
     expect(liveInstances(t, GROUP)).toHaveLength(1); // re-provisioned
     // uptime counts from the resume, not from the first deploy
     expect(ready.body.uptime_seconds).toBeLessThanOrEqual(Math.ceil((Date.now() - resumedAt) / 1000));

@@ -6,7 +6,8 @@
  * A, who may read but not deploy, scale or delete. Expected: 401 for a bad credential, 404
  * for another tenant (existence is not revealed), 403 for a viewer's write, and no body that
  * carries anything of A's deployment. Then the swap: tenant B naming A's deployment id under
- * its own path, with a body that passes validation, gets 404 on every deployment route. The
+ * its own path, with a body that passes validation, gets 404 on every deployment route (and
+ * naming A's inference key id, on every key route). The
  * owner's control cases prove each route was reachable at all.
  *
  * Two kinds of routes hold no tenant's data and are judged by their own rules: public routes
@@ -44,6 +45,8 @@ let tokenB: string;
 let idA: string;
 let viewA: Record<string, unknown>;
 let idB: string;
+/** A's inference key (the `{key_id}` of the key routes) and what only it shows: its prefix. */
+let keyA: { id: string; key_prefix: string };
 
 beforeAll(async () => {
   t = await startTestCloud(0.01, { cron: false });
@@ -84,6 +87,9 @@ beforeAll(async () => {
   // Preconditions of ROUTE_NEEDS: A has a schedule to read (no cron runs here: it never fires);
   // the catalog holds the models the admin cases change and retire.
   expect((await t.api('PUT', `${BASE}/${idA}/schedule`, { body: SCHEDULE })).status).toBe(200);
+  const created = await t.api('POST', `${API_BASE_PATH}/orgs/${ORG}/projects/${PROJECT}/inference-keys`, { body: { name: `${SECRET_NAME}-key`, deployment_ids: [idA] } });
+  expect(created.status).toBe(201);
+  keyA = { id: created.body.id, key_prefix: created.body.key_prefix };
   for (const id of [CATALOG_KEPT, CATALOG_RETIRED]) {
     expect((await t.api('POST', CATALOG, { token: tokens.admin, body: catalogModel(id) })).status).toBe(201);
   }
@@ -124,6 +130,7 @@ const ROUTE_NEEDS: Record<string, { validBody?: unknown; catalogId?: string; adm
   'create-catalog-model': { validBody: catalogModel(CATALOG_NEW), adminStatus: 201 },
   'update-catalog-model': { validBody: { name: 'renamed by the admin' }, catalogId: CATALOG_KEPT, adminStatus: 200 },
   'retire-catalog-model': { catalogId: CATALOG_RETIRED, adminStatus: 204 },
+  'create-inference-key': { validBody: { name: 'isolation' } },
 };
 
 const isTenantRoute = (route: RouteDefinition) => route.path.includes('{org_id}');
@@ -136,11 +143,12 @@ const pathOf = (route: RouteDefinition, org: string, project: string, id: string
     .replace('{org_id}', org)
     .replace('{project_id}', project)
     .replace('{model_id}', id)
+    .replace('{key_id}', keyA.id)
     .replace('{catalog_id}', ROUTE_NEEDS[route.name]?.catalogId ?? 'no-catalog-id');
 
 /** What only A's deployment has: its name, its execution, its creation time, its endpoint. */
 const privateMarkers = () =>
-  [SECRET_NAME, String((viewA.workflow as { execution_arn: string }).execution_arn), String(viewA.created_at), String(viewA.endpoint_url)].filter(
+  [SECRET_NAME, String((viewA.workflow as { execution_arn: string }).execution_arn), String(viewA.created_at), String(viewA.endpoint_url), keyA.key_prefix].filter(
     (m) => m !== 'null' && m !== 'undefined',
   );
 
@@ -193,8 +201,8 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))('%s', (_name,
     }
   });
 
-  if (route.path.includes('{model_id}')) {
-    it("tenant B naming A's deployment id under its own path gets 404 and nothing of A", async () => {
+  if (route.path.includes('{model_id}') || route.path.includes('{key_id}')) {
+    it("tenant B naming A's deployment (or inference key) id under its own path gets 404 and nothing of A", async () => {
       const body = ROUTE_NEEDS[route.name]?.validBody;
       const response = await t.api(route.method, pathOf(route, ORG_B, PROJECT_B, idA), { token: tokenB, ...(body === undefined ? {} : { body }) });
       matrix.push({ route: route.name, caller: 'otherOrg', status: response.status, expected: 404 });
@@ -209,6 +217,10 @@ describe('after the matrix', () => {
     const a = await t.api('GET', `${BASE}/${idA}`);
     expect(a.body).toMatchObject({ id: idA, status: 'ready', replicas: 1, name: SECRET_NAME, autoscaling: null });
     expect((await t.api('GET', `${BASE}/${idA}/schedule`)).body).toMatchObject(SCHEDULE);
+    const keys = `${API_BASE_PATH}/orgs/${ORG}/projects/${PROJECT}/inference-keys`;
+    expect((await t.api('GET', `${keys}/${keyA.id}`)).body).toMatchObject({ id: keyA.id, state: 'active', deployment_ids: [idA] });
+    expect((await t.api('GET', keys)).body.pagination.total_items).toBe(1);
+    expect((await t.api('DELETE', `${keys}/${keyA.id}`)).status).toBe(204);
     // Only the admin's own changes reached the catalog.
     const catalog = (await t.api('GET', CATALOG)).body.items as { id: string; name: string }[];
     expect(catalog.find((m) => m.id === CATALOG_KEPT)?.name).toBe('renamed by the admin');

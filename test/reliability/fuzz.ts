@@ -16,6 +16,7 @@ import { connect } from 'node:net';
 import { MAX_JSON_BODY_BYTES } from '../../functions/commons/json-body';
 import { CATALOG, INVENTORY } from '../../contract/catalog';
 import { createDeploymentSchema } from '../../contract/requests/deploy';
+import { createInferenceKeySchema } from '../../contract/requests/inference-keys';
 import { scaleDeploymentSchema } from '../../contract/requests/scale';
 import { API_BASE_PATH, ROUTES, type RouteDefinition } from '../../contract/routes';
 
@@ -38,6 +39,8 @@ export interface FuzzTarget {
   tokens: FuzzTokens;
   /** ids of deployments that exist, so routes with {model_id} reach their handlers */
   deploymentIds: () => readonly string[];
+  /** ids of inference keys that exist, so routes with {key_id} reach their handlers */
+  keyIds?: () => readonly string[];
 }
 
 export interface FuzzRequest {
@@ -71,6 +74,8 @@ export interface FuzzStats {
   contractViolations: { request: string; status: number; body: string; why: string }[];
   /** 201s of POST deploy (deployments the fuzzer created), with the tenant path they live under */
   created: { id: string; base: string }[];
+  /** 201s of POST inference-keys: the ids of the keys the fuzzer created */
+  keys: string[];
   /** 200s of PUT scale */
   scaled: string[];
   /** 204s of DELETE */
@@ -86,6 +91,7 @@ export const emptyStats = (): FuzzStats => ({
   serverErrors: [],
   contractViolations: [],
   created: [],
+  keys: [],
   scaled: [],
   deleted: [],
 });
@@ -121,6 +127,13 @@ const pathFor = (route: RouteDefinition, target: FuzzTarget): fc.Arbitrary<strin
         return known.length > 0 ? known[i % known.length]! : 'dep-doesnotexist';
       });
       return segment(fc.oneof(ids, fc.stringMatching(/^dep-[a-z0-9]{1,40}$/)));
+    }
+    if (part === '{key_id}') {
+      const ids = fc.nat().map((i) => {
+        const known = target.keyIds?.() ?? [];
+        return known.length > 0 ? known[i % known.length]! : 'ikaaaaaaaaaaaaaaaaaa';
+      });
+      return segment(fc.oneof(ids, fc.stringMatching(/^ik[a-z2-7]{18}$/)));
     }
     // A built-in model, one that does not exist: the catalog admin routes (403 for every fuzz token, none is an admin).
     if (part === '{catalog_id}') return segment(fc.constantFrom('Qwen-Qwen2.5-0.5B-Instruct', 'no-such-model'));
@@ -167,6 +180,19 @@ const mutated = <T extends Record<string, unknown>>(body: fc.Arbitrary<T>) =>
     ([value, field, replacement]) => ({ ...value, [field]: replacement }),
   );
 
+/** A create-key body the schema accepts (its expiry in the future, its deployments left out: they would have to exist). */
+const keyBody = fc
+  .record({
+    name: fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 64 }),
+    expires_at: fc.option(fc.integer({ min: 1, max: 1000 }).map((days) => new Date(Date.now() + days * 86_400_000).toISOString()), { nil: undefined }),
+    limits: fc.option(fc.record({ requests_per_minute: fc.integer({ min: 1, max: 100_000 }), concurrent_requests: fc.integer({ min: 1, max: 1000 }) }, { requiredKeys: [] }), { nil: undefined }),
+  })
+  .map((body) => Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)));
+
+const mutatedKey = fc
+  .tuple(keyBody, fc.constantFrom(...Object.keys(createInferenceKeySchema.shape), 'key', 'unknown_field'), fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.constant('1999-01-01T00:00:00Z'), fc.constant([]), fc.constant({ tokens_per_minute: 0 })))
+  .map(([value, field, replacement]) => ({ ...value, [field]: replacement }));
+
 const nested = fc.record({ depth: fc.integer({ min: 20, max: 200_000 }), kind: fc.constantFrom('[', '{"a":') }).map(({ depth, kind }) => {
   const open = kind.repeat(depth);
   const close = (kind === '[' ? ']' : '}').repeat(depth);
@@ -185,6 +211,8 @@ const bodyArb: fc.Arbitrary<Body> = fc.oneof(
   { arbitrary: deployBody.map(json('valid deploy')), weight: 6 },
   { arbitrary: mutated(deployBody).map(json('mutated deploy')), weight: 8 },
   { arbitrary: fc.record({ replicas: fc.oneof(fc.integer({ min: -3, max: 20 }), fc.jsonValue()) }).map(json('scale')), weight: 4 },
+  { arbitrary: keyBody.map(json('inference key')), weight: 3 },
+  { arbitrary: mutatedKey.map(json('mutated inference key')), weight: 3 },
   { arbitrary: fc.jsonValue({ maxDepth: 6 }).map(json('arbitrary JSON')), weight: 4 },
   { arbitrary: deployBody.chain((b) => fc.integer({ min: 0, max: JSON.stringify(b).length - 1 }).map((cut) => ({ kind: 'truncated JSON', bytes: Buffer.from(JSON.stringify(b).slice(0, cut)) }))), weight: 2 },
   { arbitrary: nested.map((text) => ({ kind: 'deep nesting', bytes: Buffer.from(text) })), weight: 1 },
@@ -330,6 +358,12 @@ export const contractViolation = (r: FuzzRequest, response: FuzzResponse, target
       return `the schema rejects this deploy body, yet the answer was ${response.status}`;
     }
   }
+  const keysPath = `${API_BASE_PATH}/orgs/${target.org}/projects/${target.project}/inference-keys`;
+  if (authorised && jsonType && r.method === 'POST' && r.path.split('?')[0] === keysPath && r.json !== undefined && r.body !== undefined && r.body.length <= MAX_JSON_BODY_BYTES) {
+    if (!createInferenceKeySchema.safeParse(r.json).success && typeof r.json === 'object' && r.json !== null && !Array.isArray(r.json) && response.status !== 400) {
+      return `the schema rejects this inference key body, yet the answer was ${response.status}`;
+    }
+  }
   if (r.route === 'scale-deployment' && r.method === 'PUT' && response.status === 200 && !scaleDeploymentSchema.safeParse(r.json).success) {
     return 'a scale body the schema rejects was accepted';
   }
@@ -341,7 +375,9 @@ const recordOutcome = (stats: FuzzStats, r: FuzzRequest, response: FuzzResponse)
   const path = r.path.split('?')[0]!;
   if (r.method === 'POST' && response.status === 201) {
     const id = (JSON.parse(response.text) as { id: string }).id;
-    if (!stats.created.some((c) => c.id === id)) stats.created.push({ id, base: path });
+    if (path.endsWith('/inference-keys')) {
+      if (!stats.keys.includes(id)) stats.keys.push(id);
+    } else if (!stats.created.some((c) => c.id === id)) stats.created.push({ id, base: path });
   }
   if (r.method === 'PUT' && response.status === 200) stats.scaled.push(path);
   if (r.method === 'DELETE' && response.status === 204) stats.deleted.push(path);

@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { vi } from 'vitest';
 import type { LocalCloud } from '../../local/cloud';
+import type { GatewayOptions } from '../../gateway/server';
 import type { FaultRequest, FaultRule } from '../../local/sim/index';
 import { loadOrCreateDevKey, signDevToken } from '../../local/jwt';
 import { contractViolation } from './openapi-contract';
@@ -144,6 +145,7 @@ const launch = async (dataDir: string, timeScale: number, options: TestCloudOpti
     port: 0,
     ...(options.cron === undefined ? {} : { cron: options.cron }),
     ...(options.gatedModels === undefined ? {} : { gatedModels: options.gatedModels }),
+    ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
   };
   return startLocalCloud(cloudOptions as Parameters<typeof startLocalCloud>[0]);
 };
@@ -156,6 +158,8 @@ export interface TestCloudOptions {
   cron?: boolean;
   /** Repositories the simulated Hugging Face gates: pods without an HF_TOKEN fail to download them. */
   gatedModels?: readonly string[];
+  /** Inference gateway settings over the defaults (shorter key cache TTLs, keep-alive interval, body limit). */
+  gateway?: Partial<GatewayOptions>;
 }
 
 export const startTestCloud = async (timeScale = 0.01, options: TestCloudOptions = {}): Promise<TestCloud> => {

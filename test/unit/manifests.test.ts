@@ -104,14 +104,23 @@ describe('disruption budget and network policy per model (M4, M8)', () => {
     expect(pdb.metadata?.labels).toMatchObject({ 'gpudeploy.io/deployment-id': 'dep-abc', 'app.kubernetes.io/managed-by': 'gpu-control-plane' });
   });
 
-  it('a NetworkPolicy admitting only the API server range, on the server port', () => {
+  it('a NetworkPolicy admitting only the API server range and the inference gateway pods, on the server port', () => {
     const { networkPolicy, deployment } = render(catalogBody());
     expect(networkPolicy).toMatchObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'model-abc', labels: { 'gpudeploy.io/deployment-id': 'dep-abc' } } });
     expect(networkPolicy.spec.podSelector).toEqual(deployment.spec?.selector);
     expect(networkPolicy.spec.policyTypes).toEqual(['Ingress']);
-    expect(networkPolicy.spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8000 }] }]);
-    // No pod or namespace selector: other models' pods are not admitted by this policy.
-    expect(JSON.stringify(networkPolicy)).not.toMatch(/namespaceSelector|"podSelector":\{\}/);
+    const gateway = {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'inference-gateway' } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'inference-gateway' } },
+    };
+    expect(networkPolicy.spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '10.0.0.0/16' } }, gateway], ports: [{ protocol: 'TCP', port: 8000 }] }]);
+    // No empty selector: other models' pods (and any other namespace's) are not admitted by this policy.
+    expect(JSON.stringify(networkPolicy)).not.toMatch(/"(podSelector|namespaceSelector)":\{\}|"matchLabels":\{\}/);
+  });
+
+  it('the model server reads its key from the deployment\'s own api-key Secret, after any custom env', () => {
+    const container = render(catalogBody()).deployment.spec!.template.spec!.containers[0]!;
+    expect(container.env?.at(-1)).toEqual({ name: 'VLLM_API_KEY', valueFrom: { secretKeyRef: { name: 'model-abc-api-key', key: 'VLLM_API_KEY' } } });
   });
 });
 

@@ -9,7 +9,7 @@ import type { DeploymentKey } from '../../ports';
 
 export type { DeploymentKey };
 
-export const [gpuIndex, inFlightIndex, dueIndex] = TABLE.indexes;
+export const [gpuIndex, inFlightIndex, dueIndex, inferenceKeysIndex] = TABLE.indexes;
 
 export const tenantKey = (t: Tenant) => `TENANT#${t.org_id}#${t.project_id}`;
 export const deploymentKey = (t: Tenant, id: string) => ({ pk: tenantKey(t), sk: `DEP#${id}` });
@@ -59,3 +59,18 @@ export const toRecord = (item: Record<string, unknown>): DeploymentRecord => {
     item as unknown as StoredRecord;
   return record;
 };
+
+// ---- Inference keys and their token counters (layout in contract/table.ts) ----
+
+export const inferenceKeyPartition = (keyId: string) => `INFKEY#${keyId}`;
+export const inferenceKeyKey = (keyId: string) => ({ pk: inferenceKeyPartition(keyId), sk: 'INFKEY' });
+/** Partition of the sparse `inference-keys` index holding one project's keys. */
+export const projectKeysPartition = (t: Tenant) => `KEYS#${t.org_id}#${t.project_id}`;
+export const inferenceKeyIndexKey = (t: Tenant, keyId: string, createdAt: string) => ({ gsi4pk: projectKeysPartition(t), gsi4sk: `${createdAt}#${keyId}` });
+/** Sort-key prefix of a key's usage items, under the key's own partition. */
+export const KEY_USAGE_PREFIX = 'USAGE#';
+export const keyUsageKey = (keyId: string, day: string, deploymentId: string) => ({ pk: inferenceKeyPartition(keyId), sk: `${KEY_USAGE_PREFIX}${day}#${deploymentId}` });
+export const deploymentTokensPartition = (deploymentId: string) => `TOKENS#${deploymentId}`;
+/** Sort-key prefix of a deployment's daily token items. */
+export const TOKENS_DAY_PREFIX = 'DAY#';
+export const deploymentTokensKey = (deploymentId: string, day: string) => ({ pk: deploymentTokensPartition(deploymentId), sk: `${TOKENS_DAY_PREFIX}${day}` });

@@ -15,6 +15,7 @@ export interface UpdateParts {
 export class UpdateBuilder {
   private readonly sets: string[] = [];
   private readonly removes: string[] = [];
+  private readonly adds: string[] = [];
   private readonly conditions: string[] = [];
   private readonly names: Record<string, string> = {};
   private readonly values: Record<string, unknown> = {};
@@ -31,6 +32,12 @@ export class UpdateBuilder {
       if (value !== undefined) this.set(`#${name} = :${name}`, { [`#${name}`]: name, [`:${name}`]: value });
     }
     return this;
+  }
+
+  /** An `ADD` clause (atomic counters that need not exist yet), e.g. `add('#n :n', { '#n': 'requests', ':n': 1 })`. */
+  add(clause: string, placeholders: Placeholders = {}): this {
+    this.adds.push(clause);
+    return this.bind(placeholders);
   }
 
   /** `REMOVE` of attributes (paths or `#name` placeholders given in `placeholders`). */
@@ -56,7 +63,11 @@ export class UpdateBuilder {
   }
 
   build(): UpdateParts {
-    const clauses = [this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '', this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : ''];
+    const clauses = [
+      this.sets.length > 0 ? `SET ${this.sets.join(', ')}` : '',
+      this.removes.length > 0 ? `REMOVE ${this.removes.join(', ')}` : '',
+      this.adds.length > 0 ? `ADD ${this.adds.join(', ')}` : '',
+    ];
     return {
       UpdateExpression: clauses.filter(Boolean).join(' '),
       ...(this.conditions.length > 0 ? { ConditionExpression: this.conditions.join(' AND ') } : {}),

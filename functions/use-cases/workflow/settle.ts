@@ -5,19 +5,25 @@
  * pause (lifecycle `markPaused`): not serving, its usage segment closed, and how long the
  * workflow keeps the GPUs and nodes before giving them back, so a quick resume finds them.
  */
-import { workloadName } from '../../domain/deployment';
+import { workloadName, type DeploymentRecord } from '../../domain/deployment';
 import * as lifecycle from '../../domain/lifecycle';
 import type { Ports, ServingEndpoint } from '../../ports';
 import { asSuperseded, ownedDeployment } from '../ownership';
 import type { Settled, TaskInput } from '../../../contract/execution-state';
 
-export const endpointUrl = (serving: ServingEndpoint, service: string): string =>
-  serving.endpointUrlTemplate.replaceAll('{service}', service).replaceAll('{namespace}', serving.namespace);
+/** The template's placeholders: the model's Service and namespace, and the tenant and id the gateway routes by. */
+export const endpointUrl = (serving: ServingEndpoint, record: Pick<DeploymentRecord, 'id' | 'org_id' | 'project_id'>): string =>
+  serving.endpointUrlTemplate
+    .replaceAll('{service}', workloadName(record.id))
+    .replaceAll('{namespace}', serving.namespace)
+    .replaceAll('{org}', record.org_id)
+    .replaceAll('{project}', record.project_id)
+    .replaceAll('{id}', record.id);
 
 export const markReady = async (ports: Pick<Ports, 'deployments' | 'coldStarts' | 'clock'> & { serving: ServingEndpoint }, input: TaskInput): Promise<Settled> => {
   const record = await ownedDeployment(ports, input);
   const at = ports.clock.now();
-  const settled = lifecycle.markReady(record, at, endpointUrl(ports.serving, workloadName(record.id)));
+  const settled = lifecycle.markReady(record, at, endpointUrl(ports.serving, record));
   const updated = await ports.deployments
     .update(record, record.id, settled.changes, { executionArn: input.execution }, { now: at, milestones: settled.milestones, event: settled.event })
     .catch(asSuperseded);

@@ -2,8 +2,9 @@
  * The model's workload: apply its objects, then poll its pods until every replica is Ready.
  *
  * Apply: the Deployment and Service (server-side apply: idempotent), and before them the Secret
- * with its Hugging Face token (read by ARN; the token never leaves this task) and the PVC model
- * cache of a custom model with `storage_size`.
+ * with its Hugging Face token (read by ARN; the token never leaves this task), the Secret with the
+ * model server's own key (the inference gateway's upstream credential) and the PVC model cache of
+ * a custom model with `storage_size`.
  *
  * Check: stamps the cold-start milestones on the way, and fails fast, with a classified reason,
  * on image pull errors, crash loops (with the last log lines), OOM kills, refused model
@@ -17,7 +18,7 @@ import { workloadName, type DeploymentRecord } from '../../domain/deployment';
 import { DeploymentFailedError } from '../../domain/errors';
 import { median } from '../../domain/eta';
 import { enterPhase, milestonesReached } from '../../domain/lifecycle';
-import { deploymentSelector, renderModelWorkload, renderTokenSecret } from '../../domain/manifests';
+import { deploymentSelector, renderApiKeySecret, renderModelWorkload, renderTokenSecret } from '../../domain/manifests';
 import { classifyPods, countInstances, mentionsModelAccessDenied, type RolloutProgress } from '../../domain/pod-status';
 import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../../domain/polling';
 import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../../domain/startup';
@@ -26,7 +27,7 @@ import { deploymentModelOf } from '../catalog';
 import { asSuperseded, ownedDeployment } from '../ownership';
 import type { TaskInput, WorkloadWait } from '../../../contract/execution-state';
 
-export const applyWorkload = async (ports: Pick<Ports, 'deployments' | 'catalog' | 'cluster' | 'secrets' | 'clock' | 'serving'>, input: TaskInput): Promise<WorkloadWait> => {
+export const applyWorkload = async (ports: Pick<Ports, 'deployments' | 'catalog' | 'cluster' | 'secrets' | 'clock' | 'serving' | 'gatewaySecrets'>, input: TaskInput): Promise<WorkloadWait> => {
   const { cluster, serving, clock } = ports;
   const record = await ownedDeployment(ports, input);
   const model = await deploymentModelOf(ports, record); // admin-added and retired models too; none for a custom model
@@ -35,7 +36,9 @@ export const applyWorkload = async (ports: Pick<Ports, 'deployments' | 'catalog'
   await cluster.ensureNamespace();
   const secretArn = record.hf_token_secret_arn;
   const secret = typeof secretArn === 'string' ? renderTokenSecret(record, await ports.secrets.read(secretArn), serving.namespace) : undefined;
-  await cluster.applyObjects({ ...renderModelWorkload(record, model, config, serving.namespace, serving.ingress, serving.image), ...(secret ? { secret } : {}) });
+  // Rewritten on every apply (same value: derived from the master secret and the deployment id), so a lost Secret comes back.
+  const apiKeySecret = renderApiKeySecret(record, await ports.gatewaySecrets.modelServerKey(record.id), serving.namespace);
+  await cluster.applyObjects({ ...renderModelWorkload(record, model, config, serving.namespace, serving.ingress, serving.image), apiKeySecret, ...(secret ? { secret } : {}) });
   const scheduling = enterPhase(record, 'scheduling', 'Kubernetes objects applied');
   if (scheduling.event) {
     await ports.deployments

@@ -65,7 +65,8 @@ export const readyPodsOf = (world: SimContext, namespace: string, selector: Labe
 
 const roundRobin = new WeakMap<SimContext, Map<string, number>>();
 
-const pickEndpoint = (world: SimContext, namespace: string, serviceName: string): Pod => {
+/** One Ready endpoint of a Service, round robin (a 503 KubeError when none is Ready). */
+export const pickEndpoint = (world: SimContext, namespace: string, serviceName: string): Pod => {
   const service = world.api.get(SERVICE, namespace, serviceName) as unknown as ServiceObject;
   const pods = readyPodsOf(world, namespace, service.spec?.selector);
   if (pods.length === 0) throw unavailable(`no endpoints available for service "${serviceName}"`);

@@ -57,6 +57,7 @@ export class InMemoryCluster implements Cluster {
   async applyObjects(objects: WorkloadObjects): Promise<void> {
     if (!this.namespaceReady) throw new Error('namespaces "models" not found');
     if (objects.secret) this.put('Secret', objects.secret);
+    if (objects.apiKeySecret) this.put('Secret', objects.apiKeySecret);
     if (objects.persistentVolumeClaim) this.put('PersistentVolumeClaim', objects.persistentVolumeClaim);
     this.put('PodDisruptionBudget', objects.podDisruptionBudget);
     this.put('NetworkPolicy', objects.networkPolicy);
@@ -93,7 +94,7 @@ export class InMemoryCluster implements Cluster {
 
   async deleteWorkloadObjects(name: string): Promise<void> {
     const deploymentId = this.objects.get(`Deployment/${name}`)?.labels[LABELS.deploymentId];
-    for (const key of [...this.objects.keys()]) if (key.endsWith(`/${name}`)) this.objects.delete(key);
+    for (const key of [...this.objects.keys()]) if (key.endsWith(`/${name}`) || key === `Secret/${name}-api-key`) this.objects.delete(key);
     if (deploymentId !== undefined) {
       this.pods = this.pods.flatMap((p) => {
         if (p.metadata?.labels?.[LABELS.deploymentId] !== deploymentId) return [p];

@@ -1,18 +1,22 @@
 /**
- * What the use cases rely on from the deployment store, the event log and the capacity ledger,
+ * What the use cases rely on from the deployment store, the event log, the capacity ledger, the
+ * inference key store and the token counters,
  * as one suite run twice: against the in-memory ports (test/unit/use-cases/in-memory-ports.test.ts)
  * and against the DynamoDB adapters on dynalite (test/integration/ports-contract.test.ts). If
  * the two ever answer differently, a use case's unit test would be testing a fiction.
  */
 import { expect, it } from 'vitest';
 import { ConflictError } from '../../../functions/domain/errors';
-import { isStaleWrite, type CapacityLedger, type DeploymentStore, type EventLog } from '../../../functions/ports';
+import type { InferenceKeyRecord } from '../../../functions/domain/inference-keys';
+import { isStaleWrite, type CapacityLedger, type DeploymentStore, type EventLog, type InferenceKeyStore, type TokenUsageStore, type UsageIncrement } from '../../../functions/ports';
 import { aDeployment } from './records';
 
 export interface ContractPorts {
   deployments: DeploymentStore;
   events: EventLog;
   ledger: CapacityLedger;
+  inferenceKeys: InferenceKeyStore;
+  tokenUsage: TokenUsageStore;
 }
 
 let counter = 0;
@@ -22,6 +26,32 @@ const fresh = () => {
   const id = `dep-${Date.now().toString(36)}${counter.toString().padStart(4, '0')}${Math.random().toString(36).slice(2, 6)}`;
   return aDeployment({ id, name: `contract-${id}`, status: 'initializing', phase: 'accepted', version: 1, gpu_config_id: 'l4-24gb', reserved_gpus: 2, replicas: 2 });
 };
+
+/** A key id of the domain's shape (`ik` + 18 base32 chars) no other test uses. */
+const freshKeyId = () => {
+  counter += 1;
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  const n = BigInt(Date.now()) * 100_000n + BigInt(counter) * 1000n + BigInt(Math.floor(Math.random() * 1000));
+  let digits = '';
+  for (let v = n, i = 0; i < 18; i++, v /= 32n) digits += alphabet[Number(v % 32n)];
+  return `ik${digits}`;
+};
+
+const aKey = (overrides: Partial<InferenceKeyRecord> = {}): InferenceKeyRecord => ({
+  id: freshKeyId(),
+  org_id: 'org-contract',
+  project_id: 'proj-contract',
+  name: 'ci',
+  key_prefix: 'sk-ikabcdefg',
+  hash: 'ab'.repeat(32),
+  created_at: '2026-12-01T10:00:00.000Z',
+  created_by: 'user-1',
+  expires_at: null,
+  revoked_at: null,
+  deployment_ids: null,
+  limits: {},
+  ...overrides,
+});
 
 const stale = async (write: Promise<unknown>) => {
   const error = await write.then(() => undefined, (e: unknown) => e);
@@ -161,5 +191,62 @@ export const portsContract = (ports: () => ContractPorts): void => {
     expect(await ledger.repair(config, 2, state)).toBe(true);
     expect(await ledger.read(config)).toMatchObject({ reservedGpus: 2 });
     expect((await ledger.read(config)).driftObserved).toBeUndefined();
+  });
+
+  it('stores an inference key once, finds it by id, lists the keys of a project newest first, revokes once', async () => {
+    const { inferenceKeys } = ports();
+    const project = { org_id: 'org-contract', project_id: `proj-${freshKeyId()}` };
+    const older = aKey({ ...project, created_at: '2026-12-01T10:00:00.000Z', deployment_ids: ['dep-a', 'dep-b'], limits: { requests_per_minute: 60, concurrent_requests: 2 } });
+    const newer = aKey({ ...project, created_at: '2026-12-01T11:00:00.000Z', expires_at: '2027-01-01T00:00:00.000Z' });
+    const elsewhere = aKey({ org_id: 'org-contract', project_id: `proj-${freshKeyId()}` });
+    for (const record of [older, newer, elsewhere]) await inferenceKeys.create(record);
+    await stale(inferenceKeys.create({ ...older, name: 'again' }));
+    expect(await inferenceKeys.get(older.id)).toEqual(older);
+    expect(await inferenceKeys.get(freshKeyId())).toBeUndefined();
+
+    expect(await inferenceKeys.list(project, { page: 1, limit: 10 })).toEqual({ items: [newer, older], total: 2 });
+    expect(await inferenceKeys.list(project, { page: 2, limit: 1 })).toEqual({ items: [older], total: 2 });
+    expect(await inferenceKeys.list(project, { page: 3, limit: 1 })).toEqual({ items: [], total: 2 });
+
+    const revoked = await inferenceKeys.revoke(older.id, new Date('2026-12-02T00:00:00Z'));
+    expect(revoked).toEqual({ ...older, revoked_at: '2026-12-02T00:00:00.000Z' });
+    expect(await inferenceKeys.revoke(older.id, new Date('2026-12-03T00:00:00Z'))).toEqual(revoked);
+    expect(await inferenceKeys.get(older.id)).toEqual(revoked);
+    expect(await inferenceKeys.revoke(freshKeyId(), new Date('2026-12-02T00:00:00Z'))).toBeUndefined();
+    expect((await inferenceKeys.list(project, { page: 1, limit: 10 })).items.map((k) => k.revoked_at)).toEqual([null, '2026-12-02T00:00:00.000Z']);
+  });
+
+  it('adds token usage per key and per deployment, per UTC day', async () => {
+    const { tokenUsage } = ports();
+    const [key, other] = [freshKeyId(), freshKeyId()];
+    const run = freshKeyId();
+    const [depA, depB] = [`dep-a${run}`, `dep-b${run}`];
+    const tenant = { org_id: 'org-contract', project_id: 'proj-contract' };
+    const inc = (keyId: string, deploymentId: string, day: string, requests: number, promptTokens: number, completionTokens: number, estimatedRequests = 0): UsageIncrement => ({
+      ...tenant,
+      keyId,
+      deploymentId,
+      day,
+      requests,
+      promptTokens,
+      completionTokens,
+      estimatedRequests,
+    });
+    // the same item twice in one batch, and again in a second batch: all added
+    await tokenUsage.add([inc(key, depB, '2026-12-02', 1, 10, 20), inc(key, depA, '2026-12-02', 2, 5, 7, 1), inc(key, depA, '2026-12-01', 1, 3, 4), inc(key, depB, '2026-12-02', 1, 1, 1)]);
+    await Promise.all([tokenUsage.add([inc(other, depA, '2026-12-02', 3, 100, 200)]), tokenUsage.add([inc(key, depA, '2026-12-02', 1, 1, 1)])]);
+    await tokenUsage.add([]);
+
+    expect(await tokenUsage.ofKey(key)).toEqual([
+      { day: '2026-12-01', deploymentId: depA, requests: 1, promptTokens: 3, completionTokens: 4, estimatedRequests: 0 },
+      { day: '2026-12-02', deploymentId: depA, requests: 3, promptTokens: 6, completionTokens: 8, estimatedRequests: 1 },
+      { day: '2026-12-02', deploymentId: depB, requests: 2, promptTokens: 11, completionTokens: 21, estimatedRequests: 0 },
+    ]);
+    expect(await tokenUsage.ofDeployment(depA)).toEqual([
+      { day: '2026-12-01', deploymentId: depA, requests: 1, promptTokens: 3, completionTokens: 4, estimatedRequests: 0 },
+      { day: '2026-12-02', deploymentId: depA, requests: 6, promptTokens: 106, completionTokens: 208, estimatedRequests: 1 },
+    ]);
+    expect(await tokenUsage.ofKey(freshKeyId())).toEqual([]);
+    expect(await tokenUsage.ofDeployment(`dep-${freshKeyId()}`)).toEqual([]);
   });
 };

@@ -15,8 +15,13 @@ describe('model server use cases', () => {
     const answer = await promptDeployment(ports, TENANT, 'dep-0001', { mode: 'chat', prompt: 'Capital of France?', max_tokens: 16 }, 20_000);
     expect(answer).toMatchObject({ deployment_id: 'dep-0001', answer: 'Paris.', finish_reason: 'stop' });
     expect(ports.cluster.calls).toEqual([
-      { service: 'model-0001', call: expect.objectContaining({ method: 'POST', path: 'v1/chat/completions', body: expect.objectContaining({ model: 'qwen-dep-0001' }) }) },
+      {
+        service: 'model-0001',
+        call: expect.objectContaining({ method: 'POST', path: 'v1/chat/completions', body: expect.objectContaining({ model: 'qwen-dep-0001' }), timeoutMs: 19_000 }),
+      },
     ]);
+    // The model server's own key, the one its Secret holds.
+    expect(ports.cluster.calls[0]?.call.apiKey).toBe(await ports.gatewaySecrets.modelServerKey('dep-0001'));
   });
 
   it('asks only a ready deployment, and maps a slow model server to 504', async () => {

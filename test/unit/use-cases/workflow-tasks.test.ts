@@ -49,9 +49,12 @@ describe('apply-workload and check-workload', () => {
     const wait = await applyWorkload(ports, input);
     expect(wait).toEqual({ started_at: ports.clock.now().toISOString(), ready: false, wait_seconds: 2, replicas: 1 });
     expect([...ports.cluster.objects.keys()].sort()).toEqual(
-      ['Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service'].map((kind) => `${kind}/model-0001`),
+      [...['Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret'].map((kind) => `${kind}/model-0001`), 'Secret/model-0001-api-key', 'Service/model-0001'],
     );
     expect(JSON.stringify(ports.cluster.objects.get('Secret/model-0001'))).toContain(Buffer.from('hf_secret').toString('base64'));
+    // The model server's key: the one the gateway derives for this deployment.
+    const serverKey = await ports.gatewaySecrets.modelServerKey('dep-0001');
+    expect(JSON.stringify(ports.cluster.objects.get('Secret/model-0001-api-key'))).toContain(Buffer.from(serverKey).toString('base64'));
     expect(ports.deployments.peek(key)?.phase).toBe('scheduling');
   });
 

@@ -1,0 +1,60 @@
+/**
+ * The model server's SSE stream, event by event: each `data:` event is written to the client as
+ * soon as it is parsed (nothing is held back), and the usage vLLM reports is kept for metering.
+ * The usage the gateway forced into the stream (a final usage-only chunk, and usage on every chunk
+ * so that a cut stream is still metered from vLLM's counts) is removed when the client did not ask
+ * for it, so a client reading `chunk.choices[0]` sees the stream it asked for.
+ */
+import { createParser, type EventSourceParser } from 'eventsource-parser';
+import type { Usage } from './metering';
+
+export interface StreamTally {
+  /** The latest usage seen (continuous usage on every chunk, or the final chunk's). */
+  usage: Usage | undefined;
+  /** Whether the final usage chunk (choices empty) or `[DONE]` arrived: the counts are vLLM's own. */
+  complete: boolean;
+  /** Content chunks seen: one token each in vLLM's streams, the estimate when no usage came. */
+  chunks: number;
+}
+
+/** vLLM writes `usage` last in a chunk: cutting it off is cheaper than serializing the chunk again. */
+const TRAILING_USAGE = /,"usage":\{[^{}]*\}\}$/;
+
+/** A chunk without the continuous usage the gateway asked for and the client did not. */
+const withoutUsage = (data: string, chunk: Record<string, unknown>): string => {
+  if (TRAILING_USAGE.test(data)) return data.replace(TRAILING_USAGE, '}');
+  const { usage: _usage, ...rest } = chunk;
+  return JSON.stringify(rest);
+};
+
+/**
+ * `clientWantsUsage`: the final usage chunk; `clientWantsContinuous`: usage on every chunk. What
+ * the client did not ask for is removed, so it sees the stream it would see from vLLM directly.
+ */
+export const sseRelay = (write: (text: string) => void, clientWantsUsage: boolean, clientWantsContinuous = false): { parser: EventSourceParser; tally: StreamTally } => {
+  const tally: StreamTally = { usage: undefined, complete: false, chunks: 0 };
+  const parser = createParser({
+    onEvent: (event) => {
+      if (event.data === '[DONE]') {
+        tally.complete = true;
+        write('data: [DONE]\n\n');
+        return;
+      }
+      let chunk: { choices?: unknown[]; usage?: Usage | null; [field: string]: unknown } | undefined;
+      try {
+        chunk = JSON.parse(event.data) as typeof chunk;
+      } catch {
+        chunk = undefined;
+      }
+      const usageOnly = chunk !== undefined && Array.isArray(chunk.choices) && chunk.choices.length === 0 && chunk.usage != null;
+      if (chunk?.usage) tally.usage = chunk.usage;
+      if (usageOnly) tally.complete = true;
+      else if (chunk && Array.isArray(chunk.choices)) tally.chunks += 1;
+      if (usageOnly && !clientWantsUsage) return;
+      const fields = `${event.event ? `event: ${event.event}\n` : ''}${event.id ? `id: ${event.id}\n` : ''}`;
+      const data = !usageOnly && chunk?.usage && !clientWantsContinuous ? withoutUsage(event.data, chunk) : event.data;
+      write(`${fields}data: ${data}\n\n`);
+    },
+  });
+  return { parser, tally };
+};

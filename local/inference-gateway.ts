@@ -1,0 +1,64 @@
+/**
+ * The inference gateway (gateway/) in the local cloud: the same server the cluster runs, on its
+ * own port, reading keys, deployments and the master secret through the production adapters
+ * (functions/wiring) against the local DynamoDB and Secrets Manager, and reaching the model
+ * servers through the simulator's Service network from 127.0.0.2, the address the simulator maps
+ * to the gateway's pods (so each model's NetworkPolicy admits it, and nothing else).
+ *
+ * Its AWS calls run as the principal of the gateway's IAM role in the synthesized template
+ * (`<prefix>-inference-gateway`, local/iam/principals.ts), as a function's run as its role.
+ */
+import { createGateway, type GatewayOptions, type RunningGateway } from '../gateway/server';
+import { INFERENCE_GATEWAY_NAMESPACE, INFERENCE_GATEWAY_POD_LABELS } from '../functions/domain/model-policies';
+import { runAsFunction } from './identity';
+import type { NetworkSource } from './sim/index';
+
+/** The gateway pods' source address on the simulated Service network (loopback: no setup needed on Linux). */
+export const GATEWAY_SOURCE_ADDRESS = '127.0.0.2';
+
+/**
+ * Where the API functions that call a model server (/prompt, /models) connect from, and the
+ * address the simulator gives them: one in the cluster's subnets (MODEL_INGRESS_CIDRS, default
+ * 10.0.0.0/16), as a Lambda function attached to those subnets has.
+ */
+export const FUNCTIONS_SOURCE_ADDRESS = '127.0.0.3';
+const FUNCTIONS_SUBNET_ADDRESS = '10.0.255.3';
+
+/** What the simulator maps the local sources to: the gateway's pods, and the functions' address in the cluster subnets. */
+export const gatewayNetworkSources = (): Record<string, NetworkSource> => ({
+  [GATEWAY_SOURCE_ADDRESS]: { namespace: INFERENCE_GATEWAY_NAMESPACE, labels: { ...INFERENCE_GATEWAY_POD_LABELS } },
+  [FUNCTIONS_SOURCE_ADDRESS]: { address: FUNCTIONS_SUBNET_ADDRESS },
+});
+
+export interface LocalGatewayOptions {
+  host: string;
+  port: number;
+  namespace: string;
+  serviceNetwork: { host: string; port: number };
+  /** The principal to run as; undefined when the template has no gateway role (calls are then not IAM-checked). */
+  principal: string | undefined;
+  overrides?: Partial<GatewayOptions>;
+}
+
+export const startLocalInferenceGateway = async (options: LocalGatewayOptions): Promise<RunningGateway> => {
+  // Imported here, after the local cloud set the environment the adapters read.
+  const [{ deploymentStore }, { inferenceKeyStore }, { tokenUsageStore }, { gatewaySecrets }] = await Promise.all([
+    import('../functions/wiring/deployment-store'),
+    import('../functions/wiring/inference-keys'),
+    import('../functions/wiring/token-usage'),
+    import('../functions/wiring/gateway-secrets'),
+  ]);
+  const principal = options.principal;
+  const gateway = createGateway(
+    { deployments: deploymentStore, inferenceKeys: inferenceKeyStore, tokenUsage: tokenUsageStore, gatewaySecrets },
+    {
+      namespace: options.namespace,
+      upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',
+      connectTo: options.serviceNetwork,
+      localAddress: GATEWAY_SOURCE_ADDRESS,
+      ...(principal ? { around: <T>(work: () => T): T => runAsFunction(principal, work) } : {}),
+      ...options.overrides,
+    },
+  );
+  return gateway.listen(options.port, options.host);
+};
