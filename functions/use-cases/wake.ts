@@ -38,7 +38,7 @@ const ATTEMPTS = 3;
  * allows 0 (its owner chose to let it pause and come back). One paused by hand with no range
  * stays paused until PUT …/scale.
  */
-const wakeable = (record: DeploymentRecord): boolean => record.load_scaling != null || (record.autoscaling != null && record.autoscaling.min_replicas === 0);
+export const wakeable = (record: Pick<DeploymentRecord, 'load_scaling' | 'autoscaling'>): boolean => record.load_scaling != null || (record.autoscaling != null && record.autoscaling.min_replicas === 0);
 
 const waking = async (ports: WakePorts, record: DeploymentRecord, started: boolean, now: Date): Promise<WakeResult> => {
   const [model, samples] = await Promise.all([deploymentModelOf(ports, record), ports.coldStarts.samples(record.catalog_id, record.gpu_config_id)]);
