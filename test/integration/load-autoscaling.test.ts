@@ -2,11 +2,12 @@
  * The load autoscaler on the local cloud (issue 16, docs/autoscaling.md): load published through
  * the production LoadSignals adapter (as the gateways publish it), sweeps run when the test asks,
  * scales through the real scale workflow on the simulated cluster. A sustained load scales 1 -> max
- * and stops there; once quiet it comes back to min one replica at a time; 50 concurrent wakes of a
- * paused deployment start one scale execution.
+ * and stops there; once quiet it comes back to min one replica at a time; a saw-tooth load never
+ * changes direction; a scale-up blocked by GPU capacity keeps serving and says why; 50 concurrent
+ * wakes of a paused deployment start one scale execution.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadSignals } from '../../functions/ports';
+import type { CapacityLedger, LoadSignals } from '../../functions/ports';
 import type { SweepReport } from '../../functions/use-cases/schedule-sweep';
 import type { WakeResult } from '../../functions/use-cases/wake';
 import { BASE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
@@ -15,6 +16,7 @@ const TENANT = { org_id: ORG, project_id: PROJECT };
 let t: TestCloud;
 let loadSignals: LoadSignals;
 let wake: (id: string) => Promise<WakeResult>;
+let ledger: CapacityLedger;
 
 beforeAll(async () => {
   // cron off: sweeps run when the test asks, at the time it gives
@@ -31,6 +33,7 @@ beforeAll(async () => {
     import('../../functions/wiring/clock'),
   ]);
   loadSignals = signals;
+  ledger = capacityLedger;
   const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, coldStarts: coldStartStats, catalog: catalogStore, clock };
   wake = (id) => wakeDeployment(ports, TENANT, id);
 });
@@ -53,6 +56,7 @@ const settled = (id: string, replicas: number, what: string) =>
   waitFor(() => get(id), (r) => r.body.status === 'ready' && r.body.phase === 'ready' && r.body.replicas === replicas, what, 60_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const publish = (id: string, inFlight: number) => loadSignals.publish('gw-test', [{ deploymentId: id, inFlight, held: 0, completed: inFlight, at: new Date().toISOString() }]);
+/** A sweep at the current time (the local cron passes whole seconds, like EventBridge's whole minutes). */
 const sweep = async () => (await t.cloud.runSchedule('schedule-sweep', { time: new Date() })) as SweepReport;
 const scaledOf = (report: SweepReport, id: string) => report.scaled.filter((s) => s.id === id);
 const deleteAndWait = async (id: string) => {
@@ -115,6 +119,59 @@ describe('load autoscaling on the local cloud', () => {
       await sleep(350);
     }
     expect((await get(id)).body).toMatchObject({ replicas: 1, instances: { running: 1 } });
+    await deleteAndWait(id);
+  });
+
+  it('never changes direction under a saw-tooth load (defaults: up after 30 s, down after 10 min, window 5 min)', async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-saw', { min_replicas: 1, max_replicas: 3, enabled: true }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id: string = created.body.id;
+    await settled(id, 1, 'ready with 1');
+    const changes: number[] = [];
+    // 12 sweeps a second (100 cluster s) apart: two loaded, two quiet, over and over (20 cluster minutes)
+    for (let i = 0; i < 12; i++) {
+      await publish(id, i % 4 < 2 ? 20 : 0);
+      for (const s of scaledOf(await sweep(), id)) {
+        changes.push(s.replicas);
+        await settled(id, s.replicas, `ready with ${s.replicas}`);
+      }
+      await sleep(1000);
+    }
+    // up to what the peaks ask (20 in flight: 3 replicas), never down in between
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes).toEqual([...changes].sort((a, b) => a - b));
+    expect(changes.at(-1)).toBe(3);
+    await deleteAndWait(id);
+  });
+
+  it('keeps serving when a scale-up finds no free GPU, says why once, and scales when GPUs are free again', async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('qwen-full', { min_replicas: 1, max_replicas: 2, scale_up_delay_seconds: 0 }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id: string = created.body.id;
+    await settled(id, 1, 'ready with 1');
+    const { reservedGpus } = await ledger.read('l4-24gb');
+    const free = 16 - reservedGpus;
+    await ledger.reserve('l4-24gb', free, 16, 'gpu-l4-24gb');
+    try {
+      for (let i = 0; i < 3; i++) {
+        await publish(id, 30);
+        const report = await sweep();
+        expect(report.deferred, JSON.stringify(report)).toEqual([{ id, reason: expect.stringContaining('no GPU capacity left') }]);
+        // the local cron's event time has whole seconds: the next sweep must fall in a later second to find it due
+        await sleep(1000);
+      }
+      const blocked = await get(id);
+      expect(blocked.body).toMatchObject({ status: 'ready', phase: 'ready', replicas: 1, autoscaling: { desired_replicas: 2, last_decision: { outcome: expect.stringContaining('no GPU capacity left') } } });
+      const history = await t.api('GET', `${BASE}/${id}/events?limit=100`);
+      expect(history.body.items.filter((e: { type: string }) => e.type === 'autoscaling_deferred')).toEqual([
+        expect.objectContaining({ status: 'ready', message: expect.stringContaining('scale from 1 to 2 replicas by the autoscaler') }),
+      ]);
+    } finally {
+      await ledger.release('l4-24gb', free);
+    }
+    await publish(id, 30);
+    expect(scaledOf(await sweep(), id)).toEqual([expect.objectContaining({ replicas: 2 })]);
+    await settled(id, 2, 'ready with 2');
     await deleteAndWait(id);
   });
 
