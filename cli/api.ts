@@ -10,7 +10,11 @@ import type {
   catalogListSchema,
   deploymentListSchema,
   deploymentSchema,
+  createdInferenceKeySchema,
   eventListSchema,
+  inferenceKeyListSchema,
+  inferenceKeySchema,
+  inferenceKeyUsageSchema,
   inventoryListSchema,
   logsSchema,
   planSchemaOfDryRun,
@@ -25,6 +29,7 @@ import type { addCatalogModelSchema, catalogQuerySchema, updateCatalogModelSchem
 import type { deployBodySchema } from '../contract/requests/custom-model';
 import type { deployQuerySchema, yamlDeployQuerySchema } from '../contract/requests/deploy';
 import type { promptRequestSchema } from '../contract/requests/prompt';
+import type { createInferenceKeySchema, keyListQuerySchema } from '../contract/requests/inference-keys';
 import type { eventsQuerySchema, listQuerySchema, logsQuerySchema } from '../contract/requests/queries';
 import type { scaleDeploymentSchema, scaleRangeSchema } from '../contract/requests/scale';
 import type { scheduleSchema } from '../contract/requests/schedule';
@@ -45,6 +50,10 @@ export type DeploymentEvent = EventList['items'][number];
 export type Logs = z.infer<typeof logsSchema>;
 export type ScheduleView = z.infer<typeof scheduleViewSchema>;
 export type Usage = z.infer<typeof usageSchema>;
+export type InferenceKey = z.infer<typeof inferenceKeySchema>;
+export type CreatedInferenceKey = z.infer<typeof createdInferenceKeySchema>;
+export type InferenceKeyList = z.infer<typeof inferenceKeyListSchema>;
+export type InferenceKeyUsage = z.infer<typeof inferenceKeyUsageSchema>;
 
 /** A query as sent: the schema's parameter names, numbers and booleans written as text. */
 type WireQuery<S extends z.ZodType> = { [K in keyof z.input<S>]?: string | number | boolean };
@@ -97,6 +106,11 @@ export interface Api {
   'put-schedule': Operation<NoQuery, ScheduleDraft, ScheduleView>;
   'delete-schedule': Operation<NoQuery, NoBody, undefined>;
   'get-usage': Operation<NoQuery, NoBody, Usage>;
+  'create-inference-key': Operation<NoQuery, z.input<typeof createInferenceKeySchema>, CreatedInferenceKey>;
+  'list-inference-keys': Operation<WireQuery<typeof keyListQuerySchema>, NoBody, InferenceKeyList>;
+  'get-inference-key': Operation<NoQuery, NoBody, InferenceKey>;
+  'revoke-inference-key': Operation<NoQuery, NoBody, undefined>;
+  'get-inference-key-usage': Operation<NoQuery, NoBody, InferenceKeyUsage>;
   'get-openapi': Operation<NoQuery, NoBody, OpenApiDocument>;
   'get-api-docs': Operation<NoQuery, NoBody, Html>;
 }
@@ -125,6 +139,11 @@ export const METHODS: { readonly [N in RouteName]: HttpMethod } = {
   'put-schedule': 'PUT',
   'delete-schedule': 'DELETE',
   'get-usage': 'GET',
+  'create-inference-key': 'POST',
+  'list-inference-keys': 'GET',
+  'get-inference-key': 'GET',
+  'revoke-inference-key': 'DELETE',
+  'get-inference-key-usage': 'GET',
   'get-openapi': 'GET',
   'get-api-docs': 'GET',
 };
@@ -155,6 +174,11 @@ export const COMMAND_OF: { readonly [N in RouteName]: string } = {
   'put-schedule': 'schedule set',
   'delete-schedule': 'schedule delete',
   'get-usage': 'usage',
+  'create-inference-key': 'keys create',
+  'list-inference-keys': 'keys list',
+  'get-inference-key': 'keys get',
+  'revoke-inference-key': 'keys revoke',
+  'get-inference-key-usage': 'keys usage',
   'get-openapi': 'openapi',
   'get-api-docs': 'api-docs',
 };

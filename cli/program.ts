@@ -8,6 +8,7 @@ import { registerAutoscaling } from './commands/autoscaling';
 import { registerCatalog } from './commands/catalog';
 import { registerApply, registerDeploy } from './commands/deploy';
 import { registerDeployments } from './commands/deployments';
+import { registerKeys } from './commands/keys';
 import { registerLogin } from './commands/login';
 import { registerMeta } from './commands/meta';
 import { registerObserve, registerUsage } from './commands/observe';
@@ -39,6 +40,7 @@ export const buildProgram = (): Command => {
   registerObserve(program);
   registerSchedule(program);
   registerUsage(program);
+  registerKeys(program);
   registerCatalog(program);
   registerMeta(program);
   return program;

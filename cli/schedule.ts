@@ -61,5 +61,10 @@ export const describeUsage = (view: Usage): string => {
   const serving = view.serving_since
     ? `serving ${view.replicas} x ${view.gpu_count} GPU(s) since ${view.serving_since}`
     : `not serving (${view.replicas} replica(s) of ${view.gpu_count} GPU(s))`;
-  return [`${view.id} as of ${view.as_of}: ${serving}; ${view.unit_price}${currency ? ` ${currency}` : ''} per GPU-hour`, '', days].join('\n');
+  const tokens = view.tokens?.total;
+  // only once the gateway metered something, so a deployment nobody called reads as before
+  const metered = tokens && tokens.requests > 0
+    ? ['', `tokens: ${tokens.requests} request(s), ${tokens.prompt_tokens} prompt + ${tokens.completion_tokens} completion${tokens.estimated_requests > 0 ? ` (${tokens.estimated_requests} request(s) estimated)` : ''}`]
+    : [];
+  return [`${view.id} as of ${view.as_of}: ${serving}; ${view.unit_price}${currency ? ` ${currency}` : ''} per GPU-hour`, '', days, ...metered].join('\n');
 };

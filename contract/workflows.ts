@@ -24,6 +24,7 @@ interface TaskAccess {
   readonly eks: readonly EksAction[];
   readonly autoscaling: readonly AutoScalingAction[];
   readonly kubernetes: boolean;
+  /** Reads the inference gateway's master secret (FunctionAccess.gatewaySecret). */
   readonly gatewaySecret?: true;
 }
 

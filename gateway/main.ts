@@ -1,7 +1,8 @@
 /**
  * The inference gateway's container entry (infra deploys it as a Deployment in the cluster, behind
  * the ALB). Configuration from the environment, like a Lambda's:
- *   PORT                   listen port (default 8080)
+ *   GATEWAY_PORT           listen port (default 8080)
+ *   GATEWAY_INSTANCE_ID    this instance in the load signals (default the host name: the pod's name)
  *   MODEL_NAMESPACE        where the model Services are (default models)
  *   UPSTREAM_URL_TEMPLATE  a model server's base URL (default http://{service}.{namespace}.svc.cluster.local:8000)
  *   GATEWAY_HOST_SUFFIX    also route `<deployment name>.<project>.<org>.<suffix>` (optional)
@@ -20,7 +21,8 @@ import { tokenUsageStore } from '../functions/wiring/token-usage';
 import { createGateway } from './server';
 
 const env = readEnv({
-  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  GATEWAY_INSTANCE_ID: z.string().min(1).default(hostname()),
   MODEL_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('models'),
   UPSTREAM_URL_TEMPLATE: z.string().includes('{service}').default('http://{service}.{namespace}.svc.cluster.local:8000'),
   GATEWAY_HOST_SUFFIX: z.string().min(1).optional(),
@@ -34,12 +36,12 @@ const gateway = createGateway(
     namespace: env.MODEL_NAMESPACE,
     upstreamTemplate: env.UPSTREAM_URL_TEMPLATE,
     maxBodyBytes: env.MAX_BODY_BYTES,
-    instanceId: hostname(),
+    instanceId: env.GATEWAY_INSTANCE_ID,
     ...(env.GATEWAY_HOST_SUFFIX ? { hostSuffix: env.GATEWAY_HOST_SUFFIX } : {}),
     log: (line) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...line })}\n`),
   },
 );
-const running = await gateway.listen(env.PORT, '0.0.0.0');
+const running = await gateway.listen(env.GATEWAY_PORT, '0.0.0.0');
 process.stdout.write(`${JSON.stringify({ msg: 'inference gateway listening', url: running.url })}\n`);
 
 let stopping = false;

@@ -374,16 +374,29 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     finish: (value: MeteredRequest | undefined, error?: GatewayError) => void,
   ): void => {
     if (!res.headersSent) res.writeHead(200, sseHeaders);
-    const { parser, tally } = sseRelay(send, prepared.clientWantsUsage, prepared.clientWantsContinuous);
+    // The events of one upstream read go out in one write (one syscall), as soon as they are parsed.
+    let batch = '';
+    const { parser, tally } = sseRelay(
+      (text) => {
+        batch += text;
+      },
+      prepared.clientWantsUsage,
+      prepared.clientWantsContinuous,
+    );
     const result = (): MeteredRequest => {
       const counted = fromUsage(tally.usage, !tally.complete);
       // No usage at all (a server that ignores stream_options): one token per streamed chunk.
       if (!tally.usage) counted.completionTokens = tally.chunks;
       return counted;
     };
-    answer.on('data', (chunk: Buffer) => {
+    answer.setEncoding('utf8');
+    answer.on('data', (chunk: string) => {
       onFirstByte();
-      parser.feed(chunk.toString('utf8'));
+      parser.feed(chunk);
+      if (batch !== '') {
+        send(batch);
+        batch = '';
+      }
     });
     answer.on('end', () => {
       res.end();

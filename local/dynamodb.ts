@@ -96,11 +96,22 @@ export const startDynamo = async (options: DynamoOptions): Promise<LocalDynamo> 
   return { url, close };
 };
 
-/** Creates the table (and waits until it is ACTIVE) unless it exists. */
+/**
+ * Creates the table (and waits until it is ACTIVE) unless it exists. An existing table (a data
+ * dir of an earlier version) must have every index of TABLE: dynalite cannot add one later
+ * (UpdateTable has no GlobalSecondaryIndexUpdates there), so a missing one stops the start with
+ * what to do, instead of failing the routes that query it.
+ */
 export const ensureTable = async (endpoint: string, tableName: string): Promise<void> => {
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    const missing = TABLE.indexes.filter((index) => !present.has(index.name)).map((index) => index.name);
+    client.destroy();
+    if (missing.length > 0) {
+      throw new Error(`the local table ${tableName} was created by an earlier version and lacks the index(es) ${missing.join(', ')}; start with a new data dir (remove it or set DATA_DIR)`);
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;

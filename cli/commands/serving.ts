@@ -1,6 +1,10 @@
-/** gpuctl prompt and models: try a ready deployment's model server through the API (real traffic goes to its endpoint_url). */
+/**
+ * gpuctl prompt and models: try a ready deployment's model server through the API; gpuctl chat:
+ * stream an answer from its endpoint_url (the inference gateway) with an inference key.
+ */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { UsageError } from '../client';
+import { streamChat } from '../chat';
+import { ApiError, UsageError } from '../client';
 import { table } from '../output';
 import { clientFor, globals, integer, print, printJson, readStdin, show } from './shared';
 
@@ -57,5 +61,43 @@ export const registerServing = (program: Command): void => {
           ['OWNED_BY', (m) => m.owned_by],
         ]),
       );
+    });
+
+  program
+    .command('chat')
+    .description('Stream a chat answer from a ready deployment\'s endpoint_url, token by token, with an inference key')
+    .argument('<id>', 'deployment id')
+    .argument('[text...]', 'the message; - or nothing reads it from stdin')
+    .option('--key <sk>', 'inference key (default: $GPUCTL_INFERENCE_KEY; gpuctl keys create makes one)')
+    .option('--model <name>', 'served model name (gpuctl models); default: the deployment\'s')
+    .option('--max-tokens <n>', 'longest answer in tokens', integer('--max-tokens', 1))
+    .option('--temperature <t>', 'sampling temperature (0-2)', temperature)
+    .addHelpText('after', '\nExample:\n  export GPUCTL_INFERENCE_KEY=sk-…\n  gpuctl chat dep-123 "Write a haiku about GPUs"')
+    .action(async (id: string, words: string[], options: { key?: string; model?: string; maxTokens?: number; temperature?: number }, command: Command) => {
+      const key = options.key ?? process.env.GPUCTL_INFERENCE_KEY;
+      if (!key) throw new UsageError('chat needs an inference key: --key sk-… or GPUCTL_INFERENCE_KEY');
+      const text = words.length === 0 || (words.length === 1 && words[0] === '-') ? (await readStdin()).trimEnd() : words.join(' ');
+      if (!text) throw new UsageError('chat needs a message: as arguments or on stdin');
+      const deployment = await clientFor(command).call('get-deployment', { model_id: id });
+      if (deployment.status !== 'ready' || !deployment.endpoint_url) {
+        throw new ApiError(409, 'conflict', `deployment '${id}' is ${deployment.status} (${deployment.phase}); chat once it is ready`);
+      }
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      const result = await streamChat(
+        {
+          endpointUrl: deployment.endpoint_url,
+          key,
+          model: options.model ?? deployment.name,
+          prompt: text,
+          ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+          ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+        },
+        (piece) => void process.stdout.write(piece),
+        stop.signal,
+      );
+      process.stdout.write('\n');
+      const usage = result.usage ? `, ${result.usage.prompt_tokens}+${result.usage.completion_tokens} tokens` : '';
+      process.stderr.write(`(finish ${result.finishReason ?? '-'}${usage})\n`);
     });
 };

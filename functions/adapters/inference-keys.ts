@@ -43,6 +43,8 @@ export const getInferenceKey = async (keyId: string): Promise<InferenceKeyRecord
 /**
  * One page of a project's keys, newest first. Keys are few per project (tens), so the total is
  * a COUNT Query and a page's offset is skipped with COUNT Queries, which move no item data.
+ * A global index is eventually consistent: in AWS a key may join the list a moment after its
+ * POST answered (get, by id, is consistent at once).
  */
 export const listInferenceKeys = async (tenant: Tenant, page: { page: number; limit: number }): Promise<Page<InferenceKeyRecord>> => {
   const base: QueryCommandInput = {

@@ -14,6 +14,7 @@ const FIGURES: Record<string, () => Promise<{ measure: () => Promise<FigureResul
   gpu: () => import('./gpu-efficiency'),
   scale: () => import('./list-scale'),
   sweep: () => import('./schedule-sweep'),
+  gateway: () => import('./inference-gateway'),
 };
 
 const [id, out] = process.argv.slice(2);

@@ -63,6 +63,8 @@ export interface HistoryEntry {
 
 export interface BenchCloud {
   apiUrl: string;
+  /** The inference gateway (endpoint_url's base). */
+  gatewayUrl: string;
   dynamoUrl: string;
   /** What the functions call for Step Functions (the router when a variant runs). */
   sfnUrl: string;
@@ -273,6 +275,7 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
   };
   return {
     apiUrl: cloud.apiUrl,
+    gatewayUrl: cloud.gatewayUrl,
     dynamoUrl: cloud.dynamoUrl,
     sfnUrl: cloud.sfnUrl,
     stateMachineArns: cloud.stateMachineArns,

@@ -21,6 +21,7 @@ const FIGURES: { id: string; title: string; timeoutSeconds: number }[] = [
   { id: 'gpu', title: 'GPU efficiency of a mixed workload', timeoutSeconds: 180 },
   { id: 'scale', title: 'List latency and reads vs deployments per project', timeoutSeconds: 240 },
   { id: 'sweep', title: 'Schedule sweep at 10,000 deployments', timeoutSeconds: 400 },
+  { id: 'gateway', title: 'Inference gateway overhead', timeoutSeconds: 240 },
 ];
 
 const onlyArg = process.argv.indexOf('--only');

@@ -1,8 +1,8 @@
 /**
  * gpuctl's commands for the routes beyond a deployment's life cycle, as a user runs them (the
  * real bin as a child process against a local cloud): recipes and deploy --recipe, models and
- * prompt, the scale range, catalog administration, apply -f (a Deployment manifest), and the
- * API's own description. Each is checked against what the API answers directly.
+ * prompt, the scale range, catalog administration, apply -f (a Deployment manifest), inference
+ * keys, and the API's own description. Each is checked against what the API answers directly.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -196,6 +196,37 @@ describe('gpuctl apply -f', () => {
     expect(refused.stderr).toMatch(/privileged.* \(invalid_request, HTTP 400\)\n$/);
     expect((await gpuctl(['apply', '-f', file, '--gpu-config-id', 'no-such-gpu'])).code).toBe(2);
     expect((await gpuctl(['apply', '-f', join(home, 'missing.yaml'), '--gpu-config-id', 'l4-24gb'])).code).toBe(2);
+  });
+});
+
+describe('gpuctl keys', () => {
+  const KEYS = BASE.replace(/\/aimodels$/, '/inference-keys');
+
+  it('creates a key (the key alone on stdout), lists, gets, shows usage and revokes it', async () => {
+    const create = await gpuctl(['keys', 'create', '--name', 'cli-key', '--deployment', id, '--rpm', '60', '--concurrency', '2']);
+    expect(create, create.stderr).toMatchObject({ code: 0 });
+    expect(create.stdout).toMatch(/^sk-ik[a-z2-7]{18}\.[A-Za-z0-9_-]{43}\n$/);
+    const keyId = /^sk-(ik[a-z2-7]{18})\./.exec(create.stdout)![1]!;
+    expect(create.stderr).toBe(`created ${keyId} (cli-key); the key below is shown only once\n`);
+    expect((await t.api('GET', `${KEYS}/${keyId}`)).body).toMatchObject({ name: 'cli-key', deployment_ids: [id], limits: { requests_per_minute: 60, concurrent_requests: 2 } });
+
+    const list = await gpuctl(['keys', 'list']);
+    expect(list, list.stderr).toMatchObject({ code: 0 });
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+PREFIX\s+STATE\s+CREATED\s+EXPIRES\s+DEPLOYMENTS\s+LIMITS\n/);
+    expect(list.stdout).toMatch(new RegExp(`^${keyId}\\s+cli-key\\s+sk-ik\\w+\\s+active\\s+\\S+\\s+never\\s+${id}\\s+60 rpm, 2 concurrent$`, 'm'));
+    expect(JSON.parse((await gpuctl(['keys', 'list', '-o', 'json'])).stdout)).toEqual((await t.api('GET', KEYS)).body);
+    expect((await gpuctl(['keys', 'get', keyId])).stdout).toMatch(new RegExp(`^id\\s+${keyId}\n[\\s\\S]*^state\\s+active$`, 'm'));
+    expect(await gpuctl(['keys', 'usage', keyId])).toMatchObject({ code: 0, stdout: `${keyId}: no requests metered yet\n` });
+    for (const run of [list, await gpuctl(['keys', 'get', keyId, '-o', 'json']), await gpuctl(['keys', 'usage', keyId, '-o', 'json'])]) {
+      expect(run.stdout).not.toContain(create.stdout.trim());
+    }
+
+    expect(await gpuctl(['keys', 'revoke', keyId])).toMatchObject({ code: 0, stdout: `${keyId} is revoked\n` });
+    expect(await gpuctl(['keys', 'revoke', keyId])).toMatchObject({ code: 0 });
+    expect((await t.api('GET', `${KEYS}/${keyId}`)).body.state).toBe('revoked');
+    const bad = await gpuctl(['keys', 'create', '--name', 'x', '--deployment', 'dep-nosuch']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/deployment_ids\.0.+\(invalid_request, HTTP 400\)\n$/);
   });
 });
 

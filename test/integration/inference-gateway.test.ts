@@ -10,7 +10,9 @@
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -344,6 +346,36 @@ describe('streams and metering', () => {
     // What the client received (its role chunk is no token) up to what vLLM produced before it saw the disconnect.
     expect(usage!.completionTokens).toBeGreaterThanOrEqual(received - 1);
     expect(usage!.completionTokens).toBeLessThanOrEqual(generated);
+  });
+});
+
+describe('gpuctl chat', () => {
+  const gpuctl = (args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const home = mkdtempSync(join(tmpdir(), 'gpuctl-chat-'));
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = execFile(
+        process.execPath,
+        [join(import.meta.dirname, '../../bin/gpuctl.mjs'), '--api-url', t.cloud.apiUrl, '--token', t.defaultToken, ...args],
+        { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: join(home, 'gpuctl.json'), ...env }, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          if (error && typeof error.code !== 'number') return reject(error);
+          resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
+        },
+      );
+      child.stdin?.end();
+    }).finally(() => rmSync(home, { recursive: true, force: true }));
+  };
+
+  it('streams the answer of a ready deployment to stdout with the key from GPUCTL_INFERENCE_KEY; a refused key is exit 1, none exit 2', async () => {
+    const plain = await call(`${route(A, depA)}/chat/completions`, { key: keyA.key, body: chat('Say hello to the terminal', { max_tokens: 12 }) });
+    const run = await gpuctl(['chat', depA, 'Say hello to the terminal', '--max-tokens', '12'], { GPUCTL_INFERENCE_KEY: keyA.key });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${plain.body.choices[0].message.content}\n`);
+    expect(run.stderr).toMatch(/^\(finish (stop|length), \d+\+\d+ tokens\)\n$/);
+    const refused = await gpuctl(['chat', depA, 'hi', '--key', keyB.key], {});
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('this key may not call this deployment');
+    expect((await gpuctl(['chat', depA, 'hi'], {})).code).toBe(2);
   });
 });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { METHODS, routeOf, type RouteName } from '../../cli/api';
 import { ROUTES } from '../../contract/routes';
 
-const scope: Record<string, string> = { org_id: 'org-acme', project_id: 'prj-web', model_id: 'dep-1', catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct' };
+const scope: Record<string, string> = { org_id: 'org-acme', project_id: 'prj-web', model_id: 'dep-1', catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct', key_id: 'ikaaaaaaaaaaaaaaaaaa' };
 
 describe('gpuctl routes', () => {
   it('calls only routes of the route table, with their methods, and fills every path parameter', () => {

@@ -79,6 +79,36 @@ describe('UpdateBuilder', () => {
     expect(written?.Attributes).toEqual({ ...Key, version: 2, status: 'ready' });
     expect(await conditional(new UpdateCommand({ TableName: tableName, Key, ...bump(1) }), () => 'stale')).toBe('stale');
   });
+
+  it('adds to counters that need not exist yet (ADD), beside SET', async () => {
+    const { documentClient, tableName } = await load();
+    const Key = { pk: 'ADD', sk: 'ONE' };
+    const add = (n: number) =>
+      new UpdateBuilder().assign({ day: '2026-12-01' }).add('#requests :requests', { '#requests': 'requests', ':requests': n }).add('#tokens :tokens', { '#tokens': 'tokens', ':tokens': n * 10 }).build();
+    expect(add(1).UpdateExpression).toBe('SET #day = :day ADD #requests :requests, #tokens :tokens');
+    await documentClient.send(new UpdateCommand({ TableName: tableName, Key, ...add(1) }));
+    const { Attributes } = await documentClient.send(new UpdateCommand({ TableName: tableName, Key, ...add(2), ReturnValues: 'ALL_NEW' }));
+    expect(Attributes).toEqual({ ...Key, day: '2026-12-01', requests: 3, tokens: 30 });
+  });
+});
+
+describe('ensureTable', () => {
+  it('refuses a table of an earlier version that lacks an index, naming it', async () => {
+    const { DynamoDBClient, CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const { ensureTable } = await import('../../local/dynamodb');
+    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'no-indexes',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      }),
+    );
+    client.destroy();
+    await expect(ensureTable(dynamo.url, 'no-indexes')).rejects.toThrow(/lacks the index\(es\) by-gpu-config, in-flight, schedule-due, inference-keys; start with a new data dir/);
+    await expect(ensureTable(dynamo.url, TABLE_NAME)).resolves.toBeUndefined();
+  });
 });
 
 describe('queries over pages (paginateQuery)', () => {
