@@ -118,10 +118,12 @@ const handleDue = async (ports: SweepPorts, entry: DueDeployment, now: Date, rep
   if (record.load_scaling) {
     const fire = schedule ? latestFireIn(schedule, new Date(state.windows_checked_at), now) : undefined;
     const autoscaler = await autoscale(ports, record, state.autoscaler, fire?.replicas, now, report);
-    const check = nextAutoscalerCheck(now, timeScale);
+    // A failed deployment can only be deleted: no more looks, unless its windows call.
+    const check = record.status === 'failed' ? null : nextAutoscalerCheck(now, timeScale);
     const windowDue = schedule ? nextDueAt(schedule, now, timeScale) : null;
+    const dueNext = check && windowDue ? (windowDue < check ? windowDue : check) : (check ?? windowDue);
     const { idle: _idle, ...kept } = state;
-    await deployments.finishDue(record, lease, { ...kept, windows_checked_at: now.toISOString(), autoscaler }, (windowDue && windowDue < check ? windowDue : check).toISOString());
+    await deployments.finishDue(record, lease, { ...kept, windows_checked_at: now.toISOString(), autoscaler }, dueNext?.toISOString() ?? null);
     return;
   }
   if (!schedule) {

@@ -54,9 +54,8 @@ export const putSchedule = async (ports: SchedulePorts, tenant: Tenant, id: stri
   // Windows count from now on: a fire before the schedule existed is not replayed. The load autoscaler keeps its memory.
   const autoscaler = record.load_scaling ? record.schedule_state?.autoscaler : undefined;
   const state: ScheduleState = { windows_checked_at: now.toISOString(), ...(autoscaler ? { autoscaler } : {}) };
-  const windowDue = nextDueAt(schedule, now, ports.clock.timeScale);
-  // A load-scaled deployment stays due every autoscaler check, whatever its windows say.
-  const due = (record.load_scaling ? (windowDue && windowDue < now ? windowDue : now) : windowDue)?.toISOString() ?? null;
+  // A load-scaled deployment stays due for every autoscaler check (from now), whatever its windows say.
+  const due = (record.load_scaling ? now : nextDueAt(schedule, now, ports.clock.timeScale))?.toISOString() ?? null;
   await ports.deployments.putSchedule(tenant, id, { schedule, state }, due).catch(onStaleWrite(() => stale(id)));
   return viewOf(schedule, state, due, now);
 };

@@ -123,6 +123,13 @@ describe('the load autoscaler in the schedule sweep', () => {
     expect(ports.deployments.peek(key)).toMatchObject({ replicas: 3, schedule_state: { autoscaler: { floor: 3 } } });
   });
 
+  it('stops looking at a failed deployment', async () => {
+    const ports = loadScaled({ status: 'failed', phase: 'failed', fail_reason: 'ModelLoadFailed: x' });
+    await publish(ports, 30);
+    expect(await sweepSchedules(ports, ports.clock.now())).toMatchObject({ claimed: 1, scaled: [], deferred: [] });
+    expect(await ports.deployments.scheduleDueAt(TENANT, 'dep-0001')).toBeNull();
+  });
+
   it('costs a deployment without load scaling nothing more: its signals are never read', async () => {
     const ports = inMemoryPorts({ start: START });
     ports.deployments.seed(aDeployment({ autoscaling: { min_replicas: 0, max_replicas: 2 } }));
