@@ -54,7 +54,8 @@ export const wakeDeployment = async (ports: WakePorts, tenant: Tenant, id: strin
   for (let attempt = 1; ; attempt++) {
     const now = ports.clock.now();
     const record = await findDeployment(ports, tenant, id);
-    if (record.status === 'ready' && record.phase === 'ready' && record.replicas > 0) return { state: 'ready', endpoint_url: record.endpoint_url };
+    // Ready (also while a scale of a ready deployment runs: it keeps serving).
+    if (record.status === 'ready' && record.replicas > 0) return { state: 'ready', endpoint_url: record.endpoint_url };
     if (record.status === 'terminating') return { state: 'unavailable', reason: `deployment '${id}' is being deleted`, retry_after_seconds: null };
     if (record.status === 'failed') return { state: 'unavailable', reason: `deployment '${id}' failed: ${record.fail_reason ?? 'see its events'}`, retry_after_seconds: null };
     // A deploy, a scale, or a resume another caller started: wait for it.
@@ -67,14 +68,13 @@ export const wakeDeployment = async (ports: WakePorts, tenant: Tenant, id: strin
       const resumed = await scaleDeployment(ports, record, id, replicas, now, 'to wake on a request');
       return waking(ports, resumed, true, now);
     } catch (error) {
-      // The version moved: most likely another caller's resume won. Re-read and answer from what is there now.
-      if (error instanceof ConflictError && /changed while/.test(error.message) && attempt < ATTEMPTS) continue;
-      if (error instanceof ConflictError || error instanceof ServiceUnavailableError) {
-        const latest = await findDeployment(ports, tenant, id);
-        if (isInFlight(latest.phase) && latest.replicas > 0) return waking(ports, latest, false, now);
-        return { state: 'unavailable', reason: error.message, retry_after_seconds: UNAVAILABLE_RETRY_SECONDS };
-      }
-      throw error;
+      if (!(error instanceof ConflictError || error instanceof ServiceUnavailableError)) throw error;
+      // Most likely another caller's resume won the conditional write: answer from what is there now.
+      const latest = await findDeployment(ports, tenant, id);
+      if (isInFlight(latest.phase) && latest.replicas > 0) return waking(ports, latest, false, now);
+      // Still paused but changed meanwhile (a workflow's last write): try again.
+      if (latest.phase === 'paused' && latest.version !== record.version && attempt < ATTEMPTS) continue;
+      return { state: 'unavailable', reason: error.message, retry_after_seconds: UNAVAILABLE_RETRY_SECONDS };
     }
   }
 };
