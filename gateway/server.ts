@@ -75,6 +75,26 @@ const COMPLETION_PATHS = new Set(['/v1/chat/completions', '/v1/completions']);
 const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'content-length', 'cookie', 'x-forwarded-for']);
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'server', 'date']);
 
+/**
+ * A model server's 4xx in OpenAI's shape: vLLM answers its API errors as `{"error": {…}}` but an
+ * unknown path or method as FastAPI's `{"detail": …}`; the client gets one shape from the gateway.
+ */
+const openAiShaped = (status: number, body: Buffer): Buffer => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  if (record && typeof record.error === 'object' && record.error !== null) return body;
+  const detail = record?.detail ?? record?.message ?? body.toString('utf8').slice(0, 500);
+  const message = typeof detail === 'string' && detail !== '' ? detail : `the model server answered ${status}`;
+  const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'invalid_request';
+  const type = status === 404 ? 'not_found_error' : 'invalid_request_error';
+  return Buffer.from(JSON.stringify({ error: { message, type, code } }));
+};
+
 /** The body sent upstream, and what the client asked of a stream's usage. */
 interface Prepared {
   body: Buffer;
@@ -345,7 +365,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
           });
           answer.on('error', () => finish(undefined, badGateway(`the model server of ${record.id} failed mid-answer`)));
           answer.on('end', () => {
-            const payload = Buffer.concat(parts);
+            const payload = status >= 400 ? openAiShaped(status, Buffer.concat(parts)) : Buffer.concat(parts);
             const out: http.OutgoingHttpHeaders = { 'content-length': payload.length };
             for (const [name, value] of Object.entries(answer.headers)) if (!DROPPED_RESPONSE_HEADERS.has(name) && value !== undefined) out[name] = value;
             res.writeHead(status, out);

@@ -3,6 +3,7 @@ import type { Construct, IConstruct, Node } from 'constructs';
 import { AZ_ID, INVENTORY } from '../contract/catalog';
 import { ControlPlaneApi } from './constructs/api';
 import { ApiAuth } from './constructs/auth';
+import { ConsoleHosting } from './constructs/console';
 import { ExistingCluster, type GpuCluster } from './constructs/cluster';
 import { ControlPlaneFunction, constructIdFor, type FunctionNetwork } from './constructs/control-plane-function';
 import { parseOfferings, type InstanceTypeOfferings } from './constructs/gpu-placement';
@@ -232,6 +233,7 @@ export class GpuControlPlaneStack extends Stack {
   readonly cluster: GpuCluster;
   readonly workflows: Workflows;
   readonly auth: ApiAuth;
+  readonly console: ConsoleHosting;
   readonly api: ControlPlaneApi;
   readonly schedules: Schedules;
   readonly monitoring: Monitoring;
@@ -288,9 +290,11 @@ export class GpuControlPlaneStack extends Stack {
       metricsNamespace: METRICS_NAMESPACE,
       kubernetesTaskConcurrency: config.kubernetesTaskConcurrency,
     });
+    this.console = new ConsoleHosting(this, 'Console', { prefix: config.prefix });
     this.auth = new ApiAuth(this, 'Auth', {
       prefix: config.prefix,
       external: config.auth.mode === 'external' ? { issuer: config.auth.issuer, audience: config.auth.audience } : undefined,
+      consoleUrl: this.console.url,
     });
     this.api = new ControlPlaneApi(this, 'Api', {
       prefix: config.prefix,
@@ -302,6 +306,13 @@ export class GpuControlPlaneStack extends Stack {
       secrets: this.secrets,
       gatewaySecret: this.gatewaySecret,
       metricsNamespace: METRICS_NAMESPACE,
+    });
+    this.console.publish({
+      apiUrl: this.api.url,
+      auth:
+        this.auth.userPoolClient && this.auth.hostedUiUrl
+          ? { mode: 'cognito', domain: this.auth.hostedUiUrl, clientId: this.auth.userPoolClient.userPoolClientId }
+          : { mode: 'token' },
     });
     this.schedules = new Schedules(this, 'Schedules', {
       prefix: config.prefix,

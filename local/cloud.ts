@@ -13,7 +13,7 @@ import inventory from '../contract/data/inventory.json';
 import { ROUTES, type RouteDefinition } from '../contract/routes';
 import { SCHEDULES } from '../contract/schedules';
 import { STATE_MACHINES, TASK_FUNCTIONS, stateMachineName, type TaskFunctionDefinition } from '../contract/workflows';
-import { startApiGateway, type LambdaHandler } from './gateway';
+import { createConsoleSite, startApiGateway, type LambdaHandler } from './gateway';
 import type { Context } from 'aws-lambda';
 import { startCron, type ScheduledEventLike } from './cron';
 import { lambdaContext } from './lambda-context';
@@ -158,7 +158,7 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
   try {
     const dynamo = await startDynamo({ host, dataDir: join(dataDir, 'dynamodb'), authorizer, faults, region: REGION, account: ACCOUNT });
     closers.push(dynamo.close);
-    await ensureTable(dynamo.url, tableName);
+    await ensureTable(dynamo.url, tableName, (line) => console.log(line));
 
     const secretsManager = await startSecretsManager({ host, dataDir: join(dataDir, 'secretsmanager'), region: REGION, accountId: ACCOUNT, authorizer });
     closers.push(secretsManager.close);
@@ -274,13 +274,15 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
         return [r.name, async () => asFunction] as const;
       }),
     );
+    const devKey = await loadOrCreateDevKey(dataDir);
     const api = await startApiGateway({
       host,
       port: options.port ?? 0,
       routes: ROUTES,
       loadHandler: (route: RouteDefinition) => handlers.get(route.name)!(),
-      key: await loadOrCreateDevKey(dataDir),
+      key: devKey,
       log: options.log,
+      site: createConsoleSite(devKey),
     });
     closers.push(api.close);
 

@@ -2,7 +2,17 @@
  * DynamoDB for the local cloud: dynalite (the DynamoDB API on LevelDB) with its data under
  * DATA_DIR, and the table created from the same definition CDK deploys.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  ScanCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -102,20 +112,34 @@ export const startDynamo = async (options: DynamoOptions): Promise<LocalDynamo> 
  * (UpdateTable has no GlobalSecondaryIndexUpdates there), so a missing one stops the start with
  * what to do, instead of failing the routes that query it.
  */
-export const ensureTable = async (endpoint: string, tableName: string): Promise<void> => {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-    const missing = TABLE.indexes.filter((index) => !present.has(index.name)).map((index) => index.name);
-    client.destroy();
-    if (missing.length > 0) {
-      throw new Error(`the local table ${tableName} was created by an earlier version and lacks the index(es) ${missing.join(', ')}; start with a new data dir (remove it or set DATA_DIR)`);
-    }
-    return;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
+/** Every item of a table, read page by page. */
+const scanAll = async (client: DynamoDBClient, tableName: string): Promise<Record<string, AttributeValue>[]> => {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+};
+
+const waitForStatus = async (client: DynamoDBClient, tableName: string, done: (status: string | undefined) => boolean): Promise<void> => {
+  for (let i = 0; i < 250; i++) {
+    const status = await client
+      .send(new DescribeTableCommand({ TableName: tableName }))
+      .then((r) => r.Table?.TableStatus)
+      .catch((error: unknown) => {
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      });
+    if (done(status)) return;
+    await sleep(20);
   }
+  throw new Error(`the local table ${tableName} did not settle`);
+};
+
+const createTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
   const keyAttributes = [TABLE.partitionKey, TABLE.sortKey, ...TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
   await client.send(
     new CreateTableCommand({
@@ -136,13 +160,43 @@ export const ensureTable = async (endpoint: string, tableName: string): Promise<
       })),
     }),
   );
-  for (let i = 0; i < 100; i++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') break;
-    await sleep(20);
-  }
+  await waitForStatus(client, tableName, (status) => status === 'ACTIVE');
   await client
     .send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TABLE.timeToLiveAttribute, Enabled: true } }))
     .catch(() => undefined); // dynalite does not implement TTL; AWS does (CDK sets it)
-  client.destroy();
+};
+
+/**
+ * Creates the table, or brings a DATA_DIR's table of an earlier version up to TABLE. In AWS a new
+ * index is an UpdateTable that backfills it from the items; dynalite cannot add an index, so the
+ * local table is rebuilt with the same items (read, recreated, written back), which is what the
+ * backfill leaves behind. `log` hears about a rebuild.
+ */
+export const ensureTable = async (endpoint: string, tableName: string, log: (line: string) => void = () => undefined): Promise<void> => {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    let items: Record<string, AttributeValue>[] = [];
+    try {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+      const missing = TABLE.indexes.filter((index) => !present.has(index.name)).map((index) => index.name);
+      if (missing.length === 0) return;
+      items = await scanAll(client, tableName);
+      log(`local table ${tableName}: adding the index(es) ${missing.join(', ')} (rebuilding it with its ${items.length} items)`);
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      await waitForStatus(client, tableName, (status) => status === undefined);
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    await createTable(client, tableName);
+    for (let i = 0; i < items.length; i += 25) {
+      let pending: Record<string, AttributeValue>[] = items.slice(i, i + 25);
+      while (pending.length > 0) {
+        const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }));
+        pending = (result.UnprocessedItems?.[tableName] ?? []).flatMap((r) => (r.PutRequest?.Item ? [r.PutRequest.Item] : []));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
 };

@@ -19,6 +19,11 @@ export interface ApiAuthProps {
   readonly prefix: string;
   /** An external OIDC issuer; when absent, a Cognito user pool is created. */
   readonly external?: { readonly issuer: string; readonly audience: string };
+  /**
+   * The web console's URL (infra/constructs/console.ts): the app client then also signs in
+   * through the hosted UI (authorization code + PKCE, no client secret) with it as callback.
+   */
+  readonly consoleUrl?: string;
 }
 
 /** The claims the handlers authorise with, as Cognito custom attributes (`custom:<name>` in the ID token). */
@@ -35,6 +40,8 @@ export class ApiAuth extends Construct {
   readonly audience: string;
   readonly userPool?: cognito.UserPool;
   readonly userPoolClient?: cognito.UserPoolClient;
+  /** `https://<prefix>.auth.<region>.amazoncognito.com`: the hosted UI, when there is a console. */
+  readonly hostedUiUrl?: string;
 
   constructor(scope: Construct, id: string, props: ApiAuthProps) {
     super(scope, id);
@@ -77,7 +84,18 @@ export class ApiAuth extends Construct {
       generateSecret: false,
       // USER_PASSWORD_AUTH for the CLI walk-through in docs/deploy.md; SRP for SDK clients.
       authFlows: { userPassword: true, userSrp: true },
-      disableOAuth: true,
+      // The console signs in through the hosted UI with the same client, so its ID tokens carry this audience.
+      ...(props.consoleUrl
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true },
+              scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+              callbackUrls: [props.consoleUrl],
+              logoutUrls: [props.consoleUrl],
+            },
+            supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+          }
+        : { disableOAuth: true }),
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),
@@ -90,6 +108,11 @@ export class ApiAuth extends Construct {
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });
 
+    if (props.consoleUrl) {
+      // Globally unique per region: the prefix and the account.
+      const domain = userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: `${props.prefix}-${Stack.of(this).account}` } });
+      this.hostedUiUrl = domain.baseUrl();
+    }
     this.userPool = userPool;
     this.userPoolClient = userPoolClient;
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${userPool.userPoolId}`;

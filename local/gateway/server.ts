@@ -8,6 +8,7 @@ import { readBody } from '../http/body';
 import { serve } from '../http/serve';
 import { type DevKey, toAuthorizerClaims, verifyBearer } from '../jwt';
 import { encodeRequestBody } from './body';
+import type { ConsoleSite } from './console';
 import { buildEvent, createLambdaContext, HandlerCache, withTimeout, type LambdaHandler } from './lambda-event';
 import { answerMalformedRequest, jsonError, sendError, sendResponse, sendUnauthorized, singleHeader, toHttpResponse, type HttpResponse } from './responses';
 import { compileRoutes, matchRoute, splitRequestTarget, type CompiledRoute, type RequestInfo } from './routing';
@@ -27,6 +28,8 @@ export interface ApiGatewayOptions {
   log?: (line: string) => void;
   /** The Lambda timeout; 10 s by default. */
   handlerTimeoutMs?: number;
+  /** The web console at `/` and `/console/*` (./console.ts); none by default. */
+  site?: ConsoleSite;
 }
 
 export interface RunningApiGateway {
@@ -50,6 +53,7 @@ export async function startApiGateway(o: ApiGatewayOptions): Promise<RunningApiG
     key: o.key,
     log: o.log ?? (() => {}),
     handlerTimeoutMs: o.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
+    site: o.site,
   };
   // Slow or stalled clients (slowloris) are cut off by the header and request deadlines.
   const server = createServer(
@@ -73,9 +77,10 @@ interface Gateway {
   readonly key: DevKey;
   readonly log: (line: string) => void;
   readonly handlerTimeoutMs: number;
+  readonly site: ConsoleSite | undefined;
 }
 
-/** The pipeline: target -> route (404/405/400) -> JWT (401) -> body (413) -> handler -> response. */
+/** The pipeline: target -> console site -> route (404/405/400) -> JWT (401) -> body (413) -> handler -> response. */
 async function serveRequest(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   const requestId = randomUUID();
@@ -92,6 +97,8 @@ async function serveRequest(gateway: Gateway, req: IncomingMessage, res: ServerR
       sendError(req, res, 400, 'invalid_request', 'the request target is not a valid path');
       return;
     }
+    // The console's static files and local sign-in sit outside the API's base path and its authorizer.
+    if (gateway.site && (await gateway.site.handle(req, res, method, target.rawPath))) return;
     await routeAndInvoke(gateway, req, res, { requestId, method, ...target });
   } catch (error) {
     reportError(requestId, undefined, error);

@@ -30,6 +30,11 @@ const ALLOWED_ACKNOWLEDGEMENTS = [
   // The inference gateway's master secret: every inference key and model server key derives from it, so it is rotated by hand.
   /^(Annotation::)?AwsSolutions-SMG4$/,
   /^CloudFormation-Validate::W9009$/,
+  // The web console (infra/constructs/console.ts): its CloudFront distribution (no geo restriction, no WAF for
+  // static files, the default certificate's TLS policy), its log bucket, and BucketDeployment's deploy-time handler.
+  /^(Annotation::)?AwsSolutions-CFR[124]$/,
+  /^(Annotation::)?AwsSolutions-S1$/,
+  /^(Annotation::)?AwsSolutions-IAM5\[Action::s3:(GetBucket|GetObject|List|Abort|DeleteObject)\*\]$/,
   // Added by the CDK itself: literal AZs from stack.availabilityZones (W3010), and the flow log's
   // camelCase DestinationOptions (F3002, F3003).
   /^CloudFormation-Validate::(W3010|F3002|F3003)$/,

@@ -741,6 +741,11 @@ describe('tags', () => {
     'AWS::EC2::SecurityGroupIngress',
     // Tags of a launch template go in TagSpecifications; the node groups' instances get EKS's tags.
     'AWS::EC2::LaunchTemplate',
+    // The console's hosting (infra/constructs/console.ts): CloudFormation has no Tags on these.
+    'AWS::S3::BucketPolicy',
+    'AWS::CloudFront::ResponseHeadersPolicy',
+    'AWS::CloudFront::OriginAccessControl',
+    'AWS::Cognito::UserPoolDomain',
   ]);
   const tagsOf = (resource: Json): Json | undefined => {
     const tags = (resource.Properties?.Tags ?? resource.Properties?.UserPoolTags) as unknown;

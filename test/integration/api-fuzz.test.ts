@@ -19,7 +19,8 @@ import { qwenBody } from '../support/failures';
 import { expectLedgerMatchesRecords, expectNodeGroupSizedForLive, expectNoObjectsOf } from '../support/leaks';
 import { BASE, ORG, PROJECT, TABLE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 import { recordFigures } from '../reliability/figures';
-import { emptyStats, fuzzApi, fuzzRawHttp, send, type FuzzTokens } from '../reliability/fuzz';
+import { emptyGatewayStats, emptyStats, fuzzApi, fuzzGateway, fuzzRawHttp, send, type FuzzTokens } from '../reliability/fuzz';
+import { API_BASE_PATH } from '../../contract/routes';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
 const SEED = process.env.FUZZ_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED);
@@ -126,6 +127,38 @@ describe('API fuzzing', () => {
       expect((await send(t.cloud.apiUrl, { method: 'GET', path: '/api/v1beta1/inventory', headers: { authorization: `Bearer ${tokens.editor}` } })).status).toBe(200);
     },
     Math.max(60_000, RUNS * 200),
+  );
+
+  it(
+    `the inference gateway answers ${Math.ceil(RUNS / 3)} random requests without a 5xx, in OpenAI's error shape, and never another project's key`,
+    async () => {
+      const keyIn = async (org: string, project: string, token: string) => {
+        const made = await t.api('POST', `${API_BASE_PATH}/orgs/${org}/projects/${project}/inference-keys`, { token, body: { name: 'fuzz-gateway' } });
+        expect(made.status, JSON.stringify(made.body)).toBe(201);
+        return String(made.body.key);
+      };
+      const gatewayStats = emptyGatewayStats();
+      await fuzzGateway(
+        {
+          gatewayUrl: t.cloud.gatewayUrl,
+          org: ORG,
+          project: PROJECT,
+          deploymentId: fixtureId,
+          keys: {
+            own: await keyIn(ORG, PROJECT, tokens.editor),
+            otherProject: await keyIn(ORG, 'prj-other', tokens.otherProject),
+            otherOrg: await keyIn('org-other', PROJECT, tokens.otherOrg),
+          },
+        },
+        gatewayStats,
+        { runs: Math.ceil(RUNS / 3), seed: SEED },
+      );
+      expect(gatewayStats.serverErrors).toEqual([]);
+      expect(gatewayStats.violations).toEqual([]);
+      // It reached the model server (200), the key checks (401, 403) and the routing (404).
+      for (const status of ['200', '401', '403', '404']) expect(gatewayStats.byStatus[status] ?? 0, `answers ${status}`).toBeGreaterThan(0);
+    },
+    Math.max(60_000, RUNS * 100),
   );
 
   it('regression (found by the fuzzer): a deploy body the gateway passes but DynamoDB could not store is a 413, not a 500', async () => {

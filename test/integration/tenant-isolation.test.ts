@@ -46,7 +46,9 @@ let idA: string;
 let viewA: Record<string, unknown>;
 let idB: string;
 /** A's inference key (the `{key_id}` of the key routes) and what only it shows: its prefix. */
-let keyA: { id: string; key_prefix: string };
+let keyA: { id: string; key_prefix: string; key: string };
+/** Inference keys of the other callers' own projects (B's org and project, A's org and another project). */
+let gatewayKeys: Record<'keyB' | 'otherOrgSameProject' | 'otherProject', string>;
 
 beforeAll(async () => {
   t = await startTestCloud(0.01, { cron: false });
@@ -89,7 +91,17 @@ beforeAll(async () => {
   expect((await t.api('PUT', `${BASE}/${idA}/schedule`, { body: SCHEDULE })).status).toBe(200);
   const created = await t.api('POST', `${API_BASE_PATH}/orgs/${ORG}/projects/${PROJECT}/inference-keys`, { body: { name: `${SECRET_NAME}-key`, deployment_ids: [idA] } });
   expect(created.status).toBe(201);
-  keyA = { id: created.body.id, key_prefix: created.body.key_prefix };
+  keyA = { id: created.body.id, key_prefix: created.body.key_prefix, key: created.body.key };
+  const keyOf = async (org: string, project: string, token: string | null) => {
+    const made = await t.api('POST', `${API_BASE_PATH}/orgs/${org}/projects/${project}/inference-keys`, { token, body: { name: 'isolation-gateway' } });
+    expect(made.status).toBe(201);
+    return String(made.body.key);
+  };
+  gatewayKeys = {
+    keyB: await keyOf(ORG_B, PROJECT_B, tokenB),
+    otherOrgSameProject: await keyOf(ORG_B, PROJECT, tokens.otherOrgSameProject),
+    otherProject: await keyOf(ORG, 'prj-other', tokens.otherProject),
+  };
   for (const id of [CATALOG_KEPT, CATALOG_RETIRED]) {
     expect((await t.api('POST', CATALOG, { token: tokens.admin, body: catalogModel(id) })).status).toBe(201);
   }
@@ -210,6 +222,55 @@ describe.each(ROUTES.map((route) => [route.name, route] as const))('%s', (_name,
       for (const marker of privateMarkers()) expect(JSON.stringify(response.body)).not.toContain(marker);
     });
   }
+});
+
+/**
+ * The inference gateway: a key reaches the deployments of its own project only. A key of another
+ * org or project gets 403 on A's deployment, the same answer whether the id exists; under its own
+ * path, A's deployment id is an unknown deployment (404). No answer carries anything of A.
+ */
+describe('the inference gateway', () => {
+  type KeyHolder = 'keyA' | keyof typeof gatewayKeys | 'none' | 'notAKey';
+  const keyOf = (holder: KeyHolder): string | undefined =>
+    holder === 'keyA' ? keyA.key : holder === 'none' ? undefined : holder === 'notAKey' ? 'sk-not-a-key' : gatewayKeys[holder];
+  const routes = [
+    { name: 'gateway GET /v1/models', method: 'GET', path: '/v1/models', body: undefined },
+    { name: 'gateway POST /v1/chat/completions', method: 'POST', path: '/v1/chat/completions', body: { model: SECRET_NAME, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 } },
+  ] as const;
+  const cases: { holder: KeyHolder; target: 'A' | 'A-missing' | 'B' | 'A-under-B'; want: number }[] = [
+    { holder: 'keyA', target: 'A', want: 200 },
+    { holder: 'keyA', target: 'B', want: 403 },
+    // keyA is scoped to deployment_ids [idA]: any other id of its project is outside its scope.
+    { holder: 'keyA', target: 'A-missing', want: 403 },
+    { holder: 'keyB', target: 'A', want: 403 },
+    { holder: 'keyB', target: 'A-missing', want: 403 },
+    { holder: 'keyB', target: 'A-under-B', want: 404 },
+    { holder: 'otherOrgSameProject', target: 'A', want: 403 },
+    { holder: 'otherProject', target: 'A', want: 403 },
+    { holder: 'none', target: 'A', want: 401 },
+    { holder: 'notAKey', target: 'A', want: 401 },
+  ];
+  const urlOf = (target: (typeof cases)[number]['target'], path: string) => {
+    const [org, project, id] =
+      target === 'A' ? [ORG, PROJECT, idA] : target === 'A-missing' ? [ORG, PROJECT, 'dep-doesnotexist'] : target === 'B' ? [ORG_B, PROJECT_B, idB] : [ORG_B, PROJECT_B, idA];
+    return `${t.cloud.gatewayUrl}/orgs/${org}/projects/${project}/aimodels/${id}/v1${path.slice(3)}`;
+  };
+
+  describe.each(routes.map((r) => [r.name, r] as const))('%s', (name, route) => {
+    it.each(cases.map((c) => [`${c.holder} on ${c.target}`, c] as const))('%s', async (_label, c) => {
+      const key = keyOf(c.holder);
+      const response = await fetch(urlOf(c.target, route.path), {
+        method: route.method,
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        ...(route.body ? { body: JSON.stringify(route.body) } : {}),
+      });
+      const text = await response.text();
+      matrix.push({ route: name, caller: 'otherOrg', status: response.status, expected: c.want });
+      expect(response.status, `${c.holder} on ${c.target}: ${text}`).toBe(c.want);
+      if (c.want >= 400) expect(JSON.parse(text)).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
+      if (c.holder !== 'keyA') for (const marker of privateMarkers()) expect(text, `${c.holder} saw ${marker}`).not.toContain(marker);
+    });
+  });
 });
 
 describe('after the matrix', () => {

@@ -506,3 +506,108 @@ export const fuzzRawHttp = async (apiUrl: string, stats: FuzzStats, options: { r
     { numRuns: options.runs, ...(options.seed === undefined ? {} : { seed: options.seed }) },
   );
 };
+
+/** The inference gateway's fuzz target: a ready deployment of (org, project), and keys of that project and of others. */
+export interface GatewayFuzzTarget {
+  gatewayUrl: string;
+  org: string;
+  project: string;
+  deploymentId: string;
+  keys: { own: string; otherProject: string; otherOrg: string };
+}
+
+export interface GatewayFuzzStats {
+  requests: number;
+  byStatus: Record<string, number>;
+  serverErrors: { request: string; status: number; body: string }[];
+  /** A 4xx not in OpenAI's shape, or another project's key answered 2xx. */
+  violations: { request: string; status: number; body: string; why: string }[];
+}
+
+export const emptyGatewayStats = (): GatewayFuzzStats => ({ requests: 0, byStatus: {}, serverErrors: [], violations: [] });
+
+const GATEWAY_AUTHS = ['own', 'otherProject', 'otherOrg', 'none', 'garbage', 'basic', 'truncated'] as const;
+
+/**
+ * Random and malformed requests to the gateway: tenant paths of the key's own project and of
+ * others, known and unknown deployment ids, OpenAI and non-OpenAI paths, any method, keys of
+ * every kind, and bodies from a valid chat request to arbitrary or truncated JSON and streams
+ * with odd `stream_options`. The property: never a 5xx (the deployment is ready; every mistake is
+ * the client's), every 4xx in OpenAI's shape, and a key of another project never a 2xx.
+ */
+export const fuzzGateway = async (target: GatewayFuzzTarget, stats: GatewayFuzzStats, options: { runs: number; seed: number }): Promise<void> => {
+  // The fixture's own tenant, id, key and method weigh more, so that requests also reach the model server.
+  const own = { org: target.org, project: target.project };
+  const tenant = fc.constantFrom(
+    own,
+    own,
+    own,
+    { org: target.org, project: target.project },
+    { org: target.org, project: 'prj-other' },
+    { org: 'org-other', project: target.project },
+    { org: 'x', project: '..' },
+  );
+  const id = fc.oneof({ arbitrary: fc.constant(target.deploymentId), weight: 4 }, fc.constant('dep-doesnotexist'), fc.stringMatching(/^[a-z0-9-]{1,24}$/));
+  const rest = fc.oneof(
+    fc.constantFrom('/v1/models', '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1', '/v1/', '/v1/chat/completions?stream=true', '/metrics', '/v1/../metrics', '/v1/models/x'),
+    fc.stringMatching(/^\/v1\/[a-zA-Z0-9/_.%-]{0,40}$/),
+  );
+  const chat = (extra: Record<string, unknown>) => ({ model: 'fuzz-fixture', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, ...extra });
+  const body = fc.oneof(
+    fc.constant(undefined),
+    fc.record({ stream: fc.boolean(), stream_options: fc.oneof(fc.constant(undefined), fc.anything(), fc.record({ include_usage: fc.anything(), continuous_usage_stats: fc.anything() })) }).map((extra) => JSON.stringify(chat(extra))),
+    fc.json({ maxDepth: 3 }),
+    fc.json().map((text) => text.slice(0, Math.max(1, Math.floor(text.length / 2)))),
+    fc.string({ maxLength: 200 }),
+  );
+  const arbitrary = fc.record({
+    tenant,
+    id,
+    rest,
+    method: fc.constantFrom('GET', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH'),
+    auth: fc.constantFrom('own', 'own', 'own', 'own', ...GATEWAY_AUTHS),
+    body,
+  });
+  const keyOf = (auth: (typeof GATEWAY_AUTHS)[number]): string | undefined => {
+    if (auth === 'own' || auth === 'otherProject' || auth === 'otherOrg') return `Bearer ${target.keys[auth]}`;
+    if (auth === 'garbage') return 'Bearer sk-nope';
+    if (auth === 'basic') return 'Basic dXNlcjpwYXNz';
+    if (auth === 'truncated') return `Bearer ${target.keys.own.slice(0, -3)}`;
+    return undefined;
+  };
+  await fc.assert(
+    fc.asyncProperty(arbitrary, async (r) => {
+      const path = `/orgs/${r.tenant.org}/projects/${r.tenant.project}/aimodels/${r.id}${r.rest}`;
+      const authorization = keyOf(r.auth);
+      const headers: Record<string, string> = { ...(authorization ? { authorization } : {}), ...(r.body === undefined ? {} : { 'content-type': 'application/json' }) };
+      const payload = r.body === undefined ? undefined : Buffer.from(r.body);
+      let response: FuzzResponse;
+      try {
+        response = await send(target.gatewayUrl, { method: r.method, path, headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) }, ...(payload ? { body: payload } : {}) });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (code.startsWith('ERR_INVALID') || code === 'ERR_UNESCAPED_CHARACTERS') return;
+        throw error;
+      }
+      stats.requests += 1;
+      stats.byStatus[response.status] = (stats.byStatus[response.status] ?? 0) + 1;
+      const described = `${r.method} ${path} as ${r.auth} body ${r.body?.slice(0, 80) ?? '-'}`;
+      const excerpt = response.text.slice(0, 300);
+      if (response.status >= 500) stats.serverErrors.push({ request: described, status: response.status, body: excerpt });
+      if ((r.auth === 'otherProject' || r.auth === 'otherOrg') && response.status < 300) {
+        stats.violations.push({ request: described, status: response.status, body: excerpt, why: "another project's key was answered" });
+      }
+      if (response.status >= 400 && response.status < 500) {
+        let shaped = false;
+        try {
+          const parsed = JSON.parse(response.text) as { error?: { message?: unknown; type?: unknown; code?: unknown } };
+          shaped = typeof parsed.error?.message === 'string' && typeof parsed.error.type === 'string' && parsed.error.code !== undefined;
+        } catch {
+          shaped = false;
+        }
+        if (!shaped) stats.violations.push({ request: described, status: response.status, body: excerpt, why: "not OpenAI's error shape" });
+      }
+    }),
+    { numRuns: options.runs, seed: options.seed, endOnFailure: true },
+  );
+};

@@ -93,8 +93,8 @@ describe('UpdateBuilder', () => {
 });
 
 describe('ensureTable', () => {
-  it('refuses a table of an earlier version that lacks an index, naming it', async () => {
-    const { DynamoDBClient, CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
+  it('brings a table of an earlier version up to date: the missing indexes added, every item kept and found through them', async () => {
+    const { DynamoDBClient, CreateTableCommand, PutItemCommand, QueryCommand, ScanCommand } = await import('@aws-sdk/client-dynamodb');
     const { ensureTable } = await import('../../local/dynamodb');
     const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await client.send(
@@ -105,8 +105,23 @@ describe('ensureTable', () => {
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
       }),
     );
+    for (let i = 0; i < 60; i++) {
+      const item = { pk: { S: `INFKEY#k${i}` }, sk: { S: 'INFKEY' }, gsi4pk: { S: 'KEYS#o#p' }, gsi4sk: { S: `2026-12-07#k${String(i).padStart(2, '0')}` }, n: { N: String(i) } };
+      await client.send(new PutItemCommand({ TableName: 'no-indexes', Item: item }));
+    }
+    const lines: string[] = [];
+    await ensureTable(dynamo.url, 'no-indexes', (line) => lines.push(line));
+    expect(lines).toEqual(['local table no-indexes: adding the index(es) by-gpu-config, in-flight, schedule-due, inference-keys (rebuilding it with its 60 items)']);
+    const scanned = await client.send(new ScanCommand({ TableName: 'no-indexes', Select: 'COUNT' }));
+    expect(scanned.Count).toBe(60);
+    const byIndex = await client.send(
+      new QueryCommand({ TableName: 'no-indexes', IndexName: 'inference-keys', KeyConditionExpression: 'gsi4pk = :p', ExpressionAttributeValues: { ':p': { S: 'KEYS#o#p' } }, Select: 'COUNT' }),
+    );
+    expect(byIndex.Count).toBe(60);
     client.destroy();
-    await expect(ensureTable(dynamo.url, 'no-indexes')).rejects.toThrow(/lacks the index\(es\) by-gpu-config, in-flight, schedule-due, inference-keys; start with a new data dir/);
+    // Up to date now: nothing more to do.
+    await ensureTable(dynamo.url, 'no-indexes', (line) => lines.push(line));
+    expect(lines).toHaveLength(1);
     await expect(ensureTable(dynamo.url, TABLE_NAME)).resolves.toBeUndefined();
   });
 });
