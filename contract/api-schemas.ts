@@ -80,6 +80,47 @@ export const autoscalingRangeSchema = z
   .object({ min_replicas: z.number().int().min(0), max_replicas: z.number().int().min(1) })
   .describe('Extension: the scale range PUT …/scale (and automatic scale-downs) must keep replicas in; min_replicas 0 allows a pause.');
 
+const decisionInputsSchema = z
+  .object({
+    replicas: z.number().int(),
+    min_replicas: z.number().int(),
+    max_replicas: z.number().int(),
+    floor: z.number().int().describe('The latest schedule window\'s replicas: the autoscaler keeps at least this many.'),
+    target: z.object({ metric: z.enum(['concurrency', 'queue']), value: z.number() }),
+    in_flight: z.number().describe('Requests the gateways were proxying.'),
+    held: z.number().describe('Requests the gateways were holding for a replica (scale from zero).'),
+    completed: z.number(),
+    running: z.number().nullable().describe('vLLM num_requests_running over the Ready pods; null when unread.'),
+    waiting: z.number().nullable().describe('vLLM num_requests_waiting over the Ready pods; null when unread.'),
+    kv_cache_usage: z.number().nullable().describe('The highest vLLM kv_cache_usage_perc (0..1); null when unread.'),
+    wanted: z.number().int().describe('The replicas the signals asked for, before range, steps and delays.'),
+  })
+  .describe('The signals and settings a decision was made from.');
+
+/** The scale range in the view, with the load autoscaler's settings and its last decision when it is on. */
+export const autoscalingViewSchema = autoscalingRangeSchema
+  .extend({
+    enabled: z.boolean().optional().describe('Load autoscaling is on (absent: the range only bounds manual and scheduled scaling).'),
+    target: z.object({ metric: z.enum(['concurrency', 'queue']), value: z.number().int() }).optional(),
+    scale_up_delay_seconds: z.number().int().optional(),
+    scale_down_delay_seconds: z.number().int().optional(),
+    scale_to_zero_delay_seconds: z.number().int().optional(),
+    stabilization_window_seconds: z.number().int().optional(),
+    desired_replicas: z.number().int().nullable().optional().describe('What the autoscaler last decided; null before its first look.'),
+    last_decision: z
+      .object({
+        at: timestamp,
+        desired: z.number().int(),
+        direction: z.enum(['up', 'down', 'none']),
+        reason: z.string(),
+        inputs: decisionInputsSchema,
+        outcome: z.string().describe('`unchanged`, `scale started`, or why the scale could not start (retried at the next sweep).'),
+      })
+      .nullable()
+      .optional(),
+  })
+  .describe('Extension: the scale range; with load autoscaling on, its settings and last decision (docs/autoscaling.md).');
+
 export const instancesSchema = z
   .object({
     running: count.describe('Pods that are Ready.'),
@@ -116,7 +157,7 @@ export const deploymentSchema = z
     initial_delay_seconds: z.number().int().nullable(),
     timeline: timelineSchema,
     eta: etaSchema.nullable().describe('Extension: set on GET of one deployment while it is initializing.'),
-    autoscaling: autoscalingRangeSchema.nullable().describe('Extension: the scale range; null when none was set (replicas 0 to 16).'),
+    autoscaling: autoscalingViewSchema.nullable().describe('Extension: the scale range (and load autoscaling); null when none was set (replicas 0 to 16).'),
     instances: instancesSchema,
     workflow: z
       .object({ execution_arn: z.string(), console_url: z.string() })

@@ -300,8 +300,12 @@ export const ROUTES: readonly ApiRoute[] = [
     operation: {
       operationId: 'setDeploymentAutoscaling',
       tag: 'Deployments',
-      summary: 'Extension: change a deployment\'s scale range',
-      description: 'A record change, no workflow: the range must hold the current replicas (scale first, then narrow) and its maximum must fit the node group.',
+      summary: 'Extension: change a deployment\'s scale range and load autoscaling',
+      description:
+        'A record change, no workflow: the range must hold the current replicas (scale first, then narrow) and its maximum must fit the node group. ' +
+        'Load autoscaling (docs/autoscaling.md) turns on with `enabled: true` or any of its settings (`target`, `scale_up_delay_seconds`, `scale_down_delay_seconds`, ' +
+        '`scale_to_zero_delay_seconds`, `stabilization_window_seconds`; the others keep their value or default) and off with `enabled: false`; ' +
+        'a body with the range only keeps it as it was. From then on the schedule sweeper moves replicas inside the range through the scale workflow.',
       body: scaleRangeSchema,
       responses: { 200: { description: 'The deployment with its new `autoscaling`.', json: deploymentSchema } },
       errors: [...TENANT_ERRORS, 409, 415],

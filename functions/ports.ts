@@ -334,9 +334,13 @@ export interface ServingReading {
   /** Sum of num_requests_running over the Ready pods. */
   running: number;
   pods: number;
+  /** Sum of num_requests_waiting over the Ready pods (the load autoscaler; absent from older readers). */
+  waiting?: number;
+  /** The highest kv_cache_usage_perc (0..1) of the Ready pods: the fullest replica preempts first. */
+  kvCacheUsage?: number;
 }
 
-/** What a deployment's model server has served (the idle check). */
+/** What a deployment's model server serves (the idle check and the load autoscaler). */
 export interface ServingMetrics {
   read(deploymentId: string): Promise<ServingReading>;
 }

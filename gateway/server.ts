@@ -19,6 +19,7 @@ import { KeyLimits } from './limits';
 import { fromUsage, Meter, type MeteredRequest, type Usage } from './metering';
 import { routeRequest, upstreamBase, type RouteTarget } from './routing';
 import { sseRelay } from './sse';
+import { ColdStarts, SCALE_UP_TIMEOUT_HEADER, type ColdStartOptions, type Wake } from './cold-starts';
 
 export interface GatewayPorts {
   deployments: Pick<DeploymentStore, 'get' | 'list'>;
@@ -27,6 +28,8 @@ export interface GatewayPorts {
   gatewaySecrets: GatewaySecrets;
   /** The autoscaler's input (issue 16); without it no load is published. */
   loadSignals?: Pick<LoadSignals, 'publish'>;
+  /** Scale from zero (issue 16, cold-starts.ts): wakes a paused deployment; without it a paused deployment answers 503. */
+  wake?: Wake;
 }
 
 export interface GatewayOptions {
@@ -53,6 +56,8 @@ export interface GatewayOptions {
   flushIntervalMs?: number;
   /** Load signal interval (default 5 s). */
   loadIntervalMs?: number;
+  /** Scale from zero: poll interval, waiters per deployment, longest hold (cold-starts.ts). */
+  coldStarts?: Partial<Pick<ColdStartOptions, 'pollMs' | 'maxWaiters' | 'maxHoldMs'>>;
   instanceId?: string;
   /** Runs each request and timer in a context (the local cloud: as the gateway's IAM principal). */
   around?: <T>(work: () => T) => T;
@@ -162,6 +167,8 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     const record = 'deploymentId' in route ? await cachedDeployment(route, route.deploymentId) : await deploymentNamed(route, route.deploymentName);
     if (!record || record.status === 'terminating') throw notFound(`no deployment ${'deploymentId' in route ? route.deploymentId : route.deploymentName} in this project`);
     if (!keyCovers(key, record.id)) throw forbidden();
+    // Paused or being resumed, with scale from zero on: the request waits for it (handle, coldStarts.hold).
+    if (coldStarts?.applies(record)) return record;
     // Paused first: a deployment scaled to zero is `initializing` again, but nothing is starting it.
     if (record.phase === 'paused' || record.replicas === 0) throw unavailable('deployment_paused', `deployment ${record.id} is paused (0 replicas); scale it up to call it`, STARTING_RETRY_SECONDS);
     if (record.status === 'initializing') throw unavailable('deployment_initializing', `deployment ${record.id} is starting (${record.phase})`, STARTING_RETRY_SECONDS);
@@ -232,6 +239,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
       record = await resolve(route, key);
       const body = await readBody(req);
       const prepared = prepareBody(route.upstreamPath, body);
+      if (coldStarts?.applies(record)) record = await coldStarts.hold(record, record, { streaming: prepared.streaming, scaleUpTimeout: req.headers[SCALE_UP_TIMEOUT_HEADER] }, res);
       const refusal = await limits.admit(key);
       if (refusal) throw refusal;
       admitted = true;
@@ -425,6 +433,9 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
 
   const sseHeaders = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' };
 
+  // Held requests re-read the record past the cache: they must see the moment it is ready.
+  const coldStarts = ports.wake ? new ColdStarts(ports.wake, (tenant, id) => ports.deployments.get(tenant, id), { keepAliveMs, sseHeaders, ...options.coldStarts }) : undefined;
+
   const around = options.around ?? (<T>(work: () => T): T => work());
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => void around(() => handle(req, res)));
 
@@ -432,11 +443,14 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     if (!ports.loadSignals) return;
     const at = now().toISOString();
     const snapshots: LoadSnapshot[] = [];
+    const held = coldStarts?.held() ?? new Map<string, number>();
     for (const [deploymentId, dep] of load) {
-      snapshots.push({ deploymentId, inFlight: dep.inFlight, held: 0, completed: dep.completed, at });
+      snapshots.push({ deploymentId, inFlight: dep.inFlight, held: held.get(deploymentId) ?? 0, completed: dep.completed, at });
       dep.completed = 0;
       if (dep.inFlight === 0) load.delete(deploymentId);
     }
+    // A paused deployment has held requests and nothing in flight: its demand is what wakes it.
+    for (const [deploymentId, count] of held) if (!load.has(deploymentId) && !snapshots.some((s) => s.deploymentId === deploymentId)) snapshots.push({ deploymentId, inFlight: 0, held: count, completed: 0, at });
     if (snapshots.length > 0) await ports.loadSignals.publish(instanceId, snapshots);
   };
 

@@ -42,15 +42,38 @@ export interface LocalGatewayOptions {
 
 export const startLocalInferenceGateway = async (options: LocalGatewayOptions): Promise<RunningGateway> => {
   // Imported here, after the local cloud set the environment the adapters read.
-  const [{ deploymentStore }, { inferenceKeyStore }, { tokenUsageStore }, { gatewaySecrets }] = await Promise.all([
+  const [{ deploymentStore }, { inferenceKeyStore }, { tokenUsageStore }, { gatewaySecrets }, { loadSignals }, { wakeDeployment }, wakePorts] = await Promise.all([
     import('../functions/wiring/deployment-store'),
     import('../functions/wiring/inference-keys'),
     import('../functions/wiring/token-usage'),
     import('../functions/wiring/gateway-secrets'),
+    import('../functions/wiring/load-signals'),
+    import('../functions/use-cases/wake'),
+    // What waking a paused deployment needs (the scale use case: ledger, workflow, cold-start ETA).
+    Promise.all([
+      import('../functions/wiring/capacity-ledger'),
+      import('../functions/wiring/workflow-engine'),
+      import('../functions/wiring/cold-start-stats'),
+      import('../functions/wiring/catalog-store'),
+      import('../functions/wiring/clock'),
+    ]).then(([{ capacityLedger }, { workflowEngine }, { coldStartStats }, { catalogStore }, { clock }]) => ({
+      ledger: capacityLedger,
+      workflows: workflowEngine,
+      coldStarts: coldStartStats,
+      catalog: catalogStore,
+      clock,
+    })),
   ]);
   const principal = options.principal;
   const gateway = createGateway(
-    { deployments: deploymentStore, inferenceKeys: inferenceKeyStore, tokenUsage: tokenUsageStore, gatewaySecrets },
+    {
+      deployments: deploymentStore,
+      inferenceKeys: inferenceKeyStore,
+      tokenUsage: tokenUsageStore,
+      gatewaySecrets,
+      loadSignals,
+      wake: (tenant, id) => wakeDeployment({ deployments: deploymentStore, ...wakePorts }, tenant, id),
+    },
     {
       namespace: options.namespace,
       upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',

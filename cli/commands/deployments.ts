@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Deployment } from '../api';
 import { age, duration, money, seconds } from '../output';
 import { waitForDeployment } from '../progress';
+import { describeLoadScaling } from './autoscaling';
 import { addWaitOptions, clientFor, globals, integer, print, printJson, show, tableCommand, waitOptions, type WaitFlags } from './shared';
 
 export const describeDeployment = (d: Deployment): string => {
@@ -15,6 +16,8 @@ export const describeDeployment = (d: Deployment): string => {
     ['endpoint_url', d.endpoint_url],
     ['region', d.region],
     ['gpus', `${d.replicas} replica(s) x ${d.gpu_count} on ${d.gpu_config_id}, plan ${d.plan_id}`],
+    ['range', d.autoscaling ? `${d.autoscaling.min_replicas} to ${d.autoscaling.max_replicas} replicas` : null],
+    ['autoscaler', describeLoadScaling(d)],
     ['config', `max_model_len ${d.config?.max_model_len}, max_num_seqs ${d.config?.max_num_seqs}${d.config?.extra_args?.length ? `, extra_args ${d.config.extra_args.join(' ')}` : ''}`],
     ['created', `${d.created_at} (${age(d.created_at)} ago)`],
     ['uptime', duration(d.uptime_seconds ?? 0)],

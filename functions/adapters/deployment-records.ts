@@ -12,7 +12,7 @@ import { claimName, releaseName } from './deployment-names';
 import { documentClient, tableName } from './dynamodb';
 import { appendEvent } from './event-log';
 import { conditional } from './table/conditional';
-import { deploymentKey, gpuIndexKey, inFlightKey, toRecord } from './table/keys';
+import { deploymentKey, dueKey, gpuIndexKey, inFlightKey, toRecord } from './table/keys';
 import { UpdateBuilder } from './table/update';
 import { StaleWriteError } from '../ports';
 import type { DeploymentChanges, WriteCondition, UpdateOptions } from '../ports';
@@ -28,6 +28,9 @@ const inFlightEntry = (id: string, phase: DeploymentPhase) => (isInFlight(phase)
  * transactions, so this is two conditional writes; see deployment-names.ts for a claim a
  * crash left between them.)
  */
+/** A deployment with load scaling on is due for the sweeper from its creation (index `schedule-due`). */
+const loadScalingDue = (record: DeploymentRecord) => (record.load_scaling ? { schedule_due_at: record.created_at, ...dueKey(record.id, record.created_at) } : {});
+
 export const createDeployment = async (record: DeploymentRecord): Promise<void> => {
   await claimName(record, async (holder) => (await getDeployment(record, holder)) !== undefined);
   await recordEvent(record, record.created_at, { type: 'accepted', message: `deployment of ${record.model_id} accepted` });
@@ -35,7 +38,7 @@ export const createDeployment = async (record: DeploymentRecord): Promise<void> 
     await documentClient.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...inFlightEntry(record.id, record.phase), ...record },
+        Item: { ...deploymentKey(record, record.id), ...gpuIndexKey(record), ...inFlightEntry(record.id, record.phase), ...loadScalingDue(record), ...record },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

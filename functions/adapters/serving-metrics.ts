@@ -5,6 +5,8 @@
  *
  *   vllm:request_success_total   counter, all finished reasons: requests completed
  *   vllm:num_requests_running    gauge: requests in progress
+ *   vllm:num_requests_waiting    gauge: requests queued for a batch slot (the load autoscaler)
+ *   vllm:kv_cache_usage_perc     gauge 0..1 (vLLM before 0.10: vllm:gpu_cache_usage_perc), the highest over the pods
  *
  * A counter starts at 0 in a new or restarted pod, so the sum can go down; the idle check
  * (domain/schedule.ts observeActivity) treats any change as activity.
@@ -23,16 +25,24 @@ const isReady = (pod: V1Pod): boolean => pod.metadata?.deletionTimestamp === und
 
 const COUNTER = 'vllm:request_success_total';
 const RUNNING = 'vllm:num_requests_running';
+const WAITING = 'vllm:num_requests_waiting';
+const KV_CACHE = 'vllm:kv_cache_usage_perc';
+const KV_CACHE_OLD = 'vllm:gpu_cache_usage_perc';
 
 export const readServingMetrics = async (deploymentId: string): Promise<ServingReading> => {
   const pods = (await listPods(deploymentSelector(deploymentId))).filter(isReady);
   const readings = await Promise.all(pods.map((pod) => podProxyGet(pod.metadata?.name ?? '', VLLM_PORT, 'metrics')));
   let counter = 0;
   let running = 0;
+  let waiting = 0;
+  let kvCacheUsage = 0;
   for (const text of readings) {
-    const sums = sumMetrics(text, [COUNTER, RUNNING]);
+    const sums = sumMetrics(text, [COUNTER, RUNNING, WAITING, KV_CACHE, KV_CACHE_OLD]);
     counter += sums[COUNTER] ?? 0;
     running += sums[RUNNING] ?? 0;
+    waiting += sums[WAITING] ?? 0;
+    // One pod prints one engine's gauge; a newer vLLM prints both names with the same value.
+    kvCacheUsage = Math.max(kvCacheUsage, sums[KV_CACHE] || sums[KV_CACHE_OLD] || 0);
   }
-  return { counter, running, pods: pods.length };
+  return { counter, running, pods: pods.length, waiting, kvCacheUsage };
 };

@@ -1,16 +1,19 @@
 /**
  * The scale range of a deployment: `autoscaling: {min_replicas, max_replicas}`, also accepted
  * as DeepInfra's `settings: {min_instances, max_instances}` and Jan's `autoscaling_config`.
- * Stored once, in our shape. No metric-driven autoscaler runs (docs/seed-features.md says
- * why): the range bounds what PUT …/scale and the scheduled scale-downs may set. Pure.
+ * Stored once, in our shape: the range bounds what PUT …/scale and the schedules may set. With
+ * load scaling on (`autoscaling.enabled` or any of its settings, Jan's `enable_autoscaling` or
+ * `target_value`, DeepInfra's `settings`: their platform scales between min and max), the load
+ * autoscaler (autoscaling-policy.ts) moves replicas inside it. Pure.
  */
 import type { GpuConfig } from '../../contract/catalog';
 import type { AutoscalingRange, DeploymentRecord } from './deployment';
 import { ValidationError } from './errors';
 import { MAX_REPLICAS, nodeGroupGpuLimit } from './capacity';
 import type { CreateDeploymentRequest } from './requests';
+import { LOAD_SCALING_DEFAULTS, type LoadFields, type LoadScaling } from '../../contract/requests/scale';
 
-type RangeFields = Pick<CreateDeploymentRequest, 'autoscaling' | 'settings' | 'autoscaling_config'>;
+type RangeFields = Pick<CreateDeploymentRequest, 'autoscaling' | 'settings' | 'autoscaling_config' | 'enable_autoscaling'>;
 
 interface Spelling {
   /** Where the range came from, for messages: `autoscaling`, `settings` or `autoscaling_config`. */
@@ -152,4 +155,75 @@ export const checkNewRange = (
     throw new ValidationError(`max_replicas ${range.max_replicas} is below the ${record.replicas} replicas of deployment '${record.id}': scale down first`, 'max_replicas');
   }
   if (gpuConfig) checkRangeFits({ range, field: 'autoscaling' }, record.gpu_count, gpuConfig);
+};
+
+const LOAD_KEYS = ['target', 'scale_up_delay_seconds', 'scale_down_delay_seconds', 'scale_to_zero_delay_seconds', 'stabilization_window_seconds'] as const;
+
+/** The checks across fields the schema cannot make; `prefix` names the fields as the client spelled them. */
+const checkLoadScaling = (load: LoadScaling, range: AutoscalingRange, given: LoadFields, prefix: string): LoadScaling => {
+  if (load.scale_up_delay_seconds > load.scale_down_delay_seconds) {
+    throw new ValidationError(
+      `${prefix}scale_up_delay_seconds (${load.scale_up_delay_seconds}) must not exceed ${prefix}scale_down_delay_seconds (${load.scale_down_delay_seconds}): a replica added under load would be removed before the load was judged`,
+      `${prefix}${given.scale_up_delay_seconds !== undefined ? 'scale_up_delay_seconds' : 'scale_down_delay_seconds'}`,
+    );
+  }
+  if (given.scale_to_zero_delay_seconds !== undefined && range.min_replicas > 0) {
+    throw new ValidationError(
+      `${prefix}scale_to_zero_delay_seconds applies only when ${prefix}min_replicas is 0 (it is ${range.min_replicas})`,
+      `${prefix}scale_to_zero_delay_seconds`,
+    );
+  }
+  return load;
+};
+
+/** Load settings given in our spelling, without `enabled` (undefined: none given). */
+const givenLoad = (fields: LoadFields): LoadFields | undefined => {
+  const given = Object.fromEntries(LOAD_KEYS.filter((key) => fields[key] !== undefined).map((key) => [key, fields[key]])) as LoadFields;
+  return Object.keys(given).length > 0 ? given : undefined;
+};
+
+/**
+ * The load autoscaler's settings a deploy asks for, or null (the range only bounds manual and
+ * scheduled scaling, as before). On when `autoscaling.enabled` is true or any of its load
+ * settings is given, when Jan's `enable_autoscaling` is true or `target_value` is given (a
+ * concurrency target), and with DeepInfra's `settings` (min and max instances that their
+ * platform scales between). Off when asked (`enabled: false`, `enable_autoscaling: false`);
+ * settings given with it off are a 400 naming them.
+ */
+export const resolveLoadScaling = (request: RangeFields, resolved: ResolvedAutoscaling): LoadScaling | null => {
+  const ours = request.autoscaling ? givenLoad(request.autoscaling) : undefined;
+  const janTarget = request.autoscaling_config?.target_value;
+  const asked =
+    request.autoscaling?.enabled ?? request.enable_autoscaling ?? (ours !== undefined || janTarget !== undefined || request.settings !== undefined ? true : undefined);
+  if (request.autoscaling?.enabled !== undefined && request.enable_autoscaling !== undefined && request.autoscaling.enabled !== request.enable_autoscaling) {
+    throw new ValidationError(`enable_autoscaling (${request.enable_autoscaling}) conflicts with autoscaling.enabled (${request.autoscaling.enabled})`, 'enable_autoscaling');
+  }
+  if (asked !== true) {
+    if (ours) throw new ValidationError(`autoscaling.${Object.keys(ours)[0]} is given but load autoscaling is off (autoscaling.enabled false)`, `autoscaling.${Object.keys(ours)[0]}`);
+    if (janTarget !== undefined) throw new ValidationError('autoscaling_config.target_value is given but enable_autoscaling is false', 'autoscaling_config.target_value');
+    return null;
+  }
+  if (resolved.range === null) {
+    const field = request.enable_autoscaling !== undefined ? 'autoscaling_config' : 'autoscaling';
+    throw new ValidationError(`load autoscaling needs a range: give ${field} with min_replicas and max_replicas`, field);
+  }
+  const given: LoadFields = { ...(ours ?? {}), ...(janTarget !== undefined && ours?.target === undefined ? { target: { metric: 'concurrency', value: Math.ceil(janTarget) } } : {}) };
+  const prefix = resolved.field === 'autoscaling' || ours ? 'autoscaling.' : '';
+  return checkLoadScaling({ ...LOAD_SCALING_DEFAULTS, ...given } as LoadScaling, resolved.range, given, prefix);
+};
+
+/**
+ * The load settings after PUT …/autoscaling: the fields given replace the stored ones (the
+ * defaults fill in when it turns on); `enabled: false` turns it off; neither keeps what was.
+ */
+export const mergeLoadScaling = (current: LoadScaling | null | undefined, body: LoadFields, range: AutoscalingRange): LoadScaling | null => {
+  const given = givenLoad(body);
+  if (body.enabled === false) {
+    if (given) throw new ValidationError(`${Object.keys(given)[0]} is given but enabled is false`, Object.keys(given)[0]);
+    return null;
+  }
+  if (body.enabled !== true && !given && !current) return null;
+  const merged = { ...LOAD_SCALING_DEFAULTS, ...(current ?? {}), ...(given ?? {}) } as LoadScaling;
+  // A scale-to-zero delay kept from before does not make a new min_replicas above 0 wrong.
+  return checkLoadScaling(merged, range, given ?? {}, '');
 };

@@ -4,7 +4,8 @@
  * the inventory, and the memory-fit rule for a model whose size the catalog does not know
  * (docs/custom-models.md). Pure.
  */
-import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling } from './autoscaling';
+import { checkRangeFits, initialReplicas, rangeMaxField, resolveAutoscaling, resolveLoadScaling } from './autoscaling';
+import type { LoadScaling } from '../../contract/requests/scale';
 import type { CatalogModel, GpuConfig, Plan } from '../../contract/catalog';
 import { createDeploymentSchema, type CreateDeploymentRequest } from '../../contract/requests/deploy';
 import { CUSTOM_ONLY, customModelDeploymentSchema, type CustomModelDeploymentRequest } from '../../contract/requests/custom-model';
@@ -32,6 +33,8 @@ export interface ResolvedCustomModelSpec {
   memory: CustomMemoryCheck;
   /** The scale range (domain/autoscaling.ts resolveAutoscaling), stored as given; null when none. */
   autoscaling?: AutoscalingRange | null;
+  /** The load autoscaler's settings (domain/autoscaling.ts resolveLoadScaling); null or absent: off. */
+  load_scaling?: LoadScaling | null;
 }
 
 /** What POST …/aimodels resolves to: a catalog model or a custom one. */
@@ -186,6 +189,7 @@ export const parseDeployRequest = (body: unknown): ParsedDeployRequest => {
  */
 export const resolveParsedDeployRequest = (parsed: ParsedDeployRequest, model: CatalogModel | undefined): DeploySpec => {
   const autoscaling = resolveAutoscaling(parsed.request);
+  const loadScaling = resolveLoadScaling(parsed.request, autoscaling);
   const replicas = initialReplicas(parsed.request.replicas, autoscaling);
   const spec: DeploySpec = parsed.custom ? resolveCustomModelSpec({ ...parsed.request, replicas }) : resolveDeploymentSpec({ ...parsed.request, replicas }, model);
   checkRangeFits(autoscaling, spec.request.gpu_count, spec.gpuConfig);
@@ -193,7 +197,7 @@ export const resolveParsedDeployRequest = (parsed: ParsedDeployRequest, model: C
     // A PVC cache holds every replica on one node, so the range's maximum must fit one too.
     checkCacheFitsOneNode(spec.custom.storage_size, autoscaling.range.max_replicas, spec.request.gpu_count, spec.gpuConfig, rangeMaxField(autoscaling));
   }
-  return { ...spec, autoscaling: autoscaling.range };
+  return { ...spec, autoscaling: autoscaling.range, ...(loadScaling ? { load_scaling: loadScaling } : {}) };
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import type { DEPLOYMENT_PHASES, DEPLOYMENT_STATUSES, DeploymentView, Eta } from
 import { MILESTONES } from '../../contract/milestones';
 import { findGpuConfig } from '../../contract/catalog';
 import type { Schedule, ScheduleState } from './schedule';
+import type { LoadScaling } from '../../contract/requests/scale';
 import { figures, totalsAt, type Usage } from './usage';
 
 /**
@@ -86,6 +87,8 @@ export interface DeploymentRecord extends Tenant {
   timeline: Timeline;
   /** null: no range was set; replicas may be anything from 0 to MAX_REPLICAS. */
   autoscaling?: AutoscalingRange | null;
+  /** The load autoscaler's settings (domain/autoscaling-policy.ts); absent or null: off, the range only bounds manual and scheduled scaling. */
+  load_scaling?: LoadScaling | null;
   instances?: InstanceCounts;
   /** Serving time and GPU time so far (functions/domain/usage.ts); absent on older records. */
   usage?: Usage;
@@ -149,6 +152,14 @@ export const executionConsoleUrl = (executionArn: string): string => {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 };
 
+/** The range, plus the load autoscaler's settings and last decision when it is on (range-only views are as before). */
+export const autoscalingView = (record: Pick<DeploymentRecord, 'autoscaling' | 'load_scaling' | 'schedule_state'>): DeploymentView['autoscaling'] => {
+  if (!record.autoscaling) return null;
+  if (!record.load_scaling) return record.autoscaling;
+  const state = record.schedule_state?.autoscaler;
+  return { ...record.autoscaling, enabled: true, ...record.load_scaling, desired_replicas: state?.desired ?? null, last_decision: state?.last_decision ?? null };
+};
+
 export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta | null = null): DeploymentView => ({
   id: record.id,
   name: record.name,
@@ -172,7 +183,7 @@ export const toDeploymentView = (record: DeploymentRecord, now: Date, eta: Eta |
   initial_delay_seconds: record.initial_delay_seconds ?? null,
   timeline: record.timeline ?? {},
   eta: record.status === 'initializing' && record.phase !== 'paused' ? eta : null,
-  autoscaling: record.autoscaling ?? null,
+  autoscaling: autoscalingView(record),
   instances: record.instances ?? NO_INSTANCES,
   workflow: { execution_arn: record.execution_arn, console_url: executionConsoleUrl(record.execution_arn) },
   ...customModelView(record),

@@ -41,6 +41,7 @@ export const newDeploymentRecord = (
     initial_delay_seconds: spec.request.initial_delay_seconds ?? null,
     timeline: Object.fromEntries(accepted.milestones.map((milestone) => [milestone, now.toISOString()])),
     autoscaling: spec.autoscaling ?? null,
+    ...(spec.load_scaling ? { load_scaling: spec.load_scaling } : {}),
     instances: { running: 0, pending: 0, observed_at: now.toISOString() },
     ...(identity.hfTokenSecretArn === undefined ? {} : { hf_token_secret_arn: identity.hfTokenSecretArn }),
   };

@@ -6,6 +6,7 @@ import type * as z from 'zod';
 import { nodeGroupGpuLimit } from './capacity';
 import { findCatalogModel, findGpuConfig, regions, type CatalogModel, type GpuConfig, type Plan } from '../../contract/catalog';
 import type { CreateDeploymentRequest } from '../../contract/requests/deploy';
+import type { LoadScaling } from '../../contract/requests/scale';
 import type { AutoscalingRange, ServingConfig } from './deployment';
 import { ValidationError } from './errors';
 import { estimateMemory, minimumGpus } from './memory-fit';
@@ -34,6 +35,8 @@ export interface ResolvedDeploymentSpec {
   replicas: number;
   /** The scale range (domain/autoscaling.ts resolveAutoscaling), stored as given; null when none. */
   autoscaling?: AutoscalingRange | null;
+  /** The load autoscaler's settings (domain/autoscaling.ts resolveLoadScaling); null or absent: off. */
+  load_scaling?: LoadScaling | null;
 }
 
 const checkRange = (field: string, value: number | undefined, range: { min: number; max: number; default: number }): number => {

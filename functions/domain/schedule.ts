@@ -7,6 +7,7 @@
 import type { ScheduleView } from '../../contract/api-schemas';
 import type { Schedule, ScheduleWindow } from '../../contract/requests/schedule';
 import { Cron } from 'croner';
+import type { AutoscalerState } from './autoscaling-policy';
 import { ValidationError } from './errors';
 
 /** How far ahead two windows are checked for firing at the same instant (runs of each). */
@@ -100,6 +101,8 @@ export interface ScheduleState {
   windows_checked_at: string;
   /** Idle detection: the summed request counter last seen, and when it last changed. */
   idle?: { counter: number; changed_at: string };
+  /** The load autoscaler's memory (domain/autoscaling-policy.ts), for a deployment with load scaling on. */
+  autoscaler?: AutoscalerState;
 }
 
 /** Cluster seconds between idle checks of one deployment (scaled by the workflow time scale). */

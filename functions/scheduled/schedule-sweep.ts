@@ -14,12 +14,13 @@ import { sweepSchedules as sweep, type SweepOptions, type SweepReport } from '..
 import { capacityLedger } from '../wiring/capacity-ledger';
 import { clock } from '../wiring/clock';
 import { deploymentStore } from '../wiring/deployment-store';
+import { loadSignals } from '../wiring/load-signals';
 import { servingMetrics } from '../wiring/serving-metrics';
 import { workflowEngine } from '../wiring/workflow-engine';
 
 const MARGIN_MS = 30_000;
 
-const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, clock, servingMetrics };
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, clock, servingMetrics, loadSignals };
 
 /** One sweep at `now` with the production ports (also what a test drives directly). */
 export const sweepSchedules = (now: Date, options: SweepOptions = {}): Promise<SweepReport> => sweep(ports, now, options);

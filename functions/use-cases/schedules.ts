@@ -51,9 +51,11 @@ export const putSchedule = async (ports: SchedulePorts, tenant: Tenant, id: stri
   const record = await findDeployment(ports, tenant, id);
   if (record.status === 'terminating') throw stale(id);
   validateSchedule(schedule, maxReplicasOf(record), now);
-  // Windows count from now on: a fire before the schedule existed is not replayed.
-  const state: ScheduleState = { windows_checked_at: now.toISOString() };
-  const due = nextDueAt(schedule, now, ports.clock.timeScale)?.toISOString() ?? null;
+  // Windows count from now on: a fire before the schedule existed is not replayed. The load autoscaler keeps its memory.
+  const autoscaler = record.load_scaling ? record.schedule_state?.autoscaler : undefined;
+  const state: ScheduleState = { windows_checked_at: now.toISOString(), ...(autoscaler ? { autoscaler } : {}) };
+  // A load-scaled deployment stays due for every autoscaler check (from now), whatever its windows say.
+  const due = (record.load_scaling ? now : nextDueAt(schedule, now, ports.clock.timeScale))?.toISOString() ?? null;
   await ports.deployments.putSchedule(tenant, id, { schedule, state }, due).catch(onStaleWrite(() => stale(id)));
   return viewOf(schedule, state, due, now);
 };
@@ -64,8 +66,10 @@ export const getSchedule = async (ports: Pick<Ports, 'deployments'>, tenant: Ten
   return viewOf(record.schedule, record.schedule_state, await ports.deployments.scheduleDueAt(tenant, id), now);
 };
 
-export const deleteSchedule = async (ports: Pick<Ports, 'deployments'>, tenant: Tenant, id: string): Promise<void> => {
+export const deleteSchedule = async (ports: Pick<Ports, 'deployments' | 'clock'>, tenant: Tenant, id: string): Promise<void> => {
   const record = await findDeployment(ports, tenant, id);
   if (!record.schedule) return;
-  await ports.deployments.putSchedule(tenant, id, null, null).catch(onStaleWrite(() => stale(id)));
+  // A load-scaled deployment stays in the sweeper's index (due now); without windows its floor is gone.
+  const due = record.load_scaling ? ports.clock.now().toISOString() : null;
+  await ports.deployments.putSchedule(tenant, id, null, due).catch(onStaleWrite(() => stale(id)));
 };

@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { checkNewRange, checkRangeFits, checkReplicas, clampReplicas, initialReplicas, replicaBounds, resolveAutoscaling } from '../../functions/domain/autoscaling';
+import { checkNewRange, checkRangeFits, checkReplicas, clampReplicas, initialReplicas, replicaBounds, resolveAutoscaling, resolveLoadScaling } from '../../functions/domain/autoscaling';
+import { LOAD_SCALING_DEFAULTS } from '../../contract/requests/scale';
 import { findGpuConfig } from '../../contract/catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { countInstances } from '../../functions/domain/pod-status';
@@ -64,10 +65,51 @@ describe('scale range spellings', () => {
     expect(rejected(() => parse({ settings: 3 })).message).toContain('settings must be an object');
   });
 
-  it("refuses Jan's target_value: no metric-driven autoscaler runs", () => {
-    const error = rejected(() => parse({ autoscaling_config: { min_replicas: 1, max_replicas: 5, target_value: '20' } }));
+  it("refuses a Jan target_value that is not a positive number", () => {
+    const error = rejected(() => parse({ autoscaling_config: { min_replicas: 1, max_replicas: 5, target_value: 'many' } }));
     expect(error.field).toBe('autoscaling_config.target_value');
-    expect(error.message).toContain('not supported');
+    expect(rejected(() => parse({ autoscaling_config: { min_replicas: 1, max_replicas: 5, target_value: 0 } })).field).toBe('autoscaling_config.target_value');
+  });
+});
+
+describe('load scaling settings', () => {
+  const load = (extra: Record<string, unknown>) => {
+    const request = parse(extra);
+    return resolveLoadScaling(request, resolveAutoscaling(request));
+  };
+
+  it('stays off for a range alone, ours or Jan\'s, as before', () => {
+    expect(load({ autoscaling: { min_replicas: 0, max_replicas: 3 } })).toBeNull();
+    expect(load({ autoscaling_config: { min_replicas: 0, max_replicas: 3 } })).toBeNull();
+    expect(load({})).toBeNull();
+  });
+
+  it('turns on with enabled or any setting, filling in the LLM defaults', () => {
+    expect(load({ autoscaling: { min_replicas: 0, max_replicas: 3, enabled: true } })).toEqual(LOAD_SCALING_DEFAULTS);
+    expect(load({ autoscaling: { min_replicas: 1, max_replicas: 3, target: { metric: 'queue', value: 10 }, scale_up_delay_seconds: 60 } })).toEqual({
+      ...LOAD_SCALING_DEFAULTS,
+      target: { metric: 'queue', value: 10 },
+      scale_up_delay_seconds: 60,
+    });
+  });
+
+  it("maps Jan's enable_autoscaling and target_value (a concurrency target), and DeepInfra's settings (their platform scales between min and max)", () => {
+    expect(load({ enable_autoscaling: true, autoscaling_config: { min_replicas: 1, max_replicas: 5 } })).toEqual(LOAD_SCALING_DEFAULTS);
+    expect(load({ enable_autoscaling: true, autoscaling_config: { min_replicas: 1, max_replicas: 5, target_value: '20' } })?.target).toEqual({ metric: 'concurrency', value: 20 });
+    expect(load({ autoscaling_config: { min_replicas: 1, max_replicas: 5, target_value: 12.5 } })?.target).toEqual({ metric: 'concurrency', value: 13 });
+    expect(load({ settings: { min_instances: 0, max_instances: 2 } })).toEqual(LOAD_SCALING_DEFAULTS);
+  });
+
+  it('refuses what is inconsistent, naming the field', () => {
+    const field = (extra: Record<string, unknown>) => rejected(() => load(extra)).field;
+    expect(field({ autoscaling: { min_replicas: 0, max_replicas: 3, enabled: false, target: { metric: 'queue', value: 5 } } })).toBe('autoscaling.target');
+    expect(field({ enable_autoscaling: false, autoscaling_config: { min_replicas: 1, max_replicas: 5, target_value: 20 } })).toBe('autoscaling_config.target_value');
+    expect(field({ enable_autoscaling: true })).toBe('autoscaling_config');
+    expect(field({ autoscaling: { min_replicas: 0, max_replicas: 3, enabled: true }, enable_autoscaling: false })).toBe('enable_autoscaling');
+    expect(field({ autoscaling: { min_replicas: 0, max_replicas: 3, scale_up_delay_seconds: 900 } })).toBe('autoscaling.scale_up_delay_seconds');
+    expect(field({ autoscaling: { min_replicas: 1, max_replicas: 3, scale_to_zero_delay_seconds: 600 } })).toBe('autoscaling.scale_to_zero_delay_seconds');
+    expect(rejected(() => parse({ autoscaling: { min_replicas: 0, max_replicas: 3, target: { metric: 'rps', value: 5 } } })).field).toBe('autoscaling.target.metric');
+    expect(rejected(() => parse({ autoscaling: { min_replicas: 0, max_replicas: 3, scale_down_delay_seconds: -1 } })).field).toBe('autoscaling.scale_down_delay_seconds');
   });
 });
 

@@ -72,7 +72,8 @@ export class InMemoryDeploymentStore implements DeploymentStore {
       execution_arn: record.execution_arn,
     });
     if (this.items.has(keyOf(record, record.id))) throw new Error(`ConditionalCheckFailed: deployment ${record.id} exists`);
-    this.items.set(keyOf(record, record.id), { record: copy(record), demandOn: record.gpu_config_id });
+    // Like the real store: a deployment with load scaling on is due for the sweeper from its creation.
+    this.items.set(keyOf(record, record.id), { record: copy(record), demandOn: record.gpu_config_id, dueAt: record.load_scaling ? record.created_at : undefined });
     this.counters.set(tenantOf(record), (this.counters.get(tenantOf(record)) ?? 0) + 1);
   }
 
