@@ -349,7 +349,7 @@ export const ROUTES: readonly ApiRoute[] = [
     path: `${deployments}/{model_id}/prompt`,
     entry: 'functions/api/prompt-deployment.ts',
     // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
-    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy', gatewaySecret: true },
+    access: { table: 'R', gatewaySecret: true },
     operation: {
       operationId: 'promptDeployment',
       tag: 'Deployments',
@@ -368,7 +368,7 @@ export const ROUTES: readonly ApiRoute[] = [
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
     // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
-    access: { table: 'R', eks: ['eks:DescribeCluster'], kubernetes: 'proxy', gatewaySecret: true },
+    access: { table: 'R', gatewaySecret: true },
     operation: {
       operationId: 'listDeploymentModels',
       tag: 'Deployments',

@@ -224,8 +224,16 @@ export interface ModelServerCall {
   path: string;
   body?: unknown;
   timeoutMs: number;
-  /** The model server's own key (its --api-key), sent as `Authorization: Bearer`. */
+  /** The deployment's `endpoint_url` (the gateway's path to it, ending in /v1). */
+  endpointUrl: string;
+  /** The control plane's credential at the gateway for this deployment, sent as `Authorization: Bearer`. */
   apiKey: string;
+}
+
+/** A deployment's model server as its customers reach it: through the inference gateway at its endpoint_url. */
+export interface ModelServers {
+  /** Never throws for the server's (or the gateway's) answers. */
+  call(call: ModelServerCall): Promise<ModelServerResult>;
 }
 
 /** The model cluster: its objects in the model namespace, its pods and its nodes. */
@@ -250,8 +258,6 @@ export interface Cluster {
   listManagedObjects(labelSelector: string): Promise<ManagedObject[]>;
   /** Deletes exactly the object listed (by uid). */
   deleteManagedObject(object: ManagedObject): Promise<'deleted' | 'gone' | 'replaced'>;
-  /** A call to a deployment's model server through the service proxy; never throws for the server's answers. */
-  callModelServer(service: string, call: ModelServerCall): Promise<ModelServerResult>;
 }
 
 // ---- Node groups (EKS managed node groups and their Auto Scaling groups) ----
@@ -415,6 +421,8 @@ export interface GatewaySecrets {
   keyHashPepper(): Promise<Buffer>;
   /** The model server's own `--api-key` for one deployment. */
   modelServerKey(deploymentId: string): Promise<string>;
+  /** The control plane's credential at the gateway for one deployment (domain/inference-keys.ts controlPlaneKey). */
+  controlPlaneKey(deploymentId: string): Promise<string>;
 }
 
 /** What one gateway instance sees of a deployment's load, published every few seconds. */
@@ -442,6 +450,7 @@ export interface Ports {
   ledger: CapacityLedger;
   workflows: WorkflowEngine;
   cluster: Cluster;
+  modelServers: ModelServers;
   nodeGroups: NodeGroups;
   clock: Clock;
   coldStarts: ColdStartStats;

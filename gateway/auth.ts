@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { bearerKey, keyState, parseInferenceKey, secretMatches, type InferenceKeyRecord } from '../functions/domain/inference-keys';
+import { bearerKey, keyState, parseInferenceKey, sameCredential, secretMatches, type InferenceKeyRecord } from '../functions/domain/inference-keys';
+import type { Tenant } from '../functions/domain/deployment';
 import type { GatewaySecrets, InferenceKeyStore } from '../functions/ports';
 import { unauthenticated, type GatewayError } from './errors';
 
@@ -23,6 +24,22 @@ export interface KeyCacheOptions {
 export const DEFAULT_VALID_TTL_MS = 30_000;
 export const DEFAULT_REJECTED_TTL_MS = 5_000;
 
+/** Who the control plane is at the gateway: a key of the deployment's project, for that deployment only, metered as `control-plane`. */
+export const CONTROL_PLANE_KEY_ID = 'control-plane';
+const controlPlaneRecord = (target: Tenant & { deploymentId: string }): InferenceKeyRecord => ({
+  id: CONTROL_PLANE_KEY_ID,
+  org_id: target.org_id,
+  project_id: target.project_id,
+  name: 'control plane (/prompt, /models)',
+  key_prefix: 'cp-',
+  hash: '',
+  created_at: new Date(0).toISOString(),
+  expires_at: null,
+  revoked_at: null,
+  deployment_ids: [target.deploymentId],
+  limits: {},
+});
+
 type Verdict = { ok: true; record: InferenceKeyRecord } | { ok: false; message: string };
 
 export class KeyAuthenticator {
@@ -34,7 +51,7 @@ export class KeyAuthenticator {
 
   constructor(
     private readonly keys: Pick<InferenceKeyStore, 'get'>,
-    private readonly secrets: Pick<GatewaySecrets, 'keyHashPepper'>,
+    private readonly secrets: Pick<GatewaySecrets, 'keyHashPepper' | 'controlPlaneKey'>,
     options: KeyCacheOptions = {},
   ) {
     this.validTtlMs = options.validTtlMs ?? DEFAULT_VALID_TTL_MS;
@@ -44,10 +61,18 @@ export class KeyAuthenticator {
     this.cache = new LRUCache({ max: options.max ?? 10_000, ttl: this.validTtlMs, ttlResolution: 0, perf: { now: this.now } });
   }
 
-  /** The caller's key record, or a 401. Never logs or keeps the presented key: the cache is keyed by its SHA-256. */
-  async authenticate(authorization: string | undefined): Promise<InferenceKeyRecord | GatewayError> {
+  /**
+   * The caller's key record, or a 401. Never logs or keeps the presented key: the cache is keyed by its SHA-256.
+   * `target`: the deployment the path names, for the control plane's own credential (`cp-…`, valid for
+   * that one deployment only: /prompt and /models), which stands for a key without limits.
+   */
+  async authenticate(authorization: string | undefined, target?: Tenant & { deploymentId: string }): Promise<InferenceKeyRecord | GatewayError> {
     const presented = bearerKey(authorization);
     if (!presented) return unauthenticated('missing API key: send Authorization: Bearer sk-…');
+    if (presented.startsWith('cp-')) {
+      if (!target || !sameCredential(presented, await this.secrets.controlPlaneKey(target.deploymentId))) return unauthenticated('invalid API key');
+      return controlPlaneRecord(target);
+    }
     const parsed = parseInferenceKey(presented);
     if (!parsed) return unauthenticated('invalid API key');
     const cacheKey = createHash('sha256').update(presented).digest('base64url');

@@ -233,7 +233,7 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
     try {
       const route = routeRequest(url, req.headers.host, options.hostSuffix);
       if (!route) throw notFound(`no route for ${req.method ?? 'GET'} ${url.split('?')[0] ?? ''}: use the deployment's endpoint_url as the base URL`);
-      const authenticated = await auth.authenticate(req.headers.authorization);
+      const authenticated = await auth.authenticate(req.headers.authorization, 'deploymentId' in route ? route : undefined);
       if (authenticated instanceof GatewayError) throw authenticated;
       key = authenticated;
       record = await resolve(route, key);

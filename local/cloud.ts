@@ -31,7 +31,7 @@ import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions }
 import { TaskFailure } from './sfn/task-errors';
 import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator, type SimDelays } from './sim/index';
 import { inferenceGatewayPrincipal } from './iam/principals';
-import { FUNCTIONS_SOURCE_ADDRESS, gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
+import { gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
 import type { GatewayOptions, RunningGateway } from '../gateway/server';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
@@ -247,8 +247,6 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
       MODEL_NAMESPACE: namespace,
       WORKFLOW_TIME_SCALE: String(options.timeScale),
       // /prompt and /models reach the model's Service over the simulated Service network (adapters/model-server-proxy.ts).
-      MODEL_SERVER_CONNECT: `${simulator.serviceNetwork!.host}:${simulator.serviceNetwork!.port}`,
-      MODEL_SERVER_SOURCE_ADDRESS: FUNCTIONS_SOURCE_ADDRESS,
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
 

@@ -17,17 +17,11 @@ import type { NetworkSource } from './sim/index';
 export const GATEWAY_SOURCE_ADDRESS = '127.0.0.2';
 
 /**
- * Where the API functions that call a model server (/prompt, /models) connect from, and the
- * address the simulator gives them: one in the cluster's subnets (MODEL_INGRESS_CIDRS, default
- * 10.0.0.0/16), as a Lambda function attached to those subnets has.
+ * What the simulator maps the local sources to: only the gateway's pods. The functions run outside
+ * the VPC, as in AWS: /prompt and /models reach a model through the gateway, never the Service network.
  */
-export const FUNCTIONS_SOURCE_ADDRESS = '127.0.0.3';
-const FUNCTIONS_SUBNET_ADDRESS = '10.0.255.3';
-
-/** What the simulator maps the local sources to: the gateway's pods, and the functions' address in the cluster subnets. */
 export const gatewayNetworkSources = (): Record<string, NetworkSource> => ({
   [GATEWAY_SOURCE_ADDRESS]: { namespace: INFERENCE_GATEWAY_NAMESPACE, labels: { ...INFERENCE_GATEWAY_POD_LABELS } },
-  [FUNCTIONS_SOURCE_ADDRESS]: { address: FUNCTIONS_SUBNET_ADDRESS },
 });
 
 export interface LocalGatewayOptions {

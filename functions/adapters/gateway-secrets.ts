@@ -7,7 +7,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
-import { deriveKey, modelServerKey } from '../domain/inference-keys';
+import { controlPlaneKey, deriveKey, modelServerKey } from '../domain/inference-keys';
 
 /** The least a master secret must hold: 32 random bytes (CDK generates 44 alphanumerics, ~262 bits). */
 const MIN_MASTER_BYTES = 32;
@@ -15,6 +15,7 @@ const MIN_MASTER_BYTES = 32;
 interface DerivedKeys {
   pepper: Buffer;
   modelServer: Buffer;
+  controlPlane: Buffer;
 }
 let derived: Promise<DerivedKeys> | undefined;
 
@@ -35,7 +36,7 @@ const readMaster = async (): Promise<Buffer> => {
 /** Reads and derives once; a failed read is forgotten, so the next call tries again. */
 const keys = (): Promise<DerivedKeys> => {
   derived ??= readMaster().then(
-    (master) => ({ pepper: deriveKey(master, 'inference-key-hash'), modelServer: deriveKey(master, 'model-server-key') }),
+    (master) => ({ pepper: deriveKey(master, 'inference-key-hash'), modelServer: deriveKey(master, 'model-server-key'), controlPlane: deriveKey(master, 'control-plane-key') }),
     (error: unknown) => {
       derived = undefined;
       throw error;
@@ -47,3 +48,5 @@ const keys = (): Promise<DerivedKeys> => {
 export const keyHashPepper = async (): Promise<Buffer> => (await keys()).pepper;
 
 export const deploymentModelServerKey = async (deploymentId: string): Promise<string> => modelServerKey((await keys()).modelServer, deploymentId);
+
+export const deploymentControlPlaneKey = async (deploymentId: string): Promise<string> => controlPlaneKey((await keys()).controlPlane, deploymentId);

@@ -8,11 +8,11 @@ import { parseJsonBody } from '../commons/json-body';
 import { promptRequestSchema } from '../../contract/requests/prompt';
 import { parseOrThrow } from '../domain/requests';
 import { promptDeployment as prompt } from '../use-cases/model-server';
-import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';
 import { gatewaySecrets } from '../wiring/gateway-secrets';
+import { modelServers } from '../wiring/model-servers';
 
-const ports = { deployments: deploymentStore, cluster, gatewaySecrets };
+const ports = { deployments: deploymentStore, modelServers, gatewaySecrets };
 
 export const promptDeployment = async (event: ApiEvent, { context }: RequestScope): Promise<ApiResult> => {
   const tenant = authorizeTenant(event, 'read');

@@ -48,7 +48,7 @@ export const bearerKey = (authorization: string | undefined): string | undefined
   return match?.[1];
 };
 
-export type DerivedKeyPurpose = 'inference-key-hash' | 'model-server-key';
+export type DerivedKeyPurpose = 'inference-key-hash' | 'model-server-key' | 'control-plane-key';
 
 /** A 32-byte key for one purpose, derived from the master secret (HKDF-SHA256, info = purpose). */
 export const deriveKey = (master: Buffer, purpose: DerivedKeyPurpose): Buffer => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), purpose, 32));
@@ -70,6 +70,22 @@ export const secretMatches = (pepper: Buffer, secret: string, storedHash: string
  */
 export const modelServerKey = (modelServerSecret: Buffer, deploymentId: string): string =>
   createHmac('sha256', modelServerSecret).update(`model-server:${deploymentId}`).digest('base64url');
+
+/**
+ * What the control plane's own functions (/prompt, /models) present to the gateway for one
+ * deployment: `cp-` + HMAC(control-plane key, deployment id). Its own purpose, not the model
+ * server's key: that one sits in a Kubernetes Secret of the model namespace, and whoever can read
+ * it must not get past the gateway's keys with it.
+ */
+export const controlPlaneKey = (controlPlaneSecret: Buffer, deploymentId: string): string =>
+  `cp-${createHmac('sha256', controlPlaneSecret).update(`control-plane:${deploymentId}`).digest('base64url')}`;
+
+/** Compares a presented credential with the expected one in constant time (for equal lengths). */
+export const sameCredential = (presented: string, expected: string): boolean => {
+  const given = Buffer.from(presented);
+  const wanted = Buffer.from(expected);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+};
 
 export interface InferenceKeyLimits {
   requests_per_minute?: number;

@@ -1,9 +1,11 @@
 /**
- * Talking to a deployment's own model server (vLLM's OpenAI-compatible API) the way the
- * inference gateway does: its Service, with the model server's own key. A prompt, and the list
- * of models it serves. Only a ready deployment is asked; another tenant's is a 404 like any read.
+ * Talking to a deployment's own model server (vLLM's OpenAI-compatible API) the way its customers
+ * do: through the inference gateway at its endpoint_url, with the control plane's own credential
+ * for that deployment. A prompt, and the list of models it serves. Only a ready deployment is
+ * asked; another tenant's is a 404 like any read.
  */
-import { workloadName, type Tenant } from '../domain/deployment';
+import type { DeploymentRecord, Tenant } from '../domain/deployment';
+import { ConflictError } from '../domain/errors';
 import {
   checkServing,
   modelServerBudgetMs,
@@ -17,7 +19,13 @@ import {
 import type { Ports } from '../ports';
 import { findDeployment } from './ownership';
 
-type ModelServerPorts = Pick<Ports, 'deployments' | 'cluster' | 'gatewaySecrets'>;
+type ModelServerPorts = Pick<Ports, 'deployments' | 'modelServers' | 'gatewaySecrets'>;
+
+/** Where and as whom the control plane calls a ready deployment: its endpoint, with the control plane's own credential for it. */
+const through = async (ports: ModelServerPorts, record: DeploymentRecord): Promise<{ endpointUrl: string; apiKey: string }> => {
+  if (!record.endpoint_url) throw new ConflictError(`deployment ${record.id} has no endpoint yet`);
+  return { endpointUrl: record.endpoint_url, apiKey: await ports.gatewaySecrets.controlPlaneKey(record.id) };
+};
 
 /** `remainingMs`: what the invocation has left (Lambda's getRemainingTimeInMillis), so a slow model server is a 504, not a killed function. */
 export const promptDeployment = async (ports: ModelServerPorts, tenant: Tenant, id: string, request: PromptRequest, remainingMs: number): Promise<PromptAnswer> => {
@@ -25,8 +33,7 @@ export const promptDeployment = async (ports: ModelServerPorts, tenant: Tenant, 
   checkServing(record);
   const { path, body } = modelServerRequest(record, request);
   const timeoutMs = modelServerBudgetMs(remainingMs);
-  const apiKey = await ports.gatewaySecrets.modelServerKey(record.id);
-  const result = await ports.cluster.callModelServer(workloadName(record.id), { method: 'POST', path, body, timeoutMs, apiKey });
+  const result = await ports.modelServers.call({ method: 'POST', path, body, timeoutMs, ...(await through(ports, record)) });
   if (result.kind !== 'ok') throw modelServerError(id, result, timeoutMs);
   return promptAnswer(id, request.mode, result.body);
 };
@@ -35,8 +42,7 @@ export const listServedModels = async (ports: ModelServerPorts, tenant: Tenant, 
   const record = await findDeployment(ports, tenant, id);
   checkServing(record);
   const timeoutMs = modelServerBudgetMs(remainingMs);
-  const apiKey = await ports.gatewaySecrets.modelServerKey(record.id);
-  const result = await ports.cluster.callModelServer(workloadName(record.id), { method: 'GET', path: 'v1/models', timeoutMs, apiKey });
+  const result = await ports.modelServers.call({ method: 'GET', path: 'v1/models', timeoutMs, ...(await through(ports, record)) });
   if (result.kind !== 'ok') throw modelServerError(id, result, timeoutMs);
   return servedModels(id, result.body);
 };

@@ -1,6 +1,5 @@
-/** The model cluster through the Kubernetes API (adapters/kubernetes.ts, the service proxy in adapters/model-server-proxy.ts). */
+/** The model cluster through the Kubernetes API (adapters/kubernetes.ts). */
 import * as kubernetes from '../adapters/kubernetes';
-import { callModelServer } from '../adapters/model-server-proxy';
 import type { Cluster } from '../ports';
 
 export const cluster: Cluster = {
@@ -18,5 +17,4 @@ export const cluster: Cluster = {
   uncordonNode: kubernetes.uncordonNode,
   listManagedObjects: kubernetes.listManagedObjects,
   deleteManagedObject: kubernetes.deleteManagedObject,
-  callModelServer,
 };

@@ -12,6 +12,7 @@ import type {
   ManagedObject,
   ModelServerCall,
   ModelServerResult,
+  ModelServers,
   PodLog,
   PodLogQuery,
   WorkloadObjects,
@@ -40,8 +41,6 @@ export class InMemoryCluster implements Cluster {
   /** Workload status per Deployment name, as a test says the controller reports it. */
   readonly workloadStatus = new Map<string, WorkloadStatus>();
   readonly logs = new Map<string, PodLog>();
-  readonly modelServer = new Map<string, ModelServerResult>();
-  readonly calls: { service: string; call: ModelServerCall }[] = [];
   private uid = 0;
 
   private put(kind: ManagedKind, body: { metadata?: { name?: string; labels?: Record<string, string> } }): void {
@@ -153,8 +152,15 @@ export class InMemoryCluster implements Cluster {
     return 'deleted';
   }
 
-  async callModelServer(service: string, call: ModelServerCall): Promise<ModelServerResult> {
-    this.calls.push({ service, call: structuredClone(call) });
-    return structuredClone(this.modelServer.get(service) ?? { kind: 'unreachable', message: `no endpoints available for service "${service}"` });
+}
+
+/** Model servers by endpoint_url: what each answers, and every call made. */
+export class InMemoryModelServers implements ModelServers {
+  readonly answers = new Map<string, ModelServerResult>();
+  readonly calls: ModelServerCall[] = [];
+
+  async call(call: ModelServerCall): Promise<ModelServerResult> {
+    this.calls.push(structuredClone(call));
+    return structuredClone(this.answers.get(call.endpointUrl) ?? { kind: 'unreachable', message: `the inference endpoint ${call.endpointUrl} did not answer` });
   }
 }

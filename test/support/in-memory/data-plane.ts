@@ -1,5 +1,5 @@
 /** The data plane's ports in memory: inference keys, token usage counters, gateway secrets, load signals. */
-import { deriveKey, modelServerKey, type InferenceKeyRecord } from '../../../functions/domain/inference-keys';
+import { controlPlaneKey, deriveKey, modelServerKey, type InferenceKeyRecord } from '../../../functions/domain/inference-keys';
 import type { Tenant } from '../../../functions/domain/deployment';
 import {
   StaleWriteError,
@@ -89,6 +89,10 @@ export class InMemoryGatewaySecrets implements GatewaySecrets {
 
   async modelServerKey(deploymentId: string): Promise<string> {
     return modelServerKey(deriveKey(this.master, 'model-server-key'), deploymentId);
+  }
+
+  async controlPlaneKey(deploymentId: string): Promise<string> {
+    return controlPlaneKey(deriveKey(this.master, 'control-plane-key'), deploymentId);
   }
 }
 

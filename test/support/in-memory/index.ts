@@ -6,7 +6,7 @@ import type { Ports } from '../../../functions/ports';
 import { InMemoryCapacityLedger } from './capacity-ledger';
 import { InMemoryCatalogStore } from './catalog-store';
 import { ManualClock } from './clock';
-import { InMemoryCluster } from './cluster';
+import { InMemoryCluster, InMemoryModelServers } from './cluster';
 import { InMemoryGatewaySecrets, InMemoryInferenceKeyStore, InMemoryLoadSignals, InMemoryTokenUsage } from './data-plane';
 import { InMemoryDeploymentStore } from './deployment-store';
 import { InMemoryEventLog } from './event-log';
@@ -24,6 +24,7 @@ export const inMemoryPorts = (options: { start?: Date; timeScale?: number } = {}
     ledger: new InMemoryCapacityLedger(clock),
     workflows: new InMemoryWorkflowEngine(clock),
     cluster: new InMemoryCluster(),
+    modelServers: new InMemoryModelServers(),
     nodeGroups: new InMemoryNodeGroups(),
     coldStarts: new InMemoryColdStartStats(),
     catalog: new InMemoryCatalogStore(),

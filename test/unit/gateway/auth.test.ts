@@ -1,7 +1,7 @@
 /** The gateway's key cache: a revoked key stops working within the valid TTL (30 s by default), a rejected one is retried after 5 s. */
 import { describe, expect, it } from 'vitest';
 import { hashSecret, newInferenceKey, type InferenceKeyRecord } from '../../../functions/domain/inference-keys';
-import { DEFAULT_REJECTED_TTL_MS, DEFAULT_VALID_TTL_MS, KeyAuthenticator } from '../../../gateway/auth';
+import { CONTROL_PLANE_KEY_ID, DEFAULT_REJECTED_TTL_MS, DEFAULT_VALID_TTL_MS, KeyAuthenticator } from '../../../gateway/auth';
 import { GatewayError } from '../../../gateway/errors';
 import { InMemoryGatewaySecrets, InMemoryInferenceKeyStore } from '../../support/in-memory/data-plane';
 
@@ -28,7 +28,7 @@ const setup = async (overrides: Partial<InferenceKeyRecord> = {}) => {
   let reads = 0;
   const counted = { get: async (id: string) => ((reads += 1), keys.get(id)) };
   const auth = new KeyAuthenticator(counted, secrets, { now: clock.now });
-  return { auth, keys, record, key: fresh.key, clock, reads: () => reads };
+  return { auth, keys, secrets, record, key: fresh.key, clock, reads: () => reads };
 };
 
 const statusOf = (result: unknown): number | 'ok' => (result instanceof GatewayError ? result.status : 'ok');
@@ -82,5 +82,20 @@ describe('KeyAuthenticator', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => auth.authenticate(`Bearer ${key}`)));
     expect(results.every((r) => statusOf(r) === 'ok')).toBe(true);
     expect(reads()).toBe(1);
+  });
+
+  it("takes the control plane's credential for the one deployment the path names, as a key without limits, reading no key record", async () => {
+    const { auth, secrets, reads } = await setup();
+    const target = { org_id: 'org-a', project_id: 'prj-a', deploymentId: 'dep-1' };
+    const credential = await secrets.controlPlaneKey('dep-1');
+    const record = await auth.authenticate(`Bearer ${credential}`, target);
+    expect(record).toMatchObject({ id: CONTROL_PLANE_KEY_ID, org_id: 'org-a', project_id: 'prj-a', deployment_ids: ['dep-1'], limits: {} });
+    expect(reads()).toBe(0);
+    // Another deployment's path, no path (host routing), a forged or truncated credential, the model server's own key: 401.
+    expect(statusOf(await auth.authenticate(`Bearer ${credential}`, { ...target, deploymentId: 'dep-2' }))).toBe(401);
+    expect(statusOf(await auth.authenticate(`Bearer ${credential}`))).toBe(401);
+    expect(statusOf(await auth.authenticate(`Bearer ${credential.slice(0, -2)}`, target))).toBe(401);
+    expect(statusOf(await auth.authenticate('Bearer cp-forged', target))).toBe(401);
+    expect(statusOf(await auth.authenticate(`Bearer ${await secrets.modelServerKey('dep-1')}`, target))).toBe(401);
   });
 });
