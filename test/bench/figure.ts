@@ -15,6 +15,7 @@ const FIGURES: Record<string, () => Promise<{ measure: () => Promise<FigureResul
   scale: () => import('./list-scale'),
   sweep: () => import('./schedule-sweep'),
   gateway: () => import('./inference-gateway'),
+  autoscale: () => import('./autoscaling-trace'),
 };
 
 const [id, out] = process.argv.slice(2);
