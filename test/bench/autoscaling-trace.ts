@@ -217,7 +217,9 @@ export const measure = async (): Promise<FigureResult> => {
       }),
       'fixed-min': deployBody('as-min', { replicas: 1 }),
       'fixed-max': deployBody('as-max', { replicas: MAX_REPLICAS }),
-      wake: deployBody('as-wake', { autoscaling: { min_replicas: 0, max_replicas: 1, enabled: true } }),
+      // On A10G, its own node group: the node its pause keeps warm (release_after_seconds 600) is neither lent to the L4 arms'
+      // scale-ups nor still there when the trace (900 s) ends, so the wake is a full cold start like its deploy.
+      wake: deployBody('as-wake', { gpu_config_id: 'a10g-24gb', plan_id: 'plan-a10g-24gb-ondemand', autoscaling: { min_replicas: 0, max_replicas: 1, enabled: true } }),
     };
     for (const [arm, body] of Object.entries(bodies) as [Arm | 'wake', Record<string, unknown>][]) {
       const created = await cloud.api('POST', deploymentsPath(PROJECT), body);
@@ -303,6 +305,14 @@ export const measure = async (): Promise<FigureResult> => {
     wakeAgent.destroy();
     const coldStart = (Date.parse(wakeView.timeline.ready) - Date.parse(wakeView.timeline.accepted)) / 1000 / TIME_SCALE;
     const wakeTtft = woken.ttftMs / 1000 / TIME_SCALE;
+    // The resume the request started, from its events: resume_requested, the phases it went through, ready.
+    const wakeEvents = (await cloud.api('GET', `${deploymentsPath(PROJECT)}/${ids.wake}/events?limit=100`)).body.items as { at: string; type: string; status: string; phase: string }[];
+    const resumeAt = wakeEvents.findLastIndex((e) => e.type === 'resume_requested');
+    const resumed = resumeAt >= 0 ? wakeEvents.slice(resumeAt) : [];
+    const resumeReady = resumed.find((e) => e.status === 'ready' && e.phase === 'ready');
+    const sinceResume = (e: { at: string }) => (Date.parse(e.at) - Date.parse(resumed[0]!.at)) / 1000 / TIME_SCALE;
+    const resumeSeconds = resumeReady ? sinceResume(resumeReady) : Number.NaN;
+    const resumePhases = resumed.map((e) => `${e.phase} ${fmt(sinceResume(e), 0)} s`).filter((p, i, all) => all.findIndex((q) => q.split(' ')[0] === p.split(' ')[0]) === i);
 
     // Figures, in cluster time.
     const stats = (arm: Arm) => {
@@ -359,7 +369,7 @@ export const measure = async (): Promise<FigureResult> => {
       {
         measure: 'time to first token of a request that wakes a paused deployment (s)',
         value: seconds(wakeTtft),
-        baseline: `${fmt(coldStart, 1)} (its deploy's cold start)`,
+        baseline: `${fmt(coldStart, 1)} (its deploy's cold start; the resume: ${fmt(resumeSeconds, 1)})`,
         ratio: fmt(ratioOf(wakeTtft, coldStart), 2),
         goal: '–',
         met: 'n/a',
@@ -390,7 +400,7 @@ export const measure = async (): Promise<FigureResult> => {
         `autoscaled: load scaling on, range [1, ${MAX_REPLICAS}], target ${TARGET_CONCURRENCY} concurrent requests per replica, up after ${SCALE_UP_DELAY} s, down after ${SCALE_DOWN_DELAY} s, stabilization ${STABILIZATION} s (the deployment's own settings, shorter than the defaults 30/600/300 so that a 15-minute trace shows the way down; a per-deployment choice, not a change of policy). Baselines: replicas fixed at 1 (fixed-min) and at ${MAX_REPLICAS} (fixed-max).`,
         `The autoscaler is the schedule sweep, run every ${SWEEP_EVERY_MS / 1000} s real (the deployment is due every 30 cluster s); cold start delays cut to ~70 cluster s (node boot ${DELAYS.nodeBoot}, image pull ${DELAYS.imagePull}, model load ${DELAYS.modelLoadBase} + ${DELAYS.modelLoadPerGiB}/GiB, device plugin ${DELAYS.devicePluginRegistration}) so that a scale-up lands inside the burst.`,
         'GPU-minutes: the deployment\'s metered gpu_seconds (replicas x GPUs x ready time) over the trace, in cluster minutes; the detail table also integrates the running replicas sampled every 2 s. Direction changes: the autoscaler\'s scale_requested events.',
-        `Scale from zero: a fourth deployment (range [0, 1], load scaling on) paused by hand during the trace, then one streamed request; its time to first token beside its deploy's cold start (timeline accepted → ready).`,
+        `Scale from zero: a fourth deployment (range [0, 1], load scaling on, on A10G so that its paused node is not lent to the L4 arms and is released before the wake) paused by hand during the trace, then one streamed request; its time to first token beside its deploy's cold start (timeline accepted → ready) and the resume's own events.`,
       ],
       rows,
       details,
@@ -398,7 +408,7 @@ export const measure = async (): Promise<FigureResult> => {
         `Within the ${TTFT_TARGET_S} s target: autoscaled ${fmt(s.autoscaled.share, 3)}, fixed-min ${fmt(s['fixed-min'].share, 3)}, fixed-max ${fmt(s['fixed-max'].share, 3)}; over the ramp and burst alone ${fmt(s.autoscaled.burstShare, 3)} / ${fmt(s['fixed-min'].burstShare, 3)} / ${fmt(s['fixed-max'].burstShare, 3)}.`,
         `GPU-minutes: autoscaled ${fmt(s.autoscaled.gpuMinutes, 1)}, ${fmt(gpuRatio, 2)} of fixed-max's ${fmt(s['fixed-max'].gpuMinutes, 1)}.`,
         `The autoscaler's steps: ${changes.map((c) => `${c.from}→${c.to} at ${fmt((Date.parse(c.at) - t0Wall) / 1000 / TIME_SCALE, 0)} s`).join(', ') || 'none'}; ${flips} direction change(s).`,
-        `A request to the paused deployment waited ${seconds(wakeTtft)} s for its first token; the deploy's own cold start was ${fmt(coldStart, 1)} s: the wake costs one cold start and the gateway held the stream meanwhile.`,
+        `A request to the paused deployment waited ${seconds(wakeTtft)} s for its first token (HTTP ${woken.status}); the resume it started was ready ${fmt(resumeSeconds, 1)} s after resume_requested (${resumePhases.join(', ') || 'no resume event'}), and the deploy's own cold start (timeline) was ${fmt(coldStart, 1)} s, when four deploys booted nodes at once. The gateway held the stream with keep-alives meanwhile: the first token costs one cold start plus the hold's poll.`,
         ...(drained ? [] : [`Some requests had not finished ${DRAIN_MS / 1000} s (real) after the trace: counted by what they had received.`]),
         ...(errors.length > 0 ? [`Failed requests, first ones: ${errors.join('; ')}.`] : []),
         ...(sweepErrors.length > 0 ? [`Sweep errors: ${sweepErrors.slice(0, 3).join('; ')}.`] : []),
