@@ -15,10 +15,14 @@ const FIGURES: Record<string, () => Promise<{ measure: () => Promise<FigureResul
   scale: () => import('./list-scale'),
   sweep: () => import('./schedule-sweep'),
   gateway: () => import('./inference-gateway'),
+  autoscale: () => import('./autoscaling-trace'),
 };
 
 const [id, out] = process.argv.slice(2);
 if (id && out) {
+  // Before the figure's imports: the functions' logger is built when local/cloud is imported, reading its level once
+  // (harness.ts setting it in startBenchCloud is too late), and at INFO every task and sweep would print.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const load = FIGURES[id];
   if (!load) {
     console.error(`unknown figure ${id}; one of ${Object.keys(FIGURES).join(', ')}`);

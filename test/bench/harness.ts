@@ -79,6 +79,8 @@ export interface BenchCloud {
   execution(executionArn: string): Promise<{ status: string; transitions: number }>;
   /** The execution's history (GetExecutionHistory, every page): time (epoch ms), type, state name. */
   history(executionArn: string): Promise<HistoryEntry[]>;
+  /** Runs one schedule now (the autoscale figure drives the schedule sweep itself, with cron off). */
+  runSchedule: LocalCloud['runSchedule'];
   close(): Promise<void>;
 }
 
@@ -316,6 +318,7 @@ export const startBenchCloud = async (options: BenchCloudOptions): Promise<Bench
       } while (nextToken);
       return entries;
     },
+    runSchedule: (name, runOptions) => cloud.runSchedule(name, runOptions),
     close: async () => {
       try {
         await cloud.close();

@@ -22,6 +22,8 @@ const FIGURES: { id: string; title: string; timeoutSeconds: number }[] = [
   { id: 'scale', title: 'List latency and reads vs deployments per project', timeoutSeconds: 240 },
   { id: 'sweep', title: 'Schedule sweep at 10,000 deployments', timeoutSeconds: 400 },
   { id: 'gateway', title: 'Inference gateway overhead', timeoutSeconds: 240 },
+  // A 900-cluster-second trace at time scale 0.25 (~4 min) after four cold starts, then a wake.
+  { id: 'autoscale', title: 'Load autoscaling on a bursty trace', timeoutSeconds: 480 },
 ];
 
 const onlyArg = process.argv.indexOf('--only');
