@@ -7,18 +7,15 @@
  *   UPSTREAM_URL_TEMPLATE  a model server's base URL (default http://{service}.{namespace}.svc.cluster.local:8000)
  *   GATEWAY_HOST_SUFFIX    also route `<deployment name>.<project>.<org>.<suffix>` (optional)
  *   MAX_BODY_BYTES         413 above (default 8 MiB)
- *   TABLE_NAME, GATEWAY_SECRET_ID, AWS_REGION   read by the adapters (functions/wiring)
+ *   TABLE_NAME, GATEWAY_SECRET_ID, SCALE_STATE_MACHINE_ARN, AWS_REGION   read by the adapters (functions/wiring)
  * SIGTERM stops accepting connections, lets streams in flight finish for the grace period, and
  * writes the usage metered so far.
  */
 import { hostname } from 'node:os';
 import * as z from 'zod';
 import { readEnv } from '../functions/commons/env';
-import { deploymentStore } from '../functions/wiring/deployment-store';
-import { gatewaySecrets } from '../functions/wiring/gateway-secrets';
-import { inferenceKeyStore } from '../functions/wiring/inference-keys';
-import { tokenUsageStore } from '../functions/wiring/token-usage';
 import { createGateway } from './server';
+import { productionGatewayPorts } from './wiring';
 
 const env = readEnv({
   GATEWAY_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
@@ -30,8 +27,7 @@ const env = readEnv({
 });
 
 const gateway = createGateway(
-  // LoadSignals (issue 16) joins here once its DynamoDB adapter is wired: { ..., loadSignals }.
-  { deployments: deploymentStore, inferenceKeys: inferenceKeyStore, tokenUsage: tokenUsageStore, gatewaySecrets },
+  await productionGatewayPorts(),
   {
     namespace: env.MODEL_NAMESPACE,
     upstreamTemplate: env.UPSTREAM_URL_TEMPLATE,

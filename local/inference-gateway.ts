@@ -9,6 +9,7 @@
  * (`<prefix>-inference-gateway`, local/iam/principals.ts), as a function's run as its role.
  */
 import { createGateway, type GatewayOptions, type RunningGateway } from '../gateway/server';
+import { productionGatewayPorts } from '../gateway/wiring';
 import { INFERENCE_GATEWAY_NAMESPACE, INFERENCE_GATEWAY_POD_LABELS } from '../functions/domain/model-policies';
 import { runAsFunction } from './identity';
 import type { NetworkSource } from './sim/index';
@@ -35,39 +36,11 @@ export interface LocalGatewayOptions {
 }
 
 export const startLocalInferenceGateway = async (options: LocalGatewayOptions): Promise<RunningGateway> => {
-  // Imported here, after the local cloud set the environment the adapters read.
-  const [{ deploymentStore }, { inferenceKeyStore }, { tokenUsageStore }, { gatewaySecrets }, { loadSignals }, { wakeDeployment }, wakePorts] = await Promise.all([
-    import('../functions/wiring/deployment-store'),
-    import('../functions/wiring/inference-keys'),
-    import('../functions/wiring/token-usage'),
-    import('../functions/wiring/gateway-secrets'),
-    import('../functions/wiring/load-signals'),
-    import('../functions/use-cases/wake'),
-    // What waking a paused deployment needs (the scale use case: ledger, workflow, cold-start ETA).
-    Promise.all([
-      import('../functions/wiring/capacity-ledger'),
-      import('../functions/wiring/workflow-engine'),
-      import('../functions/wiring/cold-start-stats'),
-      import('../functions/wiring/catalog-store'),
-      import('../functions/wiring/clock'),
-    ]).then(([{ capacityLedger }, { workflowEngine }, { coldStartStats }, { catalogStore }, { clock }]) => ({
-      ledger: capacityLedger,
-      workflows: workflowEngine,
-      coldStarts: coldStartStats,
-      catalog: catalogStore,
-      clock,
-    })),
-  ]);
+  // Built here, after the local cloud set the environment the adapters read.
+  const ports = await productionGatewayPorts();
   const principal = options.principal;
   const gateway = createGateway(
-    {
-      deployments: deploymentStore,
-      inferenceKeys: inferenceKeyStore,
-      tokenUsage: tokenUsageStore,
-      gatewaySecrets,
-      loadSignals,
-      wake: (tenant, id) => wakeDeployment({ deployments: deploymentStore, ...wakePorts }, tenant, id),
-    },
+    ports,
     {
       namespace: options.namespace,
       upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',
