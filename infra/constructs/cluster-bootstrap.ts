@@ -53,7 +53,7 @@ export class ClusterBootstrap extends Construct {
       Annotations.of(this).addWarningV2(
         'gpu-control-plane:clusterBootstrap',
         `The cluster is imported: an admin of it must apply the cluster bootstrap once (namespace ${props.modelNamespace}, the ` +
-          'workflow ClusterRole, the model-proxy Role, the model-cache-gp3 StorageClass, the default-deny NetworkPolicy): ' +
+          'workflow ClusterRole, the model-cache-gp3 StorageClass, the default-deny NetworkPolicy): ' +
           '`npm run -s cluster-manifests -- --namespace ' + props.modelNamespace + ' | kubectl apply -f -`. Until then deploys fail at the node check with 403.',
       );
       return;
