@@ -69,7 +69,7 @@ export class ClusterBootstrap extends Construct {
           'but no person can use kubectl on the cluster until an access entry is created for them. Set -c clusterAdminPrincipalArn=<role ARN>.',
       );
     }
-    // The namespace first: the Role, RoleBinding and NetworkPolicy live in it.
+    // The namespace first: the NetworkPolicy lives in it.
     const [namespace, ...rest] = objects;
     if (!namespace) throw new Error('cluster bootstrap has no namespace');
     const namespaceManifest = new eks.KubernetesManifest(this, 'Namespace', { cluster, manifest: [namespace], overwrite: true });
