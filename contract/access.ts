@@ -16,11 +16,9 @@ export type AutoScalingAction =
  * - `workflow`: edit the model namespace and, as a member of KUBERNETES_GROUP, the cluster-scoped
  *   calls the cluster bootstrap's ClusterRole allows (list, read and cordon nodes, list pods on a
  *   node, create the model namespace; contract/cluster-manifests.ts);
- * - `read`: read the model namespace, pod logs included;
- * - `proxy`: `read`, and as a member of MODEL_PROXY_GROUP the model servers' HTTP API through
- *   `services/proxy` (which no EKS access policy grants; the cluster bootstrap's Role does).
+ * - `read`: read the model namespace, pod logs included.
  */
-export type KubernetesAccess = 'workflow' | 'read' | 'proxy';
+export type KubernetesAccess = 'workflow' | 'read';
 
 /** The inference gateway's master secret in Secrets Manager (CDK creates it; the local cloud at start). */
 export const gatewaySecretName = (prefix: string): string => `${prefix}/inference-gateway`;

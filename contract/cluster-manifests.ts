@@ -10,8 +10,7 @@
  *   demands; anything else created there (a tenant's hand-made pod) is refused.
  * - RBAC for what no namespace-scoped EKS access policy can grant (aws-review M1): the workflow
  *   group lists and cordons nodes, lists pods of every namespace on a node before releasing it,
- *   and creates the model namespace if it is missing; the model-proxy group reaches the model
- *   servers through `services/proxy`, which AmazonEKSViewPolicy does not include.
+ *   and creates the model namespace if it is missing.
  * - The StorageClass of the custom models' PVC cache (EKS >= 1.30 has no default class), and a
  *   default-deny ingress NetworkPolicy for the model namespace (the per-deployment policies open
  *   the serving port).
@@ -21,8 +20,6 @@
 
 /** The Kubernetes group of the workflow roles (the EKS access entries of infra/constructs/cluster.ts use the same name). */
 export const KUBERNETES_GROUP = 'gpu-control-plane';
-/** The Kubernetes group of the routes that reach the model servers through the service proxy. */
-export const MODEL_PROXY_GROUP = 'gpu-control-plane-model-proxy';
 /** The StorageClass the custom models' PVC cache names. */
 export const MODEL_CACHE_STORAGE_CLASS = 'model-cache-gp3';
 
@@ -83,20 +80,6 @@ export const clusterBootstrapManifests = (modelNamespace: string): ClusterManife
     metadata: { name: KUBERNETES_GROUP, labels: MANAGED_BY },
     roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: KUBERNETES_GROUP },
     subjects: [{ apiGroup: RBAC, kind: 'Group', name: KUBERNETES_GROUP }],
-  },
-  {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'Role',
-    metadata: { name: MODEL_PROXY_GROUP, namespace: modelNamespace, labels: MANAGED_BY },
-    // GET /models is `get`, POST /prompt is `create` on services/proxy.
-    rules: [{ apiGroups: [''], resources: ['services/proxy'], verbs: ['get', 'create'] }],
-  },
-  {
-    apiVersion: `${RBAC}/v1`,
-    kind: 'RoleBinding',
-    metadata: { name: MODEL_PROXY_GROUP, namespace: modelNamespace, labels: MANAGED_BY },
-    roleRef: { apiGroup: RBAC, kind: 'Role', name: MODEL_PROXY_GROUP },
-    subjects: [{ apiGroup: RBAC, kind: 'Group', name: MODEL_PROXY_GROUP }],
   },
   {
     apiVersion: 'storage.k8s.io/v1',

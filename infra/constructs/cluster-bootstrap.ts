@@ -53,7 +53,7 @@ export class ClusterBootstrap extends Construct {
       Annotations.of(this).addWarningV2(
         'gpu-control-plane:clusterBootstrap',
         `The cluster is imported: an admin of it must apply the cluster bootstrap once (namespace ${props.modelNamespace}, the ` +
-          'workflow ClusterRole, the model-proxy Role, the model-cache-gp3 StorageClass, the default-deny NetworkPolicy): ' +
+          'workflow ClusterRole, the model-cache-gp3 StorageClass, the default-deny NetworkPolicy): ' +
           '`npm run -s cluster-manifests -- --namespace ' + props.modelNamespace + ' | kubectl apply -f -`. Until then deploys fail at the node check with 403.',
       );
       return;
@@ -69,7 +69,7 @@ export class ClusterBootstrap extends Construct {
           'but no person can use kubectl on the cluster until an access entry is created for them. Set -c clusterAdminPrincipalArn=<role ARN>.',
       );
     }
-    // The namespace first: the Role, RoleBinding and NetworkPolicy live in it.
+    // The namespace first: the NetworkPolicy lives in it.
     const [namespace, ...rest] = objects;
     if (!namespace) throw new Error('cluster bootstrap has no namespace');
     const namespaceManifest = new eks.KubernetesManifest(this, 'Namespace', { cluster, manifest: [namespace], overwrite: true });

@@ -16,15 +16,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { INVENTORY, type GpuConfig } from '../../contract/catalog';
-import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../contract/cluster-manifests';
+import { KUBERNETES_GROUP } from '../../contract/cluster-manifests';
 import type { AutoScalingAction, EksAction, KubernetesAccess } from '../../contract/access';
 import { acknowledgeWildcardResources } from '../nag';
 import { ControlPlaneFunction, type FunctionNetwork } from './control-plane-function';
 
 export { GPU_AMI_TYPE, GPU_CONFIG_LABEL, GPU_TAINT } from './gpu-node-groups';
 
-// The Kubernetes groups the access entries map roles to; the cluster bootstrap binds them (one definition).
-export { KUBERNETES_GROUP, MODEL_PROXY_GROUP };
+// The Kubernetes group the workflow access entries map roles to; the cluster bootstrap binds it (one definition).
+export { KUBERNETES_GROUP };
 
 /** Which EKS resource type each action is authorised on. */
 const EKS_ACTION_RESOURCE: Readonly<Record<EksAction, 'cluster' | 'nodegroup'>> = {
@@ -43,13 +43,11 @@ export const inventoryNodeGroupNames = (): string[] => [...new Set(inventoryGpuC
 const NAMESPACE_POLICY: Readonly<Record<KubernetesAccess, string>> = {
   workflow: 'AmazonEKSEditPolicy',
   read: 'AmazonEKSViewPolicy',
-  proxy: 'AmazonEKSViewPolicy',
 };
 
 const ACCESS_GROUPS: Readonly<Record<KubernetesAccess, string[] | undefined>> = {
   workflow: [KUBERNETES_GROUP],
   read: undefined,
-  proxy: [MODEL_PROXY_GROUP],
 };
 
 export interface GpuClusterProps {

@@ -509,20 +509,16 @@ describe('cluster access', () => {
     }
   });
 
-  it('lets the routes that reach model servers view the model namespace and join the model-proxy group only', () => {
-    const proxies = ROUTES.filter((route) => route.access.kubernetes === 'proxy').map((route) => s.roleIdOf(route.name));
-    expect(proxies).toHaveLength(2);
-    const entries = s.ofType('AWS::EKS::AccessEntry').filter(([, entry]) => entry.Properties.KubernetesGroups !== undefined && !entry.Properties.KubernetesGroups.includes('gpu-control-plane'));
-    expect(entries.map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]).sort()).toEqual(proxies.sort());
-    for (const [, entry] of entries) {
-      expect(entry.Properties.KubernetesGroups).toEqual(['gpu-control-plane-model-proxy']);
-      expect(entry.Properties.AccessPolicies).toEqual([
-        {
-          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSViewPolicy']] },
-          AccessScope: { Type: 'namespace', Namespaces: [modelNamespace] },
-        },
-      ]);
+  it('gives the routes that reach model servers no access entry (they call the inference gateway), and no role any group but gpu-control-plane', () => {
+    const modelServerRoutes = ROUTES.filter((route) => route.name === 'prompt-deployment' || route.name === 'list-deployment-models');
+    expect(modelServerRoutes).toHaveLength(2);
+    const principals = s.ofType('AWS::EKS::AccessEntry').map(([, entry]) => entry.Properties.PrincipalArn['Fn::GetAtt'][0]);
+    for (const route of modelServerRoutes) {
+      expect(route.access.kubernetes).toBeUndefined();
+      expect(principals).not.toContain(s.roleIdOf(route.name));
     }
+    const groups = s.ofType('AWS::EKS::AccessEntry').flatMap(([, entry]) => entry.Properties.KubernetesGroups ?? []);
+    expect(new Set(groups)).toEqual(new Set(['gpu-control-plane']));
   });
 
   it('lets the routes that read from Kubernetes view the model namespace only, in no group', () => {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBERNETES_GROUP, MODEL_PROXY_GROUP } from '../../infra/constructs/cluster';
-import { clusterBootstrapManifests, KUBERNETES_GROUP as BOOTSTRAP_GROUP, MODEL_PROXY_GROUP as BOOTSTRAP_PROXY_GROUP } from '../../contract/cluster-manifests';
+import { KUBERNETES_GROUP } from '../../infra/constructs/cluster';
+import { clusterBootstrapManifests, KUBERNETES_GROUP as BOOTSTRAP_GROUP } from '../../contract/cluster-manifests';
 import { applyClusterBootstrap } from '../../local/cluster-bootstrap';
 import { installCallerHeader, runAsFunction } from '../../local/identity';
 import { loadLocalPrincipals } from '../../local/iam/principals';
@@ -24,6 +24,9 @@ const NS = 'models';
 const ACCOUNT = '000000000000';
 const CHECK_NODES = `${PREFIX}-check-nodes`;
 const PROMPT = `${PREFIX}-prompt-deployment`;
+const SWEEP = `${PREFIX}-schedule-sweep`;
+/** The group the prompt routes joined while they called the model servers through services/proxy. */
+const FORMER_PROXY_GROUP = 'gpu-control-plane-model-proxy';
 
 let access: { principals: LocalPrincipal[]; accessEntries: AccessEntrySpec[] };
 let sim: RunningSimulator;
@@ -67,7 +70,7 @@ afterAll(async () => sim?.close());
 
 describe('Kubernetes RBAC from the access entries', () => {
   it('uses the group names the access entries carry', () => {
-    expect([BOOTSTRAP_GROUP, BOOTSTRAP_PROXY_GROUP]).toEqual([KUBERNETES_GROUP, MODEL_PROXY_GROUP]);
+    expect(BOOTSTRAP_GROUP).toBe(KUBERNETES_GROUP);
     const checkNodes = access.principals.find((p) => p.functionName === CHECK_NODES);
     expect(access.accessEntries.find((e) => e.principalArn === checkNodes?.roleArn)?.kubernetesGroups).toEqual([KUBERNETES_GROUP]);
   });
@@ -116,16 +119,18 @@ describe('Kubernetes RBAC from the access entries', () => {
     expect(patch.code).toBe(404); // authorized: the node just does not exist
   });
 
-  it('lets the prompt route through services/proxy in the model namespace only', async () => {
-    const proxy = (namespace: string) =>
-      runAsFunction(PROMPT, () => core().connectPostNamespacedServiceProxyWithPath({ name: 'absent:http', namespace, path: 'v1/completions' }));
-    expect((await failure(() => proxy(NS))).code).not.toBe(403);
-    const denied = await failure(() => proxy('default'));
-    expect(JSON.parse(denied.body).message).toBe(
-      `services "absent:http" is forbidden: User "${userOf(PROMPT)}" cannot create resource "services/proxy" in API group "" in the namespace "default"`,
+  it('lets the sweeper read vLLM /metrics through pods/proxy in the model namespace only (AmazonEKSEditPolicy, no bootstrap Role)', async () => {
+    const metrics = (namespace: string) => runAsFunction(SWEEP, () => core().connectGetNamespacedPodProxyWithPath({ name: 'absent', namespace, path: 'metrics' }));
+    expect((await failure(() => metrics(NS))).code).toBe(404); // authorized: the pod just does not exist
+    const denied = await failure(() => metrics('default'));
+    expect(JSON.parse(denied.body).message).toBe(`pods "absent" is forbidden: User "${userOf(SWEEP)}" cannot get resource "pods/proxy" in API group "" in the namespace "default"`);
+  });
+
+  it('gives the prompt route no Kubernetes access: it calls the model servers through the inference gateway', async () => {
+    const proxy = await failure(() =>
+      runAsFunction(PROMPT, () => core().connectPostNamespacedServiceProxyWithPath({ name: 'absent:http', namespace: NS, path: 'v1/completions' })),
     );
-    // The view policy has no secrets.
-    expect((await failure(() => runAsFunction(PROMPT, () => core().listNamespacedSecret({ namespace: NS })))).code).toBe(403);
+    expect(proxy.code).toBe(401);
   });
 });
 
@@ -167,7 +172,7 @@ describe('kubectl against the RBAC', () => {
     const as = ['--as', userOf(CHECK_NODES), '--as-group', KUBERNETES_GROUP];
     expect(await kubectl('auth', 'can-i', 'list', 'nodes', ...as)).toBe('yes');
     expect(await kubectl('auth', 'can-i', 'delete', 'nodes', ...as)).toBe('no');
-    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', NS, '--as', 'someone', '--as-group', MODEL_PROXY_GROUP)).toBe('yes');
+    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', NS, '--as', 'someone', '--as-group', FORMER_PROXY_GROUP)).toBe('no');
     expect(await kubectl('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')).toBe('kubernetes-admin');
   });
 
@@ -180,11 +185,9 @@ describe('kubectl against the RBAC', () => {
       'namespace/imported created',
       'clusterrole.rbac.authorization.k8s.io/gpu-control-plane configured',
       'clusterrolebinding.rbac.authorization.k8s.io/gpu-control-plane configured',
-      'role.rbac.authorization.k8s.io/gpu-control-plane-model-proxy created',
-      'rolebinding.rbac.authorization.k8s.io/gpu-control-plane-model-proxy created',
       'storageclass.storage.k8s.io/model-cache-gp3 configured',
       'networkpolicy.networking.k8s.io/default-deny-ingress created',
     ]);
-    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', 'imported', '--as', 'x', '--as-group', MODEL_PROXY_GROUP)).toBe('yes');
+    expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', 'imported', '--as', 'x', '--as-group', FORMER_PROXY_GROUP)).toBe('no');
   });
 });

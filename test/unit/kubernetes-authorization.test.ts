@@ -28,6 +28,8 @@ describe('RequestInfo', () => {
     ['GET', '/api/v1/namespaces/models/pods?fieldSelector=metadata.name%3Dp1', { verb: 'list', resource: 'pods', name: 'p1' }],
     ['GET', '/api/v1/namespaces/models/pods/p1/log', { verb: 'get', resource: 'pods', subresource: 'log', name: 'p1' }],
     ['POST', '/api/v1/namespaces/models/pods/p1/eviction', { verb: 'create', resource: 'pods', subresource: 'eviction' }],
+    // The idle sweeper reads vLLM's /metrics through pods/proxy; operators and tests call services/proxy.
+    ['GET', '/api/v1/namespaces/models/pods/p1/proxy/metrics', { verb: 'get', resource: 'pods', subresource: 'proxy', name: 'p1', parts: ['metrics'] }],
     ['POST', '/api/v1/namespaces/models/services/m:http/proxy/v1/completions', { verb: 'create', resource: 'services', subresource: 'proxy', name: 'm:http', parts: ['v1', 'completions'] }],
     ['DELETE', '/apis/apps/v1/namespaces/models/deployments', { verb: 'deletecollection', apiGroup: 'apps', resource: 'deployments' }],
     ['GET', '/apis/apps/v1/namespaces/models/deployments/d/scale', { verb: 'get', apiGroup: 'apps', subresource: 'scale' }],

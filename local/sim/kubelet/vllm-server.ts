@@ -1,7 +1,9 @@
 /**
- * What a vLLM pod answers on its HTTP port, reached the way production code reaches it: through
- * the Kubernetes API server's proxy subresources
- * (`/api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}` and the same under `pods/`).
+ * What a vLLM pod answers on its HTTP port, reached two ways as in a real cluster: on the Service
+ * network (local/sim/network/service-network.ts), where the inference gateway sends completions,
+ * and through the Kubernetes API server's proxy subresources
+ * (`/api/v1/namespaces/{ns}/services/{name}[:{port}]/proxy/{path}` and the same under `pods/`),
+ * where the idle sweeper reads each pod's `/metrics` (pods/proxy) and operators and tests look in.
  *
  * A service proxy picks one Ready pod behind the Service's selector (round robin), like
  * kube-proxy; with none Ready it answers 503 as the API server does. Each pod keeps its own
