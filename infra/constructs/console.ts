@@ -7,7 +7,7 @@
  * Two steps, because the API's JWT audience is the app client whose callback is this
  * distribution's URL: the distribution first (`url`), the files once the API exists (`publish`).
  */
-import { CfnOutput, DockerImage, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, DockerImage, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -170,7 +170,8 @@ export class ConsoleHosting extends Construct {
       acknowledgeRule(role, `IAM5[Action::${action}]`, 'BucketDeployment\'s own read grant on the CDK asset bucket and read-write grant on the console bucket (prune deletes old files).');
     }
     for (const resource of [
-      `arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*`,
+      // cdk-nag prints partition, account and region as written: tokens unless the stack's env names them.
+      `arn:${Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition}:s3:::cdk-hnb659fds-assets-${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}-${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}/*`,
       `<${stack.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*`,
       '*',
     ]) {
