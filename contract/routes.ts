@@ -348,14 +348,14 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: `${deployments}/{model_id}/prompt`,
     entry: 'functions/api/prompt-deployment.ts',
-    // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
+    // gatewaySecret: the control plane's credential at the gateway, derived from the master secret (adapters/model-server-proxy.ts).
     access: { table: 'R', gatewaySecret: true },
     operation: {
       operationId: 'promptDeployment',
       tag: 'Deployments',
       summary: 'Extension: send one prompt to a ready deployment (SLURM vllm/{id}/prompt)',
       description:
-        'To its vLLM OpenAI API on the inference gateway\'s path (its Service, with its own key): `chat` (default) or `completion`. 409 until it is ready; the model server\'s own ' +
+        'To its vLLM OpenAI API through the inference gateway, as a customer\'s call to `endpoint_url` goes: `chat` (default) or `completion`. 409 until it is ready; the model server\'s own ' +
         'refusal is a 400, its failure a 502, no answer before the request\'s time runs out a 504. For real traffic use `endpoint_url`.',
       body: promptRequestSchema,
       responses: { 200: { description: 'The model\'s answer.', json: promptAnswerSchema } },
@@ -367,7 +367,7 @@ export const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: `${deployments}/{model_id}/models`,
     entry: 'functions/api/list-deployment-models.ts',
-    // gatewaySecret: the model server's own key, derived from the master secret (adapters/model-server-proxy.ts).
+    // gatewaySecret: the control plane's credential at the gateway, derived from the master secret (adapters/model-server-proxy.ts).
     access: { table: 'R', gatewaySecret: true },
     operation: {
       operationId: 'listDeploymentModels',

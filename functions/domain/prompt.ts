@@ -102,8 +102,8 @@ export type ModelServerFailure =
 /**
  * A failed call as the API error the caller gets: the model server refusing the request
  * (its 4xx: a wrong `model` is vLLM's 404, too many tokens for the context a 400) is the
- * caller's 400; its 5xx, the proxy's own refusals (a Kubernetes Status: no Ready endpoint,
- * Service gone) or no connection are 502; no answer in time is 504.
+ * caller's 400; its 5xx, the gateway's own refusals (no ready replica, the credential) or a
+ * Kubernetes Status, or no connection, are 502; no answer in time is 504.
  */
 export const modelServerError = (deploymentId: string, failure: ModelServerFailure, timeoutMs: number): Error => {
   if (failure.kind === 'timeout') {
@@ -115,8 +115,8 @@ export const modelServerError = (deploymentId: string, failure: ModelServerFailu
     return new BadGatewayError(`the model server of deployment '${deploymentId}' could not be reached: ${failure.message}`);
   }
   const detail = messageOf(failure.body) ?? `HTTP ${failure.status}`;
-  // A Kubernetes Status comes from an API server proxy (no Ready endpoint, Service gone), not from vLLM.
-  // 401/403 are the model server refusing its own key: ours to fix, not the caller's.
+  // A Kubernetes Status is not vLLM's answer either (a proxy in between: no Ready endpoint, Service gone).
+  // 401/403 are the gateway or the model server refusing the control plane's credential: ours to fix, not the caller's.
   const fromProxy =
     failure.status === 401 || failure.status === 403 || (typeof failure.body === 'object' && failure.body !== null && (failure.body as { kind?: unknown }).kind === 'Status');
   if (!fromProxy && failure.status >= 400 && failure.status < 500 && failure.status !== 429) {
