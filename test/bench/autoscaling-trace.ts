@@ -13,9 +13,8 @@
  * woken by one streamed request: its time to first token beside its own deploy's cold start.
  */
 import http from 'node:http';
-import { hashSecret, newInferenceKey } from '../../functions/domain/inference-keys';
 import type { SweepReport } from '../../functions/use-cases/schedule-sweep';
-import { ORG, deploymentsPath, startBenchCloud, type BenchCloud } from './harness';
+import { createInferenceKey, deploymentsPath, startBenchCloud, type BenchCloud } from './harness';
 import { fmt, metWhen, quantile, ratioOf, sleep, sum, table, type FigureResult, type Row } from './results';
 
 /**
@@ -235,25 +234,10 @@ export const measure = async (): Promise<FigureResult> => {
     const paused = await cloud.api('PUT', `${deploymentsPath(PROJECT)}/${ids.wake}/scale`, { replicas: 0 });
     if (paused.status !== 200) throw new Error(`pause refused: ${paused.status} ${JSON.stringify(paused.body)}`);
 
-    // One inference key, through the production adapters (what the keys route writes).
-    const [{ inferenceKeyStore }, { gatewaySecrets }] = await Promise.all([import('../../functions/wiring/inference-keys'), import('../../functions/wiring/gateway-secrets')]);
-    const fresh = newInferenceKey();
-    await inferenceKeyStore.create({
-      id: fresh.keyId,
-      org_id: ORG,
-      project_id: PROJECT,
-      name: 'bench-autoscale',
-      key_prefix: fresh.keyPrefix,
-      hash: hashSecret(await gatewaySecrets.keyHashPepper(), fresh.secret),
-      created_at: new Date().toISOString(),
-      expires_at: null,
-      revoked_at: null,
-      deployment_ids: null,
-      limits: {},
-    });
+    const key = await createInferenceKey(cloud, PROJECT, 'bench-autoscale');
     const targetOf = (v: any): Target => {
       const endpoint = new URL(String(v.endpoint_url));
-      return { host: endpoint.hostname, port: Number(endpoint.port), path: `${endpoint.pathname}/chat/completions`, key: fresh.key };
+      return { host: endpoint.hostname, port: Number(endpoint.port), path: `${endpoint.pathname}/chat/completions`, key: key };
     };
     const body = (model: string) =>
       JSON.stringify({ model, messages: [{ role: 'user', content: 'Tell me about GPUs' }], max_tokens: OUTPUT_TOKENS, ignore_eos: true, stream: true });

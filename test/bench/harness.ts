@@ -35,6 +35,13 @@ export const ORG = 'org-bench';
 export const API_BASE = '/api/v1beta1';
 export const deploymentsPath = (project: string) => `${API_BASE}/orgs/${ORG}/projects/${project}/aimodels`;
 
+/** A new inference key of the project, through the keys route as a customer creates one; the key itself. */
+export const createInferenceKey = async (cloud: Pick<BenchCloud, 'api'>, project: string, name: string): Promise<string> => {
+  const created = await cloud.api('POST', `${API_BASE}/orgs/${ORG}/projects/${project}/inference-keys`, { name });
+  if (created.status !== 201) throw new Error(`key refused: ${created.status} ${JSON.stringify(created.body)}`);
+  return String((created.body as { key: string }).key);
+};
+
 /** Seconds every Wait of the baseline deploy definition waits. */
 export const FIXED_POLL_SECONDS = 10;
 

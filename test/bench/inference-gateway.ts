@@ -12,8 +12,7 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
-import { hashSecret, newInferenceKey } from '../../functions/domain/inference-keys';
-import { ORG, ROOT, deploymentsPath, startBenchCloud } from './harness';
+import { ROOT, createInferenceKey, deploymentsPath, startBenchCloud } from './harness';
 import { fmt, metWhen, quantile, ratioOf, sum, type FigureResult, type Row } from './results';
 
 /**
@@ -115,26 +114,12 @@ export const measure = async (): Promise<FigureResult> => {
       await new Promise((r) => setTimeout(r, 100));
       view = (await cloud.api('GET', `${deploymentsPath(PROJECT)}/${id}`)).body;
     }
-    // Keys through the production adapters (what the keys route writes); the model server key as the gateway derives it.
-    const [{ inferenceKeyStore }, { gatewaySecrets }] = await Promise.all([import('../../functions/wiring/inference-keys'), import('../../functions/wiring/gateway-secrets')]);
-    const fresh = newInferenceKey();
-    await inferenceKeyStore.create({
-      id: fresh.keyId,
-      org_id: ORG,
-      project_id: PROJECT,
-      name: 'bench',
-      key_prefix: fresh.keyPrefix,
-      hash: hashSecret(await gatewaySecrets.keyHashPepper(), fresh.secret),
-      created_at: new Date().toISOString(),
-      expires_at: null,
-      revoked_at: null,
-      deployment_ids: null,
-      limits: {},
-    });
+    const key = await createInferenceKey(cloud, PROJECT, 'bench');
+    const { gatewaySecrets } = await import('../../functions/wiring/gateway-secrets');
     const endpoint = new URL(String(view.endpoint_url));
     const network = cloud.simulator.serviceNetwork!;
     const targets: Record<Path, Target> = {
-      gateway: { host: endpoint.hostname, port: Number(endpoint.port), path: `${endpoint.pathname}/chat/completions`, headers: { authorization: `Bearer ${fresh.key}` } },
+      gateway: { host: endpoint.hostname, port: Number(endpoint.port), path: `${endpoint.pathname}/chat/completions`, headers: { authorization: `Bearer ${key}` } },
       direct: {
         host: network.host,
         port: network.port,
