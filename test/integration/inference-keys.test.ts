@@ -15,44 +15,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey, parseInferenceKey } from '../../functions/domain/inference-keys';
 import { qwenBody } from '../support/failures';
 import { BASE, ORG, PROJECT, startTestCloud, TABLE, type TestCloud } from '../support/local-cloud';
+import { captureProcessOutput } from '../support/output-capture';
 
 const KEYS = `/api/v1beta1/orgs/${ORG}/projects/${PROJECT}/inference-keys`;
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } };
 
-const captured: string[] = [];
+const output = captureProcessOutput();
+const captured = output.captured;
 const responses: string[] = [];
-const restore: (() => void)[] = [];
-const captureOutput = () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    const original = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    restore.push(() => (stream.write = original as typeof stream.write));
-  }
-  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-    const original = console[method];
-    console[method] = (...args: unknown[]) => {
-      captured.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-      original(...args);
-    };
-    restore.push(() => (console[method] = original));
-  }
-};
 
 let t: TestCloud;
-const previousLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  captureOutput();
+  output.start();
   t = await startTestCloud(0.01, { cron: false });
 });
 afterAll(async () => {
   await t?.close();
-  for (const undo of restore.reverse()) undo();
-  if (previousLogLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-  else process.env.POWERTOOLS_LOG_LEVEL = previousLogLevel;
+  output.stop();
 });
 
 /** Every call goes through here, so every answer is searched for the key afterwards. */

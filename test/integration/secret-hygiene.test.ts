@@ -14,60 +14,29 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { captureProcessOutput } from '../support/output-capture';
 
 const TOKEN = `hf_hygiene${Math.random().toString(36).slice(2)}Z9secretZ9`;
 const NEEDLES = [TOKEN, Buffer.from(TOKEN, 'utf8').toString('base64')];
 
-const captured: string[] = [];
+const output = captureProcessOutput();
+const captured = output.captured;
 const responses: string[] = [];
-const restore: (() => void)[] = [];
-
-/** Every write to stdout/stderr and every console call of this process, from now on. */
-const captureOutput = () => {
-  for (const stream of [process.stdout, process.stderr]) {
-    const original = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
-    restore.push(() => (stream.write = original as typeof stream.write));
-  }
-  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-    const original = console[method];
-    console[method] = (...args: unknown[]) => {
-      captured.push(args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' '));
-      original(...args);
-    };
-    restore.push(() => (console[method] = original));
-  }
-};
-
-const safeJson = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-};
 
 const hits = (texts: readonly string[]) => texts.filter((text) => NEEDLES.some((needle) => text.includes(needle)));
 
 let t: TestCloud;
 let sfn: SFNClient;
-const previousLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  captureOutput();
+  output.start();
   t = await startTestCloud(0.01, { cron: false });
   sfn = new SFNClient({ endpoint: t.cloud.sfnUrl, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 });
 afterAll(async () => {
   sfn?.destroy();
   await t?.close();
-  for (const undo of restore.reverse()) undo();
-  if (previousLogLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-  else process.env.POWERTOOLS_LOG_LEVEL = previousLogLevel;
+  output.stop();
 });
 
 /** Every call of the test goes through here, so every answer is searched. */
@@ -164,7 +133,7 @@ describe('secret hygiene: the hf_token of a deploy', () => {
     expect(hits(otherFiles).length, 'other files of the data dir').toBe(0);
 
     const summary = `secret-hygiene: searched ${responses.length} responses, ${logLines.length} log lines, ${historyEvents} history events of ${executions.length} executions, ${secretsOnDisk.length + otherFiles.length} data files: 0 hits`;
-    for (const undo of restore.splice(0).reverse()) undo();
+    output.stop();
     console.log(summary);
   });
 });
