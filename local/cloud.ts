@@ -31,7 +31,7 @@ import { startStepFunctions, type LocalTaskFunction, type RunningStepFunctions }
 import { TaskFailure } from './sfn/task-errors';
 import { nodeGroupsFromInventory, startSimulator, SYSTEM_NODE_GROUP, type RunningSimulator, type SimDelays } from './sim/index';
 import { inferenceGatewayPrincipal } from './iam/principals';
-import { gatewayNetworkSources, startLocalInferenceGateway } from './inference-gateway';
+import { gatewayNetworkSources } from './gateway-network';
 import type { GatewayOptions, RunningGateway } from '../gateway/server';
 
 /** The timeout CDK gives workflow functions (infra/constructs/control-plane-function.ts). */
@@ -252,6 +252,8 @@ export const startLocalCloud = async (options: LocalCloudOptions): Promise<Local
 
     // The inference gateway, on its own port; a ready deployment's endpoint_url is its route.
     const gatewayPrincipal = inferenceGatewayPrincipal(prefix);
+    // Loaded only now: the gateway's code loads the functions' logger, which reads POWERTOOLS_LOG_LEVEL once, when loaded.
+    const { startLocalInferenceGateway } = await import('./inference-gateway');
     const gateway = await startLocalInferenceGateway({
       host,
       port: options.gatewayPort ?? 0,

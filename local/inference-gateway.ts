@@ -10,20 +10,8 @@
  */
 import { createGateway, type GatewayOptions, type RunningGateway } from '../gateway/server';
 import { productionGatewayPorts } from '../gateway/wiring';
-import { INFERENCE_GATEWAY_NAMESPACE, INFERENCE_GATEWAY_POD_LABELS } from '../functions/domain/model-policies';
 import { runAsFunction } from './identity';
-import type { NetworkSource } from './sim/index';
-
-/** The gateway pods' source address on the simulated Service network (loopback: no setup needed on Linux). */
-export const GATEWAY_SOURCE_ADDRESS = '127.0.0.2';
-
-/**
- * What the simulator maps the local sources to: only the gateway's pods. The functions run outside
- * the VPC, as in AWS: /prompt and /models reach a model through the gateway, never the Service network.
- */
-export const gatewayNetworkSources = (): Record<string, NetworkSource> => ({
-  [GATEWAY_SOURCE_ADDRESS]: { namespace: INFERENCE_GATEWAY_NAMESPACE, labels: { ...INFERENCE_GATEWAY_POD_LABELS } },
-});
+import { GATEWAY_SOURCE_ADDRESS } from './gateway-network';
 
 export interface LocalGatewayOptions {
   host: string;
