@@ -30,6 +30,8 @@ const SEED = process.env.FUZZ_SEED === undefined ? Math.floor(Math.random() * 2 
 let t: TestCloud;
 let tokens: FuzzTokens;
 let fixtureId: string;
+/** The gateway fuzz's own deployment: the API fuzz may delete, pause or scale the fixture before it. */
+let gatewayTargetId: string | undefined;
 const stats = emptyStats();
 const cleaned = new Set<string>();
 /** An editor of every project of `org`. */
@@ -141,8 +143,13 @@ describe('API fuzzing', () => {
       };
       const gatewayStats = emptyGatewayStats();
       const own = await keyIn(ORG, PROJECT, tokens.editor);
-      // The target is reachable: the fixture's own key lists its models.
-      const control = await fetch(`${t.cloud.gatewayUrl}/orgs/${ORG}/projects/${PROJECT}/aimodels/${fixtureId}/v1/models`, { headers: { authorization: `Bearer ${own}` } });
+      const target = await t.api('POST', BASE, { body: qwenBody('fuzz-gateway-target') });
+      expect(target.status, JSON.stringify(target.body)).toBe(201);
+      const targetId: string = target.body.id;
+      gatewayTargetId = targetId;
+      await waitFor(() => t.api('GET', `${BASE}/${targetId}`), (r) => r.body.status === 'ready', 'gateway target ready', 20_000);
+      // The target is reachable: the project's own key lists its models.
+      const control = await fetch(`${t.cloud.gatewayUrl}/orgs/${ORG}/projects/${PROJECT}/aimodels/${targetId}/v1/models`, { headers: { authorization: `Bearer ${own}` } });
       expect(control.status).toBe(200);
       try {
         await fuzzGateway(
@@ -150,7 +157,7 @@ describe('API fuzzing', () => {
             gatewayUrl: t.cloud.gatewayUrl,
             org: ORG,
             project: PROJECT,
-            deploymentId: fixtureId,
+            deploymentId: targetId,
             keys: {
               own,
               otherProject: await keyIn(ORG, 'prj-other', tokens.otherProject),
@@ -213,7 +220,7 @@ describe('API fuzzing', () => {
       await expectNodeGroupSizedForLive(t, config.config_id, 10_000);
     }
     expect(await scanSortKeys('NAME#'), 'name claims left').toEqual([]);
-    for (const id of [fixtureId, ...stats.created.map((c) => c.id)]) await expectNoObjectsOf(t, id);
+    for (const id of [fixtureId, ...(gatewayTargetId ? [gatewayTargetId] : []), ...stats.created.map((c) => c.id)]) await expectNoObjectsOf(t, id);
     recordFigures('fuzz', { storeExactAfterCleanup: true, deploymentsCleanedUp: settled.length });
   });
 });
