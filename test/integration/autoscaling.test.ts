@@ -7,7 +7,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReconcileReport } from '../../functions/use-cases/reconcile';
-import { BASE, NAMESPACE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, deployBody, NAMESPACE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -16,16 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
-});
-
-const deployBody = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  ...extra,
 });
 
 const get = (id: string) => t.api('GET', `${BASE}/${id}`);

@@ -19,7 +19,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type RunningGateway } from '../../gateway/server';
 import { createInferenceKey, revokeInferenceKey, tokenUsageOfKey, type TestKey } from '../support/inference-keys';
-import { basePath, BASE, NAMESPACE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, basePath, deployBody, NAMESPACE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 const OTHER = 'prj-other';
 const VALID_TTL_MS = 1_500;
@@ -34,16 +34,6 @@ let keyA: TestKey;
 let keyB: TestKey;
 const gatewayLog: string[] = [];
 const issued: TestKey[] = [];
-
-const deployBody = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  ...extra,
-});
 
 const ready = async (base: string, token: string, id: string) =>
   waitFor(() => t.api('GET', `${base}/${id}`, { token }), (r) => r.body.status === 'ready', `${id} ready`, 60_000);

@@ -4,7 +4,7 @@
  * a model goes initializing -> ready, scales, and is deleted with nothing left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, deployBody, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -12,16 +12,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
-});
-
-const deployBody = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  ...extra,
 });
 
 const getDeployment = (id: string) => t.api('GET', `${BASE}/${id}`);
