@@ -4,43 +4,23 @@
  * prompt, the scale range, catalog administration, apply -f (a Deployment manifest), inference
  * keys, and the API's own description. Each is checked against what the API answers directly.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, startTestCloud, type TestCloud } from '../support/local-cloud';
+import { runGpuctl } from '../support/gpuctl';
 
-const BIN = join(import.meta.dirname, '../../bin/gpuctl.mjs');
 const CATALOG = '/api/v1beta1/aimodels-catalog';
 const WAIT = ['--wait', '--interval', '0.1', '--timeout', '60'];
 
 let t: TestCloud;
 let home: string;
 let config: string;
+
+const gpuctl = (args: string[], input = '', env: Record<string, string> = {}) => runGpuctl(args, { home, config }, input, env);
 let id: string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs gpuctl with `args`, stdin from `input` (closed at once otherwise), no TTY. */
-const gpuctl = (args: string[], input = '', env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: config, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end(input);
-  });
 
 beforeAll(async () => {
   t = await startTestCloud(0.01, { cron: false });

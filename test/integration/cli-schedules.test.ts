@@ -3,41 +3,20 @@
  * (bin/gpuctl.mjs) as a child process against a local cloud. The sweeper does not run here
  * (cron off), so a schedule stays exactly as gpuctl stored it and nothing pauses on its own.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qwenBody } from '../support/failures';
 import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
-
-const BIN = join(import.meta.dirname, '../../bin/gpuctl.mjs');
+import { runGpuctl } from '../support/gpuctl';
 
 let t: TestCloud;
 let home: string;
 let config: string;
+
+const gpuctl = (args: string[], input = '') => runGpuctl(args, { home, config }, input);
 let id: string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs gpuctl with `args`, stdin from `input` (closed at once otherwise), no TTY. */
-const gpuctl = (args: string[], input = ''): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: config }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end(input);
-  });
 
 const WAIT = ['--wait', '--interval', '0.1', '--timeout', '60'];
 

@@ -3,40 +3,21 @@
  * cloud, logged in with a dev token piped on stdin. A deployment's whole life (deploy --wait,
  * scale --wait, logs, events, delete --wait), and the exit codes of the ways it can go wrong.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { GPUCTL_BIN, runGpuctl } from '../support/gpuctl';
 
-const BIN = join(import.meta.dirname, '../../bin/gpuctl.mjs');
 const QWEN = 'Qwen-Qwen2.5-0.5B-Instruct';
 
 let t: TestCloud;
 let home: string;
 let config: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs gpuctl with `args`, stdin from `input` (closed at once otherwise), no TTY. */
-const gpuctl = (args: string[], input = '', env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: config, ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-      },
-    );
-    child.stdin?.end(input);
-  });
+const gpuctl = (args: string[], input = '', env: Record<string, string> = {}) => runGpuctl(args, { home, config }, input, env);
 
 beforeAll(async () => {
   t = await startTestCloud(0.01);
@@ -128,7 +109,7 @@ describe('gpuctl', () => {
     const created = await t.api('POST', BASE, { body: { name: 'cli-follow', catalog_id: QWEN, region: 'us-east-1', gpu_config_id: 'l4-24gb', gpu_count: 1, plan_id: 'plan-l4-24gb-ondemand' } });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
-    const child = spawn(process.execPath, [BIN, 'logs', id, '--follow', '--interval', '0.1', '--tail', '1000'], { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: config } });
+    const child = spawn(process.execPath, [GPUCTL_BIN, 'logs', id, '--follow', '--interval', '0.1', '--tail', '1000'], { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: config } });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     // Follows the pod from its first lines until vLLM is serving.

@@ -10,7 +10,6 @@
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type RunningGateway } from '../../gateway/server';
 import { createInferenceKey, revokeInferenceKey, tokenUsageOfKey, type TestKey } from '../support/inference-keys';
 import { BASE, basePath, deployBody, NAMESPACE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { runGpuctl } from '../support/gpuctl';
 
 const OTHER = 'prj-other';
 const VALID_TTL_MS = 1_500;
@@ -340,20 +340,11 @@ describe('streams and metering', () => {
 });
 
 describe('gpuctl chat', () => {
-  const gpuctl = (args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const gpuctl = (args: string[], env: Record<string, string>) => {
     const home = mkdtempSync(join(tmpdir(), 'gpuctl-chat-'));
-    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = execFile(
-        process.execPath,
-        [join(import.meta.dirname, '../../bin/gpuctl.mjs'), '--api-url', t.cloud.apiUrl, '--token', t.defaultToken, ...args],
-        { env: { PATH: process.env.PATH ?? '', HOME: home, GPUCTL_CONFIG: join(home, 'gpuctl.json'), ...env }, timeout: 60_000 },
-        (error, stdout, stderr) => {
-          if (error && typeof error.code !== 'number') return reject(error);
-          resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
-        },
-      );
-      child.stdin?.end();
-    }).finally(() => rmSync(home, { recursive: true, force: true }));
+    return runGpuctl(['--api-url', t.cloud.apiUrl, '--token', t.defaultToken, ...args], { home, config: join(home, 'gpuctl.json') }, '', env).finally(() =>
+      rmSync(home, { recursive: true, force: true }),
+    );
   };
 
   it('streams the answer of a ready deployment to stdout with the key from GPUCTL_INFERENCE_KEY; a refused key is exit 1, none exit 2', async () => {
