@@ -151,9 +151,10 @@ describe.skipIf(!KUBECTL)('kubectl with the kubeconfig of `npm run kubeconfig`',
   }, 30_000);
 
   it.skipIf(!hasAws)('aws eks update-kubeconfig writes a kubeconfig whose exec plugin (aws eks get-token) the cluster accepts', async () => {
-    const file = join(dir, 'kubeconfig-aws.yaml');
-    await ok(AWS_CLI, ['--endpoint-url', cloud.urls().simUrl, 'eks', 'update-kubeconfig', '--name', CLUSTER, '--kubeconfig', file], env);
-    const pods = await kubectl('--kubeconfig', file, 'get', 'pods', '-n', NAMESPACE, '-o', 'name');
+    // As the README says it; the CLI writes ~/.kube/config (HOME is this file's private directory).
+    const { KUBECONFIG: _ours, ...withoutKubeconfig } = env;
+    await ok(AWS_CLI, ['eks', 'update-kubeconfig', '--name', CLUSTER, '--endpoint-url', cloud.urls().simUrl], withoutKubeconfig);
+    const pods = await ok(KUBECTL!, ['get', 'pods', '-n', NAMESPACE, '-o', 'name'], withoutKubeconfig);
     expect(pods).toContain(`pod/${modelPod()}-`);
   }, 30_000);
 });
