@@ -34,7 +34,7 @@ console.log(`GPU control plane (local cloud) listening on ${cloud.apiUrl}`);
 console.log(`  API        ${cloud.apiUrl}/api/v1beta1`);
 console.log(`  Console    ${cloud.apiUrl}/   (local sign-in: any org/project/role)`);
 console.log(`  Inference  ${cloud.gatewayUrl}/orgs/<org>/projects/<project>/aimodels/<deployment id>/v1 (OpenAI-compatible; keys: POST …/inference-keys)`);
-console.log(`  DynamoDB   ${cloud.dynamoUrl}   Step Functions ${cloud.sfnUrl}   Secrets Manager ${cloud.secretsManager.url}   EKS/Kubernetes ${cloud.simulator.url}`);
+console.log(`  DynamoDB   ${cloud.dynamoUrl}   Step Functions ${cloud.sfnUrl}   Secrets Manager ${cloud.secretsManager.url}   EKS/Auto Scaling/Kubernetes ${cloud.simulator.url}`);
 console.log(`  IAM        ${cloud.iamEnforced ? 'enforced from the synthesized template (docs/local-iam.md)' : 'OFF (LOCAL_IAM=off): every call allowed'}`);
 console.log(`  data in ${cloud.dataDir}; time scale ${SIM_TIME_SCALE}; token: npm run --silent token -- --org <org> --project <project>`);
 

@@ -1,8 +1,10 @@
 /**
  * The AWS CLI v2 (Debian's `awscli`, /usr/bin/aws: a pyenv `aws` v1 may shadow it on PATH)
  * against the local cloud's endpoints with dummy credentials: server-side paging of the EKS
- * and Auto Scaling lists, launch failures as the CLI shows them, and the other services the
- * control plane uses. Skips only when /usr/bin/aws is absent.
+ * and Auto Scaling lists, Step Functions executions and DynamoDB scans (each page one HTTP
+ * request, counted in the CLI's --debug log), launch failures as the CLI shows them, and
+ * Secrets Manager. Skips only when /usr/bin/aws is absent.
+ * npm-start-clients.test.ts drives the same CLI against `npm start` itself.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -84,12 +86,29 @@ describe.skipIf(!present)('AWS CLI v2 against the local cloud', () => {
     );
   }, 60_000);
 
-  it('stepfunctions list-executions, dynamodb query and secretsmanager describe-secret', async () => {
-    const created = await t.api('POST', '/api/v1beta1/orgs/org-acme/projects/prj-web/aimodels', { body: qwenBody('m-awscli') });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const arn: string = created.body.workflow.execution_arn;
-    const executions = await aws(t.cloud.sfnUrl, ['stepfunctions', 'list-executions', '--state-machine-arn', t.cloud.stateMachineArns.deploy, '--page-size', '1']);
-    expect(executions.json.executions.map((e: { executionArn: string }) => e.executionArn)).toContain(arn);
+  it('stepfunctions list-executions --page-size 1 and dynamodb scan --page-size 1 page through their tokens; dynamodb query and secretsmanager describe-secret', async () => {
+    // Three deploys, three executions of the deploy state machine: enough for list-executions to page.
+    const deployed = await Promise.all(['m-awscli', 'm-awscli-2', 'm-awscli-3'].map((name) => t.api('POST', '/api/v1beta1/orgs/org-acme/projects/prj-web/aimodels', { body: qwenBody(name) })));
+    for (const response of deployed) expect(response.status, JSON.stringify(response.body)).toBe(201);
+    const created = deployed[0]!;
+    const arns = deployed.map((response) => response.body.workflow.execution_arn as string);
+    const executions = await aws(t.cloud.sfnUrl, ['stepfunctions', 'list-executions', '--state-machine-arn', t.cloud.stateMachineArns.deploy, '--page-size', '1'], true);
+    const listed: string[] = executions.json.executions.map((e: { executionArn: string }) => e.executionArn);
+    expect(listed).toEqual(expect.arrayContaining(arns));
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(executions.requests('ListExecutions')).toBe(listed.length);
+
+    // The table stands still once the deploys are done (no schedules run here), so two scans see the same items.
+    for (const response of deployed) {
+      await waitFor(() => t.api('GET', `/api/v1beta1/orgs/org-acme/projects/prj-web/aimodels/${response.body.id}`), (r) => r.body.status === 'ready', `${response.body.name} to be ready`, 30_000, 200);
+    }
+    const whole = await aws(t.cloud.dynamoUrl, ['dynamodb', 'scan', '--table-name', TABLE, '--no-paginate']);
+    const paged = await aws(t.cloud.dynamoUrl, ['dynamodb', 'scan', '--table-name', TABLE, '--page-size', '1'], true);
+    const keys = (items: { pk: { S: string }; sk: { S: string } }[]) => items.map((item) => `${item.pk.S} ${item.sk.S}`).sort();
+    expect(whole.json.Items.length).toBeGreaterThanOrEqual(3);
+    expect(keys(paged.json.Items)).toEqual(keys(whole.json.Items));
+    // A page that fills its Limit carries LastEvaluatedKey even when nothing follows, as in DynamoDB: one last, empty page.
+    expect(paged.requests('Scan')).toBe(whole.json.Items.length + 1);
 
     const query = await aws(t.cloud.dynamoUrl, [
       'dynamodb', 'query', '--table-name', TABLE,

@@ -27,10 +27,15 @@ export interface ChildCloudOptions {
   env?: Record<string, string>;
 }
 
-interface Endpoints {
+/** The endpoints `npm start` announces in its banner. */
+export interface ChildCloudEndpoints {
   apiUrl: string;
+  /** The inference gateway: a ready deployment's endpoint_url starts with it. */
+  gatewayUrl: string;
   dynamoUrl: string;
   sfnUrl: string;
+  secretsManagerUrl: string;
+  /** EKS, Auto Scaling and the Kubernetes API share it. */
   simUrl: string;
 }
 
@@ -38,7 +43,7 @@ export class ChildCloud {
   /** Every stdout and stderr line of every process started so far. */
   readonly output: string[] = [];
   private child: ChildProcess | undefined;
-  private endpoints: Endpoints | undefined;
+  private endpoints: ChildCloudEndpoints | undefined;
   private dynamo: DynamoDBDocumentClient | undefined;
   private sfn: SFNClient | undefined;
   starts = 0;
@@ -57,7 +62,9 @@ export class ChildCloud {
       cwd: ROOT,
       env: {
         ...process.env,
+        // no fixed port: test files run in parallel, and a developer's `npm start` may hold 8080/8081
         PORT: '0',
+        GATEWAY_PORT: '0',
         DATA_DIR: this.options.dataDir,
         SIM_TIME_SCALE: String(this.options.timeScale),
         QUIET: '0',
@@ -90,9 +97,11 @@ export class ChildCloud {
       const api = /listening on (http:\/\/[\d.:]+)/.exec(text)?.[1];
       const dynamo = /DynamoDB\s+(http:\/\/[\d.:]+)/.exec(text)?.[1];
       const sfn = /Step Functions\s+(http:\/\/[\d.:]+)/.exec(text)?.[1];
-      const sim = /EKS\/Kubernetes\s+(http:\/\/[\d.:]+)/.exec(text)?.[1];
-      if (api && dynamo && sfn && sim) {
-        this.endpoints = { apiUrl: api, dynamoUrl: dynamo, sfnUrl: sfn, simUrl: sim };
+      const sim = /EKS\/Auto Scaling\/Kubernetes\s+(http:\/\/[\d.:]+)/.exec(text)?.[1];
+      const gateway = /Inference\s+(http:\/\/[\d.:]+)/.exec(text)?.[1];
+      const secrets = /Secrets Manager\s+(http:\/\/[\d.:]+)/.exec(text)?.[1];
+      if (api && dynamo && sfn && sim && gateway && secrets) {
+        this.endpoints = { apiUrl: api, gatewayUrl: gateway, dynamoUrl: dynamo, sfnUrl: sfn, secretsManagerUrl: secrets, simUrl: sim };
         this.dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ ...AWS, endpoint: dynamo }));
         this.sfn = new SFNClient({ ...AWS, endpoint: sfn });
         return;
@@ -179,7 +188,8 @@ export class ChildCloud {
     return events;
   }
 
-  private urls(): Endpoints {
+  /** The endpoints of the running process, as its banner printed them. */
+  urls(): ChildCloudEndpoints {
     if (!this.endpoints) throw new Error('the child cloud is not running');
     return this.endpoints;
   }
