@@ -96,7 +96,7 @@ export class NewGpuCluster extends GpuCluster {
       Annotations.of(this).addWarningV2(
         'gpu-control-plane:unpinnedAvailabilityZoneIds',
         `The VPC's AZ IDs were chosen from the enabled GPU entries: ${pin}. Pin them before the first deployment, in this order ` +
-          `(cdk.json context "availabilityZoneIds": "${pin}", or the stack output VpcAvailabilityZoneIds of a deployed stack): unpinned, ` +
+          `(context "availabilityZoneIds": "${pin}" in cdk.context.json; a stack deployed unpinned names its own in the output VpcAvailabilityZoneIds): unpinned, ` +
           'enabling or adding an entry later can choose other AZs, and CloudFormation can only replace a subnet or node group whose AZ changes.',
       );
     }
