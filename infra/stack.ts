@@ -411,6 +411,12 @@ export class GpuControlPlaneStack extends Stack {
       new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
     }
     new CfnOutput(this, 'ClusterName', { value: this.cluster.clusterName, description: `EKS cluster (${config.cluster.mode}d by this stack)` });
+    if (this.cluster instanceof NewGpuCluster) {
+      new CfnOutput(this, 'VpcAvailabilityZoneIds', {
+        value: this.cluster.availabilityZoneIds.join(','),
+        description: 'AZ IDs of the VPC, in subnet order: keep them as context availabilityZoneIds for every later deployment (docs/deploy.md)',
+      });
+    }
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     for (const [workflow, stateMachine] of this.workflows.stateMachines) {
       new CfnOutput(this, `${constructIdFor(workflow)}StateMachineArn`, { value: stateMachine.stateMachineArn });

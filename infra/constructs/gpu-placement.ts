@@ -55,6 +55,10 @@ export const capacityProblems = (config: GpuConfig): string[] => {
 /**
  * AZ IDs of the VPC: the explicit list when given, else the (at most) three AZ IDs that serve the
  * most configs, so every config can launch somewhere. Ties go to the lower AZ ID, for a stable template.
+ * The choice depends on every enabled entry, so it is only for the first deployment: a later entry can
+ * change it, and every subnet's AZ is a replacement property. The stack warns until the list is pinned
+ * in context availabilityZoneIds (docs/deploy.md); a pinned list makes each group's subnets depend only
+ * on its own entry.
  */
 export const chooseVpcAzIds = (configs: readonly GpuConfig[], offerings: InstanceTypeOfferings, explicit?: readonly string[]): string[] => {
   if (explicit && explicit.length > 0) return [...explicit];
@@ -133,7 +137,8 @@ export const placeGpuConfigs = (
     if (azIds.length === 0) {
       problems.push(
         `${label}: offered in ${(pinned ?? offered).join(', ')}, but the VPC uses ${vpcAzIds.join(', ')}; ` +
-          'add one of them to context availabilityZoneIds, or set "enabled": false.',
+          'before the first deployment, add one of them to context availabilityZoneIds; once deployed the VPC keeps its AZs ' +
+          '(docs/deploy.md, "Changing a GPU config"), so set "enabled": false.',
       );
       continue;
     }

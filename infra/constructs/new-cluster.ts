@@ -13,7 +13,7 @@
  * - Nodes: infra/constructs/gpu-node-groups.ts; a small system group for the add-ons. Every node
  *   gets IMDSv2 with hop limit 1.
  */
-import { Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -87,6 +87,17 @@ export class NewGpuCluster extends GpuCluster {
       throw new Error(
         `An EKS cluster needs subnets in two AZs, but the GPU configs are offered only in ${this.availabilityZoneIds.join(', ')}; ` +
           'name a second AZ ID in context availabilityZoneIds.',
+      );
+    }
+
+    if (!props.availabilityZoneIds || props.availabilityZoneIds.length === 0) {
+      // Every subnet's AZ is a replacement property: the first choice has to be kept for good.
+      const pin = this.availabilityZoneIds.join(',');
+      Annotations.of(this).addWarningV2(
+        'gpu-control-plane:unpinnedAvailabilityZoneIds',
+        `The VPC's AZ IDs were chosen from the enabled GPU entries: ${pin}. Pin them before the first deployment, in this order ` +
+          `(context "availabilityZoneIds": "${pin}" in cdk.context.json; a stack deployed unpinned names its own in the output VpcAvailabilityZoneIds): unpinned, ` +
+          'enabling or adding an entry later can choose other AZs, and CloudFormation can only replace a subnet or node group whose AZ changes.',
       );
     }
 

@@ -4,7 +4,8 @@
  * capacity type, AMI type) must come with a new name, or the update fails with "already exists".
  * This test holds the record of what each name was deployed with; a changed property under an
  * old name fails here, before any stack update does. (Subnets, also a replacement property,
- * follow the account's offerings; docs/deploy.md covers changing them.)
+ * follow the account's offerings within the pinned VPC AZ IDs: az-stability.test.ts and
+ * docs/deploy.md, "Changing a GPU config".)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

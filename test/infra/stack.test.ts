@@ -6,7 +6,7 @@
  * The import mode has its own file (import-mode.test.ts).
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC } from '../../functions/commons/observability';
 import { INVENTORY } from '../../contract/catalog';
@@ -18,7 +18,7 @@ import { ROUTES, type WorkflowName } from '../../contract/routes';
 import { SCHEDULES } from '../../contract/schedules';
 import { TABLE } from '../../contract/table';
 import { STATE_MACHINES, TASK_FUNCTIONS } from '../../contract/workflows';
-import { DEFAULTS, DEFAULT_CONFIG, METRICS_NAMESPACE, configFromContext } from '../../infra/stack';
+import { DEFAULTS, DEFAULT_CONFIG, METRICS_NAMESPACE, configFromContext, createControlPlaneApp } from '../../infra/stack';
 import {
   actionsOf,
   asArray,
@@ -778,6 +778,21 @@ describe('outputs and configuration', () => {
       ]),
     );
     expect(s.outputs.DeployStateMachineArn!.Value).toEqual({ Ref: s.stateMachineId('deploy') });
+  });
+
+  // aws-review.md m10: the region comes from the CLI environment, the API reports the inventory's.
+  it('warns at synth when the stack region differs from the inventory cluster_region, and only then', () => {
+    const regionWarnings = (region: string | undefined) => {
+      const { stack } = createControlPlaneApp({ context: synthContext() }, region ? { account: '123456789012', region } : undefined);
+      return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('inventory.json describes GPU capacity in'));
+    };
+    expect(INVENTORY.cluster_region).toBe('us-east-1');
+    const [warning, ...more] = regionWarnings('eu-west-1');
+    expect(more).toEqual([]);
+    expect(warning!.entry.data).toContain('The stack deploys to eu-west-1, but inventory.json describes GPU capacity in us-east-1');
+    expect(regionWarnings('us-east-1')).toEqual([]);
+    // An environment-agnostic synth has no region to compare.
+    expect(regionWarnings(undefined)).toEqual([]);
   });
 
   it('reads overrides from context and rejects invalid values with the key in the message', () => {

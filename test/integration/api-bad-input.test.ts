@@ -3,7 +3,7 @@
  * writes nothing, and leaves the server serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, ORG, PROJECT, startTestCloud, type TestCloud } from '../support/local-cloud';
+import { BASE, basePath, ORG, PROJECT, startTestCloud, type TestCloud } from '../support/local-cloud';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -90,6 +90,29 @@ describe('bad input', () => {
     const malformed = await t.api('GET', `${BASE}/DROP%20TABLE`);
     expect(malformed.status).toBe(400);
     expect(malformed.body.message).toContain('model_id');
+  });
+
+  // aws-review.md m8: the ids become label values of the model's Kubernetes objects; the path
+  // admits ids a label value cannot hold (a trailing '-'), so the deploy refuses them before it reserves.
+  it('refuses a deploy or a dry run under an org or project id that is not a label value, naming the field; reads still work', async () => {
+    const trailing = await t.tenant('prj-');
+    const otherOrg = 'org-acme-';
+    const orgToken = await t.token({ org_id: otherOrg, project_ids: PROJECT });
+    for (const [field, base, token] of [
+      ['project_id', trailing.base, trailing.token],
+      ['org_id', basePath(PROJECT, otherOrg), orgToken],
+    ] as const) {
+      for (const path of [base, `${base}?dry_run=true`]) {
+        const refused = await t.api('POST', path, { token, body: valid });
+        expect(refused.status, path).toBe(400);
+        expect(refused.body.code).toBe('invalid_request');
+        expect(refused.body.message, path).toContain(`${field} '`);
+      }
+      const list = await t.api('GET', base, { token });
+      expect(list.status).toBe(200);
+      expect(list.body.pagination.total_items).toBe(0);
+    }
+    expect(await t.ledger(valid.gpu_config_id)).toBe(0);
   });
 
   it('answers 409 to a second deployment with the same name, creating nothing more', async () => {

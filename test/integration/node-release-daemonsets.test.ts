@@ -17,7 +17,9 @@ let t: TestCloud;
 let core: CoreV1Api;
 let startingSize: number;
 beforeAll(async () => {
-  t = await startTestCloud(0.01);
+  // The reconcile also releases idle GPU nodes (test/integration/reconcile.test.ts); with it off,
+  // only the workflows' release-idle-nodes can bring the group back, which is what this file tests.
+  t = await startTestCloud(0.01, { cron: false });
   const kc = new KubeConfig();
   kc.loadFromOptions(t.cloud.simulator.kubeConfig({ tls: true }));
   core = kc.makeApiClient(CoreV1Api);

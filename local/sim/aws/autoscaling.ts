@@ -117,7 +117,7 @@ const groupXml = (world: SimContext, group: NodeGroupState): XmlValue => ({
   HealthCheckGracePeriod: 15,
   Instances: world.instancesOf(group.name).map((i) => instanceXml(i, group, false)),
   CreatedTime: nowIso(group.createdAt),
-  SuspendedProcesses: [],
+  SuspendedProcesses: (group.suspendedProcesses ?? []).map((name) => ({ ProcessName: name, SuspensionReason: 'User suspended' })),
   VPCZoneIdentifier: group.subnets.join(','),
   EnabledMetrics: [],
   Tags: groupTags(world, group).map((t) => ({ ResourceId: group.asgName, ResourceType: 'auto-scaling-group', Key: t.Key, Value: t.Value, PropagateAtLaunch: true })),
@@ -168,6 +168,20 @@ const checkRange = (min: number, max: number, desired: number): void => {
 };
 
 type Handler = (world: SimContext, params: URLSearchParams) => SimResponse;
+
+/** The processes SuspendProcesses and ResumeProcesses accept (Auto Scaling user guide, "Suspend and resume processes"). */
+const SCALING_PROCESSES = ['Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck', 'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions'];
+
+/** The group and the processes a Suspend/ResumeProcesses names; none named means all of them. */
+const processesOf = (world: SimContext, params: URLSearchParams): { group: NodeGroupState; processes: string[] } => {
+  const name = required(params, 'AutoScalingGroupName', 'autoScalingGroupName');
+  const group = groupByAsgName(world, name);
+  if (!group) throw new QueryError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup '${name}' not found`);
+  const named = members(params, 'ScalingProcesses');
+  const unknown = named.find((p) => !SCALING_PROCESSES.includes(p));
+  if (unknown) throw new QueryError('ValidationError', `Unknown process name: ${unknown}`);
+  return { group, processes: named.length === 0 ? SCALING_PROCESSES : named };
+};
 
 /** MaxRecords/NextToken as the Auto Scaling API reference bounds them per operation. */
 const pageOf = <T>(items: readonly T[], params: URLSearchParams, action: string, max: number, fallback: number): Page<T> => {
@@ -246,6 +260,20 @@ const ACTIONS: Record<string, Handler> = {
     world.touch();
     world.reconcile();
     return success('UpdateAutoScalingGroup', undefined);
+  },
+
+  SuspendProcesses(world, params) {
+    const { group, processes } = processesOf(world, params);
+    group.suspendedProcesses = [...new Set([...(group.suspendedProcesses ?? []), ...processes])];
+    world.touch();
+    return success('SuspendProcesses', undefined);
+  },
+
+  ResumeProcesses(world, params) {
+    const { group, processes } = processesOf(world, params);
+    group.suspendedProcesses = (group.suspendedProcesses ?? []).filter((p) => !processes.includes(p));
+    world.touch();
+    return success('ResumeProcesses', undefined);
   },
 
   TerminateInstanceInAutoScalingGroup(world, params) {

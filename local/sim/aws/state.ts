@@ -51,6 +51,8 @@ export interface NodeGroupState {
   /** Consecutive failed launch attempts, and when the ASG tries again (its retry back-off). */
   launchFailures?: number;
   nextLaunchAt?: number;
+  /** Auto Scaling processes suspended on the ASG (SuspendProcesses); recorded only, none changes the simulated scaling. */
+  suspendedProcesses?: string[];
 }
 
 export type InstanceLifecycle = 'Pending' | 'InService' | 'Terminating';
