@@ -32,7 +32,7 @@ export const INFERENCE_GATEWAY_POD_LABELS: Readonly<Record<string, string>> = { 
 
 /** Where connections to the model server may come from (adapters/model-network.ts reads it from the environment). */
 export interface ModelIngress {
-  /** CIDRs of the Kubernetes API server's ENIs (its service and pod proxy carries /prompt, /models and /metrics). */
+  /** CIDRs of the Kubernetes API server's ENIs: its pod proxy carries the sweeper's /metrics scrape (customers, /prompt and /models come through the gateway). */
   apiServerCidrs: readonly string[];
 }
 
