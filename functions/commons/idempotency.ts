@@ -21,6 +21,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { ApiError, ConflictError, ValidationError } from '../domain/errors';
 import { IDEMPOTENCY_HEADER as HEADER_NAME, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_TTL_SECONDS } from '../../contract/requests/idempotency-key';
 import { authorizeTenant, headerOf, type ApiEvent, type ApiResult } from './http';
+import { logger } from './logger';
 
 /** The header as API Gateway (and the local gateway) deliver it: lower case. */
 const IDEMPOTENCY_HEADER = HEADER_NAME.toLowerCase();
@@ -83,7 +84,14 @@ export const idempotentTenantWrite = (route: string, persistenceStore: BasePersi
       }
     },
     after: async (request) => {
-      if (owners.has(request)) await after(request);
+      if (!owners.has(request)) return;
+      try {
+        await after(request);
+      } catch (error) {
+        // The write happened: answering it as failed would invite a retry that, once the
+        // in-progress record expires, does it twice. The client gets its answer; only the replay is lost.
+        logger.error('could not store the response of an idempotent request', { error: error as Error });
+      }
     },
     // Powertools deletes "its" record on any error; only the request that wrote it may.
     onError: async (request) => {
