@@ -10,7 +10,9 @@
  * - The same key with another body: 422 invalid_request. The same key while the first
  *   request still runs: 409 conflict (retry later). A malformed key: 400 naming the header.
  * - Only success is stored. A request that fails (any 4xx or 5xx thrown by the handler)
- *   deletes its in-progress record, so a corrected retry with the same key runs.
+ *   deletes its in-progress record, so a corrected retry with the same key runs. A success
+ *   whose record cannot be completed (the table stays throttled) is still answered; its record
+ *   stays in progress until it expires, so a retry meanwhile gets 409, not a second write.
  * - `?dry_run=true` neither reads nor consumes the key: a plan is not a deployment.
  * - Records expire after 24 h (DynamoDB TTL on `expires_at`); then the key can be used anew.
  */
