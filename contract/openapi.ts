@@ -45,7 +45,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'Extension: the `Idempotency-Key` was already used (within 24 h, by this project) with a different request body; nothing was done. Use a new key for a new request.',
   500: 'An unexpected error; the request id is in the logs.',
   502: 'The deployment\'s model server failed, or could not be reached.',
-  503: 'A workflow could not be started; nothing was changed, retry shortly.',
+  503: 'A workflow could not be started, or an AWS service stayed throttled or unavailable through the retries; nothing was changed. Retry after the `Retry-After` header\'s seconds.',
   504: 'The deployment\'s model server did not answer in time.',
 };
 
@@ -151,7 +151,8 @@ const responsesOf = (entry: Operation, isPublic: boolean): JsonSchema => {
       ...(answer.html ? { content: { 'text/html': { schema: { type: 'string' } } } } : {}),
     };
   }
-  const errors = [...new Set([...entry.errors, ...(isPublic ? [] : [401, 413]), 500])].sort((a, b) => a - b);
+  // Every route may meet AWS throttling that outlasts the SDK's retries: 503 (functions/commons/http.ts).
+  const errors = [...new Set([...entry.errors, ...(isPublic ? [] : [401, 413]), 500, 503])].sort((a, b) => a - b);
   for (const status of errors) {
     responses[status] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error.',

@@ -47,7 +47,15 @@ export const createDeployment = async (record: DeploymentRecord): Promise<void> 
     await releaseName(record);
     throw error;
   }
-  await adjustCount(record, 1);
+  try {
+    await adjustCount(record, 1);
+  } catch (error) {
+    // A create that fails leaves nothing: not a record its project's count leaves out (the API
+    // answers 503 and the client sends the same request again).
+    await documentClient.send(new DeleteCommand({ TableName: tableName, Key: deploymentKey(record, record.id) }));
+    await releaseName(record);
+    throw error;
+  }
 };
 
 export const getDeployment = async (tenant: Tenant, id: string): Promise<DeploymentRecord | undefined> => {

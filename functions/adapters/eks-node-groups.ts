@@ -13,6 +13,7 @@ import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient, UpdateNode
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import type { NodeGroupState, ScalingActivity, GroupInstance } from '../ports';
+import { awsRetry } from '../commons/aws-retry';
 
 export type { NodeGroupState, ScalingActivity, GroupInstance };
 
@@ -23,8 +24,8 @@ const env = readEnv({
 });
 
 export const clusterName = env.EKS_CLUSTER_NAME;
-const eks = new EKSClient({ endpoint: env.EKS_ENDPOINT, maxAttempts: 5 });
-const autoscaling = new AutoScalingClient({ endpoint: env.AUTOSCALING_ENDPOINT, maxAttempts: 5 });
+const eks = new EKSClient({ endpoint: env.EKS_ENDPOINT, ...awsRetry(5) });
+const autoscaling = new AutoScalingClient({ endpoint: env.AUTOSCALING_ENDPOINT, ...awsRetry(5) });
 
 export const describeNodeGroup = async (name: string): Promise<NodeGroupState> => {
   const { nodegroup } = await eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName: name }));

@@ -8,6 +8,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import { controlPlaneKey, deriveKey, modelServerKey } from '../domain/inference-keys';
+import { awsRetry } from '../commons/aws-retry';
 
 /** The least a master secret must hold: 32 random bytes (CDK generates 44 alphanumerics, ~262 bits). */
 const MIN_MASTER_BYTES = 32;
@@ -21,7 +22,7 @@ let derived: Promise<DerivedKeys> | undefined;
 
 const readMaster = async (): Promise<Buffer> => {
   const env = readEnv({ GATEWAY_SECRET_ID: z.string().min(1), SECRETS_MANAGER_ENDPOINT: optionalUrl });
-  const client = new SecretsManagerClient({ endpoint: env.SECRETS_MANAGER_ENDPOINT, maxAttempts: 4 });
+  const client = new SecretsManagerClient({ endpoint: env.SECRETS_MANAGER_ENDPOINT, ...awsRetry(4) });
   try {
     const out = await client.send(new GetSecretValueCommand({ SecretId: env.GATEWAY_SECRET_ID }));
     const master = Buffer.from(out.SecretString ?? '', 'base64');

@@ -14,6 +14,7 @@ import {
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import { hfTokenSecretName } from '../domain/hf-token';
+import { awsRetry } from '../commons/aws-retry';
 
 interface Config {
   client: SecretsManagerClient;
@@ -30,7 +31,7 @@ const configured = (): Config => {
     SECRETS_MANAGER_ENDPOINT: optionalUrl,
   });
   config = {
-    client: new SecretsManagerClient({ endpoint: env.SECRETS_MANAGER_ENDPOINT, maxAttempts: 4 }),
+    client: new SecretsManagerClient({ endpoint: env.SECRETS_MANAGER_ENDPOINT, ...awsRetry(4) }),
     prefix: env.HF_TOKEN_SECRET_PREFIX,
     kmsKeyArn: env.HF_TOKEN_KMS_KEY_ARN,
   };

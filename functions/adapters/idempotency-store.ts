@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { optionalUrl, readEnv } from '../commons/env';
 import { TABLE } from '../../contract/table';
+import { awsRetry } from '../commons/aws-retry';
 
 const env = readEnv({ TABLE_NAME: z.string().min(1), DYNAMODB_ENDPOINT: optionalUrl });
 
@@ -20,7 +21,7 @@ const env = readEnv({ TABLE_NAME: z.string().min(1), DYNAMODB_ENDPOINT: optional
 export const idempotencyStore = (route: string): DynamoDBPersistenceLayer =>
   new DynamoDBPersistenceLayer({
     tableName: env.TABLE_NAME,
-    awsSdkV3Client: new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, maxAttempts: 5 }),
+    awsSdkV3Client: new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, ...awsRetry(5) }),
     keyAttr: TABLE.partitionKey,
     sortKeyAttr: TABLE.sortKey,
     staticPkValue: `IDEMPOTENCY#${route}`,

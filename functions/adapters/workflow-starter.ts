@@ -8,6 +8,7 @@ import type { WorkflowName } from '../../contract/routes';
 import { optionalUrl, readEnv } from '../commons/env';
 import type { ExecutionState } from '../domain/reconcile';
 import type { WorkflowInput } from '../ports';
+import { awsRetry } from '../commons/aws-retry';
 
 export type { WorkflowInput };
 
@@ -18,7 +19,7 @@ const env = readEnv({
   DELETE_STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
 });
 
-const client = new SFNClient({ endpoint: env.SFN_ENDPOINT, maxAttempts: 4 });
+const client = new SFNClient({ endpoint: env.SFN_ENDPOINT, ...awsRetry(4) });
 
 const machineArn = (workflow: WorkflowName): string => {
   const arn = { deploy: env.DEPLOY_STATE_MACHINE_ARN, scale: env.SCALE_STATE_MACHINE_ARN, delete: env.DELETE_STATE_MACHINE_ARN }[workflow];

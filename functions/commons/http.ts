@@ -6,7 +6,8 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { Tenant } from '../domain/deployment';
-import { ApiError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../domain/errors';
+import { ApiError, ForbiddenError, NotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationError } from '../domain/errors';
+import { isAwsUnavailable } from './aws-retry';
 import { logger } from './logger';
 import { apiObservability } from './observability';
 
@@ -22,7 +23,13 @@ export const json = (statusCode: number, body: unknown): ApiResult => ({
 });
 export const noContent = (): ApiResult => ({ statusCode: 204 });
 
-const errorResponse = (error: ApiError): ApiResult => json(error.statusCode, { code: error.code, message: error.message });
+/** How long a client should wait before retrying a 503: the throttling or overload behind it is short-lived. */
+export const RETRY_AFTER_SECONDS = 2;
+
+const errorResponse = (error: ApiError): ApiResult => {
+  const response = json(error.statusCode, { code: error.code, message: error.message });
+  return error.statusCode === 503 ? { ...response, headers: { ...JSON_HEADERS, 'retry-after': String(RETRY_AFTER_SECONDS) } } : response;
+};
 
 const errorMapper = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   onError: async (request) => {
@@ -30,6 +37,13 @@ const errorMapper = (): MiddlewareObj<ApiEvent, ApiResult> => ({
     if (error instanceof ApiError) {
       if (error.statusCode >= 500) logger.error('request failed', { error });
       request.response = errorResponse(error);
+      return;
+    }
+    if (isAwsUnavailable(error)) {
+      // Throttling or a 5xx that outlasted the SDK's bounded retries (./aws-retry.ts). The use
+      // cases undo their earlier writes when a later step fails, so the same request may be retried.
+      logger.error('an AWS service stayed unavailable through the retries', { error: error as Error });
+      request.response = errorResponse(new ServiceUnavailableError('a backing service is throttling or unavailable; retry shortly'));
       return;
     }
     logger.error('unhandled error', { error: error as Error });

@@ -10,7 +10,9 @@
  * - The same key with another body: 422 invalid_request. The same key while the first
  *   request still runs: 409 conflict (retry later). A malformed key: 400 naming the header.
  * - Only success is stored. A request that fails (any 4xx or 5xx thrown by the handler)
- *   deletes its in-progress record, so a corrected retry with the same key runs.
+ *   deletes its in-progress record, so a corrected retry with the same key runs. A success
+ *   whose record cannot be completed (the table stays throttled) is still answered; its record
+ *   stays in progress until it expires, so a retry meanwhile gets 409, not a second write.
  * - `?dry_run=true` neither reads nor consumes the key: a plan is not a deployment.
  * - Records expire after 24 h (DynamoDB TTL on `expires_at`); then the key can be used anew.
  */
@@ -21,6 +23,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import { ApiError, ConflictError, ValidationError } from '../domain/errors';
 import { IDEMPOTENCY_HEADER as HEADER_NAME, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_TTL_SECONDS } from '../../contract/requests/idempotency-key';
 import { authorizeTenant, headerOf, type ApiEvent, type ApiResult } from './http';
+import { logger } from './logger';
 
 /** The header as API Gateway (and the local gateway) deliver it: lower case. */
 const IDEMPOTENCY_HEADER = HEADER_NAME.toLowerCase();
@@ -83,7 +86,14 @@ export const idempotentTenantWrite = (route: string, persistenceStore: BasePersi
       }
     },
     after: async (request) => {
-      if (owners.has(request)) await after(request);
+      if (!owners.has(request)) return;
+      try {
+        await after(request);
+      } catch (error) {
+        // The write happened: answering it as failed would invite a retry that, once the
+        // in-progress record expires, does it twice. The client gets its answer; only the replay is lost.
+        logger.error('could not store the response of an idempotent request', { error: error as Error });
+      }
     },
     // Powertools deletes "its" record on any error; only the request that wrote it may.
     onError: async (request) => {

@@ -1,8 +1,9 @@
 /**
  * AWS failure behaviour as EKS and Auto Scaling report it, met by the real workflows:
- * launch failures that Auto Scaling retries (ICE, vCPU quota), the node group health issue
- * that outlives the failed deploy (aws/containers-roadmap#2326), ResourceInUseException
- * when two deploys update one group, and Docker Hub's pull limit.
+ * launch failures that Auto Scaling retries (ICE, vCPU quota, an instance type its AZs do not
+ * offer), the node group health issue that outlives the failed deploy
+ * (aws/containers-roadmap#2326), ResourceInUseException when two deploys update one group, and
+ * Docker Hub's pull limit as the pod and its events show it.
  */
 import { AutoScalingClient, DescribeScalingActivitiesCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
@@ -91,6 +92,29 @@ describe('launch failures', () => {
     expect((await healthIssues(nodeGroupOf(gpuConfig))).map((i) => i.code)).toEqual(['AsgInstanceLaunchFailures']);
   }, 60_000);
 
+  it('an instance type offered in none of the group\'s AZs is retried in each AZ until the node deadline, then fails as InstanceTypeNotOffered', async () => {
+    const gpuConfig = 'a10g-24gb';
+    const group = nodeGroupOf(gpuConfig);
+    const earlier = new Set((await activities(group)).map((a) => a.ActivityId)); // the ICE test's, on the same group
+    const started = Date.now();
+    const run = await deployUntilFailed(t, { project: 'prj-unoffered', gpuConfig, fault: () => ({ match: { nodeGroup: group }, fault: 'unsupported_instance_type' }), timeoutMs: 40_000 });
+    // Retried like a capacity failure (Auto Scaling tries the next AZ), not failed at the first launch: the g5 deadline is 900 s x 0.01.
+    expect(Date.now() - started).toBeGreaterThan(8000);
+    expect(run.body.fail_reason).toMatch(/^InstanceTypeNotOffered: g5\.12xlarge is not offered in the node group's Availability Zones\. AWS said: Your requested instance type \(g5\.12xlarge\) is not supported in your requested Availability Zone \(us-east-1[a-f]\)\./);
+    await expectCleanFailure(t, run, 'InstanceTypeNotOffered');
+    // describe-scaling-activities: only failed launches, in more than one AZ, each worded as EC2 words it.
+    const launches = (await activities(group)).filter((a) => !earlier.has(a.ActivityId) && a.Description?.startsWith('Launching a new EC2 instance'));
+    expect(launches.length).toBeGreaterThan(1);
+    expect(launches.every((a) => a.StatusCode === 'Failed')).toBe(true);
+    const zones = new Set(launches.map((a) => /requested Availability Zone \((us-east-1[a-f])\)/.exec(a.StatusMessage ?? '')?.[1]));
+    expect(zones.has(undefined)).toBe(false);
+    expect(zones.size).toBeGreaterThan(1);
+    // describe-nodegroup: the health issue names the EC2 error, and stays after the failed deploy.
+    expect(await healthIssues(group)).toEqual([
+      expect.objectContaining({ code: 'AsgInstanceLaunchFailures', message: expect.stringMatching(/^Could not launch On-Demand Instances\. Unsupported - Your requested instance type \(g5\.12xlarge\) is not supported/) }),
+    ]);
+  }, 60_000);
+
   // Fails on the old check-nodes (any health issue => NodeGroupUnhealthy at the first check,
   // while the P5 node that would clear it is still booting).
   it('a deploy after a failed one is not failed by the health issue the failure left', async () => {
@@ -173,13 +197,40 @@ describe('node group updates', () => {
 });
 
 describe('image pulls', () => {
-  it("Docker Hub's toomanyrequests twice, then the pull succeeds and so does the deploy", async () => {
+  it("Docker Hub's toomanyrequests twice: ErrImagePull, then ImagePullBackOff, each time; then the pull succeeds and so does the deploy", async () => {
     const tenant = await t.tenant('prj-pull-limit');
     const rule = await t.addFault({ match: byProject(tenant), fault: 'docker_hub_rate_limit', count: 2 });
-    const run = await deployUntilReady(tenant, 'm-pull-limit', 'l4-24gb', 40_000);
+    // ErrImagePull shows for 5 s and the first back-off lasts 10 s (x 0.01): a watch sees every status the kubelet writes.
+    const watch = watchPods(`gpudeploy.io/project=${tenant.project}`);
+    let run: Awaited<ReturnType<typeof deployUntilReady>>;
+    try {
+      run = await deployUntilReady(tenant, 'm-pull-limit', 'l4-24gb', 40_000);
+    } finally {
+      await watch.stop();
+    }
     expect(run.body.status, run.body.fail_reason).toBe('ready');
     const faults = (await (await fetch(`${t.cloud.simulator.url}/_sim/faults`)).json()) as { faults: { id: string; used?: number }[] };
     expect(faults.faults.find((f) => f.id === rule.id)?.used).toBe(2);
+
+    const pods = new Set(watch.seen.map((s) => s.pod));
+    expect(pods.size).toBe(1);
+    const reasons = watch.seen.map((s) => s.waiting?.reason ?? (s.running ? 'Running' : 'none')).filter((r, i, all) => r !== all[i - 1]);
+    expect(reasons.filter((r) => r !== 'ContainerCreating' && r !== 'none')).toEqual(['ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff', 'Running']);
+    const limited = expect.stringMatching(/429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit/);
+    expect(watch.seen.find((s) => s.waiting?.reason === 'ErrImagePull')?.waiting?.message).toEqual(limited);
+    expect(watch.seen.find((s) => s.waiting?.reason === 'ImagePullBackOff')?.waiting?.message).toMatch(/^Back-off pulling image "vllm\/vllm-openai:[^"]+": ErrImagePull: .*toomanyrequests/);
+
+    // The kubelet's events, deduplicated by reason and message as its recorder does.
+    const [pod] = pods;
+    const events = (await (await fetch(`${t.cloud.simulator.url}/api/v1/namespaces/models/events?fieldSelector=involvedObject.name=${pod}`)).json()) as {
+      items: { type: string; reason: string; message: string; count: number }[];
+    };
+    const counted = (reason: string, message: RegExp) => events.items.filter((e) => e.reason === reason && message.test(e.message)).reduce((n, e) => n + e.count, 0);
+    expect(counted('Failed', /^Failed to pull image "vllm\/vllm-openai:[^"]+": .*toomanyrequests/)).toBe(2);
+    expect(counted('Failed', /^Error: ErrImagePull$/)).toBe(2);
+    expect(counted('BackOff', /^Back-off pulling image "vllm\/vllm-openai:/)).toBe(2);
+    expect(counted('Failed', /^Error: ImagePullBackOff$/)).toBe(2);
+    expect(counted('Pulled', /Successfully pulled image/)).toBe(1);
     await remove(tenant, run.id, 'l4-24gb');
   }, 60_000);
 
@@ -191,3 +242,41 @@ describe('image pulls', () => {
     await expectCleanFailure(t, run, 'ImageNotFound');
   });
 });
+
+interface ContainerSeen {
+  pod: string;
+  waiting?: { reason?: string; message?: string };
+  running: boolean;
+}
+
+/** The main container's state in every pod status the API server sends on a watch, as an operator. */
+const watchPods = (labelSelector: string) => {
+  const seen: ContainerSeen[] = [];
+  const abort = new AbortController();
+  const url = `${t.cloud.simulator.url}/api/v1/namespaces/models/pods?watch=true&labelSelector=${encodeURIComponent(labelSelector)}`;
+  const done = (async () => {
+    const response = await fetch(url, { signal: abort.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (!line) continue;
+        const { object } = JSON.parse(line) as { object: { metadata: { name: string }; status?: { containerStatuses?: { state?: { waiting?: ContainerSeen['waiting']; running?: unknown } }[] } } };
+        const state = object.status?.containerStatuses?.[0]?.state;
+        seen.push({ pod: object.metadata.name, ...(state?.waiting ? { waiting: state.waiting } : {}), running: state?.running !== undefined });
+      }
+    }
+  })().catch((error: unknown) => {
+    if (!abort.signal.aborted) throw error;
+  });
+  return {
+    seen,
+    stop: () => {
+      abort.abort();
+      return done;
+    },
+  };
+};

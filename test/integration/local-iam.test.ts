@@ -3,14 +3,15 @@
  * synthesized role allows and is refused in each service's own AccessDenied shape; an operator
  * (no function header) is the administrator; the token-secret grants of aws-review.md B2 are
  * refused before the fix and allowed after it; throttled DynamoDB calls are retried by the SDK
- * and a timed-out Lambda task by the state machine's Retry, and the deploy still converges.
+ * (on the API path too) and a timed-out Lambda task by the state machine's Retry, and the deploy
+ * still converges; a create whose calls stay throttled answers 503 and leaves nothing behind.
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import { createAuthorizer } from '../../local/iam/authorizer';
 import { loadLocalPrincipals, type IamPrincipal, type LocalPrincipals, type PolicyStatement } from '../../local/iam/principals';
 import { runAsFunction } from '../../local/identity';
 import { startSecretsManager } from '../../local/secrets/index';
-import { BASE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, deployBody, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 import { TASK_FUNCTIONS } from '../../contract/workflows';
 
 const PREFIX = 'gpu-control-plane';
@@ -230,11 +231,12 @@ describe('AWS-side faults', () => {
     expect([faults.firedCount('stepfunctions'), faults.firedCount('eks'), faults.firedCount('autoscaling')]).toEqual([1, 1, 1]);
   });
 
-  it('throttled DynamoDB calls are retried by the SDK and a timed-out Lambda task by the ASL Retry; the deploy converges', async () => {
-    // Four in a row, on the workflow's tasks: the adapters' clients make five attempts. (On the
-    // API's create path the SDK's back-off for four throttles can outlast the 10 s Lambda budget
-    // on a loaded machine: that gap is docs/reliability.md's "heavy throttling".)
+  it('throttled DynamoDB calls are retried by the SDK, on the API path and in the tasks, and a timed-out Lambda task by the ASL Retry; the deploy converges', async () => {
+    // Four in a row for any caller (the API's create, the first to call, takes them on one call)
+    // and four more for the workflow's tasks: the adapters' clients make five attempts, with a
+    // back-off bounded to fit the API handler's 10 s budget (functions/commons/aws-retry.ts).
     const firedBefore = t.cloud.faults.firedCount('dynamodb');
+    t.cloud.faults.inject('dynamodb', { count: 4 });
     t.cloud.faults.inject('dynamodb', { count: 4, callers: TASK_FUNCTIONS.map((task) => fn(task.name)) });
     t.cloud.faults.inject('lambda-timeout', { count: 1, operations: [fn('mark-ready')] });
     const created = await t.api('POST', BASE, {
@@ -243,12 +245,62 @@ describe('AWS-side faults', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const ready = await waitFor(() => t.api('GET', `${BASE}/${created.body.id}`), (r) => r.body.status !== 'initializing', 'deployment settled', 60_000);
     expect(ready.body.status, JSON.stringify(ready.body)).toBe('ready');
-    expect(t.cloud.faults.firedCount('dynamodb') - firedBefore).toBe(4);
+    expect(t.cloud.faults.firedCount('dynamodb') - firedBefore).toBe(8);
     // mark-ready's write lands before its (lost) result is: the status can read ready a moment before the fault counts.
     await waitFor(async () => t.cloud.faults.firedCount('lambda-timeout'), (n) => n === 1, 'the timed-out mark-ready to be counted', 10_000);
     const history = await t.history(created.body.workflow.execution_arn);
     const failed = history.filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed');
     const details = failed.map((e) => e.taskFailedEventDetails ?? e.lambdaFunctionFailedEventDetails);
     expect(details).toContainEqual(expect.objectContaining({ error: 'Sandbox.Timedout', cause: expect.stringMatching(/Task timed out after 60\.00 seconds/) }));
+  });
+
+  it('a create whose AWS calls stay throttled answers 503 with Retry-After and leaves nothing behind; the same Idempotency-Key then deploys', async () => {
+    const { dynamo } = clients();
+    const body = deployBody('iam-throttled', { hf_token: 'hf_throttled_token' });
+    const post = async () => {
+      const response = await fetch(`${t.cloud.apiUrl}${BASE}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.defaultToken}`, 'content-type': 'application/json', 'idempotency-key': 'iam-throttled-key' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { code: string; message: string; id?: string } };
+    };
+    const tokenSecrets = () => {
+      const state = existsSync(t.cloud.secretsManager.stateFile) ? (JSON.parse(readFileSync(t.cloud.secretsManager.stateFile, 'utf8')) as { secrets: { name: string }[] }) : { secrets: [] };
+      return state.secrets.map((secret) => secret.name).filter((name) => name.startsWith(`${PREFIX}/hf-token/`));
+    };
+    const idempotencyRecords = async () =>
+      (await dynamo.send(new QueryCommand({ TableName: `${PREFIX}-deployments`, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'IDEMPOTENCY#create-deployment' } } }))).Items ?? [];
+    const before = { ledger: await t.ledger('l4-24gb'), records: (await t.records()).length, secrets: tokenSecrets(), keys: (await idempotencyRecords()).length };
+    const unchanged = async () => {
+      expect({ ledger: await t.ledger('l4-24gb'), records: (await t.records()).length, secrets: tokenSecrets(), keys: (await idempotencyRecords()).length }).toEqual(before);
+    };
+    const createCaller = [fn('create-deployment')];
+    // The ledger's reservation (the create's first UpdateItem) throttled on all five attempts,
+    // after the token secret and the idempotency record were written.
+    const firedBefore = t.cloud.faults.firedCount('dynamodb');
+    t.cloud.faults.inject('dynamodb', { count: 5, operations: ['UpdateItem'], callers: createCaller });
+    const throttled = await post();
+    expect(throttled.status, JSON.stringify(throttled.body)).toBe(503);
+    expect(throttled.retryAfter).toBe('2');
+    expect(throttled.body).toEqual({ code: 'service_unavailable', message: 'a backing service is throttling or unavailable; retry shortly' });
+    expect(t.cloud.faults.firedCount('dynamodb') - firedBefore).toBe(5);
+    await unchanged();
+    // Step Functions throttled on all four attempts, after the reservation, the name and the record were written.
+    const startsBefore = t.cloud.faults.firedCount('stepfunctions');
+    t.cloud.faults.inject('stepfunctions', { count: 4, operations: ['StartExecution'], callers: createCaller });
+    const unstarted = await post();
+    expect(unstarted.status, JSON.stringify(unstarted.body)).toBe(503);
+    expect(unstarted.retryAfter).toBe('2');
+    expect(unstarted.body).toEqual({ code: 'service_unavailable', message: 'the deploy workflow could not be started; nothing was changed, retry shortly' });
+    expect(t.cloud.faults.firedCount('stepfunctions') - startsBefore).toBe(4);
+    await unchanged();
+    // The client does what the answer says: the same request, same key.
+    const retried = await post();
+    expect(retried.status, JSON.stringify(retried.body)).toBe(201);
+    const ready = await waitFor(() => t.api('GET', `${BASE}/${retried.body.id}`), (r) => r.body.status !== 'initializing', 'deployment settled', 60_000);
+    expect(ready.body.status, JSON.stringify(ready.body)).toBe('ready');
+    expect(await t.ledger('l4-24gb')).toBe(before.ledger + 1);
+    expect(tokenSecrets()).toHaveLength(before.secrets.length + 1);
   });
 });

@@ -33,9 +33,16 @@ Enforced (a mistake here fails locally where it would fail in an account):
   10 s -> 300 s back-off) for docker.io images not yet on the node; gated Hugging Face
   repositories without a token fail like a 401.
 - **Paging**: EKS and Auto Scaling lists page with opaque tokens and validate limits and tokens.
+- **NetworkPolicies on the Service network**: the inference gateway reaches a model pod at
+  \`<service>.<namespace>.svc.cluster.local\` only if the policies selecting the pod admit it;
+  a refused connection is reset, as a policy drop looks.
 - **Protocol faults on demand**: throttling in each AWS service's wire shape, Lambda task
   timeouts (\`Sandbox.Timedout\`), Kubernetes 429 with Retry-After, 500, 503 and dropped
-  connections; @kubernetes/client-node does not retry, so only the code's own retries count.
+  connections. Only the code's own retries count: the functions' Kubernetes client tries a 429
+  or 5xx again three times (after Retry-After, at most 1 s) and gives up on a call after 10 s,
+  and a longer burst or a dropped connection fails the task for the ASL Retry; the AWS SDK
+  clients retry throttling with at most 750 ms of back-off per call, and an API request whose
+  call still fails answers 503 with Retry-After.
 - **The gateway**: JWT authorizer, 1 MB bodies, API Gateway's error shapes, the Lambda timeout.
 
 Still kinder than AWS:
@@ -53,10 +60,11 @@ Still kinder than AWS:
   (under the chaos run a task's log line can carry another function's name), where Lambda
   isolates containers. A StartExecution that answered is not durable across a SIGKILL of
   \`npm start\` (see the crash section).
-- No real network: NetworkPolicies are stored, not enforced, and do not filter the service
-  proxy; Pod Security Admission labels are stored, not enforced; PodDisruptionBudgets are not
-  served; RBAC escalation checks and aggregated ClusterRoles are not modelled; server-side apply
-  has no field-ownership conflicts.
+- No pod network: NetworkPolicies filter only the Service network (the gateway's traffic), not
+  the API server's service proxy; Pod Security Admission labels are stored, not enforced;
+  PodDisruptionBudgets are served and validated, but evictions ignore them; RBAC escalation
+  checks and aggregated ClusterRoles are not modelled; server-side apply has no field-ownership
+  conflicts.
 - DaemonSets have no ControllerRevisions, \`maxSurge\` or failed-pod back-off; init containers
   do not run; CoreDNS and the EBS CSI controller are not simulated.
 - DynamoDB (dynalite) has no capacity of its own: throttling happens only when injected.

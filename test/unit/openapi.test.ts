@@ -37,7 +37,7 @@ describe('the OpenAPI document and the route table', () => {
     };
     const op = (buildOpenApiDocument([...ROUTES, route]) as Schema).paths['/api/v1beta1/x/{model_id}'].get;
     expect(op).toMatchObject({ operationId: 'listSchedules', tags: ['Deployments'], summary: 'List schedules', parameters: [{ name: 'model_id', in: 'path' }] });
-    expect(Object.keys(op.responses)).toEqual(['204', '401', '404', '413', '500']);
+    expect(Object.keys(op.responses)).toEqual(['204', '401', '404', '413', '500', '503']);
   });
 
   it('gives every operation a unique operationId, its path parameters and at least one success answer', () => {

@@ -1,8 +1,9 @@
 /**
  * policy/v1 PodDisruptionBudgets and networking.k8s.io/v1 NetworkPolicies, validated the way
  * the API server's pkg/apis/policy and pkg/apis/networking validation does for the fields the
- * control plane uses. Neither is enforced here (no eviction API, no CNI): the simulator stores
- * them so apply, delete and the leak audit meet them as on EKS.
+ * control plane uses, so apply, delete and the leak audit meet them as on EKS. Budgets are not
+ * enforced (the eviction subresource, router.ts, does not consult them); NetworkPolicies are,
+ * for traffic over the Service network (../network/service-network.ts), not on the API server's proxy.
  */
 import type { FieldError } from './status.js';
 import { isRecord, type KubeObject } from './types.js';

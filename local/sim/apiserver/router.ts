@@ -233,7 +233,7 @@ const handleResource = (world: ApiServing, req: SimRequest, target: Target): Sim
   if (subresource === 'eviction') {
     if (method !== 'POST') throw methodNotAllowed();
     const body = parseJsonBody(req);
-    // No PodDisruptionBudgets are modelled, so every eviction is allowed: a graceful delete.
+    // PodDisruptionBudgets are stored but not consulted, so every eviction is allowed: a graceful delete.
     api.delete(POD, namespace, name, deleteOptions(params, isRecord(body) ? body.deleteOptions : undefined));
     return jsonResponse(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
