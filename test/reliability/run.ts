@@ -235,7 +235,7 @@ fails cleanly and gives its GPUs back; admitted-but-unschedulable in this run: $
 
 ## Crash and restart (SIGKILL)
 
-\`test/support/child-cloud.ts\` starts \`tsx local/main.ts\` with DATA_DIR, PORT=0 and SIM_TIME_SCALE=0.02
+\`test/support/child-cloud.ts\` starts \`tsx local/main.ts\` with DATA_DIR, PORT=0, GATEWAY_PORT=0 and SIM_TIME_SCALE=0.02
 in its own process group, as \`npm start\` runs it, and kills the group with SIGKILL (tsx runs the
 script in a child process of its own; a kill of tsx alone would leave the cloud running and its
 LevelDB locked). It is started again on the same DATA_DIR; the test then waits for convergence and
