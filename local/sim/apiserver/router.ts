@@ -13,6 +13,7 @@ import { KUBELET_VERSION } from './version.js';
 import { fieldValidation } from './field-validation.js';
 import { openApi } from './openapi.js';
 import { gateKubernetesRequest } from './gate.js';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufDecodeError } from './protobuf.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -297,17 +298,29 @@ const legacyWatch = (req: SimRequest, segments: string[]): string[] => {
 export const isKubernetesPath = (path: string): boolean =>
   path === '/api' || path.startsWith('/api/') || path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
 
+const UNDECODED = 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml';
+
+/**
+ * The request with a JSON body. The simulator decodes JSON and YAML, and protobuf only for the
+ * kinds kubectl 1.35 sends that way (protobuf.ts); any other protobuf or CBOR body (client-go's
+ * typed clients may send them) gets kube-apiserver's 415 for a media type it does not decode.
+ */
+const decodedBody = (req: SimRequest): SimRequest => {
+  const bodyType = req.body.length > 0 ? mediaType(req.headers) : '';
+  if (bodyType === KUBERNETES_PROTOBUF) {
+    const { object } = decodeKubernetesProtobuf(req.body);
+    if (object === undefined) throw new KubeError(failureStatus(415, 'UnsupportedMediaType', UNDECODED));
+    return { ...req, headers: { ...req.headers, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(object)) };
+  }
+  if (bodyType === 'application/cbor') throw new KubeError(failureStatus(415, 'UnsupportedMediaType', UNDECODED));
+  return req;
+};
+
 /** Handles a Kubernetes API request; mutating requests run a reconcile before answering. */
-export const handleKubernetes = (world: ApiServing, req: SimRequest): SimResponse => {
-  const path = req.url.pathname.replace(/\/+$/, '') || '/';
+export const handleKubernetes = (world: ApiServing, received: SimRequest): SimResponse => {
+  const path = received.url.pathname.replace(/\/+$/, '') || '/';
   try {
-    // The simulator decodes JSON and YAML only: a protobuf or CBOR body (client-go's typed
-    // clients may send them) gets kube-apiserver's 415 for a media type it does not decode.
-    const bodyType = req.body.length > 0 ? mediaType(req.headers) : '';
-    if (bodyType === 'application/vnd.kubernetes.protobuf' || bodyType === 'application/cbor') {
-      const e = failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
-      return jsonResponse(415, e);
-    }
+    const req = decodedBody(received);
     // Authentication, impersonation, injected faults, authorization, self reviews (gate.ts).
     const gated = gateKubernetesRequest(world, req);
     if (gated) return gated;
@@ -334,6 +347,10 @@ export const handleKubernetes = (world: ApiServing, req: SimRequest): SimRespons
     return response;
   } catch (error) {
     if (error instanceof KubeError) return jsonResponse(error.code, error.status);
+    if (error instanceof ProtobufDecodeError) {
+      const e = badRequest(error.message);
+      return jsonResponse(e.code, e.status);
+    }
     if (error instanceof BodyParseError) {
       const e = badRequest(`the body of the request was in an unknown format: ${error.message}`);
       return jsonResponse(e.code, e.status);

@@ -1,0 +1,274 @@
+/**
+ * The Kubernetes protobuf request encoding, for the few kinds kubectl sends that way.
+ *
+ * kubectl 1.35 posts its self reviews (`auth can-i`, `auth can-i --list`, `auth whoami`) as
+ * `application/vnd.kubernetes.protobuf` and does not fall back to JSON. The body is the magic
+ * `k8s\0` and a runtime.Unknown { typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2,
+ * contentEncoding = 3, contentType = 4 } whose `raw` is the object's own message
+ * (apimachinery pkg/runtime/generated.proto). This module decodes the envelope, and the object
+ * for the kinds it has a schema for, into the JSON object kube-apiserver would have decoded from
+ * the same request; field numbers come from k8s.io/api authorization/v1 and authentication/v1
+ * generated.proto and apimachinery meta/v1 generated.proto. Other kinds get a 415 from the router.
+ */
+
+/** The protobuf media type and the 4 bytes that open every body in it. */
+export const KUBERNETES_PROTOBUF = 'application/vnd.kubernetes.protobuf';
+const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+
+/** Malformed bytes: kube-apiserver answers 400 with the decoder's message. */
+export class ProtobufDecodeError extends Error {}
+
+// --- wire format -----------------------------------------------------------------------------
+
+const VARINT = 0;
+const FIXED64 = 1;
+const LENGTH_DELIMITED = 2;
+const FIXED32 = 5;
+
+/** One field as it appears on the wire: varints as bigint, length-delimited as bytes. */
+export type WireValue = { wireType: typeof VARINT; value: bigint } | { wireType: typeof LENGTH_DELIMITED; value: Buffer } | { wireType: typeof FIXED64 | typeof FIXED32; value: Buffer };
+export interface WireField {
+  field: number;
+  value: WireValue;
+}
+
+const readVarint = (bytes: Buffer, start: number): { value: bigint; next: number } => {
+  let value = 0n;
+  for (let at = start, shift = 0n; at < bytes.length && shift < 70n; at += 1, shift += 7n) {
+    const byte = bytes[at] ?? 0;
+    value |= BigInt(byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return { value: BigInt.asUintN(64, value), next: at + 1 };
+  }
+  throw new ProtobufDecodeError('proto: unexpected EOF in a varint');
+};
+
+/** The fields of one message, in wire order (a repeated field appears once per element). */
+export const readFields = (bytes: Buffer): WireField[] => {
+  const fields: WireField[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const key = readVarint(bytes, at);
+    at = key.next;
+    const field = Number(key.value >> 3n);
+    const wireType = Number(key.value & 7n);
+    if (field === 0) throw new ProtobufDecodeError('proto: illegal tag 0');
+    if (wireType === VARINT) {
+      const v = readVarint(bytes, at);
+      fields.push({ field, value: { wireType, value: v.value } });
+      at = v.next;
+    } else if (wireType === LENGTH_DELIMITED) {
+      const length = readVarint(bytes, at);
+      const end = length.next + Number(length.value);
+      if (length.value > BigInt(bytes.length) || end > bytes.length) throw new ProtobufDecodeError('proto: unexpected EOF in a length-delimited field');
+      fields.push({ field, value: { wireType, value: bytes.subarray(length.next, end) } });
+      at = end;
+    } else if (wireType === FIXED64 || wireType === FIXED32) {
+      const end = at + (wireType === FIXED64 ? 8 : 4);
+      if (end > bytes.length) throw new ProtobufDecodeError('proto: unexpected EOF in a fixed-width field');
+      fields.push({ field, value: { wireType, value: bytes.subarray(at, end) } });
+      at = end;
+    } else {
+      throw new ProtobufDecodeError(`proto: illegal wireType ${wireType}`);
+    }
+  }
+  return fields;
+};
+
+// --- schemas ---------------------------------------------------------------------------------
+
+/**
+ * What a field decodes to in JSON. `time` is meta/v1 Time {seconds = 1, nanos = 2}; `strings`
+ * is a message wrapping `repeated string items = 1` (authorization's ExtraValue), a string
+ * array in JSON; a map is a repeated {key = 1, value = 2} entry.
+ */
+type FieldType = 'string' | 'bool' | 'int64' | 'time' | 'strings' | MessageSchema | { map: 'string' | 'strings' };
+interface FieldSpec {
+  name: string;
+  type: FieldType;
+  repeated?: true;
+}
+type MessageSchema = { [field: number]: FieldSpec };
+
+const OWNER_REFERENCE: MessageSchema = {
+  5: { name: 'apiVersion', type: 'string' },
+  1: { name: 'kind', type: 'string' },
+  3: { name: 'name', type: 'string' },
+  4: { name: 'uid', type: 'string' },
+  6: { name: 'controller', type: 'bool' },
+  7: { name: 'blockOwnerDeletion', type: 'bool' },
+};
+
+const OBJECT_META: MessageSchema = {
+  1: { name: 'name', type: 'string' },
+  2: { name: 'generateName', type: 'string' },
+  3: { name: 'namespace', type: 'string' },
+  4: { name: 'selfLink', type: 'string' },
+  5: { name: 'uid', type: 'string' },
+  6: { name: 'resourceVersion', type: 'string' },
+  7: { name: 'generation', type: 'int64' },
+  8: { name: 'creationTimestamp', type: 'time' },
+  9: { name: 'deletionTimestamp', type: 'time' },
+  10: { name: 'deletionGracePeriodSeconds', type: 'int64' },
+  11: { name: 'labels', type: { map: 'string' } },
+  12: { name: 'annotations', type: { map: 'string' } },
+  13: { name: 'ownerReferences', type: OWNER_REFERENCE, repeated: true },
+  14: { name: 'finalizers', type: 'string', repeated: true },
+};
+
+const SELECTOR_REQUIREMENT: MessageSchema = {
+  1: { name: 'key', type: 'string' },
+  2: { name: 'operator', type: 'string' },
+  3: { name: 'values', type: 'string', repeated: true },
+};
+const SELECTOR_ATTRIBUTES: MessageSchema = {
+  1: { name: 'rawSelector', type: 'string' },
+  2: { name: 'requirements', type: SELECTOR_REQUIREMENT, repeated: true },
+};
+
+const RESOURCE_ATTRIBUTES: MessageSchema = {
+  1: { name: 'namespace', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+  3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' },
+  5: { name: 'resource', type: 'string' },
+  6: { name: 'subresource', type: 'string' },
+  7: { name: 'name', type: 'string' },
+  8: { name: 'fieldSelector', type: SELECTOR_ATTRIBUTES },
+  9: { name: 'labelSelector', type: SELECTOR_ATTRIBUTES },
+};
+const NON_RESOURCE_ATTRIBUTES: MessageSchema = {
+  1: { name: 'path', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+};
+const ACCESS_REVIEW_STATUS: MessageSchema = {
+  1: { name: 'allowed', type: 'bool' },
+  4: { name: 'denied', type: 'bool' },
+  2: { name: 'reason', type: 'string' },
+  3: { name: 'evaluationError', type: 'string' },
+};
+
+const USER_INFO: MessageSchema = {
+  1: { name: 'username', type: 'string' },
+  2: { name: 'uid', type: 'string' },
+  3: { name: 'groups', type: 'string', repeated: true },
+  4: { name: 'extra', type: { map: 'strings' } },
+};
+
+/** The kinds kubectl sends as protobuf, by `apiVersion/kind`: each is {metadata = 1, …}. */
+const KINDS: Record<string, MessageSchema> = {
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'spec', type: { 1: { name: 'resourceAttributes', type: RESOURCE_ATTRIBUTES }, 2: { name: 'nonResourceAttributes', type: NON_RESOURCE_ATTRIBUTES } } },
+    3: { name: 'status', type: ACCESS_REVIEW_STATUS },
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'spec', type: { 1: { name: 'namespace', type: 'string' } } },
+  },
+  'authentication.k8s.io/v1/SelfSubjectReview': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'status', type: { 1: { name: 'userInfo', type: USER_INFO } } },
+  },
+};
+
+// --- decoding --------------------------------------------------------------------------------
+
+const bytesOf = (value: WireValue, name: string): Buffer => {
+  if (value.wireType !== LENGTH_DELIMITED) throw new ProtobufDecodeError(`proto: wrong wireType = ${value.wireType} for field ${name}`);
+  return value.value;
+};
+const varintOf = (value: WireValue, name: string): bigint => {
+  if (value.wireType !== VARINT) throw new ProtobufDecodeError(`proto: wrong wireType = ${value.wireType} for field ${name}`);
+  return value.value;
+};
+
+/** meta/v1 Time as JSON: RFC 3339 in seconds, or absent for the zero time (Go marshals it as null). */
+const decodeTime = (bytes: Buffer): string | undefined => {
+  let seconds = 0n;
+  for (const { field, value } of readFields(bytes)) if (field === 1) seconds = BigInt.asIntN(64, varintOf(value, 'seconds'));
+  if (seconds === 0n) return undefined;
+  return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+};
+
+const decodeStrings = (bytes: Buffer): string[] => readFields(bytes).filter((f) => f.field === 1).map((f) => bytesOf(f.value, 'items').toString('utf8'));
+
+const decodeMapEntry = (bytes: Buffer, valueType: 'string' | 'strings'): [string, string | string[]] => {
+  let key = '';
+  let entry: string | string[] = valueType === 'string' ? '' : [];
+  for (const { field, value } of readFields(bytes)) {
+    if (field === 1) key = bytesOf(value, 'key').toString('utf8');
+    if (field === 2) entry = valueType === 'string' ? bytesOf(value, 'value').toString('utf8') : decodeStrings(bytesOf(value, 'value'));
+  }
+  return [key, entry];
+};
+
+const decodeValue = (type: Exclude<FieldType, { map: unknown }>, value: WireValue, name: string): unknown => {
+  if (type === 'string') return bytesOf(value, name).toString('utf8');
+  if (type === 'bool') return varintOf(value, name) !== 0n;
+  if (type === 'int64') return Number(BigInt.asIntN(64, varintOf(value, name)));
+  if (type === 'time') return decodeTime(bytesOf(value, name));
+  if (type === 'strings') return decodeStrings(bytesOf(value, name));
+  return decodeMessage(bytesOf(value, name), type);
+};
+
+/**
+ * A message as JSON. Scalars at their zero value are left out (every field here is `omitempty`
+ * in its Go type, and gogo-protobuf writes them anyway); a present message stays, even empty,
+ * because presence is meaningful (a review names exactly one of its attribute messages).
+ * Fields the schema does not know are skipped, as protobuf readers do.
+ */
+export const decodeMessage = (bytes: Buffer, schema: MessageSchema): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const { field, value } of readFields(bytes)) {
+    const spec = schema[field];
+    if (!spec) continue;
+    const { name, type } = spec;
+    if (typeof type === 'object' && 'map' in type) {
+      const [key, entry] = decodeMapEntry(bytesOf(value, name), type.map as 'string' | 'strings');
+      out[name] = { ...(out[name] as Record<string, unknown> | undefined), [key]: entry };
+      continue;
+    }
+    const decoded = decodeValue(type as Exclude<FieldType, { map: unknown }>, value, name);
+    if (spec.repeated) {
+      out[name] = [...((out[name] as unknown[] | undefined) ?? []), decoded];
+      continue;
+    }
+    if (decoded === undefined || decoded === '' || decoded === false || decoded === 0) delete out[name];
+    else out[name] = decoded;
+  }
+  return out;
+};
+
+export interface ProtobufEnvelope {
+  apiVersion: string;
+  kind: string;
+  /** The object as kube-apiserver would have decoded it from JSON; undefined for a kind without a schema here. */
+  object: Record<string, unknown> | undefined;
+}
+
+/** Decodes a `application/vnd.kubernetes.protobuf` body; throws ProtobufDecodeError on malformed bytes. */
+export const decodeKubernetesProtobuf = (body: Buffer): ProtobufEnvelope => {
+  if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new ProtobufDecodeError(`provided data does not appear to be a protobuf message, expected prefix [${[...MAGIC].join(' ')}]`);
+  }
+  let apiVersion = '';
+  let kind = '';
+  let raw: Buffer = Buffer.alloc(0);
+  let contentEncoding = '';
+  let contentType = '';
+  for (const { field, value } of readFields(body.subarray(MAGIC.length))) {
+    if (field === 1) {
+      for (const meta of readFields(bytesOf(value, 'typeMeta'))) {
+        if (meta.field === 1) apiVersion = bytesOf(meta.value, 'apiVersion').toString('utf8');
+        if (meta.field === 2) kind = bytesOf(meta.value, 'kind').toString('utf8');
+      }
+    }
+    if (field === 2) raw = bytesOf(value, 'raw');
+    if (field === 3) contentEncoding = bytesOf(value, 'contentEncoding').toString('utf8');
+    if (field === 4) contentType = bytesOf(value, 'contentType').toString('utf8');
+  }
+  if (kind === '') throw new ProtobufDecodeError("Object 'Kind' is missing in protobuf envelope");
+  // Raw in another encoding (or compressed) is valid protobuf, but no client sends it: treat it as unknown.
+  const schema = contentEncoding === '' && (contentType === '' || contentType === KUBERNETES_PROTOBUF) ? KINDS[`${apiVersion}/${kind}`] : undefined;
+  return { apiVersion, kind, object: schema ? { apiVersion, kind, ...decodeMessage(raw, schema) } : undefined };
+};
