@@ -1,7 +1,8 @@
 /**
  * kubectl 1.35 (a client nobody here wrote) against the simulator's Kubernetes API, with a
  * kubeconfig built from EKS DescribeCluster: server-side tables, apply with validation on,
- * explain, watch (get -w, rollout status), logs -f/--timestamps/--since, Endpoints, defaults.
+ * explain, watch (get -w, rollout status), logs -f/--timestamps/--since, Endpoints and EndpointSlices,
+ * defaults, scale and rollout undo as the deployment controller annotates them, field selectors.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -234,5 +235,69 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     const pod = await ok('describe', byIp.trim(), '-n', NS);
     expect(pod).toMatch(/Port:\s+8000\/TCP/);
     expect(pod).toMatch(/Readiness:\s+http-get http:\/\/:http\/health delay=0s timeout=1s period=10s #success=1 #failure=3/);
+  });
+
+  it('lists the EndpointSlices of the Service by its service-name label, with the Running pod IPs', async () => {
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const ips = (await ok('get', 'pods', '-n', NS, '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').sort();
+    expect(ips.length).toBeGreaterThan(1);
+    const slices = await ok('get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=web');
+    expect(header(slices)).toEqual(['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE']);
+    expect(rows(slices)).toHaveLength(1);
+    const [name, addressType, ports, endpoints] = rows(slices)[0] ?? [];
+    expect(name).toMatch(/^web-[a-z0-9]{5}$/);
+    expect([addressType, ports]).toEqual(['IPv4', '8000']);
+    expect(endpoints?.split(',').sort()).toEqual(ips);
+    const owner = await ok('get', 'endpointslice', name ?? '', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}');
+    expect(owner).toBe('Service/web endpointslice-controller.k8s.io');
+    expect((await ok('get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=absent')).trim()).toBe('');
+  });
+
+  it("keeps the ReplicaSet's desired-replicas and max-replicas annotations following kubectl scale", async () => {
+    const annotations = async (): Promise<string> =>
+      (await ok('get', 'rs', '-n', NS, '-l', 'app=web', '-o', 'jsonpath={range .items[?(@.spec.replicas>0)]}{.metadata.annotations.deployment\\.kubernetes\\.io/desired-replicas}/{.metadata.annotations.deployment\\.kubernetes\\.io/max-replicas} {end}')).trim();
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=2');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(await annotations()).toBe('2/3'); // maxSurge 25% of 2, rounded up
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=4');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(await annotations()).toBe('4/5');
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=2');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(await annotations()).toBe('2/3');
+  });
+
+  it('rolls back with rollout undo by reusing the old ReplicaSet, renumbered with its revision history', async () => {
+    const replicaSets = async (): Promise<Map<string, string>> => {
+      const out = await ok('get', 'rs', '-n', NS, '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.annotations.deployment\\.kubernetes\\.io/revision} {.metadata.annotations.deployment\\.kubernetes\\.io/revision-history} {.spec.replicas}{"\\n"}{end}');
+      return new Map(out.trim().split('\n').map((line) => [line.split(' ')[0] ?? '', line.split(' ').slice(1).join(' ')]));
+    };
+    const [first] = [...(await replicaSets()).keys()];
+    expect((await replicaSets()).get(first ?? '')).toBe('1  2');
+    await ok('set', 'env', 'deploy/web', '-n', NS, 'VLLM_LOGGING_LEVEL=DEBUG');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const rolled = await replicaSets();
+    expect(rolled.size).toBe(2);
+    const second = [...rolled.keys()].find((n) => n !== first) ?? '';
+    expect([rolled.get(first ?? ''), rolled.get(second)]).toEqual(['1  0', '2  2']);
+
+    expect(await ok('rollout', 'undo', 'deploy/web', '-n', NS)).toContain('deployment.apps/web rolled back');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const undone = await replicaSets();
+    expect([...undone.keys()].sort()).toEqual([first, second].sort()); // no new ReplicaSet
+    expect([undone.get(first ?? ''), undone.get(second)]).toEqual(['3 1 2', '2  0']);
+    expect(await ok('get', 'deploy/web', '-n', NS, '-o', 'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}')).toBe('3');
+    const history = await ok('rollout', 'history', 'deploy/web', '-n', NS);
+    expect(rows(history.split('\n').slice(1).join('\n')).map((r) => r[0])).toEqual(['2', '3']);
+    expect(await ok('get', 'deploy/web', '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].env}')).toBe(''); // the template of revision 1
+  });
+
+  it('refuses a field selector the resource does not register with the apiserver 400', async () => {
+    const run = await kubectl('get', 'pods', '-n', NS, '--field-selector=spec.bogus=x');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe('Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.bogus=x": field label not supported: spec.bogus');
+    // A label the pods register, but the nodes do not.
+    const nodes = await kubectl('get', 'nodes', '--field-selector=status.phase=Running');
+    expect(nodes.stderr).toContain('field label not supported: status.phase');
   });
 });
