@@ -136,6 +136,28 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     expect(ssa.stderr).toContain('.spec.replicass: field not declared in schema');
   });
 
+  it('validates a List on the client, against /openapi/v2 in protobuf, before sending anything', async () => {
+    // kubectl checks a List's items itself (no v3 PATCH operation names the List kind), from the v2 document in protobuf.
+    const list = (replicas: unknown, extra: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'listed', namespace: NS }, data: { a: '1' }, ...extra },
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'listed', namespace: NS }, spec: { replicas, selector: { matchLabels: { app: 'listed' } }, template: { metadata: { labels: { app: 'listed' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } },
+      ],
+    });
+    writeFileSync(join(dir, 'bad-list.json'), JSON.stringify(list('two', { bogus: 1 })));
+    const bad = await kubectl('apply', '-f', join(dir, 'bad-list.json'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('error validating data: [ValidationError(ConfigMap): unknown field "bogus" in V1ConfigMap, ValidationError(Deployment.spec.replicas): invalid type for V1DeploymentSpec.replicas: got "string", expected "integer"]');
+    expect((await kubectl('get', 'cm', 'listed', '-n', NS)).stderr).toContain('NotFound');
+    writeFileSync(join(dir, 'list.json'), JSON.stringify(list(0, {})));
+    const good = await kubectl('apply', '-f', join(dir, 'list.json'));
+    expect(good.stderr).toBe('');
+    expect(good.stdout.trim().split('\n')).toEqual(['configmap/listed created', 'deployment.apps/listed created']);
+    await ok('delete', '-f', join(dir, 'list.json'));
+  });
+
   it('applies server-side with validation on', async () => {
     writeFileSync(join(dir, 'cm.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${NS}\ndata:\n  a: "1"\n`);
     const run = await kubectl('apply', '--server-side', '-f', join(dir, 'cm.yaml'));

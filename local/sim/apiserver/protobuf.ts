@@ -272,3 +272,26 @@ export const decodeKubernetesProtobuf = (body: Buffer): ProtobufEnvelope => {
   const schema = contentEncoding === '' && (contentType === '' || contentType === KUBERNETES_PROTOBUF) ? KINDS[`${apiVersion}/${kind}`] : undefined;
   return { apiVersion, kind, object: schema ? { apiVersion, kind, ...decodeMessage(raw, schema) } : undefined };
 };
+
+// --- encoding --------------------------------------------------------------------------------
+
+const encodeVarint = (n: number | bigint): number[] => {
+  let v = BigInt.asUintN(64, BigInt(n));
+  const out: number[] = [];
+  do {
+    const low = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v > 0n ? low | 0x80 : low);
+  } while (v > 0n);
+  return out;
+};
+
+/** A length-delimited field: a string (UTF-8), or an encoded message as bytes. */
+export const bytesField = (field: number, value: string | Buffer): Buffer => {
+  const data = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  return Buffer.concat([Buffer.from([...encodeVarint((field << 3) | LENGTH_DELIMITED), ...encodeVarint(data.length)]), data]);
+};
+
+/** A varint field (bool, int32, int64). */
+export const varintField = (field: number, value: number | bigint | boolean): Buffer =>
+  Buffer.from([...encodeVarint((field << 3) | VARINT), ...encodeVarint(typeof value === 'boolean' ? (value ? 1 : 0) : value)]);

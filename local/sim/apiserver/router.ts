@@ -329,7 +329,10 @@ export const handleKubernetes = (world: ApiServing, received: SimRequest): SimRe
       if (req.method !== 'GET') throw methodNotAllowed();
       const answer = openApi(path, req.headers);
       if (!answer) throw pathNotFound();
-      return { status: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+      const { status, contentType, body } = answer;
+      if (typeof body === 'string') return { status, headers: { 'content-type': contentType }, body };
+      // A binary document (v2 in protobuf): SimResponse bodies are strings, so it writes itself.
+      return { status, headers: {}, body: '', respond: (res) => res.writeHead(status, { 'content-type': contentType, 'content-length': body.length }).end(body) };
     }
     const doc = discovery(path, req.url.host);
     if (doc !== undefined) {
