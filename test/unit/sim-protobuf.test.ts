@@ -4,6 +4,7 @@
  * `kubectl auth can-i list nodes`.
  */
 import { describe, expect, it } from 'vitest';
+import { openApi } from '../../local/sim/apiserver/openapi';
 import { decodeKubernetesProtobuf, ProtobufDecodeError, readFields } from '../../local/sim/apiserver/protobuf';
 
 // A minimal encoder: a tag is (field << 3 | wire type), varints are 7 bits a byte, low first.
@@ -135,5 +136,62 @@ describe('the Kubernetes protobuf decoder', () => {
     expect(() => decodeKubernetesProtobuf(envelope('authorization.k8s.io/v1', '', []))).toThrow(/'Kind' is missing/);
     // A string field sent as a varint is a type error, not a silent empty string.
     expect(() => decodeKubernetesProtobuf(envelope('authorization.k8s.io/v1', 'SelfSubjectRulesReview', message(bytes(2, number(1, 1)))))).toThrow(/wrong wireType = 0 for field namespace/);
+  });
+});
+
+describe('/openapi/v2 in protobuf', () => {
+  const served = (): { doc: Record<string, unknown>; bytes: Buffer } => {
+    const json = openApi('/openapi/v2', { accept: 'application/json' });
+    const proto = openApi('/openapi/v2', { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+    expect(proto?.contentType).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    return { doc: JSON.parse(String(json?.body)) as Record<string, unknown>, bytes: proto?.body as Buffer };
+  };
+  const field = (bytes: Buffer, n: number): Buffer[] => readFields(bytes).filter((f) => f.field === n).map((f) => f.value.value as Buffer);
+  const text = (bytes: Buffer, n: number): string | undefined => field(bytes, n)[0]?.toString('utf8');
+  /** NamedX { name = 1, value = 2 } entries of a repeated field, by name. */
+  const named = (entries: Buffer[]): Map<string, Buffer> => new Map(entries.map((e) => [text(e, 1) ?? '', field(e, 2)[0] ?? Buffer.alloc(0)]));
+
+  it('encodes every definition of the JSON document as openapi.v2.Document, with its GVK extension as YAML', () => {
+    const { doc, bytes } = served();
+    expect(text(bytes, 1)).toBe('2.0');
+    const definitions = named(field(field(bytes, 9)[0] ?? Buffer.alloc(0), 1));
+    expect([...definitions.keys()].sort()).toEqual(Object.keys(doc.definitions as object).sort());
+
+    const deployment = definitions.get('V1Deployment') ?? Buffer.alloc(0);
+    expect(field(field(deployment, 22)[0] ?? Buffer.alloc(0), 1).map(String)).toEqual(['object']); // TypeItem
+    const extensions = named(field(deployment, 31));
+    expect(JSON.parse(text(extensions.get('x-kubernetes-group-version-kind') ?? Buffer.alloc(0), 2) ?? '')).toEqual([{ group: 'apps', version: 'v1', kind: 'Deployment' }]);
+    const properties = named(field(field(deployment, 25)[0] ?? Buffer.alloc(0), 1));
+    expect([...properties.keys()]).toEqual(Object.keys((doc.definitions as Record<string, { properties: object }>).V1Deployment?.properties ?? {}));
+    expect(text(properties.get('spec') ?? Buffer.alloc(0), 1)).toBe('#/definitions/V1DeploymentSpec'); // $ref
+
+    const containers = named(field(field(definitions.get('V1PodSpec') ?? Buffer.alloc(0), 25)[0] ?? Buffer.alloc(0), 1)).get('containers') ?? Buffer.alloc(0);
+    const item = field(field(containers, 23)[0] ?? Buffer.alloc(0), 1)[0] ?? Buffer.alloc(0); // ItemsItem.schema[0]
+    expect(text(item, 1)).toBe('#/definitions/V1Container');
+    expect(text(named(field(containers, 31)).get('x-kubernetes-patch-merge-key') ?? Buffer.alloc(0), 2)).toBe('"name"');
+    for (const [name, schema] of Object.entries(doc.definitions as Record<string, { required?: string[] }>)) {
+      expect(field(definitions.get(name) ?? Buffer.alloc(0), 19).map(String)).toEqual(schema.required ?? []);
+    }
+    expect(field(definitions.get('V1Container') ?? Buffer.alloc(0), 19).map(String)).toEqual(['name']);
+  });
+
+  it('encodes the paths with their operations and parameters', () => {
+    const { doc, bytes } = served();
+    const paths = named(field(field(bytes, 8)[0] ?? Buffer.alloc(0), 2));
+    expect(paths.size).toBe(Object.keys(doc.paths as object).length);
+    const item = paths.get('/apis/apps/v1/namespaces/{namespace}/deployments/{name}') ?? Buffer.alloc(0);
+    const patch = field(item, 8)[0] ?? Buffer.alloc(0);
+    expect(text(patch, 5)).toBe('patchDeploymentNamespaced');
+    expect(field(patch, 7).map(String)).toContain('application/strategic-merge-patch+json');
+    // ParametersItem.parameter.non_body_parameter.query_parameter_sub_schema.name
+    const query = field(patch, 8).flatMap((p) => field(field(field(p, 1)[0] ?? Buffer.alloc(0), 2)[0] ?? Buffer.alloc(0), 3)).map((q) => text(q, 4));
+    expect(query).toContain('fieldValidation');
+    const body = field(field(field(patch, 8)[0] ?? Buffer.alloc(0), 1)[0] ?? Buffer.alloc(0), 1)[0] ?? Buffer.alloc(0); // body_parameter
+    expect([text(body, 2), text(body, 3)]).toEqual(['body', 'body']);
+  });
+
+  it('answers 406 to a client that accepts neither JSON nor protobuf', () => {
+    expect(openApi('/openapi/v2', { accept: 'application/yaml' })?.status).toBe(406);
+    expect(openApi('/openapi/v2', {})?.contentType).toBe('application/json');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * /openapi/v3 (discovery and one document per group-version) and /openapi/v2, built from the
- * served resource types and client-node's models. kubectl 1.33 reads the v3 documents: a PATCH
+ * /openapi/v3 (discovery and one document per group-version) and /openapi/v2 (JSON, or protobuf:
+ * openapi-protobuf.ts), built from the served resource types and client-node's models. kubectl
+ * reads v2, in protobuf only, to validate a `kind: List` on the client. It reads the v3 documents: a PATCH
  * operation tagged with the kind's x-kubernetes-group-version-kind that lists the
  * `fieldValidation` query parameter makes it leave validation to the server
  * (`?fieldValidation=Strict`); the strategic-merge-patch request body lets client-side apply

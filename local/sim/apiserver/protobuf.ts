@@ -9,6 +9,7 @@
  * for the kinds it has a schema for, into the JSON object kube-apiserver would have decoded from
  * the same request; field numbers come from k8s.io/api authorization/v1 and authentication/v1
  * generated.proto and apimachinery meta/v1 generated.proto. Other kinds get a 415 from the router.
+ * It also has the two field writers the /openapi/v2 protobuf answer is built with.
  */
 
 /** The protobuf media type and the 4 bytes that open every body in it. */
