@@ -178,6 +178,22 @@ describe('kubectl against the RBAC', () => {
     expect(await kubectl('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')).toBe('kubernetes-admin');
   });
 
+  it('lists the RBAC rules with auth can-i --list, incomplete as behind the EKS webhook authorizer', async (context) => {
+    const raw = await run(KUBECTL ?? 'kubectl', ['--kubeconfig', join(dir, 'config'), 'auth', 'can-i', '--list', '-n', NS, '--as', userOf(CHECK_NODES), '--as-group', KUBERNETES_GROUP], { env: { ...process.env, HOME: dir } }).catch(
+      (error: { code?: string; stdout?: string; stderr?: string }) => (error.code === 'ENOENT' ? undefined : { stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
+    );
+    if (!KUBECTL || raw === undefined) return context.skip('kubectl is not installed on this machine');
+    expect(raw.stderr.trim()).toBe('Warning: the list may be incomplete: webhook authorizer does not support user rule resolution');
+    const rules = raw.stdout.trim().split('\n').map((line) => line.trim().split(/\s{2,}/));
+    expect(rules[0]).toEqual(['Resources', 'Non-Resource URLs', 'Resource Names', 'Verbs']);
+    expect(rules).toContainEqual(['nodes', '[]', '[]', '[get list patch]']);
+    expect(rules).toContainEqual(['namespaces', '[]', `[${NS}]`, '[get]']);
+    expect(rules).toContainEqual(['selfsubjectaccessreviews.authorization.k8s.io', '[]', '[]', '[create]']);
+    expect(rules.some((r) => r[0] === '*.*')).toBe(false); // cluster-admin only for system:masters
+    const operator = await kubectl('auth', 'can-i', '--list', '-n', NS);
+    expect(operator?.split('\n').map((line) => line.trim().split(/\s{2,}/))).toContainEqual(['*.*', '[]', '[]', '[*]']);
+  });
+
   it('applies the bootstrap List that the admin of an imported cluster applies (npm run cluster-manifests)', async (context) => {
     const file = join(dir, 'bootstrap.json');
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterBootstrapManifests('imported') }));
