@@ -312,6 +312,15 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     const history = await ok('rollout', 'history', 'deploy/web', '-n', NS);
     expect(rows(history.split('\n').slice(1).join('\n')).map((r) => r[0])).toEqual(['2', '3']);
     expect(await ok('get', 'deploy/web', '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].env}')).toBe(''); // the template of revision 1
+
+    // Back and forth: each reuse appends the revision the ReplicaSet had to its history.
+    await ok('rollout', 'undo', 'deploy/web', '-n', NS);
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    await ok('rollout', 'undo', 'deploy/web', '-n', NS);
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const again = await replicaSets();
+    expect(again.size).toBe(2);
+    expect([again.get(first ?? ''), again.get(second)]).toEqual(['5 1,3 2', '4 2 0']);
   });
 
   it('refuses a field selector the resource does not register with the apiserver 400', async () => {
