@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openApi } from '../../local/sim/apiserver/openapi';
-import { decodeKubernetesProtobuf, ProtobufDecodeError, readFields } from '../../local/sim/apiserver/protobuf';
+import { decodeKubernetesProtobuf, ProtobufDecodeError, ProtobufUnsupportedError, readFields } from '../../local/sim/apiserver/protobuf';
 
 // A minimal encoder: a tag is (field << 3 | wire type), varints are 7 bits a byte, low first.
 const varint = (n: bigint | number): number[] => {
@@ -59,7 +59,7 @@ describe('the Kubernetes protobuf decoder', () => {
     });
   });
 
-  it('reads every field kind: strings, bools, int64, times, maps, repeated messages and unknown fields', () => {
+  it('reads every field kind: strings, bools, int64, times, maps, repeated messages, and unknown fields left empty', () => {
     const meta = message(
       bytes(1, 'review'),
       bytes(3, 'models'),
@@ -70,7 +70,8 @@ describe('the Kubernetes protobuf decoder', () => {
       bytes(13, message(bytes(5, 'apps/v1'), bytes(1, 'Deployment'), bytes(3, 'web'), number(6, 1))),
       bytes(14, 'a'),
       bytes(14, 'b'),
-      number(99, 7), // a field this schema does not know is skipped, as protobuf readers do
+      number(99, 0), // gogo-protobuf writes unset scalars too: an unknown field at its zero value carries nothing
+      bytes(98, ''),
     );
     const spec = message(bytes(2, message(bytes(1, '/healthz'), bytes(2, 'get'))));
     const status = message(number(1, 1), bytes(2, 'RBAC: allowed'), number(4, 0));
@@ -117,6 +118,28 @@ describe('the Kubernetes protobuf decoder', () => {
     expect(varint(-1n)).toHaveLength(10);
     const meta = message(number(10, -5n));
     expect(decodeKubernetesProtobuf(envelope('authorization.k8s.io/v1', 'SelfSubjectRulesReview', bytes(1, meta))).object?.metadata).toEqual({ deletionGracePeriodSeconds: -5 });
+  });
+
+  it('decodes the objects of kubectl create: ConfigMap bytes as base64, RBAC rules keeping an empty API group', () => {
+    const meta = bytes(1, message(bytes(1, 'settings'), bytes(3, 'models')));
+    const configMap = decodeKubernetesProtobuf(
+      envelope('v1', 'ConfigMap', message(meta, bytes(2, message(bytes(1, 'a'), bytes(2, '1'))), bytes(3, message(bytes(1, 'bin'), bytes(2, [0xff, 0x00, 0x01]))))),
+    );
+    expect(configMap.object).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'models' }, data: { a: '1' }, binaryData: { bin: '/wAB' } });
+    const secret = decodeKubernetesProtobuf(envelope('v1', 'Secret', message(meta, bytes(2, message(bytes(1, 'token'), bytes(2, 'hunter2'))), bytes(3, 'Opaque'))));
+    expect(secret.object).toMatchObject({ data: { token: Buffer.from('hunter2').toString('base64') }, type: 'Opaque' });
+    const rule = message(bytes(1, 'get'), bytes(1, 'list'), bytes(2, ''), bytes(3, 'pods'));
+    expect(decodeKubernetesProtobuf(envelope('rbac.authorization.k8s.io/v1', 'Role', message(meta, bytes(2, rule)))).object).toMatchObject({ rules: [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] }] });
+    const binding = message(meta, bytes(2, message(bytes(1, 'Group'), bytes(2, 'rbac.authorization.k8s.io'), bytes(3, 'devs'))), bytes(3, message(bytes(1, 'rbac.authorization.k8s.io'), bytes(2, 'Role'), bytes(3, 'reader'))));
+    expect(decodeKubernetesProtobuf(envelope('rbac.authorization.k8s.io/v1', 'RoleBinding', binding)).object).toMatchObject({
+      subjects: [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'devs' }],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+    });
+  });
+
+  it('refuses a known kind with a field it cannot decode instead of dropping it (the router answers 415)', () => {
+    expect(() => decodeKubernetesProtobuf(envelope('v1', 'ConfigMap', message(bytes(1, []), bytes(9, 'new field'))))).toThrow(ProtobufUnsupportedError);
+    expect(() => decodeKubernetesProtobuf(envelope('v1', 'Namespace', message(bytes(1, message(number(99, 7))))))).toThrow(/field 99 is not decoded/);
   });
 
   it('leaves kinds without a schema, and raw in another encoding, undecoded (the router answers 415)', () => {

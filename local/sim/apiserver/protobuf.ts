@@ -1,14 +1,17 @@
 /**
  * The Kubernetes protobuf request encoding, for the few kinds kubectl sends that way.
  *
- * kubectl 1.35 posts its self reviews (`auth can-i`, `auth can-i --list`, `auth whoami`) as
- * `application/vnd.kubernetes.protobuf` and does not fall back to JSON. The body is the magic
+ * kubectl 1.35 posts its self reviews (`auth can-i`, `auth can-i --list`, `auth whoami`) and the
+ * objects of its `create <kind>` generators as `application/vnd.kubernetes.protobuf`, and does not
+ * fall back to JSON. The body is the magic
  * `k8s\0` and a runtime.Unknown { typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2,
  * contentEncoding = 3, contentType = 4 } whose `raw` is the object's own message
  * (apimachinery pkg/runtime/generated.proto). This module decodes the envelope, and the object
  * for the kinds it has a schema for, into the JSON object kube-apiserver would have decoded from
- * the same request; field numbers come from k8s.io/api authorization/v1 and authentication/v1
- * generated.proto and apimachinery meta/v1 generated.proto. Other kinds get a 415 from the router.
+ * the same request; field numbers come from k8s.io/api authorization/v1, authentication/v1,
+ * core/v1 and rbac/v1 generated.proto and apimachinery meta/v1 generated.proto. Other kinds (a
+ * Deployment's PodSpec alone has hundreds of fields) get a 415 from the router, and so does a
+ * known kind carrying a field this schema lacks, rather than losing it.
  * It also has the two field writers the /openapi/v2 protobuf answer is built with.
  */
 
@@ -18,6 +21,9 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 /** Malformed bytes: kube-apiserver answers 400 with the decoder's message. */
 export class ProtobufDecodeError extends Error {}
+
+/** Well-formed, but with a field the schema here does not know: the router answers 415. */
+export class ProtobufUnsupportedError extends Error {}
 
 // --- wire format -----------------------------------------------------------------------------
 
@@ -80,9 +86,10 @@ export const readFields = (bytes: Buffer): WireField[] => {
 /**
  * What a field decodes to in JSON. `time` is meta/v1 Time {seconds = 1, nanos = 2}; `strings`
  * is a message wrapping `repeated string items = 1` (authorization's ExtraValue), a string
- * array in JSON; a map is a repeated {key = 1, value = 2} entry.
+ * array in JSON; a map is a repeated {key = 1, value = 2} entry; `bytes` values are base64 in JSON.
  */
-type FieldType = 'string' | 'bool' | 'int64' | 'time' | 'strings' | MessageSchema | { map: 'string' | 'strings' };
+type MapValue = 'string' | 'strings' | 'bytes';
+type FieldType = 'string' | 'bool' | 'int64' | 'time' | 'strings' | MessageSchema | { map: MapValue };
 interface FieldSpec {
   name: string;
   type: FieldType;
@@ -155,7 +162,26 @@ const USER_INFO: MessageSchema = {
   4: { name: 'extra', type: { map: 'strings' } },
 };
 
-/** The kinds kubectl sends as protobuf, by `apiVersion/kind`: each is {metadata = 1, …}. */
+const LABEL_SELECTOR: MessageSchema = {
+  1: { name: 'matchLabels', type: { map: 'string' } },
+  2: { name: 'matchExpressions', type: SELECTOR_REQUIREMENT, repeated: true },
+};
+
+/** rbac/v1 */
+const POLICY_RULE: MessageSchema = {
+  1: { name: 'verbs', type: 'string', repeated: true },
+  2: { name: 'apiGroups', type: 'string', repeated: true },
+  3: { name: 'resources', type: 'string', repeated: true },
+  4: { name: 'resourceNames', type: 'string', repeated: true },
+  5: { name: 'nonResourceURLs', type: 'string', repeated: true },
+};
+const BINDING: MessageSchema = {
+  1: { name: 'metadata', type: OBJECT_META },
+  2: { name: 'subjects', type: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiGroup', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'namespace', type: 'string' } }, repeated: true },
+  3: { name: 'roleRef', type: { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } } },
+};
+
+/** The kinds kubectl sends as protobuf that the simulator decodes, by `apiVersion/kind`: each is {metadata = 1, …}. */
 const KINDS: Record<string, MessageSchema> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': {
     1: { name: 'metadata', type: OBJECT_META },
@@ -170,6 +196,33 @@ const KINDS: Record<string, MessageSchema> = {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'status', type: { 1: { name: 'userInfo', type: USER_INFO } } },
   },
+  // kubectl create namespace | configmap | secret | role | clusterrole | rolebinding | clusterrolebinding
+  'v1/Namespace': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
+    3: { name: 'status', type: { 1: { name: 'phase', type: 'string' } } },
+  },
+  'v1/ConfigMap': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'data', type: { map: 'string' } },
+    3: { name: 'binaryData', type: { map: 'bytes' } },
+    4: { name: 'immutable', type: 'bool' },
+  },
+  'v1/Secret': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'data', type: { map: 'bytes' } },
+    3: { name: 'type', type: 'string' },
+    4: { name: 'stringData', type: { map: 'string' } },
+    5: { name: 'immutable', type: 'bool' },
+  },
+  'rbac.authorization.k8s.io/v1/Role': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'rules', type: POLICY_RULE, repeated: true } },
+  'rbac.authorization.k8s.io/v1/ClusterRole': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: { name: 'rules', type: POLICY_RULE, repeated: true },
+    3: { name: 'aggregationRule', type: { 1: { name: 'clusterRoleSelectors', type: LABEL_SELECTOR, repeated: true } } },
+  },
+  'rbac.authorization.k8s.io/v1/RoleBinding': BINDING,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': BINDING,
 };
 
 // --- decoding --------------------------------------------------------------------------------
@@ -193,15 +246,21 @@ const decodeTime = (bytes: Buffer): string | undefined => {
 
 const decodeStrings = (bytes: Buffer): string[] => readFields(bytes).filter((f) => f.field === 1).map((f) => bytesOf(f.value, 'items').toString('utf8'));
 
-const decodeMapEntry = (bytes: Buffer, valueType: 'string' | 'strings'): [string, string | string[]] => {
+const decodeMapEntry = (bytes: Buffer, valueType: MapValue): [string, string | string[]] => {
   let key = '';
-  let entry: string | string[] = valueType === 'string' ? '' : [];
+  let entry: string | string[] = valueType === 'strings' ? [] : '';
   for (const { field, value } of readFields(bytes)) {
     if (field === 1) key = bytesOf(value, 'key').toString('utf8');
-    if (field === 2) entry = valueType === 'string' ? bytesOf(value, 'value').toString('utf8') : decodeStrings(bytesOf(value, 'value'));
+    if (field === 2) {
+      const raw = bytesOf(value, 'value');
+      entry = valueType === 'strings' ? decodeStrings(raw) : raw.toString(valueType === 'bytes' ? 'base64' : 'utf8');
+    }
   }
   return [key, entry];
 };
+
+/** gogo-protobuf writes every scalar of a message, set or not: an unknown field at its zero value carries nothing. */
+const isZero = (value: WireValue): boolean => (value.wireType === VARINT ? value.value === 0n : value.wireType === LENGTH_DELIMITED ? value.value.length === 0 : value.value.every((b) => b === 0));
 
 const decodeValue = (type: Exclude<FieldType, { map: unknown }>, value: WireValue, name: string): unknown => {
   if (type === 'string') return bytesOf(value, name).toString('utf8');
@@ -216,16 +275,20 @@ const decodeValue = (type: Exclude<FieldType, { map: unknown }>, value: WireValu
  * A message as JSON. Scalars at their zero value are left out (every field here is `omitempty`
  * in its Go type, and gogo-protobuf writes them anyway); a present message stays, even empty,
  * because presence is meaningful (a review names exactly one of its attribute messages).
- * Fields the schema does not know are skipped, as protobuf readers do.
+ * A field the schema does not know is skipped when empty; otherwise the message is refused
+ * (ProtobufUnsupportedError) rather than decoded without it.
  */
 export const decodeMessage = (bytes: Buffer, schema: MessageSchema): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
   for (const { field, value } of readFields(bytes)) {
     const spec = schema[field];
-    if (!spec) continue;
+    if (!spec) {
+      if (isZero(value)) continue;
+      throw new ProtobufUnsupportedError(`field ${field} is not decoded by the simulator`);
+    }
     const { name, type } = spec;
     if (typeof type === 'object' && 'map' in type) {
-      const [key, entry] = decodeMapEntry(bytesOf(value, name), type.map as 'string' | 'strings');
+      const [key, entry] = decodeMapEntry(bytesOf(value, name), type.map);
       out[name] = { ...(out[name] as Record<string, unknown> | undefined), [key]: entry };
       continue;
     }

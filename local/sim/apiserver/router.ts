@@ -13,7 +13,7 @@ import { KUBELET_VERSION } from './version.js';
 import { fieldValidation } from './field-validation.js';
 import { openApi } from './openapi.js';
 import { gateKubernetesRequest } from './gate.js';
-import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufDecodeError } from './protobuf.js';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufDecodeError, ProtobufUnsupportedError } from './protobuf.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -301,14 +301,19 @@ export const isKubernetesPath = (path: string): boolean =>
 const UNDECODED = 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml';
 
 /**
- * The request with a JSON body. The simulator decodes JSON and YAML, and protobuf only for the
- * kinds kubectl 1.35 sends that way (protobuf.ts); any other protobuf or CBOR body (client-go's
- * typed clients may send them) gets kube-apiserver's 415 for a media type it does not decode.
+ * The request with a JSON body. The simulator decodes JSON and YAML, and protobuf for the kinds
+ * protobuf.ts has schemas for; any other protobuf body (kubectl 1.35's `create deployment`, for
+ * one), or CBOR, gets kube-apiserver's 415 for a media type it does not decode.
  */
 const decodedBody = (req: SimRequest): SimRequest => {
   const bodyType = req.body.length > 0 ? mediaType(req.headers) : '';
   if (bodyType === KUBERNETES_PROTOBUF) {
-    const { object } = decodeKubernetesProtobuf(req.body);
+    let object: Record<string, unknown> | undefined;
+    try {
+      object = decodeKubernetesProtobuf(req.body).object;
+    } catch (error) {
+      if (!(error instanceof ProtobufUnsupportedError)) throw error;
+    }
     if (object === undefined) throw new KubeError(failureStatus(415, 'UnsupportedMediaType', UNDECODED));
     return { ...req, headers: { ...req.headers, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(object)) };
   }
