@@ -44,6 +44,21 @@ const KUBECTL_CAN_I = Buffer.from(
     .map((b) => parseInt(b, 16)),
 );
 
+/** `kubectl auth can-i --list` (SelfSubjectRulesReview, its status written empty) from kubectl v1.35.2. */
+const KUBECTL_CAN_I_LIST = Buffer.from(
+  [
+    '6b 38 73 00 0a 31 0a 17  61 75 74 68 6f 72 69 7a',
+    '61 74 69 6f 6e 2e 6b 38  73 2e 69 6f 2f 76 31 12',
+    '16 53 65 6c 66 53 75 62  6a 65 63 74 52 75 6c 65',
+    '73 52 65 76 69 65 77 12  23 0a 10 0a 00 12 00 1a',
+    '00 22 00 2a 00 32 00 38  00 42 00 12 09 0a 07 64',
+    '65 66 61 75 6c 74 1a 04  18 00 22 00 1a 00 22 00',
+  ]
+    .join(' ')
+    .split(/\s+/)
+    .map((b) => parseInt(b, 16)),
+);
+
 describe('the Kubernetes protobuf decoder', () => {
   it("decodes kubectl 1.35's SelfSubjectAccessReview as the JSON object kube-apiserver would see", () => {
     expect(decodeKubernetesProtobuf(KUBECTL_CAN_I)).toEqual({
@@ -56,6 +71,16 @@ describe('the Kubernetes protobuf decoder', () => {
         spec: { resourceAttributes: { namespace: 'default', verb: 'list', resource: 'nodes' } },
         status: {},
       },
+    });
+  });
+
+  it("decodes kubectl 1.35's SelfSubjectRulesReview, whose empty status it writes too", () => {
+    expect(decodeKubernetesProtobuf(KUBECTL_CAN_I_LIST).object).toEqual({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectRulesReview',
+      metadata: {},
+      spec: { namespace: 'default' },
+      status: {},
     });
   });
 

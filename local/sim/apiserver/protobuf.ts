@@ -155,6 +155,13 @@ const ACCESS_REVIEW_STATUS: MessageSchema = {
   3: { name: 'evaluationError', type: 'string' },
 };
 
+const RULES_REVIEW_STATUS: MessageSchema = {
+  1: { name: 'resourceRules', type: { 1: { name: 'verbs', type: 'string', repeated: true }, 2: { name: 'apiGroups', type: 'string', repeated: true }, 3: { name: 'resources', type: 'string', repeated: true }, 4: { name: 'resourceNames', type: 'string', repeated: true } }, repeated: true },
+  2: { name: 'nonResourceRules', type: { 1: { name: 'verbs', type: 'string', repeated: true }, 2: { name: 'nonResourceURLs', type: 'string', repeated: true } }, repeated: true },
+  3: { name: 'incomplete', type: 'bool' },
+  4: { name: 'evaluationError', type: 'string' },
+};
+
 const USER_INFO: MessageSchema = {
   1: { name: 'username', type: 'string' },
   2: { name: 'uid', type: 'string' },
@@ -191,6 +198,7 @@ const KINDS: Record<string, MessageSchema> = {
   'authorization.k8s.io/v1/SelfSubjectRulesReview': {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'spec', type: { 1: { name: 'namespace', type: 'string' } } },
+    3: { name: 'status', type: RULES_REVIEW_STATUS },
   },
   'authentication.k8s.io/v1/SelfSubjectReview': {
     1: { name: 'metadata', type: OBJECT_META },
