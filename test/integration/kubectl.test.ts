@@ -166,7 +166,7 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     expect(rows(await ok('get', 'cm', 'settings', '-n', NS))[0]?.[1]).toBe('1');
   });
 
-  it('creates objects with its generators, which post protobuf: namespace, configmap, secret, role, rolebinding', async () => {
+  it('creates objects with its generators, which post protobuf: namespace, configmap, secret, role, rolebinding, deployment, service', async () => {
     writeFileSync(join(dir, 'blob.bin'), Buffer.from([0xff, 0x00, 0x01]));
     expect(await ok('create', 'namespace', 'generated')).toBe('namespace/generated created\n');
     expect(await ok('create', 'configmap', 'settings', '-n', 'generated', '--from-literal=mode=fast', `--from-file=blob=${join(dir, 'blob.bin')}`)).toBe('configmap/settings created\n');
@@ -179,6 +179,10 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     // The binding is enforced as written: alice may read that ConfigMap, and nothing else.
     expect((await ok('auth', 'can-i', 'get', 'configmaps/settings', '-n', 'generated', '--as', 'alice')).trim()).toBe('yes');
     expect((await kubectl('auth', 'can-i', 'get', 'secrets/token', '-n', 'generated', '--as', 'alice')).stdout.trim()).toBe('no');
+    await ok('create', 'deployment', 'idle', '-n', 'generated', '--image=busybox', '--replicas=0', '--port=8000', '--', 'sleep', '60');
+    expect(await ok('get', 'deploy', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}')).toBe('0 ["sleep","60"] 8000');
+    await ok('create', 'service', 'clusterip', 'idle', '-n', 'generated', '--tcp=80:http');
+    expect(await ok('get', 'svc', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].port} {.spec.ports[0].targetPort}')).toBe('idle 80 http');
     await ok('delete', 'namespace', 'generated', '--wait=false');
   });
 

@@ -162,6 +162,33 @@ describe('the Kubernetes protobuf decoder', () => {
     });
   });
 
+  it('decodes a Deployment and a Service as kubectl create writes them: explicit zero replicas, int-or-string ports, an all-zero status skipped', () => {
+    const container = message(bytes(1, 'c'), bytes(2, 'busybox'), bytes(6, message(bytes(1, ''), number(3, 8000))), bytes(8, message(bytes(2, message(bytes(1, 'cpu'), bytes(2, message(bytes(1, '500m'))))))), bytes(13, ''));
+    const template = message(bytes(1, message(bytes(11, message(bytes(1, 'app'), bytes(2, 'web'))))), bytes(2, message(bytes(2, container), bytes(3, ''), number(11, 0))));
+    const spec = message(number(1, 0), bytes(2, message(bytes(1, message(bytes(1, 'app'), bytes(2, 'web'))))), bytes(3, template), bytes(4, message(bytes(2, message(bytes(1, message(number(1, 1), bytes(3, '25%'))), bytes(2, message(number(1, 0), number(2, 1))))))));
+    const status = message(number(1, 0), number(2, 0), bytes(6, message(bytes(1, ''))));
+    expect(decodeKubernetesProtobuf(envelope('apps/v1', 'Deployment', message(bytes(1, message(bytes(1, 'web'))), bytes(2, spec), bytes(3, status)))).object).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 0, // a pointer in Go: zero is zero, not unset
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox', ports: [{ containerPort: 8000 }], resources: { requests: { cpu: '500m' } } }] } },
+        strategy: { rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
+      },
+    });
+    const port = message(bytes(1, '80-http'), bytes(2, 'TCP'), number(3, 80), bytes(4, message(number(1, 1), bytes(3, 'http'))));
+    expect(decodeKubernetesProtobuf(envelope('v1', 'Service', message(bytes(2, message(bytes(1, port), bytes(4, 'ClusterIP')))))).object).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      spec: { ports: [{ name: '80-http', protocol: 'TCP', port: 80, targetPort: 'http' }], type: 'ClusterIP' },
+    });
+    // A PodSpec field the schema lacks, set (hostNetwork: true), is refused, not dropped.
+    const hostNetwork = message(bytes(3, message(bytes(2, message(bytes(2, container), number(11, 1))))));
+    expect(() => decodeKubernetesProtobuf(envelope('apps/v1', 'Deployment', message(bytes(2, hostNetwork))))).toThrow(ProtobufUnsupportedError);
+  });
+
   it('refuses a known kind with a field it cannot decode instead of dropping it (the router answers 415)', () => {
     expect(() => decodeKubernetesProtobuf(envelope('v1', 'ConfigMap', message(bytes(1, []), bytes(9, 'new field'))))).toThrow(ProtobufUnsupportedError);
     expect(() => decodeKubernetesProtobuf(envelope('v1', 'Namespace', message(bytes(1, message(number(99, 7))))))).toThrow(/field 99 is not decoded/);

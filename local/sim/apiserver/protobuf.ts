@@ -86,14 +86,17 @@ export const readFields = (bytes: Buffer): WireField[] => {
 /**
  * What a field decodes to in JSON. `time` is meta/v1 Time {seconds = 1, nanos = 2}; `strings`
  * is a message wrapping `repeated string items = 1` (authorization's ExtraValue), a string
- * array in JSON; a map is a repeated {key = 1, value = 2} entry; `bytes` values are base64 in JSON.
+ * array in JSON; a map is a repeated {key = 1, value = 2} entry; `bytes` values are base64 in JSON;
+ * a `quantity` is resource.Quantity {string = 1}; `int-or-string` is intstr {type = 1, intVal = 2, strVal = 3}.
  */
-type MapValue = 'string' | 'strings' | 'bytes';
-type FieldType = 'string' | 'bool' | 'int64' | 'time' | 'strings' | MessageSchema | { map: MapValue };
+type MapValue = 'string' | 'strings' | 'bytes' | 'quantity';
+type FieldType = 'string' | 'bool' | 'int64' | 'time' | 'strings' | 'int-or-string' | MessageSchema | { map: MapValue };
 interface FieldSpec {
   name: string;
   type: FieldType;
   repeated?: true;
+  /** A pointer in the Go type (`*int32`): written only when set, so a zero value means zero, not unset. */
+  present?: true;
 }
 type MessageSchema = { [field: number]: FieldSpec };
 
@@ -188,6 +191,44 @@ const BINDING: MessageSchema = {
   3: { name: 'roleRef', type: { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } } },
 };
 
+/**
+ * core/v1 and apps/v1, as far as `kubectl create deployment` and `kubectl create service` fill
+ * them; the fields they leave unset arrive empty and are skipped, any other one gets the 415.
+ */
+const CONTAINER: MessageSchema = {
+  1: { name: 'name', type: 'string' },
+  2: { name: 'image', type: 'string' },
+  3: { name: 'command', type: 'string', repeated: true },
+  4: { name: 'args', type: 'string', repeated: true },
+  5: { name: 'workingDir', type: 'string' },
+  6: { name: 'ports', type: { 1: { name: 'name', type: 'string' }, 2: { name: 'hostPort', type: 'int64' }, 3: { name: 'containerPort', type: 'int64' }, 4: { name: 'protocol', type: 'string' }, 5: { name: 'hostIP', type: 'string' } }, repeated: true },
+  7: { name: 'env', type: { 1: { name: 'name', type: 'string' }, 2: { name: 'value', type: 'string' } }, repeated: true },
+  8: { name: 'resources', type: { 1: { name: 'limits', type: { map: 'quantity' } }, 2: { name: 'requests', type: { map: 'quantity' } } } },
+  14: { name: 'imagePullPolicy', type: 'string' },
+};
+const POD_TEMPLATE: MessageSchema = {
+  1: { name: 'metadata', type: OBJECT_META },
+  2: { name: 'spec', type: { 2: { name: 'containers', type: CONTAINER, repeated: true } } },
+};
+const DEPLOYMENT_SPEC: MessageSchema = {
+  1: { name: 'replicas', type: 'int64', present: true },
+  2: { name: 'selector', type: LABEL_SELECTOR },
+  3: { name: 'template', type: POD_TEMPLATE },
+  4: { name: 'strategy', type: { 1: { name: 'type', type: 'string' }, 2: { name: 'rollingUpdate', type: { 1: { name: 'maxUnavailable', type: 'int-or-string' }, 2: { name: 'maxSurge', type: 'int-or-string' } } } } },
+  5: { name: 'minReadySeconds', type: 'int64' },
+  6: { name: 'revisionHistoryLimit', type: 'int64', present: true },
+  7: { name: 'paused', type: 'bool' },
+  9: { name: 'progressDeadlineSeconds', type: 'int64', present: true },
+};
+const SERVICE_SPEC: MessageSchema = {
+  1: { name: 'ports', type: { 1: { name: 'name', type: 'string' }, 2: { name: 'protocol', type: 'string' }, 3: { name: 'port', type: 'int64' }, 4: { name: 'targetPort', type: 'int-or-string' }, 5: { name: 'nodePort', type: 'int64' }, 6: { name: 'appProtocol', type: 'string' } }, repeated: true },
+  2: { name: 'selector', type: { map: 'string' } },
+  3: { name: 'clusterIP', type: 'string' },
+  4: { name: 'type', type: 'string' },
+  10: { name: 'externalName', type: 'string' },
+  18: { name: 'clusterIPs', type: 'string', repeated: true },
+};
+
 /** The kinds kubectl sends as protobuf that the simulator decodes, by `apiVersion/kind`: each is {metadata = 1, …}. */
 const KINDS: Record<string, MessageSchema> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': {
@@ -204,7 +245,9 @@ const KINDS: Record<string, MessageSchema> = {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'status', type: { 1: { name: 'userInfo', type: USER_INFO } } },
   },
-  // kubectl create namespace | configmap | secret | role | clusterrole | rolebinding | clusterrolebinding
+  // kubectl create namespace | configmap | secret | role | clusterrole | rolebinding | clusterrolebinding | deployment | service
+  'apps/v1/Deployment': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: DEPLOYMENT_SPEC } },
+  'v1/Service': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: SERVICE_SPEC } },
   'v1/Namespace': {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
@@ -252,6 +295,20 @@ const decodeTime = (bytes: Buffer): string | undefined => {
   return new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 };
 
+const decodeQuantity = (bytes: Buffer): string => readFields(bytes).filter((f) => f.field === 1).map((f) => bytesOf(f.value, 'string').toString('utf8')).join('');
+
+const decodeIntOrString = (bytes: Buffer): number | string => {
+  let type = 0n;
+  let intVal = 0;
+  let strVal = '';
+  for (const { field, value } of readFields(bytes)) {
+    if (field === 1) type = varintOf(value, 'type');
+    if (field === 2) intVal = Number(BigInt.asIntN(32, varintOf(value, 'intVal')));
+    if (field === 3) strVal = bytesOf(value, 'strVal').toString('utf8');
+  }
+  return type === 0n ? intVal : strVal;
+};
+
 const decodeStrings = (bytes: Buffer): string[] => readFields(bytes).filter((f) => f.field === 1).map((f) => bytesOf(f.value, 'items').toString('utf8'));
 
 const decodeMapEntry = (bytes: Buffer, valueType: MapValue): [string, string | string[]] => {
@@ -261,14 +318,27 @@ const decodeMapEntry = (bytes: Buffer, valueType: MapValue): [string, string | s
     if (field === 1) key = bytesOf(value, 'key').toString('utf8');
     if (field === 2) {
       const raw = bytesOf(value, 'value');
-      entry = valueType === 'strings' ? decodeStrings(raw) : raw.toString(valueType === 'bytes' ? 'base64' : 'utf8');
+      entry = valueType === 'strings' ? decodeStrings(raw) : valueType === 'quantity' ? decodeQuantity(raw) : raw.toString(valueType === 'bytes' ? 'base64' : 'utf8');
     }
   }
   return [key, entry];
 };
 
-/** gogo-protobuf writes every scalar of a message, set or not: an unknown field at its zero value carries nothing. */
-const isZero = (value: WireValue): boolean => (value.wireType === VARINT ? value.value === 0n : value.wireType === LENGTH_DELIMITED ? value.value.length === 0 : value.value.every((b) => b === 0));
+/**
+ * gogo-protobuf writes every scalar of a message, set or not, and every struct-valued field (a
+ * status, say) even when all its fields are zero: such an unknown field carries nothing. A
+ * length-delimited one counts as empty when it reads as a message of zero fields only.
+ */
+const isZero = (value: WireValue): boolean => {
+  if (value.wireType === VARINT) return value.value === 0n;
+  if (value.wireType !== LENGTH_DELIMITED) return value.value.every((b) => b === 0);
+  if (value.value.length === 0) return true;
+  try {
+    return readFields(value.value).every((f) => isZero(f.value));
+  } catch {
+    return false;
+  }
+};
 
 const decodeValue = (type: Exclude<FieldType, { map: unknown }>, value: WireValue, name: string): unknown => {
   if (type === 'string') return bytesOf(value, name).toString('utf8');
@@ -276,6 +346,7 @@ const decodeValue = (type: Exclude<FieldType, { map: unknown }>, value: WireValu
   if (type === 'int64') return Number(BigInt.asIntN(64, varintOf(value, name)));
   if (type === 'time') return decodeTime(bytesOf(value, name));
   if (type === 'strings') return decodeStrings(bytesOf(value, name));
+  if (type === 'int-or-string') return decodeIntOrString(bytesOf(value, name));
   return decodeMessage(bytesOf(value, name), type);
 };
 
@@ -305,7 +376,7 @@ export const decodeMessage = (bytes: Buffer, schema: MessageSchema): Record<stri
       out[name] = [...((out[name] as unknown[] | undefined) ?? []), decoded];
       continue;
     }
-    if (decoded === undefined || decoded === '' || decoded === false || decoded === 0) delete out[name];
+    if (decoded === undefined || (!spec.present && (decoded === '' || decoded === false || decoded === 0))) delete out[name];
     else out[name] = decoded;
   }
   return out;
