@@ -1,17 +1,17 @@
 /**
- * The Kubernetes protobuf request encoding, for the few kinds kubectl sends that way.
+ * The Kubernetes protobuf request encoding, for the kinds kubectl sends that way.
  *
  * kubectl 1.35 posts its self reviews (`auth can-i`, `auth can-i --list`, `auth whoami`) and the
  * objects of its `create <kind>` generators as `application/vnd.kubernetes.protobuf`, and does not
- * fall back to JSON. The body is the magic
- * `k8s\0` and a runtime.Unknown { typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2,
- * contentEncoding = 3, contentType = 4 } whose `raw` is the object's own message
- * (apimachinery pkg/runtime/generated.proto). This module decodes the envelope, and the object
- * for the kinds it has a schema for, into the JSON object kube-apiserver would have decoded from
- * the same request; field numbers come from k8s.io/api authorization/v1, authentication/v1,
- * core/v1 and rbac/v1 generated.proto and apimachinery meta/v1 generated.proto. Other kinds (a
- * Deployment's PodSpec alone has hundreds of fields) get a 415 from the router, and so does a
- * known kind carrying a field this schema lacks, rather than losing it.
+ * fall back to JSON. The body is the magic `k8s\0` and a runtime.Unknown { typeMeta = 1
+ * {apiVersion = 1, kind = 2}, raw = 2, contentEncoding = 3, contentType = 4 } whose `raw` is the
+ * object's own message (apimachinery pkg/runtime/generated.proto). This module decodes the
+ * envelope, and the object for the kinds it has a schema for, into the JSON object kube-apiserver
+ * would have decoded from the same request. Field numbers come from k8s.io/api authorization/v1,
+ * authentication/v1, core/v1, apps/v1 and rbac/v1 and apimachinery meta/v1 generated.proto.
+ * Deployment and Service are covered as far as kubectl's generators fill them. Other kinds get a
+ * 415 from the router, and so does a known kind that sets a field missing here: the field is not
+ * dropped.
  * It also has the two field writers the /openapi/v2 protobuf answer is built with.
  */
 
