@@ -215,8 +215,8 @@ describe('protobuf request bodies', () => {
     fetch(`${sim.url}${path}`, { method: 'POST', headers: { authorization: 'Bearer simulator-token', 'content-type': 'application/vnd.kubernetes.protobuf', accept: 'application/json' }, body: Buffer.from(body) });
   const MAGIC = [0x6b, 0x38, 0x73, 0x00];
 
-  it('are decoded only for the self reviews: another kind gets the 415, malformed bytes a 400', async () => {
-    // k8s\0 + Unknown{typeMeta{apiVersion "v1", kind "Pod"}, raw ""}: valid, but a kind the simulator has no schema for.
+  it('are decoded only for the kinds kubectl sends that way: a protobuf Pod gets the 415, malformed bytes a 400', async () => {
+    // k8s\0 + Unknown{typeMeta{apiVersion "v1", kind "Pod"}, raw ""}: valid, but a kind the simulator has no schema for (kubectl run posts JSON).
     const pod = await post(`/api/v1/namespaces/${NS}/pods`, [...MAGIC, 0x0a, 0x09, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x03, 0x50, 0x6f, 0x64, 0x12, 0x00]);
     expect(pod.status).toBe(415);
     expect(await pod.json()).toMatchObject({ kind: 'Status', reason: 'UnsupportedMediaType', code: 415 });
