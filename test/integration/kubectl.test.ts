@@ -1,7 +1,8 @@
 /**
  * kubectl 1.35 (a client nobody here wrote) against the simulator's Kubernetes API, with a
  * kubeconfig built from EKS DescribeCluster: server-side tables, apply with validation on,
- * explain, watch (get -w, rollout status), logs -f/--timestamps/--since, Endpoints, defaults.
+ * explain, watch (get -w, rollout status), logs -f/--timestamps/--since, Endpoints and EndpointSlices,
+ * defaults, scale and rollout undo as the deployment controller annotates them, field selectors.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -135,12 +136,54 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     expect(ssa.stderr).toContain('.spec.replicass: field not declared in schema');
   });
 
+  it('validates a List on the client, against /openapi/v2 in protobuf, before sending anything', async () => {
+    // kubectl checks a List's items itself (no v3 PATCH operation names the List kind), from the v2 document in protobuf.
+    const list = (replicas: unknown, extra: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'listed', namespace: NS }, data: { a: '1' }, ...extra },
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'listed', namespace: NS }, spec: { replicas, selector: { matchLabels: { app: 'listed' } }, template: { metadata: { labels: { app: 'listed' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } },
+      ],
+    });
+    writeFileSync(join(dir, 'bad-list.json'), JSON.stringify(list('two', { bogus: 1 })));
+    const bad = await kubectl('apply', '-f', join(dir, 'bad-list.json'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('error validating data: [ValidationError(ConfigMap): unknown field "bogus" in V1ConfigMap, ValidationError(Deployment.spec.replicas): invalid type for V1DeploymentSpec.replicas: got "string", expected "integer"]');
+    expect((await kubectl('get', 'cm', 'listed', '-n', NS)).stderr).toContain('NotFound');
+    writeFileSync(join(dir, 'list.json'), JSON.stringify(list(0, {})));
+    const good = await kubectl('apply', '-f', join(dir, 'list.json'));
+    expect(good.stderr).toBe('');
+    expect(good.stdout.trim().split('\n')).toEqual(['configmap/listed created', 'deployment.apps/listed created']);
+    await ok('delete', '-f', join(dir, 'list.json'));
+  });
+
   it('applies server-side with validation on', async () => {
     writeFileSync(join(dir, 'cm.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ${NS}\ndata:\n  a: "1"\n`);
     const run = await kubectl('apply', '--server-side', '-f', join(dir, 'cm.yaml'));
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('configmap/settings serverside-applied');
     expect(rows(await ok('get', 'cm', 'settings', '-n', NS))[0]?.[1]).toBe('1');
+  });
+
+  it('creates objects with its generators, which post protobuf: namespace, configmap, secret, role, rolebinding, deployment, service', async () => {
+    writeFileSync(join(dir, 'blob.bin'), Buffer.from([0xff, 0x00, 0x01]));
+    expect(await ok('create', 'namespace', 'generated')).toBe('namespace/generated created\n');
+    expect(await ok('create', 'configmap', 'settings', '-n', 'generated', '--from-literal=mode=fast', `--from-file=blob=${join(dir, 'blob.bin')}`)).toBe('configmap/settings created\n');
+    expect(await ok('get', 'cm', 'settings', '-n', 'generated', '-o', 'jsonpath={.data.mode} {.binaryData.blob}')).toBe('fast /wAB');
+    await ok('create', 'secret', 'generic', 'token', '-n', 'generated', '--from-literal=value=hunter2');
+    expect(await ok('get', 'secret', 'token', '-n', 'generated', '-o', 'jsonpath={.type} {.data.value}')).toBe(`Opaque ${Buffer.from('hunter2').toString('base64')}`);
+    await ok('create', 'role', 'reader', '-n', 'generated', '--verb=get,list', '--resource=configmaps', '--resource-name=settings');
+    await ok('create', 'rolebinding', 'reader', '-n', 'generated', '--role=reader', '--user=alice');
+    expect(await ok('get', 'role', 'reader', '-n', 'generated', '-o', 'jsonpath={.rules[0].apiGroups} {.rules[0].resources} {.rules[0].resourceNames}')).toBe('[""] ["configmaps"] ["settings"]');
+    // The binding is enforced as written: alice may read that ConfigMap, and nothing else.
+    expect((await ok('auth', 'can-i', 'get', 'configmaps/settings', '-n', 'generated', '--as', 'alice')).trim()).toBe('yes');
+    expect((await kubectl('auth', 'can-i', 'get', 'secrets/token', '-n', 'generated', '--as', 'alice')).stdout.trim()).toBe('no');
+    await ok('create', 'deployment', 'idle', '-n', 'generated', '--image=busybox', '--replicas=0', '--port=8000', '--', 'sleep', '60');
+    expect(await ok('get', 'deploy', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}')).toBe('0 ["sleep","60"] 8000');
+    await ok('create', 'service', 'clusterip', 'idle', '-n', 'generated', '--tcp=80:http');
+    expect(await ok('get', 'svc', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].port} {.spec.ports[0].targetPort}')).toBe('idle 80 http');
+    await ok('delete', 'namespace', 'generated', '--wait=false');
   });
 
   it('prints the server-side table columns for pods, nodes, deployments, services and events', async () => {
@@ -234,5 +277,78 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     const pod = await ok('describe', byIp.trim(), '-n', NS);
     expect(pod).toMatch(/Port:\s+8000\/TCP/);
     expect(pod).toMatch(/Readiness:\s+http-get http:\/\/:http\/health delay=0s timeout=1s period=10s #success=1 #failure=3/);
+  });
+
+  it('lists the EndpointSlices of the Service by its service-name label, with the Running pod IPs', async () => {
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const ips = (await ok('get', 'pods', '-n', NS, '-l', 'app=web', '--field-selector=status.phase=Running', '-o', 'jsonpath={.items[*].status.podIP}')).split(' ').sort();
+    expect(ips.length).toBeGreaterThan(1);
+    const slices = await ok('get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=web');
+    expect(header(slices)).toEqual(['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE']);
+    expect(rows(slices)).toHaveLength(1);
+    const [name, addressType, ports, endpoints] = rows(slices)[0] ?? [];
+    expect(name).toMatch(/^web-[a-z0-9]{5}$/);
+    expect([addressType, ports]).toEqual(['IPv4', '8000']);
+    expect(endpoints?.split(',').sort()).toEqual(ips);
+    const owner = await ok('get', 'endpointslice', name ?? '', '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}');
+    expect(owner).toBe('Service/web endpointslice-controller.k8s.io');
+    expect((await ok('get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=absent')).trim()).toBe('');
+  });
+
+  it("keeps the ReplicaSet's desired-replicas and max-replicas annotations following kubectl scale", async () => {
+    const annotations = async (): Promise<string> =>
+      (await ok('get', 'rs', '-n', NS, '-l', 'app=web', '-o', 'jsonpath={range .items[?(@.spec.replicas>0)]}{.metadata.annotations.deployment\\.kubernetes\\.io/desired-replicas}/{.metadata.annotations.deployment\\.kubernetes\\.io/max-replicas} {end}')).trim();
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=2');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(await annotations()).toBe('2/3'); // maxSurge 25% of 2, rounded up
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=4');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(await annotations()).toBe('4/5');
+    await ok('scale', 'deploy/web', '-n', NS, '--replicas=2');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    expect(await annotations()).toBe('2/3');
+  });
+
+  it('rolls back with rollout undo by reusing the old ReplicaSet, renumbered with its revision history', async () => {
+    const replicaSets = async (): Promise<Map<string, string>> => {
+      const out = await ok('get', 'rs', '-n', NS, '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.annotations.deployment\\.kubernetes\\.io/revision} {.metadata.annotations.deployment\\.kubernetes\\.io/revision-history} {.spec.replicas}{"\\n"}{end}');
+      return new Map(out.trim().split('\n').map((line) => [line.split(' ')[0] ?? '', line.split(' ').slice(1).join(' ')]));
+    };
+    const [first] = [...(await replicaSets()).keys()];
+    expect((await replicaSets()).get(first ?? '')).toBe('1  2');
+    await ok('set', 'env', 'deploy/web', '-n', NS, 'VLLM_LOGGING_LEVEL=DEBUG');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const rolled = await replicaSets();
+    expect(rolled.size).toBe(2);
+    const second = [...rolled.keys()].find((n) => n !== first) ?? '';
+    expect([rolled.get(first ?? ''), rolled.get(second)]).toEqual(['1  0', '2  2']);
+
+    expect(await ok('rollout', 'undo', 'deploy/web', '-n', NS)).toContain('deployment.apps/web rolled back');
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const undone = await replicaSets();
+    expect([...undone.keys()].sort()).toEqual([first, second].sort()); // no new ReplicaSet
+    expect([undone.get(first ?? ''), undone.get(second)]).toEqual(['3 1 2', '2  0']);
+    expect(await ok('get', 'deploy/web', '-n', NS, '-o', 'jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}')).toBe('3');
+    const history = await ok('rollout', 'history', 'deploy/web', '-n', NS);
+    expect(rows(history.split('\n').slice(1).join('\n')).map((r) => r[0])).toEqual(['2', '3']);
+    expect(await ok('get', 'deploy/web', '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].env}')).toBe(''); // the template of revision 1
+
+    // Back and forth: each reuse appends the revision the ReplicaSet had to its history.
+    await ok('rollout', 'undo', 'deploy/web', '-n', NS);
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    await ok('rollout', 'undo', 'deploy/web', '-n', NS);
+    await ok('rollout', 'status', 'deploy/web', '-n', NS, '--timeout=60s');
+    const again = await replicaSets();
+    expect(again.size).toBe(2);
+    expect([again.get(first ?? ''), again.get(second)]).toEqual(['5 1,3 2', '4 2 0']);
+  });
+
+  it('refuses a field selector the resource does not register with the apiserver 400', async () => {
+    const run = await kubectl('get', 'pods', '-n', NS, '--field-selector=spec.bogus=x');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim()).toBe('Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.bogus=x": field label not supported: spec.bogus');
+    // A label the pods register, but the nodes do not.
+    const nodes = await kubectl('get', 'nodes', '--field-selector=status.phase=Running');
+    expect(nodes.stderr).toContain('field label not supported: status.phase');
   });
 });

@@ -14,7 +14,7 @@
  */
 import { callerOf, type AccessEntrySpec, type LocalPrincipal } from '../../identity.js';
 import type { ApiHost } from './host.js';
-import { accessPolicyRules, AUTHENTICATED_RULES, type PolicyRule } from './access-policies.js';
+import { ACCESS_POLICY_RULES, accessPolicyRules, AUTHENTICATED_RULES, type PolicyRule } from './access-policies.js';
 import type { RequestInfo } from './request-info.js';
 import { isRecord, type KubeObject } from './types.js';
 
@@ -152,6 +152,34 @@ export const allowedBy = (world: ApiHost, who: Authenticated, info: RequestInfo)
     }
   }
   return undefined;
+};
+
+/** What an authorizer that cannot enumerate rules answers to a rules review (webhook.go RulesFor). */
+const WEBHOOK_RULES_ERROR = 'webhook authorizer does not support user rule resolution';
+
+/**
+ * The rules RBAC resolves for a user in a namespace (SelfSubjectRulesReview, `kubectl auth can-i
+ * --list`): cluster-admin for system:masters, the bootstrap rules of system:authenticated, and
+ * the roles of the matching ClusterRoleBindings and RoleBindings. The EKS access policies are
+ * enforced by a webhook authorizer, which cannot list rules, so the review is incomplete, as on EKS.
+ */
+export const rulesFor = (world: ApiHost, user: UserInfo, namespace: string): { rules: PolicyRule[]; incomplete: true; evaluationError: string } => {
+  const rules: PolicyRule[] = [];
+  if (user.groups.includes('system:masters')) rules.push(...(ACCESS_POLICY_RULES.AmazonEKSClusterAdminPolicy ?? []));
+  if (user.groups.includes('system:authenticated')) rules.push(...AUTHENTICATED_RULES);
+  const store = world.store;
+  for (const binding of store.list('clusterrolebindings')) {
+    const ref = isRecord(binding.roleRef) ? binding.roleRef : {};
+    const subjects = Array.isArray(binding.subjects) ? (binding.subjects as Subject[]) : [];
+    if (ref.kind === 'ClusterRole' && subjects.some((s) => subjectMatches(s, user, ''))) rules.push(...rulesOf(store.get('clusterroles', undefined, String(ref.name))));
+  }
+  for (const binding of store.list('rolebindings', namespace)) {
+    const ref = isRecord(binding.roleRef) ? binding.roleRef : {};
+    const subjects = Array.isArray(binding.subjects) ? (binding.subjects as Subject[]) : [];
+    if (!subjects.some((s) => subjectMatches(s, user, namespace))) continue;
+    rules.push(...rulesOf(ref.kind === 'Role' ? store.get('roles', namespace, String(ref.name)) : ref.kind === 'ClusterRole' ? store.get('clusterroles', undefined, String(ref.name)) : undefined));
+  }
+  return { rules, incomplete: true, evaluationError: WEBHOOK_RULES_ERROR };
 };
 
 /** kube-apiserver's forbidden message for a request's attributes. */

@@ -2,7 +2,7 @@
  * What kube-apiserver does to a request before a handler sees it, in its order: authenticate,
  * impersonate (`Impersonate-User` / `Impersonate-Group`, authorized as the `impersonate` verb on
  * users and groups), API Priority and Fairness (here: the injected protocol faults), authorize.
- * Also serves the self reviews (`kubectl auth can-i`, `kubectl auth whoami`), which only exist
+ * Also serves the self reviews (`kubectl auth can-i [--list]`, `kubectl auth whoami`), which only exist
  * in the authorization layer.
  *
  * One call from the router: `gateKubernetesRequest(world, req)` returns the response that ends
@@ -10,12 +10,12 @@
  */
 import { jsonResponse, parseJsonBody, type SimRequest, type SimResponse } from '../http.js';
 import type { ApiHost } from './host.js';
-import { allowedBy, authenticate, forbiddenStatus, UNAUTHORIZED_STATUS, type Authenticated, type UserInfo } from './authorizer.js';
+import { allowedBy, authenticate, forbiddenStatus, rulesFor, UNAUTHORIZED_STATUS, type Authenticated, type UserInfo } from './authorizer.js';
 import { kubernetesFaultResponse } from './protocol-faults.js';
 import { resolveRequestInfo, type RequestInfo, type ResourceVerb } from './request-info.js';
 import { badRequest, invalid, KubeError, methodNotAllowed } from './status.js';
 import { isRecord } from './types.js';
-import { SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_REVIEW } from './rbac-resources.js';
+import { SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_REVIEW, SELF_SUBJECT_RULES_REVIEW } from './rbac-resources.js';
 
 const headerValues = (value: string | string[] | undefined): string[] =>
   (Array.isArray(value) ? value : value === undefined ? [] : value.split(',')).map((v) => v.trim()).filter((v) => v !== '');
@@ -73,6 +73,26 @@ const selfSubjectAccessReview = (world: ApiHost, who: Authenticated, body: unkno
   });
 };
 
+const selfSubjectRulesReview = (world: ApiHost, who: Authenticated, body: unknown): SimResponse => {
+  const spec = isRecord(body) && isRecord(body.spec) ? body.spec : {};
+  const namespace = typeof spec.namespace === 'string' ? spec.namespace : '';
+  if (namespace === '') throw badRequest('no namespace on request');
+  const { rules, incomplete, evaluationError } = rulesFor(world, who.user, namespace);
+  const list = (key: string, values: readonly string[] | undefined) => (values && values.length > 0 ? { [key]: values } : {});
+  return jsonResponse(201, {
+    kind: 'SelfSubjectRulesReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: { namespace },
+    status: {
+      resourceRules: rules.filter((r) => !r.nonResourceURLs).map((r) => ({ verbs: r.verbs, ...list('apiGroups', r.apiGroups), ...list('resources', r.resources), ...list('resourceNames', r.resourceNames) })),
+      nonResourceRules: rules.filter((r) => r.nonResourceURLs).map((r) => ({ verbs: r.verbs, ...list('nonResourceURLs', r.nonResourceURLs) })),
+      incomplete,
+      evaluationError,
+    },
+  });
+};
+
 const selfSubjectReview = (who: Authenticated): SimResponse =>
   jsonResponse(201, {
     kind: 'SelfSubjectReview',
@@ -97,6 +117,10 @@ export const gateKubernetesRequest = (world: ApiHost, req: SimRequest): SimRespo
     if (isReview(info, SELF_SUBJECT_ACCESS_REVIEW)) {
       if (info.isResourceRequest && info.verb !== 'create') throw methodNotAllowed();
       return selfSubjectAccessReview(world, who, parseJsonBody(req));
+    }
+    if (isReview(info, SELF_SUBJECT_RULES_REVIEW)) {
+      if (info.isResourceRequest && info.verb !== 'create') throw methodNotAllowed();
+      return selfSubjectRulesReview(world, who, parseJsonBody(req));
     }
     if (isReview(info, SELF_SUBJECT_REVIEW)) {
       if (info.isResourceRequest && info.verb !== 'create') throw methodNotAllowed();

@@ -1,6 +1,7 @@
 /**
- * /openapi/v3 (discovery and one document per group-version) and /openapi/v2, built from the
- * served resource types and client-node's models. kubectl 1.33 reads the v3 documents: a PATCH
+ * /openapi/v3 (discovery and one document per group-version) and /openapi/v2 (JSON, or protobuf:
+ * openapi-protobuf.ts), built from the served resource types and client-node's models. kubectl
+ * reads v2, in protobuf only, to validate a `kind: List` on the client. It reads the v3 documents: a PATCH
  * operation tagged with the kind's x-kubernetes-group-version-kind that lists the
  * `fieldValidation` query parameter makes it leave validation to the server
  * (`?fieldValidation=Strict`); the strategic-merge-patch request body lets client-side apply
@@ -11,6 +12,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { KUBELET_VERSION } from './version.js';
 import { attributesOf, docsOf, modelForResource, shapeOf, type TypeShape } from './openapi-models.js';
 import { MERGE_KEYS } from './patch.js';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_LEGACY, openApiV2Protobuf } from './openapi-protobuf.js';
 import { RESOURCES, type ResourceType } from './resources.js';
 
 type Json = Record<string, unknown>;
@@ -202,19 +204,31 @@ const cached = (key: string, build: () => Json): { body: string; hash: string } 
 
 const groupVersionPath = (apiVersion: string): string => (apiVersion.includes('/') ? `apis/${apiVersion}` : `api/${apiVersion}`);
 
-export type OpenApiAnswer = { status: number; contentType: string; body: string } | undefined;
+export type OpenApiAnswer = { status: number; contentType: string; body: string | Buffer } | undefined;
 
-const acceptsJson = (headers: IncomingHttpHeaders): boolean => {
-  const accept = headers.accept ?? '';
-  return accept === '' || /application\/json|\*\/\*|application\/\*/.test(accept);
+/** The v2 media type to answer in: the first of the Accept list that is served (kubectl asks for protobuf only). */
+const v2MediaType = (headers: IncomingHttpHeaders): string | undefined => {
+  if (!headers.accept) return 'application/json';
+  for (const entry of headers.accept.split(',')) {
+    const type = entry.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type === OPENAPI_V2_PROTOBUF || type === OPENAPI_V2_PROTOBUF_LEGACY) return OPENAPI_V2_PROTOBUF;
+    if (['application/json', '*/*', 'application/*'].includes(type)) return 'application/json';
+  }
+  return undefined;
 };
+
+let v2Protobuf: Buffer | undefined;
 
 /** Answers /openapi/v2, /openapi/v3 and /openapi/v3/<group-version>; undefined for other paths. */
 export const openApi = (path: string, headers: IncomingHttpHeaders): OpenApiAnswer => {
   const versions = [...new Set(RESOURCES.map((r) => r.apiVersion))];
   if (path === '/openapi/v2') {
-    // The v2 document is only available as JSON; a protobuf-only client gets 406 as from a server without that codec.
-    if (!acceptsJson(headers)) return { status: 406, contentType: 'application/json', body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'only application/json is served for /openapi/v2', reason: 'NotAcceptable', code: 406 }) };
+    const type = v2MediaType(headers);
+    if (type === OPENAPI_V2_PROTOBUF) {
+      v2Protobuf ??= openApiV2Protobuf(JSON.parse(cached('v2', () => document('v2', () => true)).body) as Json);
+      return { status: 200, contentType: OPENAPI_V2_PROTOBUF_LEGACY, body: v2Protobuf };
+    }
+    if (type === undefined) return { status: 406, contentType: 'application/json', body: JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `only application/json and ${OPENAPI_V2_PROTOBUF} are served for /openapi/v2`, reason: 'NotAcceptable', code: 406 }) };
     return { status: 200, contentType: 'application/json', body: cached('v2', () => document('v2', () => true)).body };
   }
   if (path === '/openapi/v3') {

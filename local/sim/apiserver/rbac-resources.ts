@@ -136,6 +136,7 @@ export const STORAGE_CLASS: ResourceType = {
 /** Served by the authorizer (create only, nothing stored); listed so discovery names them. */
 export const SELF_SUBJECT_ACCESS_REVIEW: ResourceType = base('selfsubjectaccessreviews', 'SelfSubjectAccessReview', 'authorization.k8s.io', false);
 export const SELF_SUBJECT_REVIEW: ResourceType = base('selfsubjectreviews', 'SelfSubjectReview', 'authentication.k8s.io', false);
+export const SELF_SUBJECT_RULES_REVIEW: ResourceType = base('selfsubjectrulesreviews', 'SelfSubjectRulesReview', 'authorization.k8s.io', false);
 
 export const BOOTSTRAP_RESOURCES: readonly ResourceType[] = [
   ROLE,
@@ -144,5 +145,6 @@ export const BOOTSTRAP_RESOURCES: readonly ResourceType[] = [
   CLUSTER_ROLE_BINDING,
   STORAGE_CLASS,
   SELF_SUBJECT_ACCESS_REVIEW,
+  SELF_SUBJECT_RULES_REVIEW,
   SELF_SUBJECT_REVIEW,
 ];

@@ -13,6 +13,7 @@ import { KUBELET_VERSION } from './version.js';
 import { fieldValidation } from './field-validation.js';
 import { openApi } from './openapi.js';
 import { gateKubernetesRequest } from './gate.js';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufDecodeError, ProtobufUnsupportedError } from './protobuf.js';
 
 const GROUP_VERSIONS = [...new Set(RESOURCES.map((r) => r.apiVersion))];
 
@@ -297,17 +298,34 @@ const legacyWatch = (req: SimRequest, segments: string[]): string[] => {
 export const isKubernetesPath = (path: string): boolean =>
   path === '/api' || path.startsWith('/api/') || path === '/openapi/v2' || path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/apis' || path.startsWith('/apis/') || ['/version', '/healthz', '/livez', '/readyz'].includes(path);
 
-/** Handles a Kubernetes API request; mutating requests run a reconcile before answering. */
-export const handleKubernetes = (world: ApiServing, req: SimRequest): SimResponse => {
-  const path = req.url.pathname.replace(/\/+$/, '') || '/';
-  try {
-    // The simulator decodes JSON and YAML only: a protobuf or CBOR body (client-go's typed
-    // clients may send them) gets kube-apiserver's 415 for a media type it does not decode.
-    const bodyType = req.body.length > 0 ? mediaType(req.headers) : '';
-    if (bodyType === 'application/vnd.kubernetes.protobuf' || bodyType === 'application/cbor') {
-      const e = failureStatus(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
-      return jsonResponse(415, e);
+const UNDECODED = 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml';
+
+/**
+ * The request with a JSON body. The simulator decodes JSON and YAML, and protobuf for the kinds
+ * protobuf.ts has schemas for; any other protobuf body (kubectl 1.35's `create deployment`, for
+ * one), or CBOR, gets kube-apiserver's 415 for a media type it does not decode.
+ */
+const decodedBody = (req: SimRequest): SimRequest => {
+  const bodyType = req.body.length > 0 ? mediaType(req.headers) : '';
+  if (bodyType === KUBERNETES_PROTOBUF) {
+    let object: Record<string, unknown> | undefined;
+    try {
+      object = decodeKubernetesProtobuf(req.body).object;
+    } catch (error) {
+      if (!(error instanceof ProtobufUnsupportedError)) throw error;
     }
+    if (object === undefined) throw new KubeError(failureStatus(415, 'UnsupportedMediaType', UNDECODED));
+    return { ...req, headers: { ...req.headers, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(object)) };
+  }
+  if (bodyType === 'application/cbor') throw new KubeError(failureStatus(415, 'UnsupportedMediaType', UNDECODED));
+  return req;
+};
+
+/** Handles a Kubernetes API request; mutating requests run a reconcile before answering. */
+export const handleKubernetes = (world: ApiServing, received: SimRequest): SimResponse => {
+  const path = received.url.pathname.replace(/\/+$/, '') || '/';
+  try {
+    const req = decodedBody(received);
     // Authentication, impersonation, injected faults, authorization, self reviews (gate.ts).
     const gated = gateKubernetesRequest(world, req);
     if (gated) return gated;
@@ -316,7 +334,10 @@ export const handleKubernetes = (world: ApiServing, req: SimRequest): SimRespons
       if (req.method !== 'GET') throw methodNotAllowed();
       const answer = openApi(path, req.headers);
       if (!answer) throw pathNotFound();
-      return { status: answer.status, headers: { 'content-type': answer.contentType }, body: answer.body };
+      const { status, contentType, body } = answer;
+      if (typeof body === 'string') return { status, headers: { 'content-type': contentType }, body };
+      // A binary document (v2 in protobuf): SimResponse bodies are strings, so it writes itself.
+      return { status, headers: {}, body: '', respond: (res) => res.writeHead(status, { 'content-type': contentType, 'content-length': body.length }).end(body) };
     }
     const doc = discovery(path, req.url.host);
     if (doc !== undefined) {
@@ -334,6 +355,10 @@ export const handleKubernetes = (world: ApiServing, req: SimRequest): SimRespons
     return response;
   } catch (error) {
     if (error instanceof KubeError) return jsonResponse(error.code, error.status);
+    if (error instanceof ProtobufDecodeError) {
+      const e = badRequest(error.message);
+      return jsonResponse(e.code, e.status);
+    }
     if (error instanceof BodyParseError) {
       const e = badRequest(`the body of the request was in an unknown format: ${error.message}`);
       return jsonResponse(e.code, e.status);

@@ -14,6 +14,7 @@ import { clone, type Condition, type Deployment, type DeploymentStatus, type Int
 
 export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
 const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
 
 const resolveIntOrPercent = (value: IntOrString | undefined, total: number, roundUp: boolean): number => {
   if (value === undefined) return 0;
@@ -37,19 +38,39 @@ const deletionOrder = (a: Pod, b: Pod): number =>
 
 const templateHash = (d: Deployment): string => safeHash(canonicalJson(d.spec.template), 10);
 
+/** The deployment controller's cap on the revision-history annotation (maxRevHistoryLengthInChars). */
+const MAX_REVISION_HISTORY_CHARS = 2000;
+
+/** `history` with `revision` appended, dropping the oldest entries to stay within the cap (SetNewReplicaSetAnnotations). */
+const appendRevisionHistory = (history: string | undefined, revision: string): string | undefined => {
+  if (!history) return revision;
+  const entries = history.split(',');
+  let total = history.length + revision.length + 1;
+  let start = 0;
+  while (total > MAX_REVISION_HISTORY_CHARS && start < entries.length) {
+    total -= (entries[start]?.length ?? 0) + 1;
+    start += 1;
+  }
+  return total <= MAX_REVISION_HISTORY_CHARS ? [...entries.slice(start), revision].join(',') : history;
+};
+
 /**
  * The deployment controller keeps the new ReplicaSet's replica annotations current, and a
- * ReplicaSet that becomes new again (`rollout undo`) takes the next revision number.
+ * ReplicaSet that becomes new again (`rollout undo`) takes the next revision number and keeps
+ * the one it had in `deployment.kubernetes.io/revision-history`, as `rollout history` reads them.
  */
 const syncReplicaSetAnnotations = (world: SimContext, d: Deployment, rs: ReplicaSet, owned: ReplicaSet[]): ReplicaSet => {
   const desired = d.spec.replicas ?? 1;
   const surge = d.spec.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', desired, true);
   const maxRevision = Math.max(0, ...owned.map((o) => Number(o.metadata.annotations?.[REVISION_ANNOTATION] ?? 0)));
   const current = Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0);
+  const renumbered = current < maxRevision;
+  const history = renumbered ? appendRevisionHistory(rs.metadata.annotations?.[REVISION_HISTORY_ANNOTATION], String(current)) : undefined;
   const wanted: Record<string, string> = {
     'deployment.kubernetes.io/desired-replicas': String(desired),
     'deployment.kubernetes.io/max-replicas': String(desired + surge),
-    [REVISION_ANNOTATION]: String(current < maxRevision ? maxRevision + 1 : current),
+    [REVISION_ANNOTATION]: String(renumbered ? maxRevision + 1 : current),
+    ...(history ? { [REVISION_HISTORY_ANNOTATION]: history } : {}),
   };
   if (Object.entries(wanted).every(([k, v]) => rs.metadata.annotations?.[k] === v)) return rs;
   return world.store.mutate<ReplicaSet>(REPLICASET, rs.metadata.namespace, rs.metadata.name, (draft) => {
