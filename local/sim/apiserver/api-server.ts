@@ -7,7 +7,8 @@
 import { nowIso, randomSuffix, uuid } from '../ids.js';
 import type { ApiHost } from './host.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
-import { NAMESPACE, POD, type ResourceType } from './resources.js';
+import { DAEMONSET, DEPLOYMENT, NAMESPACE, POD, REPLICASET, type ResourceType } from './resources.js';
+import { admitPodSecurity, isSignificantPodUpdate, namespacePolicy, podSecurityViolations } from './pod-security.js';
 import { labelsMatch, parseFieldSelector, parseLabelSelector, SelectorError, selectorToString, type FieldRequirement } from './selectors.js';
 import {
   badRequest,
@@ -27,7 +28,12 @@ import { validateAnnotations, validateLabels, validateName } from './validation.
 export interface WriteOptions {
   fieldManager?: string;
   dryRun?: boolean;
+  /** Admission warnings are pushed here (the HTTP layer answers them as `Warning` headers). */
+  warnings?: string[];
 }
+
+/** The workload kinds whose pod template Pod Security Admission warns about. */
+const POD_TEMPLATE_OWNERS: readonly ResourceType[] = [DEPLOYMENT, REPLICASET, DAEMONSET];
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -107,6 +113,8 @@ const fieldMatches = (obj: KubeObject, req: FieldRequirement): boolean => {
   const value = getter(obj) ?? '';
   return req.operator === '=' ? value === req.value : value !== req.value;
 };
+
+const LEVEL_RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
 
 const specOf = (obj: KubeObject): string => JSON.stringify(obj.spec ?? null);
 
@@ -361,6 +369,7 @@ export class ApiServer {
     if (!internal && type.subresources.includes('status')) delete obj.status;
     type.defaults?.(obj, this.admissionContext(), undefined);
     this.validateOrThrow(type, obj, undefined);
+    this.admitPodSecurity(type, obj, undefined, options);
     if (options.fieldManager && operation) this.recordManager(obj, options.fieldManager, operation, type.apiVersion);
     if (options.dryRun) return obj;
     return this.world.store.create(type, obj);
@@ -400,6 +409,7 @@ export class ApiServer {
       if (type.tracksGeneration && specOf(next) !== specOf(existing)) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
     }
     this.validateOrThrow(type, next, existing);
+    if (subresource === undefined && managerSubresource === undefined) this.admitPodSecurity(type, next, existing, options);
     // A no-op write leaves the object (and its managedFields timestamps) untouched.
     if (options.fieldManager && contentOf(next) !== contentOf(existing)) {
       this.recordManager(next, options.fieldManager, operation, type.apiVersion, subresource ?? managerSubresource);
@@ -417,6 +427,59 @@ export class ApiServer {
     errors.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
     errors.push(...(type.validate?.(obj, old) ?? []));
     if (errors.length > 0) throw invalid(type, meta.name, errors);
+  }
+
+  /**
+   * Pod Security Admission (pod-security.ts), a validating admission plugin: after the object's
+   * own validation, before it is stored. Pods failing the namespace's enforce level are refused;
+   * pods and workload templates failing its warn level are admitted with a warning; a namespace's
+   * labels must parse, and raising its enforce level warns about the pods already there.
+   */
+  private admitPodSecurity(type: ResourceType, obj: KubeObject, old: KubeObject | undefined, options: WriteOptions): void {
+    if (type === NAMESPACE) {
+      const { policy, errors } = namespacePolicy(obj.metadata.labels);
+      const before = old ? namespacePolicy(old.metadata.labels) : undefined;
+      if (errors.length > 0 && (!before || JSON.stringify(before.errors) !== JSON.stringify(errors))) throw invalid(type, obj.metadata.name, errors);
+      if (!before || policy.enforce.level === 'privileged') return;
+      const was = before.policy.enforce;
+      const raised = was.version !== policy.enforce.version || LEVEL_RANK[policy.enforce.level] > LEVEL_RANK[was.level];
+      if (raised) options.warnings?.push(...this.existingPodWarnings(obj.metadata.name, policy.enforce));
+      return;
+    }
+    const namespace = obj.metadata.namespace;
+    if (!namespace) return;
+    const labels = this.world.store.get(NAMESPACE.plural, undefined, namespace)?.metadata.labels;
+    let decision;
+    if (type === POD) {
+      if (old && !isSignificantPodUpdate(obj.spec, old.spec)) return;
+      decision = admitPodSecurity(labels, obj.metadata, obj.spec, true);
+    } else if (POD_TEMPLATE_OWNERS.includes(type)) {
+      const template = isRecord(obj.spec) && isRecord(obj.spec.template) ? obj.spec.template : undefined;
+      if (!template) return;
+      decision = admitPodSecurity(labels, template.metadata, template.spec, false);
+    } else return;
+    if (decision.refusal) throw forbidden(type, obj.metadata.name, decision.refusal);
+    options.warnings?.push(...decision.warnings);
+  }
+
+  /** EvaluatePodsInNamespace: one warning per distinct set of reasons, naming the first pod by name and how many others share it. */
+  private existingPodWarnings(namespace: string, enforce: Parameters<typeof podSecurityViolations>[0]): string[] {
+    const byReasons = new Map<string, { first: string; count: number }>();
+    for (const pod of this.world.store.list(POD.plural, namespace)) {
+      const failed = podSecurityViolations(enforce, pod.metadata, pod.spec);
+      if (failed.length === 0) continue;
+      const reasons = failed.map((f) => f.reason).join(', ');
+      const seen = byReasons.get(reasons);
+      if (!seen) byReasons.set(reasons, { first: pod.metadata.name, count: 1 });
+      else byReasons.set(reasons, { first: pod.metadata.name < seen.first ? pod.metadata.name : seen.first, count: seen.count + 1 });
+    }
+    if (byReasons.size === 0) return [];
+    const level = `${enforce.level}:${enforce.version === 'latest' ? 'latest' : `v1.${enforce.version}`}`;
+    const perPod = [...byReasons].map(([reasons, { first, count }]) => {
+      const others = count === 1 ? '' : count === 2 ? ' (and 1 other pod)' : ` (and ${count - 1} other pods)`;
+      return `${first}${others}: ${reasons}`;
+    });
+    return [`existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(level)}`, ...perPod.sort()];
   }
 
   private recordManager(obj: KubeObject, manager: string, operation: 'Update' | 'Apply', apiVersion: string, subresource?: string): void {
