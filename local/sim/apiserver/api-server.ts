@@ -8,6 +8,7 @@ import { nowIso, randomSuffix, uuid } from '../ids.js';
 import type { ApiHost } from './host.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { DAEMONSET, DEPLOYMENT, NAMESPACE, POD, REPLICASET, type ResourceType } from './resources.js';
+import { STORAGE_CLASS } from './rbac-resources.js';
 import { admitPodSecurity, isSignificantPodUpdate, namespacePolicy, podSecurityViolations } from './pod-security.js';
 import { labelsMatch, parseFieldSelector, parseLabelSelector, SelectorError, selectorToString, type FieldRequirement } from './selectors.js';
 import {
@@ -113,6 +114,9 @@ const fieldMatches = (obj: KubeObject, req: FieldRequirement): boolean => {
   const value = getter(obj) ?? '';
   return req.operator === '=' ? value === req.value : value !== req.value;
 };
+
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+const BETA_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class';
 
 const LEVEL_RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
 
@@ -497,7 +501,16 @@ export class ApiServer {
   }
 
   private admissionContext() {
-    return { now: nowIso(this.world.now()), allocateServiceIp: () => this.world.allocateIp('service') };
+    return { now: nowIso(this.world.now()), allocateServiceIp: () => this.world.allocateIp('service'), defaultStorageClass: () => this.defaultStorageClass() };
+  }
+
+  /** Several defaults: the newest wins, then the name (DefaultStorageClass admission since 1.26). */
+  private defaultStorageClass(): string | undefined {
+    const defaults = this.world.store
+      .list(STORAGE_CLASS.plural)
+      .filter((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' || c.metadata.annotations?.[BETA_DEFAULT_CLASS_ANNOTATION] === 'true')
+      .sort((a, b) => b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+    return defaults[0]?.metadata.name;
   }
 
   private orphanDependents(owner: KubeObject): void {

@@ -432,15 +432,19 @@ const persistentvolumeclaims: ResourceType = {
   tracksGeneration: false,
   nameRule: 'subdomain',
   deleteReturnsObject: true,
-  defaults(obj, _ctx, old) {
+  // A claim starts Pending: the PV controller and the CSI provisioner bind it (controllers/volume-binding.ts).
+  defaults(obj, ctx, old) {
     if (!isRecord(obj.spec)) return;
     const spec = obj.spec;
     spec.volumeMode ??= 'Filesystem';
     if (!old) {
-      spec.volumeName ??= `pvc-${obj.metadata.uid}`;
-      const requests = isRecord(spec.resources) && isRecord(spec.resources.requests) ? spec.resources.requests : {};
-      obj.status = { phase: 'Bound', accessModes: spec.accessModes, capacity: { storage: requests.storage } };
-      obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      // DefaultStorageClass admission: only a claim that names no class at all (null or absent, not "") gets the default.
+      if (spec.storageClassName === undefined || spec.storageClassName === null) {
+        const chosen = ctx.defaultStorageClass?.();
+        if (chosen) spec.storageClassName = chosen;
+        else delete spec.storageClassName;
+      }
+      obj.status = { phase: 'Pending' };
       obj.metadata.finalizers ??= ['kubernetes.io/pvc-protection'];
     }
   },

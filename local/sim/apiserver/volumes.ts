@@ -1,0 +1,36 @@
+/**
+ * What the scheduler's VolumeBinding plugin and the PV controller both read from a
+ * PersistentVolumeClaim and its StorageClass (upstream: component-helpers/storage/volume).
+ */
+import { STORAGE_CLASS } from './rbac-resources.js';
+import type { KubeStore } from './store.js';
+import { isRecord, type KubeObject, type Pod } from './types.js';
+
+/** Set by the scheduler on a delayed-binding claim once it has picked the node of a pod using it. */
+export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
+export const PVC_PLURAL = 'persistentvolumeclaims';
+
+export interface ClaimSpec {
+  storageClassName?: string | null;
+  accessModes?: string[];
+  resources?: { requests?: { storage?: string } };
+  volumeName?: string;
+}
+
+export const claimSpec = (claim: KubeObject): ClaimSpec => (isRecord(claim.spec) ? (claim.spec as ClaimSpec) : {});
+export const claimPhase = (claim: KubeObject): string | undefined => (isRecord(claim.status) ? (claim.status.phase as string | undefined) : undefined);
+export const isClaimBound = (claim: KubeObject): boolean => claimPhase(claim) === 'Bound';
+
+/** The claim's StorageClass name ("" for none) and the object when it exists. */
+export const claimClass = (store: KubeStore, claim: KubeObject): { name: string; storageClass?: KubeObject } => {
+  const name = claimSpec(claim).storageClassName ?? '';
+  const storageClass = name ? store.get(STORAGE_CLASS.plural, undefined, name) : undefined;
+  return { name, ...(storageClass ? { storageClass } : {}) };
+};
+
+/** Binding waits for a pod to be scheduled (IsDelayBindingMode: no class, or a missing one, binds immediately). */
+export const isDelayBinding = (store: KubeStore, claim: KubeObject): boolean => claimClass(store, claim).storageClass?.volumeBindingMode === 'WaitForFirstConsumer';
+
+/** The claims a pod mounts, by name. */
+export const podClaimNames = (pod: Pod): string[] =>
+  ((pod.spec.volumes as { persistentVolumeClaim?: { claimName?: string } }[] | undefined) ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : []));
