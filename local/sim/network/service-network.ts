@@ -75,12 +75,13 @@ export const inCidr = (address: string, cidr: string): boolean => {
 
 const selects = (selector: LabelSelector | undefined, labels: Labels | undefined): boolean => labelsMatch(requirementsFromSelector(selector), labels);
 
-const peerAdmits = (peer: PolicyPeer, policyNamespace: string, connectedFrom: string, source: NetworkSource | undefined): boolean => {
+const peerAdmits = (world: SimContext, peer: PolicyPeer, policyNamespace: string, connectedFrom: string, source: NetworkSource | undefined): boolean => {
   const address = source && 'address' in source ? source.address : connectedFrom;
   if (peer.ipBlock) return inCidr(address, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(address, c));
   if (!source || 'address' in source) return false;
-  // Every namespace carries kubernetes.io/metadata.name (the API server sets it since 1.21).
-  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': source.namespace }) : source.namespace === policyNamespace;
+  // A namespaceSelector matches the source namespace's labels, which always include kubernetes.io/metadata.name (set by the API server since 1.21).
+  const namespaceLabels = { ...(world.store.get('namespaces', undefined, source.namespace)?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': source.namespace };
+  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, namespaceLabels) : source.namespace === policyNamespace;
   return namespaceOk && (peer.podSelector === undefined || selects(peer.podSelector, source.labels));
 };
 
@@ -94,7 +95,7 @@ export const admitted = (world: SimContext, pod: Pod, port: { number: number; na
   return policies.some((policy) =>
     (policy.spec?.ingress ?? []).some((rule) => {
       const portOk = !rule.ports?.length || rule.ports.some((p) => p.port === undefined || p.port === port.number || p.port === port.name);
-      const fromOk = !rule.from?.length || rule.from.some((peer) => peerAdmits(peer, namespace, address, source));
+      const fromOk = !rule.from?.length || rule.from.some((peer) => peerAdmits(world, peer, namespace, address, source));
       return portOk && fromOk;
     }),
   );
