@@ -451,17 +451,12 @@ export class ApiServer {
       return;
     }
     const namespace = obj.metadata.namespace;
-    if (!namespace) return;
+    if (!namespace || (type !== POD && !POD_TEMPLATE_OWNERS.includes(type))) return;
+    if (type === POD && old && !isSignificantPodUpdate(obj.spec, old.spec)) return;
     const labels = this.world.store.get(NAMESPACE.plural, undefined, namespace)?.metadata.labels;
-    let decision;
-    if (type === POD) {
-      if (old && !isSignificantPodUpdate(obj.spec, old.spec)) return;
-      decision = admitPodSecurity(labels, obj.metadata, obj.spec, true);
-    } else if (POD_TEMPLATE_OWNERS.includes(type)) {
-      const template = isRecord(obj.spec) && isRecord(obj.spec.template) ? obj.spec.template : undefined;
-      if (!template) return;
-      decision = admitPodSecurity(labels, template.metadata, template.spec, false);
-    } else return;
+    const template = type === POD ? obj : isRecord(obj.spec) && isRecord(obj.spec.template) ? obj.spec.template : undefined;
+    if (!template) return;
+    const decision = admitPodSecurity(labels, template.metadata, template.spec, type === POD);
     if (decision.refusal) throw forbidden(type, obj.metadata.name, decision.refusal);
     options.warnings?.push(...decision.warnings);
   }
