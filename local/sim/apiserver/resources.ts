@@ -37,6 +37,10 @@ const defaultPodSpec = (spec: PodSpec): void => {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
+  // SetDefaults_Volume: a volume that names no source is an emptyDir (so admission sees one).
+  if (Array.isArray(spec.volumes)) {
+    for (const volume of spec.volumes.filter(isRecord)) if (Object.keys(volume).every((k) => k === 'name')) volume.emptyDir = {};
+  }
   if (Array.isArray(spec.containers)) spec.containers.filter(isRecord).forEach((c) => defaultContainer(c));
   if (Array.isArray(spec.initContainers)) spec.initContainers.filter(isRecord).forEach((c) => defaultContainer(c));
 };
