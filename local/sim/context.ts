@@ -30,6 +30,11 @@ export interface SimState {
   deploymentProgress: Record<string, DeploymentProgress>;
   /** controllers/ (optional: state files written before it have none) */
   createFailures?: Record<string, CreateFailure>;
+  /**
+   * controllers/: the availability zone of each provisioned EBS volume, by claim uid (the
+   * PersistentVolume's node affinity upstream; PersistentVolumes are not served here).
+   */
+  volumeZones?: Record<string, string>;
   ipCounter: number;
   tls: TlsMaterial;
 }

@@ -93,6 +93,26 @@ describe('PersistentVolumeClaim binding, as the EBS CSI provisioner does it', ()
         `Normal ProvisioningSucceeded: Successfully provisioned volume pvc-${bound.metadata?.uid}`,
       ]),
     );
+
+    // The volume stays in the AZ of the node it was provisioned for: a pod held to a node of another zone cannot use it.
+    const nodes = (await c.core.listNode()).items;
+    const here = nodes.find((n) => n.metadata?.name === pod.spec?.nodeName)!;
+    const elsewhere = nodes.find((n) => n.metadata?.labels?.['topology.kubernetes.io/zone'] !== here.metadata?.labels?.['topology.kubernetes.io/zone'])!;
+    expect(elsewhere).toBeDefined();
+    await c.core.deleteNamespacedPod({ name: 'server', namespace: NS, gracePeriodSeconds: 0 });
+    const pinned = podWith('moved', 'cache');
+    pinned.spec!.nodeSelector = { ...pinned.spec!.nodeSelector, 'kubernetes.io/hostname': elsewhere.metadata!.name! };
+    await c.core.createNamespacedPod({ namespace: NS, body: pinned });
+    await waitFor('FailedScheduling', async () => (await eventsOf(c, 'Pod', 'moved')).length > 0);
+    expect(await reasons(c, 'Pod', 'moved')).toEqual([
+      "Warning FailedScheduling: 0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had volume node affinity conflict. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+    ]);
+    await c.core.createNamespacedPod({ namespace: NS, body: podWith('back', 'cache') });
+    const back = await waitFor('the unpinned pod to run', async () => {
+      const p = await c.core.readNamespacedPod({ name: 'back', namespace: NS });
+      return p.status?.phase === 'Running' && p;
+    });
+    expect(back.spec?.nodeName).toBe(here.metadata?.name);
   });
 
   it('Immediate: Bound without a pod', async () => {

@@ -8,7 +8,8 @@
  * - a class of another provisioner: Pending, `ExternalProvisioning` (nobody answers);
  * - `WaitForFirstConsumer`: Pending (`WaitForFirstConsumer`, or `WaitForPodScheduled` once a pod
  *   uses it) until the scheduler picks a node for that pod (`volume.kubernetes.io/selected-node`);
- * - then, or at once for `Immediate`: provisioned and Bound to `pvc-<uid>`.
+ * - then, or at once for `Immediate`: provisioned and Bound to `pvc-<uid>`; a volume provisioned
+ *   for a selected node stays in that node's availability zone (the scheduler keeps its pods there).
  *
  * PersistentVolume objects are not served: the claim's spec.volumeName names the volume.
  */
@@ -33,7 +34,14 @@ const recordOnce = (world: SimContext, claim: KubeObject, type: 'Normal' | 'Warn
   if (!seen) world.events.record(claim, type, reason, message, source);
 };
 
+/** The zone label of nodes (and, on EKS, of the EBS volumes provisioned for them). */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
 const bind = (world: SimContext, claim: KubeObject): void => {
+  // EBS volumes live in one AZ: a volume provisioned for a selected node is pinned to that node's zone.
+  const selected = claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
+  const zone = selected ? world.store.get('nodes', undefined, selected)?.metadata.labels?.[ZONE_LABEL] : undefined;
+  if (zone) (world.state.volumeZones ??= {})[claim.metadata.uid] = zone;
   const volumeName = `pvc-${claim.metadata.uid}`;
   const claimName = `${claim.metadata.namespace ?? ''}/${claim.metadata.name}`;
   recordOnce(
@@ -95,6 +103,13 @@ const syncPendingClaim = (world: SimContext, claim: KubeObject, pods: Pod[]): vo
 const pluralPods = (names: string[]): string => (names.length === 1 ? `pod ${names[0] ?? ''}` : `pods ${names.join(',')}`);
 
 export const reconcileVolumeClaims = (world: SimContext, _now: number): void => {
+  // A deleted claim's volume goes with it (reclaimPolicy Delete).
+  for (const uid of Object.keys(world.state.volumeZones ?? {})) {
+    if (world.store.byUid(uid) === undefined) {
+      delete world.state.volumeZones?.[uid];
+      world.touch();
+    }
+  }
   const claims = world.store.list(PVC_PLURAL).filter((c) => !c.metadata.deletionTimestamp && claimPhase(c) === 'Pending');
   if (claims.length === 0) return;
   const pods = world.store.list<Pod>(POD.plural);

@@ -169,18 +169,26 @@ export const unschedulableMessage = (nodeCount: number, failures: string[][], pr
  * unbound one waits for a pod (WaitForFirstConsumer); returns the refusal, or the claims that
  * are to be provisioned for the chosen node.
  */
-const volumeBinding = (world: SimContext, pod: Pod): { refusal: string } | { delayed: KubeObject[] } => {
+const volumeBinding = (world: SimContext, pod: Pod): { refusal: string } | { delayed: KubeObject[]; zones: string[] } => {
   const delayed: KubeObject[] = [];
+  const zones: string[] = [];
   for (const name of podClaimNames(pod)) {
     const claim = world.store.get(PVC_PLURAL, pod.metadata.namespace, name);
     if (!claim) return { refusal: `persistentvolumeclaim "${name}" not found` };
     if (claim.metadata.deletionTimestamp) return { refusal: `persistentvolumeclaim "${name}" is being deleted` };
-    if (isClaimBound(claim)) continue;
+    if (isClaimBound(claim)) {
+      const zone = world.state.volumeZones?.[claim.metadata.uid];
+      if (zone) zones.push(zone);
+      continue;
+    }
     if (!isDelayBinding(world.store, claim)) return { refusal: 'pod has unbound immediate PersistentVolumeClaims' };
     delayed.push(claim);
   }
-  return { delayed };
+  return { delayed, zones };
 };
+
+/** VolumeBinding's Filter for bound volumes: the node must be in the zone of each (an EBS volume attaches in its own AZ only). */
+const volumeZoneConflict = (node: Node, zones: readonly string[]): boolean => zones.some((zone) => node.metadata.labels?.['topology.kubernetes.io/zone'] !== zone);
 
 const recordUnschedulable = (world: SimContext, pod: Pod, message: string, at: string): void => {
   const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -230,6 +238,10 @@ export const schedulePods = (world: SimContext, now: number): void => {
       const failures = filterNode(pod, node, usage.get(node.metadata.name), faulty);
       if (failures.length > 0) {
         reasons.push(failures);
+        continue;
+      }
+      if (volumeZoneConflict(node, volumes.zones)) {
+        reasons.push(['node(s) had volume node affinity conflict']);
         continue;
       }
       feasible.push(node);
