@@ -172,6 +172,34 @@ describe('PersistentVolumeClaim binding, as the EBS CSI provisioner does it', ()
   });
 });
 
+describe('required pod affinity (what keeps the replicas of a ReadWriteOnce model cache on one node)', () => {
+  const grouped = (name: string, gpus: number): V1Pod => {
+    const pod = podWith(name, 'unused');
+    pod.metadata!.labels = { group: 'cache' };
+    pod.spec!.volumes = [];
+    pod.spec!.containers[0]!.volumeMounts = [];
+    pod.spec!.containers[0]!.resources = { limits: { 'nvidia.com/gpu': String(gpus) } };
+    pod.spec!.affinity = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { group: 'cache' } }, topologyKey: 'kubernetes.io/hostname' }] } };
+    return pod;
+  };
+  const nodeOf = (c: Clients, name: string) =>
+    waitFor(`${name} to be bound`, async () => (await c.core.readNamespacedPod({ name, namespace: NS })).spec?.nodeName ?? false);
+
+  it('the first pod goes anywhere, the next ones only beside it, and none where that node is full', async () => {
+    const c = await start();
+    await nodesReady(c);
+    await c.core.createNamespacedPod({ namespace: NS, body: grouped('first', 2) });
+    const node = await nodeOf(c, 'first');
+    await c.core.createNamespacedPod({ namespace: NS, body: grouped('second', 2) });
+    expect(await nodeOf(c, 'second')).toBe(node);
+    await c.core.createNamespacedPod({ namespace: NS, body: grouped('third', 1) });
+    await waitFor('FailedScheduling', async () => (await eventsOf(c, 'Pod', 'third')).length > 0);
+    expect(await reasons(c, 'Pod', 'third')).toEqual([
+      "Warning FailedScheduling: 0/2 nodes are available: 1 Insufficient nvidia.com/gpu, 1 node(s) didn't match pod affinity rules. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.",
+    ]);
+  });
+});
+
 describe('Pod Security labels of a namespace', () => {
   const failure = async (call: () => Promise<unknown>): Promise<{ code: number; message: string }> => {
     try {

@@ -2,7 +2,7 @@
  * A kube-scheduler for what GPU workloads need: NodeUnschedulable, TaintToleration,
  * NodeAffinity (nodeSelector + required node affinity) and NodeResourcesFit (cpu, memory,
  * nvidia.com/gpu) filters, VolumeBinding (claims exist; an unbound one waits for its pod, and the pod
- * waits for the provisioner), LeastAllocated and preferred InterPodAffinity scores, with the
+ * waits for the provisioner), required InterPodAffinity, LeastAllocated and preferred InterPodAffinity scores, with the
  * scheduler's own FailedScheduling message format. It only binds (sets spec.nodeName).
  */
 import { nowIso } from '../ids.js';
@@ -119,6 +119,39 @@ const affinityRaw = (pod: Pod, node: Node, nodes: Node[], byNode: PodsByNode): n
     }
   }
   return raw;
+};
+
+interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  namespaces?: string[];
+  topologyKey: string;
+}
+
+const requiredAffinityTerms = (pod: Pod): PodAffinityTerm[] =>
+  (pod.spec.affinity?.podAffinity as { requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[] } | undefined)?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+
+const termMatches = (pod: Pod, term: PodAffinityTerm, namespace: string, labels: Labels): boolean => {
+  const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
+  return namespaces.includes(namespace) && labelsMatch(requirementsFromSelector(term.labelSelector), labels);
+};
+
+/**
+ * InterPodAffinity's Filter for required terms: each term needs a matching pod in the node's
+ * topology domain. The first pod of a group that has affinity to itself may go anywhere (no pod
+ * in the cluster matches yet, and the pod matches its own terms), as upstream allows.
+ */
+const failsRequiredAffinity = (pod: Pod, node: Node, nodes: Node[], byNode: PodsByNode): boolean => {
+  const terms = requiredAffinityTerms(pod);
+  if (terms.length === 0) return false;
+  // Every topology key must be on the node.
+  if (terms.some((term) => node.metadata.labels?.[term.topologyKey] === undefined)) return true;
+  // An existing pod counts when it matches all the terms (updateWithAffinityTerms), in each term's topology domain.
+  const matchesAll = (p: { namespace: string; labels: Labels }): boolean => terms.every((term) => termMatches(pod, term, p.namespace, p.labels));
+  const matching = nodes.filter((other) => (byNode.get(other.metadata.name) ?? []).some(matchesAll));
+  const satisfied = terms.every((term) => matching.some((other) => other.metadata.labels?.[term.topologyKey] === node.metadata.labels?.[term.topologyKey]));
+  if (satisfied) return false;
+  const counted = matching.some((other) => terms.some((term) => other.metadata.labels?.[term.topologyKey] !== undefined));
+  return counted || !matchesAll({ namespace: pod.metadata.namespace ?? 'default', labels: pod.metadata.labels ?? {} });
 };
 
 /** kube-scheduler's default plugin weights for the two scores modelled here. */
@@ -242,6 +275,10 @@ export const schedulePods = (world: SimContext, now: number): void => {
       }
       if (volumeZoneConflict(node, volumes.zones)) {
         reasons.push(['node(s) had volume node affinity conflict']);
+        continue;
+      }
+      if (failsRequiredAffinity(pod, node, nodes, byNode)) {
+        reasons.push(["node(s) didn't match pod affinity rules"]);
         continue;
       }
       feasible.push(node);
