@@ -115,11 +115,34 @@ describe('PersistentVolumeClaim binding, as the EBS CSI provisioner does it', ()
     expect(back.spec?.nodeName).toBe(here.metadata?.name);
   });
 
-  it('Immediate: Bound without a pod', async () => {
+  it('Immediate: Bound without a pod; ReadWriteOnce: a pod on a second node waits (Multi-Attach) until the first one is gone', async () => {
     const c = await start();
     await c.storage.createStorageClass({ body: ebsClass('fast', 'Immediate') });
     await c.core.createNamespacedPersistentVolumeClaim({ namespace: NS, body: claim('eager', 'fast') });
     await waitFor('Bound', async () => (await readClaim(c, 'eager')).status?.phase === 'Bound');
+    const volume = (await readClaim(c, 'eager')).spec?.volumeName;
+
+    await nodesReady(c);
+    await c.core.createNamespacedPod({ namespace: NS, body: podWith('holder', 'eager') });
+    const holder = await waitFor('the holder to run', async () => {
+      const p = await c.core.readNamespacedPod({ name: 'holder', namespace: NS });
+      return p.status?.phase === 'Running' && p;
+    });
+    const other = (await c.core.listNode()).items.find((n) => n.metadata?.name !== holder.spec?.nodeName)!;
+    const second = podWith('second', 'eager');
+    second.spec!.nodeSelector = { ...second.spec!.nodeSelector, 'kubernetes.io/hostname': other.metadata!.name! };
+    await c.core.createNamespacedPod({ namespace: NS, body: second });
+    await waitFor('FailedAttachVolume', async () => (await eventsOf(c, 'Pod', 'second')).some((e) => e.reason === 'FailedAttachVolume'));
+    expect((await eventsOf(c, 'Pod', 'second')).find((e) => e.reason === 'FailedAttachVolume')).toMatchObject({
+      type: 'Warning',
+      message: `Multi-Attach error for volume "${volume}" Volume is already used by pod(s) holder`,
+      source: { component: 'attachdetach-controller' },
+    });
+    await sleep(100);
+    expect((await c.core.readNamespacedPod({ name: 'second', namespace: NS })).status?.containerStatuses).toBeUndefined();
+
+    await c.core.deleteNamespacedPod({ name: 'holder', namespace: NS, gracePeriodSeconds: 0 });
+    await waitFor('the second pod to run once the volume is free', async () => (await c.core.readNamespacedPod({ name: 'second', namespace: NS })).status?.phase === 'Running');
   });
 
   it('a class that does not exist: Pending with ProvisioningFailed, and its pod is unschedulable', async () => {

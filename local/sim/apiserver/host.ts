@@ -14,6 +14,7 @@ export type EventSource =
   | 'daemonset-controller'
   | 'node-controller'
   | 'persistentvolume-controller'
+  | 'attachdetach-controller'
   // The EBS CSI driver's external-provisioner (upstream it reports as `<driver>_<controller pod>_<uuid>`).
   | 'ebs.csi.aws.com';
 

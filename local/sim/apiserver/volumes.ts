@@ -34,3 +34,31 @@ export const isDelayBinding = (store: KubeStore, claim: KubeObject): boolean => 
 /** The claims a pod mounts, by name. */
 export const podClaimNames = (pod: Pod): string[] =>
   ((pod.spec.volumes as { persistentVolumeClaim?: { claimName?: string } }[] | undefined) ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : []));
+
+/**
+ * The attach/detach controller's Multi-Attach check for a pod about to start on its node: a
+ * ReadWriteOnce volume is attached to one node at a time, held by the pods already started there
+ * (`started`) until they are gone. Returns the FailedAttachVolume message, or undefined.
+ */
+export const multiAttachError = (store: KubeStore, pod: Pod, started: (other: Pod) => boolean): string | undefined => {
+  const namespace = pod.metadata.namespace ?? 'default';
+  const pods = store.list<Pod>('pods', namespace);
+  for (const name of podClaimNames(pod)) {
+    const claim = store.get(PVC_PLURAL, namespace, name);
+    if (!claim || !isClaimBound(claim) || !(claimSpec(claim).accessModes ?? []).includes('ReadWriteOnce')) continue;
+    const holders = pods.filter(
+      (other) =>
+        other.metadata.uid !== pod.metadata.uid &&
+        other.spec.nodeName !== undefined &&
+        other.spec.nodeName !== pod.spec.nodeName &&
+        other.status?.phase !== 'Succeeded' &&
+        other.status?.phase !== 'Failed' &&
+        podClaimNames(other).includes(name) &&
+        started(other),
+    );
+    if (holders.length > 0) {
+      return `Multi-Attach error for volume "${claimSpec(claim).volumeName ?? ''}" Volume is already used by pod(s) ${holders.map((h) => h.metadata.name).join(', ')}`;
+    }
+  }
+  return undefined;
+};

@@ -16,7 +16,8 @@
 import type { SimContext } from '../context.js';
 import { POD } from '../apiserver/resources.js';
 import type { EventSource } from '../apiserver/host.js';
-import { isRecord, type KubeObject, type Pod } from '../apiserver/types.js';
+import { eventRecorded } from '../apiserver/events.js';
+import type { KubeObject, Pod } from '../apiserver/types.js';
 import { claimClass, claimPhase, claimSpec, podClaimNames, PVC_PLURAL, SELECTED_NODE_ANNOTATION } from '../apiserver/volumes.js';
 
 const EBS_PROVISIONER = 'ebs.csi.aws.com';
@@ -27,11 +28,7 @@ const PVC_TYPE = { plural: PVC_PLURAL, group: '', kind: 'PersistentVolumeClaim' 
  * distinct event is recorded once, so a claim that stays Pending does not spin the reconcile loop.
  */
 const recordOnce = (world: SimContext, claim: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, source: EventSource): void => {
-  const namespace = claim.metadata.namespace;
-  const seen = world.store
-    .list('events', namespace)
-    .some((e) => isRecord(e.involvedObject) && e.involvedObject.uid === claim.metadata.uid && e.reason === reason && e.message === message);
-  if (!seen) world.events.record(claim, type, reason, message, source);
+  if (!eventRecorded(world.store, claim, reason, message)) world.events.record(claim, type, reason, message, source);
 };
 
 /** The zone label of nodes (and, on EKS, of the EBS volumes provisioned for them). */
