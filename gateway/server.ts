@@ -37,8 +37,12 @@ export interface GatewayOptions {
   namespace: string;
   /** The model server's base URL, `{service}` and `{namespace}` filled in (AWS: `http://{service}.{namespace}.svc.cluster.local:8000`). */
   upstreamTemplate: string;
-  /** Connect here instead of resolving the upstream host (the local cloud's simulated service network); the Host header still names the Service. */
-  connectTo?: { host: string; port: number };
+  /**
+   * Where to connect for the upstream host and port instead of resolving the host (the local cloud's
+   * simulated Service network, which refuses the connection for a Service without Ready endpoints,
+   * as kube-proxy does); the Host header still names the Service.
+   */
+  connectTo?: (hostname: string, port: number) => { host: string; port: number };
   /** The source address of upstream connections (the local cloud's NetworkPolicies admit the gateway by it). */
   localAddress?: string;
   /** Host routing `<name>.<project>.<org>.<suffix>` (GATEWAY_HOST_SUFFIX); path routing always works. */
@@ -289,11 +293,12 @@ export const createGateway = (ports: GatewayPorts, options: GatewayOptions) => {
           if (error) fail(error);
           else done(value);
         };
+        const target = options.connectTo?.(base.hostname, Number(base.port || 80)) ?? { host: base.hostname, port: base.port || 80 };
         const upstream = http.request({
           agent,
           protocol: base.protocol,
-          host: options.connectTo?.host ?? base.hostname,
-          port: options.connectTo?.port ?? (base.port || 80),
+          host: target.host,
+          port: target.port,
           ...(options.localAddress ? { localAddress: options.localAddress } : {}),
           method: req.method,
           path: `${base.pathname.replace(/\/$/, '')}${path}`,

@@ -3,7 +3,9 @@
  * own port, reading keys, deployments and the master secret through the production adapters
  * (functions/wiring) against the local DynamoDB and Secrets Manager, and reaching the model
  * servers through the simulator's Service network from 127.0.0.2, the address the simulator maps
- * to the gateway's pods (so each model's NetworkPolicy admits it, and nothing else).
+ * to the gateway's pods (so each model's NetworkPolicy admits it, and nothing else). The network
+ * resolves each Service as the cluster's DNS and kube-proxy would: a Service without a Ready
+ * endpoint refuses the connection, which the gateway answers with 503 no_ready_replica.
  *
  * Its AWS calls run as the principal of the gateway's IAM role in the synthesized template
  * (`<prefix>-inference-gateway`, local/iam/principals.ts), as a function's run as its role.
@@ -17,7 +19,7 @@ export interface LocalGatewayOptions {
   host: string;
   port: number;
   namespace: string;
-  serviceNetwork: { host: string; port: number };
+  serviceNetwork: { resolve(hostname: string, port: number): { host: string; port: number } };
   /** The principal to run as; undefined when the template has no gateway role (calls are then not IAM-checked). */
   principal: string | undefined;
   overrides?: Partial<GatewayOptions>;
@@ -32,7 +34,7 @@ export const startLocalInferenceGateway = async (options: LocalGatewayOptions): 
     {
       namespace: options.namespace,
       upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',
-      connectTo: options.serviceNetwork,
+      connectTo: options.serviceNetwork.resolve,
       localAddress: GATEWAY_SOURCE_ADDRESS,
       ...(principal ? { around: <T>(work: () => T): T => runAsFunction(principal, work) } : {}),
       ...options.overrides,

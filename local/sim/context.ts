@@ -8,7 +8,7 @@ import type { ApiHost, EventSink } from './apiserver/host.js';
 import type { KubeStore } from './apiserver/store.js';
 import type { InstanceState, NodeGroupState } from './aws/state.js';
 import type { SimDelays } from './config.js';
-import type { DeploymentProgress } from './controllers/state.js';
+import type { CreateFailure, DeploymentProgress } from './controllers/state.js';
 import type { FaultRule, nodeGroupFaultFor } from './faults.js';
 import type { PodRuntime } from './kubelet/state.js';
 import type { TlsMaterial } from './tls.js';
@@ -28,6 +28,13 @@ export interface SimState {
   faults: FaultRule[];
   /** controllers/ */
   deploymentProgress: Record<string, DeploymentProgress>;
+  /** controllers/ (optional: state files written before it have none) */
+  createFailures?: Record<string, CreateFailure>;
+  /**
+   * controllers/: the availability zone of each provisioned EBS volume, by claim uid (the
+   * PersistentVolume's node affinity upstream; PersistentVolumes are not served here).
+   */
+  volumeZones?: Record<string, string>;
   ipCounter: number;
   tls: TlsMaterial;
 }

@@ -77,8 +77,11 @@ export interface RunningSimulator {
   caData: string;
   clusterName: string;
   region: string;
-  /** Where the Service network listens (with `serviceNetwork`): connect here, name the Service in Host. */
-  serviceNetwork?: { host: string; port: number };
+  /**
+   * Where the Service network listens (with `serviceNetwork`): connect here, name the Service in Host;
+   * `resolve` gives the address to connect to (one that refuses, for a Service without Ready endpoints).
+   */
+  serviceNetwork?: Pick<RunningServiceNetwork, 'host' | 'port' | 'resolve'>;
   /** A kubeconfig for this simulator; `tls: false` uses the plain URL with skipTLSVerify. */
   kubeConfig(options?: { tls?: boolean }): SimKubeConfigOptions;
   state(): SimStateView;
@@ -156,7 +159,7 @@ export const startSimulator = async (options: SimulatorOptions): Promise<Running
     caData,
     clusterName: options.clusterName,
     region: world.state.region,
-    ...(services ? { serviceNetwork: { host: services.host, port: services.port } } : {}),
+    ...(services ? { serviceNetwork: { host: services.host, port: services.port, resolve: services.resolve } } : {}),
     kubeConfig: ({ tls = true } = {}) => ({
       clusters: [tls ? { name: options.clusterName, server: httpsUrl, caData, skipTLSVerify: false } : { name: options.clusterName, server: url, skipTLSVerify: true }],
       users: [{ name: 'simulator', token: 'simulator-token' }],

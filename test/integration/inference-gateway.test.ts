@@ -9,7 +9,7 @@
  */
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
@@ -201,7 +201,7 @@ describe('errors in OpenAI shape, with the statuses of issue 15', () => {
       {
         namespace: NAMESPACE,
         upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',
-        connectTo: t.cloud.simulator.serviceNetwork!,
+        connectTo: t.cloud.simulator.serviceNetwork!.resolve,
         localAddress: '127.0.0.2',
         upstreamTimeoutMs: 30,
       },
@@ -216,6 +216,31 @@ describe('errors in OpenAI shape, with the statuses of issue 15', () => {
     } finally {
       await impatient.close();
     }
+  });
+
+  it('503 no_ready_replica with Retry-After when the ready deployment\'s pod is not Ready: kube-proxy refuses the connection', async () => {
+    const created = await t.api('POST', BASE, { body: deployBody('gw-unready') });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    await ready(BASE, t.defaultToken, id);
+    expect((await call(`${route(A, id)}/models`, { key: keyA.key })).status).toBe(200);
+    // Its replacement never becomes Ready: the Service is left without a Ready endpoint while the record still says ready.
+    t.cloud.simulator.addFault({ match: { label: `gpudeploy.io/deployment-id=${id}` }, fault: 'never_ready' });
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromOptions(t.cloud.simulator.kubeConfig({ tls: true }));
+      const core = kc.makeApiClient(CoreV1Api);
+      const [pod] = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gpudeploy.io/deployment-id=${id}` })).items;
+      await core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace: NAMESPACE });
+      const refused = await waitFor(() => call(`${route(A, id)}/models`, { key: keyA.key }), (r) => r.status !== 200, 'the Service to lose its Ready endpoint', 10_000);
+      expect((await t.api('GET', `${BASE}/${id}`)).body.status).toBe('ready');
+      expect(refused.status).toBe(503);
+      expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+      expect(refused.body.error).toMatchObject({ type: 'server_error', code: 'no_ready_replica' });
+    } finally {
+      t.cloud.simulator.clearFaults();
+    }
+    expect((await t.api('DELETE', `${BASE}/${id}`)).status).toBe(204);
   });
 });
 

@@ -198,7 +198,11 @@ describe('the reconcile', () => {
       namespace: NAMESPACE,
       body: {
         metadata: { name: `${workload(id)}-straggler`, labels: { 'gpudeploy.io/deployment-id': id } },
-        spec: { containers: [{ name: 'sleep', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
+        // The model namespace enforces Pod Security `restricted`: a pod must be hardened to be admitted at all.
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [{ name: 'sleep', image: 'busybox:1.36', command: ['sleep', '3600'], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+        },
       },
     });
     expect((await api('DELETE', `${BASE}/${id}`)).status).toBe(204);

@@ -4,12 +4,13 @@
  * rollout that never takes every replica down (issue 13: M4, M8, M12, m5, m8).
  */
 import { describe, expect, it } from 'vitest';
-import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { findCatalogModel, findGpuConfig } from '../../contract/catalog';
 import { resolveOnBuiltInCatalog } from '../support/built-in-catalog';
 import { ValidationError } from '../../functions/domain/errors';
 import { checkTenantLabelValues, MODEL_UID, renderModelWorkload, VLLM_IMAGE } from '../../functions/domain/manifests';
 import { newDeploymentRecord } from '../../functions/domain/new-deployment';
+import { podSecurityViolations } from '../../local/sim/apiserver/pod-security';
 
 const tenant = { org_id: 'org-a', project_id: 'prj-a' };
 const ingress = { apiServerCidrs: ['10.0.0.0/16'] };
@@ -30,34 +31,9 @@ const render = (body: Record<string, unknown>, image: string = VLLM_IMAGE) => {
   return renderModelWorkload(record, model, findGpuConfig(String(body.gpu_config_id))!, 'models', ingress, image);
 };
 
-/**
- * Pod Security Standards `restricted` (v1.30 policy), the checks that apply to these fields:
- * non-root, no privilege escalation, only NET_BIND_SERVICE may be added and ALL dropped,
- * seccomp RuntimeDefault or Localhost, no host namespaces/ports/paths, restricted volume types.
- */
-const restrictedViolations = (pod: V1PodSpec): string[] => {
-  const problems: string[] = [];
-  const containers: V1Container[] = [...(pod.initContainers ?? []), ...pod.containers];
-  const podRunAsNonRoot = pod.securityContext?.runAsNonRoot === true;
-  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push('host namespaces');
-  if (pod.securityContext?.runAsUser === 0) problems.push('pod runAsUser 0');
-  const podSeccomp = pod.securityContext?.seccompProfile?.type;
-  const allowedVolume = (v: object) => ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret', 'name'].some((k) => k in v) && Object.keys(v).every((k) => ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret', 'name'].includes(k));
-  for (const volume of pod.volumes ?? []) if (!allowedVolume(volume)) problems.push(`volume ${volume.name}`);
-  for (const c of containers) {
-    const sc = c.securityContext;
-    if (sc?.privileged) problems.push(`${c.name}: privileged`);
-    if (sc?.allowPrivilegeEscalation !== false) problems.push(`${c.name}: allowPrivilegeEscalation must be false`);
-    if (!(sc?.runAsNonRoot === true || (sc?.runAsNonRoot === undefined && podRunAsNonRoot))) problems.push(`${c.name}: runAsNonRoot`);
-    if (sc?.runAsUser === 0) problems.push(`${c.name}: runAsUser 0`);
-    if (!sc?.capabilities?.drop?.includes('ALL')) problems.push(`${c.name}: must drop ALL capabilities`);
-    if ((sc?.capabilities?.add ?? []).some((cap) => cap !== 'NET_BIND_SERVICE')) problems.push(`${c.name}: adds capabilities`);
-    const seccomp = sc?.seccompProfile?.type ?? podSeccomp;
-    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push(`${c.name}: seccompProfile`);
-    if ((c.ports ?? []).some((p) => p.hostPort)) problems.push(`${c.name}: hostPort`);
-  }
-  return problems;
-};
+/** What kube-apiserver's Pod Security Admission reports for the pod template at `restricted:latest` (the simulator's checker, local/sim/apiserver/pod-security.ts). */
+const restrictedViolations = (template: V1PodTemplateSpec): string[] =>
+  podSecurityViolations({ level: 'restricted', version: 'latest' }, template.metadata, template.spec).map((r) => `${r.reason} (${r.detail})`);
 
 describe('model pods satisfy Pod Security restricted (M8)', () => {
   for (const [what, body] of [
@@ -65,8 +41,9 @@ describe('model pods satisfy Pod Security restricted (M8)', () => {
     ['custom model with a PVC cache and its own image', { ...catalogBody({ name: 'own' }), catalog_id: undefined, huggingface_id: 'acme/chat-7b', image: 'ghcr.io/acme/vllm:1', storage_size: '30Gi' }],
   ] as const) {
     it(`${what}: non-root with a fixed uid, no token, all capabilities dropped, RuntimeDefault seccomp`, () => {
-      const pod = render(body).deployment.spec!.template.spec!;
-      expect(restrictedViolations(pod)).toEqual([]);
+      const template = render(body).deployment.spec!.template;
+      expect(restrictedViolations(template)).toEqual([]);
+      const pod = template.spec!;
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: MODEL_UID, runAsGroup: MODEL_UID, fsGroup: MODEL_UID });
       expect(MODEL_UID).toBeGreaterThan(0);

@@ -7,7 +7,9 @@
 import { nowIso, randomSuffix, uuid } from '../ids.js';
 import type { ApiHost } from './host.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
-import { NAMESPACE, POD, type ResourceType } from './resources.js';
+import { DAEMONSET, DEPLOYMENT, NAMESPACE, POD, REPLICASET, type ResourceType } from './resources.js';
+import { STORAGE_CLASS } from './rbac-resources.js';
+import { admitPodSecurity, isSignificantPodUpdate, namespacePolicy, podSecurityViolations } from './pod-security.js';
 import { labelsMatch, parseFieldSelector, parseLabelSelector, SelectorError, selectorToString, type FieldRequirement } from './selectors.js';
 import {
   badRequest,
@@ -27,7 +29,12 @@ import { validateAnnotations, validateLabels, validateName } from './validation.
 export interface WriteOptions {
   fieldManager?: string;
   dryRun?: boolean;
+  /** Admission warnings are pushed here (the HTTP layer answers them as `Warning` headers). */
+  warnings?: string[];
 }
+
+/** The workload kinds whose pod template Pod Security Admission warns about. */
+const POD_TEMPLATE_OWNERS: readonly ResourceType[] = [DEPLOYMENT, REPLICASET, DAEMONSET];
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -107,6 +114,11 @@ const fieldMatches = (obj: KubeObject, req: FieldRequirement): boolean => {
   const value = getter(obj) ?? '';
   return req.operator === '=' ? value === req.value : value !== req.value;
 };
+
+const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
+const BETA_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class';
+
+const LEVEL_RANK = { privileged: 0, baseline: 1, restricted: 2 } as const;
 
 const specOf = (obj: KubeObject): string => JSON.stringify(obj.spec ?? null);
 
@@ -361,6 +373,7 @@ export class ApiServer {
     if (!internal && type.subresources.includes('status')) delete obj.status;
     type.defaults?.(obj, this.admissionContext(), undefined);
     this.validateOrThrow(type, obj, undefined);
+    this.admitPodSecurity(type, obj, undefined, options);
     if (options.fieldManager && operation) this.recordManager(obj, options.fieldManager, operation, type.apiVersion);
     if (options.dryRun) return obj;
     return this.world.store.create(type, obj);
@@ -400,6 +413,7 @@ export class ApiServer {
       if (type.tracksGeneration && specOf(next) !== specOf(existing)) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
     }
     this.validateOrThrow(type, next, existing);
+    if (subresource === undefined && managerSubresource === undefined) this.admitPodSecurity(type, next, existing, options);
     // A no-op write leaves the object (and its managedFields timestamps) untouched.
     if (options.fieldManager && contentOf(next) !== contentOf(existing)) {
       this.recordManager(next, options.fieldManager, operation, type.apiVersion, subresource ?? managerSubresource);
@@ -419,6 +433,54 @@ export class ApiServer {
     if (errors.length > 0) throw invalid(type, meta.name, errors);
   }
 
+  /**
+   * Pod Security Admission (pod-security.ts), a validating admission plugin: after the object's
+   * own validation, before it is stored. Pods failing the namespace's enforce level are refused;
+   * pods and workload templates failing its warn level are admitted with a warning; a namespace's
+   * labels must parse, and raising its enforce level warns about the pods already there.
+   */
+  private admitPodSecurity(type: ResourceType, obj: KubeObject, old: KubeObject | undefined, options: WriteOptions): void {
+    if (type === NAMESPACE) {
+      const { policy, errors } = namespacePolicy(obj.metadata.labels);
+      const before = old ? namespacePolicy(old.metadata.labels) : undefined;
+      if (errors.length > 0 && (!before || JSON.stringify(before.errors) !== JSON.stringify(errors))) throw invalid(type, obj.metadata.name, errors);
+      if (!before || policy.enforce.level === 'privileged') return;
+      const was = before.policy.enforce;
+      const raised = was.version !== policy.enforce.version || LEVEL_RANK[policy.enforce.level] > LEVEL_RANK[was.level];
+      if (raised) options.warnings?.push(...this.existingPodWarnings(obj.metadata.name, policy.enforce));
+      return;
+    }
+    const namespace = obj.metadata.namespace;
+    if (!namespace || (type !== POD && !POD_TEMPLATE_OWNERS.includes(type))) return;
+    if (type === POD && old && !isSignificantPodUpdate(obj.spec, old.spec)) return;
+    const labels = this.world.store.get(NAMESPACE.plural, undefined, namespace)?.metadata.labels;
+    const template = type === POD ? obj : isRecord(obj.spec) && isRecord(obj.spec.template) ? obj.spec.template : undefined;
+    if (!template) return;
+    const decision = admitPodSecurity(labels, template.metadata, template.spec, type === POD);
+    if (decision.refusal) throw forbidden(type, obj.metadata.name, decision.refusal);
+    options.warnings?.push(...decision.warnings);
+  }
+
+  /** EvaluatePodsInNamespace: one warning per distinct set of reasons, naming the first pod by name and how many others share it. */
+  private existingPodWarnings(namespace: string, enforce: Parameters<typeof podSecurityViolations>[0]): string[] {
+    const byReasons = new Map<string, { first: string; count: number }>();
+    for (const pod of this.world.store.list(POD.plural, namespace)) {
+      const failed = podSecurityViolations(enforce, pod.metadata, pod.spec);
+      if (failed.length === 0) continue;
+      const reasons = failed.map((f) => f.reason).join(', ');
+      const seen = byReasons.get(reasons);
+      if (!seen) byReasons.set(reasons, { first: pod.metadata.name, count: 1 });
+      else byReasons.set(reasons, { first: pod.metadata.name < seen.first ? pod.metadata.name : seen.first, count: seen.count + 1 });
+    }
+    if (byReasons.size === 0) return [];
+    const level = `${enforce.level}:${enforce.version === 'latest' ? 'latest' : `v1.${enforce.version}`}`;
+    const perPod = [...byReasons].map(([reasons, { first, count }]) => {
+      const others = count === 1 ? '' : count === 2 ? ' (and 1 other pod)' : ` (and ${count - 1} other pods)`;
+      return `${first}${others}: ${reasons}`;
+    });
+    return [`existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(level)}`, ...perPod.sort()];
+  }
+
   private recordManager(obj: KubeObject, manager: string, operation: 'Update' | 'Apply', apiVersion: string, subresource?: string): void {
     const entries = (obj.metadata.managedFields ?? []).filter((e) => !(e.manager === manager && e.operation === operation && e.subresource === subresource));
     entries.push({
@@ -434,7 +496,16 @@ export class ApiServer {
   }
 
   private admissionContext() {
-    return { now: nowIso(this.world.now()), allocateServiceIp: () => this.world.allocateIp('service') };
+    return { now: nowIso(this.world.now()), allocateServiceIp: () => this.world.allocateIp('service'), defaultStorageClass: () => this.defaultStorageClass() };
+  }
+
+  /** Several defaults: the newest wins, then the name (DefaultStorageClass admission since 1.26). */
+  private defaultStorageClass(): string | undefined {
+    const defaults = this.world.store
+      .list(STORAGE_CLASS.plural)
+      .filter((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' || c.metadata.annotations?.[BETA_DEFAULT_CLASS_ANNOTATION] === 'true')
+      .sort((a, b) => b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name));
+    return defaults[0]?.metadata.name;
   }
 
   private orphanDependents(owner: KubeObject): void {

@@ -21,6 +21,16 @@ interface EventObject extends KubeObject {
 
 export type { EventSource } from './host.js';
 
+/**
+ * Whether an event with this reason and message was already recorded about the object. A
+ * controller that re-reports an unchanged condition on every pass uses it to record once, so
+ * the reconcile loop does not spin on the event's count.
+ */
+export const eventRecorded = (store: KubeStore, about: KubeObject, reason: string, message: string): boolean =>
+  store
+    .list<EventObject>(EVENT.plural, about.metadata.namespace ?? 'default')
+    .some((e) => e.involvedObject.uid === about.metadata.uid && e.reason === reason && e.message === message);
+
 /** What the recorder writes through. */
 interface EventHost {
   readonly store: KubeStore;

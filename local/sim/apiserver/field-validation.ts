@@ -20,6 +20,13 @@ const withoutDirectives = (value: unknown): unknown => {
 const header = (messages: string[]): Record<string, string> =>
   messages.length === 0 ? {} : { warning: messages.map((m) => `299 - ${JSON.stringify(m)}`).join(', ') };
 
+/** Adds admission warnings (Pod Security) after the field-validation ones, in one `Warning` header. */
+export const withWarnings = (headers: Record<string, string>, messages: readonly string[]): Record<string, string> => {
+  if (messages.length === 0) return headers;
+  const added = header([...messages]).warning ?? '';
+  return { ...headers, warning: headers.warning ? `${headers.warning}, ${added}` : added };
+};
+
 /** Throws for Strict, returns the Warning header for Warn. */
 export const fieldValidation = (type: ResourceType, body: unknown, params: URLSearchParams, kind: WriteKind): Record<string, string> => {
   const directive = params.get('fieldValidation') ?? 'Warn';

@@ -6,7 +6,17 @@ import type { SimRequest, SimResponse, StreamSink } from '../http.js';
 import type { KubeStore } from './store.js';
 import type { KubeObject, Pod } from './types.js';
 
-export type EventSource = 'kubelet' | 'default-scheduler' | 'deployment-controller' | 'replicaset-controller' | 'daemonset-controller' | 'node-controller';
+export type EventSource =
+  | 'kubelet'
+  | 'default-scheduler'
+  | 'deployment-controller'
+  | 'replicaset-controller'
+  | 'daemonset-controller'
+  | 'node-controller'
+  | 'persistentvolume-controller'
+  | 'attachdetach-controller'
+  // The EBS CSI driver's external-provisioner (upstream it reports as `<driver>_<controller pod>_<uuid>`).
+  | 'ebs.csi.aws.com';
 
 /** Records core/v1 Events (apiserver/events.ts). */
 export interface EventSink {

@@ -7,6 +7,8 @@ import type { NameRule } from './validation.js';
 export interface AdmissionContext {
   now: string;
   allocateServiceIp(): string;
+  /** The DefaultStorageClass admission plugin's choice: the newest class annotated as the default, if any. */
+  defaultStorageClass?(): string | undefined;
 }
 
 export interface ResourceType extends ResourceRef {

@@ -37,6 +37,10 @@ const defaultPodSpec = (spec: PodSpec): void => {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
+  // SetDefaults_Volume: a volume that names no source is an emptyDir (so admission sees one).
+  if (Array.isArray(spec.volumes)) {
+    for (const volume of spec.volumes.filter(isRecord)) if (Object.keys(volume).every((k) => k === 'name')) volume.emptyDir = {};
+  }
   if (Array.isArray(spec.containers)) spec.containers.filter(isRecord).forEach((c) => defaultContainer(c));
   if (Array.isArray(spec.initContainers)) spec.initContainers.filter(isRecord).forEach((c) => defaultContainer(c));
 };
@@ -432,15 +436,19 @@ const persistentvolumeclaims: ResourceType = {
   tracksGeneration: false,
   nameRule: 'subdomain',
   deleteReturnsObject: true,
-  defaults(obj, _ctx, old) {
+  // A claim starts Pending: the PV controller and the CSI provisioner bind it (controllers/volume-binding.ts).
+  defaults(obj, ctx, old) {
     if (!isRecord(obj.spec)) return;
     const spec = obj.spec;
     spec.volumeMode ??= 'Filesystem';
     if (!old) {
-      spec.volumeName ??= `pvc-${obj.metadata.uid}`;
-      const requests = isRecord(spec.resources) && isRecord(spec.resources.requests) ? spec.resources.requests : {};
-      obj.status = { phase: 'Bound', accessModes: spec.accessModes, capacity: { storage: requests.storage } };
-      obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
+      // DefaultStorageClass admission: only a claim that names no class at all (null or absent, not "") gets the default.
+      if (spec.storageClassName === undefined || spec.storageClassName === null) {
+        const chosen = ctx.defaultStorageClass?.();
+        if (chosen) spec.storageClassName = chosen;
+        else delete spec.storageClassName;
+      }
+      obj.status = { phase: 'Pending' };
       obj.metadata.finalizers ??= ['kubernetes.io/pvc-protection'];
     }
   },

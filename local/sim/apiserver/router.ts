@@ -10,7 +10,7 @@ import { tableRequest, toTable } from './table.js';
 import { isRecord, type KubeObject, type Pod } from './types.js';
 import { isWatch, watchResponse } from './watch.js';
 import { KUBELET_VERSION } from './version.js';
-import { fieldValidation } from './field-validation.js';
+import { fieldValidation, withWarnings } from './field-validation.js';
 import { openApi } from './openapi.js';
 import { gateKubernetesRequest } from './gate.js';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF, ProtobufDecodeError, ProtobufUnsupportedError } from './protobuf.js';
@@ -210,8 +210,9 @@ const handleResource = (world: ApiServing, req: SimRequest, target: Target): Sim
       if (type.namespaced && namespace === undefined) throw methodNotAllowed();
       const body = parseJsonBody(req);
       const warnings = fieldValidation(type, body, params, 'create');
-      const created = api.create(type, namespace, body, writeOptions(params));
-      return jsonResponse(201, created, warnings);
+      const admission: string[] = [];
+      const created = api.create(type, namespace, body, { ...writeOptions(params), warnings: admission });
+      return jsonResponse(201, created, withWarnings(warnings, admission));
     }
     if (method === 'DELETE') {
       const deleted = api.deleteCollection(type, namespace, listOptions(params), deleteOptions(params, parseJsonBody(req)));
@@ -256,15 +257,18 @@ const handleResource = (world: ApiServing, req: SimRequest, target: Target): Sim
     case 'PUT': {
       const body = parseJsonBody(req);
       const warnings = fieldValidation(type, body, params, 'update');
-      return jsonResponse(200, api.replace(type, namespace, name, body, writeOptions(params), status), warnings);
+      const admission: string[] = [];
+      const replaced = api.replace(type, namespace, name, body, { ...writeOptions(params), warnings: admission }, status);
+      return jsonResponse(200, replaced, withWarnings(warnings, admission));
     }
     case 'PATCH': {
       const existed = world.store.get(type.plural, type.namespaced ? namespace : undefined, name) !== undefined;
       const body = parseJsonBody(req);
       const patchType = mediaType(req.headers);
       const warnings = fieldValidation(type, body, params, patchType === 'application/apply-patch+yaml' ? 'apply' : patchType === 'application/json-patch+json' ? 'json-patch' : 'patch');
-      const result = api.patch(type, namespace, name, patchType, body, { ...writeOptions(params) }, status);
-      return jsonResponse(existed ? 200 : 201, result, warnings);
+      const admission: string[] = [];
+      const result = api.patch(type, namespace, name, patchType, body, { ...writeOptions(params), warnings: admission }, status);
+      return jsonResponse(existed ? 200 : 201, result, withWarnings(warnings, admission));
     }
     case 'DELETE': {
       if (subresource) throw methodNotAllowed();

@@ -80,7 +80,7 @@ export const daemonPodNode = (pod: Pod): string | undefined =>
     .flatMap((term) => term.matchFields ?? [])
     .find((req) => req.key === 'metadata.name' && req.operator === 'In')?.values?.[0];
 
-const createDaemonPod = (world: SimContext, ds: DaemonSet, nodeName: string, hash: string): void => {
+const createDaemonPod = (world: SimContext, ds: DaemonSet, nodeName: string, hash: string, now: number): void => {
   const template = ds.spec.template;
   const spec = clone(template.spec);
   spec.tolerations = daemonTolerations(template.spec);
@@ -93,7 +93,7 @@ const createDaemonPod = (world: SimContext, ds: DaemonSet, nodeName: string, has
     },
   };
   const labels = { ...(template.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash, [GENERATION_LABEL]: String(ds.metadata.generation ?? 1) };
-  createPodFromTemplate(world, { owner: ds, kind: 'DaemonSet', template, labels, spec, source: MANAGER });
+  createPodFromTemplate(world, { owner: ds, kind: 'DaemonSet', template, labels, spec, source: MANAGER }, now);
 };
 
 const deleteDaemonPod = (world: SimContext, ds: DaemonSet, pod: Pod): void => {
@@ -138,7 +138,7 @@ const syncDaemonSet = (world: SimContext, ds: DaemonSet, nodes: Node[], allPods:
     }
     if (running.length === 0) {
       if (shouldRun) {
-        createDaemonPod(world, ds, node.metadata.name, hash);
+        createDaemonPod(world, ds, node.metadata.name, hash, now);
         unavailable += 1;
       }
       continue;

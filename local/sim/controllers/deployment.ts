@@ -9,7 +9,7 @@ import { canonicalJson, nowIso, safeHash } from '../ids.js';
 import type { SimContext } from '../context.js';
 import { isPodReady, setCondition } from '../apiserver/conditions.js';
 import { DEPLOYMENT, POD, REPLICASET } from '../apiserver/resources.js';
-import { createPodFromTemplate, ownedBy } from './pod-control.js';
+import { createPodFromTemplate, lastCreateFailure, ownedBy } from './pod-control.js';
 import { clone, type Condition, type Deployment, type DeploymentStatus, type IntOrString, type Pod, type ReplicaSet } from '../apiserver/types.js';
 
 export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -115,9 +115,13 @@ const ensureReplicaSet = (world: SimContext, d: Deployment, hash: string, owned:
   return world.api.createInternal(REPLICASET, rs);
 };
 
-const createPod = (world: SimContext, rs: ReplicaSet): void => {
+const createPod = (world: SimContext, rs: ReplicaSet, now: number): boolean => {
   const template = rs.spec.template;
-  createPodFromTemplate(world, { owner: rs, kind: 'ReplicaSet', template, labels: { ...(template.metadata?.labels ?? {}) }, spec: clone(template.spec), source: 'replicaset-controller' });
+  return createPodFromTemplate(
+    world,
+    { owner: rs, kind: 'ReplicaSet', template, labels: { ...(template.metadata?.labels ?? {}) }, spec: clone(template.spec), source: 'replicaset-controller' },
+    now,
+  );
 };
 
 const deletePod = (world: SimContext, rs: ReplicaSet | undefined, pod: Pod): void => {
@@ -171,14 +175,14 @@ const reconcileDeployment = (world: SimContext, d: Deployment, now: number): voi
         oldPods.forEach((p) => deletePod(world, rsByUid.get(ownerOf(p)), p));
         oldRemaining = [];
       } else if (pods.every((p) => ownerOf(p) === current.metadata.uid)) {
-        newCount = scaleTo(world, current, newPods, desired);
+        newCount = scaleTo(world, current, newPods, desired, now);
       }
     } else {
-      if (newPods.length > desired) newCount = scaleTo(world, current, newPods, desired);
+      if (newPods.length > desired) newCount = scaleTo(world, current, newPods, desired, now);
       else if (newPods.length < desired) {
         const room = desired + maxSurge - (newPods.length + oldPods.length);
         const toCreate = Math.min(desired - newPods.length, room);
-        if (toCreate > 0) newCount = scaleTo(world, current, newPods, newPods.length + toCreate);
+        if (toCreate > 0) newCount = scaleTo(world, current, newPods, newPods.length + toCreate, now);
       }
       if (oldPods.length > 0) {
         const minAvailable = desired - maxUnavailable;
@@ -207,10 +211,13 @@ const reconcileDeployment = (world: SimContext, d: Deployment, now: number): voi
   updateDeploymentStatus(world, d, current, plan, now, { desired, maxUnavailable });
 };
 
-/** Creates or deletes pods of `rs` so that it has `target` active pods; returns the new count. */
-const scaleTo = (world: SimContext, rs: ReplicaSet, active: Pod[], target: number): number => {
+/**
+ * Creates or deletes pods of `rs` so that it has `target` active pods; returns the target (the
+ * ReplicaSet's spec.replicas). Creation stops at the first refusal, as slowStartBatch does.
+ */
+const scaleTo = (world: SimContext, rs: ReplicaSet, active: Pod[], target: number, now: number): number => {
   if (active.length < target) {
-    for (let i = active.length; i < target; i += 1) createPod(world, rs);
+    for (let i = active.length; i < target; i += 1) if (!createPod(world, rs, now)) break;
   } else if (active.length > target) {
     [...active].sort(deletionOrder).slice(0, active.length - target).forEach((p) => deletePod(world, rs, p));
   }
@@ -225,14 +232,21 @@ const syncReplicaSets = (world: SimContext, d: Deployment, sets: ReplicaSet[], p
     const ready = pods.filter(isPodReady).length;
     const available = pods.filter((p) => isAvailable(world, p, minReady, now)).length;
     const previous = rs.spec.replicas;
+    const failure = lastCreateFailure(world, rs);
     const updated = world.store.mutate<ReplicaSet>(REPLICASET, rs.metadata.namespace, rs.metadata.name, (draft) => {
       draft.spec.replicas = target;
+      // ReplicaFailure while pod creation is refused, kept (with its transition time) until a create succeeds.
+      const held = draft.status?.conditions?.find((c) => c.type === 'ReplicaFailure');
+      const conditions: Condition[] = failure
+        ? [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: held?.lastTransitionTime ?? nowIso(now) }]
+        : [];
       draft.status = {
         replicas: pods.length,
         fullyLabeledReplicas: pods.length,
         ...(ready > 0 ? { readyReplicas: ready } : {}),
         ...(available > 0 ? { availableReplicas: available } : {}),
         observedGeneration: draft.metadata.generation ?? 1,
+        ...(conditions.length > 0 ? { conditions } : {}),
       };
     });
     if (updated && previous !== target) {
@@ -274,6 +288,7 @@ const updateDeploymentStatus = (
   const unavailable = Math.max(0, total - available);
   const at = nowIso(now);
   const rsName = current.metadata.name;
+  const failure = [current, ...[...plan.targets.keys()].map((uid) => world.store.byUid(uid) as ReplicaSet | undefined)].map((rs) => (rs ? lastCreateFailure(world, rs) : undefined)).find(Boolean);
 
   const fingerprint = `${current.metadata.uid}|${limits.desired}|${replicas}|${updated}|${ready}|${available}`;
   const progress = world.state.deploymentProgress[d.metadata.uid];
@@ -310,6 +325,10 @@ const updateDeploymentStatus = (
     };
     let conditions = setCondition(previous, keepUpdateTime(availableCondition));
     conditions = setCondition(conditions, keepUpdateTime(progressing));
+    // The deployment controller moves its ReplicaSets' ReplicaFailure into the Deployment (getReplicaFailures).
+    conditions = failure
+      ? setCondition(conditions, keepUpdateTime({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastUpdateTime: at, lastTransitionTime: at }))
+      : conditions.filter((c) => c.type !== 'ReplicaFailure');
     const status: DeploymentStatus = {
       observedGeneration: draft.metadata.generation ?? 1,
       ...(replicas > 0 ? { replicas } : {}),

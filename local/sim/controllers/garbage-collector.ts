@@ -5,6 +5,7 @@
 import type { SimContext } from '../context.js';
 import { NAMESPACE, NODE, POD, RESOURCES } from '../apiserver/resources.js';
 import type { KubeObject, Pod } from '../apiserver/types.js';
+import { forgetCreateFailures } from './pod-control.js';
 
 const ownerGone = (world: SimContext, obj: KubeObject): boolean => {
   const refs = obj.metadata.ownerReferences;
@@ -44,4 +45,5 @@ export const collectGarbage = (world: SimContext, _now: number): void => {
     // The namespace controller's finalize: an API delete would only mark it again, so the store drops it.
     if (remaining === 0) world.store.remove(NAMESPACE.plural, undefined, ns.metadata.name);
   }
+  forgetCreateFailures(world);
 };

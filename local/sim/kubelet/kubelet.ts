@@ -10,6 +10,8 @@ import { podFaultFor, type PodFault } from '../faults.js';
 import { nowIso } from '../ids.js';
 import { setCondition } from '../apiserver/conditions.js';
 import { POD } from '../apiserver/resources.js';
+import { eventRecorded } from '../apiserver/events.js';
+import { multiAttachError } from '../apiserver/volumes.js';
 import type { Condition, ContainerState, ContainerStatus, KubeObject, Pod, PodStatus } from '../apiserver/types.js';
 import { podAgentProfile } from './node-agents.js';
 import type { PodRuntime } from './state.js';
@@ -287,6 +289,12 @@ export const runKubelet = (world: SimContext, now: number): void => {
     let rt = world.state.pods[pod.metadata.uid];
     if (!rt) {
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      // The pod's ReadWriteOnce volume is still attached to another node: nothing starts until that node's pods let go of it.
+      const attach = pod.metadata.deletionTimestamp ? undefined : multiAttachError(world.store, pod, (other) => world.state.pods[other.metadata.uid] !== undefined);
+      if (attach) {
+        if (!eventRecorded(world.store, pod, 'FailedAttachVolume', attach)) world.events.record(pod, 'Warning', 'FailedAttachVolume', attach, 'attachdetach-controller');
+        continue;
+      }
       rt = createPodRuntime(world, pod, now);
     }
     if (pod.metadata.deletionTimestamp) {

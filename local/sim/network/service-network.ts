@@ -6,9 +6,13 @@
  * connects to it and names the Service in the Host header (as an HTTP client does through DNS), and
  * the source address stands for a pod (`sources`: 127.0.0.2 is the inference gateway's pod).
  *
- * What a real network does with an unreachable Service is what a caller sees here: a source the
- * policies do not admit, or a Service without Ready endpoints, gets its connection reset with no
- * answer (a NetworkPolicy drop or a kube-proxy REJECT), never an HTTP status.
+ * What a real network does with an unreachable Service is what a caller sees here, never an HTTP
+ * status: a source the policies do not admit gets its connection reset with no answer (a
+ * NetworkPolicy drop). A Service without Ready endpoints has a kube-proxy REJECT rule, which
+ * refuses the connection itself (ECONNREFUSED); one listener cannot refuse before it has read the
+ * Host header, so a client asks `resolve` where to connect first (the local gateway does, as a
+ * pod's DNS lookup would), and a Service without Ready endpoints resolves to an address where
+ * nothing listens. A client that connects to the listener anyway is reset after its request.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +21,7 @@ import { readBody, type SimRequest, type SimResponse } from '../http.js';
 import { KubeError } from '../apiserver/status.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
 import type { KubeObject, LabelSelector, Labels, Pod } from '../apiserver/types.js';
-import { pickEndpoint, podServerOf } from '../kubelet/vllm-server.js';
+import { pickEndpoint, podServerOf, readyPodsOf } from '../kubelet/vllm-server.js';
 import { servePod } from '../kubelet/vllm/serve.js';
 import type { SimContext } from '../context.js';
 
@@ -34,6 +38,11 @@ export interface RunningServiceNetwork {
   /** Where to connect; the Host header names the Service. */
   host: string;
   port: number;
+  /**
+   * Where a connection to `<service>.<namespace>.svc.cluster.local:<port>` goes: this listener, or,
+   * for a Service of this network without a Ready endpoint, an address that refuses connections.
+   */
+  resolve(hostname: string, port: number): { host: string; port: number };
   close(): Promise<void>;
 }
 
@@ -75,12 +84,13 @@ export const inCidr = (address: string, cidr: string): boolean => {
 
 const selects = (selector: LabelSelector | undefined, labels: Labels | undefined): boolean => labelsMatch(requirementsFromSelector(selector), labels);
 
-const peerAdmits = (peer: PolicyPeer, policyNamespace: string, connectedFrom: string, source: NetworkSource | undefined): boolean => {
+const peerAdmits = (world: SimContext, peer: PolicyPeer, policyNamespace: string, connectedFrom: string, source: NetworkSource | undefined): boolean => {
   const address = source && 'address' in source ? source.address : connectedFrom;
   if (peer.ipBlock) return inCidr(address, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => inCidr(address, c));
   if (!source || 'address' in source) return false;
-  // Every namespace carries kubernetes.io/metadata.name (the API server sets it since 1.21).
-  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, { 'kubernetes.io/metadata.name': source.namespace }) : source.namespace === policyNamespace;
+  // A namespaceSelector matches the source namespace's labels, which always include kubernetes.io/metadata.name (set by the API server since 1.21).
+  const namespaceLabels = { ...(world.store.get('namespaces', undefined, source.namespace)?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': source.namespace };
+  const namespaceOk = peer.namespaceSelector ? selects(peer.namespaceSelector, namespaceLabels) : source.namespace === policyNamespace;
   return namespaceOk && (peer.podSelector === undefined || selects(peer.podSelector, source.labels));
 };
 
@@ -94,11 +104,20 @@ export const admitted = (world: SimContext, pod: Pod, port: { number: number; na
   return policies.some((policy) =>
     (policy.spec?.ingress ?? []).some((rule) => {
       const portOk = !rule.ports?.length || rule.ports.some((p) => p.port === undefined || p.port === port.number || p.port === port.name);
-      const fromOk = !rule.from?.length || rule.from.some((peer) => peerAdmits(peer, namespace, address, source));
+      const fromOk = !rule.from?.length || rule.from.some((peer) => peerAdmits(world, peer, namespace, address, source));
       return portOk && fromOk;
     }),
   );
 };
+
+/**
+ * An address that refuses every connection while the listener runs: the listener holds its port on
+ * one loopback address only, so the same port on another loopback address has no listener, and no
+ * one else can bind it there meanwhile (Linux routes all of 127/8 to lo). Off loopback there is no
+ * such address: the listener is returned, and resets after the request.
+ */
+const refusingAddress = (host: string, port: number): { host: string; port: number } =>
+  /^127\./.test(host) && host !== '127.255.255.254' ? { host: '127.255.255.254', port } : { host, port };
 
 const write = (res: ServerResponse, response: SimResponse): void => {
   if (response.respond) {
@@ -151,9 +170,18 @@ export const startServiceNetwork = async (world: SimContext, options: ServiceNet
     server.listen(0, options.host, () => ready());
   });
   const { port } = server.address() as AddressInfo;
+  const listener = { host: options.host, port };
+  const resolve = (hostname: string, servicePort: number): { host: string; port: number } => {
+    const match = SERVICE_HOST.exec(hostname.toLowerCase());
+    if (!match) return listener;
+    const service = world.store.get<ServiceObject>('services', match[3] as string, match[1] as string);
+    if (!service?.spec?.ports?.some((p) => p.port === servicePort)) return listener;
+    return readyPodsOf(world, match[3] as string, service.spec.selector).length > 0 ? listener : refusingAddress(options.host, port);
+  };
   return {
     host: options.host,
     port,
+    resolve,
     close: async () => {
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();

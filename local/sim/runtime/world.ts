@@ -10,6 +10,7 @@ import { uuid } from '../ids.js';
 import { runKubelet } from '../kubelet/kubelet.js';
 import { ApiServer } from '../apiserver/api-server.js';
 import { reconcileDaemonSets } from '../controllers/daemonset.js';
+import { reconcileVolumeClaims } from '../controllers/volume-binding.js';
 import { reconcileDeployments } from '../controllers/deployment.js';
 import { reconcileEndpoints } from '../controllers/endpoints.js';
 import { EventRecorder } from '../apiserver/events.js';
@@ -159,6 +160,7 @@ export class World implements SimContext, ApiServing {
           reconcileDeployments(this, now);
           reconcileDaemonSets(this, now);
           schedulePods(this, now);
+          reconcileVolumeClaims(this, now);
           runKubelet(this, now);
           reconcileEndpoints(this, now);
           if (this.store.revision + this.revision === before) break;

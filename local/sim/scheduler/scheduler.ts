@@ -1,7 +1,8 @@
 /**
  * A kube-scheduler for what GPU workloads need: NodeUnschedulable, TaintToleration,
  * NodeAffinity (nodeSelector + required node affinity) and NodeResourcesFit (cpu, memory,
- * nvidia.com/gpu) filters, LeastAllocated and preferred InterPodAffinity scores, with the
+ * nvidia.com/gpu) filters, VolumeBinding (claims exist; an unbound one waits for its pod, and the pod
+ * waits for the provisioner), required InterPodAffinity, LeastAllocated and preferred InterPodAffinity scores, with the
  * scheduler's own FailedScheduling message format. It only binds (sets spec.nodeName).
  */
 import { nowIso } from '../ids.js';
@@ -9,10 +10,11 @@ import { parseQuantity } from '../apiserver/quantity.js';
 import { NODE, POD } from '../apiserver/resources.js';
 import { isNodeReady, setCondition } from '../apiserver/conditions.js';
 import { labelsMatch, requirementsFromSelector } from '../apiserver/selectors.js';
-import type { Container, LabelSelector, Labels, Node, Pod, Taint } from '../apiserver/types.js';
+import type { Container, KubeObject, LabelSelector, Labels, Node, Pod, Taint } from '../apiserver/types.js';
 import { matchesNodeAffinity, tolerates } from './predicates.js';
 import { unschedulableOn } from '../faults.js';
 import type { SimContext } from '../context.js';
+import { isClaimBound, isDelayBinding, podClaimNames, PVC_PLURAL, SELECTED_NODE_ANNOTATION } from '../apiserver/volumes.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 const FIT_RESOURCES = ['cpu', 'memory', GPU_RESOURCE] as const;
@@ -119,6 +121,39 @@ const affinityRaw = (pod: Pod, node: Node, nodes: Node[], byNode: PodsByNode): n
   return raw;
 };
 
+interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  namespaces?: string[];
+  topologyKey: string;
+}
+
+const requiredAffinityTerms = (pod: Pod): PodAffinityTerm[] =>
+  (pod.spec.affinity?.podAffinity as { requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[] } | undefined)?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+
+const termMatches = (pod: Pod, term: PodAffinityTerm, namespace: string, labels: Labels): boolean => {
+  const namespaces = term.namespaces && term.namespaces.length > 0 ? term.namespaces : [pod.metadata.namespace ?? 'default'];
+  return namespaces.includes(namespace) && labelsMatch(requirementsFromSelector(term.labelSelector), labels);
+};
+
+/**
+ * InterPodAffinity's Filter for required terms: each term needs a matching pod in the node's
+ * topology domain. The first pod of a group that has affinity to itself may go anywhere (no pod
+ * in the cluster matches yet, and the pod matches its own terms), as upstream allows.
+ */
+const failsRequiredAffinity = (pod: Pod, node: Node, nodes: Node[], byNode: PodsByNode): boolean => {
+  const terms = requiredAffinityTerms(pod);
+  if (terms.length === 0) return false;
+  // Every topology key must be on the node.
+  if (terms.some((term) => node.metadata.labels?.[term.topologyKey] === undefined)) return true;
+  // An existing pod counts when it matches all the terms (updateWithAffinityTerms), in each term's topology domain.
+  const matchesAll = (p: { namespace: string; labels: Labels }): boolean => terms.every((term) => termMatches(pod, term, p.namespace, p.labels));
+  const matching = nodes.filter((other) => (byNode.get(other.metadata.name) ?? []).some(matchesAll));
+  const satisfied = terms.every((term) => matching.some((other) => other.metadata.labels?.[term.topologyKey] === node.metadata.labels?.[term.topologyKey]));
+  if (satisfied) return false;
+  const counted = matching.some((other) => terms.some((term) => other.metadata.labels?.[term.topologyKey] !== undefined));
+  return counted || !matchesAll({ namespace: pod.metadata.namespace ?? 'default', labels: pod.metadata.labels ?? {} });
+};
+
 /** kube-scheduler's default plugin weights for the two scores modelled here. */
 const WEIGHT = { fit: 1, interPodAffinity: 2 } as const;
 
@@ -152,12 +187,53 @@ const countedList = (reasons: string[]): string => {
  * lower-priority pods, and there are none here (every pod runs at the same priority or higher),
  * so "No preemption victims found"; any other filter is UnschedulableAndUnresolvable.
  */
-export const unschedulableMessage = (nodeCount: number, failures: string[][]): string => {
+export const unschedulableMessage = (nodeCount: number, failures: string[][], preFilter?: string): string => {
   if (nodeCount === 0) return 'no nodes available to schedule pods';
+  // A PreFilter rejection (VolumeBinding) names no node: every node is UnschedulableAndUnresolvable.
+  if (preFilter) return `0/${nodeCount} nodes are available: ${preFilter}. preemption: 0/${nodeCount} nodes are available: ${nodeCount} Preemption is not helpful for scheduling.`;
   const verdicts = failures.map((reasons) =>
     reasons.every((r) => r.startsWith('Insufficient ')) ? 'No preemption victims found for incoming pod' : 'Preemption is not helpful for scheduling',
   );
   return `0/${nodeCount} nodes are available: ${countedList(failures.flat())}. preemption: 0/${nodeCount} nodes are available: ${countedList(verdicts)}.`;
+};
+
+/**
+ * VolumeBinding's PreFilter: every claim the pod mounts exists and is not being deleted, and an
+ * unbound one waits for a pod (WaitForFirstConsumer); returns the refusal, or the claims that
+ * are to be provisioned for the chosen node.
+ */
+const volumeBinding = (world: SimContext, pod: Pod): { refusal: string } | { delayed: KubeObject[]; zones: string[] } => {
+  const delayed: KubeObject[] = [];
+  const zones: string[] = [];
+  for (const name of podClaimNames(pod)) {
+    const claim = world.store.get(PVC_PLURAL, pod.metadata.namespace, name);
+    if (!claim) return { refusal: `persistentvolumeclaim "${name}" not found` };
+    if (claim.metadata.deletionTimestamp) return { refusal: `persistentvolumeclaim "${name}" is being deleted` };
+    if (isClaimBound(claim)) {
+      const zone = world.state.volumeZones?.[claim.metadata.uid];
+      if (zone) zones.push(zone);
+      continue;
+    }
+    if (!isDelayBinding(world.store, claim)) return { refusal: 'pod has unbound immediate PersistentVolumeClaims' };
+    delayed.push(claim);
+  }
+  return { delayed, zones };
+};
+
+/** VolumeBinding's Filter for bound volumes: the node must be in the zone of each (an EBS volume attaches in its own AZ only). */
+const volumeZoneConflict = (node: Node, zones: readonly string[]): boolean => zones.some((zone) => node.metadata.labels?.['topology.kubernetes.io/zone'] !== zone);
+
+const recordUnschedulable = (world: SimContext, pod: Pod, message: string, at: string): void => {
+  const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (current?.message === message) return;
+  world.store.mutate<Pod>(POD, pod.metadata.namespace, pod.metadata.name, (draft) => {
+    draft.status = {
+      ...(draft.status ?? {}),
+      phase: 'Pending',
+      conditions: setCondition(draft.status?.conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: at }),
+    };
+  });
+  world.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
 };
 
 export const schedulePods = (world: SimContext, now: number): void => {
@@ -179,6 +255,11 @@ export const schedulePods = (world: SimContext, now: number): void => {
     byNode.set(p.spec.nodeName, list);
   }
   for (const pod of pending) {
+    const volumes = volumeBinding(world, pod);
+    if ('refusal' in volumes) {
+      recordUnschedulable(world, pod, unschedulableMessage(nodes.length, [], volumes.refusal), at);
+      continue;
+    }
     const reasons: string[][] = [];
     const feasible: Node[] = [];
     for (const node of nodes) {
@@ -192,28 +273,28 @@ export const schedulePods = (world: SimContext, now: number): void => {
         reasons.push(failures);
         continue;
       }
+      if (volumeZoneConflict(node, volumes.zones)) {
+        reasons.push(['node(s) had volume node affinity conflict']);
+        continue;
+      }
+      if (failsRequiredAffinity(pod, node, nodes, byNode)) {
+        reasons.push(["node(s) didn't match pod affinity rules"]);
+        continue;
+      }
       feasible.push(node);
     }
     const chosen = pickNode(pod, feasible, nodes, usage, byNode);
     if (!chosen) {
-      const message = unschedulableMessage(nodes.length, reasons);
-      const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-      if (current?.message !== message) {
-        world.store.mutate<Pod>(POD, pod.metadata.namespace, pod.metadata.name, (draft) => {
-          draft.status = {
-            ...(draft.status ?? {}),
-            phase: 'Pending',
-            conditions: setCondition(draft.status?.conditions, {
-              type: 'PodScheduled',
-              status: 'False',
-              reason: 'Unschedulable',
-              message,
-              lastProbeTime: null,
-              lastTransitionTime: at,
-            }),
-          };
+      recordUnschedulable(world, pod, unschedulableMessage(nodes.length, reasons), at);
+      continue;
+    }
+    // PreBind: the delayed claims learn the node and the pod waits until the provisioner has bound them.
+    if (volumes.delayed.length > 0) {
+      for (const claim of volumes.delayed) {
+        if (claim.metadata.annotations?.[SELECTED_NODE_ANNOTATION] === chosen.metadata.name) continue;
+        world.store.mutate({ plural: PVC_PLURAL, group: '', kind: 'PersistentVolumeClaim' }, claim.metadata.namespace, claim.metadata.name, (draft) => {
+          draft.metadata.annotations = { ...(draft.metadata.annotations ?? {}), [SELECTED_NODE_ANNOTATION]: chosen.metadata.name };
         });
-        world.events.record(pod, 'Warning', 'FailedScheduling', message, 'default-scheduler');
       }
       continue;
     }

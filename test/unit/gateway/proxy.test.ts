@@ -53,7 +53,7 @@ const setup = async () => {
     {
       namespace: 'models',
       upstreamTemplate: 'http://{service}.{namespace}.svc.cluster.local:8000',
-      connectTo: { host: '127.0.0.1', port: (upstream.address() as AddressInfo).port },
+      connectTo: () => ({ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }),
       instanceId: 'gw-1',
     },
   ).listen(0);
