@@ -35,7 +35,13 @@ Enforced (a mistake here fails locally where it would fail in an account):
 - **Paging**: EKS and Auto Scaling lists page with opaque tokens and validate limits and tokens.
 - **NetworkPolicies on the Service network**: the inference gateway reaches a model pod at
   \`<service>.<namespace>.svc.cluster.local\` only if the policies selecting the pod admit it;
-  a refused connection is reset, as a policy drop looks.
+  a refused connection is reset, as a policy drop looks; a Service without Ready endpoints
+  refuses the connection, as kube-proxy's REJECT does.
+- **Pod Security Admission and volumes**: a pod that fails its namespace's
+  \`pod-security.kubernetes.io/enforce\` level (the model namespace is \`restricted\`) is refused
+  with kube-apiserver's message, and its ReplicaSet records \`FailedCreate\`; a claim binds only
+  through an existing \`ebs.csi.aws.com\` StorageClass, in its node's zone, attached to one node
+  at a time.
 - **Protocol faults on demand**: throttling in each AWS service's wire shape, Lambda task
   timeouts (\`Sandbox.Timedout\`), Kubernetes 429 with Retry-After, 500, 503 and dropped
   connections. Only the code's own retries count: the functions' Kubernetes client tries a 429
@@ -61,7 +67,8 @@ Still kinder than AWS:
   isolates containers. A StartExecution that answered is not durable across a SIGKILL of
   \`npm start\` (see the crash section).
 - No pod network: NetworkPolicies filter only the Service network (the gateway's traffic), not
-  the API server's service proxy; Pod Security Admission labels are stored, not enforced;
+  the API server's service proxy; Pod Security Admission is enforced, without audit mode or
+  exemptions;
   PodDisruptionBudgets are served and validated, but evictions ignore them; RBAC escalation
   checks and aggregated ClusterRoles are not modelled; server-side apply has no field-ownership
   conflicts.
