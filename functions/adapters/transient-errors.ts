@@ -5,17 +5,9 @@
  * left after the SDK's own retries.
  */
 import { ApiException } from '@kubernetes/client-node';
+import { AWS_UNAVAILABLE_NAMES } from '../commons/aws-retry';
 
 const TRANSIENT_HTTP = new Set([429, 500, 502, 503, 504]);
-const TRANSIENT_AWS_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'InternalServerError',
-]);
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 const networkCodeOf = (error: unknown): string | undefined => {
@@ -33,5 +25,5 @@ export const isTransientApiError = (error: unknown): boolean => {
   if (error.name === 'TimeoutError' || error.name === 'AbortError') return true;
   if (error.message === 'fetch failed' || networkCodeOf(error)) return true;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return TRANSIENT_AWS_NAMES.has(error.name) || (status !== undefined && status >= 500);
+  return AWS_UNAVAILABLE_NAMES.has(error.name) || (status !== undefined && status >= 500);
 };

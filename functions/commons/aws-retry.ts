@@ -55,7 +55,8 @@ export class BoundedRetryStrategy implements RetryStrategyV2 {
 /** The client options every AWS client of the functions takes: `maxAttempts` attempts, bounded back-off. */
 export const awsRetry = (maxAttempts: number) => ({ maxAttempts, retryStrategy: new BoundedRetryStrategy(maxAttempts) });
 
-const UNAVAILABLE_NAMES = new Set([
+/** AWS error names that mean "try again later": throttling and the services' own unavailability. */
+export const AWS_UNAVAILABLE_NAMES: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'Throttling',
   'TooManyRequestsException',
@@ -75,7 +76,7 @@ export const isAwsUnavailable = (error: unknown): boolean => {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
     const status = (current as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const fromAws = status !== undefined;
-    if (fromAws && (UNAVAILABLE_NAMES.has(current.name) || status === 429 || status >= 500)) return true;
+    if (fromAws && (AWS_UNAVAILABLE_NAMES.has(current.name) || status === 429 || status >= 500)) return true;
   }
   return false;
 };
