@@ -4,33 +4,20 @@
  * NVIDIA device plugin registering some seconds after a GPU node is Ready.
  */
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, type V1DaemonSet, type V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator, type SimNodeGroupConfig, type SimulatorOptions } from '../../local/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import { type SimNodeGroupConfig, type SimulatorOptions } from '../../local/sim/index.js';
+import { simulatorsClosedAfterEach, waitFor } from '../support/simulator';
 
 const TIME_SCALE = 0.005;
 const SYSTEM = 'kube-system';
 const L4: SimNodeGroupConfig = { name: 'gpu-l4', configId: 'l4-24gb', instanceType: 'g6.12xlarge', gpusPerNode: 4, gpuMemoryGiB: 24, gpuType: 'NVIDIA L4', minSize: 0, maxSize: 3 };
 const EKS_DAEMONSETS = ['aws-node', 'ebs-csi-node', 'eks-pod-identity-agent', 'kube-proxy'];
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-};
 
-const running: RunningSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-});
+const startSim = simulatorsClosedAfterEach();
 
 const start = async (options: Partial<SimulatorOptions> = {}) => {
-  const sim = await startSimulator({ clusterName: 'gpu-models', timeScale: TIME_SCALE, nodeGroups: [{ ...L4, desiredSize: 2, minSize: 2 }], ...options });
-  running.push(sim);
+  const sim = await startSim({ clusterName: 'gpu-models', timeScale: TIME_SCALE, nodeGroups: [{ ...L4, desiredSize: 2, minSize: 2 }], ...options });
   const kc = new KubeConfig();
   kc.loadFromOptions(sim.kubeConfig({ tls: false }));
   return { sim, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };

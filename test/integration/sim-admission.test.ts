@@ -6,31 +6,18 @@
  * would refuse.
  */
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, StorageV1Api, type CoreV1Event, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator, type SimNodeGroupConfig } from '../../local/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import { type SimNodeGroupConfig } from '../../local/sim/index.js';
+import { simulatorsClosedAfterEach, sleep, waitFor } from '../support/simulator';
 
 const NS = 'models';
 const L4: SimNodeGroupConfig = { name: 'gpu-l4', configId: 'l4-24gb', instanceType: 'g6.12xlarge', gpusPerNode: 4, gpuMemoryGiB: 24, gpuType: 'NVIDIA L4', minSize: 2, maxSize: 3, desiredSize: 2 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-};
 
-const running: RunningSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-});
+const startSim = simulatorsClosedAfterEach();
 
 const start = async () => {
-  const sim = await startSimulator({ clusterName: 'gpu-models', timeScale: 0.005, nodeGroups: [L4] });
-  running.push(sim);
+  const sim = await startSim({ clusterName: 'gpu-models', timeScale: 0.005, nodeGroups: [L4] });
   const kc = new KubeConfig();
   kc.loadFromOptions(sim.kubeConfig({ tls: false }));
   const core = kc.makeApiClient(CoreV1Api);

@@ -21,24 +21,15 @@ import {
   type V1Deployment,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
-import { nodeGroupsFromInventory, startSimulator, type RunningSimulator, type SimNodeGroupConfig, type SimStateView, type SimulatorOptions } from '../../local/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import { nodeGroupsFromInventory, type SimNodeGroupConfig, type SimStateView, type SimulatorOptions } from '../../local/sim/index.js';
+import { simulatorsClosedAfterEach, waitFor } from '../support/simulator';
 
 const CLUSTER = 'gpu-models';
 const NS = 'models';
 const GROUP: SimNodeGroupConfig = { name: 'gpu-a10g', configId: 'a10g-24gb', instanceType: 'g5.12xlarge', gpusPerNode: 4, gpuMemoryGiB: 24, minSize: 0, maxSize: 3 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 4000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-};
 
 const failure = (call: Promise<unknown>): Promise<Error & { name: string }> =>
   call.then(
@@ -48,14 +39,10 @@ const failure = (call: Promise<unknown>): Promise<Error & { name: string }> =>
     (error: unknown) => error as Error,
   );
 
-const running: RunningSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-});
+const startSim = simulatorsClosedAfterEach();
 
 const setup = async (desiredSize = 0, delays: SimulatorOptions['delays'] = {}) => {
-  const sim = await startSimulator({ clusterName: CLUSTER, timeScale: 0.005, nodeGroups: [{ ...GROUP, desiredSize }], delays });
-  running.push(sim);
+  const sim = await startSim({ clusterName: CLUSTER, timeScale: 0.005, nodeGroups: [{ ...GROUP, desiredSize }], delays });
   const aws = { region: 'us-east-1', endpoint: sim.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 };
   const kc = new KubeConfig();
   kc.loadFromOptions(sim.kubeConfig());

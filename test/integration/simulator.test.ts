@@ -15,8 +15,9 @@ import {
   UpdateNodegroupConfigCommand,
 } from '@aws-sdk/client-eks';
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator, type SimNodeGroupConfig, type SimulatorOptions } from '../../local/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import { type RunningSimulator, type SimNodeGroupConfig, type SimulatorOptions } from '../../local/sim/index.js';
+import { simulatorsClosedAfterEach, waitFor } from '../support/simulator';
 
 const CLUSTER = 'gpu-models';
 const NS = 'models';
@@ -26,27 +27,12 @@ const GPU_LABEL = 'gpudeploy.io/gpu-config';
 
 const L4: SimNodeGroupConfig = { name: 'gpu-l4', configId: 'l4-24gb', instanceType: 'g6.12xlarge', gpusPerNode: 4, gpuMemoryGiB: 24, gpuType: 'NVIDIA L4', minSize: 0, maxSize: 3 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `probe` returns something other than undefined/false, or fails after `timeoutMs`. */
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 4000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-};
 
-const running: RunningSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-});
+const startSim = simulatorsClosedAfterEach();
 
 const start = async (overrides: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> => {
-  const sim = await startSimulator({ clusterName: CLUSTER, timeScale: TIME_SCALE, nodeGroups: [L4], ...overrides });
-  running.push(sim);
+  const sim = await startSim({ clusterName: CLUSTER, timeScale: TIME_SCALE, nodeGroups: [L4], ...overrides });
   return sim;
 };
 

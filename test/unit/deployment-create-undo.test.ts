@@ -6,17 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentRecord } from '../../functions/domain/deployment';
 import type { LocalDynamo } from '../../local/dynamodb';
-import { ensureTable, startDynamo } from '../../local/dynamodb';
 import { LocalFaults } from '../../local/faults';
 import { installCallerHeader, runAsFunction } from '../../local/identity';
+import { startDynaliteTable } from '../support/dynalite';
 
 const TABLE_NAME = 'create-undo-test';
 const faults = new LocalFaults();
 let dynamo: LocalDynamo;
 beforeAll(async () => {
-  dynamo = await startDynamo({ host: '127.0.0.1', faults });
-  await ensureTable(dynamo.url, TABLE_NAME);
-  Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', TABLE_NAME, DYNAMODB_ENDPOINT: dynamo.url });
+  dynamo = await startDynaliteTable(TABLE_NAME, faults);
   installCallerHeader();
 });
 afterAll(() => dynamo?.close());
