@@ -1,7 +1,8 @@
 /**
  * The HTTP client of gpuctl: `call` sends one route of cli/api.ts (path from the route table,
  * typed query, body and answer). A refusal becomes an ApiError carrying the API's
- * `{code, message}`; a 5xx or no answer at all an UnavailableError.
+ * `{code, message}`; a 5xx or no answer at all an UnavailableError. The API's 503
+ * `service_unavailable` (nothing was written) is sent again after its Retry-After, 4 times in all.
  */
 import { routeOf, type Api, type RouteName } from './api';
 
@@ -28,6 +29,17 @@ export interface Scope {
 const textField = (body: unknown, name: string): string | undefined => {
   const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
   return typeof value === 'string' ? value : undefined;
+};
+
+/** How many times a request that the API answered 503 service_unavailable is sent in all. */
+export const UNAVAILABLE_ATTEMPTS = 4;
+const MAX_RETRY_AFTER_SECONDS = 10;
+
+/** The seconds to wait before sending the request again, when the answer is the API's retryable 503. */
+const retryAfterSeconds = (response: Response, body: unknown): number | undefined => {
+  if (response.status !== 503 || textField(body, 'code') !== 'service_unavailable') return undefined;
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, MAX_RETRY_AFTER_SECONDS) : 1;
 };
 
 export class Client {
@@ -61,18 +73,25 @@ export class Client {
     if (options.body !== undefined) headers['content-type'] = yaml ? 'application/yaml' : 'application/json';
     const payload = options.body === undefined ? undefined : yaml ? (options.body as string) : JSON.stringify(options.body);
     let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) });
-    } catch (error) {
-      const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-      throw new UnavailableError(`cannot reach the API at ${this.scope.apiUrl}: ${cause}`);
-    }
-    const text = await response.text();
     let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = text;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(30_000) });
+      } catch (error) {
+        const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        throw new UnavailableError(`cannot reach the API at ${this.scope.apiUrl}: ${cause}`);
+      }
+      const text = await response.text();
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      // The API's own 503 says nothing was written (an AWS service stayed throttled): sending the
+      // same request again after Retry-After is safe, whatever the method.
+      const wait = retryAfterSeconds(response, body);
+      if (wait === undefined || attempt >= UNAVAILABLE_ATTEMPTS) break;
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
     }
     const message = textField(body, 'message');
     if (response.status >= 500) {
