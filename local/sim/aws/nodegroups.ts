@@ -40,9 +40,26 @@ export const createNodeGroupState = (config: SimNodeGroupConfig, clusterName: st
 export const activeInstances = (world: SimContext, group: string): InstanceState[] =>
   world.instancesOf(group).filter((i) => i.lifecycle !== 'Terminating');
 
-const zoneOf = (world: SimContext, index: number): { az: string; subnetIndex: number } => {
+const zoneName = (world: SimContext, subnetIndex: number): string => `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`;
+
+/** `insufficient_capacity` rules in force for one AZ of the group: launches go to its other AZs. */
+const zoneCapacityRules = (world: SimContext, group: NodeGroupState, now: number): FaultRule[] =>
+  world.faults().filter((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && r.zone !== undefined && !isSpent(r, now, world.ms(1)));
+
+/**
+ * The AZ of the next instance: the group's subnets in turn, skipping an AZ short of capacity
+ * (a zone rule, which each launch it turns away consumes), as Auto Scaling does.
+ */
+const zoneOf = (world: SimContext, group: NodeGroupState, index: number, now: number): { az: string; subnetIndex: number } => {
+  const short = zoneCapacityRules(world, group, now);
+  for (let step = 0; step < ZONE_SUFFIXES.length; step += 1) {
+    const subnetIndex = (index + step) % ZONE_SUFFIXES.length;
+    const refusing = short.filter((r) => r.zone === zoneName(world, subnetIndex));
+    if (refusing.length === 0) return { az: zoneName(world, subnetIndex), subnetIndex };
+    refusing.forEach(consume);
+  }
   const subnetIndex = index % ZONE_SUFFIXES.length;
-  return { az: `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`, subnetIndex };
+  return { az: zoneName(world, subnetIndex), subnetIndex };
 };
 
 const addActivity = (world: SimContext, group: NodeGroupState, activity: Omit<ScalingActivity, 'activityId' | 'progress'>): void => {
@@ -60,7 +77,7 @@ const bootSeconds = (world: SimContext, group: NodeGroupState): number =>
 
 export const launchInstance = (world: SimContext, group: NodeGroupState, now: number, options: { alreadyBooted?: boolean } = {}): InstanceState => {
   const privateIp = world.allocateIp('node');
-  const { az, subnetIndex } = zoneOf(world, Object.keys(world.state.instances).length);
+  const { az, subnetIndex } = zoneOf(world, group, Object.keys(world.state.instances).length, now);
   const instance: InstanceState = {
     instanceId: instanceId(),
     group: group.name,
@@ -112,13 +129,16 @@ export const setDesiredSize = (world: SimContext, group: NodeGroupState, desired
   world.touch();
 };
 
-/** The launch fault rule in force for the group now (not spent by count or time). */
+/**
+ * The launch fault rule in force for the group now (not spent by count or time). A rule for one
+ * AZ only steers launches elsewhere (zoneOf); it fails them only when every AZ is short.
+ */
 const launchFaultRule = (world: SimContext, group: NodeGroupState, now: number): FaultRule | undefined =>
   world
     .faults()
-    .find((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && !isPodFault(r.fault) && !isUpdateFault(r.fault) && !isSpent(r, now, world.ms(1))) as
-    | FaultRule
-    | undefined;
+    .find(
+      (r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && r.zone === undefined && !isPodFault(r.fault) && !isUpdateFault(r.fault) && !isSpent(r, now, world.ms(1)),
+    ) as FaultRule | undefined;
 
 /** A `slow_update` rule in force for the group holds its InProgress config updates. */
 const updatesHeld = (world: SimContext, group: NodeGroupState, now: number): boolean =>
@@ -169,7 +189,9 @@ const scaleGroup = (world: SimContext, group: NodeGroupState, now: number): void
     if (group.nextLaunchAt !== undefined && group.nextLaunchAt > now) {
       world.wakeAt(group.nextLaunchAt);
     } else {
-      const rule = launchFaultRule(world, group, now);
+      const short = zoneCapacityRules(world, group, now);
+      const everyZoneShort = ZONE_SUFFIXES.every((_, i) => short.some((r) => r.zone === zoneName(world, i)));
+      const rule = launchFaultRule(world, group, now) ?? (everyZoneShort ? short[0] : undefined);
       if (rule) {
         failLaunch(world, group, rule, active.length, now);
       } else {
