@@ -203,6 +203,12 @@ export interface PodLogQuery {
 
 export type PodLog = { log: string; truncated?: true } | { log: ''; error: string };
 
+export interface ClaimState {
+  uid: string;
+  bound: boolean;
+  deleting: boolean;
+}
+
 export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim' | 'PodDisruptionBudget' | 'NetworkPolicy';
 
 export interface ManagedObject {
@@ -258,6 +264,10 @@ export interface Cluster {
   listManagedObjects(labelSelector: string): Promise<ManagedObject[]>;
   /** Deletes exactly the object listed (by uid). */
   deleteManagedObject(object: ManagedObject): Promise<'deleted' | 'gone' | 'replaced'>;
+  /** A claim's uid, whether it is bound to a volume, and whether it is being deleted (finalizers pending); undefined if there is none. */
+  readClaim(name: string): Promise<ClaimState | undefined>;
+  /** Creates or converges one claim (server-side apply). */
+  applyClaim(claim: V1PersistentVolumeClaim): Promise<void>;
 }
 
 // ---- Node groups (EKS managed node groups and their Auto Scaling groups) ----
