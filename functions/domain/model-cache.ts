@@ -28,6 +28,19 @@ const refusedForVolumeZone = (pod: V1Pod): boolean =>
  */
 export const cacheStrandedInAnotherZone = (pods: readonly V1Pod[]): boolean => !pods.some(isBound) && pods.some(refusedForVolumeZone);
 
+/**
+ * Whether the deployment's pods wait for a claim that is gone or going (the scheduler's
+ * `persistentvolumeclaim "<name>" not found` / `is being deleted`), none of them on a node: a
+ * move that deleted the stranded claim and has yet to apply it again.
+ */
+export const cacheClaimAwaited = (pods: readonly V1Pod[], claimName: string): boolean =>
+  !pods.some(isBound) &&
+  pods.some((pod) =>
+    pod.status?.conditions?.some(
+      (c) => c.type === 'PodScheduled' && c.status === 'False' && [`persistentvolumeclaim "${claimName}" not found`, `persistentvolumeclaim "${claimName}" is being deleted`].some((m) => (c.message ?? '').includes(m)),
+    ),
+  );
+
 /** The history entry of a cache provisioned again. */
 export const cacheReprovisioned = (claimName: string): LifecycleEvent => ({
   type: 'model_cache_reprovisioned',
