@@ -191,7 +191,16 @@ export interface WorkloadObjects {
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
 
-export type WorkloadStatus = { exists: false } | { exists: true; desired: number; ready: number; observedCurrent: boolean };
+export type WorkloadStatus =
+  | { exists: false }
+  | {
+      exists: true;
+      desired: number;
+      ready: number;
+      observedCurrent: boolean;
+      /** The Deployment's ReplicaFailure condition (its ReplicaSet cannot create pods: FailedCreate), and since when. */
+      replicaFailure?: { message: string; since: string };
+    };
 
 export interface PodLogQuery {
   tailLines: number;

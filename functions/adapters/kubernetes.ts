@@ -9,7 +9,7 @@ import { isNodeReady, keepNewestBytes } from '../domain/kubernetes-objects';
 import { MODEL_CONTAINER } from '../domain/manifests';
 import { connect, FIELD_MANAGER, ignoreNotFound, isStatus, parseJson } from './kubernetes-client';
 import { namespace } from './model-namespace';
-import type { ClaimState, PodLogQuery, PodLog, ManagedKind, ManagedObject, WorkloadObjects } from '../ports';
+import type { ClaimState, PodLogQuery, PodLog, ManagedKind, ManagedObject, WorkloadObjects, WorkloadStatus } from '../ports';
 
 export type { PodLogQuery, PodLog, ManagedKind, ManagedObject };
 
@@ -77,15 +77,18 @@ export const readClaim = async (name: string): Promise<ClaimState | undefined> =
   }
 };
 
-export const readDeploymentStatus = async (name: string) => {
+export const readDeploymentStatus = async (name: string): Promise<WorkloadStatus> => {
   const { apps } = await connect();
   try {
     const deployment = await apps.readNamespacedDeployment({ name, namespace });
+    const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+    const since = failure?.lastTransitionTime ?? failure?.lastUpdateTime;
     return {
       exists: true as const,
       desired: deployment.spec?.replicas ?? 0,
       ready: deployment.status?.readyReplicas ?? 0,
       observedCurrent: (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
+      ...(failure ? { replicaFailure: { message: failure.message ?? failure.reason ?? 'ReplicaFailure', since: since ? new Date(since).toISOString() : new Date().toISOString() } } : {}),
     };
   } catch (error) {
     if (isStatus(error, 404)) return { exists: false as const };

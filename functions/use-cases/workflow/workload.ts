@@ -9,7 +9,8 @@
  * Check: stamps the cold-start milestones on the way, and fails fast, with a classified reason,
  * on image pull errors, crash loops (with the last log lines), OOM kills, refused model
  * downloads, and when a phase overruns its deadline: unschedulable, image pull, or the model's
- * load budget. A PVC model cache stranded in another AZ than the node is provisioned again.
+ * load budget, or when the API server keeps refusing the pods for a minute (ReplicaFailure,
+ * FailedCreate). A PVC model cache stranded in another AZ than the node is provisioned again.
  */
 import { findGpuConfig, weightsGiB, type CatalogModel } from '../../../contract/catalog';
 import { pollThroughTransientErrors } from '../../commons/poll';
@@ -22,7 +23,7 @@ import { deploymentSelector, renderApiKeySecret, renderModelCacheClaim, renderMo
 import { cacheReprovisioned, cacheStrandedInAnotherZone } from '../../domain/model-cache';
 import { classifyPods, countInstances, mentionsModelAccessDenied, type RolloutProgress } from '../../domain/pod-status';
 import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../../domain/polling';
-import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../../domain/startup';
+import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, POD_CREATE_REFUSED_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from '../../domain/startup';
 import type { Ports, ServingEndpoint } from '../../ports';
 import { deploymentModelOf } from '../catalog';
 import { moveModelCache } from './model-cache';
@@ -90,6 +91,12 @@ const checkWorkloadOnce = async (ports: CheckPorts, input: TaskInput & { workloa
       .update(record, record.id, { instances: { ...counts, observed_at: at.toISOString() } }, { executionArn: input.execution }, { now: at, milestones: skipped })
       .catch(asSuperseded);
     return { ...input.workload, ready: true, wait_seconds: 0 };
+  }
+  if (status.replicaFailure) {
+    const refusedFor = clock.elapsedSeconds(status.replicaFailure.since, clock.now());
+    if (refusedFor >= POD_CREATE_REFUSED_DEADLINE_SECONDS) {
+      throw new DeploymentFailedError('FailedCreate', `Kubernetes refuses to create the model's pods (ReplicaFailure for ${Math.round(refusedFor)} s): ${status.replicaFailure.message}`);
+    }
   }
   const progress = classifyPods(pods);
   if (progress.kind === 'failed') {

@@ -225,3 +225,20 @@ describe('check-workload: a PVC model cache stranded in another Availability Zon
     await expect(checkWorkload(ports, { ...input, workload: first })).rejects.toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('volume node affinity conflict') });
   });
 });
+
+describe('check-workload: pods the API server refuses to create', () => {
+  const REFUSAL = 'pods "model-0001-7d9f8-abcde" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true (pod or container "vllm" must set securityContext.runAsNonRoot=true)';
+
+  it('waits while the refusal is fresh, then fails FailedCreate naming it', async () => {
+    const { ports, input } = deploying('scheduling');
+    const wait = await applyWorkload(ports, input);
+    ports.cluster.workloadStatus.set('model-0001', { exists: true, desired: 1, ready: 0, observedCurrent: true, replicaFailure: { message: REFUSAL, since: ports.clock.now().toISOString() } });
+    const first = await checkWorkload(ports, { ...input, workload: wait });
+    expect(first).toMatchObject({ ready: false });
+    ports.clock.advance(61);
+    await expect(checkWorkload(ports, { ...input, workload: first })).rejects.toMatchObject({
+      reason: 'FailedCreate',
+      message: expect.stringContaining('violates PodSecurity "restricted:latest"'),
+    });
+  });
+});
