@@ -47,19 +47,19 @@ const zoneCapacityRules = (world: SimContext, group: NodeGroupState, now: number
   world.faults().filter((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && r.zone !== undefined && !isSpent(r, now, world.ms(1)));
 
 /**
- * The AZ of the next instance: the group's subnets in turn, skipping an AZ short of capacity
- * (a zone rule, which each launch it turns away consumes), as Auto Scaling does.
+ * The AZ of the next instance: the subnets in turn; while some AZ is short of capacity (a zone
+ * rule), the AZ with the fewest of the group's instances among the others, as Auto Scaling
+ * balances them. A launch turned away from its AZ consumes that AZ's rules.
  */
 const zoneOf = (world: SimContext, group: NodeGroupState, index: number, now: number): { az: string; subnetIndex: number } => {
+  const first = index % ZONE_SUFFIXES.length;
   const short = zoneCapacityRules(world, group, now);
-  for (let step = 0; step < ZONE_SUFFIXES.length; step += 1) {
-    const subnetIndex = (index + step) % ZONE_SUFFIXES.length;
-    const refusing = short.filter((r) => r.zone === zoneName(world, subnetIndex));
-    if (refusing.length === 0) return { az: zoneName(world, subnetIndex), subnetIndex };
-    refusing.forEach(consume);
-  }
-  const subnetIndex = index % ZONE_SUFFIXES.length;
-  return { az: zoneName(world, subnetIndex), subnetIndex };
+  if (short.length === 0) return { az: zoneName(world, first), subnetIndex: first };
+  const inZone = (az: string) => activeInstances(world, group.name).filter((i) => i.availabilityZone === az).length;
+  const open = ZONE_SUFFIXES.map((_, step) => (first + step) % ZONE_SUFFIXES.length).filter((i) => !short.some((r) => r.zone === zoneName(world, i)));
+  const chosen = open.reduce<number | undefined>((best, i) => (best === undefined || inZone(zoneName(world, i)) < inZone(zoneName(world, best)) ? i : best), undefined) ?? first;
+  if (chosen !== first) short.filter((r) => r.zone === zoneName(world, first)).forEach(consume);
+  return { az: zoneName(world, chosen), subnetIndex: chosen };
 };
 
 const addActivity = (world: SimContext, group: NodeGroupState, activity: Omit<ScalingActivity, 'activityId' | 'progress'>): void => {
