@@ -28,6 +28,8 @@ export interface NodeWait {
   wait_seconds: number;
   /** Consecutive polls that met a transient API error (functions/commons/poll.ts). */
   transient_errors?: number;
+  /** The uid of a model cache claim stranded in another AZ, deleted and not gone yet; it is applied again once gone. */
+  cache_claim_replacing?: string;
 }
 
 /** `$.workload`: the wait for the model's pods (ApplyWorkload writes it, CheckModel polls it). */
@@ -42,6 +44,8 @@ export interface WorkloadWait {
   replicas?: number;
   /** Consecutive polls that met a transient API error (functions/commons/poll.ts). */
   transient_errors?: number;
+  /** The uid of a model cache claim stranded in another AZ, deleted and not gone yet; it is applied again once gone. */
+  cache_claim_replacing?: string;
 }
 
 /** `$.removal`: the wait for the model's pods to go (a Pass state starts it at `{attempts: 0}`). */

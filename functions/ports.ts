@@ -191,7 +191,16 @@ export interface WorkloadObjects {
   persistentVolumeClaim?: V1PersistentVolumeClaim;
 }
 
-export type WorkloadStatus = { exists: false } | { exists: true; desired: number; ready: number; observedCurrent: boolean };
+export type WorkloadStatus =
+  | { exists: false }
+  | {
+      exists: true;
+      desired: number;
+      ready: number;
+      observedCurrent: boolean;
+      /** The Deployment's ReplicaFailure condition (its ReplicaSet cannot create pods: FailedCreate), and since when. */
+      replicaFailure?: { message: string; since: string };
+    };
 
 export interface PodLogQuery {
   tailLines: number;
@@ -202,6 +211,12 @@ export interface PodLogQuery {
 }
 
 export type PodLog = { log: string; truncated?: true } | { log: ''; error: string };
+
+export interface ClaimState {
+  uid: string;
+  bound: boolean;
+  deleting: boolean;
+}
 
 export type ManagedKind = 'Deployment' | 'Service' | 'Secret' | 'PersistentVolumeClaim' | 'PodDisruptionBudget' | 'NetworkPolicy';
 
@@ -258,6 +273,10 @@ export interface Cluster {
   listManagedObjects(labelSelector: string): Promise<ManagedObject[]>;
   /** Deletes exactly the object listed (by uid). */
   deleteManagedObject(object: ManagedObject): Promise<'deleted' | 'gone' | 'replaced'>;
+  /** A claim's uid, whether it is bound to a volume, and whether it is being deleted (finalizers pending); undefined if there is none. */
+  readClaim(name: string): Promise<ClaimState | undefined>;
+  /** Creates or converges one claim (server-side apply). */
+  applyClaim(claim: V1PersistentVolumeClaim): Promise<void>;
 }
 
 // ---- Node groups (EKS managed node groups and their Auto Scaling groups) ----

@@ -3,13 +3,13 @@
  * read, deleted), its pods and their logs, the GPU nodes, and the objects the reconcile lists.
  * Clients and connection: kubernetes-client.ts; the model server itself: model-server-proxy.ts.
  */
-import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Node, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
 import { logger } from '../commons/logger';
 import { isNodeReady, keepNewestBytes } from '../domain/kubernetes-objects';
 import { MODEL_CONTAINER } from '../domain/manifests';
 import { connect, FIELD_MANAGER, ignoreNotFound, isStatus, parseJson } from './kubernetes-client';
 import { namespace } from './model-namespace';
-import type { PodLogQuery, PodLog, ManagedKind, ManagedObject, WorkloadObjects } from '../ports';
+import type { ClaimState, PodLogQuery, PodLog, ManagedKind, ManagedObject, WorkloadObjects, WorkloadStatus } from '../ports';
 
 export type { PodLogQuery, PodLog, ManagedKind, ManagedObject };
 
@@ -47,10 +47,7 @@ export const applyObjects = async (objects: WorkloadObjects): Promise<void> => {
     const keySecret = objects.apiKeySecret;
     await core.patchNamespacedSecret({ name: keySecret.metadata?.name ?? '', namespace, body: keySecret, fieldManager: FIELD_MANAGER, force: true }, apply);
   }
-  if (objects.persistentVolumeClaim) {
-    const claim = objects.persistentVolumeClaim;
-    await core.patchNamespacedPersistentVolumeClaim({ name: claim.metadata?.name ?? '', namespace, body: claim, fieldManager: FIELD_MANAGER, force: true }, apply);
-  }
+  if (objects.persistentVolumeClaim) await applyClaim(objects.persistentVolumeClaim);
   const budget = objects.podDisruptionBudget;
   await policy.patchNamespacedPodDisruptionBudget({ name: budget.metadata?.name ?? '', namespace, body: budget, fieldManager: FIELD_MANAGER, force: true }, apply);
   // A patch body goes on the wire as given (client-node types it `any`): the manifest's own `from`, not the model's `_from`.
@@ -63,15 +60,35 @@ export const applyObjects = async (objects: WorkloadObjects): Promise<void> => {
   );
 };
 
-export const readDeploymentStatus = async (name: string) => {
+export const applyClaim = async (claim: V1PersistentVolumeClaim): Promise<void> => {
+  const { core } = await connect();
+  await core.patchNamespacedPersistentVolumeClaim({ name: claim.metadata?.name ?? '', namespace, body: claim, fieldManager: FIELD_MANAGER, force: true }, apply);
+};
+
+/** A claim's uid, whether it is Bound, and whether it is being deleted (the pvc-protection finalizer holds it while a scheduled pod uses it). */
+export const readClaim = async (name: string): Promise<ClaimState | undefined> => {
+  const { core } = await connect();
+  try {
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name, namespace });
+    return { uid: claim.metadata?.uid ?? '', bound: claim.status?.phase === 'Bound', deleting: claim.metadata?.deletionTimestamp !== undefined };
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
+};
+
+export const readDeploymentStatus = async (name: string): Promise<WorkloadStatus> => {
   const { apps } = await connect();
   try {
     const deployment = await apps.readNamespacedDeployment({ name, namespace });
+    const failure = deployment.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+    const since = failure?.lastTransitionTime ?? failure?.lastUpdateTime;
     return {
       exists: true as const,
       desired: deployment.spec?.replicas ?? 0,
       ready: deployment.status?.readyReplicas ?? 0,
       observedCurrent: (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0),
+      ...(failure ? { replicaFailure: { message: failure.message ?? failure.reason ?? 'ReplicaFailure', since: since ? new Date(since).toISOString() : new Date().toISOString() } } : {}),
     };
   } catch (error) {
     if (isStatus(error, 404)) return { exists: false as const };

@@ -298,14 +298,20 @@ export const renderModelWorkload = (
   };
   const podDisruptionBudget = renderDisruptionBudget(name, namespace, labels, selector);
   const networkPolicy = renderNetworkPolicy(name, namespace, labels, selector, ingress, VLLM_PORT);
-  const persistentVolumeClaim: V1PersistentVolumeClaim | undefined = custom?.storage_size
+  const persistentVolumeClaim = renderModelCacheClaim(record, namespace);
+  return { deployment, service, podDisruptionBudget, networkPolicy, ...(persistentVolumeClaim ? { persistentVolumeClaim } : {}) };
+};
+
+/**
+ * The PVC model cache of a custom model with `storage_size`, named like the workload. One claim
+ * per deployment: its replicas share it on one node (ReadWriteOnce), see docs/custom-models.md.
+ */
+export const renderModelCacheClaim = (record: DeploymentRecord, namespace: string): V1PersistentVolumeClaim | undefined =>
+  record.custom?.storage_size
     ? {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: { name, namespace, labels },
-        // One claim per deployment: its replicas share it on one node (ReadWriteOnce), see docs/custom-models.md.
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName: MODEL_CACHE_STORAGE_CLASS, resources: { requests: { storage: custom.storage_size } } },
+        metadata: { name: workloadName(record.id), namespace, labels: workloadLabels(record) },
+        spec: { accessModes: ['ReadWriteOnce'], storageClassName: MODEL_CACHE_STORAGE_CLASS, resources: { requests: { storage: record.custom.storage_size } } },
       }
     : undefined;
-  return { deployment, service, podDisruptionBudget, networkPolicy, ...(persistentVolumeClaim ? { persistentVolumeClaim } : {}) };
-};

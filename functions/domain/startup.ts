@@ -22,6 +22,12 @@ export const nodeProvisioning = (config: { node_provisioning?: { expected_second
 });
 /** A pod that cannot be scheduled although the nodes are Ready fails after this long. */
 export const UNSCHEDULABLE_DEADLINE_SECONDS = 300;
+/**
+ * Pods the API server keeps refusing (the ReplicaSet's FailedCreate: Pod Security, a quota, an
+ * admission webhook) fail the rollout after this long: long enough for a webhook or quota
+ * hiccup to clear while the ReplicaSet controller retries, far shorter than any other deadline.
+ */
+export const POD_CREATE_REFUSED_DEADLINE_SECONDS = 60;
 /** Image pull (large vLLM images are ~10 GB) fails after this long. */
 export const IMAGE_PULL_DEADLINE_SECONDS = 900;
 

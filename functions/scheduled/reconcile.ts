@@ -14,10 +14,11 @@ import { catalogStore } from '../wiring/catalog-store';
 import { clock } from '../wiring/clock';
 import { cluster } from '../wiring/cluster';
 import { deploymentStore } from '../wiring/deployment-store';
+import { modelNamespace } from '../wiring/model-namespace';
 import { nodeGroups } from '../wiring/node-groups';
 import { workflowEngine } from '../wiring/workflow-engine';
 
-const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, cluster, nodeGroups, clock, catalog: catalogStore };
+const ports = { deployments: deploymentStore, ledger: capacityLedger, workflows: workflowEngine, cluster, nodeGroups, clock, catalog: catalogStore, serving: modelNamespace };
 
 /** Metric names (dimension `task` = reconcile): what was found and repaired in one run. */
 export const RECONCILE_METRIC = {
@@ -32,7 +33,8 @@ const repairCount = (report: ReconcileReport): number =>
   report.reservations_returned.length +
   report.nodes_released.length +
   report.desired_lowered.length +
-  report.ledger_repaired.length;
+  report.ledger_repaired.length +
+  report.model_caches_moved.length;
 
 /**
  * A run is dated by the clock, or by its event's time when that is later: EventBridge's time (the

@@ -10,6 +10,7 @@
  *   returnPausedReservation a paused one that still holds them after its pause execution ended
  *   releaseNodesOf          GPU nodes nobody needs (the workflows' safe release)
  *   repairLedgerDrift       a GPU ledger that disagrees with the records, twice in a row
+ *   moveStrandedCaches      a Ready deployment's PVC model cache in another AZ than its new node
  *
  * One failing step never stops the others; its error lands in the report. Over 300 lines: one
  * pass read top to bottom, each repair a small function (split by repair if it grows further).
@@ -22,12 +23,14 @@ import { isInFlight, markFailed } from '../domain/lifecycle';
 import { LABELS, managedSelector } from '../domain/manifests';
 import { countInstances } from '../domain/pod-status';
 import { instanceCountsStale, judgeLedger, judgeOperation } from '../domain/reconcile';
-import { isStaleWrite, type DeploymentKey, type ManagedObject, type Ports, type Reservation } from '../ports';
+import { isStaleWrite, type DeploymentKey, type ManagedObject, type Ports, type Reservation, type ServingEndpoint } from '../ports';
 import { deploymentModelOf } from './catalog';
 import { restartDelete } from './deployments';
 import { releaseIdleNodesOf } from './release-nodes';
+import { moveStrandedCaches, podsByDeployment, type CacheMoved, type DeploymentPods } from './stranded-caches';
 
-export type ReconcilePorts = Pick<Ports, 'deployments' | 'ledger' | 'workflows' | 'cluster' | 'nodeGroups' | 'clock' | 'catalog'>;
+/** `serving.namespace`: where a stranded model cache claim is applied again. */
+export type ReconcilePorts = Pick<Ports, 'deployments' | 'ledger' | 'workflows' | 'cluster' | 'nodeGroups' | 'clock' | 'catalog'> & { serving: Pick<ServingEndpoint, 'namespace'> };
 
 export interface ReconcileReport {
   /** In-flight deployments whose execution died, and what was done. */
@@ -43,6 +46,8 @@ export interface ReconcileReport {
   ledger_repaired: { gpu_config_id: string; from: number; to: number }[];
   /** Ready deployments whose recorded instance counts no longer matched their pods. */
   instances_refreshed: { id: string; from: { running: number; pending: number }; to: { running: number; pending: number } }[];
+  /** Ready deployments whose PVC model cache was stranded in another AZ than their node, moved (stranded-caches.ts). */
+  model_caches_moved: CacheMoved[];
   checked: {
     in_flight: number;
     managed_objects: number;
@@ -69,6 +74,7 @@ const emptyReport = (): ReconcileReport => ({
   desired_lowered: [],
   ledger_repaired: [],
   instances_refreshed: [],
+  model_caches_moved: [],
   checked: {
     in_flight: 0,
     managed_objects: 0,
@@ -106,7 +112,11 @@ export const reconcile = async (ports: ReconcilePorts, at: Date = ports.clock.no
   }
 
   await attempt(report, 'orphan_objects', 'model namespace', () => deleteOrphanObjects(ports, report));
-  await attempt(report, 'instance_counts', 'model namespace', () => refreshInstanceCounts(ports, report, at));
+  const pods = await attempt(report, 'list_pods', 'model namespace', async () => podsByDeployment(await ports.cluster.listPods(managedSelector)));
+  if (pods) {
+    await attempt(report, 'instance_counts', 'model namespace', () => refreshInstanceCounts(ports, pods, report, at));
+    await attempt(report, 'model_caches', 'model namespace', async () => report.model_caches_moved.push(...(await moveStrandedCaches(ports, pods, at))));
+  }
 
   for (const config of INVENTORY.gpu_configs) {
     report.checked.gpu_configs += 1;
@@ -263,19 +273,7 @@ const deleteOrphanObjects = async ({ cluster, deployments }: ReconcilePorts, rep
  * meanwhile wins and this run leaves the record alone. A deployment with no pod at all is not
  * in the list, so its counts stay as last recorded (docs/seed-features.md).
  */
-const refreshInstanceCounts = async ({ cluster, deployments }: ReconcilePorts, report: ReconcileReport, at: Date): Promise<void> => {
-  const pods = await cluster.listPods(managedSelector);
-  const byDeployment = new Map<string, { tenant: { org_id: string; project_id: string }; pods: typeof pods }>();
-  for (const pod of pods) {
-    const labels = pod.metadata?.labels ?? {};
-    const id = labels[LABELS.deploymentId];
-    const org = labels[LABELS.org];
-    const project = labels[LABELS.project];
-    if (!id || !org || !project) continue;
-    const entry = byDeployment.get(id) ?? { tenant: { org_id: org, project_id: project }, pods: [] };
-    entry.pods.push(pod);
-    byDeployment.set(id, entry);
-  }
+const refreshInstanceCounts = async ({ deployments }: ReconcilePorts, byDeployment: ReadonlyMap<string, DeploymentPods>, report: ReconcileReport, at: Date): Promise<void> => {
   for (const [id, { tenant, pods: owned }] of byDeployment) {
     const record = await deployments.get(tenant, id);
     const counts = countInstances(owned);

@@ -17,4 +17,6 @@ export const cluster: Cluster = {
   uncordonNode: kubernetes.uncordonNode,
   listManagedObjects: kubernetes.listManagedObjects,
   deleteManagedObject: kubernetes.deleteManagedObject,
+  readClaim: kubernetes.readClaim,
+  applyClaim: kubernetes.applyClaim,
 };

@@ -10,9 +10,10 @@ import { clock } from '../wiring/clock';
 import { cluster } from '../wiring/cluster';
 import { coldStartStats } from '../wiring/cold-start-stats';
 import { deploymentStore } from '../wiring/deployment-store';
+import { modelNamespace } from '../wiring/model-namespace';
 import { transientErrors } from '../wiring/transient-errors';
 
-const ports = { deployments: deploymentStore, catalog: catalogStore, cluster, coldStarts: coldStartStats, clock, transientErrors };
+const ports = { deployments: deploymentStore, catalog: catalogStore, cluster, coldStarts: coldStartStats, clock, transientErrors, serving: modelNamespace };
 
 export const checkWorkload = (input: TaskInput & { workload: WorkloadWait }) => check(ports, input);
 

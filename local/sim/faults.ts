@@ -20,12 +20,20 @@ export const faultRequestSchema = z
   .object({
     match: z.union([z.object({ label: z.string().min(1) }).strict(), z.object({ nodeGroup: z.string().min(1) }).strict()]),
     fault: z.enum([...POD_FAULTS, ...NODE_GROUP_FAULTS]),
+    /**
+     * `insufficient_capacity` in this AZ only (e.g. `us-east-1a`): Auto Scaling launches in the
+     * group's other AZs instead, as it does when one AZ is short of an instance type.
+     */
+    zone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an Availability Zone such as us-east-1a').optional(),
     ...faultLimitsSchema,
   })
   .strict()
   .superRefine((value, ctx) => {
     if ((NODE_GROUP_FAULTS as readonly string[]).includes(value.fault) && !('nodeGroup' in value.match)) {
       ctx.addIssue({ code: 'custom', path: ['match'], message: `fault ${value.fault} needs {"nodeGroup": "<name>"}` });
+    }
+    if (value.zone !== undefined && value.fault !== 'insufficient_capacity') {
+      ctx.addIssue({ code: 'custom', path: ['zone'], message: 'only insufficient_capacity takes a zone' });
     }
     if ('label' in value.match) {
       try {

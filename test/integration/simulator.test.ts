@@ -224,6 +224,23 @@ describe('EKS and Auto Scaling', () => {
     await waitFor('a node once the fault is cleared', async () => (await readyNodeCount(c)) === 1);
     expect(sim.nodeGroup(L4.name)?.healthIssues).toEqual([]);
   });
+
+  it('an AZ short of capacity (insufficient_capacity with a zone) turns launches to the other AZs; all of them short fails launches', async () => {
+    const sim = await start();
+    const c = clients(sim);
+    sim.addFault({ match: { nodeGroup: L4.name }, fault: 'insufficient_capacity', zone: 'us-east-1a' });
+    await scaleGroup(c, 2);
+    await waitFor('two nodes', async () => (await readyNodeCount(c)) === 2);
+    expect(sim.instances(L4.name).map((i) => i.availabilityZone).sort()).toEqual(['us-east-1b', 'us-east-1c']);
+    expect(sim.nodeGroup(L4.name)?.healthIssues).toEqual([]);
+
+    sim.addFault({ match: { nodeGroup: L4.name }, fault: 'insufficient_capacity', zone: 'us-east-1b' });
+    sim.addFault({ match: { nodeGroup: L4.name }, fault: 'insufficient_capacity', zone: 'us-east-1c' });
+    await waitFor('the group updated', async () => sim.nodeGroup(L4.name)?.status === 'ACTIVE');
+    await scaleGroup(c, 3);
+    await waitFor('a launch failure', async () => sim.nodeGroup(L4.name)?.healthIssues.some((i) => i.code === 'AsgInstanceLaunchFailures'));
+    expect(sim.instances(L4.name)).toHaveLength(2);
+  });
 });
 
 describe('Kubernetes workloads', () => {

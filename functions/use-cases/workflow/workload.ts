@@ -9,7 +9,8 @@
  * Check: stamps the cold-start milestones on the way, and fails fast, with a classified reason,
  * on image pull errors, crash loops (with the last log lines), OOM kills, refused model
  * downloads, and when a phase overruns its deadline: unschedulable, image pull, or the model's
- * load budget.
+ * load budget, or when the API server keeps refusing the pods for a minute (ReplicaFailure,
+ * FailedCreate). A PVC model cache stranded in another AZ than the node is provisioned again.
  */
 import { findGpuConfig, weightsGiB, type CatalogModel } from '../../../contract/catalog';
 import { pollThroughTransientErrors } from '../../commons/poll';
@@ -18,12 +19,14 @@ import { workloadName, type DeploymentRecord } from '../../domain/deployment';
 import { DeploymentFailedError } from '../../domain/errors';
 import { median } from '../../domain/eta';
 import { enterPhase, milestonesReached } from '../../domain/lifecycle';
-import { deploymentSelector, renderApiKeySecret, renderModelWorkload, renderTokenSecret } from '../../domain/manifests';
+import { deploymentSelector, renderApiKeySecret, renderModelCacheClaim, renderModelWorkload, renderTokenSecret } from '../../domain/manifests';
+import { cacheReprovisioned, cacheStrandedInAnotherZone } from '../../domain/model-cache';
 import { classifyPods, countInstances, mentionsModelAccessDenied, type RolloutProgress } from '../../domain/pod-status';
 import { MIN_POLL_SECONDS, planNextPoll, waitOrRetry } from '../../domain/polling';
-import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, UNSCHEDULABLE_DEADLINE_SECONDS } from '../../domain/startup';
-import type { Ports } from '../../ports';
+import { expectedStartSeconds, IMAGE_PULL_DEADLINE_SECONDS, modelLoadBudgetSeconds, POD_CREATE_REFUSED_DEADLINE_SECONDS, UNSCHEDULABLE_DEADLINE_SECONDS } from '../../domain/startup';
+import type { Ports, ServingEndpoint } from '../../ports';
 import { deploymentModelOf } from '../catalog';
+import { moveModelCache } from './model-cache';
 import { asSuperseded, ownedDeployment } from '../ownership';
 import type { TaskInput, WorkloadWait } from '../../../contract/execution-state';
 
@@ -63,7 +66,8 @@ const phaseDeadline = (progress: Progress, record: DeploymentRecord, model: Cata
   return { seconds: budget, reason: 'ModelLoadTimeout', message: `the model did not finish loading (raise initial_delay_seconds if it needs longer)` };
 };
 
-type CheckPorts = Pick<Ports, 'deployments' | 'catalog' | 'cluster' | 'coldStarts' | 'clock' | 'transientErrors'>;
+/** `serving.namespace`: where the model cache claim is applied again when it has to move (model-cache.ts). */
+type CheckPorts = Pick<Ports, 'deployments' | 'catalog' | 'cluster' | 'coldStarts' | 'clock' | 'transientErrors'> & { serving: Pick<ServingEndpoint, 'namespace'> };
 
 export const checkWorkload = (ports: CheckPorts, input: TaskInput & { workload: WorkloadWait }): Promise<WorkloadWait> =>
   pollThroughTransientErrors(input.workload, () => checkWorkloadOnce(ports, input), ports.transientErrors.isTransient);
@@ -88,6 +92,12 @@ const checkWorkloadOnce = async (ports: CheckPorts, input: TaskInput & { workloa
       .catch(asSuperseded);
     return { ...input.workload, ready: true, wait_seconds: 0 };
   }
+  if (status.replicaFailure) {
+    const refusedFor = clock.elapsedSeconds(status.replicaFailure.since, clock.now());
+    if (refusedFor >= POD_CREATE_REFUSED_DEADLINE_SECONDS) {
+      throw new DeploymentFailedError('FailedCreate', `Kubernetes refuses to create the model's pods (ReplicaFailure for ${Math.round(refusedFor)} s): ${status.replicaFailure.message}`);
+    }
+  }
   const progress = classifyPods(pods);
   if (progress.kind === 'failed') {
     // The crashed run's log: `previous`, because by the time we read it the kubelet may
@@ -106,6 +116,20 @@ const checkWorkloadOnce = async (ports: CheckPorts, input: TaskInput & { workloa
   const deadline = phaseDeadline(progress, record, model);
   if (inPhase > deadline.seconds) {
     throw new DeploymentFailedError(deadline.reason, `${deadline.message} after ${Math.round(inPhase)} s (deadline ${deadline.seconds} s)`);
+  }
+
+  // A cache volume in another AZ than the node: provision it again (domain/model-cache.ts), the deadline still running.
+  const cacheClaim = renderModelCacheClaim(record, ports.serving.namespace);
+  const replacing = input.workload.cache_claim_replacing;
+  if (cacheClaim && (replacing !== undefined || cacheStrandedInAnotherZone(pods))) {
+    const move = await moveModelCache(cluster, cacheClaim, replacing);
+    if (move.deleted) {
+      await deployments
+        .update(record, record.id, {}, { executionArn: input.execution }, { now: at, event: cacheReprovisioned(workloadName(record.id)) })
+        .catch(asSuperseded);
+    }
+    const { cache_claim_replacing: _done, ...workload } = input.workload;
+    return { ...workload, ...(move.done ? {} : { cache_claim_replacing: move.replacing }), ready: false, phase: progress.phase, phase_since: phaseSince, wait_seconds: MIN_POLL_SECONDS };
   }
 
   const entered = enterPhase(record, progress.phase, progress.detail);

@@ -40,9 +40,26 @@ export const createNodeGroupState = (config: SimNodeGroupConfig, clusterName: st
 export const activeInstances = (world: SimContext, group: string): InstanceState[] =>
   world.instancesOf(group).filter((i) => i.lifecycle !== 'Terminating');
 
-const zoneOf = (world: SimContext, index: number): { az: string; subnetIndex: number } => {
-  const subnetIndex = index % ZONE_SUFFIXES.length;
-  return { az: `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`, subnetIndex };
+const zoneName = (world: SimContext, subnetIndex: number): string => `${world.state.region}${ZONE_SUFFIXES[subnetIndex] ?? 'a'}`;
+
+/** `insufficient_capacity` rules in force for one AZ of the group: launches go to its other AZs. */
+const zoneCapacityRules = (world: SimContext, group: NodeGroupState, now: number): FaultRule[] =>
+  world.faults().filter((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && r.zone !== undefined && !isSpent(r, now, world.ms(1)));
+
+/**
+ * The AZ of the next instance: the subnets in turn; while some AZ is short of capacity (a zone
+ * rule), the AZ with the fewest of the group's instances among the others, as Auto Scaling
+ * balances them. A launch turned away from its AZ consumes that AZ's rules.
+ */
+const zoneOf = (world: SimContext, group: NodeGroupState, index: number, now: number): { az: string; subnetIndex: number } => {
+  const first = index % ZONE_SUFFIXES.length;
+  const short = zoneCapacityRules(world, group, now);
+  if (short.length === 0) return { az: zoneName(world, first), subnetIndex: first };
+  const inZone = (az: string) => activeInstances(world, group.name).filter((i) => i.availabilityZone === az).length;
+  const open = ZONE_SUFFIXES.map((_, step) => (first + step) % ZONE_SUFFIXES.length).filter((i) => !short.some((r) => r.zone === zoneName(world, i)));
+  const chosen = open.reduce<number | undefined>((best, i) => (best === undefined || inZone(zoneName(world, i)) < inZone(zoneName(world, best)) ? i : best), undefined) ?? first;
+  if (chosen !== first) short.filter((r) => r.zone === zoneName(world, first)).forEach(consume);
+  return { az: zoneName(world, chosen), subnetIndex: chosen };
 };
 
 const addActivity = (world: SimContext, group: NodeGroupState, activity: Omit<ScalingActivity, 'activityId' | 'progress'>): void => {
@@ -60,7 +77,7 @@ const bootSeconds = (world: SimContext, group: NodeGroupState): number =>
 
 export const launchInstance = (world: SimContext, group: NodeGroupState, now: number, options: { alreadyBooted?: boolean } = {}): InstanceState => {
   const privateIp = world.allocateIp('node');
-  const { az, subnetIndex } = zoneOf(world, Object.keys(world.state.instances).length);
+  const { az, subnetIndex } = zoneOf(world, group, Object.keys(world.state.instances).length, now);
   const instance: InstanceState = {
     instanceId: instanceId(),
     group: group.name,
@@ -112,13 +129,16 @@ export const setDesiredSize = (world: SimContext, group: NodeGroupState, desired
   world.touch();
 };
 
-/** The launch fault rule in force for the group now (not spent by count or time). */
+/**
+ * The launch fault rule in force for the group now (not spent by count or time). A rule for one
+ * AZ only steers launches elsewhere (zoneOf); it fails them only when every AZ is short.
+ */
 const launchFaultRule = (world: SimContext, group: NodeGroupState, now: number): FaultRule | undefined =>
   world
     .faults()
-    .find((r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && !isPodFault(r.fault) && !isUpdateFault(r.fault) && !isSpent(r, now, world.ms(1))) as
-    | FaultRule
-    | undefined;
+    .find(
+      (r) => 'nodeGroup' in r.match && r.match.nodeGroup === group.name && r.zone === undefined && !isPodFault(r.fault) && !isUpdateFault(r.fault) && !isSpent(r, now, world.ms(1)),
+    ) as FaultRule | undefined;
 
 /** A `slow_update` rule in force for the group holds its InProgress config updates. */
 const updatesHeld = (world: SimContext, group: NodeGroupState, now: number): boolean =>
@@ -169,7 +189,9 @@ const scaleGroup = (world: SimContext, group: NodeGroupState, now: number): void
     if (group.nextLaunchAt !== undefined && group.nextLaunchAt > now) {
       world.wakeAt(group.nextLaunchAt);
     } else {
-      const rule = launchFaultRule(world, group, now);
+      const short = zoneCapacityRules(world, group, now);
+      const everyZoneShort = ZONE_SUFFIXES.every((_, i) => short.some((r) => r.zone === zoneName(world, i)));
+      const rule = launchFaultRule(world, group, now) ?? (everyZoneShort ? short[0] : undefined);
       if (rule) {
         failLaunch(world, group, rule, active.length, now);
       } else {

@@ -4,9 +4,10 @@
  * its objects; its pods go with them unless the test made them linger (`lingeringPods`), as
  * pods on a lost node do.
  */
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { LABELS } from '../../../functions/domain/manifests';
 import type {
+  ClaimState,
   Cluster,
   ManagedKind,
   ManagedObject,
@@ -41,6 +42,12 @@ export class InMemoryCluster implements Cluster {
   /** Workload status per Deployment name, as a test says the controller reports it. */
   readonly workloadStatus = new Map<string, WorkloadStatus>();
   readonly logs = new Map<string, PodLog>();
+  /** Claims (by name) whose deletion waits, as the pvc-protection finalizer holds a claim a scheduled pod uses. */
+  readonly protectedClaims = new Set<string>();
+  /** Claims (by name) still Pending: no volume provisioned yet (WaitForFirstConsumer); any other is Bound. */
+  readonly unboundClaims = new Set<string>();
+  /** Claims deleted while protected: still there, being deleted. */
+  readonly deletingClaims = new Set<string>();
   private uid = 0;
 
   private put(kind: ManagedKind, body: { metadata?: { name?: string; labels?: Record<string, string> } }): void {
@@ -148,8 +155,32 @@ export class InMemoryCluster implements Cluster {
     const current = this.objects.get(`${object.kind}/${object.name}`);
     if (!current) return 'gone';
     if (current.uid !== object.uid) return 'replaced';
+    if (object.kind === 'PersistentVolumeClaim' && this.protectedClaims.has(object.name)) {
+      this.deletingClaims.add(object.name);
+      return 'deleted';
+    }
     this.objects.delete(`${object.kind}/${object.name}`);
     return 'deleted';
+  }
+
+  /** The pvc-protection finalizer lets a claim go: deleted now if its deletion was asked. */
+  releaseClaim(name: string): void {
+    this.protectedClaims.delete(name);
+    if (this.deletingClaims.delete(name)) this.objects.delete(`PersistentVolumeClaim/${name}`);
+  }
+
+  async readClaim(name: string): Promise<ClaimState | undefined> {
+    const claim = this.objects.get(`PersistentVolumeClaim/${name}`);
+    return claim ? { uid: claim.uid, bound: !this.unboundClaims.has(name), deleting: this.deletingClaims.has(name) } : undefined;
+  }
+
+  async applyClaim(claim: V1PersistentVolumeClaim): Promise<void> {
+    if (!this.namespaceReady) throw new Error('namespaces "models" not found');
+    const name = claim.metadata?.name ?? '';
+    // Server-side apply converges an existing claim (same uid) and creates a missing one.
+    const current = this.objects.get(`PersistentVolumeClaim/${name}`);
+    if (current) current.body = structuredClone(claim);
+    else this.put('PersistentVolumeClaim', claim);
   }
 
 }

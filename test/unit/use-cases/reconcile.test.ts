@@ -1,6 +1,7 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { findCatalogModel, findGpuConfig } from '../../../contract/catalog';
-import { renderModelWorkload } from '../../../functions/domain/manifests';
+import { LABELS, renderModelWorkload } from '../../../functions/domain/manifests';
 import { totalsAt } from '../../../functions/domain/usage';
 import { reconcile } from '../../../functions/use-cases/reconcile';
 import { inMemoryPorts, type InMemoryPorts } from '../../support/in-memory';
@@ -86,5 +87,49 @@ describe('reconcile', () => {
     const second = await reconcile(ports);
     expect(second.ledger_repaired).toEqual([{ gpu_config_id: 'l4-24gb', from: 3, to: 1 }]);
     expect(await ports.ledger.reserved('l4-24gb')).toBe(1);
+  });
+});
+
+describe('reconcile: a Ready deployment whose PVC model cache is stranded in another AZ', () => {
+  const CLAIM = 'model-0001';
+  // The reconcile lists the namespace's managed pods.
+  const managed = (pod: V1Pod): V1Pod => ({ ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, [LABELS.managedBy]: 'gpu-control-plane' } } });
+  const refusedOn = (message: string) => managed({ ...aPod('model-b', 'dep-0001', ''), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', message }] } });
+  const CONFLICT = "0/2 nodes are available: 1 node(s) had volume node affinity conflict, 1 node(s) didn't match Pod's node affinity/selector.";
+  const custom = { source: 'api' as const, huggingface_id: 'acme/chat-7b', revision: null, image: null, command: null, args: null, env: [], storage_size: '20Gi', model_size_gib: 1, tags: [], display_name: null, description: null };
+
+  it('deletes the Bound claim, waits while it goes, applies it again once the pods wait for it by name, and writes the event once', async () => {
+    const ports = inMemoryPorts({ start: new Date('2026-12-01T10:00:00Z') });
+    const record = ports.deployments.seed(aDeployment({ custom }));
+    await applyWorkloadOf(ports, record);
+    const stranded = ports.cluster.objects.get(`PersistentVolumeClaim/${CLAIM}`)?.uid;
+    ports.cluster.protectedClaims.add(CLAIM);
+    ports.cluster.pods = [refusedOn(CONFLICT)];
+
+    expect((await reconcile(ports)).model_caches_moved).toEqual([{ id: 'dep-0001', claim: CLAIM, deleted: true, done: false }]);
+    expect(await ports.cluster.readClaim(CLAIM)).toMatchObject({ uid: stranded, deleting: true });
+    // Still going: nothing more is deleted or written.
+    expect((await reconcile(ports)).model_caches_moved).toEqual([{ id: 'dep-0001', claim: CLAIM, deleted: false, done: false }]);
+
+    ports.cluster.releaseClaim(CLAIM);
+    ports.cluster.pods = [refusedOn(`persistentvolumeclaim "${CLAIM}" not found`)];
+    expect((await reconcile(ports)).model_caches_moved).toEqual([{ id: 'dep-0001', claim: CLAIM, deleted: false, done: true }]);
+    expect((await ports.cluster.readClaim(CLAIM))?.uid).not.toBe(stranded);
+    expect(ports.events.of(TENANT, 'dep-0001').filter((e) => e.type === 'model_cache_reprovisioned')).toHaveLength(1);
+  });
+
+  it('leaves the claim of a deployment with a pod on a node, and of one a workflow is working on', async () => {
+    const ports = inMemoryPorts({ start: new Date('2026-12-01T10:00:00Z') });
+    const record = ports.deployments.seed(aDeployment({ custom, replicas: 2 }));
+    await applyWorkloadOf(ports, record);
+    const uid = ports.cluster.objects.get(`PersistentVolumeClaim/${CLAIM}`)?.uid;
+    ports.cluster.pods = [managed(aPod('model-a', 'dep-0001', 'n1')), refusedOn(CONFLICT)];
+    expect((await reconcile(ports)).model_caches_moved).toEqual([]);
+
+    await ports.deployments.update(TENANT, 'dep-0001', { phase: 'scaling' }, {}, { now: ports.clock.now() });
+    ports.workflows.seed(record.execution_arn, 'scale', { status: 'RUNNING', startedAt: '2026-12-01T09:59:00.000Z' });
+    ports.cluster.pods = [refusedOn(CONFLICT)];
+    expect((await reconcile(ports)).model_caches_moved).toEqual([]);
+    expect((await ports.cluster.readClaim(CLAIM))?.uid).toBe(uid);
   });
 });

@@ -146,3 +146,99 @@ describe('record-failure and finish-delete', () => {
     expect(ports.secrets.secrets.size).toBe(0);
   });
 });
+
+describe('check-workload: a PVC model cache stranded in another Availability Zone', () => {
+  const CLAIM = 'model-0001';
+  const CONFLICT = "0/2 nodes are available: 1 node(s) had volume node affinity conflict, 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.";
+  const refused = (name: string): V1Pod => ({ ...aPod(name, 'dep-0001', ''), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: CONFLICT }] } });
+
+  const cached = async () => {
+    const ports = inMemoryPorts({ start: new Date('2026-12-01T09:02:00Z') });
+    const record = ports.deployments.seed(
+      aDeployment({
+        status: 'initializing',
+        phase: 'scheduling',
+        ready_since: null,
+        endpoint_url: null,
+        usage: undefined,
+        instances: { running: 0, pending: 0, observed_at: null },
+        custom: { source: 'api', huggingface_id: 'acme/chat-7b', revision: null, image: null, command: null, args: null, env: [], storage_size: '20Gi', model_size_gib: 1, tags: [], display_name: null, description: null },
+      }),
+    );
+    const input = inputOf(record);
+    const wait = await applyWorkload(ports, input);
+    const moved = () => ports.events.of(TENANT, 'dep-0001').filter((e) => e.type === 'model_cache_reprovisioned');
+    return { ports, input, wait, moved };
+  };
+
+  it('deletes the Bound claim, applies it again once the finalizer lets it go, and says so once', async () => {
+    const { ports, input, wait, moved } = await cached();
+    const stranded = ports.cluster.objects.get(`PersistentVolumeClaim/${CLAIM}`)?.uid ?? '';
+    ports.cluster.protectedClaims.add(CLAIM);
+    ports.cluster.pods = [refused('model-a')];
+
+    const first = await checkWorkload(ports, { ...input, workload: wait });
+    expect(first).toMatchObject({ ready: false, phase: 'scheduling', cache_claim_replacing: stranded });
+    expect(await ports.cluster.readClaim(CLAIM)).toEqual({ uid: stranded, bound: true, deleting: true });
+    expect(moved()).toHaveLength(1);
+    expect(moved()[0]?.message).toMatch(/volume node affinity conflict/);
+
+    // Still held: wait, delete nothing else.
+    const second = await checkWorkload(ports, { ...input, workload: first });
+    expect(second.cache_claim_replacing).toBe(stranded);
+
+    ports.cluster.releaseClaim(CLAIM);
+    ports.cluster.pods = [{ ...refused('model-a'), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', message: `persistentvolumeclaim "${CLAIM}" not found` }] } }];
+    const third = await checkWorkload(ports, { ...input, workload: second });
+    expect(third).not.toHaveProperty('cache_claim_replacing');
+    const fresh = await ports.cluster.readClaim(CLAIM);
+    expect(fresh?.uid).not.toBe(stranded);
+    expect(ports.cluster.objects.get(`PersistentVolumeClaim/${CLAIM}`)?.labels).toMatchObject({ 'gpudeploy.io/deployment-id': 'dep-0001' });
+
+    // A scheduler message that has not caught up yet does not delete the fresh, still unbound claim.
+    ports.cluster.unboundClaims.add(CLAIM);
+    ports.cluster.pods = [refused('model-a')];
+    const fourth = await checkWorkload(ports, { ...input, workload: third });
+    expect(fourth).toMatchObject({ ready: false, phase: 'scheduling' });
+    expect(fourth).not.toHaveProperty('cache_claim_replacing');
+    expect((await ports.cluster.readClaim(CLAIM))?.uid).toBe(fresh?.uid);
+    expect(moved()).toHaveLength(1);
+  });
+
+  it('leaves the claim alone while a pod of the deployment is on a node (it holds the volume in its own zone)', async () => {
+    const { ports, input, wait, moved } = await cached();
+    const uid = ports.cluster.objects.get(`PersistentVolumeClaim/${CLAIM}`)?.uid;
+    ports.cluster.pods = [readyPod('model-a'), refused('model-b')];
+    ports.cluster.workloadStatus.set(CLAIM, { exists: true, desired: 2, ready: 1, observedCurrent: true });
+    await ports.deployments.update(TENANT, 'dep-0001', { replicas: 2 }, {}, { now: ports.clock.now() });
+    expect(await checkWorkload(ports, { ...input, workload: wait })).toMatchObject({ ready: false, phase: 'scheduling' });
+    expect((await ports.cluster.readClaim(CLAIM))?.uid).toBe(uid);
+    expect(moved()).toHaveLength(0);
+  });
+
+  it('still fails Unschedulable at the deadline when the old claim never goes', async () => {
+    const { ports, input, wait } = await cached();
+    ports.cluster.protectedClaims.add(CLAIM);
+    ports.cluster.pods = [refused('model-a')];
+    const first = await checkWorkload(ports, { ...input, workload: wait });
+    ports.clock.advance(3600);
+    await expect(checkWorkload(ports, { ...input, workload: first })).rejects.toMatchObject({ reason: 'Unschedulable', message: expect.stringContaining('volume node affinity conflict') });
+  });
+});
+
+describe('check-workload: pods the API server refuses to create', () => {
+  const REFUSAL = 'pods "model-0001-7d9f8-abcde" is forbidden: violates PodSecurity "restricted:latest": runAsNonRoot != true (pod or container "vllm" must set securityContext.runAsNonRoot=true)';
+
+  it('waits while the refusal is fresh, then fails FailedCreate naming it', async () => {
+    const { ports, input } = deploying('scheduling');
+    const wait = await applyWorkload(ports, input);
+    ports.cluster.workloadStatus.set('model-0001', { exists: true, desired: 1, ready: 0, observedCurrent: true, replicaFailure: { message: REFUSAL, since: ports.clock.now().toISOString() } });
+    const first = await checkWorkload(ports, { ...input, workload: wait });
+    expect(first).toMatchObject({ ready: false });
+    ports.clock.advance(61);
+    await expect(checkWorkload(ports, { ...input, workload: first })).rejects.toMatchObject({
+      reason: 'FailedCreate',
+      message: expect.stringContaining('violates PodSecurity "restricted:latest"'),
+    });
+  });
+});
