@@ -1,3 +1,4 @@
+// Over 300 lines: the one place that starts and wires every local service in order; split, the start order and the shared settings would be spread over files.
 /**
  * The whole control plane on one machine: dynalite, the EKS/Kubernetes simulator, the local
  * Step Functions endpoint running statemachines/*.asl.json, and the local API Gateway, wired

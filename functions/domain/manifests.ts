@@ -1,3 +1,4 @@
+// Over 300 lines: every object of one model (Deployment, Service, Secrets, claim) rendered side by side, so their names, labels and selectors visibly agree.
 /**
  * Renders the Kubernetes objects of a model deployment. Pure: same record, same objects,
  * so applying them again (server-side apply) is a no-op and every task stays idempotent.

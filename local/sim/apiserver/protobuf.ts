@@ -1,3 +1,4 @@
+// Over 300 lines: the wire decoder and the schema of each kind kubectl sends as protobuf; the schemas are data, kept beside the decoder that reads them.
 /**
  * The Kubernetes protobuf request encoding, for the kinds kubectl sends that way.
  *

@@ -1,3 +1,4 @@
+// Over 300 lines: kube-scheduler's filter plugins share one per-node verdict and one message builder; split by plugin they would pass that state around.
 /**
  * A kube-scheduler for what GPU workloads need: NodeUnschedulable, TaintToleration,
  * NodeAffinity (nodeSelector + required node affinity) and NodeResourcesFit (cpu, memory,
