@@ -166,7 +166,7 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     expect(rows(await ok('get', 'cm', 'settings', '-n', NS))[0]?.[1]).toBe('1');
   });
 
-  it('creates objects with its generators, which post protobuf: namespace, configmap, secret, role, rolebinding, deployment, service', async () => {
+  it('creates objects with its generators, which post protobuf: namespace, configmap, secret, role, rolebinding, deployment, service, pdb', async () => {
     writeFileSync(join(dir, 'blob.bin'), Buffer.from([0xff, 0x00, 0x01]));
     expect(await ok('create', 'namespace', 'generated')).toBe('namespace/generated created\n');
     expect(await ok('create', 'configmap', 'settings', '-n', 'generated', '--from-literal=mode=fast', `--from-file=blob=${join(dir, 'blob.bin')}`)).toBe('configmap/settings created\n');
@@ -183,6 +183,8 @@ describe.skipIf(!KUBECTL)('kubectl against the simulator', () => {
     expect(await ok('get', 'deploy', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}')).toBe('0 ["sleep","60"] 8000');
     await ok('create', 'service', 'clusterip', 'idle', '-n', 'generated', '--tcp=80:http');
     expect(await ok('get', 'svc', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.selector.app} {.spec.ports[0].port} {.spec.ports[0].targetPort}')).toBe('idle 80 http');
+    await ok('create', 'pdb', 'idle', '-n', 'generated', '--selector=app=idle', '--max-unavailable=50%');
+    expect(await ok('get', 'pdb', 'idle', '-n', 'generated', '-o', 'jsonpath={.spec.selector.matchLabels.app} {.spec.maxUnavailable}')).toBe('idle 50%');
     await ok('delete', 'namespace', 'generated', '--wait=false');
   });
 

@@ -246,9 +246,22 @@ const KINDS: Record<string, MessageSchema> = {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'status', type: { 1: { name: 'userInfo', type: USER_INFO } } },
   },
-  // kubectl create namespace | configmap | secret | role | clusterrole | rolebinding | clusterrolebinding | deployment | service
+  // kubectl create namespace | configmap | secret | role | clusterrole | rolebinding | clusterrolebinding | deployment | service | pdb
   'apps/v1/Deployment': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: DEPLOYMENT_SPEC } },
   'v1/Service': { 1: { name: 'metadata', type: OBJECT_META }, 2: { name: 'spec', type: SERVICE_SPEC } },
+  // kubectl create poddisruptionbudget (policy/v1 generated.proto: PodDisruptionBudgetSpec)
+  'policy/v1/PodDisruptionBudget': {
+    1: { name: 'metadata', type: OBJECT_META },
+    2: {
+      name: 'spec',
+      type: {
+        1: { name: 'minAvailable', type: 'int-or-string' },
+        2: { name: 'selector', type: LABEL_SELECTOR },
+        3: { name: 'maxUnavailable', type: 'int-or-string' },
+        4: { name: 'unhealthyPodEvictionPolicy', type: 'string' },
+      },
+    },
+  },
   'v1/Namespace': {
     1: { name: 'metadata', type: OBJECT_META },
     2: { name: 'spec', type: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
