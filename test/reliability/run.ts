@@ -88,15 +88,21 @@ const main = (): number => {
 
 /**
  * `--only chaos`: the chaos and enforcement sections of the new report replace those of the
- * existing one (inserted before "## Suites" when it has none yet); the rest keeps its last run.
+ * existing one (inserted before "## Suites" when it has none yet), and so do the summary's chaos
+ * rows; the rest keeps its last run.
  */
 const spliceChaos = (existing: string, full: string): string => {
   const section = full.slice(full.indexOf(CHAOS_START), full.indexOf(CHAOS_END) + CHAOS_END.length);
-  const start = existing.indexOf(CHAOS_START);
-  const end = existing.indexOf(CHAOS_END);
-  if (start >= 0 && end > start) return existing.slice(0, start) + section + existing.slice(end + CHAOS_END.length);
-  const suites = existing.indexOf('## Suites');
-  return suites >= 0 ? `${existing.slice(0, suites)}${section}\n\n${existing.slice(suites)}` : `${existing.trimEnd()}\n\n${section}\n`;
+  const summaryRows = new Map(full.split('\n').filter((line) => line.startsWith('| chaos: ')).map((line) => [line.slice(0, line.lastIndexOf(' | ')), line]));
+  const withRows = existing
+    .split('\n')
+    .map((line) => summaryRows.get(line.slice(0, line.lastIndexOf(' | '))) ?? line)
+    .join('\n');
+  const start = withRows.indexOf(CHAOS_START);
+  const end = withRows.indexOf(CHAOS_END);
+  if (start >= 0 && end > start) return withRows.slice(0, start) + section + withRows.slice(end + CHAOS_END.length);
+  const suites = withRows.indexOf('## Suites');
+  return suites >= 0 ? `${withRows.slice(0, suites)}${section}\n\n${withRows.slice(suites)}` : `${withRows.trimEnd()}\n\n${section}\n`;
 };
 
 // ---------------------------------------------------------------------------------------------
