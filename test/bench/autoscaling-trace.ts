@@ -14,6 +14,7 @@
  */
 import http from 'node:http';
 import type { SweepReport } from '../../functions/use-cases/schedule-sweep';
+import { deployBody } from '../support/deploy-body';
 import { createInferenceKey, deploymentsPath, startBenchCloud, type BenchCloud } from './harness';
 import { fmt, metWhen, quantile, ratioOf, sleep, sum, table, type FigureResult, type Row } from './results';
 
@@ -140,16 +141,8 @@ const stream = (agent: http.Agent, target: Target, body: string): Promise<{ ttft
     request.end(body);
   });
 
-const deployBody = (name: string, extra: Record<string, unknown>) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  config: { max_num_seqs: MAX_NUM_SEQS },
-  ...extra,
-});
+/** The smallest catalog deploy, with the engine's concurrency this trace is sized for. */
+const traceBody = (name: string, extra: Record<string, unknown>) => deployBody(name, { config: { max_num_seqs: MAX_NUM_SEQS }, ...extra });
 
 const view = async (cloud: BenchCloud, id: string) => (await cloud.api('GET', `${deploymentsPath(PROJECT)}/${id}`)).body;
 
@@ -204,7 +197,7 @@ export const measure = async (): Promise<FigureResult> => {
   try {
     const ids = {} as Record<Arm | 'wake', string>;
     const bodies: Record<Arm | 'wake', Record<string, unknown>> = {
-      autoscaled: deployBody('as-auto', {
+      autoscaled: traceBody('as-auto', {
         autoscaling: {
           min_replicas: 1,
           max_replicas: MAX_REPLICAS,
@@ -214,11 +207,11 @@ export const measure = async (): Promise<FigureResult> => {
           stabilization_window_seconds: STABILIZATION,
         },
       }),
-      'fixed-min': deployBody('as-min', { replicas: 1 }),
-      'fixed-max': deployBody('as-max', { replicas: MAX_REPLICAS }),
+      'fixed-min': traceBody('as-min', { replicas: 1 }),
+      'fixed-max': traceBody('as-max', { replicas: MAX_REPLICAS }),
       // On A10G, its own node group: the node its pause keeps warm (release_after_seconds 600) is neither lent to the L4 arms'
       // scale-ups nor still there when the trace (900 s) ends, so the wake is a full cold start like its deploy.
-      wake: deployBody('as-wake', { gpu_config_id: 'a10g-24gb', plan_id: 'plan-a10g-24gb-ondemand', autoscaling: { min_replicas: 0, max_replicas: 1, enabled: true } }),
+      wake: traceBody('as-wake', { gpu_config_id: 'a10g-24gb', plan_id: 'plan-a10g-24gb-ondemand', autoscaling: { min_replicas: 0, max_replicas: 1, enabled: true } }),
     };
     for (const [arm, body] of Object.entries(bodies) as [Arm | 'wake', Record<string, unknown>][]) {
       const created = await cloud.api('POST', deploymentsPath(PROJECT), body);

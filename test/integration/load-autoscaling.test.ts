@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityLedger, LoadSignals } from '../../functions/ports';
 import type { SweepReport } from '../../functions/use-cases/schedule-sweep';
 import type { WakeResult } from '../../functions/use-cases/wake';
-import { BASE, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, deployBody, ORG, PROJECT, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 
 const TENANT = { org_id: ORG, project_id: PROJECT };
 let t: TestCloud;
@@ -41,15 +41,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const deployBody = (name: string, autoscaling: Record<string, unknown>) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  autoscaling,
-});
+/** The smallest catalog deploy with these load-scaling settings. */
+const autoscaledBody = (name: string, autoscaling: Record<string, unknown>) => deployBody(name, { autoscaling });
 
 const get = (id: string) => t.api('GET', `${BASE}/${id}`);
 const settled = (id: string, replicas: number, what: string) =>
@@ -68,7 +61,7 @@ describe('load autoscaling on the local cloud', () => {
   it('scales 1 -> max under sustained load, stops at max, and comes back to min after the quiet delay, one replica at a time', async () => {
     // Cluster seconds at time scale 0.01: up after 0.3 s of load, down after 0.6 s of quiet, no direction change within 0.6 s.
     const created = await t.api('POST', BASE, {
-      body: deployBody('qwen-load', { min_replicas: 1, max_replicas: 3, target: { metric: 'concurrency', value: 8 }, scale_down_delay_seconds: 60, stabilization_window_seconds: 60 }),
+      body: autoscaledBody('qwen-load', { min_replicas: 1, max_replicas: 3, target: { metric: 'concurrency', value: 8 }, scale_down_delay_seconds: 60, stabilization_window_seconds: 60 }),
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id: string = created.body.id;
@@ -123,7 +116,7 @@ describe('load autoscaling on the local cloud', () => {
   });
 
   it('never changes direction under a saw-tooth load (defaults: up after 30 s, down after 10 min, window 5 min)', async () => {
-    const created = await t.api('POST', BASE, { body: deployBody('qwen-saw', { min_replicas: 1, max_replicas: 3, enabled: true }) });
+    const created = await t.api('POST', BASE, { body: autoscaledBody('qwen-saw', { min_replicas: 1, max_replicas: 3, enabled: true }) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id: string = created.body.id;
     await settled(id, 1, 'ready with 1');
@@ -145,7 +138,7 @@ describe('load autoscaling on the local cloud', () => {
   });
 
   it('keeps serving when a scale-up finds no free GPU, says why once, and scales when GPUs are free again', async () => {
-    const created = await t.api('POST', BASE, { body: deployBody('qwen-full', { min_replicas: 1, max_replicas: 2, scale_up_delay_seconds: 0 }) });
+    const created = await t.api('POST', BASE, { body: autoscaledBody('qwen-full', { min_replicas: 1, max_replicas: 2, scale_up_delay_seconds: 0 }) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id: string = created.body.id;
     await settled(id, 1, 'ready with 1');
@@ -176,7 +169,7 @@ describe('load autoscaling on the local cloud', () => {
   });
 
   it('wakes a paused deployment once under 50 concurrent calls, and it serves again', async () => {
-    const created = await t.api('POST', BASE, { body: deployBody('qwen-wake', { min_replicas: 0, max_replicas: 2, enabled: true }) });
+    const created = await t.api('POST', BASE, { body: autoscaledBody('qwen-wake', { min_replicas: 0, max_replicas: 2, enabled: true }) });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id: string = created.body.id;
     await settled(id, 1, 'ready');

@@ -9,7 +9,7 @@ import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PolicyV1Api, Networking
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REMOVAL_POLLS } from '../../functions/domain/pod-removal';
 import { MODEL_UID } from '../../functions/domain/manifests';
-import { BASE, NAMESPACE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
+import { BASE, deployBody, NAMESPACE, startTestCloud, waitFor, type TestCloud } from '../support/local-cloud';
 import { expectNothingLeaked } from '../support/leaks';
 
 let t: TestCloud;
@@ -30,21 +30,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-const body = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  ...extra,
-});
 const get = (id: string) => t.api('GET', `${BASE}/${id}`);
 const podsOf = async (id: string): Promise<V1Pod[]> => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `gpudeploy.io/deployment-id=${id}` })).items;
 
 describe('the objects of a model', () => {
   it('the dry run shows the disruption budget and the network policy it would apply', async () => {
-    const plan = await t.api('POST', `${BASE}?dry_run=true`, { body: body('planned') });
+    const plan = await t.api('POST', `${BASE}?dry_run=true`, { body: deployBody('planned') });
     expect(plan.status, JSON.stringify(plan.body)).toBe(200);
     expect(plan.body.manifests.podDisruptionBudget).toMatchObject({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', spec: { maxUnavailable: 1 } });
     expect(plan.body.manifests.networkPolicy).toMatchObject({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', spec: { policyTypes: ['Ingress'] } });
@@ -52,7 +43,7 @@ describe('the objects of a model', () => {
   });
 
   it('are applied with the Deployment, run as the fixed non-root user, and are deleted with it', async () => {
-    const created = await t.api('POST', BASE, { body: body('objects') });
+    const created = await t.api('POST', BASE, { body: deployBody('objects') });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id: string = created.body.id;
     await waitFor(() => get(id), (r) => r.body.status !== 'initializing', 'ready', 20_000);
@@ -134,7 +125,7 @@ describe('Pod Security restricted on the model namespace (M8)', () => {
 
 describe('a pod that never terminates (m1)', () => {
   it('the delete stops waiting after its bounded polls, finishes, and writes a bounded history', async () => {
-    const created = await t.api('POST', BASE, { body: body('stuck') });
+    const created = await t.api('POST', BASE, { body: deployBody('stuck') });
     expect(created.status).toBe(201);
     const id: string = created.body.id;
     await waitFor(() => get(id), (r) => r.body.status !== 'initializing', 'ready', 20_000);

@@ -97,16 +97,7 @@ const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccess
 
 export const basePath = (project: string, org = ORG) => `/api/v1beta1/orgs/${org}/projects/${project}/aimodels`;
 
-/** The smallest catalog deploy (Qwen2.5 0.5B on one L4), with whatever a test adds. */
-export const deployBody = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  catalog_id: 'Qwen-Qwen2.5-0.5B-Instruct',
-  region: 'us-east-1',
-  gpu_config_id: 'l4-24gb',
-  gpu_count: 1,
-  plan_id: 'plan-l4-24gb-ondemand',
-  ...extra,
-});
+export { deployBody } from './deploy-body';
 
 interface Clients {
   eks: EKSClient;
